@@ -1,0 +1,1 @@
+"""Shopify channel: a shop connected through the Shopify Admin GraphQL API."""

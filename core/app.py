@@ -1,0 +1,137 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import format_currency, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import __version__
+from .addons import AddonRegistry, discover
+from .config import from_env
+from .extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask("oms", instance_path=str(ROOT / "instance"), instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "core" / "static"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(from_env(app.instance_path))
+    app.config.update(config or {})
+    app.config["OMS_VERSION"] = __version__
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "core" / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(ROOT / "core" / "translations"))
+
+    with app.app_context():
+        from . import models  # noqa: F401  (register core tables)
+
+        _sqlite_pragmas(app)
+
+    registry = AddonRegistry()
+    registry.load(discover(app.config["ADDONS"], app.config["ADDON_MODULES"]))
+    app.extensions["oms_addons"] = registry
+
+    _register_views(app, registry)
+    _register_filters(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+
+    if app.config.get("SANDBOXES"):
+        from .sandboxes import mount_sandboxes
+
+        mount_sandboxes(app)
+
+    if app.config["JOBS_MODE"] == "thread" and not app.config.get("TESTING"):
+        from .jobs import EmbeddedRunner
+
+        runner = EmbeddedRunner(app)
+        app.extensions["oms_runner"] = runner
+        if app.config.get("START_RUNNER", True):
+            runner.start()
+    return app
+
+
+def _select_locale() -> str | None:
+    langs = ["fr", "en"]
+    if "lang" in request.args and request.args["lang"] in langs:
+        session["lang"] = request.args["lang"]
+    if session.get("lang") in langs:
+        return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.locale in langs:
+        return current_user.locale
+    return request.accept_languages.best_match(langs) or "fr"
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    @event.listens_for(db.engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+
+
+@migrate.configure
+def _alembic_version_locations(config):
+    """One Alembic branch per add-on: each loaded add-on's ``migrations/`` joins the path."""
+    from flask import current_app
+
+    locations = [str(ROOT / "core" / "migrations" / "versions")]
+    for addon in current_app.extensions["oms_addons"].loaded():
+        if addon.path and (addon.path / "migrations").is_dir():
+            locations.append(str(addon.path / "migrations"))
+    config.set_main_option("version_path_separator", "space")
+    config.set_main_option("version_locations", " ".join(locations))
+    return config
+
+
+def _register_views(app: Flask, registry: AddonRegistry) -> None:
+    from .views import register_core_blueprints
+
+    register_core_blueprints(app)
+    for bps in registry.pm.hook.register_blueprints(app=app):
+        for bp in bps or []:
+            app.register_blueprint(bp)
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        return {"oms_version": __version__, "current_locale": str(get_locale())}
+
+
+def _register_filters(app: Flask) -> None:
+    @app.template_filter("money")
+    def money(amount: Decimal | None, currency: str = "EUR") -> str:
+        if amount is None:
+            return "—"
+        return format_currency(amount, currency)
+
+    @app.template_filter("dt")
+    def dt(value: datetime | None, fmt: str = "medium") -> str:
+        return format_datetime(value, fmt) if value else "—"
+
+    @app.template_filter("num")
+    def num(value: Any) -> str:
+        return format_decimal(value) if value is not None else "—"

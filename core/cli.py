@@ -1,0 +1,265 @@
+"""The ``oms`` command: the app's Flask CLI. Everything the catalog page does can be done here."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Organization, Shop, SyncMode
+
+log = logging.getLogger("oms")
+
+
+def _create_app():
+    from .app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """OMS: orders from every channel, one stock."""
+
+
+def _shop(shop_id: int) -> Shop:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise click.ClickException(f"no shop {shop_id}")
+    return shop
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+def register_cli(app: Flask) -> None:
+    from . import services
+    from .addons import CATEGORIES
+
+    # ------------------------------------------------------------------ addons
+    @app.cli.group("addons")
+    def addons_group() -> None:
+        """List, enable, configure and test add-ons."""
+
+    @addons_group.command("list")
+    @click.option("--json", "as_json", is_flag=True)
+    @with_appcontext
+    def addons_list(as_json: bool) -> None:
+        reg = current_app.extensions["oms_addons"]
+        rows = [{"name": a.name, "title": a.title, "category": a.category, "kind": a.kind,
+                 "version": a.manifest.get("version"), "ok": a.ok, "error": a.error}
+                for a in sorted(reg.addons.values(), key=lambda a: a.name)]
+        if as_json:
+            click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+            return
+        for r in rows:
+            state = "ok" if r["ok"] else f"ERROR: {r['error']}"
+            click.echo(f"{r['name']:<14} {CATEGORIES.get(r['category'], r['category'] or '?'):<16} "
+                       f"{r['version'] or '-':<8} {state}")
+
+    @addons_group.command("enable")
+    @click.argument("name")
+    @click.option("--shop", "shop_id", type=int, required=True)
+    @with_appcontext
+    def addons_enable(name: str, shop_id: int) -> None:
+        try:
+            services.set_enabled(_shop(shop_id), name, True)
+        except services.ServiceError as exc:
+            raise _fail(exc) from None
+        db.session.commit()
+        click.echo(f"{name} enabled for shop {shop_id}")
+
+    @addons_group.command("disable")
+    @click.argument("name")
+    @click.option("--shop", "shop_id", type=int, required=True)
+    @with_appcontext
+    def addons_disable(name: str, shop_id: int) -> None:
+        try:
+            services.set_enabled(_shop(shop_id), name, False)
+        except services.ServiceError as exc:
+            raise _fail(exc) from None
+        db.session.commit()
+        click.echo(f"{name} disabled for shop {shop_id} (settings kept)")
+
+    @addons_group.command("configure")
+    @click.argument("name")
+    @click.argument("pairs", nargs=-1, metavar="KEY=VALUE...")
+    @click.option("--shop", "shop_id", type=int, required=True)
+    @with_appcontext
+    def addons_configure(name: str, pairs: tuple[str, ...], shop_id: int) -> None:
+        """Set settings; secret fields (password fields of the add-on's form) are stored encrypted.
+        A secret given as KEY=- is read from standard input, so it stays out of shell history."""
+        from wtforms import PasswordField
+
+        shop = _shop(shop_id)
+        reg = current_app.extensions["oms_addons"]
+        form_cls = reg.call_one(name, "register_settings_form")
+        if form_cls is None:
+            raise click.ClickException(f"{name} has no settings")
+        with current_app.test_request_context():
+            form = form_cls(meta={"csrf": False})
+            fields = {f.name: f for f in form}
+            data = {}
+            for pair in pairs:
+                key, sep, value = pair.partition("=")
+                if not sep or key not in fields:
+                    raise click.ClickException(f"unknown setting {key!r}; known: {', '.join(fields)}")
+                if value == "-":
+                    value = sys.stdin.readline().rstrip("\n")
+                data[key] = value
+            form.process(data={**shop.addon_settings(name), **data})
+            if not form.validate():
+                raise click.ClickException("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()))
+            secrets = {f.name for f in form if isinstance(f, PasswordField)}
+            services.save_settings(shop, name, {k: fields[k].data for k in data}, secrets)
+        db.session.commit()
+        click.echo(f"{name} settings saved for shop {shop_id}: {', '.join(sorted(data))}")
+
+    @addons_group.command("test")
+    @click.argument("name")
+    @click.option("--shop", "shop_id", type=int, required=True)
+    @with_appcontext
+    def addons_test(name: str, shop_id: int) -> None:
+        _print_test(services.test_connection(_shop(shop_id), name))
+
+    def _print_test(result) -> None:
+        db.session.commit()
+        click.echo(("OK: " if result.ok else "FAILED: ") + result.message)
+        for d in result.details:
+            click.echo(f"  - {d}")
+        if not result.ok:
+            sys.exit(1)
+
+    # ------------------------------------------------------------------ shops
+    @app.cli.group("shops")
+    def shops_group() -> None:
+        """Add, list, test and sync shops."""
+
+    @shops_group.command("add")
+    @click.option("--org", "org_id", type=int, required=True)
+    @click.option("--addon", "addon", required=True, help="the channel add-on (shopify, amazon, …)")
+    @click.option("--name", required=True)
+    @click.option("--marketplace", default=None)
+    @click.option("--sync-mode", type=click.Choice([m.value for m in SyncMode]), default="every_15_min")
+    @with_appcontext
+    def shops_add(org_id: int, addon: str, name: str, marketplace: str | None, sync_mode: str) -> None:
+        org = db.session.get(Organization, org_id)
+        if org is None:
+            raise click.ClickException(f"no organization {org_id}")
+        try:
+            shop = services.create_shop(org, addon, name, marketplace=marketplace, sync_mode=sync_mode)
+        except services.ServiceError as exc:
+            raise _fail(exc) from None
+        db.session.commit()
+        click.echo(f"shop {shop.id} created: {shop.name} ({addon})")
+
+    @shops_group.command("list")
+    @click.option("--org", "org_id", type=int, default=None)
+    @with_appcontext
+    def shops_list(org_id: int | None) -> None:
+        stmt = select(Shop).order_by(Shop.organization_id, Shop.id)
+        if org_id:
+            stmt = stmt.where(Shop.organization_id == org_id)
+        for s in db.session.scalars(stmt):
+            last = s.last_sync_at.isoformat(timespec="seconds") if s.last_sync_at else "never"
+            click.echo(f"{s.id:>4}  org {s.organization_id:<3} {s.addon:<10} {s.name:<28} "
+                       f"{s.sync_mode.value:<13} {s.status.value:<14} last sync {last}"
+                       + (f"  error: {s.last_error}" if s.last_error else ""))
+
+    @shops_group.command("test")
+    @click.argument("shop_id", type=int)
+    @with_appcontext
+    def shops_test(shop_id: int) -> None:
+        shop = _shop(shop_id)
+        _print_test(services.test_connection(shop, shop.addon))
+
+    @shops_group.command("sync")
+    @click.argument("shop_id", type=int)
+    @with_appcontext
+    def shops_sync(shop_id: int) -> None:
+        try:
+            job = services.sync_now(_shop(shop_id))
+        except services.ServiceError as exc:
+            raise _fail(exc) from None
+        db.session.commit()
+        click.echo(f"sync queued: {job.func} ({job.job_id})")
+
+    # ------------------------------------------------------------------ jobs
+    @app.cli.group("jobs")
+    def jobs_group() -> None:
+        """Outbox maintenance."""
+
+    @jobs_group.command("relay")
+    @with_appcontext
+    def jobs_relay() -> None:
+        """Send committed outbox rows to RQ (the scheduler does this continuously)."""
+        from .jobs import relay_outbox
+
+        click.echo(f"{relay_outbox()} job(s) relayed")
+
+    @jobs_group.command("run")
+    @with_appcontext
+    def jobs_run() -> None:
+        """Run due outbox jobs in this process (embedded mode), then exit."""
+        from .jobs import run_pending
+
+        total = 0
+        while (n := run_pending()):
+            total += n
+        click.echo(f"{total} job(s) run")
+
+    @app.cli.command("worker")
+    @click.option("--queue", "queues", multiple=True, default=["default"])
+    @click.option("--burst", is_flag=True, help="exit when the queues are empty")
+    @with_appcontext
+    def worker(queues: tuple[str, ...], burst: bool) -> None:
+        """Run an RQ worker (needs REDIS_URL); run as many as you need, on any machine."""
+        from rq import SimpleWorker
+
+        from .jobs import redis_connection, rq_queue, set_worker_app
+
+        if not current_app.config.get("REDIS_URL"):
+            raise click.ClickException("REDIS_URL is not set: without Redis, `oms run` runs jobs in-process")
+        set_worker_app(current_app._get_current_object())
+        qs = [rq_queue(q) for q in queues]
+        # SimpleWorker runs jobs in this process: no fork, so database pools are never shared
+        SimpleWorker(qs, connection=redis_connection()).work(burst=burst, with_scheduler=True)
+
+    @app.cli.command("scheduler")
+    @click.option("--interval", type=float, default=15.0, show_default=True)
+    @click.option("--once", is_flag=True, help="one pass, then exit")
+    @with_appcontext
+    def scheduler(interval: float, once: bool) -> None:
+        """Enqueue each shop's periodic sync and the add-ons' cron jobs; relay the outbox."""
+        from .scheduler import Scheduler
+
+        Scheduler(current_app._get_current_object()).run(interval=interval, once=once)
+
+    # ------------------------------------------------------------------ demo & users
+    @app.cli.command("demo")
+    @click.option("--reset", is_flag=True, help="drop the demo organization first")
+    @with_appcontext
+    def demo(reset: bool) -> None:
+        """Load the demo organization (products, stock, shops on the emulators, orders)."""
+        from .demo import load_demo
+
+        info = load_demo(reset=reset)
+        click.echo(info)
+
+    @app.cli.command("create-db")
+    @with_appcontext
+    def create_db() -> None:
+        """Bring the database to the newest schema (Alembic heads: core and every add-on)."""
+        from flask_migrate import upgrade
+
+        upgrade(revision="heads")
+        click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+    # add-ons contribute their own commands
+    app.extensions["oms_addons"].pm.hook.register_commands(cli=app.cli)

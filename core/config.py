@@ -1,0 +1,59 @@
+"""Configuration from the environment, with embedded defaults for a newcomer."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "oms.db")
+    # accept the usual Heroku/libpq spelling and use the psycopg 3 driver
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def secret_key(instance_path: str) -> str:
+    """``OMS_SECRET_KEY``, or (development only) a random key kept in the instance folder,
+    so data encrypted with it stays readable across restarts."""
+    key = os.environ.get("OMS_SECRET_KEY")
+    if key:
+        return key
+    if os.environ.get("OMS_ENV") == "production":
+        raise RuntimeError("OMS_SECRET_KEY must be set in production (it encrypts shop credentials)")
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_env(instance_path: str) -> dict[str, Any]:
+    redis_url = os.environ.get("REDIS_URL") or None
+    return {
+        "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "REDIS_URL": redis_url,
+        # rq: relay to Redis workers; thread: embedded in-process runner; manual: tests call run_pending()
+        "JOBS_MODE": os.environ.get("OMS_JOBS_MODE") or ("rq" if redis_url else "thread"),
+        "RQ_QUEUE_PREFIX": os.environ.get("OMS_QUEUE_PREFIX", "oms"),
+        # None: every add-on of the 'oms.addons' entry points; OMS_ADDONS=a,b to load only those
+        "ADDONS": [a.strip() for a in os.environ["OMS_ADDONS"].split(",") if a.strip()]
+        if os.environ.get("OMS_ADDONS") is not None else None,
+        "ADDON_MODULES": {},
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ["fr", "en"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SANDBOXES": os.environ.get("OMS_SANDBOXES", "") == "1",
+        "PUBLIC_URL": os.environ.get("OMS_PUBLIC_URL", ""),
+    }

@@ -1,0 +1,211 @@
+"""The demo organization loaded by ``make run`` (``oms demo``): products, stock, shops wired
+to the add-ons' emulators, a few orders, and printed logins."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+
+from .extensions import db
+from .jobs import enqueue
+from .models import (
+    BinLocation,
+    Customer,
+    FulfillmentChannel,
+    LineSource,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Organization,
+    PaymentStatus,
+    Plan,
+    Product,
+    Role,
+    ServiceLevel,
+    StockLevel,
+    User,
+    Variant,
+    Warehouse,
+    WarehouseKind,
+    utcnow,
+)
+from .services import create_shop, save_settings, set_enabled
+
+DEMO_ORG = "Maison Lumière (démo)"
+DEMO_PASSWORD = "demo-oms-2026"
+DEMO_USERS = (("demo@oms.example", Role.OWNER, "Camille Martin"),
+              ("equipe@oms.example", Role.STAFF, "Léa Bernard"),
+              ("picking@oms.example", Role.PICKER, "Hugo Petit"))
+PLANS = (("free", "Gratuit", 100, "0"), ("pro", "Pro", 2000, "49"), ("business", "Business", None, "199"))
+
+CATALOG = [
+    ("T-shirt coton bio", "Coupe droite, 180 g/m².", "6109100010", "PT",
+     [("S", "Blanc"), ("M", "Blanc"), ("L", "Blanc"), ("M", "Noir"), ("L", "Noir")], "19.90", "6.10", 180),
+    ("Sweat à capuche", "Molleton gratté, coton recyclé.", "6110209100", "PT",
+     [("M", "Gris chiné"), ("L", "Gris chiné"), ("XL", "Marine")], "49.00", "17.50", 520),
+    ("Mug émaillé", "Émail sur acier, 35 cl.", "7323930000", "FR", [(None, "Crème"), (None, "Bleu nuit")],
+     "14.50", "4.20", 260),
+    ("Bougie parfumée Figuier", "Cire de soja, 40 h.", "3406000000", "FR", [(None, None)], "24.00", "7.80", 380),
+    ("Tote bag lin", "Lin lavé, anses longues.", "4202921100", "FR", [(None, "Naturel"), (None, "Terracotta")],
+     "22.00", "6.90", 150),
+    ("Carnet A5 pointillé", "Papier 100 g, 192 pages.", "4820102000", "IT", [(None, None)], "12.90", "3.40", 300),
+]
+
+
+def ean13(seed: int) -> str:
+    """A valid EAN-13 in the 20-29 in-store range, check digit computed."""
+    body = f"20{seed:010d}"[:12]
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def load_demo(reset: bool = False) -> str:
+    for code, name, limit, price in PLANS:
+        if db.session.get(Plan, code) is None:
+            db.session.add(Plan(code=code, name=name, monthly_order_limit=limit, monthly_price=Decimal(price)))
+    db.session.flush()
+    org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))
+    if org is not None and not reset:
+        return _summary(org, created=False)
+    if org is not None:
+        raise SystemExit("--reset on an existing database is not supported: remove instance/oms.db "
+                         "(or drop the database) and run `make run` again")
+    rng = random.Random(2026)
+    org = Organization(name=DEMO_ORG, plan_code="free")
+    db.session.add(org)
+    db.session.flush()
+    for email, role, name in DEMO_USERS:
+        user = User(organization_id=org.id, email=email, name=name, role=role)
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+
+    paris = Warehouse(organization_id=org.id, code="PAR", name="Entrepôt Paris Nord", kind=WarehouseKind.OWN,
+                      country="FR", priority=1)
+    db.session.add(paris)
+    db.session.flush()
+    bins = [BinLocation(warehouse_id=paris.id, code=f"A-{aisle:02d}-{shelf:02d}",
+                        sort_key=f"A{aisle:02d}{shelf:02d}") for aisle in range(1, 5) for shelf in range(1, 6)]
+    db.session.add_all(bins)
+
+    variants: list[Variant] = []
+    seed = 1000
+    for title, desc, hs, origin, opts, price, cost, grams in CATALOG:
+        product = Product(organization_id=org.id, title=title, description=desc, tags=[])
+        db.session.add(product)
+        db.session.flush()
+        base = "".join(w[0] for w in title.upper().split())[:4]
+        for size, colour in opts:
+            seed += 1
+            options = {k: v for k, v in (("Taille", size), ("Couleur", colour)) if v}
+            suffix = "-".join(x[:3].upper() for x in (colour, size) if x) or "STD"
+            v = Variant(organization_id=org.id, product_id=product.id, sku=f"{base}-{suffix}", barcode=ean13(seed),
+                        title=" / ".join(options.values()) or title, price=Decimal(price), currency="EUR",
+                        options=options, weight_grams=grams, cost_price=Decimal(cost), hs_code=hs,
+                        country_of_origin=origin)
+            db.session.add(v)
+            variants.append(v)
+    db.session.flush()
+    for i, v in enumerate(variants):
+        db.session.add(StockLevel(variant_id=v.id, warehouse_id=paris.id, on_hand=rng.randint(3, 40),
+                                  reserved=0, bin_location_id=bins[i % len(bins)].id))
+
+    shops = _demo_shops(org)
+    _demo_orders(org, shops, variants, paris, rng)
+    db.session.commit()
+    return _summary(org, created=True)
+
+
+def _demo_shops(org: Organization) -> list:
+    """One shop per channel add-on, pointed at its emulator when the emulators are mounted."""
+    from .sandboxes import base_url, sandboxes
+
+    reg = current_app.extensions["oms_addons"]
+    boxes = sandboxes(current_app)
+    shops = []
+    for addon in reg.loaded():
+        if addon.kind != "channel":
+            continue
+        shop = create_shop(org, addon.name, f"{addon.title} — démo", sync_mode="every_15_min")
+        db.session.flush()
+        if addon.name in boxes:
+            _configure_from_sandbox(shop, addon.name, boxes[addon.name], base_url(current_app, addon.name))
+        shops.append(shop)
+    for addon in reg.loaded():
+        if addon.kind in ("carrier", "fulfilment") and shops:
+            for shop in shops:
+                set_enabled(shop, addon.name, True)
+                if addon.name in boxes:
+                    _configure_from_sandbox(shop, addon.name, boxes[addon.name], base_url(current_app, addon.name))
+    if not shops:  # no channel add-on installed: a manual shop still shows the order flow
+        shops.append(None)
+    return shops
+
+
+def _configure_from_sandbox(shop, addon_name: str, box, url: str) -> None:
+    from wtforms import PasswordField
+
+    settings = box.settings(url)
+    form_cls = current_app.extensions["oms_addons"].call_one(addon_name, "register_settings_form")
+    secret_fields: set[str] = set()
+    if form_cls is not None:
+        with current_app.test_request_context():
+            secret_fields = {f.name for f in form_cls(meta={"csrf": False}) if isinstance(f, PasswordField)}
+    save_settings(shop, addon_name, settings, secret_fields)
+    db.session.flush()
+    # the check runs a few seconds after start-up, once the emulators answer
+    enqueue("core.jobs.connection_test_job", shop.id, addon_name, shop_id=shop.id, delay=3,
+            retries=5, intervals=(5, 10, 30, 60, 120))
+
+
+def _demo_orders(org, shops, variants, warehouse, rng: random.Random) -> None:
+    real_shops = [s for s in shops if s is not None]
+    if not real_shops:
+        return
+    names = ["Julie Moreau", "Thomas Laurent", "Emma Girard", "Lucas Roux", "Chloé Fournier", "Nathan Faure"]
+    cities = [("75011", "Paris"), ("69003", "Lyon"), ("33000", "Bordeaux"), ("59000", "Lille"), ("13006", "Marseille")]
+    statuses = [OrderStatus.NEW, OrderStatus.ALLOCATED, OrderStatus.ALLOCATED, OrderStatus.PICKING,
+                OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.ON_HOLD]
+    now = utcnow()
+    for n in range(1, 13):
+        shop = real_shops[n % len(real_shops)]
+        name = names[n % len(names)]
+        email = f"{name.split()[0].lower()}.{n}@exemple.fr"
+        customer = Customer(organization_id=org.id, email=email, name=name)
+        db.session.add(customer)
+        postal, city = cities[n % len(cities)]
+        address = {"name": name, "line1": f"{n * 7} rue de la République", "postal_code": postal,
+                   "city": city, "country": "FR", "email": email}
+        status = statuses[n % len(statuses)]
+        fba = shop.addon == "amazon" and n % 3 == 0
+        order = Order(organization_id=org.id, shop_id=shop.id, external_id=f"DEMO-{shop.id}-{n:04d}",
+                      number=f"#{1000 + n}", customer=customer, email=email, shipping_address=address,
+                      billing_address=address, currency="EUR", payment_status=PaymentStatus.PAID,
+                      service_level=ServiceLevel.PRIME if fba else ServiceLevel.STANDARD,
+                      fulfillment_channel=FulfillmentChannel.MARKETPLACE if fba else FulfillmentChannel.MERCHANT,
+                      status=OrderStatus.SHIPPED if fba else status,
+                      placed_at=now - timedelta(hours=n * 5))
+        if order.status == OrderStatus.ON_HOLD:
+            order.hold_reason = "SKU inconnu : MUG-OLD-01 (associez-le à un produit)"
+        total = Decimal("0")
+        for v in rng.sample(variants, rng.randint(1, 3)):
+            qty = rng.randint(1, 2)
+            order.lines.append(OrderLine(variant_id=v.id, sku=v.sku, title=v.product.title, quantity=qty,
+                                         unit_price=v.price,
+                                         source=LineSource.MARKETPLACE if fba else LineSource.WAREHOUSE,
+                                         warehouse_id=None if fba else warehouse.id))
+            total += v.price * qty
+        order.subtotal = order.total = total
+        order.events.append(OrderEvent(kind="imported", source=shop.addon,
+                                       message=f"Commande importée depuis {shop.name} (données de démonstration)"))
+        db.session.add(order)
+
+
+def _summary(org: Organization, created: bool) -> str:
+    lines = [("Démo chargée" if created else "Démo déjà présente") + f" : {org.name}",
+             "Connexion (mot de passe pour les trois comptes : " + DEMO_PASSWORD + ")"]
+    lines += [f"  {role.value:<7} {email}" for email, role, _n in DEMO_USERS]
+    return "\n".join(lines)

@@ -1,0 +1,194 @@
+"""Every hook core offers to add-ons. Documented one by one in docs/hooks.md.
+
+Implementations take only the arguments they use. Hooks grow by adding arguments, never by
+changing them (see docs/hooks.md, "Versioning"). Hooks fired for a shop are called only on
+the add-ons enabled for that shop (``core.addons.call``).
+"""
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("oms")
+
+
+# ============================================================================ intake
+@hookspec(firstresult=True)
+def intake_normalize_order(shop, payload):
+    """Turn a channel's raw order payload into a ``core.types.NormalizedOrder``.
+
+    Fires when an order payload reaches core (webhook delivery, poll, manual import).
+
+    :param shop: the ``Shop`` the payload came from.
+    :param payload: the decoded remote payload (dict).
+    :return: a ``NormalizedOrder``, or None if this add-on does not handle the payload.
+    Stops at the first non-None result.
+    """
+
+
+@hookspec
+def intake_order_received(shop, order, created):
+    """An order has been stored (created or updated) and committed to the session.
+
+    :param shop: the ``Shop`` the order came from.
+    :param order: the ``Order`` row.
+    :param created: True the first time, False on an update.
+    :return: nothing.
+    """
+
+
+# ============================================================================ routing
+@hookspec(firstresult=True)
+def routing_choose_source(shop, order, line):
+    """Choose where one order line is served from.
+
+    Fires for each line of an order being routed; core's default (``trylast``) picks an own
+    warehouse. A dropship or POS add-on answers for the lines it serves.
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order``.
+    :param line: the ``OrderLine`` to route.
+    :return: a ``core.types.RoutingDecision``. Stops at the first non-None result.
+    """
+
+
+# ============================================================================ stock
+@hookspec
+def stock_available_changed(shop, changes):
+    """The sellable quantity of some SKUs changed for this shop: push them to the channel.
+
+    Fires after commit, with changes coalesced per shop (one entry per SKU, final figure).
+
+    :param shop: the ``Shop`` whose channel should be updated.
+    :param changes: a list of ``core.types.StockChange``.
+    :return: nothing. Enqueue the remote call; do not call the network here.
+    """
+
+
+# ============================================================================ orders
+@hookspec
+def order_status_changed(shop, order, old, new):
+    """An order moved from status ``old`` to ``new`` (``OrderStatus`` values).
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order``.
+    :param old: the previous ``OrderStatus``.
+    :param new: the new ``OrderStatus``.
+    :return: nothing.
+    """
+
+
+# ============================================================================ shipping
+@hookspec
+def shipping_quote_rates(shop, order, parcels):
+    """Offer shipping rates for an order.
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order``.
+    :param parcels: a list of dicts ``{"weight_grams": int, "length_cm", "width_cm", "height_cm"}``.
+    :return: a list of ``core.types.Rate`` (all add-ons' lists are gathered).
+    """
+
+
+@hookspec(firstresult=True)
+def shipping_create_label(shop, order, shipment):
+    """Create the carrier label for a shipment.
+
+    Core's default (``trylast``) is the manual carrier: the merchant types the tracking
+    number, so it returns None and the shipment stays a draft until then.
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order``.
+    :param shipment: the ``Shipment`` (carrier, service, weight filled in).
+    :return: a ``core.types.Label``. Stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def shipping_cancel_label(shop, shipment):
+    """Cancel a shipment's label with its carrier.
+
+    :param shop: the order's ``Shop``.
+    :param shipment: the ``Shipment`` to cancel.
+    :return: True when cancelled. Stops at the first non-None result.
+    """
+
+
+@hookspec
+def shipping_shipment_shipped(shop, order, shipment):
+    """A shipment left the warehouse: channels send the tracking to the marketplace.
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order``.
+    :param shipment: the ``Shipment`` with carrier, tracking number and URL.
+    :return: nothing. Enqueue the remote call.
+    """
+
+
+# ============================================================================ wiring
+@hookspec
+def register_blueprints(app):
+    """Contribute Flask blueprints (views and their templates) at start-up.
+
+    :param app: the Flask app being built.
+    :return: a list of ``flask.Blueprint``.
+    """
+
+
+@hookspec(firstresult=True)
+def register_settings_form():
+    """The add-on's settings form, rendered by the catalog's "Configurer" page.
+
+    Called on one add-on at a time. ``PasswordField`` values are stored encrypted and never
+    shown again.
+
+    :return: a ``flask_wtf.FlaskForm`` subclass. Stops at the first non-None result.
+    """
+
+
+@hookspec
+def register_cron_jobs():
+    """Recurring jobs the scheduler runs (besides each shop's periodic sync).
+
+    :return: a list of ``core.types.CronJob``.
+    """
+
+
+@hookspec
+def register_commands(cli):
+    """Add commands to the ``oms`` CLI.
+
+    :param cli: the ``oms`` click group.
+    :return: nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def connection_test(shop, settings):
+    """Check the add-on can reach its remote service with these settings ("Tester la connexion").
+
+    Called on one add-on at a time, from a request or the CLI: the only wiring hook allowed
+    to call the network (with a short timeout).
+
+    :param shop: the ``Shop`` being configured.
+    :param settings: the add-on's settings for this shop, secrets decrypted.
+    :return: a ``core.types.ConnectionResult``. Stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def channel_sync_job(shop):
+    """The job that pulls a shop's changes (orders since the cursor) on its schedule.
+
+    Called on the shop's own channel add-on.
+
+    :param shop: the ``Shop``.
+    :return: the dotted path of a job function taking ``shop_id``. Stops at the first non-None result.
+    """
+
+
+@hookspec
+def register_sandbox():
+    """The add-on's emulator of its remote API, for tests and the demo.
+
+    :return: a ``core.types.Sandbox``.
+    """

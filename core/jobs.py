@@ -1,0 +1,361 @@
+"""Background jobs: a transactional outbox relayed to RQ, or run in-process.
+
+``enqueue()`` writes an :class:`~core.models.OutboxJob` row in the caller's transaction:
+
+* rolled back → the row is gone, nothing runs;
+* committed → an ``after_commit`` listener relays the row to RQ (``REDIS_URL`` set) or wakes
+  the in-process runner (embedded default). If the process dies in between, the row stays
+  and the next relay pass (``oms scheduler``, the in-process runner, or ``oms jobs relay``)
+  sends it, so committed data never loses its job.
+
+Every job runs through :func:`run_job`, which keeps the shop's sync log (what, when, error,
+attempts) and lets exceptions escape so RQ's ``Retry`` and failed-job registry see them.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+import traceback
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import SYNC_INTERVALS, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVALS = (30, 120, 600)
+_SESSION_FLAG = "oms_outbox"
+
+
+# ----------------------------------------------------------------------------- enqueue
+def enqueue(func: str, *args: Any, job_id: str | None = None, unique: bool = False,
+            shop_id: int | None = None, queue: str = "default", retries: int = 3,
+            intervals: tuple[int, ...] = DEFAULT_INTERVALS, delay: float = 0,
+            **kwargs: Any) -> OutboxJob:
+    """Queue ``func`` (a dotted path to a module-level function) to run after commit.
+
+    ``job_id`` with ``unique=True`` makes a second enqueue of the same id a no-op while the
+    first is queued or running.
+    """
+    if "." not in func:
+        raise ValueError("enqueue a job by its dotted path, e.g. 'addons.shopify.jobs.sync_orders'")
+    row = OutboxJob(func=func, args=list(args), kwargs=kwargs, job_id=job_id, unique=unique,
+                    shop_id=shop_id, queue=queue, max_retries=retries, intervals=list(intervals),
+                    run_after=utcnow() + timedelta(seconds=delay))
+    db.session.add(row)
+    db.session.info[_SESSION_FLAG] = True
+    return row
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(_SESSION_FLAG, False) or not has_app_context():
+        return
+    app = current_app._get_current_object()
+    mode = app.config["JOBS_MODE"]
+    if mode == "rq":
+        try:
+            relay_outbox()
+        except Exception:  # Redis down: the rows stay, the next relay pass sends them
+            log.warning("outbox relay failed; will retry", exc_info=True)
+    elif mode == "thread":
+        runner = app.extensions.get("oms_runner")
+        if runner is not None:
+            runner.wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_SESSION_FLAG, None)
+
+
+# ----------------------------------------------------------------------------- RQ
+def redis_connection():
+    from redis import Redis
+
+    ext = current_app.extensions
+    if "oms_redis" not in ext:
+        url = current_app.config.get("REDIS_URL")
+        if not url:
+            raise RuntimeError("REDIS_URL is not set")
+        ext["oms_redis"] = Redis.from_url(url)
+    return ext["oms_redis"]
+
+
+def rq_queue(name: str = "default"):
+    from rq import Queue
+
+    prefix = current_app.config.get("RQ_QUEUE_PREFIX", "oms")
+    return Queue(f"{prefix}-{name}", connection=redis_connection())
+
+
+def relay_outbox(limit: int = 500) -> int:
+    """Send committed outbox rows to RQ; return how many were sent."""
+    from rq import Retry
+    from rq.exceptions import DuplicateJobError
+
+    sent = 0
+    with Session(db.engine) as s:
+        stmt = (select(OutboxJob).where(OutboxJob.state == "pending").order_by(OutboxJob.id).limit(limit))
+        if db.engine.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = s.scalars(stmt).all()
+        for row in rows:
+            q = rq_queue(row.queue)
+            opts: dict[str, Any] = dict(
+                args=(row.func, row.args, row.kwargs, row.shop_id),
+                job_id=row.job_id or f"outbox-{row.id}",
+                unique=row.unique or row.job_id is None,
+                description=row.func,
+                result_ttl=60,
+                failure_ttl=7 * 24 * 3600,
+                retry=Retry(max=row.max_retries, interval=row.intervals) if row.max_retries else None,
+            )
+            try:
+                if row.run_after > utcnow() + timedelta(seconds=1):
+                    q.enqueue_at(row.run_after, "core.jobs.run_job", **opts)
+                else:
+                    q.enqueue_call("core.jobs.run_job", **opts)
+            except DuplicateJobError:
+                log.info("job %s already queued", opts["job_id"])
+            s.delete(row)
+            s.commit()  # one row at a time: a crash re-sends at most one, refused as duplicate
+            sent += 1
+    return sent
+
+
+# ----------------------------------------------------------------------------- execution
+_worker_app: Flask | None = None
+
+
+def set_worker_app(app: Flask) -> None:
+    """Called once by ``oms worker``: jobs run in this app's context."""
+    global _worker_app
+    _worker_app = app
+
+
+def _resolve(path: str) -> Callable[..., Any]:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | None = None,
+            attempt: int | None = None, retries_left: int | None = None) -> Any:
+    """Run one job with an app context and a sync-log entry; exceptions escape."""
+    if not has_app_context():
+        global _worker_app
+        if _worker_app is None:
+            from .app import create_app
+
+            _worker_app = create_app()
+        with _worker_app.app_context():
+            return run_job(func, args, kwargs, shop_id, attempt, retries_left)
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:  # running under an RQ worker
+        retries_left = job.retries_left
+        attempt = job.meta.get("attempt", 0) + 1
+        job.meta["attempt"] = attempt
+        job.save_meta()
+    shop = db.session.get(Shop, shop_id) if shop_id else None
+    entry = SyncLog(shop_id=shop_id, organization_id=shop.organization_id if shop else None,
+                    addon=_addon_of(func), func=func, args=list(args), kwargs=dict(kwargs),
+                    job_id=job.id if job is not None else None, status=SyncStatus.RUNNING,
+                    attempts=attempt or 1)
+    db.session.add(entry)
+    db.session.commit()
+    entry_id = entry.id
+    try:
+        result = _resolve(func)(*args, **kwargs)
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        final = not retries_left
+        _finish(entry_id, SyncStatus.FAILED if final else SyncStatus.RETRYING, error=_describe(exc))
+        raise
+    _finish(entry_id, SyncStatus.OK, result=None if result is None else str(result)[:2000])
+    return result
+
+
+def _addon_of(func: str) -> str | None:
+    parts = func.split(".")
+    return parts[1] if parts[0] == "addons" and len(parts) > 2 else None
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{exc.__class__.__name__}: {exc}"
+    return text[:4000]
+
+
+def _finish(entry_id: int, status: SyncStatus, *, error: str | None = None, result: str | None = None) -> None:
+    db.session.execute(update(SyncLog).where(SyncLog.id == entry_id).values(
+        status=status, error=error, result=result, finished_at=utcnow()))
+    if error:
+        shop_id = db.session.scalar(select(SyncLog.shop_id).where(SyncLog.id == entry_id))
+        if shop_id:
+            db.session.execute(update(Shop).where(Shop.id == shop_id).values(last_error=error))
+    db.session.commit()
+
+
+def log_addon_error(shop, addon: str, hook: str, exc: BaseException) -> None:
+    """Record an add-on's failure inside a hook on the shop's sync log (same transaction)."""
+    db.session.add(SyncLog(shop_id=shop.id if shop else None,
+                           organization_id=shop.organization_id if shop else None,
+                           addon=addon, func=f"hook:{hook}", status=SyncStatus.FAILED,
+                           error=_describe(exc), finished_at=utcnow()))
+
+
+def retry_log_entry(entry: SyncLog) -> OutboxJob:
+    """The "Relancer" button: queue the same job again."""
+    return enqueue(entry.func, *entry.args, shop_id=entry.shop_id, **entry.kwargs)
+
+
+# ----------------------------------------------------------------------------- embedded runner
+def run_pending(limit: int = 100, now: datetime | None = None) -> int:
+    """Run due outbox rows in this process (embedded mode); return how many ran.
+
+    A failing job is retried later with the row's backoff intervals, then left ``failed``.
+    """
+    now = now or utcnow()
+    ran = 0
+    rows = db.session.scalars(
+        select(OutboxJob).where(OutboxJob.state == "pending", OutboxJob.run_after <= now)
+        .order_by(OutboxJob.id).limit(limit)).all()
+    running_ids: set[str] = set()
+    for row in rows:
+        if row.job_id and row.unique and row.job_id in running_ids:
+            db.session.delete(row)  # same unique job already ran in this pass
+            db.session.commit()
+            continue
+        if row.job_id:
+            running_ids.add(row.job_id)
+        row_id, attempt = row.id, row.attempts + 1
+        retries_left = row.max_retries - row.attempts
+        func, args, kwargs, shop_id = row.func, list(row.args), dict(row.kwargs), row.shop_id
+        # claim the row first: a crash mid-job leaves it pending for a later pass
+        db.session.execute(update(OutboxJob).where(OutboxJob.id == row_id).values(attempts=attempt))
+        db.session.commit()
+        try:
+            _run_embedded(func, args, kwargs, shop_id, attempt, retries_left)
+        except Exception as exc:
+            db.session.rollback()
+            intervals = row_intervals(row_id)
+            if retries_left > 0:
+                wait = intervals[min(attempt - 1, len(intervals) - 1)] if intervals else 0
+                db.session.execute(update(OutboxJob).where(OutboxJob.id == row_id).values(
+                    run_after=utcnow() + timedelta(seconds=wait), last_error=_describe(exc)))
+            else:
+                db.session.execute(update(OutboxJob).where(OutboxJob.id == row_id).values(
+                    state="failed", last_error=_describe(exc)))
+            db.session.commit()
+        else:
+            db.session.execute(delete(OutboxJob).where(OutboxJob.id == row_id))
+            db.session.commit()
+        ran += 1
+    return ran
+
+
+def row_intervals(row_id: int) -> list[int]:
+    return db.session.scalar(select(OutboxJob.intervals).where(OutboxJob.id == row_id)) or []
+
+
+def _run_embedded(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | None,
+                  attempt: int, retries_left: int) -> Any:
+    return run_job(func, args, kwargs, shop_id, attempt, retries_left=retries_left)
+
+
+class EmbeddedRunner:
+    """A daemon thread running outbox jobs and due syncs in-process (no Redis needed)."""
+
+    def __init__(self, app: Flask, poll: float = 2.0) -> None:
+        self.app = app
+        self.poll = poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="oms-jobs", daemon=True)
+        self._last_tick = 0.0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll)
+            self._wake.clear()
+            with self.app.app_context():
+                try:
+                    if time.monotonic() - self._last_tick > 30:
+                        self._last_tick = time.monotonic()
+                        schedule_due_syncs()
+                        db.session.commit()
+                    while run_pending():
+                        pass
+                except Exception:
+                    log.exception("embedded job runner")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+
+
+# ----------------------------------------------------------------------------- scheduling
+def sync_job_id(shop: Shop) -> str:
+    return f"{shop.addon}-sync-{shop.id}"
+
+
+def enqueue_shop_sync(shop: Shop) -> OutboxJob | None:
+    """Queue the shop's channel sync (never twice at once: unique job id per shop)."""
+    from .addons import registry
+
+    func = registry().call_one(shop.addon, "channel_sync_job", shop=shop)
+    if not func:
+        return None
+    return enqueue(func, shop.id, job_id=sync_job_id(shop), unique=True, shop_id=shop.id)
+
+
+def schedule_due_syncs(now: datetime | None = None) -> int:
+    """Queue every shop whose periodic sync is due and move its ``next_sync_at`` on.
+
+    The schedule lives in the database, so a restarted scheduler neither repeats nor skips a
+    sync; with several schedulers, the row lock (PostgreSQL) lets one take each shop.
+    """
+    now = now or utcnow()
+    stmt = (select(Shop).where(Shop.sync_mode != SyncMode.MANUAL,
+                               Shop.status == ConnectionStatus.CONNECTED,
+                               (Shop.next_sync_at.is_(None)) | (Shop.next_sync_at <= now)))
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    count = 0
+    for shop in db.session.scalars(stmt).all():
+        if enqueue_shop_sync(shop) is not None:
+            count += 1
+        shop.next_sync_at = now + timedelta(seconds=SYNC_INTERVALS[shop.sync_mode])
+    return count
+
+
+def connection_test_job(shop_id: int, addon: str) -> str:
+    """Run an add-on's connection test in the background (raises on failure, so it retries)."""
+    from .services import test_connection
+
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        return "shop gone"
+    result = test_connection(shop, addon)
+    db.session.commit()
+    if not result.ok:
+        raise RuntimeError(result.message)
+    return result.message

@@ -1,0 +1,600 @@
+"""Core domain model (SQLAlchemy 2.0, typed).
+
+Every merchant-owned row carries ``organization_id`` (directly or through its parent) and
+every query made for a signed-in user goes through :func:`core.tenancy.scoped`, so one
+organization never reads another's rows.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .crypto import EncryptedJSON
+from .extensions import db
+from .money import Amount, Money, UnitCost
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(db.TypeDecorator):  # type: ignore[name-defined]
+    """Timezone-aware UTC datetimes on every database (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: use an aware UTC datetime")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
+                validate_strings=True)
+
+
+class StrEnum(str, enum.Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+# --------------------------------------------------------------------------- accounts
+class Role(StrEnum):
+    OWNER = "owner"
+    STAFF = "staff"
+    PICKER = "picker"
+
+
+class Plan(db.Model):
+    """A subscription plan; ``monthly_order_limit`` None means unlimited."""
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    monthly_order_limit: Mapped[int | None] = mapped_column(Integer)
+    monthly_price: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+
+
+class Organization(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    plan_code: Mapped[str] = mapped_column(ForeignKey("plan.code"), default="free")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    locale: Mapped[str] = mapped_column(String(8), default="fr")
+    timezone: Mapped[str] = mapped_column(String(40), default="Europe/Paris")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    plan: Mapped[Plan] = relationship()
+    shops: Mapped[list["Shop"]] = relationship(back_populates="organization", order_by="Shop.id")
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.STAFF)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+# --------------------------------------------------------------------------- shops & add-ons
+class SyncMode(StrEnum):
+    WEBHOOK = "webhook"
+    EVERY_15_MIN = "every_15_min"
+    HOURLY = "hourly"
+    MANUAL = "manual"
+
+
+SYNC_INTERVALS = {SyncMode.EVERY_15_MIN: 15 * 60, SyncMode.HOURLY: 3600,
+                  # webhooks deliver in real time; a reconciliation poll still runs hourly
+                  SyncMode.WEBHOOK: 3600}
+
+
+class ConnectionStatus(StrEnum):
+    NOT_CONFIGURED = "not_configured"
+    CONNECTED = "connected"
+    ERROR = "error"
+    DISCONNECTED = "disconnected"
+
+
+class Shop(db.Model):
+    """One connection to a sales channel, served by the add-on named in ``addon``."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    addon: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(120))
+    marketplace: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(32))
+    credentials: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    sync_mode: Mapped[SyncMode] = mapped_column(_enum(SyncMode), default=SyncMode.EVERY_15_MIN)
+    status: Mapped[ConnectionStatus] = mapped_column(_enum(ConnectionStatus),
+                                                     default=ConnectionStatus.NOT_CONFIGURED)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    sync_cursor: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship(back_populates="shops")
+    addons: Mapped[list["ShopAddon"]] = relationship(back_populates="shop", cascade="all, delete-orphan")
+
+    def addon_row(self, addon: str) -> "ShopAddon | None":
+        return next((a for a in self.addons if a.addon == addon), None)
+
+    def addon_settings(self, addon: str) -> dict[str, Any]:
+        """The add-on's settings for this shop, secrets included (decrypted)."""
+        row = self.addon_row(addon)
+        if row is None:
+            return {}
+        return {**(row.settings or {}), **(row.secrets or {})}
+
+    def enabled_addons(self) -> set[str]:
+        return {a.addon for a in self.addons if a.active}
+
+
+class ShopAddon(db.Model):
+    """An add-on enabled (or disabled, data kept) for one shop, with its settings."""
+
+    __table_args__ = (UniqueConstraint("shop_id", "addon"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    addon: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secrets: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    status: Mapped[ConnectionStatus] = mapped_column(_enum(ConnectionStatus),
+                                                     default=ConnectionStatus.NOT_CONFIGURED)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    shop: Mapped[Shop] = relationship(back_populates="addons")
+
+
+# --------------------------------------------------------------------------- catalog
+class Product(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    images: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    variants: Mapped[list["Variant"]] = relationship(back_populates="product", order_by="Variant.id",
+                                                     cascade="all, delete-orphan")
+
+
+class Variant(db.Model):
+    """A sellable unit. The SKU is unique within an organization and is the join key with
+    every channel."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    barcode: Mapped[str | None] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(255), default="")
+    price: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    options: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    weight_grams: Mapped[int | None] = mapped_column(Integer)
+    cost_price: Mapped[Decimal | None] = mapped_column(UnitCost)
+    hs_code: Mapped[str | None] = mapped_column(String(16))
+    country_of_origin: Mapped[str | None] = mapped_column(String(2))
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+    @property
+    def price_money(self) -> Money:
+        return Money(self.price, self.currency)
+
+
+class VariantBinding(db.Model):
+    """A variant's identity in one shop (Shopify variant id, Amazon seller SKU/ASIN…)."""
+
+    __table_args__ = (UniqueConstraint("shop_id", "external_id"),
+                      UniqueConstraint("shop_id", "variant_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(128))
+    external_sku: Mapped[str | None] = mapped_column(String(128))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --------------------------------------------------------------------------- warehouses & stock
+class WarehouseKind(StrEnum):
+    OWN = "own"
+    MARKETPLACE = "marketplace"  # fulfilled by the marketplace (Amazon FBA)
+    SUPPLIER = "supplier"  # a dropship supplier's stock
+    STORE = "store"  # point of sale
+
+
+class Warehouse(db.Model):
+    __table_args__ = (UniqueConstraint("organization_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[WarehouseKind] = mapped_column(_enum(WarehouseKind), default=WarehouseKind.OWN)
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shop.id", ondelete="SET NULL"))
+    country: Mapped[str | None] = mapped_column(String(2))
+    address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    priority: Mapped[int] = mapped_column(Integer, default=10)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    locations: Mapped[list["BinLocation"]] = relationship(back_populates="warehouse",
+                                                          order_by="BinLocation.sort_key",
+                                                          cascade="all, delete-orphan")
+
+
+class BinLocation(db.Model):
+    """A bin (aisle-shelf-level) in a warehouse; ``sort_key`` orders the picking walk."""
+
+    __table_args__ = (UniqueConstraint("warehouse_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    sort_key: Mapped[str] = mapped_column(String(64), default="")
+
+    warehouse: Mapped[Warehouse] = relationship(back_populates="locations")
+
+
+class StockLevel(db.Model):
+    """Stock of one variant in one warehouse. ``reserved`` units belong to open orders."""
+
+    __table_args__ = (UniqueConstraint("variant_id", "warehouse_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id", ondelete="CASCADE"), index=True)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    bin_location_id: Mapped[int | None] = mapped_column(ForeignKey("bin_location.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    variant: Mapped[Variant] = relationship()
+    warehouse: Mapped[Warehouse] = relationship()
+    bin_location: Mapped[BinLocation | None] = relationship()
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+# --------------------------------------------------------------------------- orders
+class OrderStatus(StrEnum):
+    NEW = "new"  # nouvelle
+    ON_HOLD = "on_hold"  # en attente
+    ALLOCATED = "allocated"  # allouée
+    PICKING = "picking"  # en préparation
+    PACKED = "packed"  # emballée
+    SHIPPED = "shipped"  # expédiée
+    DELIVERED = "delivered"  # livrée
+    CANCELLED = "cancelled"  # annulée
+    RETURNED = "returned"  # retournée
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+
+
+class ServiceLevel(StrEnum):
+    STANDARD = "standard"
+    EXPRESS = "express"
+    PRIME = "prime"
+
+
+class FulfillmentChannel(StrEnum):
+    MERCHANT = "merchant"  # FBM: the merchant picks, packs, ships
+    MARKETPLACE = "marketplace"  # FBA: the marketplace ships ("expédié par Amazon")
+
+
+class Customer(db.Model):
+    __table_args__ = (Index("ix_customer_org_email", "organization_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    email: Mapped[str | None] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Order(db.Model):
+    """A customer order from one shop; ``(shop_id, external_id)`` is unique, so a
+    re-import updates instead of duplicating."""
+
+    __table_args__ = (
+        UniqueConstraint("shop_id", "external_id"),
+        Index("ix_order_org_status", "organization_id", "status"),
+        Index("ix_order_org_placed", "organization_id", "placed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    number: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    shipping_address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    billing_address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    presentment_currency: Mapped[str | None] = mapped_column(String(3))
+    subtotal: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    shipping_total: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    tax_total: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    discount_total: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    total: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    presentment_total: Mapped[Decimal | None] = mapped_column(Amount)
+    payment_status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), default=PaymentStatus.PENDING)
+    service_level: Mapped[ServiceLevel] = mapped_column(_enum(ServiceLevel), default=ServiceLevel.STANDARD)
+    fulfillment_channel: Mapped[FulfillmentChannel] = mapped_column(
+        _enum(FulfillmentChannel), default=FulfillmentChannel.MERCHANT)
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.NEW)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    external_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    shop: Mapped[Shop] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id",
+                                                    cascade="all, delete-orphan")
+    events: Mapped[list["OrderEvent"]] = relationship(back_populates="order", order_by="OrderEvent.id",
+                                                      cascade="all, delete-orphan")
+    shipments: Mapped[list["Shipment"]] = relationship(back_populates="order", order_by="Shipment.id")
+
+    @property
+    def total_money(self) -> Money:
+        return Money(self.total, self.currency)
+
+
+class LineSource(StrEnum):
+    WAREHOUSE = "warehouse"
+    MARKETPLACE = "marketplace"
+    DROPSHIP = "dropship"
+    POS = "pos"
+
+
+class OrderLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variant.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    tax: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    discount: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    source: Mapped[LineSource | None] = mapped_column(_enum(LineSource))
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
+    reserved_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    variant: Mapped[Variant | None] = relationship()
+    warehouse: Mapped[Warehouse | None] = relationship()
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity - self.discount
+
+
+class OrderEvent(db.Model):
+    """One entry of an order's history: what came from where, when, what changed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(64), default="core")
+    message: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+# --------------------------------------------------------------------------- shipping & returns
+class ShipmentStatus(StrEnum):
+    DRAFT = "draft"
+    LABEL_CREATED = "label_created"
+    SHIPPED = "shipped"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    EXCEPTION = "exception"
+
+
+class Shipment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
+    carrier: Mapped[str] = mapped_column(String(64), default="manual")
+    service: Mapped[str | None] = mapped_column(String(120))
+    tracking_number: Mapped[str | None] = mapped_column(String(128))
+    tracking_url: Mapped[str | None] = mapped_column(String(500))
+    label: Mapped[bytes | None] = mapped_column(LargeBinary)
+    label_format: Mapped[str | None] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[ShipmentStatus] = mapped_column(_enum(ShipmentStatus), default=ShipmentStatus.DRAFT)
+    weight_grams: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[Decimal | None] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="shipments")
+    lines: Mapped[list["ShipmentLine"]] = relationship(back_populates="shipment", cascade="all, delete-orphan")
+
+
+class ShipmentLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    shipment: Mapped[Shipment] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship()
+
+
+class ReturnStatus(StrEnum):
+    OPEN = "open"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    RESTOCKED = "restocked"
+    WRITTEN_OFF = "written_off"
+    CLOSED = "closed"
+
+
+class ReturnReason(StrEnum):
+    SIZE = "size"
+    DEFECT = "defect"
+    NOT_AS_DESCRIBED = "not_as_described"
+    CHANGED_MIND = "changed_mind"
+    WRONG_ITEM = "wrong_item"
+
+
+class Return(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    status: Mapped[ReturnStatus] = mapped_column(_enum(ReturnStatus), default=ReturnStatus.OPEN)
+    reason: Mapped[ReturnReason] = mapped_column(_enum(ReturnReason))
+    refund_status: Mapped[PaymentStatus | None] = mapped_column(_enum(PaymentStatus))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship()
+    lines: Mapped[list["ReturnLine"]] = relationship(back_populates="ret", cascade="all, delete-orphan")
+
+
+class ReturnLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("return.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    ret: Mapped[Return] = relationship(back_populates="lines")
+
+
+# --------------------------------------------------------------------------- jobs
+class SyncStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    OK = "ok"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+class SyncLog(db.Model):
+    """What a background job did for a shop: visible per shop, with a retry button."""
+
+    __table_args__ = (Index("ix_sync_log_shop_started", "shop_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"))
+    addon: Mapped[str | None] = mapped_column(String(64))
+    job_id: Mapped[str | None] = mapped_column(String(200))
+    func: Mapped[str] = mapped_column(String(200))
+    args: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    kwargs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[SyncStatus] = mapped_column(_enum(SyncStatus), default=SyncStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxJob(db.Model):
+    """A job written in the same transaction as the data it follows (transactional outbox).
+
+    A rollback removes it with the data; after commit it is relayed to RQ (or run in-process
+    on the embedded default). A crash between commit and relay leaves the row, which the next
+    relay pass picks up, so committed data never loses its job.
+    """
+
+    __table_args__ = (Index("ix_outbox_due", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    func: Mapped[str] = mapped_column(String(200))
+    args: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    kwargs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    job_id: Mapped[str | None] = mapped_column(String(200))
+    unique: Mapped[bool] = mapped_column(Boolean, default=False)
+    queue: Mapped[str] = mapped_column(String(64), default="default")
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"))
+    max_retries: Mapped[int] = mapped_column(Integer, default=3)
+    intervals: Mapped[list[int]] = mapped_column(JSON, default=lambda: [30, 120, 600])
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | failed
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,30 @@
+"""Mount every loaded add-on's emulator under ``/sandbox/<name>`` (demo mode only).
+
+The emulators speak their remote API's wire format; pointing a shop at one is a matter of
+settings (base URL and credentials), exactly as pointing it at the real service.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from .types import Sandbox
+
+
+def sandboxes(app: Flask) -> dict[str, Sandbox]:
+    found = app.extensions["oms_addons"].pm.hook.register_sandbox()
+    return {sb.name: sb for sb in found if sb is not None}
+
+
+def base_url(app: Flask, name: str) -> str:
+    root = app.config.get("PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    return f"{root.rstrip('/')}/sandbox/{name}"
+
+
+def mount_sandboxes(app: Flask) -> None:
+    boxes = sandboxes(app)
+    app.extensions["oms_sandboxes"] = boxes
+    mounts = {f"/sandbox/{name}": sb.make_app() for name, sb in boxes.items()}
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, mounts)  # type: ignore[method-assign]

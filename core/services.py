@@ -1,0 +1,117 @@
+"""What the catalog page and the ``oms`` CLI both do: shops, add-on activation, settings,
+connection tests, syncs. Views and commands stay thin and behave the same."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from .addons import Addon, registry
+from .extensions import db
+from .models import ConnectionStatus, Organization, Shop, ShopAddon, SyncMode, utcnow
+from .types import ConnectionResult
+
+
+class ServiceError(ValueError):
+    """A clear, user-facing refusal (unknown add-on, wrong kind, …)."""
+
+
+def get_addon(name: str) -> Addon:
+    addon = registry().get(name)
+    if addon is None:
+        raise ServiceError(f"add-on inconnu : {name}")
+    if not addon.ok:
+        raise ServiceError(f"add-on {name} indisponible : {addon.error}")
+    return addon
+
+
+def create_shop(org: Organization, addon_name: str, name: str, *, marketplace: str | None = None,
+                region: str | None = None, sync_mode: SyncMode | str = SyncMode.EVERY_15_MIN) -> Shop:
+    """Connect a new shop to a channel add-on; the add-on is enabled for it at once."""
+    addon = get_addon(addon_name)
+    if addon.kind != "channel":
+        raise ServiceError(f"{addon.title} n'est pas un canal de vente : activez-le sur une boutique existante")
+    if db.session.scalar(select(Shop.id).where(Shop.organization_id == org.id, Shop.name == name)):
+        raise ServiceError(f"une boutique nommée « {name} » existe déjà")
+    shop = Shop(organization_id=org.id, addon=addon_name, name=name, marketplace=marketplace,
+                region=region, sync_mode=SyncMode(sync_mode))
+    db.session.add(shop)
+    db.session.flush()
+    set_enabled(shop, addon_name, True)
+    # add-ons declared for the whole organization follow every new shop
+    for other in registry().loaded():
+        if other.scope == "organization" and other.name != addon_name:
+            if any(s.addon_row(other.name) and s.addon_row(other.name).active for s in org.shops if s.id != shop.id):
+                set_enabled(shop, other.name, True)
+    return shop
+
+
+def set_enabled(shop: Shop, addon_name: str, active: bool) -> ShopAddon:
+    """Enable or disable an add-on for a shop. Disabling keeps its settings and data."""
+    addon = get_addon(addon_name)
+    if not active and addon_name == shop.addon:
+        raise ServiceError("le canal d'une boutique ne se désactive pas : déconnectez la boutique")
+    if active:
+        for dep in addon.depends:
+            dep_addon = registry().get(dep)
+            if dep_addon is not None and dep_addon.kind != "channel":
+                set_enabled(shop, dep, True)
+    targets = [shop]
+    if addon.scope == "organization":
+        targets = list(shop.organization.shops)
+    row = None
+    for target in targets:
+        r = target.addon_row(addon_name)
+        if r is None:
+            r = ShopAddon(shop=target, addon=addon_name, active=active, settings={}, secrets={})
+            db.session.add(r)
+        r.active = active
+        if target.id == shop.id:
+            row = r
+    assert row is not None
+    return row
+
+
+def save_settings(shop: Shop, addon_name: str, data: dict[str, Any], secret_fields: set[str]) -> ShopAddon:
+    """Store settings; secret fields go encrypted, and a blank secret keeps the stored one."""
+    row = shop.addon_row(addon_name) or set_enabled(shop, addon_name, True)
+    settings = dict(row.settings or {})
+    secrets = dict(row.secrets or {})
+    for key, value in data.items():
+        if key in secret_fields:
+            if value:
+                secrets[key] = value
+        else:
+            settings[key] = value
+    row.settings, row.secrets = settings, secrets
+    return row
+
+
+def test_connection(shop: Shop, addon_name: str) -> ConnectionResult:
+    """Run the add-on's connection test and record the outcome on the shop."""
+    get_addon(addon_name)
+    try:
+        result = registry().call_one(addon_name, "connection_test", shop=shop,
+                                     settings=shop.addon_settings(addon_name))
+    except Exception as exc:  # a failing add-on reports, it does not crash the page
+        result = ConnectionResult(False, f"{exc.__class__.__name__}: {exc}")
+    if result is None:
+        result = ConnectionResult(True, "aucun test nécessaire pour cet add-on")
+    row = shop.addon_row(addon_name) or set_enabled(shop, addon_name, True)
+    row.status = ConnectionStatus.CONNECTED if result.ok else ConnectionStatus.ERROR
+    row.last_error = None if result.ok else result.message
+    row.last_checked_at = utcnow()
+    if addon_name == shop.addon:
+        shop.status = row.status
+        shop.last_error = row.last_error
+    return result
+
+
+def sync_now(shop: Shop):
+    """Queue the shop's channel sync now (a no-op if one is already queued or running)."""
+    from .jobs import enqueue_shop_sync
+
+    job = enqueue_shop_sync(shop)
+    if job is None:
+        raise ServiceError(f"{shop.addon} ne propose pas de synchronisation")
+    return job

@@ -1,0 +1,133 @@
+"""Typed structures exchanged through the hooks (documented in docs/hooks.md)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    """What an add-on's connection test found. ``details`` is shown as a list (for example
+    the marketplaces an Amazon account sells on, or the shipping methods of a SendCloud
+    account)."""
+
+    ok: bool
+    message: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CronJob:
+    """A recurring job an add-on contributes: ``func`` is a dotted path; either
+    ``interval`` (seconds) or ``cron`` (a crontab string, UTC) is set."""
+
+    func: str
+    interval: int | None = None
+    cron: str | None = None
+    args: tuple[Any, ...] = ()
+    queue: str = "default"
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """An add-on's emulator of its remote API: ``make_app()`` returns a WSGI app that
+    speaks the remote wire format; the demo mounts it under ``/sandbox/<name>`` and points
+    the add-on at it through ``settings`` (base URLs, credentials)."""
+
+    name: str
+    make_app: Callable[[], Any]
+    settings: Callable[[str], dict[str, Any]]
+
+
+@dataclass
+class NormalizedAddress:
+    name: str = ""
+    company: str = ""
+    line1: str = ""
+    line2: str = ""
+    postal_code: str = ""
+    city: str = ""
+    region: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass
+class NormalizedLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    title: str = ""
+    external_id: str | None = None
+    tax: Decimal = Decimal("0")
+    discount: Decimal = Decimal("0")
+
+
+@dataclass
+class NormalizedOrder:
+    """A channel's order in core's terms; an add-on builds it from the remote payload."""
+
+    external_id: str
+    number: str
+    placed_at: datetime
+    currency: str
+    lines: list[NormalizedLine]
+    total: Decimal
+    updated_at: datetime | None = None
+    status: str = "open"  # open | pending | cancelled | shipped (as the channel says)
+    customer_email: str | None = None
+    customer_name: str = ""
+    shipping_address: NormalizedAddress = field(default_factory=NormalizedAddress)
+    billing_address: NormalizedAddress = field(default_factory=NormalizedAddress)
+    presentment_currency: str | None = None
+    presentment_total: Decimal | None = None
+    subtotal: Decimal = Decimal("0")
+    shipping_total: Decimal = Decimal("0")
+    tax_total: Decimal = Decimal("0")
+    discount_total: Decimal = Decimal("0")
+    payment_status: str = "paid"
+    service_level: str = "standard"
+    fulfillment_channel: str = "merchant"
+    tags: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """Where one order line is served from. ``source`` is a ``LineSource`` value."""
+
+    source: str
+    warehouse_id: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """The new quantity a channel should show for one SKU."""
+
+    sku: str
+    variant_id: int
+    available: int
+
+
+@dataclass(frozen=True)
+class Rate:
+    carrier: str
+    service: str
+    price: Decimal
+    currency: str
+    method_id: str = ""
+
+
+@dataclass(frozen=True)
+class Label:
+    carrier: str
+    service: str
+    tracking_number: str
+    tracking_url: str = ""
+    pdf: bytes | None = None
+    external_id: str | None = None
+    cost: Decimal | None = None

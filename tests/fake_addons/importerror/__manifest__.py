@@ -1,0 +1,1 @@
+{"name": "Import Error", "summary": "x", "version": "1.0.0", "category": "tools", "depends": ["core"]}

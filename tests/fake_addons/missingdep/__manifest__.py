@@ -1,0 +1,1 @@
+{"name": "Missing", "summary": "x", "version": "1.0.0", "category": "tools", "depends": ["core", "nope"]}

@@ -1,0 +1,1 @@
+raise AssertionError("must never be imported")

@@ -1,0 +1,1 @@
+{"name": "Oops", "summary": __import__("os").getcwd()}

@@ -1,0 +1,130 @@
+"""The add-on loader: manifests, dependency order, errors reported without taking the app
+down, and per-shop activation deciding which hook implementations run."""
+from __future__ import annotations
+
+import pytest
+
+from core.addons import ManifestError, call, parse_manifest, registry
+from core.extensions import db
+from core.models import SyncLog
+from core.services import ServiceError, set_enabled
+from core.types import StockChange
+from tests.conftest import FAKE_ADDONS
+from tests.fake_addons.alpha.hooks import CALLS
+
+BROKEN = ["badmanifest", "syntaxmanifest", "missingdep", "cycle_a", "cycle_b", "importerror", "futurecore"]
+
+
+@pytest.fixture
+def app_config():
+    return {"ADDON_MODULES": FAKE_ADDONS}
+
+
+@pytest.fixture
+def addons():
+    return ["alpha", "beta", "raiser", *BROKEN]
+
+
+@pytest.fixture(autouse=True)
+def _clear_calls():
+    CALLS.clear()
+
+
+def test_manifest_rules():
+    ok = parse_manifest('{"name": "X", "summary": "s", "version": "1.0.0", "category": "carrier", "depends": []}')
+    assert ok["category"] == "carrier"
+    for bad, why in [
+        ("[1, 2]", "one dict literal"),
+        ('{"name": "X"}', "missing key 'version'"),
+        ('{"name": "X", "summary": "s", "version": "1.0", "category": "tools", "depends": []}', "breaking.feature.fix"),
+        ('{"name": "X", "summary": "s", "version": "1.0.0", "category": "shoes", "depends": []}', "category 'shoes'"),
+        ('{"name": "X", "summary": "s", "version": "1.0.0", "category": "tools", "depends": [], "colour": 1}', "unknown key"),
+        ('{"name": __import__("os").name}', "not a dict literal"),
+        ('{"name": "X", "summary": "s", "version": "1.0.0", "category": "tools", "depends": [], "core_version": "~~"}',
+         "not a version range"),
+    ]:
+        with pytest.raises(ManifestError, match=why.replace("(", r"\(")):
+            parse_manifest(bad)
+
+
+def test_errors_reported_and_app_still_up(app, client, login):
+    reg = registry()
+    errors = {a.name: a.error for a in reg.addons.values() if a.error}
+    assert set(errors) == set(BROKEN)
+    assert "breaking.feature.fix" in errors["badmanifest"]
+    assert "not a dict literal" in errors["syntaxmanifest"]
+    assert "depends on 'nope', which is not installed" in errors["missingdep"]
+    assert "circular dependency" in errors["cycle_a"] and "circular dependency" in errors["cycle_b"]
+    assert "import failed: ModuleNotFoundError" in errors["importerror"]
+    assert "requires core >=2.0" in errors["futurecore"]
+    assert {a.name for a in reg.loaded()} == {"alpha", "beta", "raiser"}
+    # the catalog lists what failed, with why, and still serves the healthy add-ons
+    login(client)
+    page = client.get("/integrations/").get_data(as_text=True)
+    for name in BROKEN:
+        assert f'data-broken="{name}"' in page
+    assert 'data-addon="alpha"' in page and 'data-addon="beta"' in page
+
+
+def test_unknown_addon_name_reported(app_config, database_url):
+    from core import create_app
+
+    app = create_app({"TESTING": True, "ADDONS": ["ghost"], "SQLALCHEMY_DATABASE_URI": database_url,
+                      "JOBS_MODE": "manual", **app_config})
+    assert "not installed" in app.extensions["oms_addons"].get("ghost").error
+
+
+def test_dependency_order_registers_bases_first(app):
+    names = [name for name, _plugin in registry().pm.list_name_plugin()]
+    assert names.index("alpha") < names.index("beta")
+    assert names[0] == "core"
+    registry().pm.check_pending()
+
+
+def test_activation_is_per_shop(app, shop_factory):
+    shop1 = shop_factory("beta", "one")
+    shop2 = shop_factory("beta", "two")
+    change = [StockChange(sku="A", variant_id=1, available=3)]
+    # enabling beta (a channel) pulled its dependency alpha in for that shop only
+    assert shop1.enabled_addons() == {"alpha", "beta"}
+    call(shop1, "stock_available_changed", changes=change)
+    assert sorted(CALLS) == [("alpha", "stock_available_changed", shop1.id),
+                             ("beta", "stock_available_changed", shop1.id)]
+    CALLS.clear()
+    set_enabled(shop2, "alpha", False)
+    db.session.commit()
+    call(shop2, "stock_available_changed", changes=change)
+    assert CALLS == [("beta", "stock_available_changed", shop2.id)]
+    CALLS.clear()
+    call(shop1, "stock_available_changed", changes=change)  # shop1 untouched
+    assert len(CALLS) == 2
+
+
+def test_disabling_keeps_settings(app, shop_factory):
+    from core.services import save_settings
+
+    shop = shop_factory("beta")
+    save_settings(shop, "alpha", {"url": "https://x", "api_key": "k"}, {"api_key"})
+    set_enabled(shop, "alpha", False)
+    db.session.commit()
+    db.session.expire_all()
+    assert shop.addon_settings("alpha") == {"url": "https://x", "api_key": "k"}
+    assert "alpha" not in shop.enabled_addons()
+
+
+def test_channel_cannot_be_disabled_on_its_own_shop(app, shop_factory):
+    shop = shop_factory("beta")
+    with pytest.raises(ServiceError):
+        set_enabled(shop, "beta", False)
+
+
+def test_raising_addon_is_isolated(app, shop_factory):
+    shop = shop_factory("beta")
+    set_enabled(shop, "raiser", True)
+    db.session.commit()
+    call(shop, "stock_available_changed", changes=[])
+    assert ("beta", "stock_available_changed", shop.id) in CALLS
+    db.session.commit()
+    entry = db.session.query(SyncLog).filter_by(shop_id=shop.id, addon="raiser").one()
+    assert entry.func == "hook:stock_available_changed"
+    assert "remote exploded" in entry.error
