@@ -31,7 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["OMS_VERSION"] = __version__
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "core" / "migrations"))
+    migrate.init_app(app, db, directory=str(ROOT / "core" / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -180,13 +180,11 @@ def _demo_orders(org, shops, variants, warehouse, rng: random.Random) -> None:
         address = {"name": name, "line1": f"{n * 7} rue de la République", "postal_code": postal,
                    "city": city, "country": "FR", "email": email}
         status = statuses[n % len(statuses)]
-        fba = shop.addon == "amazon" and n % 3 == 0
         order = Order(organization_id=org.id, shop_id=shop.id, external_id=f"DEMO-{shop.id}-{n:04d}",
                       number=f"#{1000 + n}", customer=customer, email=email, shipping_address=address,
                       billing_address=address, currency="EUR", payment_status=PaymentStatus.PAID,
-                      service_level=ServiceLevel.PRIME if fba else ServiceLevel.STANDARD,
-                      fulfillment_channel=FulfillmentChannel.MARKETPLACE if fba else FulfillmentChannel.MERCHANT,
-                      status=OrderStatus.SHIPPED if fba else status,
+                      service_level=ServiceLevel.EXPRESS if n % 5 == 0 else ServiceLevel.STANDARD,
+                      fulfillment_channel=FulfillmentChannel.MERCHANT, status=status,
                       placed_at=now - timedelta(hours=n * 5))
         if order.status == OrderStatus.ON_HOLD:
             order.hold_reason = "SKU inconnu : MUG-OLD-01 (associez-le à un produit)"
@@ -195,8 +193,7 @@ def _demo_orders(org, shops, variants, warehouse, rng: random.Random) -> None:
             qty = rng.randint(1, 2)
             order.lines.append(OrderLine(variant_id=v.id, sku=v.sku, title=v.product.title, quantity=qty,
                                          unit_price=v.price,
-                                         source=LineSource.MARKETPLACE if fba else LineSource.WAREHOUSE,
-                                         warehouse_id=None if fba else warehouse.id))
+                                         source=LineSource.WAREHOUSE, warehouse_id=warehouse.id))
             total += v.price * qty
         order.subtotal = order.total = total
         order.events.append(OrderEvent(kind="imported", source=shop.addon,

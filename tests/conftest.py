@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from core import create_app
 from core.extensions import db
@@ -84,6 +85,7 @@ def app(addons, app_config, database_url) -> Iterator:
         "JOBS_MODE": "manual",
         "REDIS_URL": None,
         "SERVER_NAME": None,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing; production keeps scrypt
         **app_config,
     }
     app = create_app(config)
@@ -115,8 +117,18 @@ def _wipe() -> None:
                                  + " RESTART IDENTITY CASCADE"))
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (fresh ``g`` and database session), as in
+    production, even though the test body keeps one pushed."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 

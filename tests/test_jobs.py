@@ -1,0 +1,214 @@
+"""Jobs: the transactional outbox, the embedded runner, a real RQ worker on Redis, the
+scheduler's periodic syncs."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.jobs import enqueue, relay_outbox, retry_log_entry, rq_queue, run_pending, schedule_due_syncs
+from core.models import ConnectionStatus, OutboxJob, Shop, SyncLog, SyncMode, SyncStatus, utcnow
+from tests.conftest import FAKE_ADDONS
+from tests.fake_addons.beta.jobs import RUNS
+
+SYNC = "tests.fake_addons.beta.jobs.sync"
+MARK = "tests.fake_addons.beta.jobs.write_marker"
+
+
+@pytest.fixture
+def addons():
+    return ["alpha", "beta"]
+
+
+@pytest.fixture
+def app_config():
+    return {"ADDON_MODULES": FAKE_ADDONS}
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    RUNS.clear()
+
+
+def outbox_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(OutboxJob))
+
+
+# ----------------------------------------------------------------------------- embedded
+def test_rolled_back_write_enqueues_nothing(app, shop_factory):
+    shop = shop_factory("beta")
+    shop.name = "renamed"
+    enqueue(SYNC, shop.id, shop_id=shop.id)
+    db.session.rollback()
+    assert outbox_count() == 0
+    assert run_pending() == 0
+    assert RUNS == []
+
+
+def test_committed_write_runs_its_job_in_process(app, shop_factory):
+    shop = shop_factory("beta")
+    enqueue(SYNC, shop.id, shop_id=shop.id)
+    db.session.commit()
+    assert run_pending() == 1
+    assert RUNS == [shop.id]
+    assert outbox_count() == 0
+    entry = db.session.scalars(select(SyncLog).where(SyncLog.shop_id == shop.id)).one()
+    assert entry.status == SyncStatus.OK and entry.result == f"synced {shop.id}"
+    assert db.session.get(Shop, shop.id).last_sync_at is not None
+
+
+def test_embedded_failure_retries_with_backoff_then_fails(app, shop_factory):
+    shop = shop_factory("beta")
+    shop.sync_cursor = "fail"
+    enqueue(SYNC, shop.id, shop_id=shop.id, retries=2, intervals=(30, 120))
+    db.session.commit()
+    assert run_pending() == 1
+    row = db.session.scalars(select(OutboxJob)).one()
+    assert row.state == "pending" and row.attempts == 1 and "503" in row.last_error
+    assert row.run_after > utcnow() + timedelta(seconds=20)  # backed off
+    assert run_pending() == 0  # not due yet
+    assert run_pending(now=utcnow() + timedelta(seconds=31)) == 1
+    assert run_pending(now=utcnow() + timedelta(seconds=200)) == 1
+    db.session.refresh(row)
+    assert row.state == "failed" and row.attempts == 3
+    statuses = [e.status for e in db.session.scalars(select(SyncLog).order_by(SyncLog.id))]
+    assert statuses == [SyncStatus.RETRYING, SyncStatus.RETRYING, SyncStatus.FAILED]
+    assert "503" in db.session.get(Shop, shop.id).last_error
+    # the retry button queues the same job again; it succeeds once the cause is gone
+    shop.sync_cursor = None
+    retry_log_entry(db.session.scalars(select(SyncLog).order_by(SyncLog.id.desc())).first())
+    db.session.commit()
+    assert run_pending() == 1 and RUNS == [shop.id]
+
+
+def test_job_data_written_by_job_is_committed(app, shop_factory):
+    shop = shop_factory("beta")
+    enqueue(MARK, shop.id, "cursor-42", shop_id=shop.id)
+    db.session.commit()
+    run_pending()
+    db.session.expire_all()
+    assert db.session.get(Shop, shop.id).sync_cursor == "cursor-42"
+
+
+def test_unique_jobs_run_once_per_pass(app, shop_factory):
+    shop = shop_factory("beta")
+    for _ in range(3):
+        enqueue(SYNC, shop.id, job_id=f"beta-sync-{shop.id}", unique=True, shop_id=shop.id)
+    db.session.commit()
+    run_pending()
+    assert RUNS == [shop.id]
+    assert outbox_count() == 0
+
+
+# ----------------------------------------------------------------------------- scheduling
+def test_schedule_due_syncs_never_twice_and_survives_restart(app, shop_factory):
+    shop = shop_factory("beta", sync_mode=SyncMode.EVERY_15_MIN)
+    idle = shop_factory("beta", sync_mode=SyncMode.MANUAL)
+    broken = shop_factory("beta")
+    shop.status = idle.status = ConnectionStatus.CONNECTED
+    broken.status = ConnectionStatus.ERROR
+    db.session.commit()
+    t0 = utcnow()
+    assert schedule_due_syncs(t0) == 1
+    db.session.commit()
+    # a second pass (or a restarted scheduler: the schedule is in the database) finds nothing due
+    assert schedule_due_syncs(t0 + timedelta(minutes=5)) == 0
+    assert schedule_due_syncs(t0 + timedelta(minutes=15, seconds=1)) == 1
+    db.session.commit()
+    run_pending()
+    assert RUNS == [shop.id]  # two schedules, one unique job id: one sync
+
+
+# ----------------------------------------------------------------------------- RQ on Redis
+@pytest.fixture
+def rq_app(app, redis_conn):
+    app.config.update(JOBS_MODE="rq", RQ_QUEUE_PREFIX=f"t{uuid.uuid4().hex[:8]}")
+    app.extensions["oms_redis"] = redis_conn
+    yield app
+    app.extensions.pop("oms_redis", None)
+
+
+def work(queue) -> None:
+    from rq import SimpleWorker
+
+    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
+
+
+@pytest.mark.redis
+def test_rq_commit_relays_and_worker_runs(rq_app, shop_factory):
+    shop = shop_factory("beta")
+    enqueue(SYNC, shop.id, shop_id=shop.id)
+    db.session.rollback()
+    q = rq_queue()
+    assert q.count == 0  # rolled back: nothing reached Redis
+    enqueue(SYNC, shop.id, shop_id=shop.id)
+    db.session.commit()  # after-commit relays to RQ
+    assert q.count == 1 and outbox_count() == 0
+    work(q)
+    assert RUNS == [shop.id]
+    entry = db.session.scalars(select(SyncLog).where(SyncLog.shop_id == shop.id)).one()
+    assert entry.status == SyncStatus.OK and entry.job_id
+
+
+@pytest.mark.redis
+def test_rq_unique_job_id_queued_once(rq_app, shop_factory):
+    shop = shop_factory("beta")
+    for _ in range(3):
+        enqueue(SYNC, shop.id, job_id=f"beta-sync-{shop.id}", unique=True, shop_id=shop.id)
+        db.session.commit()
+    q = rq_queue()
+    assert q.count == 1
+    work(q)
+    assert RUNS == [shop.id]
+
+
+@pytest.mark.redis
+def test_rq_failure_is_retried_then_logged(rq_app, shop_factory):
+    shop = shop_factory("beta")
+    shop.sync_cursor = "fail"
+    enqueue(SYNC, shop.id, shop_id=shop.id, retries=1, intervals=(0,))
+    db.session.commit()
+    q = rq_queue()
+    work(q)
+    statuses = [e.status for e in db.session.scalars(select(SyncLog).order_by(SyncLog.id))]
+    assert statuses == [SyncStatus.RETRYING, SyncStatus.FAILED]
+    assert q.failed_job_registry.count == 1
+
+
+@pytest.mark.redis
+def test_outbox_row_survives_redis_outage(rq_app, shop_factory):
+    from redis import Redis
+
+    good = rq_app.extensions["oms_redis"]
+    rq_app.extensions["oms_redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    shop = shop_factory("beta")
+    enqueue(SYNC, shop.id, shop_id=shop.id)
+    db.session.commit()  # relay fails: the committed job stays in the outbox
+    assert outbox_count() == 1
+    rq_app.extensions["oms_redis"] = good
+    assert relay_outbox() == 1 and outbox_count() == 0
+    work(rq_queue())
+    assert RUNS == [shop.id]
+
+
+@pytest.mark.redis
+def test_scheduler_single_leader_and_tick(rq_app, shop_factory):
+    from core.scheduler import Scheduler
+
+    shop = shop_factory("beta")
+    shop.status = ConnectionStatus.CONNECTED
+    db.session.commit()
+    first, second = Scheduler(rq_app), Scheduler(rq_app)
+    assert first.acquire() and not second.acquire()
+    assert first.acquire()  # renewal by the holder
+    stats = first.tick()
+    assert stats["syncs"] == 1
+    assert first.tick()["syncs"] == 0
+    first.release()
+    assert second.acquire()
+    q = rq_queue()
+    work(q)
+    assert RUNS == [shop.id]
