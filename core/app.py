@@ -103,7 +103,7 @@ def _alembic_version_locations(config):
     for addon in current_app.extensions["oms_addons"].loaded():
         if addon.path and (addon.path / "migrations").is_dir():
             locations.append(str(addon.path / "migrations"))
-    config.set_main_option("version_path_separator", "space")
+    config.set_main_option("path_separator", "space")
     config.set_main_option("version_locations", " ".join(locations))
     return config
 

@@ -4,27 +4,17 @@ All are ``trylast`` so any enabled add-on answering the same hook wins.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from . import hookimpl
-from .extensions import db
-from .models import LineSource, Warehouse, WarehouseKind
-from .types import RoutingDecision
+from .types import CronJob
 
 
 @hookimpl(trylast=True)
-def routing_choose_source(order, line):
-    """Single-warehouse routing: the organization's first active own warehouse by priority."""
-    wh = db.session.scalar(
-        select(Warehouse)
-        .where(Warehouse.organization_id == order.organization_id,
-               Warehouse.kind == WarehouseKind.OWN, Warehouse.active.is_(True))
-        .order_by(Warehouse.priority, Warehouse.id)
-        .limit(1))
-    if wh is None:
-        return None
-    return RoutingDecision(source=LineSource.WAREHOUSE.value, warehouse_id=wh.id,
-                           reason=f"entrepôt par défaut {wh.code}")
+def routing_choose_source(shop, order, line):
+    """Marketplace-fulfilled and POS orders to their warehouse; otherwise the merchant's
+    routing rules, then the shop's stock pool by priority (``core.routing``)."""
+    from .routing import choose
+
+    return choose(shop, order, line)
 
 
 @hookimpl(trylast=True)
@@ -33,3 +23,9 @@ def shipping_cancel_label(shipment):
     if shipment.carrier == "manual":
         return True
     return None
+
+
+@hookimpl
+def register_cron_jobs():
+    """Nightly: push every SKU's figure to every channel (catches anything missed)."""
+    return [CronJob("core.stock.reconcile_all", cron="0 2 * * *")]

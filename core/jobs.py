@@ -46,6 +46,13 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, unique: bool = Fal
     """
     if "." not in func:
         raise ValueError("enqueue a job by its dotted path, e.g. 'addons.shopify.jobs.sync_orders'")
+    if unique and job_id:
+        with db.session.no_autoflush:
+            pending = next((o for o in db.session.new if isinstance(o, OutboxJob) and o.job_id == job_id), None)
+            pending = pending or db.session.scalar(
+                select(OutboxJob).where(OutboxJob.job_id == job_id, OutboxJob.state == "pending").limit(1))
+        if pending is not None:
+            return pending  # already waiting: one run will do
     row = OutboxJob(func=func, args=list(args), kwargs=kwargs, job_id=job_id, unique=unique,
                     shop_id=shop_id, queue=queue, max_retries=retries, intervals=list(intervals),
                     run_after=utcnow() + timedelta(seconds=delay))
@@ -74,6 +81,14 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_SESSION_FLAG, None)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_transaction_state(session: Session) -> None:
+    """Per-transaction markers (``session.info`` keys starting with ``oms_tx_``) end with it."""
+    for key in [k for k in session.info if k.startswith("oms_tx_")]:
+        del session.info[key]
 
 
 # ----------------------------------------------------------------------------- RQ
@@ -240,9 +255,12 @@ def run_pending(limit: int = 100, now: datetime | None = None) -> int:
         row_id, attempt = row.id, row.attempts + 1
         retries_left = row.max_retries - row.attempts
         func, args, kwargs, shop_id = row.func, list(row.args), dict(row.kwargs), row.shop_id
-        # claim the row first: a crash mid-job leaves it pending for a later pass
-        db.session.execute(update(OutboxJob).where(OutboxJob.id == row_id).values(attempts=attempt))
+        # claim the row: while it runs, a new enqueue of the same unique id is not swallowed
+        claimed = db.session.execute(update(OutboxJob).where(OutboxJob.id == row_id, OutboxJob.state == "pending")
+                                     .values(attempts=attempt, state="running")).rowcount
         db.session.commit()
+        if not claimed:  # another runner took it
+            continue
         try:
             _run_embedded(func, args, kwargs, shop_id, attempt, retries_left)
         except Exception as exc:
@@ -251,7 +269,7 @@ def run_pending(limit: int = 100, now: datetime | None = None) -> int:
             if retries_left > 0:
                 wait = intervals[min(attempt - 1, len(intervals) - 1)] if intervals else 0
                 db.session.execute(update(OutboxJob).where(OutboxJob.id == row_id).values(
-                    run_after=utcnow() + timedelta(seconds=wait), last_error=_describe(exc)))
+                    state="pending", run_after=utcnow() + timedelta(seconds=wait), last_error=_describe(exc)))
             else:
                 db.session.execute(update(OutboxJob).where(OutboxJob.id == row_id).values(
                     state="failed", last_error=_describe(exc)))
@@ -294,6 +312,10 @@ class EmbeddedRunner:
         self._wake.set()
 
     def _loop(self) -> None:
+        with self.app.app_context():  # rows left "running" by a crashed process run again
+            db.session.execute(update(OutboxJob).where(OutboxJob.state == "running").values(state="pending"))
+            db.session.commit()
+            db.session.remove()
         while not self._stop.is_set():
             self._wake.wait(self.poll)
             self._wake.clear()

@@ -163,6 +163,8 @@ class Shop(db.Model):
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     sync_cursor: Mapped[str | None] = mapped_column(String(255))
+    #: None: the organization's default (shared) stock pool
+    stock_pool_id: Mapped[int | None] = mapped_column(ForeignKey("stock_pool.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organization: Mapped[Organization] = relationship(back_populates="shops")
@@ -371,6 +373,7 @@ class Order(db.Model):
     __table_args__ = (
         UniqueConstraint("shop_id", "external_id"),
         Index("ix_order_org_status", "organization_id", "status"),
+        Index("ix_order_org_created", "organization_id", "created_at"),
         Index("ix_order_org_placed", "organization_id", "placed_at"),
     )
 
@@ -398,6 +401,14 @@ class Order(db.Model):
         _enum(FulfillmentChannel), default=FulfillmentChannel.MERCHANT)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.NEW)
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    #: why the order waits: unknown_sku | backorder | no_source | manual (None when not held)
+    hold_code: Mapped[str | None] = mapped_column(String(32))
+    #: online (web, marketplace) or pos (sold and handed over in a store)
+    origin: Mapped[str] = mapped_column(String(16), default="online")
+    #: for POS sales: the store's warehouse code
+    pos_location: Mapped[str | None] = mapped_column(String(64))
+    #: received past the plan's monthly limit (kept and processed; the UI shows the limit)
+    over_quota: Mapped[bool] = mapped_column(Boolean, default=False)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     external_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -546,6 +557,101 @@ class ReturnLine(db.Model):
     ret: Mapped[Return] = relationship(back_populates="lines")
 
 
+# --------------------------------------------------------------------------- central stock
+class SkuAlias(db.Model):
+    """A channel SKU mapped by the merchant to one of their variants (resolves a hold)."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    sku: Mapped[str] = mapped_column(String(64))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StockPool(db.Model):
+    """The warehouses whose stock a set of shops sells. Shops without a pool use the
+    organization's default pool: every active own warehouse."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    warehouses: Mapped[list[Warehouse]] = relationship(secondary="stock_pool_warehouse",
+                                                       order_by="Warehouse.priority")
+
+
+class StockPoolWarehouse(db.Model):
+    stock_pool_id: Mapped[int] = mapped_column(ForeignKey("stock_pool.id", ondelete="CASCADE"), primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ChannelStockRule(db.Model):
+    """What a channel is shown of the pool: (available − buffer) × percentage, capped at
+    maximum. The most specific rule applies: the shop's, else its add-on's, else none."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"))
+    addon: Mapped[str | None] = mapped_column(String(64))
+    buffer: Mapped[int] = mapped_column(Integer, default=0)
+    percentage: Mapped[int] = mapped_column(Integer, default=100)
+    maximum: Mapped[int | None] = mapped_column(Integer)
+
+
+class StockMovement(db.Model):
+    """The stock ledger: every change of on-hand or reserved, with who and why."""
+
+    __table_args__ = (Index("ix_stock_movement_variant_at", "variant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # reserve | release | ship | adjust | sale | receive
+    delta_on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    delta_reserved: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    variant: Mapped[Variant] = relationship()
+    warehouse: Mapped[Warehouse] = relationship()
+
+
+class StockDirty(db.Model):
+    """Variants whose sellable quantity changed and awaits its push to the channels.
+    Written in the same transaction as the change; the coalesced push job drains it."""
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"), primary_key=True)
+
+
+class RoutingRule(db.Model):
+    """An editable routing rule; rules run in ``position`` order and the first matching
+    rule whose warehouse can serve the line wins. Empty conditions match everything."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)  # add-on names
+    shop_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    sku_pattern: Mapped[str | None] = mapped_column(String(64))  # shell pattern, e.g. MUG-*
+    tag: Mapped[str | None] = mapped_column(String(64))  # product or order tag
+    service_levels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id", ondelete="CASCADE"))
+    allow_split: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    warehouse: Mapped[Warehouse] = relationship()
+
+
 # --------------------------------------------------------------------------- jobs
 class SyncStatus(StrEnum):
     QUEUED = "queued"
@@ -584,7 +690,7 @@ class OutboxJob(db.Model):
     relay pass picks up, so committed data never loses its job.
     """
 
-    __table_args__ = (Index("ix_outbox_due", "state", "run_after"),)
+    __table_args__ = (Index("ix_outbox_due", "state", "run_after"), Index("ix_outbox_job_id", "job_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     func: Mapped[str] = mapped_column(String(200))
@@ -597,7 +703,7 @@ class OutboxJob(db.Model):
     max_retries: Mapped[int] = mapped_column(Integer, default=3)
     intervals: Mapped[list[int]] = mapped_column(JSON, default=lambda: [30, 120, 600])
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | failed
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | running | failed
     run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

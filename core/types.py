@@ -92,6 +92,8 @@ class NormalizedOrder:
     service_level: str = "standard"
     fulfillment_channel: str = "merchant"
     tags: list[str] = field(default_factory=list)
+    origin: str = "online"  # online | pos
+    pos_location: str | None = None  # POS: the store's warehouse code
     raw: dict[str, Any] = field(default_factory=dict)
 
 

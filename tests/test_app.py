@@ -146,9 +146,9 @@ def test_money_and_dates_follow_locale(app):
     from datetime import datetime, timezone
     from decimal import Decimal
 
-    with app.test_request_context("/?lang=fr"):
+    with app.app_context(), app.test_request_context("/?lang=fr"):
         money = app.jinja_env.filters["money"]
         assert money(Decimal("1234.5"), "EUR").replace("\u202f", " ").replace("\xa0", " ") == "1 234,50 €"
-    with app.test_request_context("/?lang=en"):
+    with app.app_context(), app.test_request_context("/?lang=en"):
         assert app.jinja_env.filters["money"](Decimal("1234.5"), "EUR") == "€1,234.50"
         assert "2026" in app.jinja_env.filters["dt"](datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc))

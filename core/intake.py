@@ -1,0 +1,274 @@
+"""Order intake: a channel add-on hands core a ``NormalizedOrder``; core stores it once.
+
+``(shop, external order id)`` is unique in the database. A re-import, a redelivered webhook,
+or a manual import racing an automatic one all land on the same row: the insert is an
+``INSERT … ON CONFLICT DO NOTHING`` and the row is then locked and updated. Updates older
+than what is stored (out-of-order deliveries) are ignored. Lines map to variants by SKU (or
+the merchant's SKU aliases); an unknown SKU holds the order with its reason, and it resumes
+by itself once the SKU exists or is mapped.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from . import orders as order_flow
+from .extensions import db
+from .jobs import enqueue
+from .models import (
+    Customer,
+    FulfillmentChannel,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Organization,
+    PaymentStatus,
+    Plan,
+    ServiceLevel,
+    Shop,
+    SkuAlias,
+    Variant,
+    utcnow,
+)
+from .types import NormalizedAddress, NormalizedOrder
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    order_id: int
+    created: bool
+    changed: list[str]  # fields changed by an update ([] for a no-op or stale update)
+    stale: bool = False
+
+
+_SCALARS = ("number", "currency", "presentment_currency", "presentment_total", "subtotal", "shipping_total",
+            "tax_total", "discount_total", "total", "origin", "pos_location")
+
+
+def _dialect_insert():
+    name = db.engine.dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - other databases are not supported
+        raise RuntimeError(f"intake needs PostgreSQL or SQLite, not {name}")
+    return insert
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is not None and dt.tzinfo is None:
+        raise ValueError("NormalizedOrder datetimes must be timezone-aware")
+    return dt
+
+
+def _address(a: NormalizedAddress) -> dict[str, str]:
+    return {k: v for k, v in dataclasses.asdict(a).items() if v}
+
+
+def variant_map(org_id: int, skus: set[str]) -> dict[str, int]:
+    if not skus:
+        return {}
+    found = dict(db.session.execute(select(Variant.sku, Variant.id).where(
+        Variant.organization_id == org_id, Variant.sku.in_(skus))).all())
+    missing = skus - set(found)
+    if missing:
+        found.update(db.session.execute(select(SkuAlias.sku, SkuAlias.variant_id).where(
+            SkuAlias.organization_id == org_id, SkuAlias.sku.in_(missing))).all())
+    return found
+
+
+def ingest(shop: Shop, data: NormalizedOrder, *, source: str = "poll") -> IntakeResult:
+    """Create or update the order ``data`` describes; route and reserve a new one.
+
+    Runs in the caller's transaction (commit after). ``source`` says how it came: webhook,
+    poll, manual, import.
+    """
+    _aware(data.placed_at)
+    _aware(data.updated_at)
+    insert = _dialect_insert()
+    origin = f"{shop.addon}:{source}"
+    stmt = (insert(Order).values(
+        organization_id=shop.organization_id, shop_id=shop.id, external_id=data.external_id,
+        number=data.number, placed_at=data.placed_at, currency=data.currency, total=data.total,
+        status=OrderStatus.NEW.value, created_at=utcnow(), updated_at=utcnow(),
+        payment_status=PaymentStatus.PENDING.value, service_level=ServiceLevel.STANDARD.value,
+        fulfillment_channel=FulfillmentChannel.MERCHANT.value, origin="online", over_quota=False,
+        shipping_address={}, billing_address={}, tags=[], subtotal=0, shipping_total=0, tax_total=0,
+        discount_total=0)
+        .on_conflict_do_nothing(index_elements=["shop_id", "external_id"])
+        .returning(Order.id))
+    new_id = db.session.execute(stmt).scalar()
+    created = new_id is not None
+    order = db.session.scalars(
+        select(Order).where(Order.shop_id == shop.id, Order.external_id == data.external_id)
+        .with_for_update().execution_options(populate_existing=True)).one()
+
+    if not created and data.updated_at and order.external_updated_at and data.updated_at <= order.external_updated_at:
+        return IntakeResult(order.id, False, [], stale=True)
+
+    changed = _apply(order, shop, data, created)
+    if created:
+        _lines(order, data)
+        _quota(order)
+        order_flow.record(order, "imported", f"commande reçue de {shop.name}", source=origin,
+                          data={"external_id": data.external_id})
+        db.session.flush()
+        if data.status == "cancelled":
+            order_flow.cancel(order, source=origin, reason="annulée sur le canal")
+        elif data.status == "shipped" and order.fulfillment_channel == FulfillmentChannel.MARKETPLACE:
+            order_flow.allocate(order)
+            order_flow.transition(order, OrderStatus.SHIPPED, source=origin, reason="expédiée par la marketplace")
+        else:
+            order_flow.allocate(order)
+    else:
+        if changed:
+            order_flow.record(order, "updated", "mise à jour : " + ", ".join(changed), source=origin,
+                              data={"changed": changed})
+        if data.status == "cancelled" and order.status != OrderStatus.CANCELLED:
+            if order.status in order_flow.OPEN:
+                order_flow.cancel(order, source=origin, reason="annulée sur le canal")
+                changed.append("status")
+            else:
+                order_flow.record(order, "conflict", "le canal annule une commande déjà expédiée : à vérifier",
+                                  source=origin)
+        elif (data.status == "shipped" and order.fulfillment_channel == FulfillmentChannel.MARKETPLACE
+              and order.status in (OrderStatus.ALLOCATED, OrderStatus.NEW)):
+            order_flow.transition(order, OrderStatus.SHIPPED, source=origin, reason="expédiée par la marketplace")
+            changed.append("status")
+    from .addons import call
+
+    call(shop, "intake_order_received", order=order, created=created)
+    return IntakeResult(order.id, created, changed)
+
+
+def _apply(order: Order, shop: Shop, data: NormalizedOrder, created: bool) -> list[str]:
+    values: dict[str, Any] = {k: getattr(data, k) for k in _SCALARS}
+    values.update(
+        email=data.customer_email,
+        shipping_address=_address(data.shipping_address),
+        billing_address=_address(data.billing_address),
+        payment_status=PaymentStatus(data.payment_status),
+        service_level=ServiceLevel(data.service_level),
+        tags=list(data.tags),
+        placed_at=data.placed_at,
+    )
+    if created:  # who fulfils is fixed at creation: it decides routing
+        values["fulfillment_channel"] = FulfillmentChannel(data.fulfillment_channel)
+    changed = []
+    for key, value in values.items():
+        current = getattr(order, key)
+        if isinstance(current, Decimal) and value is not None:
+            value = Decimal(value)
+        if current != value:
+            setattr(order, key, value)
+            changed.append(key)
+    order.external_updated_at = data.updated_at or order.external_updated_at
+    if data.customer_email and order.customer_id is None:
+        order.customer = _customer(shop.organization_id, data)
+    return [] if created else [c for c in changed if c != "placed_at"]
+
+
+def _customer(org_id: int, data: NormalizedOrder) -> Customer:
+    customer = db.session.scalar(select(Customer).where(Customer.organization_id == org_id,
+                                                        Customer.email == data.customer_email).limit(1))
+    if customer is None:
+        customer = Customer(organization_id=org_id, email=data.customer_email, name=data.customer_name,
+                            phone=data.shipping_address.phone or None)
+        db.session.add(customer)
+    return customer
+
+
+def _lines(order: Order, data: NormalizedOrder) -> None:
+    mapping = variant_map(order.organization_id, {ln.sku for ln in data.lines})
+    for ln in data.lines:
+        if ln.quantity <= 0:
+            raise ValueError(f"line {ln.sku}: quantity must be positive")
+        order.lines.append(OrderLine(external_id=ln.external_id, sku=ln.sku, title=ln.title, quantity=ln.quantity,
+                                     unit_price=Decimal(ln.unit_price), tax=Decimal(ln.tax),
+                                     discount=Decimal(ln.discount), variant_id=mapping.get(ln.sku),
+                                     reserved_quantity=0))
+
+
+# ----------------------------------------------------------------------------- plan quota
+def month_start(now: datetime | None = None) -> datetime:
+    now = now or utcnow()
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def quota(org_id: int) -> tuple[int, int | None]:
+    """(orders received this month, the plan's monthly limit or None)."""
+    count = db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.organization_id == org_id, Order.created_at >= month_start()))
+    limit = db.session.scalar(select(Plan.monthly_order_limit).join(Organization, Organization.plan_code == Plan.code)
+                              .where(Organization.id == org_id))
+    return int(count or 0), limit
+
+
+def _quota(order: Order) -> None:
+    count, limit = quota(order.organization_id)
+    if limit is not None and count > limit:
+        order.over_quota = True
+        order_flow.record(order, "quota", f"limite du forfait dépassée ({count}/{limit} commandes ce mois-ci) : "
+                                          "la commande est traitée, passez à un forfait supérieur")
+
+
+# ----------------------------------------------------------------------------- unknown SKUs resume
+def map_sku(org_id: int, sku: str, variant: Variant) -> int:
+    """The merchant maps a channel SKU to a variant: held orders resume at once."""
+    if variant.organization_id != org_id:
+        raise ValueError("variant of another organization")
+    if sku != variant.sku and db.session.scalar(select(SkuAlias.id).where(
+            SkuAlias.organization_id == org_id, SkuAlias.sku == sku)) is None:
+        db.session.add(SkuAlias(organization_id=org_id, sku=sku, variant_id=variant.id))
+        db.session.flush()
+    return resume_unknown_skus(org_id, [sku])
+
+
+def resume_unknown_skus(org_id: int, skus: list[str]) -> int:
+    """Orders held for these SKUs get their lines mapped and are allocated again."""
+    mapping = variant_map(org_id, set(skus))
+    if not mapping:
+        return 0
+    held = db.session.scalars(select(Order).where(
+        Order.organization_id == org_id, Order.status == OrderStatus.ON_HOLD, Order.hold_code == "unknown_sku",
+        Order.id.in_(select(OrderLine.order_id).where(OrderLine.variant_id.is_(None),
+                                                      OrderLine.sku.in_(list(mapping)))))
+        .order_by(Order.placed_at, Order.id)).all()
+    resumed = 0
+    for order in held:
+        for line in order.lines:
+            if line.variant_id is None and line.sku in mapping:
+                line.variant_id = mapping[line.sku]
+                order_flow.record(order, "mapped", f"SKU {line.sku} associé")
+        if order_flow.allocate(order):
+            resumed += 1
+    return resumed
+
+
+_NEW_SKUS = "oms_tx_new_skus"
+
+
+@event.listens_for(Session, "before_flush")
+def _collect_new_skus(session: Session, _ctx, _instances) -> None:
+    for obj in session.new:
+        if isinstance(obj, (Variant, SkuAlias)) and obj.organization_id and obj.sku:
+            session.info.setdefault(_NEW_SKUS, set()).add((obj.organization_id, obj.sku))
+
+
+@event.listens_for(Session, "before_commit")
+def _queue_resume(session: Session) -> None:
+    pending = session.info.pop(_NEW_SKUS, None)
+    if not pending:
+        return
+    by_org: dict[int, list[str]] = {}
+    for org_id, sku in pending:
+        by_org.setdefault(org_id, []).append(sku)
+    for org_id, skus in by_org.items():
+        enqueue("core.intake.resume_unknown_skus", org_id, sorted(skus))

@@ -1,0 +1,216 @@
+"""Order life cycle: statuses and their allowed transitions, allocation (routing and
+reservation), backorders that resume by themselves, cancellation and shipment."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from .addons import call
+from .extensions import db
+from .models import (
+    FulfillmentChannel,
+    LineSource,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    ShipmentStatus,
+    utcnow,
+)
+from . import stock
+
+S = OrderStatus
+TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
+    S.NEW: {S.ON_HOLD, S.ALLOCATED, S.CANCELLED, S.SHIPPED, S.DELIVERED},
+    S.ON_HOLD: {S.NEW, S.ALLOCATED, S.CANCELLED, S.ON_HOLD},
+    S.ALLOCATED: {S.PICKING, S.PACKED, S.SHIPPED, S.ON_HOLD, S.CANCELLED},
+    S.PICKING: {S.PACKED, S.ALLOCATED, S.SHIPPED, S.CANCELLED},
+    S.PACKED: {S.SHIPPED, S.PICKING, S.CANCELLED},
+    S.SHIPPED: {S.DELIVERED, S.RETURNED},
+    S.DELIVERED: {S.RETURNED},
+    S.CANCELLED: set(),
+    S.RETURNED: set(),
+}
+#: French labels, as the merchant sees them
+LABELS = {S.NEW: "nouvelle", S.ON_HOLD: "en attente", S.ALLOCATED: "allouée", S.PICKING: "en préparation",
+          S.PACKED: "emballée", S.SHIPPED: "expédiée", S.DELIVERED: "livrée", S.CANCELLED: "annulée",
+          S.RETURNED: "retournée"}
+OPEN = {S.NEW, S.ON_HOLD, S.ALLOCATED, S.PICKING, S.PACKED}
+
+
+class TransitionError(ValueError):
+    pass
+
+
+def record(order: Order, kind: str, message: str, *, source: str = "core", data: dict[str, Any] | None = None,
+           user_id: int | None = None) -> OrderEvent:
+    event = OrderEvent(kind=kind, message=message, source=source, data=data or {}, user_id=user_id, at=utcnow())
+    order.events.append(event)
+    return event
+
+
+def transition(order: Order, new: OrderStatus, *, source: str = "core", user_id: int | None = None,
+               reason: str = "") -> None:
+    """Move an order to ``new`` if allowed; history and the ``order_status_changed`` hook follow."""
+    old = order.status
+    if new == old and new != S.ON_HOLD:
+        return
+    if new not in TRANSITIONS[old]:
+        raise TransitionError(f"une commande {LABELS[old]} ne peut pas passer à « {LABELS[new]} »")
+    order.status = new
+    if new != S.ON_HOLD:
+        order.hold_code = order.hold_reason = None
+    record(order, "status", f"{LABELS[old]} → {LABELS[new]}" + (f" : {reason}" if reason else ""),
+           source=source, data={"from": old.value, "to": new.value}, user_id=user_id)
+    call(order.shop, "order_status_changed", order=order, old=old, new=new)
+
+
+def hold(order: Order, code: str, reason: str, *, source: str = "core") -> None:
+    if order.status not in (S.NEW, S.ON_HOLD, S.ALLOCATED):
+        return
+    changed = order.hold_reason != reason
+    if order.status != S.ON_HOLD:
+        transition(order, S.ON_HOLD, source=source, reason=reason)
+    elif changed:
+        record(order, "hold", reason, source=source)
+    order.hold_code, order.hold_reason = code, reason
+
+
+# ----------------------------------------------------------------------------- allocation
+def allocate(order: Order) -> bool:
+    """Route and reserve every line not yet served. True when the whole order is allocated;
+    otherwise the order waits on hold with its reason (unknown SKU, backorder, no source)."""
+    if order.status not in (S.NEW, S.ON_HOLD):
+        return order.status not in (S.CANCELLED,)
+    org_id, shop = order.organization_id, order.shop
+    unknown = [ln.sku for ln in order.lines if ln.variant_id is None]
+    if unknown and order.fulfillment_channel != FulfillmentChannel.MARKETPLACE and order.origin != "pos":
+        hold(order, "unknown_sku", "SKU inconnu : " + ", ".join(sorted(set(unknown)))
+             + " — associez-le à un produit pour reprendre la commande")
+        return False
+    short: list[str] = []
+    for line in order.lines:
+        if line.source is not None and (line.reserved_quantity >= line.quantity or line.source != LineSource.WAREHOUSE):
+            continue
+        decision = call(shop, "routing_choose_source", order=order, line=line)
+        if decision is None:
+            hold(order, "no_source", f"aucun entrepôt ne peut servir {line.sku} : ajoutez un entrepôt ou une règle")
+            return False
+        line.source = LineSource(decision.source)
+        line.warehouse_id = decision.warehouse_id
+        if line.source == LineSource.WAREHOUSE:
+            missing = line.quantity - line.reserved_quantity
+            if stock.reserve(org_id, line.variant_id, decision.warehouse_id, missing, order_id=order.id):
+                line.reserved_quantity = line.quantity
+            else:
+                line.source = None  # routed again next time: stock may appear elsewhere
+                level = stock.level(line.variant_id, decision.warehouse_id)
+                short.append(f"{line.sku} ({max(level.available, 0)} disponible(s), {missing} demandé(s))")
+        elif line.source in (LineSource.POS, LineSource.MARKETPLACE) and line.variant_id and decision.warehouse_id:
+            # sold by the store / shipped by the marketplace: the units leave that warehouse now
+            try:
+                stock.consume(org_id, line.variant_id, decision.warehouse_id, line.quantity, order_id=order.id,
+                              reserved=False, reason="vente en magasin" if line.source == LineSource.POS
+                              else "expédié par la marketplace")
+            except stock.StockError:
+                record(order, "stock", f"{line.sku} : stock {line.source.value} insuffisant, écart à contrôler")
+            line.reserved_quantity = 0
+        record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
+               data={"line": line.id, "source": line.source.value if line.source else None,
+                     "warehouse": line.warehouse_id})
+    if short:
+        hold(order, "backorder", "Rupture de stock : " + "; ".join(short))
+        return False
+    if order.origin == "pos":
+        transition(order, S.DELIVERED, reason="remise en magasin")
+    else:
+        transition(order, S.ALLOCATED)
+    return True
+
+
+def release_all(order: Order, reason: str) -> None:
+    for line in order.lines:
+        if line.reserved_quantity and line.warehouse_id and line.variant_id:
+            stock.release(order.organization_id, line.variant_id, line.warehouse_id, line.reserved_quantity,
+                          order_id=order.id, reason=reason)
+            line.reserved_quantity = 0
+
+
+def cancel(order: Order, *, source: str = "core", user_id: int | None = None, reason: str = "") -> None:
+    """Cancel: reservations go back to the pool, labels not yet used are cancelled."""
+    if order.status == S.CANCELLED:
+        return
+    transition(order, S.CANCELLED, source=source, user_id=user_id, reason=reason)
+    release_all(order, "annulation")
+    for shipment in order.shipments:
+        if shipment.status in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
+            if call(order.shop, "shipping_cancel_label", shipment=shipment):
+                shipment.status = ShipmentStatus.CANCELLED
+
+
+def ship(order: Order, shipment: Shipment, lines: Iterable[tuple[OrderLine, int]] | None = None, *,
+         user_id: int | None = None) -> None:
+    """A shipment left: its units are consumed, the order is shipped once every line is,
+    and the channels are told (``shipping_shipment_shipped``)."""
+    from .models import ShipmentLine
+
+    if lines is None:
+        lines = [(ln, ln.quantity - shipped_quantity(ln)) for ln in order.lines]
+    for line, qty in lines:
+        if qty <= 0:
+            continue
+        if line.source == LineSource.WAREHOUSE and line.warehouse_id and line.variant_id:
+            take = min(qty, line.reserved_quantity)
+            stock.consume(order.organization_id, line.variant_id, line.warehouse_id, take, order_id=order.id)
+            line.reserved_quantity -= take
+        shipment.lines.append(ShipmentLine(order_line_id=line.id, quantity=qty))
+    shipment.status = ShipmentStatus.SHIPPED
+    shipment.shipped_at = utcnow()
+    if shipment not in order.shipments:
+        order.shipments.append(shipment)
+    db.session.flush()
+    record(order, "shipped", f"expédition {shipment.carrier} {shipment.tracking_number or ''}".strip(),
+           user_id=user_id, data={"shipment": shipment.id})
+    if all(shipped_quantity(ln) >= ln.quantity for ln in order.lines):
+        transition(order, S.SHIPPED, user_id=user_id)
+    call(order.shop, "shipping_shipment_shipped", order=order, shipment=shipment)
+
+
+def shipped_quantity(line: OrderLine) -> int:
+    from .models import ShipmentLine
+
+    return int(db.session.scalar(
+        select(db.func.coalesce(db.func.sum(ShipmentLine.quantity), 0))
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .where(ShipmentLine.order_line_id == line.id, Shipment.status != ShipmentStatus.CANCELLED)) or 0)
+
+
+# ----------------------------------------------------------------------------- jobs
+def retry_backorders(org_id: int, variant_ids: list[int] | None = None) -> int:
+    """Stock arrived: held orders waiting for it are allocated again, oldest first."""
+    stmt = (select(Order).where(Order.organization_id == org_id, Order.status == S.ON_HOLD,
+                                Order.hold_code == "backorder").order_by(Order.placed_at, Order.id))
+    if variant_ids:
+        stmt = stmt.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.variant_id.in_(variant_ids))))
+    done = 0
+    for order in db.session.scalars(stmt).all():
+        if allocate(order):
+            done += 1
+    return done
+
+
+def rerun_rules(org_id: int, order_ids: list[int] | None = None) -> int:
+    """The "re-run rules" button: held orders (or the ones given) are routed again."""
+    stmt = select(Order).where(Order.organization_id == org_id, Order.status == S.ON_HOLD)
+    if order_ids:
+        stmt = stmt.where(Order.id.in_(order_ids))
+    done = 0
+    for order in db.session.scalars(stmt.order_by(Order.placed_at, Order.id)).all():
+        if order.hold_code == "manual":
+            continue
+        if allocate(order):
+            done += 1
+    return done

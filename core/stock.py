@@ -1,0 +1,266 @@
+"""Central stock: atomic reservations, the stock ledger, what each channel may sell, and the
+coalesced fan-out of changes to the channels.
+
+Every change is one conditional ``UPDATE`` (``… WHERE on_hand - reserved >= :qty``), so when
+two workers or two channels want the last unit, exactly one update matches and the other
+order waits in backorder. The change, its ledger row and its "dirty" mark are written in the
+caller's transaction; the push to the channels runs after commit, coalesced per time window.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select, update
+
+from .addons import call
+from .extensions import db
+from .jobs import enqueue
+from .models import (
+    ChannelStockRule,
+    ConnectionStatus,
+    Shop,
+    StockDirty,
+    StockLevel,
+    StockMovement,
+    StockPool,
+    StockPoolWarehouse,
+    Variant,
+    Warehouse,
+    WarehouseKind,
+)
+from .types import StockChange
+
+#: seconds during which changes to a SKU coalesce into one push per shop
+PUSH_WINDOW = 2.0
+
+
+class StockError(ValueError):
+    """A refused stock operation, with a message for the merchant."""
+
+
+@dataclass(frozen=True)
+class Level:
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+# ----------------------------------------------------------------------------- primitives
+def _level_row(variant_id: int, warehouse_id: int) -> None:
+    """Make sure the (variant, warehouse) row exists (concurrency-safe)."""
+    exists = db.session.scalar(select(StockLevel.id).where(StockLevel.variant_id == variant_id,
+                                                           StockLevel.warehouse_id == warehouse_id))
+    if exists is None:
+        dialect = db.engine.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            mod = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"])
+            stmt = mod.insert(StockLevel).values(variant_id=variant_id, warehouse_id=warehouse_id, on_hand=0,
+                                                 reserved=0).on_conflict_do_nothing()
+            db.session.execute(stmt)
+        else:
+            db.session.add(StockLevel(variant_id=variant_id, warehouse_id=warehouse_id, on_hand=0, reserved=0))
+            db.session.flush()
+
+
+def _change(org_id: int, variant_id: int, warehouse_id: int, *, kind: str, d_on_hand: int = 0,
+            d_reserved: int = 0, guard=None, reason: str = "", order_id: int | None = None,
+            user_id: int | None = None) -> bool:
+    """Apply one delta atomically if ``guard`` holds; ledger and dirty mark on success."""
+    stmt = (update(StockLevel)
+            .where(StockLevel.variant_id == variant_id, StockLevel.warehouse_id == warehouse_id)
+            .values(on_hand=StockLevel.on_hand + d_on_hand, reserved=StockLevel.reserved + d_reserved,
+                    updated_at=func.now())
+            .execution_options(synchronize_session=False))
+    if guard is not None:
+        stmt = stmt.where(guard)
+    if db.session.execute(stmt).rowcount != 1:
+        return False
+    db.session.execute(insert(StockMovement).values(
+        organization_id=org_id, variant_id=variant_id, warehouse_id=warehouse_id, kind=kind,
+        delta_on_hand=d_on_hand, delta_reserved=d_reserved, reason=reason, order_id=order_id,
+        user_id=user_id, at=func.now()))
+    mark_dirty(org_id, [variant_id])
+    return True
+
+
+def reserve(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_id: int | None = None) -> bool:
+    """Reserve ``qty`` units if that many are available; False (nothing changed) otherwise."""
+    if qty <= 0:
+        return True
+    _level_row(variant_id, warehouse_id)
+    return _change(org_id, variant_id, warehouse_id, kind="reserve", d_reserved=qty,
+                   guard=(StockLevel.on_hand - StockLevel.reserved >= qty), order_id=order_id,
+                   reason="réservation pour commande")
+
+
+def release(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_id: int | None = None,
+            reason: str = "libération") -> None:
+    if qty <= 0:
+        return
+    if not _change(org_id, variant_id, warehouse_id, kind="release", d_reserved=-qty,
+                   guard=(StockLevel.reserved >= qty), order_id=order_id, reason=reason):
+        raise StockError(f"cannot release {qty}: fewer units reserved")
+
+
+def consume(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_id: int | None = None,
+            reserved: bool = True, reason: str = "expédition") -> None:
+    """Units leave the warehouse: shipped (they were reserved) or sold on the spot."""
+    if qty <= 0:
+        return
+    _level_row(variant_id, warehouse_id)
+    if reserved:
+        ok = _change(org_id, variant_id, warehouse_id, kind="ship", d_on_hand=-qty, d_reserved=-qty,
+                     guard=(StockLevel.reserved >= qty) & (StockLevel.on_hand >= qty), order_id=order_id,
+                     reason=reason)
+    else:
+        ok = _change(org_id, variant_id, warehouse_id, kind="sale", d_on_hand=-qty,
+                     guard=(StockLevel.on_hand - StockLevel.reserved >= qty), order_id=order_id, reason=reason)
+    if not ok:
+        raise StockError(f"stock insuffisant pour sortir {qty} unité(s)")
+
+
+def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reason: str,
+           user_id: int | None) -> None:
+    """A manual correction (inventory count, damage, receipt): who and why are recorded.
+    On hand may never fall below what open orders have reserved."""
+    if not reason.strip():
+        raise StockError("indiquez la raison de l'ajustement")
+    _level_row(variant_id, warehouse_id)
+    if not _change(org_id, variant_id, warehouse_id, kind="adjust" if delta < 0 else "receive",
+                   d_on_hand=delta, guard=(StockLevel.on_hand + delta >= StockLevel.reserved),
+                   reason=reason.strip(), user_id=user_id):
+        raise StockError("impossible : le stock passerait sous les unités déjà réservées par des commandes")
+    if delta > 0:
+        enqueue("core.orders.retry_backorders", org_id, [variant_id],
+                job_id=f"backorders-{org_id}-{variant_id}", unique=True)
+
+
+def level(variant_id: int, warehouse_id: int) -> Level:
+    row = db.session.execute(select(StockLevel.on_hand, StockLevel.reserved).where(
+        StockLevel.variant_id == variant_id, StockLevel.warehouse_id == warehouse_id)).first()
+    return Level(*row) if row else Level(0, 0)
+
+
+# ----------------------------------------------------------------------------- pools & channel rules
+def pool_warehouse_ids(shop: Shop) -> list[int]:
+    """Warehouses whose stock this shop sells, by priority."""
+    if shop.stock_pool_id:
+        stmt = (select(Warehouse.id).join(StockPoolWarehouse, StockPoolWarehouse.warehouse_id == Warehouse.id)
+                .where(StockPoolWarehouse.stock_pool_id == shop.stock_pool_id, Warehouse.active.is_(True)))
+    else:
+        stmt = select(Warehouse.id).where(Warehouse.organization_id == shop.organization_id,
+                                          Warehouse.kind == WarehouseKind.OWN, Warehouse.active.is_(True))
+    return list(db.session.scalars(stmt.order_by(Warehouse.priority, Warehouse.id)))
+
+
+def channel_rule(shop: Shop) -> ChannelStockRule | None:
+    rules = db.session.scalars(select(ChannelStockRule).where(
+        ChannelStockRule.organization_id == shop.organization_id,
+        (ChannelStockRule.shop_id == shop.id) | ((ChannelStockRule.shop_id.is_(None)) &
+                                                  (ChannelStockRule.addon == shop.addon)))).all()
+    return next((r for r in rules if r.shop_id == shop.id), rules[0] if rules else None)
+
+
+def apply_rule(available: int, rule: ChannelStockRule | None) -> int:
+    if rule is None:
+        return max(available, 0)
+    qty = (available - rule.buffer) * rule.percentage // 100
+    if rule.maximum is not None:
+        qty = min(qty, rule.maximum)
+    return max(qty, 0)
+
+
+def available_to_sell(shop: Shop, variant_ids: Iterable[int]) -> dict[int, int]:
+    """Per variant: on hand − reserved over the shop's pool, then the channel's rule."""
+    ids = list(variant_ids)
+    warehouses = pool_warehouse_ids(shop)
+    totals: dict[int, int] = defaultdict(int)
+    if ids and warehouses:
+        rows = db.session.execute(
+            select(StockLevel.variant_id, func.sum(StockLevel.on_hand - StockLevel.reserved))
+            .where(StockLevel.variant_id.in_(ids), StockLevel.warehouse_id.in_(warehouses))
+            .group_by(StockLevel.variant_id))
+        totals.update({vid: int(total or 0) for vid, total in rows})
+    rule = channel_rule(shop)
+    return {vid: apply_rule(totals[vid], rule) for vid in ids}
+
+
+# ----------------------------------------------------------------------------- fan-out
+_PENDING_PUSH = "oms_tx_stock_push_orgs"
+
+
+def mark_dirty(org_id: int, variant_ids: Iterable[int]) -> None:
+    """Remember that these variants changed, and queue (once per window) the push job."""
+    ids = set(variant_ids)
+    if not ids:
+        return
+    dialect = db.engine.dialect.name
+    mod = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"]) if dialect in ("postgresql", "sqlite") else None
+    for vid in ids:
+        if mod is not None:
+            db.session.execute(mod.insert(StockDirty).values(organization_id=org_id, variant_id=vid)
+                               .on_conflict_do_nothing())
+        elif db.session.get(StockDirty, (org_id, vid)) is None:
+            db.session.add(StockDirty(organization_id=org_id, variant_id=vid))
+    queued = db.session.info.setdefault(_PENDING_PUSH, set())
+    if org_id not in queued:
+        queued.add(org_id)
+        bucket = int(time.time() // PUSH_WINDOW)
+        enqueue("core.stock.push_changes", org_id, job_id=f"stock-push-{org_id}-{bucket}", unique=True,
+                delay=PUSH_WINDOW)
+
+
+def push_changes(org_id: int) -> int:
+    """Drain the dirty marks and fire ``stock_available_changed`` once per shop, with the
+    final figure of each changed SKU. Returns the number of (shop, SKU) figures pushed."""
+    variant_ids = list(db.session.scalars(
+        delete(StockDirty).where(StockDirty.organization_id == org_id).returning(StockDirty.variant_id)))
+    if not variant_ids:
+        return 0
+    return _push(org_id, variant_ids)
+
+
+def _push(org_id: int, variant_ids: list[int]) -> int:
+    skus = dict(db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(variant_ids))).all())
+    shops = db.session.scalars(select(Shop).where(Shop.organization_id == org_id,
+                                                  Shop.status != ConnectionStatus.DISCONNECTED)
+                               .order_by(Shop.id)).all()
+    pushed = 0
+    for shop in shops:
+        figures = available_to_sell(shop, skus)
+        changes = [StockChange(sku=skus[vid], variant_id=vid, available=qty) for vid, qty in sorted(figures.items())]
+        if changes:
+            call(shop, "stock_available_changed", changes=changes)
+            pushed += len(changes)
+    return pushed
+
+
+def reconcile(org_id: int) -> int:
+    """Push every SKU's figure to every shop (on demand, and nightly)."""
+    variant_ids = list(db.session.scalars(select(Variant.id).where(Variant.organization_id == org_id)))
+    db.session.execute(delete(StockDirty).where(StockDirty.organization_id == org_id))
+    total = 0
+    for start in range(0, len(variant_ids), 500):
+        total += _push(org_id, variant_ids[start:start + 500])
+    return total
+
+
+def reconcile_all() -> int:
+    """The nightly reconciliation: one job per organization."""
+    from .models import Organization
+
+    org_ids = list(db.session.scalars(select(Organization.id)))
+    for org_id in org_ids:
+        enqueue("core.stock.reconcile", org_id, job_id=f"stock-reconcile-{org_id}", unique=True)
+    return len(org_ids)
+
+
+def pools(org_id: int) -> list[StockPool]:
+    return list(db.session.scalars(select(StockPool).where(StockPool.organization_id == org_id)
+                                   .order_by(StockPool.name)))
