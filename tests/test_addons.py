@@ -9,7 +9,7 @@ from core.extensions import db
 from core.models import SyncLog
 from core.services import ServiceError, set_enabled
 from core.types import StockChange
-from tests.conftest import FAKE_ADDONS
+from tests.fixtures import FAKE_ADDONS
 from tests.fake_addons.alpha.hooks import CALLS
 
 BROKEN = ["badmanifest", "syntaxmanifest", "missingdep", "cycle_a", "cycle_b", "importerror", "futurecore"]

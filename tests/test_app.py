@@ -5,7 +5,7 @@ import pytest
 
 from core.extensions import db
 from core.models import Order, OrderLine, Product, Role, Variant
-from tests.conftest import FAKE_ADDONS, csrf_token
+from tests.fixtures import FAKE_ADDONS, csrf_token
 
 MANAGER_PAGES = ["/", "/orders", "/products", "/stock", "/preparation", "/analytics", "/integrations/",
                  "/integrations/alpha", "/integrations/beta"]

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from core.extensions import db
 from core.models import ConnectionStatus, OutboxJob, Shop, ShopAddon
-from tests.conftest import FAKE_ADDONS, csrf_token
+from tests.fixtures import FAKE_ADDONS, csrf_token
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.jobs import enqueue, relay_outbox, retry_log_entry, rq_queue, run_pending, schedule_due_syncs
 from core.models import ConnectionStatus, OutboxJob, Shop, SyncLog, SyncMode, SyncStatus, utcnow
-from tests.conftest import FAKE_ADDONS
+from tests.fixtures import FAKE_ADDONS
 from tests.fake_addons.beta.jobs import RUNS
 
 SYNC = "tests.fake_addons.beta.jobs.sync"

@@ -29,7 +29,7 @@ from core.models import (
     WarehouseKind,
     utcnow,
 )
-from tests.conftest import FAKE_ADDONS
+from tests.fixtures import FAKE_ADDONS
 from tests.fake_addons.alpha.hooks import CALLS
 from tests.pipeline_helpers import norm, variant, warehouse
 

@@ -8,7 +8,7 @@ from . import models  # noqa: F401  (registers the add-on's tables)
 
 
 @hookimpl
-def register_settings_form():
+def register_settings_form() -> type:
     from .forms import SettingsForm
 
     return SettingsForm

@@ -1,13 +1,16 @@
-"""Core's pages."""
+"""Core's pages, error pages, and what every page's layout needs (plan quota, exceptions)."""
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, g, render_template
+from flask_login import current_user
 
 
 def register_core_blueprints(app: Flask) -> None:
-    from . import auth, health, integrations, main
+    from . import auth, health, integrations, main, ops
 
-    for module in (auth, health, main, integrations):
+    for module in (auth, health, main, ops, integrations):
         app.register_blueprint(module.bp)
 
     from ..extensions import login_manager
@@ -18,3 +21,66 @@ def register_core_blueprints(app: Flask) -> None:
     def _load_user(user_id: str):
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
+
+    _register_error_handlers(app)
+    app.context_processor(_layout_context)
+
+
+# ----------------------------------------------------------------------------- error pages
+def _register_error_handlers(app: Flask) -> None:
+    def page(code: int):
+        def handler(_exc: Exception):
+            if code == 500:
+                from ..extensions import db
+
+                try:  # the failed request may have left the session unusable
+                    db.session.rollback()
+                except Exception:  # noqa: BLE001 - the error page must render regardless
+                    pass
+            return render_template(f"errors/{code}.html"), code
+
+        return handler
+
+    for code in (403, 404, 500):
+        app.register_error_handler(code, page(code))
+
+
+# ----------------------------------------------------------------------------- layout context
+def _is_manager() -> bool:
+    from ..tenancy import MANAGERS
+
+    return bool(current_user and current_user.is_authenticated and current_user.has_role(*MANAGERS))
+
+
+def plan_quota() -> tuple[int, int] | None:
+    """(orders this month, limit) once the plan's monthly limit is reached; None otherwise
+    (and for pickers or visitors). Computed at most once per request, only when the layout
+    asks for it."""
+    if "oms_plan_quota" not in g:
+        result = None
+        if _is_manager():
+            from ..intake import quota
+
+            count, limit = quota(current_user.organization_id)
+            if limit is not None and count >= limit:
+                result = (count, limit)
+        g.oms_plan_quota = result
+    return g.oms_plan_quota
+
+
+def exception_count() -> int:
+    """The number on the "Exceptions" navigation entry (managers only)."""
+    if "oms_exception_count" not in g:
+        count = 0
+        if _is_manager():
+            from .ops import exception_count as count_for
+
+            count = count_for(current_user.organization_id)
+        g.oms_exception_count = count
+    return g.oms_exception_count
+
+
+def _layout_context() -> dict[str, Any]:
+    # callables: the figures are computed only if a page's layout shows them (the
+    # standalone 500 page never does, so it renders even with the database down)
+    return {"plan_quota": plan_quota, "exception_count": exception_count}

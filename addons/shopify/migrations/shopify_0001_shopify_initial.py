@@ -26,9 +26,9 @@ def upgrade():
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["shop_id"], ["shop.id"], ondelete="CASCADE",
-                                name="fk_shopify_webhook_inbox_shop_id_shop"),
-        sa.PrimaryKeyConstraint("id", name="pk_shopify_webhook_inbox"),
-        sa.UniqueConstraint("shop_id", "webhook_id", name="uq_shopify_webhook_inbox_shop_id_webhook_id"),
+                                name=op.f("fk_shopify_webhook_inbox_shop_id_shop")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shopify_webhook_inbox")),
+        sa.UniqueConstraint("shop_id", "webhook_id", name=op.f("uq_shopify_webhook_inbox_shop_id_webhook_id")),
     )
 
 

@@ -1,0 +1,1 @@
+"""Amazon channel: a seller account connected through the Selling Partner API (SP-API)."""

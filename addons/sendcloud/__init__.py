@@ -1,0 +1,1 @@
+"""Sendcloud carrier gateway: shipping options, labels and tracking through the Sendcloud API."""
