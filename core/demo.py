@@ -135,7 +135,7 @@ def _demo_shops(org: Organization) -> list:
             _configure_from_sandbox(shop, addon.name, boxes[addon.name], base_url(current_app, addon.name))
         shops.append(shop)
     for addon in reg.loaded():
-        if addon.kind in ("carrier", "fulfilment") and shops:
+        if addon.kind == "carrier" and shops:  # suppliers (dropship) need real SMTP details first
             for shop in shops:
                 set_enabled(shop, addon.name, True)
                 if addon.name in boxes:

@@ -1,6 +1,7 @@
 /* OMS: small progressive enhancements; every page works without this file.
  *   data-confirm="Question ?"  on a <form> or a button: ask before submitting.
  *   data-autosubmit            on a <select> inside a form: submit on change.
+ *   data-check-all="name"      on a checkbox: (un)check every checkbox of that name in its form.
  *   .flash messages get a close button.
  */
 (function () {
@@ -17,6 +18,11 @@
 
   document.addEventListener("change", function (event) {
     var el = event.target;
+    if (el.matches && el.matches("input[type=checkbox][data-check-all]") && el.form) {
+      var boxes = el.form.querySelectorAll("input[type=checkbox][name='" + el.getAttribute("data-check-all") + "']");
+      for (var i = 0; i < boxes.length; i++) { boxes[i].checked = el.checked; }
+      return;
+    }
     if (el.matches && el.matches("select[data-autosubmit]") && el.form) {
       if (typeof el.form.requestSubmit === "function") {
         el.form.requestSubmit();

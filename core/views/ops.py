@@ -68,9 +68,7 @@ class RuleForm(FlaskForm):
     channels = MultiCheckboxField(_l("Canaux de vente"), description=_l("Aucun coché : tous les canaux."))
     shop_ids = MultiCheckboxField(_l("Boutiques"), coerce=int, description=_l("Aucune cochée : toutes les boutiques."))
     service_levels = MultiCheckboxField(
-        _l("Niveaux de service"), choices=[(ServiceLevel.STANDARD.value, _l("Standard")),
-                                           (ServiceLevel.EXPRESS.value, _l("Express")),
-                                           (ServiceLevel.PRIME.value, _l("Prime"))],
+        _l("Niveaux de service"), choices=[(level.value, level.value.capitalize()) for level in ServiceLevel],
         description=_l("Aucun coché : tous les niveaux."))
     sku_pattern = StringField(_l("Motif de SKU"), validators=[Optional(), Length(max=64)],
                               description=_l("Par exemple MUG-* ou TEE-?-BLEU. Vide : tous les SKU."))
@@ -148,9 +146,35 @@ def routing():
     held = db.session.scalar(select(func.count()).select_from(Order).where(
         Order.organization_id == org_id(), Order.status == OrderStatus.ON_HOLD,
         (Order.hold_code.is_(None)) | (Order.hold_code != "manual")))
-    return render_template("ops/routing.html", rules=_rules(), shops={s.id: s for s in shops}, shop_list=shops,
-                           pools=pools, channel_rules=channel_rules, channels=dict(_channel_addons()),
+    channels = dict(_channel_addons())
+    rules = _rules()
+    names = {s.id: s.name for s in shops}
+    return render_template("ops/routing.html", rules=rules, shops={s.id: s for s in shops}, shop_list=shops,
+                           conditions={r.id: _conditions(r, names, channels) for r in rules},
+                           pools=pools, channel_rules=channel_rules, channels=channels,
                            warehouses=_warehouses(), held=held, action=ActionForm())
+
+
+_LEVELS = {ServiceLevel.STANDARD.value: _l("Standard"), ServiceLevel.EXPRESS.value: _l("Express"),
+           ServiceLevel.PRIME.value: _l("Prime")}
+
+
+def _conditions(rule: RoutingRule, shop_names: dict[int, str], channels: dict[str, str]) -> list[str]:
+    """A rule's conditions in words; empty when it takes every order."""
+    out = []
+    if rule.countries:
+        out.append(_("pays : %(list)s", list=", ".join(rule.countries)))
+    if rule.channels:
+        out.append(_("canaux : %(list)s", list=", ".join(channels.get(c, c) for c in rule.channels)))
+    if rule.shop_ids:
+        out.append(_("boutiques : %(list)s", list=", ".join(shop_names.get(i, f"#{i}") for i in rule.shop_ids)))
+    if rule.service_levels:
+        out.append(_("service : %(list)s", list=", ".join(str(_LEVELS.get(lv, lv)) for lv in rule.service_levels)))
+    if rule.sku_pattern:
+        out.append(_("SKU : %(pattern)s", pattern=rule.sku_pattern))
+    if rule.tag:
+        out.append(_("étiquette : %(tag)s", tag=rule.tag))
+    return out
 
 
 # ----------------------------------------------------------------------------- routing rules
