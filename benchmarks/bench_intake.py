@@ -17,7 +17,7 @@ def run() -> list[tuple[str, str, str]]:
 
     from benchmarks.common import make_app, pg_database, setup_schema
     from core.extensions import db
-    from core.intake import ingest
+    from core.intake import ingest_many
     from core.models import Order, OrderLine, Organization, utcnow
     from core.services import create_shop
     from tests.pipeline_helpers import norm, variant, warehouse
@@ -42,8 +42,7 @@ def run() -> list[tuple[str, str, str]]:
 
             started = time.perf_counter()
             for start in range(0, ORDERS, PAGE):
-                for data in batch[start:start + PAGE]:
-                    ingest(shop, data, source="poll")
+                ingest_many(shop, batch[start:start + PAGE], source="poll")
                 db.session.commit()
             pipeline = time.perf_counter() - started
 

@@ -17,9 +17,11 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import orders as order_flow
 from .extensions import db
+from .addons import call
 from .jobs import enqueue
 from .models import (
     Customer,
@@ -90,65 +92,130 @@ def ingest(shop: Shop, data: NormalizedOrder, *, source: str = "poll") -> Intake
     Runs in the caller's transaction (commit after). ``source`` says how it came: webhook,
     poll, manual, import.
     """
-    _aware(data.placed_at)
-    _aware(data.updated_at)
-    insert = _dialect_insert()
+    return ingest_many(shop, [data], source=source)[0]
+
+
+def ingest_many(shop: Shop, batch: list[NormalizedOrder], *, source: str = "poll") -> list[IntakeResult]:
+    """Ingest a page of orders from one shop (a sync page, a webhook, a manual import) in the
+    caller's transaction; one result per item, in order.
+
+    New orders are inserted together (``INSERT … ON CONFLICT DO NOTHING``) and allocated
+    together; orders that already exist — including ones another worker inserted a moment
+    ago — are locked and updated one by one.
+    """
+    if not batch:
+        return []
+    for data in batch:
+        _aware(data.placed_at)
+        _aware(data.updated_at)
     origin = f"{shop.addon}:{source}"
-    stmt = (insert(Order).values(
-        organization_id=shop.organization_id, shop_id=shop.id, external_id=data.external_id,
-        number=data.number, placed_at=data.placed_at, currency=data.currency, total=data.total,
-        status=OrderStatus.NEW.value, created_at=utcnow(), updated_at=utcnow(),
-        payment_status=PaymentStatus.PENDING.value, service_level=ServiceLevel.STANDARD.value,
-        fulfillment_channel=FulfillmentChannel.MERCHANT.value, origin="online", over_quota=False,
-        shipping_address={}, billing_address={}, tags=[], subtotal=0, shipping_total=0, tax_total=0,
-        discount_total=0)
-        .on_conflict_do_nothing(index_elements=["shop_id", "external_id"])
-        .returning(Order.id))
-    new_id = db.session.execute(stmt).scalar()
-    created = new_id is not None
-    order = db.session.scalars(
-        select(Order).where(Order.shop_id == shop.id, Order.external_id == data.external_id)
-        .with_for_update().execution_options(populate_existing=True)).one()
+    first: dict[str, NormalizedOrder] = {}
+    for data in batch:
+        first.setdefault(data.external_id, data)
+    rows = [_row(shop, first[ext]) for ext in sorted(first)]  # fixed order: no insert deadlocks
+    stmt = (_dialect_insert()(Order).values(rows)
+            .on_conflict_do_nothing(index_elements=["shop_id", "external_id"])
+            .returning(Order.id, Order.external_id))
+    created_ids = {ext: oid for oid, ext in db.session.execute(stmt)}
+    by_ext = {o.external_id: o for o in db.session.scalars(
+        select(Order).where(Order.shop_id == shop.id, Order.external_id.in_(list(first)))
+        .order_by(Order.id).with_for_update().execution_options(populate_existing=True))}
 
-    if not created and data.updated_at and order.external_updated_at and data.updated_at <= order.external_updated_at:
-        return IntakeResult(order.id, False, [], stale=True)
+    new_orders = [by_ext[ext] for ext in sorted(created_ids)]
+    if new_orders:
+        _create(shop, new_orders, {ext: first[ext] for ext in created_ids}, origin)
 
-    changed = _apply(order, shop, data, created)
-    if created:
-        _lines(order, data)
-        _quota(order)
-        order_flow.record(order, "imported", f"commande reçue de {shop.name}", source=origin,
-                          data={"external_id": data.external_id})
-        db.session.flush()
-        if data.status == "cancelled":
-            order_flow.cancel(order, source=origin, reason="annulée sur le canal")
-        elif data.status == "shipped" and order.fulfillment_channel == FulfillmentChannel.MARKETPLACE:
-            order_flow.allocate(order)
-            order_flow.transition(order, OrderStatus.SHIPPED, source=origin, reason="expédiée par la marketplace")
+    results: list[IntakeResult] = []
+    seen: set[str] = set()
+    for data in batch:
+        order = by_ext[data.external_id]
+        if data.external_id in created_ids and data.external_id not in seen:
+            seen.add(data.external_id)
+            results.append(IntakeResult(order.id, True, []))
         else:
-            order_flow.allocate(order)
-    else:
-        if changed:
-            order_flow.record(order, "updated", "mise à jour : " + ", ".join(changed), source=origin,
-                              data={"changed": changed})
-        if data.status == "cancelled" and order.status != OrderStatus.CANCELLED:
-            if order.status in order_flow.OPEN:
-                order_flow.cancel(order, source=origin, reason="annulée sur le canal")
-                changed.append("status")
-            else:
-                order_flow.record(order, "conflict", "le canal annule une commande déjà expédiée : à vérifier",
-                                  source=origin)
-        elif (data.status == "shipped" and order.fulfillment_channel == FulfillmentChannel.MARKETPLACE
-              and order.status in (OrderStatus.ALLOCATED, OrderStatus.NEW)):
+            results.append(_update(shop, order, data, origin))
+    for res in results:
+        call(shop, "intake_order_received", order=db.session.get(Order, res.order_id), created=res.created)
+    return results
+
+
+def _row(shop: Shop, data: NormalizedOrder) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "organization_id": shop.organization_id, "shop_id": shop.id, "external_id": data.external_id,
+        "number": data.number, "placed_at": data.placed_at, "external_updated_at": data.updated_at,
+        "currency": data.currency, "presentment_currency": data.presentment_currency,
+        "presentment_total": data.presentment_total, "subtotal": data.subtotal,
+        "shipping_total": data.shipping_total, "tax_total": data.tax_total, "discount_total": data.discount_total,
+        "total": data.total, "email": data.customer_email, "phone": data.shipping_address.phone or None,
+        "shipping_address": _address(data.shipping_address), "billing_address": _address(data.billing_address),
+        "payment_status": PaymentStatus(data.payment_status).value,
+        "service_level": ServiceLevel(data.service_level).value,
+        "fulfillment_channel": FulfillmentChannel(data.fulfillment_channel).value,
+        "origin": data.origin, "pos_location": data.pos_location, "tags": list(data.tags),
+        "status": OrderStatus.NEW.value, "over_quota": False, "created_at": now, "updated_at": now,
+    }
+
+
+def _create(shop: Shop, orders: list[Order], data_by_ext: dict[str, NormalizedOrder], origin: str) -> None:
+    org_id = shop.organization_id
+    mapping = variant_map(org_id, {ln.sku for d in data_by_ext.values() for ln in d.lines})
+    customers = _customers(org_id, list(data_by_ext.values()))
+    count, limit = quota(org_id)  # already counts this page's orders
+    with db.session.no_autoflush:
+        for index, order in enumerate(orders):
+            for rel in ("lines", "events", "shipments"):  # brand new rows: nothing to lazy-load
+                set_committed_value(order, rel, [])
+            data = data_by_ext[order.external_id]
+            if data.customer_email:
+                order.customer = customers[data.customer_email]
+            _lines(order, data, mapping)
+            record(order, "imported", f"commande reçue de {shop.name}", origin, {"external_id": data.external_id})
+            position = count - len(orders) + index + 1
+            if limit is not None and position > limit:
+                order.over_quota = True
+                record(order, "quota", f"limite du forfait dépassée ({position}/{limit} commandes ce mois-ci) : "
+                                       "la commande est traitée, passez à un forfait supérieur", origin)
+    db.session.flush()
+    to_allocate = []
+    for order in orders:
+        if data_by_ext[order.external_id].status == "cancelled":
+            order_flow.cancel(order, source=origin, reason="annulée sur le canal")
+        else:
+            to_allocate.append(order)
+    order_flow.allocate_many(to_allocate)
+    for order in to_allocate:
+        data = data_by_ext[order.external_id]
+        if (data.status == "shipped" and order.fulfillment_channel == FulfillmentChannel.MARKETPLACE
+                and order.status == OrderStatus.ALLOCATED):
             order_flow.transition(order, OrderStatus.SHIPPED, source=origin, reason="expédiée par la marketplace")
+
+
+def record(order: Order, kind: str, message: str, source: str, data: dict[str, Any] | None = None) -> None:
+    order_flow.record(order, kind, message, source=source, data=data)
+
+
+def _update(shop: Shop, order: Order, data: NormalizedOrder, origin: str) -> IntakeResult:
+    if data.updated_at and order.external_updated_at and data.updated_at <= order.external_updated_at:
+        return IntakeResult(order.id, False, [], stale=True)
+    changed = _apply(order, shop, data)
+    if changed:
+        record(order, "updated", "mise à jour : " + ", ".join(changed), origin, {"changed": changed})
+    if data.status == "cancelled" and order.status != OrderStatus.CANCELLED:
+        if order.status in order_flow.OPEN:
+            order_flow.cancel(order, source=origin, reason="annulée sur le canal")
             changed.append("status")
-    from .addons import call
+        else:
+            record(order, "conflict", "le canal annule une commande déjà expédiée : à vérifier", origin)
+    elif (data.status == "shipped" and order.fulfillment_channel == FulfillmentChannel.MARKETPLACE
+          and order.status in (OrderStatus.ALLOCATED, OrderStatus.NEW)):
+        order_flow.transition(order, OrderStatus.SHIPPED, source=origin, reason="expédiée par la marketplace")
+        changed.append("status")
+    return IntakeResult(order.id, False, changed)
 
-    call(shop, "intake_order_received", order=order, created=created)
-    return IntakeResult(order.id, created, changed)
 
-
-def _apply(order: Order, shop: Shop, data: NormalizedOrder, created: bool) -> list[str]:
+def _apply(order: Order, shop: Shop, data: NormalizedOrder) -> list[str]:
+    """Update an existing order from the channel; who fulfils stays as created (it decided routing)."""
     values: dict[str, Any] = {k: getattr(data, k) for k in _SCALARS}
     values.update(
         email=data.customer_email,
@@ -157,10 +224,7 @@ def _apply(order: Order, shop: Shop, data: NormalizedOrder, created: bool) -> li
         payment_status=PaymentStatus(data.payment_status),
         service_level=ServiceLevel(data.service_level),
         tags=list(data.tags),
-        placed_at=data.placed_at,
     )
-    if created:  # who fulfils is fixed at creation: it decides routing
-        values["fulfillment_channel"] = FulfillmentChannel(data.fulfillment_channel)
     changed = []
     for key, value in values.items():
         current = getattr(order, key)
@@ -171,22 +235,27 @@ def _apply(order: Order, shop: Shop, data: NormalizedOrder, created: bool) -> li
             changed.append(key)
     order.external_updated_at = data.updated_at or order.external_updated_at
     if data.customer_email and order.customer_id is None:
-        order.customer = _customer(shop.organization_id, data)
-    return [] if created else [c for c in changed if c != "placed_at"]
+        order.customer = _customers(shop.organization_id, [data])[data.customer_email]
+    return changed
 
 
-def _customer(org_id: int, data: NormalizedOrder) -> Customer:
-    customer = db.session.scalar(select(Customer).where(Customer.organization_id == org_id,
-                                                        Customer.email == data.customer_email).limit(1))
-    if customer is None:
-        customer = Customer(organization_id=org_id, email=data.customer_email, name=data.customer_name,
-                            phone=data.shipping_address.phone or None)
-        db.session.add(customer)
-    return customer
+def _customers(org_id: int, batch: list[NormalizedOrder]) -> dict[str, Customer]:
+    """The organization's customers for these e-mails, created when new."""
+    emails = {d.customer_email for d in batch if d.customer_email}
+    found: dict[str, Customer] = {}
+    if emails:
+        for c in db.session.scalars(select(Customer).where(Customer.organization_id == org_id,
+                                                            Customer.email.in_(emails)).order_by(Customer.id)):
+            found.setdefault(c.email, c)
+    for d in batch:
+        if d.customer_email and d.customer_email not in found:
+            found[d.customer_email] = Customer(organization_id=org_id, email=d.customer_email, name=d.customer_name,
+                                               phone=d.shipping_address.phone or None)
+            db.session.add(found[d.customer_email])
+    return found
 
 
-def _lines(order: Order, data: NormalizedOrder) -> None:
-    mapping = variant_map(order.organization_id, {ln.sku for ln in data.lines})
+def _lines(order: Order, data: NormalizedOrder, mapping: dict[str, int]) -> None:
     for ln in data.lines:
         if ln.quantity <= 0:
             raise ValueError(f"line {ln.sku}: quantity must be positive")
@@ -203,20 +272,14 @@ def month_start(now: datetime | None = None) -> datetime:
 
 
 def quota(org_id: int) -> tuple[int, int | None]:
-    """(orders received this month, the plan's monthly limit or None)."""
-    count = db.session.scalar(select(func.count()).select_from(Order).where(
-        Order.organization_id == org_id, Order.created_at >= month_start()))
+    """(orders received this month, the plan's monthly limit or None). Unlimited plans are not counted."""
     limit = db.session.scalar(select(Plan.monthly_order_limit).join(Organization, Organization.plan_code == Plan.code)
                               .where(Organization.id == org_id))
+    if limit is None:
+        return 0, None
+    count = db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.organization_id == org_id, Order.created_at >= month_start()))
     return int(count or 0), limit
-
-
-def _quota(order: Order) -> None:
-    count, limit = quota(order.organization_id)
-    if limit is not None and count > limit:
-        order.over_quota = True
-        order_flow.record(order, "quota", f"limite du forfait dépassée ({count}/{limit} commandes ce mois-ci) : "
-                                          "la commande est traitée, passez à un forfait supérieur")
 
 
 # ----------------------------------------------------------------------------- unknown SKUs resume

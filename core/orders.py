@@ -83,52 +83,119 @@ def hold(order: Order, code: str, reason: str, *, source: str = "core") -> None:
 def allocate(order: Order) -> bool:
     """Route and reserve every line not yet served. True when the whole order is allocated;
     otherwise the order waits on hold with its reason (unknown SKU, backorder, no source)."""
-    if order.status not in (S.NEW, S.ON_HOLD):
-        return order.status not in (S.CANCELLED,)
-    org_id, shop = order.organization_id, order.shop
-    unknown = [ln.sku for ln in order.lines if ln.variant_id is None]
-    if unknown and order.fulfillment_channel != FulfillmentChannel.MARKETPLACE and order.origin != "pos":
-        hold(order, "unknown_sku", "SKU inconnu : " + ", ".join(sorted(set(unknown)))
-             + " — associez-le à un produit pour reprendre la commande")
-        return False
-    short: list[str] = []
-    for line in order.lines:
-        if line.source is not None and (line.reserved_quantity >= line.quantity or line.source != LineSource.WAREHOUSE):
+    return allocate_many([order])[order.id]
+
+
+def _needs_routing(line: OrderLine) -> bool:
+    if line.source is None:
+        return True
+    return line.source == LineSource.WAREHOUSE and line.reserved_quantity < line.quantity
+
+
+def allocate_many(orders: list[Order]) -> dict[int, bool]:
+    """Allocate a page of orders together: routing decisions first (one hook call per line,
+    on availability read once for the page), then one reservation statement for every
+    (SKU, warehouse) the page asks for, then the per-order outcome. A line whose bulk
+    reservation could not be granted is reserved on its own, and routed again on fresh
+    figures if its warehouse ran short, so the page allocates exactly as order-by-order would.
+    """
+    from .routing import forget_availability, prefetch_availability
+
+    result: dict[int, bool] = {}
+    todo: list[Order] = []
+    for order in orders:
+        if order.status not in (S.NEW, S.ON_HOLD):
+            result[order.id] = order.status != S.CANCELLED
             continue
-        decision = call(shop, "routing_choose_source", order=order, line=line)
-        if decision is None:
-            hold(order, "no_source", f"aucun entrepôt ne peut servir {line.sku} : ajoutez un entrepôt ou une règle")
-            return False
-        line.source = LineSource(decision.source)
-        line.warehouse_id = decision.warehouse_id
-        if line.source == LineSource.WAREHOUSE:
-            missing = line.quantity - line.reserved_quantity
-            if stock.reserve(org_id, line.variant_id, decision.warehouse_id, missing, order_id=order.id):
-                line.reserved_quantity = line.quantity
-            else:
-                line.source = None  # routed again next time: stock may appear elsewhere
-                level = stock.level(line.variant_id, decision.warehouse_id)
-                short.append(f"{line.sku} ({max(level.available, 0)} disponible(s), {missing} demandé(s))")
-        elif line.source in (LineSource.POS, LineSource.MARKETPLACE) and line.variant_id and decision.warehouse_id:
-            # sold by the store / shipped by the marketplace: the units leave that warehouse now
-            try:
-                stock.consume(org_id, line.variant_id, decision.warehouse_id, line.quantity, order_id=order.id,
-                              reserved=False, reason="vente en magasin" if line.source == LineSource.POS
-                              else "expédié par la marketplace")
-            except stock.StockError:
-                record(order, "stock", f"{line.sku} : stock {line.source.value} insuffisant, écart à contrôler")
-            line.reserved_quantity = 0
-        record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
-               data={"line": line.id, "source": line.source.value if line.source else None,
-                     "warehouse": line.warehouse_id})
-    if short:
-        hold(order, "backorder", "Rupture de stock : " + "; ".join(short))
-        return False
-    if order.origin == "pos":
-        transition(order, S.DELIVERED, reason="remise en magasin")
-    else:
-        transition(order, S.ALLOCATED)
-    return True
+        unknown = [ln.sku for ln in order.lines if ln.variant_id is None]
+        if unknown and order.fulfillment_channel != FulfillmentChannel.MARKETPLACE and order.origin != "pos":
+            hold(order, "unknown_sku", "SKU inconnu : " + ", ".join(sorted(set(unknown)))
+                 + " — associez-le à un produit pour reprendre la commande")
+            result[order.id] = False
+            continue
+        todo.append(order)
+    if not todo:
+        return result
+
+    # 1. decisions
+    prefetch_availability({ln.variant_id for o in todo for ln in o.lines if ln.variant_id and _needs_routing(ln)},
+                          {w for o in todo for w in stock.pool_warehouse_ids(o.shop)})
+    failed: set[int] = set()
+    demands: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    wanted: list[tuple[Order, OrderLine, int]] = []
+    for order in todo:
+        for line in order.lines:
+            if not _needs_routing(line):
+                continue
+            decision = call(order.shop, "routing_choose_source", order=order, line=line)
+            if decision is None:
+                hold(order, "no_source", f"aucun entrepôt ne peut servir {line.sku} : ajoutez un entrepôt ou une règle")
+                failed.add(order.id)
+                break
+            line.source = LineSource(decision.source)
+            line.warehouse_id = decision.warehouse_id
+            record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
+                   data={"source": line.source.value, "warehouse": line.warehouse_id})
+            if line.source == LineSource.WAREHOUSE:
+                missing = line.quantity - line.reserved_quantity
+                demands.setdefault((line.variant_id, line.warehouse_id), []).append((order.id, missing))
+                wanted.append((order, line, missing))
+            elif line.variant_id and decision.warehouse_id:
+                _leave_now(order, line, decision.warehouse_id)
+    forget_availability()
+
+    # 2. reservations: the page's demand in one statement, what is left line by line
+    granted = stock.reserve_many(todo[0].organization_id, demands)
+    short: dict[int, list[str]] = {}
+    for order, line, missing in wanted:
+        if (line.variant_id, line.warehouse_id) in granted:
+            line.reserved_quantity = line.quantity  # held orders keep what they were granted
+            continue
+        if order.id in failed:
+            line.source = None
+            continue
+        if stock.reserve(order.organization_id, line.variant_id, line.warehouse_id, missing, order_id=order.id):
+            line.reserved_quantity = line.quantity
+            continue
+        # that warehouse ran short since the page was read: route this line again, once
+        decision = call(order.shop, "routing_choose_source", order=order, line=line)
+        if (decision is not None and decision.source == LineSource.WAREHOUSE.value
+                and decision.warehouse_id != line.warehouse_id
+                and stock.reserve(order.organization_id, line.variant_id, decision.warehouse_id, missing,
+                                  order_id=order.id)):
+            line.warehouse_id = decision.warehouse_id
+            line.reserved_quantity = line.quantity
+            record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
+                   data={"source": decision.source, "warehouse": decision.warehouse_id})
+            continue
+        line.source = None  # routed again next time: stock may appear elsewhere
+        level = stock.level(line.variant_id, line.warehouse_id)
+        short.setdefault(order.id, []).append(
+            f"{line.sku} ({max(level.available, 0)} disponible(s), {missing} demandé(s))")
+
+    # 3. outcome per order
+    for order in todo:
+        if order.id in failed:
+            result[order.id] = False
+        elif order.id in short:
+            hold(order, "backorder", "Rupture de stock : " + "; ".join(short[order.id]))
+            result[order.id] = False
+        else:
+            transition(order, S.DELIVERED if order.origin == "pos" else S.ALLOCATED,
+                       reason="remise en magasin" if order.origin == "pos" else "")
+            result[order.id] = True
+    return result
+
+
+def _leave_now(order: Order, line: OrderLine, warehouse_id: int) -> None:
+    """Sold in the store or shipped by the marketplace: the units leave that warehouse now."""
+    try:
+        stock.consume(order.organization_id, line.variant_id, warehouse_id, line.quantity, order_id=order.id,
+                      reserved=False, reason="vente en magasin" if line.source == LineSource.POS
+                      else "expédié par la marketplace")
+    except stock.StockError:
+        record(order, "stock", f"{line.sku} : stock {line.source.value} insuffisant, écart à contrôler")
+    line.reserved_quantity = 0
 
 
 def release_all(order: Order, reason: str) -> None:

@@ -31,9 +31,38 @@ from .types import RoutingDecision
 
 
 def rules(org_id: int) -> list[RoutingRule]:
-    return list(db.session.scalars(select(RoutingRule).where(RoutingRule.organization_id == org_id,
-                                                             RoutingRule.active.is_(True))
-                                   .order_by(RoutingRule.position, RoutingRule.id)))
+    """The organization's active rules in order (cached for the transaction)."""
+    cache = db.session.info.setdefault("oms_tx_rules", {})
+    if org_id not in cache:
+        cache[org_id] = list(db.session.scalars(
+            select(RoutingRule).where(RoutingRule.organization_id == org_id, RoutingRule.active.is_(True))
+            .order_by(RoutingRule.position, RoutingRule.id)))
+    return cache[org_id]
+
+
+AVAILABILITY = "oms_tx_availability"
+
+
+def prefetch_availability(variant_ids: set[int], warehouse_ids: set[int]) -> None:
+    """Read on hand − reserved for these pairs in one query, for a page of orders being routed.
+    Routing reads these figures; the reservation itself stays an atomic conditional update,
+    and a line whose reservation fails is routed again on fresh figures."""
+    cache = db.session.info.setdefault(AVAILABILITY, {})
+    if not variant_ids or not warehouse_ids:
+        return
+    for vid in variant_ids:
+        for wid in warehouse_ids:
+            cache[(vid, wid)] = 0
+    rows = db.session.execute(select(StockLevel.variant_id, StockLevel.warehouse_id,
+                                     StockLevel.on_hand - StockLevel.reserved)
+                              .where(StockLevel.variant_id.in_(variant_ids),
+                                     StockLevel.warehouse_id.in_(warehouse_ids)))
+    for vid, wid, avail in rows:
+        cache[(vid, wid)] = int(avail)
+
+
+def forget_availability() -> None:
+    db.session.info.pop(AVAILABILITY, None)
 
 
 def matches(rule: RoutingRule, shop: Shop, order: Order, line: OrderLine) -> bool:
@@ -58,6 +87,9 @@ def matches(rule: RoutingRule, shop: Shop, order: Order, line: OrderLine) -> boo
 
 
 def _available(variant_id: int, warehouse_id: int) -> int:
+    cached = db.session.info.get(AVAILABILITY, {}).get((variant_id, warehouse_id))
+    if cached is not None:
+        return cached
     row = db.session.execute(select(StockLevel.on_hand - StockLevel.reserved).where(
         StockLevel.variant_id == variant_id, StockLevel.warehouse_id == warehouse_id)).scalar()
     return int(row or 0)
@@ -69,6 +101,14 @@ def _can_serve_whole(order: Order, warehouse_id: int) -> bool:
 
 
 def _special_warehouse(shop: Shop, kind: WarehouseKind, code: str | None = None) -> Warehouse | None:
+    cache = db.session.info.setdefault("oms_tx_special_wh", {})
+    key = (shop.id, kind, code)
+    if key not in cache:
+        cache[key] = _find_special_warehouse(shop, kind, code)
+    return cache[key]
+
+
+def _find_special_warehouse(shop: Shop, kind: WarehouseKind, code: str | None) -> Warehouse | None:
     stmt = select(Warehouse).where(Warehouse.organization_id == shop.organization_id, Warehouse.kind == kind,
                                    Warehouse.active.is_(True))
     if code:

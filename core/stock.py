@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Integer, column, delete, event, func, insert, select, tuple_, update, values
+from sqlalchemy.orm import Session
 
 from .addons import call
 from .extensions import db
@@ -30,6 +31,7 @@ from .models import (
     Variant,
     Warehouse,
     WarehouseKind,
+    utcnow,
 )
 from .types import StockChange
 
@@ -52,20 +54,42 @@ class Level:
 
 
 # ----------------------------------------------------------------------------- primitives
+def _insert():
+    """The dialect's INSERT (with ON CONFLICT) for PostgreSQL and SQLite."""
+    name = db.engine.dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - other databases are not supported
+        raise RuntimeError(f"stock needs PostgreSQL or SQLite, not {name}")
+    return dialect_insert
+
+
 def _level_row(variant_id: int, warehouse_id: int) -> None:
     """Make sure the (variant, warehouse) row exists (concurrency-safe)."""
-    exists = db.session.scalar(select(StockLevel.id).where(StockLevel.variant_id == variant_id,
-                                                           StockLevel.warehouse_id == warehouse_id))
-    if exists is None:
-        dialect = db.engine.dialect.name
-        if dialect in ("postgresql", "sqlite"):
-            mod = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"])
-            stmt = mod.insert(StockLevel).values(variant_id=variant_id, warehouse_id=warehouse_id, on_hand=0,
-                                                 reserved=0).on_conflict_do_nothing()
-            db.session.execute(stmt)
-        else:
-            db.session.add(StockLevel(variant_id=variant_id, warehouse_id=warehouse_id, on_hand=0, reserved=0))
-            db.session.flush()
+    db.session.execute(_insert()(StockLevel).values(variant_id=variant_id, warehouse_id=warehouse_id, on_hand=0,
+                                                    reserved=0, updated_at=func.now()).on_conflict_do_nothing())
+
+
+_LEDGER = "oms_tx_stock_ledger"
+
+
+def _ledger(**row) -> None:
+    """Buffer a ledger row; written in one statement before the transaction commits."""
+    row.setdefault("reason", "")
+    row.setdefault("order_id", None)
+    row.setdefault("user_id", None)
+    row.setdefault("delta_on_hand", 0)
+    row.setdefault("delta_reserved", 0)
+    db.session.info.setdefault(_LEDGER, []).append(row)
+
+
+def flush_ledger() -> None:
+    rows = db.session.info.pop(_LEDGER, None)
+    if rows:
+        now = utcnow()
+        db.session.execute(insert(StockMovement.__table__), [{**r, "at": now} for r in rows])
 
 
 def _change(org_id: int, variant_id: int, warehouse_id: int, *, kind: str, d_on_hand: int = 0,
@@ -81,10 +105,8 @@ def _change(org_id: int, variant_id: int, warehouse_id: int, *, kind: str, d_on_
         stmt = stmt.where(guard)
     if db.session.execute(stmt).rowcount != 1:
         return False
-    db.session.execute(insert(StockMovement).values(
-        organization_id=org_id, variant_id=variant_id, warehouse_id=warehouse_id, kind=kind,
-        delta_on_hand=d_on_hand, delta_reserved=d_reserved, reason=reason, order_id=order_id,
-        user_id=user_id, at=func.now()))
+    _ledger(organization_id=org_id, variant_id=variant_id, warehouse_id=warehouse_id, kind=kind,
+            delta_on_hand=d_on_hand, delta_reserved=d_reserved, reason=reason, order_id=order_id, user_id=user_id)
     mark_dirty(org_id, [variant_id])
     return True
 
@@ -93,10 +115,49 @@ def reserve(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_
     """Reserve ``qty`` units if that many are available; False (nothing changed) otherwise."""
     if qty <= 0:
         return True
+    guard = StockLevel.on_hand - StockLevel.reserved >= qty
+    if _change(org_id, variant_id, warehouse_id, kind="reserve", d_reserved=qty, guard=guard, order_id=order_id,
+               reason="réservation pour commande"):
+        return True
+    if level_exists(variant_id, warehouse_id):
+        return False
     _level_row(variant_id, warehouse_id)
-    return _change(org_id, variant_id, warehouse_id, kind="reserve", d_reserved=qty,
-                   guard=(StockLevel.on_hand - StockLevel.reserved >= qty), order_id=order_id,
-                   reason="réservation pour commande")
+    return False  # a new row holds nothing
+
+
+def level_exists(variant_id: int, warehouse_id: int) -> bool:
+    return db.session.scalar(select(StockLevel.id).where(StockLevel.variant_id == variant_id,
+                                                         StockLevel.warehouse_id == warehouse_id)) is not None
+
+
+def reserve_many(org_id: int, demands: dict[tuple[int, int], list[tuple[int, int]]]) -> set[tuple[int, int]]:
+    """Reserve, for each (variant, warehouse), the summed quantity of its (order id, qty)
+    demands in one statement when every unit is there. Returns the pairs fully granted; the
+    others are left untouched for the caller to serve line by line.
+    """
+    if not demands:
+        return set()
+    if db.engine.dialect.name != "postgresql":
+        return set()  # SQLite serializes writers anyway: the caller reserves line by line
+    pairs = sorted(demands)
+    # lock in one fixed order, so two pages reserving the same SKUs never deadlock
+    db.session.execute(select(StockLevel.id).where(tuple_(StockLevel.variant_id, StockLevel.warehouse_id).in_(pairs))
+                       .order_by(StockLevel.id).with_for_update())
+    wanted = values(column("vid", Integer), column("wid", Integer), column("qty", Integer), name="wanted").data(
+        [(v, w, sum(q for _o, q in demands[(v, w)])) for v, w in pairs])
+    granted = {tuple(row) for row in db.session.execute(
+        update(StockLevel)
+        .where(StockLevel.variant_id == wanted.c.vid, StockLevel.warehouse_id == wanted.c.wid,
+               StockLevel.on_hand - StockLevel.reserved >= wanted.c.qty)
+        .values(reserved=StockLevel.reserved + wanted.c.qty, updated_at=func.now())
+        .returning(StockLevel.variant_id, StockLevel.warehouse_id)
+        .execution_options(synchronize_session=False))}
+    for pair in granted:
+        for order_id, qty in demands[pair]:
+            _ledger(organization_id=org_id, variant_id=pair[0], warehouse_id=pair[1], kind="reserve",
+                    delta_reserved=qty, order_id=order_id, reason="réservation pour commande")
+    mark_dirty(org_id, [v for v, _w in granted])
+    return granted
 
 
 def release(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_id: int | None = None,
@@ -149,7 +210,14 @@ def level(variant_id: int, warehouse_id: int) -> Level:
 
 # ----------------------------------------------------------------------------- pools & channel rules
 def pool_warehouse_ids(shop: Shop) -> list[int]:
-    """Warehouses whose stock this shop sells, by priority."""
+    """Warehouses whose stock this shop sells, by priority (cached for the transaction)."""
+    cache = db.session.info.setdefault("oms_tx_pools", {})
+    if shop.id not in cache:
+        cache[shop.id] = _pool_warehouse_ids(shop)
+    return cache[shop.id]
+
+
+def _pool_warehouse_ids(shop: Shop) -> list[int]:
     if shop.stock_pool_id:
         stmt = (select(Warehouse.id).join(StockPoolWarehouse, StockPoolWarehouse.warehouse_id == Warehouse.id)
                 .where(StockPoolWarehouse.stock_pool_id == shop.stock_pool_id, Warehouse.active.is_(True)))
@@ -193,27 +261,38 @@ def available_to_sell(shop: Shop, variant_ids: Iterable[int]) -> dict[int, int]:
 
 # ----------------------------------------------------------------------------- fan-out
 _PENDING_PUSH = "oms_tx_stock_push_orgs"
+_DIRTY = "oms_tx_stock_dirty"
 
 
 def mark_dirty(org_id: int, variant_ids: Iterable[int]) -> None:
-    """Remember that these variants changed, and queue (once per window) the push job."""
+    """Remember that these variants changed, and queue (once per window) the push job.
+    The marks are written in one statement before the transaction commits."""
     ids = set(variant_ids)
     if not ids:
         return
-    dialect = db.engine.dialect.name
-    mod = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"]) if dialect in ("postgresql", "sqlite") else None
-    for vid in ids:
-        if mod is not None:
-            db.session.execute(mod.insert(StockDirty).values(organization_id=org_id, variant_id=vid)
-                               .on_conflict_do_nothing())
-        elif db.session.get(StockDirty, (org_id, vid)) is None:
-            db.session.add(StockDirty(organization_id=org_id, variant_id=vid))
+    db.session.info.setdefault(_DIRTY, set()).update((org_id, vid) for vid in ids)
     queued = db.session.info.setdefault(_PENDING_PUSH, set())
     if org_id not in queued:
         queued.add(org_id)
         bucket = int(time.time() // PUSH_WINDOW)
         enqueue("core.stock.push_changes", org_id, job_id=f"stock-push-{org_id}-{bucket}", unique=True,
                 delay=PUSH_WINDOW)
+
+
+def flush_dirty() -> None:
+    marks = db.session.info.pop(_DIRTY, None)
+    if marks:
+        db.session.execute(_insert()(StockDirty).values(
+            [{"organization_id": o, "variant_id": v} for o, v in sorted(marks)]).on_conflict_do_nothing())
+
+
+@event.listens_for(Session, "before_commit")
+def _write_buffers(session: Session) -> None:
+    """Ledger rows and dirty marks go to the database with the transaction they belong to."""
+    if session.info.get(_LEDGER) or session.info.get(_DIRTY):
+        if session is db.session():  # buffers are only ever filled through db.session
+            flush_ledger()
+            flush_dirty()
 
 
 def push_changes(org_id: int) -> int:

@@ -291,13 +291,20 @@ def orders_bulk():
     return redirect(back)
 
 
+#: where each status sits in an order's life, to sort the transition buttons
+_STEP = {OrderStatus.NEW: 0, OrderStatus.ON_HOLD: 0.5, OrderStatus.ALLOCATED: 1, OrderStatus.PICKING: 2,
+         OrderStatus.PACKED: 3, OrderStatus.SHIPPED: 4, OrderStatus.DELIVERED: 5, OrderStatus.RETURNED: 6,
+         OrderStatus.CANCELLED: 7}
+
+
 def _next_statuses(order: Order) -> list[OrderStatus]:
     """The transition buttons of an order page (cancelling and holding have their own forms)."""
     allowed = order_flow.TRANSITIONS[order.status] - {OrderStatus.CANCELLED, OrderStatus.ON_HOLD, order.status}
     if order.fulfillment_channel == FulfillmentChannel.MARKETPLACE:
         allowed -= {OrderStatus.PICKING, OrderStatus.PACKED}  # the marketplace ships it: no picking
-    order_of = list(OrderStatus)
-    return sorted(allowed, key=order_of.index)
+    # forward steps first, in life-cycle order (the first one is the main button), then steps back
+    here = _STEP[order.status]
+    return sorted(allowed, key=lambda s: (_STEP[s] < here, _STEP[s]))
 
 
 @bp.route("/orders/<order_id>")

@@ -37,11 +37,10 @@ from ..models import (
     utcnow,
 )
 from ..tenancy import MANAGERS, get_owned, org_id, roles_required, scoped
-from .main import local_next
+from .main import HOLD_CODES, local_next
 
 bp = Blueprint("ops", __name__)
 
-HOLD_CODES = ("unknown_sku", "backorder", "no_source", "manual")
 #: failed jobs count in the navigation badge for this long
 FAILED_JOBS_WINDOW = timedelta(days=7)
 _ISO_COUNTRY = re.compile(r"^[A-Z]{2}$")
