@@ -212,3 +212,29 @@ def test_scheduler_single_leader_and_tick(rq_app, shop_factory):
     q = rq_queue()
     work(q)
     assert RUNS == [shop.id]
+
+
+# ----------------------------------------------------------------------------- the commands
+@pytest.mark.redis
+def test_oms_worker_and_scheduler_commands(rq_app, shop_factory, redis_conn):
+    if redis_conn.url is None:
+        pytest.skip("the commands connect by URL: needs the real Redis")
+    rq_app.config["REDIS_URL"] = redis_conn.url
+    rq_app.extensions.pop("oms_redis")
+    shop = shop_factory("beta")
+    shop.status = ConnectionStatus.CONNECTED
+    db.session.commit()
+    runner = rq_app.test_cli_runner()
+    res = runner.invoke(args=["scheduler", "--once"])
+    assert res.exit_code == 0, res.output
+    assert rq_queue().count == 1  # the shop's sync, relayed to Redis
+    res = runner.invoke(args=["worker", "--burst"])
+    assert res.exit_code == 0, res.output
+    assert RUNS == [shop.id]
+    db.session.expire_all()
+    assert db.session.get(Shop, shop.id).last_sync_at is not None
+
+
+def test_oms_worker_refuses_without_redis(runner):
+    res = runner.invoke(args=["worker", "--burst"])
+    assert res.exit_code != 0 and "REDIS_URL is not set" in res.output
