@@ -71,7 +71,7 @@ def order_of(shop, ext: str, lines, **kw) -> Order:
 
 
 def fresh(model, ident):
-    """The row as the last request left it (our session forgets what it had loaded)."""
+    """The row as the last request left it (reloaded from the database)."""
     db.session.commit()
     return db.session.get(model, ident)
 
@@ -83,7 +83,7 @@ def run_jobs() -> None:
 
 @pytest.fixture
 def manager(client, login):
-    """Signed in as the owner; ``manager(url, data)`` posts with the session's CSRF token."""
+    """Signed in as the owner; ``manager(url, data)`` posts like the browser, with its CSRF token."""
     login(client, Role.OWNER)
     token = csrf_token(client, "/")
 
@@ -347,7 +347,7 @@ def test_routing_rules_editor_then_rerun_resumes_backorder(client, manager, org,
     order = order_of(shop, "w1", [("MUG", 1)], country="BE")
     assert order.hold_code == "backorder"
     page = text(manager("/stock/routing/rerun"))
-    assert "0 commande reprise" in page and fresh(Order, order.id).status == OrderStatus.ON_HOLD
+    assert "0 commandes reprises" in page and fresh(Order, order.id).status == OrderStatus.ON_HOLD
 
     page = text(manager("/stock/routing/new", {"name": "Belgique", "warehouse_id": supplier.id, "active": "y",
                                                 "countries": "be, lu", "channels": ["beta"], "shop_ids": [shop.id],
@@ -546,7 +546,8 @@ def test_another_organizations_ids_give_404(client, manager, make_org, shop_fact
     # their rows never show on my pages
     for url in ["/orders", "/stock", "/stock/routing", "/exceptions"]:
         page = text(client.get(url))
-        assert "#z1" not in page and "LEUR-MUG" not in page and "Leur" not in page, url
+        for theirs in ("#z1", "LEUR-MUG", "Leur boutique", "Leur règle", "Leur pool"):
+            assert theirs not in page, (url, theirs)
     # nor can my adjustment form reach their SKU through my warehouse
     my_wh = warehouse(org.id, "MON-WH")
     db.session.commit()

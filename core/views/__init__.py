@@ -33,7 +33,7 @@ def _register_error_handlers(app: Flask) -> None:
             if code == 500:
                 from ..extensions import db
 
-                try:  # the failed request may have left the session unusable
+                try:  # the failed request may have left its database transaction broken
                     db.session.rollback()
                 except Exception:  # noqa: BLE001 - the error page must render regardless
                     pass
