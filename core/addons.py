@@ -47,7 +47,7 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "kind": str, "scope": str, "icon": str, "application": bool, "auto_install": bool,
     "author": str, "maintainers": list, "license": str, "external_dependencies": dict,
-    "core_version": str, "website": str,
+    "core_version": str, "website": str, "api_version": str,
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -71,6 +71,13 @@ class Addon:
     @property
     def ok(self) -> bool:
         return self.error is None and self.plugin is not None
+
+    @property
+    def contract_gaps(self) -> list[str]:
+        """Hooks this add-on's kind requires that it does not implement (see core.contracts)."""
+        from .contracts import missing_hooks
+
+        return missing_hooks(self.kind, self.plugin) if self.plugin is not None else []
 
     @property
     def title(self) -> str:
@@ -216,6 +223,9 @@ class AddonRegistry:
         for addon in self.addons.values():
             if addon.error:
                 log.error("add-on %s left out: %s", addon.name, addon.error)
+            elif addon.contract_gaps:
+                log.warning("add-on %s (%s) does not implement %s", addon.name, addon.kind,
+                            ", ".join(addon.contract_gaps))
 
     def _dependency_order(self) -> list[str]:
         """Topological order (bases first); flags missing and circular dependencies."""

@@ -77,6 +77,23 @@ def order_status_changed(shop, order, old, new):
     """
 
 
+@hookspec
+def channel_order_decision(shop, order, accepted, reason):
+    """Core has decided whether the merchant takes a new order: channels that make the seller
+    accept or refuse each order (Mirakl-based marketplaces such as Fnac Darty, Cdiscount)
+    report it; others ignore it.
+
+    Fires once per order: ``accepted=True`` when the order is first allocated (or handed over
+    in store), ``accepted=False`` when the merchant cancels an order never accepted.
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order``.
+    :param accepted: True to accept, False to refuse.
+    :param reason: a short French reason (shown to the marketplace where it asks for one).
+    :return: nothing. Enqueue the remote call.
+    """
+
+
 # ============================================================================ shipping
 @hookspec
 def shipping_quote_rates(shop, order, parcels):
@@ -110,6 +127,17 @@ def shipping_cancel_label(shop, shipment):
     :param shop: the order's ``Shop``.
     :param shipment: the ``Shipment`` to cancel.
     :return: True when cancelled. Stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def shipping_track(shop, shipment):
+    """Ask the carrier where a shipment is (the fallback when its status webhooks are silent).
+
+    :param shop: the order's ``Shop``.
+    :param shipment: the ``Shipment`` (carrier, tracking number, external id).
+    :return: a ``ShipmentStatus`` value (``in_transit``, ``delivered``, ``exception``…), or None
+        when this add-on does not carry it. Stops at the first non-None result.
     """
 
 

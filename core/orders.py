@@ -183,8 +183,18 @@ def allocate_many(orders: list[Order]) -> dict[int, bool]:
         else:
             transition(order, S.DELIVERED if order.origin == "pos" else S.ALLOCATED,
                        reason="remise en magasin" if order.origin == "pos" else "")
+            decide(order, True, "stock alloué")
             result[order.id] = True
     return result
+
+
+def decide(order: Order, accepted: bool, reason: str) -> None:
+    """Tell the channel, once, whether the merchant takes the order (``channel_order_decision``)."""
+    if any(e.kind == "decision" for e in order.events):
+        return
+    record(order, "decision", ("acceptée" if accepted else "refusée") + f" : {reason}",
+           data={"accepted": accepted})
+    call(order.shop, "channel_order_decision", order=order, accepted=accepted, reason=reason)
 
 
 def _leave_now(order: Order, line: OrderLine, warehouse_id: int) -> None:
@@ -211,6 +221,8 @@ def cancel(order: Order, *, source: str = "core", user_id: int | None = None, re
     if order.status == S.CANCELLED:
         return
     transition(order, S.CANCELLED, source=source, user_id=user_id, reason=reason)
+    if not source.startswith(f"{order.shop.addon}:"):  # the merchant's decision, not the channel's
+        decide(order, False, reason or "annulée par le vendeur")
     release_all(order, "annulation")
     for shipment in order.shipments:
         if shipment.status in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
