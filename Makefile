@@ -17,8 +17,10 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.installed
+$(VENV)/.dev: $(VENV)/.installed examples/oms-addon-colissimo/pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# the example partner add-on, installed as a separate distribution (found by its entry point)
+	$(PY) -m pip install --quiet ./examples/oms-addon-colissimo
 	touch $@
 
 install: $(VENV)/.installed translations

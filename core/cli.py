@@ -63,6 +63,42 @@ def register_cli(app: Flask) -> None:
             click.echo(f"{r['name']:<14} {CATEGORIES.get(r['category'], r['category'] or '?'):<16} "
                        f"{r['version'] or '-':<8} {state}")
 
+    @addons_group.command("check")
+    @with_appcontext
+    def addons_check() -> None:
+        """Each add-on against the contract of its kind (core.contracts); exit 1 on a gap."""
+        reg = current_app.extensions["oms_addons"]
+        bad = False
+        for a in sorted(reg.addons.values(), key=lambda a: a.name):
+            if a.error:
+                click.echo(f"{a.name:<14} ERROR: {a.error}")
+                bad = True
+            elif a.contract_gaps:
+                click.echo(f"{a.name:<14} {a.kind}: missing {', '.join(a.contract_gaps)}")
+                bad = True
+            else:
+                click.echo(f"{a.name:<14} {a.kind}: ok")
+        if bad:
+            sys.exit(1)
+
+    @addons_group.command("new")
+    @click.argument("name")
+    @click.option("--kind", type=click.Choice(["channel", "carrier", "fulfilment"]), required=True)
+    @click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True)
+    @click.option("--title", default=None, help="the name merchants see in the catalog")
+    @click.option("--author", default="")
+    def addons_new(name: str, kind: str, directory: str, title: str | None, author: str) -> None:
+        """Write a new add-on as a separate pip-installable package, oms-addon-NAME."""
+        from pathlib import Path
+
+        from .scaffold import ScaffoldError, new_addon
+
+        try:
+            root = new_addon(name, kind, Path(directory), title=title, author=author)
+        except ScaffoldError as exc:
+            raise _fail(exc) from None
+        click.echo(f"created {root}\n  cd {root} && pip install -e '.[dev]' && pytest")
+
     @addons_group.command("enable")
     @click.argument("name")
     @click.option("--shop", "shop_id", type=int, required=True)

@@ -1,0 +1,1 @@
+"""Colissimo: an OMS add-on (carrier)."""

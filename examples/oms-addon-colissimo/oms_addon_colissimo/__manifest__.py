@@ -1,0 +1,16 @@
+{
+    "name": "Colissimo",
+    "summary": "Étiquettes Colissimo et suivi La Poste, depuis l'emballage",
+    "version": "1.0.0",
+    "category": "carrier",
+    "kind": "carrier",
+    "scope": "shop",
+    "depends": ["core"],
+    "core_version": ">=1.0,<2",
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "Exemple Partenaire SAS",
+    "license": "MIT",
+    "api_version": "SLS REST 2.0",
+    "external_dependencies": {"python": ["httpx"]},
+}

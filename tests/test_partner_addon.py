@@ -1,0 +1,117 @@
+"""A partner can write, package and ship an add-on without touching this repository:
+the example Colissimo add-on, pip-installed as its own distribution, is found through the
+``oms.addons`` entry point, enabled from the catalog and exercised on its emulator; the
+scaffold writes packages whose own tests pass."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+
+import pytest
+
+from core.addons import discover, registry
+from core.extensions import db
+from core.models import ConnectionStatus, Order, Shipment, Shop
+from core.scaffold import ScaffoldError, new_addon
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "oms-addon-colissimo"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _installed() -> bool:
+    try:
+        distribution("oms-addon-colissimo")
+    except PackageNotFoundError:
+        if IN_CI:
+            pytest.fail("examples/oms-addon-colissimo is not installed: `make test` installs it")
+        return False
+    return True
+
+
+@pytest.fixture
+def addons():
+    if not _installed():
+        pytest.skip("install it with: pip install ./examples/oms-addon-colissimo")
+    return ["colissimo"]  # no ADDON_MODULES: found through its entry point like any partner's
+
+
+def test_installed_as_its_own_distribution():
+    if not _installed():
+        pytest.skip("not installed")
+    dist = distribution("oms-addon-colissimo")
+    assert dist.metadata["Name"] == "oms-addon-colissimo"
+    assert not any(str(f).startswith("core/") for f in dist.files or [])
+    assert discover()["colissimo"] == "oms_addon_colissimo.hooks"
+
+
+def test_found_enabled_configured_and_used_from_the_catalog(app, client, login, post_form, org, serve_wsgi):
+    addon = registry().get("colissimo")
+    assert addon.ok and addon.contract_gaps == [] and "site-packages" in str(addon.path)
+    from oms_addon_colissimo import sandbox
+
+    url = serve_wsgi(sandbox.make_app())
+    shop = Shop(organization_id=org.id, addon="manual", name="Boutique")
+    db.session.add(shop)
+    db.session.commit()
+    login(client)
+    page = client.get("/integrations/?category=carrier").get_data(as_text=True)
+    assert 'data-addon="colissimo"' in page
+    assert post_form(f"/integrations/colissimo/shops/{shop.id}/enable", page="/integrations/colissimo").status_code == 302
+    settings = sandbox.settings_for(url)
+    res = post_form(f"/integrations/colissimo/shops/{shop.id}/configure", {**settings, "then": "test"})
+    assert 'data-test-ok="true"' in res.get_data(as_text=True)
+    db.session.expire_all()
+    assert shop.addon_row("colissimo").status == ConnectionStatus.CONNECTED
+    # exercised end to end through core's shipping hook
+    from core.addons import call
+
+    order = Order(organization_id=org.id, shop_id=shop.id, external_id="1", number="#1", total=10,
+                  shipping_address={"name": "Client", "line1": "1 rue X", "postal_code": "13001",
+                                    "city": "Marseille", "country": "FR"})
+    shipment = Shipment(carrier="colissimo", weight_grams=450)
+    order.shipments.append(shipment)
+    db.session.add(order)
+    db.session.flush()
+    label = call(shop, "shipping_create_label", order=order, shipment=shipment)
+    assert label.tracking_number.startswith("6A") and label.pdf.startswith(b"%PDF")
+
+
+def _pytest(cwd: Path, *, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    if pythonpath:
+        env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_example_passes_its_own_tests():
+    if not _installed():
+        pytest.skip("not installed")
+    done = _pytest(EXAMPLE)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout
+
+
+@pytest.mark.parametrize("kind", ["channel", "carrier", "fulfilment"])
+def test_scaffold_output_passes_its_own_tests(tmp_path, kind):
+    root = new_addon(f"acme_{kind}", kind, tmp_path, title=f"Acme {kind}")
+    assert (root / "pyproject.toml").is_file()
+    assert (root / f"oms_addon_acme_{kind}" / "migrations" / f"acme_{kind}_0001_initial.py").is_file()
+    done = _pytest(root, pythonpath=root)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+def test_scaffold_refuses_bad_names(tmp_path):
+    with pytest.raises(ScaffoldError, match="snake_case"):
+        new_addon("Bad-Name", "carrier", tmp_path)
+    with pytest.raises(ScaffoldError, match="kind"):
+        new_addon("fine", "printer", tmp_path)
+    new_addon("twice", "carrier", tmp_path)
+    with pytest.raises(ScaffoldError, match="already exists"):
+        new_addon("twice", "carrier", tmp_path)
