@@ -128,3 +128,20 @@ def test_raising_addon_is_isolated(app, shop_factory):
     entry = db.session.query(SyncLog).filter_by(shop_id=shop.id, addon="raiser").one()
     assert entry.func == "hook:stock_available_changed"
     assert "remote exploded" in entry.error
+
+
+def test_pipeline_goes_on_when_an_addon_raises(app, shop_factory, org):
+    from core.intake import ingest
+    from core.models import Order, OrderStatus
+    from tests.pipeline_helpers import norm, variant, warehouse
+
+    shop = shop_factory("beta")
+    set_enabled(shop, "raiser", True)
+    wh = warehouse(org.id, "PAR")
+    variant(org.id, "MUG", {wh: 3})
+    db.session.commit()
+    result = ingest(shop, norm("1", [("MUG", 1)]))
+    db.session.commit()
+    assert db.session.get(Order, result.order_id).status == OrderStatus.ALLOCATED
+    failures = {e.func for e in db.session.query(SyncLog).filter_by(addon="raiser")}
+    assert failures == {"hook:order_status_changed", "hook:intake_order_received"}
