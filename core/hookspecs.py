@@ -51,6 +51,20 @@ def routing_choose_source(shop, order, line):
     """
 
 
+# ============================================================================ costs
+@hookspec(firstresult=True)
+def cost_of_line(shop, order, line):
+    """The unit cost of an order line, when an add-on knows it better than the variant's cost
+    price (a dropship supplier's price for a line it served). Analytics and margins ask it.
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order``.
+    :param line: the ``OrderLine``.
+    :return: a ``core.money.Money`` (unit cost, with its currency), or None to let the
+        variant's cost price apply. Stops at the first non-None result.
+    """
+
+
 # ============================================================================ stock
 @hookspec
 def stock_available_changed(shop, changes):
