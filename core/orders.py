@@ -121,6 +121,7 @@ def allocate_many(orders: list[Order]) -> dict[int, bool]:
     prefetch_availability({ln.variant_id for o in todo for ln in o.lines if ln.variant_id and _needs_routing(ln)},
                           {w for o in todo for w in stock.pool_warehouse_ids(o.shop)})
     failed: set[int] = set()
+    routed: dict[int, list[tuple[str, dict]]] = {}  # one history entry per order, not per line
     demands: dict[tuple[int, int], list[tuple[int, int]]] = {}
     wanted: list[tuple[Order, OrderLine, int]] = []
     for order in todo:
@@ -134,8 +135,9 @@ def allocate_many(orders: list[Order]) -> dict[int, bool]:
                 break
             line.source = LineSource(decision.source)
             line.warehouse_id = decision.warehouse_id
-            record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
-                   data={"source": line.source.value, "warehouse": line.warehouse_id})
+            routed.setdefault(order.id, []).append(
+                (f"{line.sku} × {line.quantity} → {decision.reason}",
+                 {"sku": line.sku, "source": line.source.value, "warehouse": line.warehouse_id}))
             if line.source == LineSource.WAREHOUSE:
                 missing = line.quantity - line.reserved_quantity
                 demands.setdefault((line.variant_id, line.warehouse_id), []).append((order.id, missing))
@@ -143,6 +145,10 @@ def allocate_many(orders: list[Order]) -> dict[int, bool]:
             elif line.variant_id and decision.warehouse_id:
                 _leave_now(order, line, decision.warehouse_id)
     forget_availability()
+    for order in todo:
+        if order.id in routed:
+            record(order, "routed", "; ".join(m for m, _d in routed[order.id]),
+                   data={"lines": [d for _m, d in routed[order.id]]})
 
     # 2. reservations: the page's demand in one statement, what is left line by line
     granted = stock.reserve_many(todo[0].organization_id, demands)
