@@ -176,7 +176,7 @@ def _create(shop: Shop, orders: list[Order], data_by_ext: dict[str, NormalizedOr
                 order.over_quota = True
                 record(order, "quota", f"limite du forfait dépassée ({position}/{limit} commandes ce mois-ci) : "
                                        "la commande est traitée, passez à un forfait supérieur", origin)
-    db.session.flush()
+    # no flush yet: the new lines are written once, after routing, with their reservations
     to_allocate = []
     for order in orders:
         if data_by_ext[order.external_id].status == "cancelled":

@@ -99,6 +99,13 @@ def allocate_many(orders: list[Order]) -> dict[int, bool]:
     reservation could not be granted is reserved on its own, and routed again on fresh
     figures if its warehouse ran short, so the page allocates exactly as order-by-order would.
     """
+    # nothing here needs pending rows written first: one flush at the end writes each new
+    # line once, with its source, warehouse and reservation
+    with db.session.no_autoflush:
+        return _allocate_many(orders)
+
+
+def _allocate_many(orders: list[Order]) -> dict[int, bool]:
     from .routing import forget_availability, prefetch_availability
 
     result: dict[int, bool] = {}
