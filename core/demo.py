@@ -13,19 +13,12 @@ from .extensions import db
 from .jobs import enqueue
 from .models import (
     BinLocation,
-    Customer,
-    FulfillmentChannel,
-    LineSource,
     Order,
-    OrderEvent,
-    OrderLine,
     OrderStatus,
     Organization,
-    PaymentStatus,
     Plan,
     Product,
     Role,
-    ServiceLevel,
     StockLevel,
     User,
     Variant,
@@ -162,43 +155,47 @@ def _configure_from_sandbox(shop, addon_name: str, box, url: str) -> None:
 
 
 def _demo_orders(org, shops, variants, warehouse, rng: random.Random) -> None:
+    """A dozen orders through the real pipeline: routed, reserved, one held for an unknown SKU,
+    a few shipped, one cancelled by the channel."""
+    from .intake import ingest
+    from .orders import ship, transition
+    from .models import Shipment
+    from .types import NormalizedAddress, NormalizedLine, NormalizedOrder
+
     real_shops = [s for s in shops if s is not None]
     if not real_shops:
         return
     names = ["Julie Moreau", "Thomas Laurent", "Emma Girard", "Lucas Roux", "Chloé Fournier", "Nathan Faure"]
     cities = [("75011", "Paris"), ("69003", "Lyon"), ("33000", "Bordeaux"), ("59000", "Lille"), ("13006", "Marseille")]
-    statuses = [OrderStatus.NEW, OrderStatus.ALLOCATED, OrderStatus.ALLOCATED, OrderStatus.PICKING,
-                OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.ON_HOLD]
     now = utcnow()
     for n in range(1, 13):
         shop = real_shops[n % len(real_shops)]
         name = names[n % len(names)]
-        email = f"{name.split()[0].lower()}.{n}@exemple.fr"
-        customer = Customer(organization_id=org.id, email=email, name=name)
-        db.session.add(customer)
         postal, city = cities[n % len(cities)]
-        address = {"name": name, "line1": f"{n * 7} rue de la République", "postal_code": postal,
-                   "city": city, "country": "FR", "email": email}
-        status = statuses[n % len(statuses)]
-        order = Order(organization_id=org.id, shop_id=shop.id, external_id=f"DEMO-{shop.id}-{n:04d}",
-                      number=f"#{1000 + n}", customer=customer, email=email, shipping_address=address,
-                      billing_address=address, currency="EUR", payment_status=PaymentStatus.PAID,
-                      service_level=ServiceLevel.EXPRESS if n % 5 == 0 else ServiceLevel.STANDARD,
-                      fulfillment_channel=FulfillmentChannel.MERCHANT, status=status,
-                      placed_at=now - timedelta(hours=n * 5))
-        if order.status == OrderStatus.ON_HOLD:
-            order.hold_reason = "SKU inconnu : MUG-OLD-01 (associez-le à un produit)"
-        total = Decimal("0")
-        for v in rng.sample(variants, rng.randint(1, 3)):
-            qty = rng.randint(1, 2)
-            order.lines.append(OrderLine(variant_id=v.id, sku=v.sku, title=v.product.title, quantity=qty,
-                                         unit_price=v.price,
-                                         source=LineSource.WAREHOUSE, warehouse_id=warehouse.id))
-            total += v.price * qty
-        order.subtotal = order.total = total
-        order.events.append(OrderEvent(kind="imported", source=shop.addon,
-                                       message=f"Commande importée depuis {shop.name} (données de démonstration)"))
-        db.session.add(order)
+        picked = rng.sample(variants, rng.randint(1, 3))
+        lines = [NormalizedLine(sku=v.sku, quantity=rng.randint(1, 2), unit_price=v.price, title=v.product.title)
+                 for v in picked]
+        if n == 7:  # a SKU the catalog does not know yet: held, with its reason
+            lines.append(NormalizedLine(sku="MUG-OLD-01", quantity=1, unit_price=Decimal("9.90"), title="Ancien mug"))
+        total = sum((ln.unit_price * ln.quantity for ln in lines), Decimal("0"))
+        placed = now - timedelta(hours=n * 5)
+        data = NormalizedOrder(
+            external_id=f"DEMO-{n:04d}", number=f"#{1000 + n}", placed_at=placed, updated_at=placed,
+            currency="EUR", total=total, subtotal=total, lines=lines,
+            customer_email=f"{name.split()[0].lower()}.{n}@exemple.fr", customer_name=name,
+            shipping_address=NormalizedAddress(name=name, line1=f"{n * 7} rue de la République",
+                                               postal_code=postal, city=city, country="FR"),
+            service_level="express" if n % 5 == 0 else "standard",
+            status="cancelled" if n == 11 else "open")
+        order = db.session.get(Order, ingest(shop, data, source="import").order_id)
+        if n in (2, 3, 4) and order.status == OrderStatus.ALLOCATED:
+            shipment = Shipment(carrier="manual", service="Colissimo", tracking_number=f"6A{n:011d}",
+                                tracking_url=f"https://www.laposte.fr/outils/suivre-vos-envois?code=6A{n:011d}")
+            ship(order, shipment)
+            if n == 4:
+                transition(order, OrderStatus.DELIVERED, reason="livrée")
+        elif n == 5 and order.status == OrderStatus.ALLOCATED:
+            transition(order, OrderStatus.PICKING)
 
 
 def _summary(org: Organization, created: bool) -> str:
