@@ -192,14 +192,28 @@ def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reaso
     On hand may never fall below what open orders have reserved."""
     if not reason.strip():
         raise StockError("indiquez la raison de l'ajustement")
-    _level_row(variant_id, warehouse_id)
-    if not _change(org_id, variant_id, warehouse_id, kind="adjust" if delta < 0 else "receive",
-                   d_on_hand=delta, guard=(StockLevel.on_hand + delta >= StockLevel.reserved),
+    kind = "adjust" if delta < 0 else "receive"
+    guard = StockLevel.on_hand + delta >= StockLevel.reserved
+    if not _change(org_id, variant_id, warehouse_id, kind=kind, d_on_hand=delta, guard=guard,
                    reason=reason.strip(), user_id=user_id):
-        raise StockError("impossible : le stock passerait sous les unités déjà réservées par des commandes")
-    if delta > 0:
+        if level_exists(variant_id, warehouse_id):
+            raise StockError("impossible : le stock passerait sous les unités déjà réservées par des commandes")
+        _level_row(variant_id, warehouse_id)
+        if not _change(org_id, variant_id, warehouse_id, kind=kind, d_on_hand=delta, guard=guard,
+                       reason=reason.strip(), user_id=user_id):
+            raise StockError("impossible : le stock ne peut pas être négatif")
+    if delta > 0 and _has_backorders(variant_id):
         enqueue("core.orders.retry_backorders", org_id, [variant_id],
                 job_id=f"backorders-{org_id}-{variant_id}", unique=True)
+
+
+def _has_backorders(variant_id: int) -> bool:
+    from .models import Order, OrderLine, OrderStatus
+
+    return db.session.scalar(
+        select(OrderLine.id).join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.variant_id == variant_id, Order.status == OrderStatus.ON_HOLD,
+               Order.hold_code == "backorder").limit(1)) is not None
 
 
 def level(variant_id: int, warehouse_id: int) -> Level:
