@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import orders as order_flow
@@ -160,6 +160,8 @@ def _row(shop: Shop, data: NormalizedOrder) -> dict[str, Any]:
 def _create(shop: Shop, orders: list[Order], data_by_ext: dict[str, NormalizedOrder], origin: str) -> None:
     org_id = shop.organization_id
     mapping = variant_map(org_id, {ln.sku for d in data_by_ext.values() for ln in d.lines})
+    variants = {v.id: v for v in db.session.scalars(
+        select(Variant).where(Variant.id.in_(set(mapping.values()))).options(selectinload(Variant.product)))}
     customers = _customers(org_id, list(data_by_ext.values()))
     count, limit = quota(org_id)  # already counts this page's orders
     with db.session.no_autoflush:
@@ -169,7 +171,7 @@ def _create(shop: Shop, orders: list[Order], data_by_ext: dict[str, NormalizedOr
             data = data_by_ext[order.external_id]
             if data.customer_email:
                 order.customer = customers[data.customer_email]
-            _lines(order, data, mapping)
+            _lines(order, data, mapping, variants)
             record(order, "imported", f"commande reçue de {shop.name}", origin, {"external_id": data.external_id})
             position = count - len(orders) + index + 1
             if limit is not None and position > limit:
@@ -255,13 +257,17 @@ def _customers(org_id: int, batch: list[NormalizedOrder]) -> dict[str, Customer]
     return found
 
 
-def _lines(order: Order, data: NormalizedOrder, mapping: dict[str, int]) -> None:
+def _lines(order: Order, data: NormalizedOrder, mapping: dict[str, int], variants: dict[int, Variant]) -> None:
+    """New lines, with their variant set in memory too: routing reads ``line.variant`` (tags,
+    product) before the lines are first written."""
     for ln in data.lines:
         if ln.quantity <= 0:
             raise ValueError(f"line {ln.sku}: quantity must be positive")
+        variant_id = mapping.get(ln.sku)
         order.lines.append(OrderLine(external_id=ln.external_id, sku=ln.sku, title=ln.title, quantity=ln.quantity,
                                      unit_price=Decimal(ln.unit_price), tax=Decimal(ln.tax),
-                                     discount=Decimal(ln.discount), variant_id=mapping.get(ln.sku),
+                                     discount=Decimal(ln.discount), variant_id=variant_id,
+                                     variant=variants.get(variant_id) if variant_id else None,
                                      reserved_quantity=0))
 
 

@@ -380,3 +380,14 @@ def test_last_units_taken_exactly_once_under_concurrency(app, shop_factory, org,
     assert dict(statuses) == {OrderStatus.ALLOCATED: units, OrderStatus.ON_HOLD: orders - units}
     lvl = stock.level(v.id, wh.id)
     assert lvl == stock.Level(units, units) and lvl.available == 0
+
+
+def test_tag_rule_sees_the_product_of_a_new_line(app, shop, org):
+    paris = warehouse(org.id, "PAR", priority=1)
+    fragile = warehouse(org.id, "FRAG", priority=2)
+    variant(org.id, "VASE", {paris: 5, fragile: 5}, tags=["fragile"])
+    db.session.add(RoutingRule(organization_id=org.id, position=1, name="Fragile", tag="fragile",
+                               warehouse_id=fragile.id))
+    db.session.commit()
+    order = db.session.get(Order, ingest(shop, norm("tag-1", [("VASE", 1)])).order_id)
+    assert order.lines[0].warehouse_id == fragile.id
