@@ -1,7 +1,7 @@
 {
     "name": "Shopify",
     "summary": "Connecte une boutique Shopify par l'API Admin GraphQL",
-    "version": "1.0.0",
+    "version": "2.0.0",
     "category": "marketplace",
     "kind": "channel",
     "scope": "shop",
@@ -10,5 +10,6 @@
     "application": True,
     "author": "OMS",
     "license": "MIT",
-    "external_dependencies": {"python": ["httpx"]},
+    "api_version": "2026-10",
+    "external_dependencies": {"python": ["httpx", "graphql-core"]},
 }

@@ -1,30 +1,99 @@
-"""A thin client for the Shopify Admin GraphQL API.
+"""A client for the Shopify Admin GraphQL API that respects Shopify's limits.
 
 ``POST {base}/admin/api/{version}/graphql.json`` with the ``X-Shopify-Access-Token`` header;
 ``base`` is ``https://{shop_domain}`` unless overridden (emulator, proxy).
+
+Limits and faults (shopify.dev, "GraphQL Admin API rate limits"):
+
+* cost-based leaky bucket: every answer carries ``extensions.cost.throttleStatus``; before a
+  call the client waits until the bucket has refilled enough for that query's last known
+  cost, and a ``THROTTLED`` answer (HTTP 200 or 429) is retried after the time the restore
+  rate needs;
+* HTTP 429 (honouring ``Retry-After``), 5xx and network errors are retried with exponential
+  backoff;
+* a 401 asks the token source for a fresh token once (expiring offline tokens), then fails
+  with :class:`ShopifyAuthError`.
+
+``sleep`` and ``monotonic`` are injectable so tests drive the waits with a fake clock.
 """
 from __future__ import annotations
 
 import re
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 DEFAULT_API_VERSION = "2026-10"
 TIMEOUT = 10.0
+MAX_ATTEMPTS = 6
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+#: a conservative guess for a query never sent before (Shopify caps one query at 1000 points)
+DEFAULT_COST_ESTIMATE = 50
 
 SHOP_QUERY = "{ shop { name myshopifyDomain currencyCode plan { publicDisplayName } } }"
+
+
+_SSL: ssl.SSLContext | None = None
+
+
+def ssl_context() -> ssl.SSLContext:
+    """One verified TLS context for every client (building one reads the CA bundle: slow)."""
+    global _SSL
+    if _SSL is None:
+        _SSL = ssl.create_default_context()
+    return _SSL
 
 
 class ShopifyError(Exception):
     """A failed Shopify call, with a message for the merchant (French)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, retryable: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.retryable = retryable
+
+
+class ShopifyAuthError(ShopifyError):
+    """Shopify refused the token (401): revoked, expired without refresh, app uninstalled."""
+
+
+class ShopifyUserErrors(ShopifyError):
+    """A mutation answered with ``userErrors``."""
+
+    def __init__(self, operation: str, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        self.codes = {str(e.get("code")) for e in errors if e.get("code")}
+        detail = "; ".join(str(e.get("message", "")) for e in errors)
+        super().__init__(f"Shopify a refusé {operation} : {detail}")
+
+
+class TokenSource(Protocol):
+    """Where the client takes its access token from, and how it gets a new one."""
+
+    def token(self) -> str: ...
+
+    def refresh(self) -> bool:
+        """Obtain a new token after a 401; False when that is not possible."""
+        ...
+
+
+@dataclass
+class StaticToken:
+    """A token that never changes (custom app token, emulator's pre-issued token)."""
+
+    value: str
+
+    def token(self) -> str:
+        return self.value
+
+    def refresh(self) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
@@ -33,6 +102,17 @@ class ShopInfo:
     domain: str
     currency: str
     plan: str
+
+
+@dataclass
+class ThrottleState:
+    maximum: float = 0.0
+    available: float = 0.0
+    restore_rate: float = 0.0
+    at: float = 0.0
+
+    def expected(self, now: float) -> float:
+        return min(self.maximum, self.available + (now - self.at) * self.restore_rate)
 
 
 def normalize_domain(value: str) -> str:
@@ -49,46 +129,120 @@ def check_domain(value: str) -> str:
     return domain
 
 
+def gid(kind: str, ident: str | int) -> str:
+    """``gid://shopify/<kind>/<id>`` from a numeric id (or a gid, returned as is)."""
+    text = str(ident)
+    return text if text.startswith("gid://") else f"gid://shopify/{kind}/{text}"
+
+
+def numeric_id(value: str | int | None) -> str | None:
+    """The numeric part of a gid (``gid://shopify/Order/123`` → ``"123"``)."""
+    if value is None or value == "":
+        return None
+    return str(value).rsplit("/", 1)[-1]
+
+
 class ShopifyClient:
-    def __init__(self, shop_domain: str, access_token: str, api_version: str = DEFAULT_API_VERSION,
-                 base_url: str | None = None, timeout: float = TIMEOUT) -> None:
+    def __init__(self, shop_domain: str, access_token: str | None = None, api_version: str = DEFAULT_API_VERSION,
+                 base_url: str | None = None, timeout: float = TIMEOUT, *, token_source: TokenSource | None = None,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+                 max_attempts: int = MAX_ATTEMPTS, transport: httpx.BaseTransport | None = None) -> None:
         self.shop_domain = check_domain(shop_domain)
-        if not access_token:
-            raise ShopifyError("Le jeton d'accès Shopify n'est pas renseigné.")
+        if token_source is None:
+            if not access_token:
+                raise ShopifyError("Le jeton d'accès Shopify n'est pas renseigné.")
+            token_source = StaticToken(access_token)
         version = (api_version or DEFAULT_API_VERSION).strip()
         if not API_VERSION.match(version):
             raise ShopifyError(f"Version d'API « {version} » invalide : attendu AAAA-MM (par exemple "
                                f"{DEFAULT_API_VERSION}).")
         self.api_version = version
         self.base_url = (base_url or f"https://{self.shop_domain}").rstrip("/")
-        self.access_token = access_token
+        self.tokens = token_source
         self.timeout = timeout
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.max_attempts = max_attempts
+        self.throttle = ThrottleState()
+        self.costs: dict[str, int] = {}
+        self.waited = 0.0  # seconds spent waiting for the bucket or backing off (reported by jobs)
+        self._lock = threading.Lock()
+        self._http = httpx.Client(timeout=timeout, transport=transport, verify=ssl_context())
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "ShopifyClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def endpoint(self) -> str:
         return f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
 
+    # ----------------------------------------------------------------- GraphQL
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run one GraphQL operation; return its ``data``."""
+        """Run one GraphQL operation; return its ``data`` (waits and retries as needed)."""
         body: dict[str, Any] = {"query": query}
         if variables:
             body["variables"] = variables
-        headers = {"X-Shopify-Access-Token": self.access_token, "Accept": "application/json"}
-        try:
-            res = httpx.post(self.endpoint, json=body, headers=headers, timeout=self.timeout)
-        except httpx.TimeoutException:
-            raise ShopifyError(f"Shopify n'a pas répondu en {self.timeout:g} s ({self.shop_domain}).") from None
-        except httpx.HTTPError as exc:
-            raise ShopifyError(f"Impossible de joindre {self.base_url} : {exc}") from None
-        self._raise_for_status(res)
-        try:
-            payload = res.json()
-        except ValueError:
-            raise ShopifyError("Réponse illisible de Shopify (JSON attendu).", res.status_code) from None
-        errors = payload.get("errors")
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            self._pace(query)
+            res = self._post(body, attempt)
+            if res is None:  # network error, already backed off
+                continue
+            if res.status_code == 401:
+                if not refreshed and self.tokens.refresh():
+                    refreshed = True
+                    continue
+                self._raise_for_status(res)
+            if res.status_code == 429 or res.status_code >= 500:
+                payload = _json(res)
+                if payload is not None and _throttled(payload):
+                    self._wait_throttled(query, payload, attempt)
+                else:
+                    self._backoff(attempt, res)
+                continue
+            self._raise_for_status(res)
+            payload = _json(res)
+            if payload is None:
+                raise ShopifyError("Réponse illisible de Shopify (JSON attendu).", res.status_code)
+            self._note_cost(query, payload)
+            errors = payload.get("errors")
+            if errors:
+                if _throttled(payload):
+                    self._wait_throttled(query, payload, attempt)
+                    continue
+                raise ShopifyError(_graphql_error(errors), res.status_code)
+            return payload.get("data") or {}
+
+    def mutate(self, query: str, variables: dict[str, Any], field: str) -> dict[str, Any]:
+        """Run a mutation and return its payload ``data[field]``; ``userErrors`` raise
+        :class:`ShopifyUserErrors`."""
+        result = (self.graphql(query, variables).get(field)) or {}
+        errors = result.get("userErrors") or []
         if errors:
-            raise ShopifyError(_graphql_error(errors), res.status_code)
-        return payload.get("data") or {}
+            raise ShopifyUserErrors(field, errors)
+        return result
+
+    def paginate(self, query: str, variables: dict[str, Any], path: str,
+                 page_size: int = 50) -> Iterator[list[dict[str, Any]]]:
+        """Yield the ``nodes`` of a Relay connection page by page (``first``/``after``,
+        ``pageInfo { hasNextPage endCursor }``). ``path`` is the connection's field name."""
+        after: str | None = None
+        while True:
+            data = self.graphql(query, {**variables, "first": page_size, "after": after})
+            conn = data.get(path) or {}
+            yield list(conn.get("nodes") or [])
+            info = conn.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return
+            after = info.get("endCursor")
 
     def shop_info(self) -> ShopInfo:
         shop = self.graphql(SHOP_QUERY).get("shop") or {}
@@ -96,14 +250,81 @@ class ShopifyClient:
                         currency=shop.get("currencyCode", ""),
                         plan=(shop.get("plan") or {}).get("publicDisplayName", ""))
 
+    # ----------------------------------------------------------------- transport
+    def _post(self, body: dict[str, Any], attempt: int) -> httpx.Response | None:
+        headers = {"X-Shopify-Access-Token": self.tokens.token(), "Accept": "application/json"}
+        try:
+            return self._http.post(self.endpoint, json=body, headers=headers)
+        except httpx.TimeoutException:
+            if attempt >= self.max_attempts:
+                raise ShopifyError(f"Shopify n'a pas répondu en {self.timeout:g} s ({self.shop_domain}).",
+                                   retryable=True) from None
+        except httpx.HTTPError as exc:
+            if attempt >= self.max_attempts:
+                raise ShopifyError(f"Impossible de joindre {self.base_url} : {exc}", retryable=True) from None
+        self._wait(min(0.5 * 2 ** (attempt - 1), 30.0))
+        return None
+
+    def _backoff(self, attempt: int, res: httpx.Response) -> None:
+        if attempt >= self.max_attempts:
+            self._raise_for_status(res)
+        retry_after = res.headers.get("Retry-After")
+        try:
+            delay = float(retry_after) if retry_after else 0.5 * 2 ** (attempt - 1)
+        except ValueError:
+            delay = 0.5 * 2 ** (attempt - 1)
+        self._wait(min(delay, 60.0))
+
+    # ----------------------------------------------------------------- throttling
+    def _pace(self, query: str) -> None:
+        """Wait until the bucket should hold this query's cost."""
+        with self._lock:
+            state = self.throttle
+            if not state.restore_rate:
+                return
+            need = min(self.costs.get(query, DEFAULT_COST_ESTIMATE), state.maximum)
+            missing = need - state.expected(self.monotonic())
+        if missing > 0:
+            self._wait(missing / state.restore_rate)
+
+    def _note_cost(self, query: str, payload: dict[str, Any]) -> None:
+        cost = (payload.get("extensions") or {}).get("cost") or {}
+        status = cost.get("throttleStatus") or {}
+        with self._lock:
+            if cost.get("requestedQueryCost") is not None:
+                self.costs[query] = int(cost["requestedQueryCost"])
+            if status:
+                self.throttle = ThrottleState(maximum=float(status.get("maximumAvailable") or 0),
+                                              available=float(status.get("currentlyAvailable") or 0),
+                                              restore_rate=float(status.get("restoreRate") or 0),
+                                              at=self.monotonic())
+
+    def _wait_throttled(self, query: str, payload: dict[str, Any], attempt: int) -> None:
+        if attempt >= self.max_attempts:
+            raise ShopifyError(_graphql_error(payload.get("errors") or "THROTTLED"), 429, retryable=True)
+        self._note_cost(query, payload)
+        cost = (payload.get("extensions") or {}).get("cost") or {}
+        status = cost.get("throttleStatus") or {}
+        requested = float(cost.get("requestedQueryCost") or self.costs.get(query, DEFAULT_COST_ESTIMATE))
+        available = float(status.get("currentlyAvailable") or 0)
+        rate = float(status.get("restoreRate") or 0)
+        delay = (requested - available) / rate if rate else 1.0
+        self._wait(max(delay, 0.05))
+
+    def _wait(self, seconds: float) -> None:
+        self.waited += seconds
+        self.sleep(seconds)
+
+    # ----------------------------------------------------------------- errors
     def _raise_for_status(self, res: httpx.Response) -> None:
         code = res.status_code
         if code < 400:
             return
         if code == 401:
-            msg = ("Jeton d'accès refusé par Shopify (401) : vérifiez le jeton ou réinstallez "
-                   "l'application sur la boutique.")
-        elif code == 402:
+            raise ShopifyAuthError("Jeton d'accès refusé par Shopify (401) : l'application a été désinstallée ou "
+                                   "son accès révoqué. Réinstallez l'application sur la boutique (bouton "
+                                   "« Installer sur Shopify »).", code)
+        if code == 402:
             msg = "La boutique Shopify est gelée (402) : son abonnement Shopify n'est pas réglé."
         elif code == 403:
             msg = ("Accès refusé par Shopify (403) : le jeton n'a pas les autorisations (scopes) "
@@ -114,12 +335,28 @@ class ShopifyClient:
         elif code == 423:
             msg = "La boutique Shopify est verrouillée (423) : contactez le support Shopify."
         elif code == 429:
-            msg = "Trop de requêtes vers Shopify (429) : réessayez dans quelques secondes."
+            raise ShopifyError("Trop de requêtes vers Shopify (429) : réessayez dans quelques secondes.", code,
+                               retryable=True)
         elif code >= 500:
-            msg = f"Shopify est indisponible ({code}) : réessayez plus tard."
+            raise ShopifyError(f"Shopify est indisponible ({code}) : réessayez plus tard.", code, retryable=True)
         else:
             msg = f"Réponse inattendue de Shopify ({code})."
         raise ShopifyError(msg, code)
+
+
+def _json(res: httpx.Response) -> dict[str, Any] | None:
+    try:
+        payload = res.json()
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _throttled(payload: dict[str, Any]) -> bool:
+    errors = payload.get("errors")
+    if not isinstance(errors, list):
+        return False
+    return any(isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
 
 
 def _graphql_error(errors: Any) -> str:

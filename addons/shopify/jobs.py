@@ -1,23 +1,311 @@
-"""Shopify background jobs (module-level functions taking ids)."""
+"""Shopify background jobs (module-level functions taking ids).
+
+A revoked or expired token (401) puts the shop in error with a French message on the shop
+and its add-on row (the catalogue shows it). The periodic sync then stops there; the push
+jobs raise so that the job layer retries them, once the merchant has reinstalled.
+"""
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from sqlalchemy import delete, select
+
 from core.extensions import db
-from core.models import Shop, utcnow
+from core.intake import ingest_many
+from core.jobs import enqueue
+from core.models import ConnectionStatus, Order, Product, Shipment, Shop, Variant, VariantBinding, utcnow
+from core.types import NormalizedOrder
 
+from . import catalog, fulfillment, inventory, locations, privacy
 from .checks import check_connection as _check
-from .client import ShopifyError
+from .client import ShopifyAuthError, ShopifyClient, ShopifyError, ShopifyUserErrors, gid
+from .connection import ADDON, client_for, mark_connected, mark_error, state_for
+from .graphql import (
+    ORDER_CANCEL,
+    ORDER_LINE_ITEMS,
+    ORDERS,
+    ORDERS_PAGE,
+    TOPICS,
+    WEBHOOK_SUBSCRIBE,
+    WEBHOOK_SUBSCRIPTIONS,
+    topic_enum,
+)
+from .inbox import handle, pending, process_pending
+from .models import ShopifyWebhookInbox
+from .normalize import Lookup, normalize, parse_time, rest_from_graphql
+
+#: the reconciliation poll re-reads this much before its cursor (clock skew, late indexing)
+OVERLAP = timedelta(minutes=5)
+#: the first poll after install: open, unfulfilled orders of the last days
+INITIAL_LOOKBACK = timedelta(days=7)
+INBOX_RETENTION = timedelta(days=30)
 
 
-def check_connection(shop_id: int) -> str:
-    """The shop's periodic job: check Shopify still accepts the shop's token.
-
-    Records ``last_sync_at`` on success and raises on failure (the job layer logs it).
-    """
+def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
-    if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
-    result = _check(shop.addon_settings("shopify"))
+    if shop is None or shop.addon != ADDON:
+        raise LookupError(f"boutique Shopify {shop_id} introuvable")
+    return shop
+
+
+def _auth_failed(shop_id: int, exc: ShopifyAuthError) -> Shop:
+    db.session.rollback()
+    shop = _shop(shop_id)
+    mark_error(shop, str(exc))
+    db.session.commit()
+    return shop
+
+
+def lookup(shop: Shop) -> Lookup:
+    def sku_for_variant(variant_id: str) -> str | None:
+        return db.session.scalar(select(Variant.sku).join(VariantBinding, VariantBinding.variant_id == Variant.id)
+                                 .where(VariantBinding.shop_id == shop.id,
+                                        VariantBinding.external_id == gid("ProductVariant", variant_id)))
+
+    def warehouse(location_id: str, name: str) -> str | None:
+        return locations.warehouse_code_for(shop, location_id, name)
+
+    return Lookup(sku_for_variant, warehouse)
+
+
+def normalize_order(shop: Shop, payload: dict[str, Any]) -> NormalizedOrder:
+    return normalize(payload, lookup(shop))
+
+
+# ----------------------------------------------------------------------------- connection and install
+def check_connection(shop_id: int) -> str:
+    """Ask Shopify for the shop's identity with its token; raises on failure."""
+    shop = _shop(shop_id)
+    result = _check(shop.addon_settings(ADDON), shop)
     if not result.ok:
         raise ShopifyError(result.message)
     shop.last_sync_at = utcnow()
     return result.message
+
+
+def subscribe_webhooks(client: ShopifyClient, uri: str) -> int:
+    """Subscribe the shop's webhooks to ``uri`` (those already there are kept)."""
+    existing = set()
+    for page in client.paginate(WEBHOOK_SUBSCRIPTIONS, {}, "webhookSubscriptions", page_size=50):
+        existing |= {(node["topic"], node["uri"]) for node in page}
+    created = 0
+    for topic in TOPICS:
+        if (topic_enum(topic), uri) in existing:
+            continue
+        client.mutate(WEBHOOK_SUBSCRIBE, {"topic": topic_enum(topic),
+                                          "subscription": {"uri": uri, "format": "JSON"}}, "webhookSubscriptionCreate")
+        created += 1
+    return created
+
+
+def install(shop_id: int, webhook_url: str) -> str:
+    """After the OAuth install: subscribe the webhooks, then the first full sync."""
+    shop = _shop(shop_id)
+    try:
+        with client_for(shop) as client:
+            created = subscribe_webhooks(client, webhook_url)
+    except ShopifyAuthError as exc:
+        _auth_failed(shop_id, exc)
+        raise
+    state = state_for(shop)
+    state.webhook_url = webhook_url
+    db.session.commit()
+    return f"{created} abonnement(s) webhook créé(s) ; " + sync_shop(shop_id)
+
+
+# ----------------------------------------------------------------------------- reconciliation
+def poll_orders(shop: Shop, client: ShopifyClient) -> int:
+    """Orders updated since the cursor (minus an overlap), page by page; the cursor moves
+    only once every page is committed."""
+    started = utcnow()
+    cursor = parse_time(shop.sync_cursor) if shop.sync_cursor else None
+    if cursor is not None:
+        query = f"updated_at:>='{(cursor - OVERLAP).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+    else:
+        since = started - INITIAL_LOOKBACK
+        query = f"updated_at:>='{since.strftime('%Y-%m-%dT%H:%M:%SZ')}' status:open fulfillment_status:unfulfilled"
+    seen = 0
+    shop_id = shop.id
+    for page in client.paginate(ORDERS, {"query": query}, "orders", page_size=ORDERS_PAGE):
+        shop = _shop(shop_id)
+        batch = []
+        for node in page:
+            items = list((node.get("lineItems") or {}).get("nodes") or [])
+            info = (node.get("lineItems") or {}).get("pageInfo") or {}
+            while info.get("hasNextPage"):
+                more = ((client.graphql(ORDER_LINE_ITEMS, {"id": node["id"], "first": 50,
+                                                           "after": info.get("endCursor")})
+                         .get("order") or {}).get("lineItems") or {})
+                items += more.get("nodes") or []
+                info = more.get("pageInfo") or {}
+            batch.append(normalize_order(shop, rest_from_graphql(node, items)))
+        ingest_many(shop, batch, source="poll")
+        seen += len(batch)
+        db.session.commit()
+    shop = _shop(shop_id)
+    shop.sync_cursor = started.isoformat()
+    db.session.commit()
+    return seen
+
+
+def sync_shop(shop_id: int) -> str:
+    """The shop's periodic sync: locations, products changed since the last import, orders
+    changed since the cursor. Catches whatever webhooks missed."""
+    shop = _shop(shop_id)
+    if shop.status == ConnectionStatus.DISCONNECTED:
+        return "boutique déconnectée (application désinstallée) : rien à synchroniser"
+    if pending(shop_id):  # deliveries whose job was lost (crash between store and queue)
+        process_webhooks(shop_id)
+        shop = _shop(shop_id)
+    try:
+        with client_for(shop) as client:
+            state = state_for(shop)
+            if not state.currency:
+                state.currency = client.shop_info().currency
+            locations.sync_locations(shop, client)
+            db.session.commit()
+            first_import = state.products_synced_at is None
+            started = utcnow()
+            products = catalog.import_products(shop, client, state.currency or "EUR", since=state.products_synced_at)
+            state = state_for(_shop(shop_id))
+            state.products_synced_at = started
+            db.session.commit()
+            orders = poll_orders(_shop(shop_id), client)
+    except ShopifyAuthError as exc:
+        _auth_failed(shop_id, exc)
+        return f"échec : {exc}"
+    shop = _shop(shop_id)
+    mark_connected(shop)
+    shop.last_sync_at = utcnow()
+    if first_import:
+        enqueue("addons.shopify.jobs.push_stock", shop.id, None, job_id=f"shopify-stock-all-{shop.id}", unique=True,
+                shop_id=shop.id)
+    db.session.commit()
+    return f"{products.summary()} ; {orders} commande(s) relue(s)"
+
+
+def import_products(shop_id: int, full: bool = False) -> str:
+    """Import Shopify's products (all of them with ``full``, else those changed since the last import)."""
+    shop = _shop(shop_id)
+    try:
+        with client_for(shop) as client:
+            state = state_for(shop)
+            if not state.currency:
+                state.currency = client.shop_info().currency
+            started = utcnow()
+            result = catalog.import_products(shop, client, state.currency or "EUR",
+                                             since=None if full else state.products_synced_at)
+    except ShopifyAuthError as exc:
+        _auth_failed(shop_id, exc)
+        raise
+    state_for(_shop(shop_id)).products_synced_at = started
+    db.session.commit()
+    return result.summary()
+
+
+# ----------------------------------------------------------------------------- webhooks
+def _refresh_product(shop: Shop, product_gid: str, updated_at: Any) -> None:
+    known = catalog.known_product_version(shop, product_gid)
+    if known is not None and updated_at is not None and updated_at <= known:
+        return  # a late delivery: a newer version is already imported
+    with client_for(shop) as client:
+        remote = catalog.fetch_product(client, product_gid)
+    if remote is None:
+        catalog.unbind_product(shop, product_gid)
+        return
+    catalog.upsert_product(shop, remote, state_for(shop).currency or "EUR")
+
+
+PRIVACY = {"customers/data_request": privacy.data_request, "customers/redact": privacy.customer_redact,
+           "shop/redact": privacy.shop_redact}
+
+
+def process_webhooks(shop_id: int) -> str:
+    """Apply the shop's waiting webhook deliveries (in arrival order)."""
+    handler = partial(handle, normalize_order=normalize_order, refresh_product=_refresh_product,
+                      unbind=catalog.unbind_product, privacy=PRIVACY, note_order=inventory.note_order)
+    done, errors = process_pending(shop_id, handler)
+    if errors:
+        raise RuntimeError(f"{len(errors)} livraison(s) en échec (nouvel essai automatique) : "
+                           + " ; ".join(errors[:5]))
+    return f"{done} livraison(s) traitée(s)"
+
+
+def purge_inbox() -> int:
+    """Deliveries processed more than 30 days ago are deleted (they hold personal data)."""
+    return int(db.session.execute(delete(ShopifyWebhookInbox).where(
+        ShopifyWebhookInbox.processed_at.is_not(None),
+        ShopifyWebhookInbox.processed_at < utcnow() - INBOX_RETENTION)).rowcount or 0)
+
+
+# ----------------------------------------------------------------------------- OMS → Shopify
+def _live_shop(shop_id: int) -> Shop | None:
+    shop = _shop(shop_id)
+    return None if shop.status == ConnectionStatus.DISCONNECTED else shop
+
+
+def push_stock(shop_id: int, variant_ids: list[int] | None = None) -> str:
+    """Push the current sellable figures of these variants (all bound ones with None)."""
+    shop = _live_shop(shop_id)
+    if shop is None:
+        return "boutique déconnectée : stock non envoyé"
+    try:
+        with client_for(shop) as client:
+            sent = inventory.push(shop, client, variant_ids)
+    except ShopifyAuthError as exc:
+        _auth_failed(shop_id, exc)
+        raise
+    return f"{sent} quantité(s) mise(s) à jour sur Shopify"
+
+
+def push_product(shop_id: int, product_id: int) -> str:
+    """Create or update an OMS product in Shopify, then send its stock."""
+    shop = _live_shop(shop_id)
+    product = db.session.get(Product, product_id)
+    if shop is None or product is None or product.organization_id != shop.organization_id:
+        return "produit ou boutique introuvable"
+    try:
+        with client_for(shop) as client:
+            product_gid, bound = catalog.push_product(shop, client, product)
+            db.session.commit()
+            sent = inventory.push(_shop(shop_id), client, bound) if bound else 0
+    except ShopifyAuthError as exc:
+        _auth_failed(shop_id, exc)
+        raise
+    return f"produit {product_gid} publié ({len(bound)} variante(s), {sent} quantité(s) envoyée(s))"
+
+
+def cancel_order(shop_id: int, order_id: int) -> str:
+    """The merchant cancelled a Shopify order in the OMS: cancel it on Shopify too (refund,
+    restock, customer notified)."""
+    shop = _live_shop(shop_id)
+    order = db.session.get(Order, order_id)
+    if shop is None or order is None or order.shop_id != shop_id:
+        return "boutique déconnectée ou commande introuvable"
+    try:
+        with client_for(shop) as client:
+            result = client.graphql(ORDER_CANCEL, {"orderId": gid("Order", order.external_id),
+                                                   "staffNote": f"Annulée dans l'OMS ({order.number})"})
+    except ShopifyAuthError as exc:
+        _auth_failed(shop_id, exc)
+        raise
+    errors = (result.get("orderCancel") or {}).get("orderCancelUserErrors") or []
+    if errors:
+        raise ShopifyUserErrors("orderCancel", errors)
+    return f"commande {order.number} annulée sur Shopify"
+
+
+def push_fulfillment(shop_id: int, shipment_id: int) -> str:
+    """Send a shipment's tracking to Shopify (fulfillment with customer notification)."""
+    shop = _live_shop(shop_id)
+    shipment = db.session.get(Shipment, shipment_id)
+    if shop is None or shipment is None:
+        return "boutique déconnectée ou expédition introuvable"
+    try:
+        with client_for(shop) as client:
+            return fulfillment.push(shop, client, shipment)
+    except ShopifyAuthError as exc:
+        _auth_failed(shop_id, exc)
+        raise

@@ -10,7 +10,13 @@ from alembic.runtime.migration import MigrationContext
 
 from addons.shopify import jobs, sandbox
 from addons.shopify.forms import SettingsForm
-from addons.shopify.models import ShopifyWebhookInbox
+from addons.shopify.models import (
+    ShopifyFulfillment,
+    ShopifyLocation,
+    ShopifyPrivacyRequest,
+    ShopifyShopState,
+    ShopifyWebhookInbox,
+)
 from core import create_app
 from core.addons import parse_manifest, registry
 from core.extensions import db
@@ -19,12 +25,7 @@ from core import services
 from core.services import save_settings
 
 ADDON_DIR = Path(__file__).resolve().parents[1]
-SECRETS = {"access_token"}
-
-
-@pytest.fixture
-def addons():
-    return ["shopify"]
+SECRETS = {"access_token", "api_key", "api_secret"}
 
 
 @pytest.fixture
@@ -66,8 +67,8 @@ def test_connection_ok_against_emulator(app, shop_factory, base_url, emulator):
     result = services.test_connection(shop, "shopify")
 
     assert result.ok, result.message
-    assert "Boutique démo OMS" in result.message
-    assert result.details[:3] == ["Boutique : Boutique démo OMS", "Domaine : oms-demo.myshopify.com",
+    assert "Maison Lumière" in result.message
+    assert result.details[:3] == ["Boutique : Maison Lumière", "Domaine : maison-lumiere.myshopify.com",
                                   "Devise : EUR"]
     assert shop.status == ConnectionStatus.CONNECTED
     assert emulator.config["CALLS"] == [("POST", "/admin/api/2026-10/graphql.json")]
@@ -107,19 +108,18 @@ def test_emulator_speaks_shopify_wire_format(emulator):
     assert set(throttle) == {"maximumAvailable", "currentlyAvailable", "restoreRate"}
     assert res.json["data"]["shop"]["myshopifyDomain"] == sandbox.DEMO_DOMAIN
 
-    other = web.post(url, json={"query": "{ orders(first: 1) { nodes { id } } }"}, headers=headers)
-    assert other.status_code == 200 and other.json["errors"]
+    other = web.post(url, json={"query": "{ orders(first: 1) { nodes { id giftCards } } }"}, headers=headers)
+    assert other.status_code == 200 and "giftCards" in other.json["errors"][0]["message"]
 
     refused = web.post(url, json={"query": "{ shop { name } }"})
     assert refused.status_code == 401
     assert refused.json == sandbox.INVALID_TOKEN
 
 
-def test_sync_job_checks_the_connection(app, shop_factory, base_url):
+def test_sync_job_and_connection_check(app, shop_factory, base_url):
     shop = shop_factory("shopify")
     configure(shop, sandbox.demo_settings(base_url))
-    assert registry().call_one("shopify", "channel_sync_job", shop=shop) == \
-        "addons.shopify.jobs.check_connection"
+    assert registry().call_one("shopify", "channel_sync_job", shop=shop) == "addons.shopify.jobs.sync_shop"
 
     before = utcnow()
     jobs.check_connection(shop.id)
@@ -159,18 +159,19 @@ def test_inbox_deduplicates_deliveries(app, shop_factory):
 def test_migration_matches_the_model(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "ADDONS": ["shopify"], "JOBS_MODE": "manual",
                       "REDIS_URL": None, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.db'}"})
-    table = ShopifyWebhookInbox.__tablename__
+    tables = [m.__tablename__ for m in (ShopifyWebhookInbox, ShopifyShopState, ShopifyLocation,
+                                        ShopifyFulfillment, ShopifyPrivacyRequest)]
     with app.app_context():
         flask_migrate.upgrade(revision="heads")
         with db.engine.connect() as conn:
             diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
-        assert [d for d in diffs if f"'{table}'" in repr(d)] == []
+        assert [d for d in diffs if any(f"'{t}'" in repr(d) for t in tables)] == []
         flask_migrate.downgrade(revision="shopify@base")
-        assert not sa.inspect(db.engine).has_table(table)
+        assert not any(sa.inspect(db.engine).has_table(t) for t in tables)
         db.engine.dispose()
 
 
-def test_sync_now_runs_the_check_through_the_job_layer(app, shop_factory, base_url):
+def test_sync_now_runs_the_sync_through_the_job_layer(app, shop_factory, base_url):
     from core.jobs import run_pending
     from core.models import SyncLog, SyncStatus
 
@@ -183,7 +184,8 @@ def test_sync_now_runs_the_check_through_the_job_layer(app, shop_factory, base_u
 
     entry = db.session.scalars(sa.select(SyncLog).where(SyncLog.shop_id == shop.id)).one()
     assert entry.status == SyncStatus.OK, entry.error
-    assert entry.func == "addons.shopify.jobs.check_connection" and entry.addon == "shopify"
+    assert entry.func == "addons.shopify.jobs.sync_shop" and entry.addon == "shopify"
+    assert "6 produit(s) Shopify lus" in entry.result
     db.session.refresh(shop)
     assert shop.last_sync_at is not None
 
@@ -198,7 +200,9 @@ def test_configure_page_saves_tests_and_never_echoes_the_token(app, client, logi
 
     assert res.status_code == 200
     page = res.get_data(as_text=True)
-    assert 'data-test-ok="true"' in page and "Domaine : oms-demo.myshopify.com" in page
+    assert 'data-test-ok="true"' in page and "Domaine : maison-lumiere.myshopify.com" in page
     form_page = client.get(url).get_data(as_text=True)
-    assert sandbox.DEMO_TOKEN not in form_page and "oms-demo.myshopify.com" in form_page
-    assert db.session.get(type(shop), shop.id).addon_row("shopify").secrets == {"access_token": sandbox.DEMO_TOKEN}
+    assert sandbox.DEMO_TOKEN not in form_page and sandbox.DEMO_API_SECRET not in form_page
+    assert "maison-lumiere.myshopify.com" in form_page and "Installer sur Shopify" in form_page
+    assert db.session.get(type(shop), shop.id).addon_row("shopify").secrets == {
+        "access_token": sandbox.DEMO_TOKEN, "api_key": sandbox.DEMO_API_KEY, "api_secret": sandbox.DEMO_API_SECRET}
