@@ -27,5 +27,7 @@ def shipping_cancel_label(shipment):
 
 @hookimpl
 def register_cron_jobs():
-    """Nightly: push every SKU's figure to every channel (catches anything missed)."""
-    return [CronJob("core.stock.reconcile_all", cron="0 2 * * *")]
+    """Nightly: push every SKU's figure to every channel (catches anything missed), then
+    rebuild every organization's analytics figures."""
+    return [CronJob("core.stock.reconcile_all", cron="0 2 * * *"),
+            CronJob("core.analytics.rebuild_all", cron="30 2 * * *")]

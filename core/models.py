@@ -7,7 +7,7 @@ organization never reads another's rows.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -414,6 +414,10 @@ class Order(db.Model):
     external_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: preparation time: first item picked (or checked at packing), packed, last parcel shipped
+    picking_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    packed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     shop: Mapped[Shop] = relationship()
     customer: Mapped[Customer | None] = relationship()
@@ -502,6 +506,8 @@ class Shipment(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: why the carrier has not produced the label yet (refused data, carrier unreachable)
+    label_error: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     lines: Mapped[list["ShipmentLine"]] = relationship(back_populates="shipment", cascade="all, delete-orphan")
@@ -535,6 +541,12 @@ class ReturnReason(StrEnum):
 
 
 class Return(db.Model):
+    """A return (RMA ``RMA-<id>``) of some units of an order: received, inspected, then
+    restocked or written off; the refund is recorded beside it. A channel's own return is
+    imported once per ``(shop_id, external_id)``."""
+
+    __table_args__ = (UniqueConstraint("shop_id", "external_id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
@@ -543,9 +555,28 @@ class Return(db.Model):
     refund_status: Mapped[PaymentStatus | None] = mapped_column(_enum(PaymentStatus))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the channel that reported it (None: opened by the merchant) and its id there
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shop.id", ondelete="SET NULL"))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    #: what was refunded to the customer, in ``currency`` (the order's)
+    refund_amount: Mapped[Decimal | None] = mapped_column(Amount)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    #: where restocked units went back
+    restock_warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship()
-    lines: Mapped[list["ReturnLine"]] = relationship(back_populates="ret", cascade="all, delete-orphan")
+    lines: Mapped[list["ReturnLine"]] = relationship(back_populates="ret", cascade="all, delete-orphan",
+                                                     order_by="ReturnLine.id")
+    restock_warehouse: Mapped[Warehouse | None] = relationship()
+
+    @property
+    def rma(self) -> str:
+        return f"RMA-{self.id}"
 
 
 class ReturnLine(db.Model):
@@ -555,6 +586,7 @@ class ReturnLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
 
     ret: Mapped[Return] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship()
 
 
 # --------------------------------------------------------------------------- central stock
@@ -707,3 +739,275 @@ class OutboxJob(db.Model):
     run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- picking
+class PickWaveStatus(StrEnum):
+    OPEN = "open"  # built, the walk has not started
+    PICKING = "picking"  # items are being picked
+    SORTING = "sorting"  # walk done, items go to their order's slot
+    PACKING = "packing"  # every item is in its slot, orders are being packed
+    DONE = "done"  # every order of the wave is shipped or removed
+    CANCELLED = "cancelled"
+
+
+class PickWave(db.Model):
+    """Allocated orders of one warehouse picked together in one walk, then sorted into one
+    slot (tote) per order and packed."""
+
+    __table_args__ = (Index("ix_pick_wave_org_status", "organization_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"))
+    status: Mapped[PickWaveStatus] = mapped_column(_enum(PickWaveStatus), default=PickWaveStatus.OPEN)
+    #: the filters the wave was built with (shops, channels, carriers, service levels…)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    picked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    warehouse: Mapped[Warehouse] = relationship()
+    orders: Mapped[list["PickWaveOrder"]] = relationship(back_populates="wave", order_by="PickWaveOrder.slot",
+                                                         cascade="all, delete-orphan")
+    lines: Mapped[list["PickWaveLine"]] = relationship(back_populates="wave", order_by="PickWaveLine.id",
+                                                       cascade="all, delete-orphan")
+
+
+class PickWaveOrderStatus(StrEnum):
+    PICKING = "picking"
+    PACKED = "packed"  # every unit checked at the packing station
+    SHIPPED = "shipped"
+    REMOVED = "removed"  # taken out of the wave (cancelled order, missing stock)
+
+
+class PickWaveOrder(db.Model):
+    """One order of a wave, with the slot (tote) its items are sorted into."""
+
+    __table_args__ = (UniqueConstraint("wave_id", "slot"), Index("ix_pick_wave_order_order", "order_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("pick_wave.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    slot: Mapped[int] = mapped_column(Integer)
+    status: Mapped[PickWaveOrderStatus] = mapped_column(_enum(PickWaveOrderStatus),
+                                                        default=PickWaveOrderStatus.PICKING)
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipment.id", ondelete="SET NULL"))
+
+    wave: Mapped[PickWave] = relationship(back_populates="orders")
+    order: Mapped[Order] = relationship()
+    shipment: Mapped[Shipment | None] = relationship()
+    lines: Mapped[list["PickWaveLine"]] = relationship(back_populates="wave_order", order_by="PickWaveLine.id",
+                                                       viewonly=True)
+
+
+class PickWaveLine(db.Model):
+    """Units of one order line to pick from one bin, with what was picked, sorted into the
+    order's slot and checked at packing. ``bin_code`` and ``sort_key`` are copied when the
+    wave is built, so the printed list and the walk never change under the picker."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("pick_wave.id", ondelete="CASCADE"), index=True)
+    wave_order_id: Mapped[int] = mapped_column(ForeignKey("pick_wave_order.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="CASCADE"))
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variant.id", ondelete="SET NULL"))
+    bin_code: Mapped[str | None] = mapped_column(String(32))
+    sort_key: Mapped[str] = mapped_column(String(64), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    picked: Mapped[int] = mapped_column(Integer, default=0)
+    slotted: Mapped[int] = mapped_column(Integer, default=0)
+    packed: Mapped[int] = mapped_column(Integer, default=0)
+    #: why a unit was counted without its barcode (damaged label, unlabelled item…)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+
+    wave: Mapped[PickWave] = relationship(back_populates="lines")
+    wave_order: Mapped[PickWaveOrder] = relationship()
+    order_line: Mapped[OrderLine] = relationship()
+    variant: Mapped[Variant | None] = relationship()
+
+
+# --------------------------------------------------------------------------- analytics
+class FxRate(db.Model):
+    """A euro reference rate: 1 EUR = ``rate`` units of ``currency`` on ``day`` (the European
+    Central Bank's convention). An amount is converted with the latest rate on or before its
+    order's date (``core.fx``)."""
+
+    __tablename__ = "fx_rate"
+    __table_args__ = (UniqueConstraint("organization_id", "currency", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    day: Mapped[date] = mapped_column(db.Date)
+    rate: Mapped[Decimal] = mapped_column(db.Numeric(18, 6, asdecimal=True))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AnalyticsFeeRule(db.Model):
+    """What a channel (add-on name) charges: a commission and a payment fee in percent of
+    what the customer pays, plus fixed amounts per order. ``category`` is a product tag, or
+    ``*`` for every product; the fixed amounts are read on the ``*`` rule."""
+
+    __tablename__ = "analytics_fee_rule"
+    __table_args__ = (UniqueConstraint("organization_id", "channel", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    channel: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64), default="*")
+    commission_pct: Mapped[Decimal] = mapped_column(db.Numeric(7, 4, asdecimal=True), default=Decimal("0"))
+    fixed_per_order: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    payment_pct: Mapped[Decimal] = mapped_column(db.Numeric(7, 4, asdecimal=True), default=Decimal("0"))
+    payment_fixed: Mapped[Decimal] = mapped_column(Amount, default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    #: still the shipped default (public range), until the merchant edits it
+    is_default: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AnalyticsActualFee(db.Model):
+    """A fee a channel actually charged for an order (commission, payment, fixed…), as its
+    settlement reports it. When an order has any, they replace the fee schedule for it."""
+
+    __tablename__ = "analytics_actual_fee"
+    __table_args__ = (Index("ix_analytics_actual_fee_order", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+#: the summed columns of the fact tables (covered by their indexes)
+_FIGURES = ("units", "revenue", "product_cost", "fees", "shipping", "returns", "returned_units")
+
+
+class AnalyticsLineFact(db.Model):
+    """One order line's figures, converted to the organization's currency with the rate of
+    the order's date and stored in hundredths (exact integers, summed exactly on every
+    database). Written by ``core.analytics.refresh_orders``; cancelled orders have none."""
+
+    __tablename__ = "analytics_line_fact"
+    __table_args__ = (
+        # Both carry the figures (PostgreSQL INCLUDE), so the views read the index only:
+        # short periods scan a day range, long ones stream SKU by SKU (and shop by shop)
+        Index("ix_analytics_line_fact_org_day", "organization_id", "day",
+              postgresql_include=["variant_id", "shop_id", "warehouse_id", *_FIGURES]),
+        Index("ix_analytics_line_fact_org_variant", "organization_id", "variant_id", "shop_id", "day",
+              postgresql_include=["warehouse_id", *_FIGURES]),
+        Index("ix_analytics_line_fact_order", "order_id"),
+    )
+
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(64))
+    warehouse_id: Mapped[int | None] = mapped_column(Integer)
+    variant_id: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(db.Date)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    product_cost: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    fees: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    shipping: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    returns: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    returned_units: Mapped[int] = mapped_column(Integer, default=0)
+    cost_known: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AnalyticsOrderFact(db.Model):
+    """One order's figures (the sum of its line facts), its preparation time and the
+    warehouse that shipped it (its first parcel, else its lines' warehouse)."""
+
+    __tablename__ = "analytics_order_fact"
+    __table_args__ = (
+        # roll-up rebuilds by day, and the customer view of short periods
+        Index("ix_analytics_order_fact_org_day", "organization_id", "day",
+              postgresql_include=["customer_id", "shop_id", "warehouse_id", *_FIGURES]),
+        # the customer view of long periods, customer by customer from the index only
+        Index("ix_analytics_order_fact_org_customer", "organization_id", "customer_id", "day",
+              postgresql_include=["shop_id", "warehouse_id", *_FIGURES]),
+    )
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    shop_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(64))
+    warehouse_id: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(db.Date)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    product_cost: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    fees: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    shipping: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    returns: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    returned_units: Mapped[int] = mapped_column(Integer, default=0)
+    #: first unit picked → first parcel shipped, in seconds (None until both happened)
+    prep_seconds: Mapped[int | None] = mapped_column(Integer)
+    cost_missing_lines: Mapped[int] = mapped_column(Integer, default=0)
+    #: ok | stale (rate older than a month) | later (only a later rate) | missing (no rate)
+    fx_status: Mapped[str] = mapped_column(String(8), default="ok")
+
+
+class AnalyticsReturnFact(db.Model):
+    """One returned order line of an RMA: units, reason, outcome and its cost (refund share
+    minus the cost of restocked units), dated by its order."""
+
+    __tablename__ = "analytics_return_fact"
+    __table_args__ = (Index("ix_analytics_return_fact_org_day", "organization_id", "day"),
+                      Index("ix_analytics_return_fact_order", "order_id"))
+
+    return_line_id: Mapped[int] = mapped_column(ForeignKey("return_line.id", ondelete="CASCADE"), primary_key=True)
+    return_id: Mapped[int] = mapped_column(Integer)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    line_id: Mapped[int] = mapped_column(Integer)
+    shop_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(64))
+    warehouse_id: Mapped[int | None] = mapped_column(Integer)
+    variant_id: Mapped[int | None] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(db.Date)
+    reason: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))  # pending | restocked | written_off
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[int] = mapped_column(db.BigInteger, default=0)
+
+
+class AnalyticsDaily(db.Model):
+    """Roll-up of the order facts per day, shop (channel) and shipping warehouse: the
+    overview, channel, return-rate and preparation views read only this table."""
+
+    __tablename__ = "analytics_daily"
+    __table_args__ = (Index("ix_analytics_daily_org_day", "organization_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    day: Mapped[date] = mapped_column(db.Date)
+    shop_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(64))
+    warehouse_id: Mapped[int | None] = mapped_column(Integer)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    product_cost: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    fees: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    shipping: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    returns: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    returned_units: Mapped[int] = mapped_column(Integer, default=0)
+    prep_orders: Mapped[int] = mapped_column(Integer, default=0)
+    prep_seconds: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    cost_missing_lines: Mapped[int] = mapped_column(Integer, default=0)
+    fx_issue_orders: Mapped[int] = mapped_column(Integer, default=0)

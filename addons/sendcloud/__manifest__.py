@@ -1,7 +1,7 @@
 {
     "name": "Sendcloud",
     "summary": "Expédiez avec les transporteurs de votre compte Sendcloud",
-    "version": "1.0.0",
+    "version": "1.1.0",
     "category": "carrier",
     "kind": "carrier",
     "scope": "shop",

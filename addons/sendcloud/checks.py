@@ -18,7 +18,8 @@ CHECK_WEIGHT_GRAMS = 1000
 def client_from_settings(settings: dict[str, Any]) -> SendcloudClient:
     return SendcloudClient(public_key=settings.get("public_key") or "",
                            secret_key=settings.get("secret_key") or "",
-                           base_url=settings.get("api_base_url") or None)
+                           base_url=settings.get("api_base_url") or None,
+                           version="v2" if settings.get("api_version") == "v2" else "v3")
 
 
 def store_methods(shop_id: int, options: list[ShippingOption]) -> None:
@@ -45,10 +46,15 @@ def store_methods(shop_id: int, options: list[ShippingOption]) -> None:
 
 
 def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
-    """List the account's shipping options from the sender country and store them."""
+    """List the account's shipping options (v3) or shipping methods (v2) from the sender
+    country and store them."""
     country = settings.get("from_country_code") or "FR"
     try:
-        options = client_from_settings(settings).shipping_options(country, country, CHECK_WEIGHT_GRAMS)
+        client = client_from_settings(settings)
+        if client.version == "v2":
+            options = client.shipping_methods()
+        else:
+            options = client.shipping_options(country, country, CHECK_WEIGHT_GRAMS)
     except SendcloudError as exc:
         return ConnectionResult(False, str(exc))
     store_methods(shop.id, options)

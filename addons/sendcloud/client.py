@@ -1,9 +1,11 @@
-"""A thin client for the Sendcloud API v3.
+"""A thin client for the Sendcloud API, v3 and v2.
 
 HTTP Basic authentication (public key as user name, secret key as password). v3 is the
 current API: v2 is in maintenance mode and closed to parcel creation for accounts created
 after 2026-04-13, and v3 shipping options (``POST /shipping-options``) replace the v2
-shipping methods.
+shipping methods. Accounts created before that date may keep v2 parcels (``POST /parcels``);
+the add-on's settings choose. Both versions live under one root (``…/api``): the client
+adds ``/v3`` or ``/v2``.
 """
 from __future__ import annotations
 
@@ -13,17 +15,35 @@ from typing import Any
 
 import httpx
 
-DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api/v3"
+DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api"
+VERSIONS = ("v3", "v2")
 TIMEOUT = 10.0
+#: statuses worth a new try later: rate limit and server errors (None: no answer at all)
+TRANSIENT = {429, 500, 502, 503, 504}
 _GRAMS = {"kg": Decimal(1000), "g": Decimal(1), "lbs": Decimal("453.59237"), "oz": Decimal("28.349523125")}
 
 
 class SendcloudError(Exception):
     """A failed Sendcloud call, with a message for the merchant (French)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.detail = detail
+
+    @property
+    def transient(self) -> bool:
+        """Sendcloud unreachable, too slow, rate-limited or failing: try again later."""
+        return self.status is None or self.status in TRANSIENT
+
+
+def api_root(base_url: str | None) -> str:
+    """``https://panel.sendcloud.sc/api/v3`` or ``…/api`` → ``…/api`` (the version is added per call)."""
+    root = (base_url or DEFAULT_BASE_URL).rstrip("/")
+    for version in VERSIONS:
+        if root.endswith("/" + version):
+            return root[: -len(version) - 1]
+    return root
 
 
 @dataclass(frozen=True)
@@ -50,29 +70,109 @@ def grams(weight: dict[str, Any] | None) -> int | None:
 
 class SendcloudClient:
     def __init__(self, public_key: str, secret_key: str, base_url: str | None = None,
-                 timeout: float = TIMEOUT) -> None:
+                 timeout: float = TIMEOUT, version: str = "v3") -> None:
         if not public_key or not secret_key:
             raise SendcloudError("Paramètres Sendcloud incomplets : renseignez la clé publique et la clé secrète.")
+        if version not in VERSIONS:
+            raise SendcloudError(f"Version d'API Sendcloud inconnue : {version}")
         self.auth = (public_key, secret_key)
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.root = api_root(base_url)
+        self.version = version
         self.timeout = timeout
 
-    def request(self, method: str, path: str, json: dict[str, Any] | None = None,
-                params: dict[str, Any] | None = None) -> dict[str, Any]:
+    @property
+    def base_url(self) -> str:
+        return f"{self.root}/{self.version}"
+
+    def _send(self, method: str, path: str, *, json: dict[str, Any] | None = None,
+              params: dict[str, Any] | None = None, accept: str = "application/json") -> httpx.Response:
         url = self.base_url + path
         try:
             res = httpx.request(method, url, json=json, params=params, auth=self.auth,
-                                headers={"Accept": "application/json"}, timeout=self.timeout)
+                                headers={"Accept": accept}, timeout=self.timeout)
         except httpx.TimeoutException:
             raise SendcloudError(f"Sendcloud n'a pas répondu en {self.timeout:g} s.") from None
         except httpx.HTTPError as exc:
             raise SendcloudError(f"Impossible de joindre {url} : {exc}") from None
         _raise_for_status(res)
+        return res
+
+    def request(self, method: str, path: str, json: dict[str, Any] | None = None,
+                params: dict[str, Any] | None = None) -> dict[str, Any]:
+        res = self._send(method, path, json=json, params=params)
         try:
             body = res.json()
         except ValueError:
             raise SendcloudError("Réponse illisible de Sendcloud (JSON attendu).", res.status_code) from None
         return body if isinstance(body, dict) else {}
+
+    def document(self, path: str, params: dict[str, Any] | None = None) -> bytes:
+        """A PDF document (label, customs declaration)."""
+        res = self._send("GET", path, params=params, accept="application/pdf")
+        if not res.content.startswith(b"%PDF"):
+            raise SendcloudError("Sendcloud n'a pas renvoyé de PDF pour l'étiquette.", res.status_code)
+        return res.content
+
+    # ---------------------------------------------------------------- v3
+    def announce_shipment(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /shipments/announce``: create the shipment and its labels synchronously."""
+        return self.request("POST", "/shipments/announce", json=body).get("data") or {}
+
+    def find_shipment(self, external_reference_id: str) -> dict[str, Any] | None:
+        """The shipment announced with this reference, or None (404: none)."""
+        try:
+            data = self.request("GET", "/shipments", params={"external_reference_id": external_reference_id}).get("data")
+        except SendcloudError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data[0] if isinstance(data, list) and data else None
+
+    def get_shipment(self, shipment_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/shipments/{shipment_id}").get("data") or {}
+
+    def cancel_shipment(self, shipment_id: str) -> dict[str, Any]:
+        return self.request("POST", f"/shipments/{shipment_id}/cancel").get("data") or {}
+
+    def parcel_label(self, parcel_id: int) -> bytes:
+        """``GET /parcels/{id}/documents/label`` as an A6 PDF."""
+        return self.document(f"/parcels/{parcel_id}/documents/label", params={"paper_size": "A6"})
+
+    # ---------------------------------------------------------------- v2
+    def create_parcel(self, parcel: dict[str, Any]) -> dict[str, Any]:
+        """v2 ``POST /parcels`` with ``request_label``: the parcel with its label and tracking."""
+        return self.request("POST", "/parcels", json={"parcel": parcel}).get("parcel") or {}
+
+    def find_parcel(self, external_reference: str) -> dict[str, Any] | None:
+        """The v2 parcel created with this reference, or None (404: none)."""
+        try:
+            parcels = self.request("GET", "/parcels", params={"external_reference": external_reference}).get("parcels")
+        except SendcloudError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return parcels[0] if isinstance(parcels, list) and parcels else None
+
+    def get_parcel(self, parcel_id: int) -> dict[str, Any]:
+        return self.request("GET", f"/parcels/{parcel_id}").get("parcel") or {}
+
+    def cancel_parcel(self, parcel_id: int) -> dict[str, Any]:
+        return self.request("POST", f"/parcels/{parcel_id}/cancel")
+
+    def label_printer_pdf(self, parcel_id: int) -> bytes:
+        """v2 ``GET /labels/label_printer/{id}``: the A6 label."""
+        return self.document(f"/labels/label_printer/{parcel_id}")
+
+    def shipping_methods(self) -> list[ShippingOption]:
+        """v2 ``GET /shipping_methods`` of the default sender address."""
+        data = self.request("GET", "/shipping_methods").get("shipping_methods") or []
+        out = []
+        for item in data:
+            out.append(ShippingOption(code=str(item.get("id", "")), name=str(item.get("name", "")),
+                                      carrier_code=str(item.get("carrier", "")), carrier_name=str(item.get("carrier", "")),
+                                      min_weight_grams=grams({"value": item.get("min_weight"), "unit": "kg"}),
+                                      max_weight_grams=grams({"value": item.get("max_weight"), "unit": "kg"})))
+        return out
 
     def shipping_options(self, from_country: str, to_country: str, weight_grams: int = 1000) -> list[ShippingOption]:
         """The shipping options of the account for one parcel of ``weight_grams``
@@ -99,9 +199,12 @@ def _raise_for_status(res: httpx.Response) -> None:
         return
     detail = ""
     try:
-        errors = res.json().get("errors") or []
-        if errors and isinstance(errors[0], dict):
+        body = res.json()
+        errors = body.get("errors") or []
+        if errors and isinstance(errors[0], dict):  # v3 (JSON:API)
             detail = errors[0].get("detail") or errors[0].get("title") or ""
+        elif isinstance(body.get("error"), dict):  # v2
+            detail = str(body["error"].get("message") or "")
     except (ValueError, AttributeError):
         pass
     suffix = f" [{detail}]" if detail else ""
@@ -111,11 +214,11 @@ def _raise_for_status(res: httpx.Response) -> None:
     elif code == 403:
         msg = "Accès refusé par Sendcloud (403){s} : l'intégration n'a pas accès à cette fonction."
     elif code == 404:
-        msg = "Adresse de l'API introuvable (404){s} : l'adresse doit être celle de l'API v3 de Sendcloud."
+        msg = "Introuvable chez Sendcloud (404){s} : vérifiez l'adresse de l'API et la version choisie."
     elif code == 429:
         msg = "Trop de requêtes vers Sendcloud (429) : réessayez dans une minute."
     elif code >= 500:
         msg = "Sendcloud est indisponible ({code}){s} : réessayez plus tard."
     else:
         msg = "Requête refusée par Sendcloud ({code}){s}."
-    raise SendcloudError(msg.format(code=code, s=suffix), code)
+    raise SendcloudError(msg.format(code=code, s=suffix), code, detail)

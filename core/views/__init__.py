@@ -8,9 +8,9 @@ from flask_login import current_user
 
 
 def register_core_blueprints(app: Flask) -> None:
-    from . import auth, health, integrations, main, ops
+    from . import analytics, auth, health, integrations, main, ops, picking
 
-    for module in (auth, health, main, ops, integrations):
+    for module in (auth, health, main, ops, integrations, picking, analytics):
         app.register_blueprint(module.bp)
 
     from ..extensions import login_manager

@@ -1,5 +1,6 @@
 """Merchant pages: dashboard, orders (filters, bulk actions, order actions), products, stock
-(levels, what each shop may sell, adjustments, movements), preparation, analytics."""
+(levels, what each shop may sell, adjustments, movements), preparation. Analytics live in
+``core.views.analytics``; ``/analytics`` redirects there."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -591,7 +592,7 @@ def stock_push():
     return redirect(local_next(url_for(".stock")))
 
 
-# ----------------------------------------------------------------------------- preparation & analytics
+# ----------------------------------------------------------------------------- preparation
 @bp.route("/preparation")
 @roles_required(*EVERYONE)
 def preparation():
@@ -605,14 +606,7 @@ def preparation():
 @bp.route("/analytics")
 @roles_required(*MANAGERS)
 def analytics():
-    since = utcnow() - timedelta(days=30)
-    per_shop = db.session.execute(
-        select(Shop.name, Shop.addon, Order.currency, func.count(Order.id), func.sum(Order.total))
-        .join(Order, Order.shop_id == Shop.id)
-        .where(Order.organization_id == org_id(), Order.placed_at >= since,
-               Order.status != OrderStatus.CANCELLED)
-        .group_by(Shop.name, Shop.addon, Order.currency).order_by(Shop.name)).all()
-    units = db.session.scalar(
-        select(func.coalesce(func.sum(OrderLine.quantity), 0)).join(Order)
-        .where(Order.organization_id == org_id(), Order.placed_at >= since)) or 0
-    return render_template("main/analytics.html", per_shop=per_shop, units=units, since=since)
+    """The menu's "Analyses" entry: the analytics dashboard (``core.views.analytics``)."""
+    from .analytics import dashboard
+
+    return dashboard()

@@ -83,7 +83,7 @@ def test_connection_lists_and_stores_shipping_methods(app, shop, base_url, emula
     assert "La Poste Lettre suivie 0-2kg (laposte)" in result.details
     assert "DPD Classic (dpd)" in result.details
     assert shop.addon_row("sendcloud").status == ConnectionStatus.CONNECTED
-    assert emulator.config["CALLS"] == [("POST", "/shipping-options")]
+    assert emulator.config["CALLS"] == [("POST", "/v3/shipping-options")]
     db.session.commit()
     methods = stored(shop)
     assert set(methods) == {row[0] for row in sandbox.DEMO_OPTIONS}
@@ -142,15 +142,15 @@ def test_emulator_follows_the_openapi_spec(emulator):
     auth = {"Authorization": "Basic " + base64.b64encode(
         f"{sandbox.DEMO_PUBLIC_KEY}:{sandbox.DEMO_SECRET_KEY}".encode()).decode()}
 
-    anonymous = web.post("/shipping-options", json={})
+    anonymous = web.post("/v3/shipping-options", json={})
     assert anonymous.status_code == 401 and anonymous.json == sandbox.NO_CREDENTIALS
-    wrong = web.post("/shipping-options", json={}, headers={"Authorization": "Basic d3Jvbmc6d3Jvbmc="})
+    wrong = web.post("/v3/shipping-options", json={}, headers={"Authorization": "Basic d3Jvbmc6d3Jvbmc="})
     assert wrong.status_code == 401 and wrong.json == sandbox.INVALID_CREDENTIALS
 
-    empty = web.post("/shipping-options", json={"from_country_code": "FR", "parcels": []}, headers=auth)
+    empty = web.post("/v3/shipping-options", json={"from_country_code": "FR", "parcels": []}, headers=auth)
     assert empty.status_code == 400 and empty.json == sandbox.EMPTY_PARCELS
 
-    heavy = web.post("/shipping-options", headers=auth, json={
+    heavy = web.post("/v3/shipping-options", headers=auth, json={
         "from_country_code": "FR", "to_country_code": "FR", "calculate_quotes": True,
         "parcels": [{"weight": {"value": "3000", "unit": "g"}}]})
     assert heavy.status_code == 200

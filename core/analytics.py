@@ -1,0 +1,912 @@
+"""Analytics: what each channel, product and customer really earns.
+
+Figures are stored, never computed per line while a page renders. For every order that is
+not cancelled, :func:`refresh_orders` writes
+
+* one ``analytics_line_fact`` row per line, one ``analytics_order_fact`` row per order and
+  one ``analytics_return_fact`` row per returned line, in the organization's currency
+  (converted with the rate of the order's date, ``core.fx``) and in hundredths, so sums are
+  exact integers on every database;
+* the ``analytics_daily`` roll-up of the order facts per day, shop and shipping warehouse.
+
+A listener queues one refresh job per transaction that touched orders, lines, shipments,
+returns or actual fees; ``oms analytics rebuild`` and a nightly job rebuild everything.
+
+How a line's figures are made (amounts of the order, then converted):
+
+* revenue: the order's total less its VAT (``total − tax_total``: what the merchant keeps,
+  delivery charged included), shared between lines by their amount (price × quantity −
+  discount);
+* product cost: quantity × unit cost, asked to the add-ons (``cost_of_line`` hook, e.g. a
+  dropship supplier's price), else the variant's cost price;
+* fees: the channel's actual fees when it reported them (``set_actual_fees``), else the fee
+  schedule: commission % and payment % of what the customer pays (line's share of the
+  order total) — from the rule of the product's first tag that has one, else the channel's
+  ``*`` rule — plus the ``*`` rule's fixed amounts per order, shared by amount;
+* shipping: the carriers' cost of the order's parcels, shared by amount;
+* returns: refunds recorded on its returns, less the cost of the units put back in stock
+  (units written off stay a loss through their product cost);
+* net margin = revenue − product cost − fees − shipping − returns.
+"""
+from __future__ import annotations
+
+import configparser
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from functools import cache
+from itertools import chain
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import has_app_context
+from sqlalchemy import case, delete, event, func, insert, select, text
+from sqlalchemy.orm import Session, selectinload
+
+from . import fx
+from .addons import call
+from .extensions import db
+from .jobs import enqueue
+from .models import (
+    AnalyticsActualFee,
+    AnalyticsDaily,
+    AnalyticsFeeRule,
+    AnalyticsLineFact,
+    AnalyticsOrderFact,
+    AnalyticsReturnFact,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Organization,
+    PaymentStatus,
+    Return,
+    ReturnLine,
+    Shipment,
+    ShipmentStatus,
+    Shop,
+    Variant,
+)
+from .money import Money
+from .returns import outcome
+
+log = logging.getLogger(__name__)
+
+#: stored amounts are hundredths of the organization's currency
+SCALE = 100
+#: orders refreshed per batch (one query per kind of row)
+BATCH = 500
+#: key of the PostgreSQL advisory lock that serializes one organization's refreshes
+_LOCK_KEY = 7301
+FEE_DEFAULTS_FILE = Path(__file__).with_name("analytics_fees.ini")
+FEE_KINDS = ("commission", "payment", "fixed", "shipping_label", "other")
+ANY_CATEGORY = "*"
+
+
+def cents(amount: Decimal) -> int:
+    return int((amount * SCALE).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def from_cents(value: Any) -> Decimal:
+    return Decimal(int(value or 0)).scaleb(-2)
+
+
+def allocate(total: int, weights: Sequence[Decimal | int]) -> list[int]:
+    """Split ``total`` (an integer) by ``weights``; the parts add up to ``total`` exactly
+    (largest remainders get the leftover units)."""
+    n = len(weights)
+    if n == 0:
+        return []
+    ws = [Decimal(max(w, 0)) for w in weights]
+    wsum = sum(ws)
+    if wsum <= 0:
+        ws, wsum = [Decimal(1)] * n, Decimal(n)
+    raw = [Decimal(total) * w / wsum for w in ws]
+    parts = [int(r.to_integral_value(rounding=ROUND_FLOOR)) for r in raw]
+    for i in sorted(range(n), key=lambda i: (raw[i] - parts[i], -i), reverse=True)[:total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def org_zone(org: Organization) -> ZoneInfo | timezone:
+    try:
+        return ZoneInfo(org.timezone or "Europe/Paris")
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def local_day(moment: datetime, zone: ZoneInfo | timezone) -> date:
+    return moment.astimezone(zone).date()
+
+
+# ============================================================================ fee schedule
+@cache
+def fee_defaults() -> dict[str, dict[str, str]]:
+    """The shipped default schedule (``analytics_fees.ini``), by channel name; ``*`` for any."""
+    parser = configparser.ConfigParser(interpolation=configparser.BasicInterpolation())
+    parser.read(FEE_DEFAULTS_FILE, encoding="utf-8")
+    return {section: dict(parser[section]) for section in parser.sections()}
+
+
+def default_fees_for(channel: str) -> dict[str, str]:
+    table = fee_defaults()
+    return table.get(channel) or table.get(channel.split("_")[0]) or table[ANY_CATEGORY]
+
+
+def channels_in_use(org_id: int) -> list[str]:
+    return sorted(set(db.session.scalars(select(Shop.addon).where(Shop.organization_id == org_id))))
+
+
+def ensure_default_fees(org_id: int, channels: Iterable[str] | None = None) -> int:
+    """Give each channel the organization sells on (or ``channels``) without any rule its
+    default ``*`` rule; returns how many were added."""
+    wanted = set(channels if channels is not None else channels_in_use(org_id))
+    have = set(db.session.scalars(select(AnalyticsFeeRule.channel).where(AnalyticsFeeRule.organization_id == org_id)))
+    added = 0
+    for channel in sorted(wanted - have):
+        d = default_fees_for(channel)
+        db.session.add(AnalyticsFeeRule(
+            organization_id=org_id, channel=channel, category=ANY_CATEGORY, is_default=True,
+            commission_pct=Decimal(d["commission_pct"]), fixed_per_order=Decimal(d["fixed_per_order"]),
+            payment_pct=Decimal(d["payment_pct"]), payment_fixed=Decimal(d["payment_fixed"]),
+            currency=d["currency"], source=d["source"]))
+        added += 1
+    if added:
+        db.session.flush()
+    return added
+
+
+class FeeSchedule:
+    """An organization's fee rules, by channel and category."""
+
+    def __init__(self, rules: Iterable[AnalyticsFeeRule]) -> None:
+        self.rules: dict[str, dict[str, AnalyticsFeeRule]] = defaultdict(dict)
+        for rule in rules:
+            self.rules[rule.channel][rule.category] = rule
+
+    @classmethod
+    def load(cls, org_id: int) -> "FeeSchedule":
+        return cls(db.session.scalars(select(AnalyticsFeeRule).where(AnalyticsFeeRule.organization_id == org_id)))
+
+    def star(self, channel: str) -> AnalyticsFeeRule | None:
+        return self.rules.get(channel, {}).get(ANY_CATEGORY)
+
+    def rule_for(self, channel: str, tags: Iterable[str] = ()) -> AnalyticsFeeRule | None:
+        """The rule of the first product tag that has one, else the channel's ``*`` rule."""
+        by_category = self.rules.get(channel, {})
+        for tag in tags:
+            if tag in by_category and tag != ANY_CATEGORY:
+                return by_category[tag]
+        return by_category.get(ANY_CATEGORY)
+
+    def percent(self, channel: str, tags: Iterable[str] = ()) -> Decimal:
+        """Commission + payment fee, in percent of what the customer pays."""
+        rule = self.rule_for(channel, tags)
+        return (rule.commission_pct + rule.payment_pct) if rule is not None else Decimal(0)
+
+
+def set_actual_fees(order: Order, fees: Iterable[tuple[str, Money]]) -> None:
+    """Replace the fees a channel actually charged for ``order`` (its settlement report);
+    for channel add-ons. ``kind`` is one of :data:`FEE_KINDS`. Runs in the caller's
+    transaction; the order's figures are refreshed after commit."""
+    db.session.execute(delete(AnalyticsActualFee).where(AnalyticsActualFee.order_id == order.id))
+    for kind, money in fees:
+        if kind not in FEE_KINDS:
+            raise ValueError(f"unknown fee kind {kind!r}; one of {', '.join(FEE_KINDS)}")
+        db.session.add(AnalyticsActualFee(organization_id=order.organization_id, order_id=order.id, kind=kind,
+                                          amount=money.quantize().amount, currency=money.currency))
+    db.session.flush()
+
+
+# ============================================================================ facts
+@dataclass
+class _Context:
+    org_id: int
+    currency: str
+    zone: ZoneInfo | timezone
+    rates: fx.RateTable
+    fees: FeeSchedule
+
+
+def _context(org_id: int) -> _Context:
+    org = db.session.get(Organization, org_id)
+    ensure_default_fees(org_id)
+    fx.ensure_seed(org_id)
+    return _Context(org_id=org_id, currency=org.currency, zone=org_zone(org), rates=fx.RateTable.load(org_id),
+                    fees=FeeSchedule.load(org_id))
+
+
+def _unit_cost(order: Order, line: OrderLine) -> Money | None:
+    answer = call(order.shop, "cost_of_line", order=order, line=line)
+    if isinstance(answer, Money):
+        return answer
+    variant = line.variant
+    if variant is not None and variant.cost_price is not None:
+        return Money(variant.cost_price, variant.currency)
+    return None
+
+
+def _order_rows(order: Order, returns: list[Return], actual: list[AnalyticsActualFee],
+                ctx: _Context) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The fact rows of one order (not cancelled): order row, line rows, return rows."""
+    day = local_day(order.placed_at, ctx.zone)
+    statuses: list[str] = []
+
+    def conv(amount: Decimal, currency: str) -> int:
+        result = ctx.rates.convert(amount, currency, ctx.currency, day)
+        statuses.append(result.status)
+        return cents(result.amount)
+
+    lines = list(order.lines)
+    weights = [max(ln.unit_price * ln.quantity - ln.discount, Decimal(0)) for ln in lines]
+    if not any(weights):
+        weights = [Decimal(ln.quantity) for ln in lines]
+    paid = order.total if order.total else sum(weights, Decimal(0)) + order.shipping_total
+    revenue = allocate(conv(paid - order.tax_total, order.currency), weights)
+    base = allocate(conv(paid, order.currency), weights)
+
+    # fees: the channel's own figures, else the schedule
+    channel = order.shop.addon
+    if actual:
+        fees = allocate(sum(conv(f.amount, f.currency) for f in actual), weights)
+    else:
+        star = ctx.fees.star(channel)
+        fixed = (conv(star.fixed_per_order + star.payment_fixed, star.currency) if star is not None else 0)
+        fixed_parts = allocate(fixed, weights)
+        fees = []
+        for ln, b, f in zip(lines, base, fixed_parts):
+            tags = (ln.variant.product.tags or []) if ln.variant is not None else []
+            pct = ctx.fees.percent(channel, tags)
+            fees.append(cents(Decimal(b) * pct / 100 / SCALE) + f)
+
+    parcels = [s for s in order.shipments if s.status != ShipmentStatus.CANCELLED]
+    shipping = allocate(sum(conv(s.cost, s.currency) for s in parcels if s.cost is not None), weights)
+
+    costs: list[int] = []
+    known: list[bool] = []
+    for ln in lines:
+        unit = _unit_cost(order, ln)
+        known.append(unit is not None)
+        costs.append(conv(unit.amount * ln.quantity, unit.currency) if unit is not None else 0)
+
+    # returns: refunds (shared by the returned units' price) less the cost of units restocked
+    index = {ln.id: i for i, ln in enumerate(lines)}
+    returned_units = [0] * len(lines)
+    returned_value = [0] * len(lines)
+    return_rows: list[dict[str, Any]] = []
+    for ret in returns:
+        ret_lines = [rl for rl in ret.lines if rl.order_line_id in index]
+        refunded = (ret.refund_amount if ret.refund_amount and ret.refund_status in
+                    (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED) else Decimal(0))
+        refund_cents = conv(refunded, ret.currency or order.currency) if refunded else 0
+        if not ret_lines:  # a refund without goods coming back
+            for i, part in enumerate(allocate(refund_cents, weights)):
+                returned_value[i] += part
+            continue
+        shares = allocate(refund_cents, [weights[index[rl.order_line_id]] * rl.quantity
+                                         / max(lines[index[rl.order_line_id]].quantity, 1) for rl in ret_lines])
+        result = outcome(ret)
+        for rl, share in zip(ret_lines, shares):
+            i = index[rl.order_line_id]
+            ln = lines[i]
+            recovered = (cents(Decimal(costs[i]) * rl.quantity / max(ln.quantity, 1) / SCALE)
+                         if result == "restocked" else 0)
+            value = share - recovered
+            returned_units[i] += rl.quantity
+            returned_value[i] += value
+            return_rows.append(dict(
+                return_line_id=rl.id, return_id=ret.id, organization_id=ctx.org_id, order_id=order.id, line_id=ln.id,
+                shop_id=order.shop_id, channel=channel, warehouse_id=ln.warehouse_id, variant_id=ln.variant_id,
+                day=day, reason=ret.reason.value, outcome=result, units=rl.quantity, value=value))
+
+    line_rows = [dict(
+        line_id=ln.id, organization_id=ctx.org_id, order_id=order.id, shop_id=order.shop_id, channel=channel,
+        warehouse_id=ln.warehouse_id, variant_id=ln.variant_id, customer_id=order.customer_id, day=day,
+        units=ln.quantity, revenue=revenue[i], product_cost=costs[i], fees=fees[i], shipping=shipping[i],
+        returns=returned_value[i], returned_units=returned_units[i], cost_known=known[i])
+        for i, ln in enumerate(lines)]
+
+    shipped = sorted((s for s in parcels if s.shipped_at is not None), key=lambda s: (s.shipped_at, s.id))
+    prep = None
+    if order.picking_started_at is not None and shipped:
+        prep = max(int((shipped[0].shipped_at - order.picking_started_at).total_seconds()), 0)
+    warehouse_id = shipped[0].warehouse_id if shipped and shipped[0].warehouse_id else next(
+        (ln.warehouse_id for ln in lines if ln.warehouse_id), None)
+    order_row = dict(
+        order_id=order.id, organization_id=ctx.org_id, shop_id=order.shop_id, channel=channel,
+        warehouse_id=warehouse_id, customer_id=order.customer_id, day=day, lines=len(lines),
+        units=sum(ln.quantity for ln in lines), revenue=sum(revenue), product_cost=sum(costs), fees=sum(fees),
+        shipping=sum(shipping), returns=sum(returned_value), returned_units=sum(returned_units),
+        prep_seconds=prep, cost_missing_lines=sum(1 for k in known if not k), fx_status=fx.worst(*statuses))
+    return order_row, line_rows, return_rows
+
+
+def _lock(org_id: int) -> None:
+    """One refresh at a time per organization (PostgreSQL): the last job always reads the
+    latest committed state. SQLite serializes writers anyway."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key, :org)"), {"key": _LOCK_KEY, "org": org_id})
+
+
+def _write_facts(org_id: int, order_ids: Sequence[int], ctx: _Context) -> set[date]:
+    """Rewrite the facts of these orders; returns the days whose roll-up changed."""
+    days = set(db.session.scalars(select(AnalyticsOrderFact.day).where(
+        AnalyticsOrderFact.organization_id == org_id, AnalyticsOrderFact.order_id.in_(order_ids))))
+    for model in (AnalyticsReturnFact, AnalyticsLineFact, AnalyticsOrderFact):
+        db.session.execute(delete(model).where(model.organization_id == org_id, model.order_id.in_(order_ids)))
+    orders = db.session.scalars(
+        select(Order).where(Order.organization_id == org_id, Order.id.in_(order_ids),
+                            Order.status != OrderStatus.CANCELLED)
+        .options(selectinload(Order.lines).selectinload(OrderLine.variant).selectinload(Variant.product),
+                 selectinload(Order.shipments), selectinload(Order.shop).selectinload(Shop.addons))).all()
+    if not orders:
+        return days
+    ids = [o.id for o in orders]
+    returns: dict[int, list[Return]] = defaultdict(list)
+    for ret in db.session.scalars(select(Return).where(Return.order_id.in_(ids)).order_by(Return.id)
+                                  .options(selectinload(Return.lines))):
+        returns[ret.order_id].append(ret)
+    actual: dict[int, list[AnalyticsActualFee]] = defaultdict(list)
+    for fee in db.session.scalars(select(AnalyticsActualFee).where(AnalyticsActualFee.order_id.in_(ids))
+                                  .order_by(AnalyticsActualFee.id)):
+        actual[fee.order_id].append(fee)
+    order_rows, line_rows, return_rows = [], [], []
+    for order in orders:
+        o, ls, rs = _order_rows(order, returns[order.id], actual[order.id], ctx)
+        order_rows.append(o)
+        line_rows.extend(ls)
+        return_rows.extend(rs)
+        days.add(o["day"])
+    db.session.execute(insert(AnalyticsOrderFact), order_rows)
+    if line_rows:
+        db.session.execute(insert(AnalyticsLineFact), line_rows)
+    if return_rows:
+        db.session.execute(insert(AnalyticsReturnFact), return_rows)
+    return days
+
+
+def _roll_up(org_id: int, days: Iterable[date] | None) -> None:
+    """Recompute the daily roll-up of these days (all days when None) from the order facts."""
+    f = AnalyticsOrderFact
+    columns = ["organization_id", "day", "shop_id", "channel", "warehouse_id", "orders", "lines", "units",
+               "revenue", "product_cost", "fees", "shipping", "returns", "returned_units", "prep_orders",
+               "prep_seconds", "cost_missing_lines", "fx_issue_orders"]
+    source = (select(f.organization_id, f.day, f.shop_id, f.channel, f.warehouse_id, func.count(),
+                     func.sum(f.lines), func.sum(f.units), func.sum(f.revenue), func.sum(f.product_cost),
+                     func.sum(f.fees), func.sum(f.shipping), func.sum(f.returns), func.sum(f.returned_units),
+                     func.count(f.prep_seconds), func.coalesce(func.sum(f.prep_seconds), 0),
+                     func.sum(f.cost_missing_lines), func.sum(case((f.fx_status != fx.OK, 1), else_=0)))
+              .where(f.organization_id == org_id)
+              .group_by(f.organization_id, f.day, f.shop_id, f.channel, f.warehouse_id))
+    if days is None:
+        db.session.execute(delete(AnalyticsDaily).where(AnalyticsDaily.organization_id == org_id))
+        db.session.execute(insert(AnalyticsDaily).from_select(columns, source))
+        return
+    todo = sorted(set(days))
+    for start in range(0, len(todo), BATCH):
+        chunk = todo[start:start + BATCH]
+        db.session.execute(delete(AnalyticsDaily).where(AnalyticsDaily.organization_id == org_id,
+                                                        AnalyticsDaily.day.in_(chunk)))
+        db.session.execute(insert(AnalyticsDaily).from_select(columns, source.where(f.day.in_(chunk))))
+
+
+def refresh_orders(org_id: int, order_ids: list[int]) -> int:
+    """Job: rewrite the facts of these orders and the roll-up of their days. Returns the
+    number of orders that have figures (cancelled ones have none)."""
+    _lock(org_id)
+    ctx = _context(org_id)
+    ids = sorted(set(int(i) for i in order_ids))
+    days: set[date] = set()
+    for start in range(0, len(ids), BATCH):
+        days |= _write_facts(org_id, ids[start:start + BATCH], ctx)
+    _roll_up(org_id, days)
+    return db.session.scalar(select(func.count()).select_from(AnalyticsOrderFact).where(
+        AnalyticsOrderFact.organization_id == org_id, AnalyticsOrderFact.order_id.in_(ids))) if ids else 0
+
+
+def rebuild(org_id: int, *, commit_every: int = 10) -> int:
+    """Job and ``oms analytics rebuild``: every order of the organization again (after a fee,
+    rate or currency change, and nightly). Batches replace their own orders' facts, so the
+    pages keep complete figures while it runs; commits every ``commit_every`` batches."""
+    _lock(org_id)
+    ctx = _context(org_id)
+    ids = list(db.session.scalars(select(Order.id).where(Order.organization_id == org_id).order_by(Order.id)))
+    for n, start in enumerate(range(0, len(ids), BATCH), start=1):
+        _write_facts(org_id, ids[start:start + BATCH], ctx)
+        if n % commit_every == 0:
+            db.session.commit()
+            _lock(org_id)
+    _roll_up(org_id, None)
+    return len(ids)
+
+
+def rebuild_all() -> int:
+    """Nightly: one rebuild job per organization (catches changes made outside the ORM)."""
+    org_ids = list(db.session.scalars(select(Organization.id)))
+    for org_id in org_ids:
+        enqueue("core.analytics.rebuild", org_id, job_id=f"analytics-rebuild-{org_id}", unique=True)
+    return len(org_ids)
+
+
+def queue_rebuild(org_id: int) -> None:
+    """After a fee or rate change: the organization's figures are recomputed in the background."""
+    enqueue("core.analytics.rebuild", org_id, job_id=f"analytics-rebuild-{org_id}", unique=True)
+
+
+# ---------------------------------------------------------------------------- change listener
+_ORDERS = "oms_tx_analytics_orders"
+_RETURNS = "oms_tx_analytics_returns"
+_WATCHED = (Order, OrderLine, Shipment, Return, ReturnLine, AnalyticsActualFee)
+
+
+def _collect(session: Session, objects: Iterable[Any]) -> None:
+    for obj in objects:
+        if isinstance(obj, Order):
+            oid = obj.id
+        elif isinstance(obj, (OrderLine, Shipment, Return, AnalyticsActualFee)):
+            oid = obj.order_id
+        elif isinstance(obj, ReturnLine):
+            if obj.return_id:
+                session.info.setdefault(_RETURNS, set()).add(obj.return_id)
+            continue
+        else:
+            continue
+        if oid:
+            session.info.setdefault(_ORDERS, set()).add(oid)
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_changed_orders(session: Session, _ctx) -> None:
+    """Orders whose figures may have changed in this flush (still pre-flush lists here)."""
+    _collect(session, chain(session.new, session.dirty, session.deleted))
+
+
+_COMMITTING = "oms_tx_analytics_committing"
+
+
+def _enqueue_collected(session: Session) -> None:
+    order_ids = session.info.pop(_ORDERS, set())
+    return_ids = session.info.pop(_RETURNS, set())
+    if not order_ids and not return_ids:
+        return
+    with session.no_autoflush:
+        if return_ids:
+            order_ids |= set(session.scalars(select(Return.order_id).where(Return.id.in_(sorted(return_ids)))))
+        by_org: dict[int, list[int]] = defaultdict(list)
+        for oid, org_id in session.execute(select(Order.id, Order.organization_id)
+                                           .where(Order.id.in_(sorted(order_ids)))):
+            by_org[org_id].append(oid)
+    for org_id, ids in sorted(by_org.items()):
+        enqueue("core.analytics.refresh_orders", org_id, sorted(ids))
+
+
+def _ours(session: Session) -> bool:
+    return has_app_context() and session is db.session()  # jobs are written through db.session
+
+
+@event.listens_for(Session, "before_commit")
+def _queue_refresh(session: Session) -> None:
+    """One refresh job per organization for the orders this transaction changed."""
+    if not _ours(session) or session.in_nested_transaction():
+        return  # a savepoint: the outer commit queues the job
+    if any(isinstance(o, _WATCHED) for o in chain(session.new, session.dirty, session.deleted)):
+        session.flush()  # the commit's own flush comes after this hook: collect these changes now
+    _enqueue_collected(session)
+    session.info[_COMMITTING] = True
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _queue_late_changes(session: Session, _ctx) -> None:
+    """Orders changed by another ``before_commit`` listener after ours still get refreshed."""
+    if session.info.get(_COMMITTING) and session.info.get(_ORDERS) and _ours(session):
+        _enqueue_collected(session)
+
+
+def rebuild_pending(org_id: int) -> bool:
+    """A rebuild of this organization's figures is queued or running."""
+    from .models import OutboxJob
+
+    return db.session.scalar(select(func.count()).select_from(OutboxJob).where(
+        OutboxJob.job_id == f"analytics-rebuild-{org_id}", OutboxJob.state.in_(["pending", "running"]))) > 0
+
+
+# ============================================================================ reading
+@dataclass(frozen=True)
+class Filters:
+    """What the merchant looks at: a period of order dates (inclusive, the organization's
+    time zone), optionally one channel, shop or warehouse."""
+
+    date_from: date
+    date_to: date
+    channel: str = ""
+    shop_id: int | None = None
+    warehouse_id: int | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+
+def _where(model: Any, org_id: int, f: Filters) -> list[Any]:
+    """The filter conditions; a channel is its shops, so the covering indexes (which carry
+    ``shop_id``, not ``channel``) answer alone."""
+    conds = [model.organization_id == org_id, model.day >= f.date_from, model.day <= f.date_to]
+    if f.channel:
+        conds.append(model.shop_id.in_(select(Shop.id).where(Shop.organization_id == org_id,
+                                                             Shop.addon == f.channel)))
+    if f.shop_id:
+        conds.append(model.shop_id == f.shop_id)
+    if f.warehouse_id:
+        conds.append(model.warehouse_id == f.warehouse_id)
+    return conds
+
+
+@dataclass
+class Figures:
+    """Sums over some orders or lines, in the organization's currency."""
+
+    currency: str
+    orders: int = 0
+    units: int = 0
+    revenue: Decimal = Decimal(0)
+    product_cost: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    shipping: Decimal = Decimal(0)
+    returns: Decimal = Decimal(0)
+    returned_units: int = 0
+    prep_orders: int = 0
+    prep_seconds: int = 0
+    cost_missing_lines: int = 0
+    fx_issue_orders: int = 0
+
+    @property
+    def margin(self) -> Decimal:
+        return self.revenue - self.product_cost - self.fees - self.shipping - self.returns
+
+    @property
+    def margin_pct(self) -> Decimal | None:
+        return (self.margin * 100 / self.revenue).quantize(Decimal("0.1")) if self.revenue else None
+
+    @property
+    def basket(self) -> Decimal | None:
+        return (self.revenue / self.orders).quantize(Decimal("0.01")) if self.orders else None
+
+    @property
+    def return_rate(self) -> Decimal | None:
+        return (Decimal(self.returned_units) * 100 / self.units).quantize(Decimal("0.1")) if self.units else None
+
+    @property
+    def prep_hours(self) -> Decimal | None:
+        if not self.prep_orders:
+            return None
+        return (Decimal(self.prep_seconds) / self.prep_orders / 3600).quantize(Decimal("0.1"))
+
+    def add(self, other: "Figures") -> None:
+        for name in ("orders", "units", "revenue", "product_cost", "fees", "shipping", "returns", "returned_units",
+                     "prep_orders", "prep_seconds", "cost_missing_lines", "fx_issue_orders"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+_MONEY = ("revenue", "product_cost", "fees", "shipping", "returns")
+
+
+def _sums(model: Any, *, orders: Any | None = None, prep: bool = False) -> list[Any]:
+    cols = [func.coalesce(func.sum(model.units), 0)] + [func.coalesce(func.sum(getattr(model, m)), 0) for m in _MONEY]
+    cols.append(func.coalesce(func.sum(model.returned_units), 0))
+    cols.append(orders if orders is not None else func.count())
+    if prep:
+        cols += [func.coalesce(func.sum(model.prep_orders), 0), func.coalesce(func.sum(model.prep_seconds), 0),
+                 func.coalesce(func.sum(model.cost_missing_lines), 0), func.coalesce(func.sum(model.fx_issue_orders), 0)]
+    return cols
+
+
+def _figures(currency: str, values: Sequence[Any], *, prep: bool = False) -> Figures:
+    fig = Figures(currency=currency, units=int(values[0] or 0), revenue=from_cents(values[1]),
+                  product_cost=from_cents(values[2]), fees=from_cents(values[3]), shipping=from_cents(values[4]),
+                  returns=from_cents(values[5]), returned_units=int(values[6] or 0), orders=int(values[7] or 0))
+    if prep:
+        fig.prep_orders, fig.prep_seconds = int(values[8] or 0), int(values[9] or 0)
+        fig.cost_missing_lines, fig.fx_issue_orders = int(values[10] or 0), int(values[11] or 0)
+    return fig
+
+
+def _daily_sums() -> list[Any]:
+    return _sums(AnalyticsDaily, orders=func.coalesce(func.sum(AnalyticsDaily.orders), 0), prep=True)
+
+
+def overview(org_id: int, currency: str, f: Filters) -> Figures:
+    """The period's totals (roll-up ``analytics_daily``, index ``ix_analytics_daily_org_day``)."""
+    row = db.session.execute(select(*_daily_sums()).where(*_where(AnalyticsDaily, org_id, f))).one()
+    return _figures(currency, row, prep=True)
+
+
+def _grouped_daily(org_id: int, currency: str, f: Filters, key: Any) -> list[tuple[Any, Figures]]:
+    rows = db.session.execute(select(key, *_daily_sums()).where(*_where(AnalyticsDaily, org_id, f)).group_by(key))
+    return [(row[0], _figures(currency, row[1:], prep=True)) for row in rows]
+
+
+def by_channel(org_id: int, currency: str, f: Filters) -> list[tuple[str, Figures]]:
+    """Per channel, most revenue first (roll-up ``analytics_daily``)."""
+    rows = _grouped_daily(org_id, currency, f, AnalyticsDaily.channel)
+    return sorted(rows, key=lambda r: (-r[1].revenue, r[0]))
+
+
+def by_warehouse(org_id: int, currency: str, f: Filters) -> list[tuple[int | None, Figures]]:
+    """Per shipping warehouse (roll-up ``analytics_daily``): preparation times."""
+    rows = _grouped_daily(org_id, currency, f, AnalyticsDaily.warehouse_id)
+    return sorted(rows, key=lambda r: (r[0] is None, -r[1].orders, r[0] or 0))
+
+
+def timeline(org_id: int, f: Filters) -> list[tuple[date, str, int, Decimal]]:
+    """(day, channel, orders, revenue) of every day with sales (roll-up ``analytics_daily``)."""
+    d = AnalyticsDaily
+    rows = db.session.execute(select(d.day, d.channel, func.sum(d.orders), func.sum(d.revenue))
+                              .where(*_where(d, org_id, f)).group_by(d.day, d.channel).order_by(d.day, d.channel))
+    return [(day, channel, int(orders or 0), from_cents(revenue)) for day, channel, orders, revenue in rows]
+
+
+def bucket_of(day: date, unit: str) -> date:
+    """The first day of the day's week (Monday) or month; the day itself for ``day``."""
+    if unit == "week":
+        return day - timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    return day
+
+
+def bucket_unit(f: Filters) -> str:
+    return "day" if f.days <= 62 else "week" if f.days <= 366 else "month"
+
+
+PRODUCT_SORTS = {
+    "revenue": lambda m: func.sum(m.revenue).desc(),
+    "margin": lambda m: (func.sum(m.revenue) - func.sum(m.product_cost) - func.sum(m.fees) - func.sum(m.shipping)
+                         - func.sum(m.returns)).desc(),
+    "loss": lambda m: (func.sum(m.revenue) - func.sum(m.product_cost) - func.sum(m.fees) - func.sum(m.shipping)
+                       - func.sum(m.returns)).asc(),
+    "units": lambda m: func.sum(m.units).desc(),
+}
+
+
+def by_product(org_id: int, currency: str, f: Filters, *, sort: str = "revenue",
+               limit: int = 50) -> list[tuple[int | None, Figures]]:
+    """Per SKU (line facts, covering indexes ``ix_analytics_line_fact_org_day`` for short periods,
+    ``ix_analytics_line_fact_org_variant`` for long ones), ``limit`` rows."""
+    m = AnalyticsLineFact
+    order = PRODUCT_SORTS.get(sort, PRODUCT_SORTS["revenue"])(m)
+    rows = db.session.execute(select(m.variant_id, *_sums(m)).where(*_where(m, org_id, f))
+                              .group_by(m.variant_id).order_by(order, m.variant_id).limit(limit))
+    result = []
+    for row in rows:
+        fig = _figures(currency, row[1:])
+        fig.orders = 0  # a SKU's lines are not orders: the product views count units
+        result.append((row[0], fig))
+    return result
+
+
+CUSTOMER_SORTS = {key: fn for key, fn in PRODUCT_SORTS.items()}
+CUSTOMER_SORTS["orders"] = lambda m: func.count().desc()
+
+
+def by_customer(org_id: int, currency: str, f: Filters, *, sort: str = "revenue",
+                limit: int = 50) -> list[tuple[int | None, Figures]]:
+    """Per customer (order facts, covering indexes ``ix_analytics_order_fact_org_day`` or
+    ``ix_analytics_order_fact_org_customer``), ``limit`` rows."""
+    m = AnalyticsOrderFact
+    order = CUSTOMER_SORTS.get(sort, CUSTOMER_SORTS["revenue"])(m)
+    rows = db.session.execute(select(m.customer_id, *_sums(m)).where(*_where(m, org_id, f))
+                              .group_by(m.customer_id).order_by(order, m.customer_id).limit(limit))
+    return [(row[0], _figures(currency, row[1:])) for row in rows]
+
+
+def returns_by_reason(org_id: int, currency: str, f: Filters) -> list[tuple[str, int, int, Decimal]]:
+    """(reason, returns, units, cost) per reason (return facts, ``ix_analytics_return_fact_org_day``)."""
+    m = AnalyticsReturnFact
+    rows = db.session.execute(select(m.reason, func.count(func.distinct(m.return_id)), func.sum(m.units),
+                                     func.sum(m.value)).where(*_where(m, org_id, f)).group_by(m.reason))
+    return sorted(((reason, int(n or 0), int(units or 0), from_cents(value)) for reason, n, units, value in rows),
+                  key=lambda r: (-r[2], r[0]))
+
+
+def returns_by_product(org_id: int, currency: str, f: Filters, *, limit: int = 50) -> list[tuple[int | None, Figures]]:
+    """The most returned SKUs with their units sold over the same period (return facts, then
+    line facts of those SKUs only: covering index ``ix_analytics_line_fact_org_variant``)."""
+    r = AnalyticsReturnFact
+    top = db.session.execute(select(r.variant_id, func.sum(r.units)).where(*_where(r, org_id, f))
+                             .group_by(r.variant_id).order_by(func.sum(r.units).desc(), r.variant_id)
+                             .limit(limit)).all()
+    ids = [vid for vid, _u in top if vid is not None]
+    sold: dict[int | None, Figures] = {}
+    if ids:
+        m = AnalyticsLineFact
+        for row in db.session.execute(select(m.variant_id, *_sums(m)).where(*_where(m, org_id, f),
+                                                                             m.variant_id.in_(ids))
+                                      .group_by(m.variant_id)):
+            sold[row[0]] = _figures(currency, row[1:])
+    result = []
+    for vid, units in top:
+        fig = sold.get(vid) or Figures(currency=currency)
+        fig.orders = 0
+        if vid is None:
+            fig.returned_units = int(units or 0)
+        result.append((vid, fig))
+    return result
+
+
+@dataclass
+class Loser:
+    """A SKU that loses money on a channel, and what to do about it."""
+
+    variant_id: int | None
+    channel: str
+    figures: Figures
+    action: str  # price | delist | cost | returns
+    amount: Decimal | None = None  # price increase, for ``price``
+    fee_pct: Decimal = Decimal(0)
+    elsewhere: list[str] = field(default_factory=list)  # channels where it earns money
+
+
+def _channel_of(org_id: int, model: Any) -> Any:
+    """The channel of a fact row computed from its shop (``CASE shop_id …``): the covering
+    indexes carry ``shop_id`` only."""
+    shops = db.session.execute(select(Shop.id, Shop.addon).where(Shop.organization_id == org_id)
+                               .order_by(Shop.id)).all()
+    if not shops:
+        return model.channel
+    return case({shop_id: addon for shop_id, addon in shops}, value=model.shop_id, else_=model.channel)
+
+
+#: above this share of the current price, raising the price is not a realistic answer
+MAX_RAISE = Decimal("0.25")
+
+
+def losers(org_id: int, currency: str, f: Filters, *, limit: int = 20) -> list[Loser]:
+    """SKU × channel pairs with a negative net margin, worst first, each with a suggested
+    action (line facts, covering indexes ``ix_analytics_line_fact_org_day`` or
+    ``ix_analytics_line_fact_org_variant``)."""
+    m = AnalyticsLineFact
+    # per SKU and shop first, in the order of the covering index (no sort, no heap), then per
+    # SKU and channel: the few rows of the first step
+    per_shop = (select(m.variant_id, m.shop_id, func.min(m.channel).label("channel"),
+                       *[func.sum(getattr(m, c)).label(c) for c in ("units", *_MONEY, "returned_units")],
+                       func.count().label("lines"))
+                .where(*_where(m, org_id, f)).group_by(m.variant_id, m.shop_id).subquery())
+    p = per_shop.c
+    channel = _channel_of(org_id, p)
+    margin = func.sum(p.revenue) - func.sum(p.product_cost) - func.sum(p.fees) - func.sum(p.shipping) - func.sum(p.returns)
+    sums = ([func.sum(p.units)] + [func.sum(getattr(p, c)) for c in _MONEY]
+            + [func.sum(p.returned_units), func.sum(p.lines)])
+    rows = db.session.execute(select(p.variant_id, channel, *sums).group_by(p.variant_id, channel)
+                              .having(margin < 0).order_by(margin.asc(), p.variant_id, channel).limit(limit)).all()
+    margin = (func.sum(m.revenue) - func.sum(m.product_cost) - func.sum(m.fees) - func.sum(m.shipping)
+              - func.sum(m.returns))
+    channel = _channel_of(org_id, m)
+    ids = sorted({r[0] for r in rows if r[0] is not None})
+    profitable: dict[int, list[str]] = defaultdict(list)
+    tags: dict[int, list[str]] = {}
+    if ids:
+        g = Filters(f.date_from, f.date_to, shop_id=f.shop_id, warehouse_id=f.warehouse_id)
+        for vid, name, value in db.session.execute(
+                select(m.variant_id, channel, margin).where(*_where(m, org_id, g), m.variant_id.in_(ids))
+                .group_by(m.variant_id, channel)):
+            if value is not None and value > 0:
+                profitable[vid].append(name)
+        from .models import Product
+
+        tags = {vid: list(t or []) for vid, t in db.session.execute(
+            select(Variant.id, Product.tags).join(Product, Product.id == Variant.product_id)
+            .where(Variant.id.in_(ids), Variant.organization_id == org_id))}
+    schedule = FeeSchedule.load(org_id)
+    result = []
+    for row in rows:
+        vid, channel = row[0], row[1]
+        fig = _figures(currency, row[2:])
+        fig.orders = 0
+        pct = schedule.percent(channel, tags.get(vid, []))
+        result.append(suggest(vid, channel, fig, pct, sorted(profitable.get(vid, []))))
+    return result
+
+
+def suggest(variant_id: int | None, channel: str, fig: Figures, fee_pct: Decimal, elsewhere: list[str]) -> Loser:
+    """What to do with a SKU losing money on a channel:
+
+    * ``cost``: its purchase cost alone is at or above its price;
+    * ``returns``: returns cost more than half of the loss and over 10 % of units come back;
+    * ``price``: raise the price (excluding VAT) by the loss per unit grossed up by the
+      channel's percentage fees, rounded up to 0.10, when that is at most 25 % of the price;
+    * ``delist``: otherwise, when the SKU earns money on another channel;
+    * ``cost`` again otherwise: no channel makes it profitable at its purchase cost.
+    """
+    loser = Loser(variant_id=variant_id, channel=channel, figures=fig, action="cost", fee_pct=fee_pct,
+                  elsewhere=elsewhere)
+    loss = -fig.margin
+    if fig.units <= 0 or fig.revenue <= 0 or fig.product_cost >= fig.revenue:
+        return loser
+    rate = fig.return_rate or Decimal(0)
+    if fig.returns * 2 > loss and rate >= 10:
+        loser.action = "returns"
+        return loser
+    keep = 1 - fee_pct / 100
+    if keep > 0:
+        raise_by = (loss / fig.units / keep).quantize(Decimal("0.1"), rounding=ROUND_CEILING)
+        if raise_by <= fig.revenue / fig.units * MAX_RAISE:
+            loser.action, loser.amount = "price", raise_by
+            return loser
+    if elsewhere:
+        loser.action = "delist"
+    return loser
+
+
+# ============================================================================ pricing helper
+@dataclass(frozen=True)
+class PriceQuote:
+    """The pricing helper's answer for one channel (amounts in the organization's currency;
+    prices VAT included)."""
+
+    channel: str
+    fee_pct: Decimal
+    fixed: Decimal
+    target_price: Decimal | None  # None: fees and target margin take 100 % of the price or more
+    target_margin: Decimal | None
+    price: Decimal | None = None
+    margin_at_price: Decimal | None = None
+    margin_pct_at_price: Decimal | None = None
+
+
+def price_for_margin(*, cost: Decimal, shipping: Decimal, fixed: Decimal, fee_pct: Decimal, margin_pct: Decimal,
+                     vat_pct: Decimal) -> Decimal | None:
+    """The price (VAT included) that leaves ``margin_pct`` of the price excluding VAT as net
+    margin:
+
+        P = (1 + v) × (C + S + F) / (1 − m − (c + p) × (1 + v))
+
+    with C the unit cost, S the shipping cost per order, F the fixed fees per order, c + p the
+    commission and payment fees (share of the price paid, VAT included), m the target margin
+    and v the VAT rate. None when the denominator is not positive (no price can do it).
+    """
+    v = vat_pct / 100
+    denominator = 1 - margin_pct / 100 - fee_pct / 100 * (1 + v)
+    if denominator <= 0:
+        return None
+    return ((1 + v) * (cost + shipping + fixed) / denominator).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+def margin_at(price: Decimal, *, cost: Decimal, shipping: Decimal, fixed: Decimal, fee_pct: Decimal,
+              vat_pct: Decimal) -> tuple[Decimal, Decimal | None]:
+    """Net margin and margin % of the price excluding VAT, at ``price`` (VAT included):
+
+        M = P / (1 + v) − C − S − F − (c + p) × P
+    """
+    net = price / (1 + vat_pct / 100)
+    margin = (net - cost - shipping - fixed - fee_pct / 100 * price).quantize(Decimal("0.01"))
+    return margin, ((margin * 100 / net).quantize(Decimal("0.1")) if net else None)
+
+
+def quotes(org_id: int, currency: str, *, cost: Decimal, shipping: Decimal, margin_pct: Decimal, vat_pct: Decimal,
+           tags: Sequence[str] = (), price: Decimal | None = None, today: date | None = None) -> list[PriceQuote]:
+    """The pricing helper for every channel of the fee schedule."""
+    ensure_default_fees(org_id)
+    schedule = FeeSchedule.load(org_id)
+    rates = fx.RateTable.load(org_id)
+    today = today or date.today()
+    result = []
+    for channel in sorted(schedule.rules):
+        star = schedule.star(channel)
+        fixed = Decimal(0)
+        if star is not None:
+            fixed = rates.convert(star.fixed_per_order + star.payment_fixed, star.currency, currency, today).amount
+            fixed = fixed.quantize(Decimal("0.01"))
+        pct = schedule.percent(channel, tags)
+        target = price_for_margin(cost=cost, shipping=shipping, fixed=fixed, fee_pct=pct, margin_pct=margin_pct,
+                                  vat_pct=vat_pct)
+        target_margin = (margin_at(target, cost=cost, shipping=shipping, fixed=fixed, fee_pct=pct,
+                                   vat_pct=vat_pct)[0] if target is not None else None)
+        at = margin_at(price, cost=cost, shipping=shipping, fixed=fixed, fee_pct=pct,
+                       vat_pct=vat_pct) if price else (None, None)
+        result.append(PriceQuote(channel=channel, fee_pct=pct, fixed=fixed, target_price=target,
+                                 target_margin=target_margin, price=price, margin_at_price=at[0],
+                                 margin_pct_at_price=at[1]))
+    return result

@@ -1,0 +1,797 @@
+"""Picking and packing: pick waves, the walk sorted by bin, scans, the sort into one slot per
+order, and packing up to the shipment.
+
+A **wave** takes allocated orders of one warehouse (filters: shops, channels, carrier,
+service level; single-item orders first) and gives each a slot (a tote or a shelf
+compartment). The picker walks once through the bins in ``sort_key`` order and picks the
+units of every order of the wave; at the end each unit is scanned again and goes to its
+order's slot; at the packing station an order (or its slot) is scanned, every unit is
+checked, the parcel is weighed and the label printed (``core.shipping``).
+
+Every scan is checked here, whatever the browser already checked: a numeric code of a GTIN
+length (EAN-8, UPC-A, EAN-13, GTIN-14) must have a valid check digit; other codes (Code 128)
+match a SKU or a barcode as they are. Counting a unit without its barcode (an override)
+needs a reason, kept in the order's history.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from . import orders as order_flow
+from .extensions import db
+from .models import (
+    BinLocation,
+    FulfillmentChannel,
+    LineSource,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PickWave,
+    PickWaveLine,
+    PickWaveOrder,
+    PickWaveOrderStatus,
+    PickWaveStatus,
+    ServiceLevel,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+    Shop,
+    StockLevel,
+    Variant,
+    Warehouse,
+    utcnow,
+)
+
+GTIN_LENGTHS = {8: "EAN-8", 12: "UPC-A", 13: "EAN-13", 14: "GTIN-14"}
+#: symbology identifiers some scanners send before the data (``]E0`` EAN/UPC, ``]C1`` GS1-128…)
+_AIM_PREFIX = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
+_TOTE = re.compile(r"^V(\d+)-B(\d+)$", re.I)
+_PRIORITY = {ServiceLevel.PRIME: 0, ServiceLevel.EXPRESS: 1, ServiceLevel.STANDARD: 2}
+MIN_REASON = 3
+ACTIVE_WAVE = (PickWaveStatus.OPEN, PickWaveStatus.PICKING, PickWaveStatus.SORTING, PickWaveStatus.PACKING)
+STAGES = ("pick", "slot", "pack")
+
+
+class PickingError(ValueError):
+    """A refusal shown to the picker (French message)."""
+
+
+# ----------------------------------------------------------------------------- barcodes
+def gtin_check_digit(body: str) -> int:
+    """The GS1 check digit of ``body`` (every digit but the last): weights 3 and 1 from the right."""
+    if not body.isdigit():
+        raise ValueError("a GTIN holds digits only")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def is_valid_gtin(code: str) -> bool:
+    """EAN-8, UPC-A, EAN-13 or GTIN-14 with a correct check digit."""
+    return code.isdigit() and len(code) in GTIN_LENGTHS and gtin_check_digit(code[:-1]) == int(code[-1])
+
+
+def clean_scan(raw: str) -> str:
+    """What a keyboard-wedge scanner typed, without its symbology prefix and control characters."""
+    code = "".join(ch for ch in raw if ch.isprintable()).strip()
+    return _AIM_PREFIX.sub("", code).strip()
+
+
+def gtin_key(code: str) -> str | None:
+    """A GTIN as 14 digits (UPC-A 036000291452 and EAN-13 0036000291452 are the same item)."""
+    return code.zfill(14) if is_valid_gtin(code) else None
+
+
+@dataclass(frozen=True)
+class ScanCode:
+    value: str
+    symbology: str  # EAN-13, UPC-A, EAN-8, GTIN-14 or Code 128
+    valid: bool
+    gtin: str | None = None
+
+
+def read_code(raw: str) -> ScanCode:
+    code = clean_scan(raw)
+    if code.isdigit() and len(code) in GTIN_LENGTHS:
+        return ScanCode(code, GTIN_LENGTHS[len(code)], is_valid_gtin(code), gtin_key(code))
+    return ScanCode(code, "Code 128", bool(code))
+
+
+def code_matches(code: ScanCode, variant: Variant) -> bool:
+    if code.value.casefold() == (variant.sku or "").casefold():
+        return True
+    barcode = (variant.barcode or "").strip()
+    if not barcode:
+        return False
+    if code.gtin and gtin_key(barcode):
+        return code.gtin == gtin_key(barcode)
+    return code.value.casefold() == barcode.casefold()
+
+
+# ----------------------------------------------------------------------------- bins
+_BIN = re.compile(r"^\s*([A-Za-z]*)[\s._-]*(\d+)[\s._-]+(\d+)(?:[\s._-]+([0-9A-Za-z]+))?\s*$")
+
+
+def parse_bin(code: str) -> tuple[str, int, int, str] | None:
+    """``A-03-12-2`` → (zone ``A``, aisle 3, position 12, level ``2``); None if not that shape."""
+    match = _BIN.match(code or "")
+    if not match:
+        return None
+    zone, aisle, position, level = match.groups()
+    return zone.upper(), int(aisle), int(position), (level or "").upper()
+
+
+def natural_key(code: str) -> str:
+    """Digits compared as numbers: ``A-2`` before ``A-10``."""
+    return "".join(f"{int(part):08d}" if part.isdigit() else part.upper()
+                   for part in re.split(r"(\d+)", code or ""))
+
+
+def serpentine_sort_key(code: str) -> str:
+    """The walking order of a serpentine layout: aisles one after the other, positions going
+    up the 1st, 3rd… aisle of a zone and coming back down the 2nd, 4th…; levels of a
+    position together. Codes of another shape sort naturally after them."""
+    parts = parse_bin(code)
+    if parts is None:
+        return "~" + natural_key(code)
+    zone, aisle, position, level = parts
+    walk = position if aisle % 2 == 1 else 9999 - position
+    return f"{zone}{aisle:04d}{walk:04d}{level}"
+
+
+def walk_key(sort_key: str | None, bin_code: str | None) -> tuple[int, str, str]:
+    """Route order: the bin's sort key, else its code naturally; bins unknown last."""
+    if not bin_code:
+        return (2, "", "")
+    return (0, sort_key, natural_key(bin_code)) if sort_key else (1, natural_key(bin_code), "")
+
+
+@dataclass
+class BinImport:
+    created: int = 0
+    assigned: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def import_bins(org_id: int, warehouse: Warehouse, text: str) -> BinImport:
+    """CSV ``sku;emplacement[;ordre]`` (comma or semicolon, header optional): every SKU gets its
+    bin in this warehouse; bins are created as needed; an empty order computes the serpentine one."""
+    out = BinImport()
+    sample = text[:2048]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=";,\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    if rows and rows[0] and rows[0][0].strip().lower() in ("sku", "référence", "reference"):
+        rows = rows[1:]
+    bins = {b.code: b for b in db.session.scalars(select(BinLocation).where(BinLocation.warehouse_id == warehouse.id))}
+    skus = {r[0].strip() for r in rows if r and r[0].strip()}
+    variants = {v.sku: v for v in db.session.scalars(
+        select(Variant).where(Variant.organization_id == org_id, Variant.sku.in_(skus)))} if skus else {}
+    levels = {lv.variant_id: lv for lv in db.session.scalars(
+        select(StockLevel).where(StockLevel.warehouse_id == warehouse.id,
+                                 StockLevel.variant_id.in_([v.id for v in variants.values()])))} if variants else {}
+    for number, row in enumerate(rows, start=1):
+        cells = [c.strip() for c in row] + ["", "", ""]
+        sku, code, order = cells[0], cells[1], cells[2]
+        if not sku and not code:
+            continue
+        variant = variants.get(sku)
+        if variant is None:
+            out.errors.append(f"ligne {number} : SKU inconnu « {sku} »")
+            continue
+        if not code or len(code) > 32:
+            out.errors.append(f"ligne {number} : emplacement manquant ou trop long pour {sku}")
+            continue
+        location = bins.get(code)
+        if location is None:
+            location = BinLocation(warehouse_id=warehouse.id, code=code, sort_key=order[:64] or serpentine_sort_key(code))
+            db.session.add(location)
+            bins[code] = location
+            out.created += 1
+        elif order:
+            location.sort_key = order[:64]
+        db.session.flush()
+        level = levels.get(variant.id)
+        if level is None:
+            level = StockLevel(variant_id=variant.id, warehouse_id=warehouse.id, on_hand=0, reserved=0)
+            db.session.add(level)
+            levels[variant.id] = level
+        level.bin_location_id = location.id
+        out.assigned += 1
+    db.session.flush()
+    return out
+
+
+def assign_bin(warehouse: Warehouse, variant: Variant, code: str, sort_key: str = "") -> BinLocation:
+    """Put ``variant`` in bin ``code`` of ``warehouse`` (created if new)."""
+    code = code.strip()
+    if not code:
+        raise PickingError("indiquez un emplacement")
+    location = db.session.scalar(select(BinLocation).where(BinLocation.warehouse_id == warehouse.id,
+                                                           BinLocation.code == code))
+    if location is None:
+        location = BinLocation(warehouse_id=warehouse.id, code=code[:32], sort_key=sort_key[:64] or serpentine_sort_key(code))
+        db.session.add(location)
+        db.session.flush()
+    elif sort_key:
+        location.sort_key = sort_key[:64]
+    level = db.session.scalar(select(StockLevel).where(StockLevel.warehouse_id == warehouse.id,
+                                                       StockLevel.variant_id == variant.id))
+    if level is None:
+        level = StockLevel(variant_id=variant.id, warehouse_id=warehouse.id, on_hand=0, reserved=0)
+        db.session.add(level)
+    level.bin_location_id = location.id
+    db.session.flush()
+    return location
+
+
+# ----------------------------------------------------------------------------- waves
+@dataclass
+class WaveFilters:
+    warehouse_id: int
+    shop_ids: list[int] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)  # add-on names of the shops
+    carriers: list[str] = field(default_factory=list)  # the carrier each shop ships with
+    service_levels: list[str] = field(default_factory=list)
+    single_item_first: bool = True
+    max_orders: int = 30
+    order_ids: list[int] = field(default_factory=list)  # these orders only (packing without a walk)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"shop_ids": self.shop_ids, "order_ids": self.order_ids, "channels": self.channels, "carriers": self.carriers,
+                "service_levels": self.service_levels, "single_item_first": self.single_item_first,
+                "max_orders": self.max_orders}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    order_id: int
+    units: int
+    service_level: ServiceLevel
+    placed_at: Any
+
+
+def _open_line_units(line_ids: list[int]) -> dict[int, int]:
+    """Units of these lines already in a live shipment."""
+    if not line_ids:
+        return {}
+    rows = db.session.execute(
+        select(ShipmentLine.order_line_id, func.sum(ShipmentLine.quantity))
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .where(ShipmentLine.order_line_id.in_(line_ids), Shipment.status != ShipmentStatus.CANCELLED)
+        .group_by(ShipmentLine.order_line_id)).all()
+    return {line_id: int(qty or 0) for line_id, qty in rows}
+
+
+def candidates(org_id: int, filters: WaveFilters) -> list[Candidate]:
+    """Allocated orders with units to pick in the warehouse, best first: single-item orders
+    (if asked), then Prime, express, standard, then the oldest."""
+    from .shipping import default_carrier
+
+    units = (select(OrderLine.order_id.label("order_id"), func.sum(OrderLine.quantity).label("units"))
+             .where(OrderLine.source == LineSource.WAREHOUSE, OrderLine.warehouse_id == filters.warehouse_id,
+                    OrderLine.variant_id.is_not(None))
+             .group_by(OrderLine.order_id).subquery())
+    stmt = (select(Order.id, units.c.units, Order.service_level, Order.placed_at, Order.shop_id)
+            .join(units, units.c.order_id == Order.id)
+            .where(Order.organization_id == org_id, Order.status == OrderStatus.ALLOCATED,
+                   Order.fulfillment_channel == FulfillmentChannel.MERCHANT))
+    if filters.order_ids:
+        stmt = stmt.where(Order.id.in_(filters.order_ids))
+    if filters.shop_ids:
+        stmt = stmt.where(Order.shop_id.in_(filters.shop_ids))
+    if filters.service_levels:
+        stmt = stmt.where(Order.service_level.in_([ServiceLevel(s) for s in filters.service_levels]))
+    if filters.channels:
+        stmt = stmt.where(Order.shop_id.in_(select(Shop.id).where(Shop.organization_id == org_id,
+                                                                  Shop.addon.in_(filters.channels))))
+    rows = db.session.execute(stmt).all()
+    if filters.carriers:
+        shop_ids = {r.shop_id for r in rows}
+        carrier_of = {s.id: default_carrier(s) for s in db.session.scalars(select(Shop).where(Shop.id.in_(shop_ids)))}
+        rows = [r for r in rows if carrier_of.get(r.shop_id) in filters.carriers]
+    found = [Candidate(r.id, int(r.units or 0), ServiceLevel(r.service_level), r.placed_at) for r in rows]
+    found.sort(key=lambda c: ((0 if c.units == 1 else 1) if filters.single_item_first else 0,
+                              _PRIORITY.get(c.service_level, 3), c.placed_at, c.order_id))
+    return found
+
+
+def build_wave(org_id: int, filters: WaveFilters, *, user_id: int | None = None) -> PickWave | None:
+    """A wave of at most ``max_orders`` orders (None when none qualifies). The orders move to
+    « en préparation », each with its slot; their lines get their bin in the warehouse."""
+    chosen = candidates(org_id, filters)[:max(filters.max_orders, 1)]
+    if not chosen:
+        return None
+    ids = [c.order_id for c in chosen]
+    orders = {o.id: o for o in db.session.scalars(select(Order).where(Order.id.in_(ids))
+                                                  .options(selectinload(Order.events)))}
+    lines_by_order: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in db.session.scalars(select(OrderLine).where(
+            OrderLine.order_id.in_(ids), OrderLine.source == LineSource.WAREHOUSE,
+            OrderLine.warehouse_id == filters.warehouse_id, OrderLine.variant_id.is_not(None))
+            .order_by(OrderLine.id)):
+        lines_by_order[line.order_id].append(line)
+    shipped = _open_line_units([ln.id for lines in lines_by_order.values() for ln in lines])
+    variant_ids = {ln.variant_id for lines in lines_by_order.values() for ln in lines}
+    bins = {vid: (code, key) for vid, code, key in db.session.execute(
+        select(StockLevel.variant_id, BinLocation.code, BinLocation.sort_key)
+        .join(BinLocation, BinLocation.id == StockLevel.bin_location_id)
+        .where(StockLevel.warehouse_id == filters.warehouse_id, StockLevel.variant_id.in_(variant_ids)))}
+
+    wave = PickWave(organization_id=org_id, warehouse_id=filters.warehouse_id, filters=filters.as_dict(),
+                    created_by=user_id, status=PickWaveStatus.OPEN)
+    db.session.add(wave)
+    db.session.flush()
+    slot = 0
+    for order_id in ids:
+        todo = [(ln, ln.quantity - shipped.get(ln.id, 0)) for ln in lines_by_order.get(order_id, [])]
+        todo = [(ln, qty) for ln, qty in todo if qty > 0]
+        if not todo:
+            continue
+        slot += 1
+        member = PickWaveOrder(wave_id=wave.id, order_id=order_id, slot=slot)
+        db.session.add(member)
+        for line, qty in todo:
+            code, key = bins.get(line.variant_id, (None, ""))
+            db.session.add(PickWaveLine(wave_id=wave.id, wave_order=member, order_line_id=line.id,
+                                        variant_id=line.variant_id, bin_code=code, sort_key=key or "",
+                                        quantity=qty))
+        order = orders[order_id]
+        order_flow.transition(order, OrderStatus.PICKING, user_id=user_id, reason=f"vague {wave.id}, bac {slot}")
+    if slot == 0:
+        db.session.delete(wave)
+        db.session.flush()
+        return None
+    db.session.flush()
+    return wave
+
+
+def wave_for_order(order: Order, *, user_id: int | None = None) -> PickWaveOrder:
+    """The order's place in its active wave; an order packed without a walk gets a wave of its own."""
+    member = db.session.scalar(
+        select(PickWaveOrder).join(PickWave, PickWave.id == PickWaveOrder.wave_id)
+        .where(PickWaveOrder.order_id == order.id, PickWave.status.in_(ACTIVE_WAVE),
+               PickWaveOrder.status != PickWaveOrderStatus.REMOVED)
+        .order_by(PickWaveOrder.id.desc()).limit(1))
+    if member is not None:
+        return member
+    if order.status != OrderStatus.ALLOCATED:
+        raise PickingError(f"la commande {order.number} est {order_flow.LABELS[order.status]} : rien à préparer")
+    warehouse_id = next((ln.warehouse_id for ln in order.lines
+                         if ln.source == LineSource.WAREHOUSE and ln.warehouse_id and ln.variant_id), None)
+    if warehouse_id is None:
+        raise PickingError(f"la commande {order.number} n'a aucun article à préparer dans vos entrepôts")
+    wave = build_wave(order.organization_id, WaveFilters(warehouse_id=warehouse_id, order_ids=[order.id]),
+                      user_id=user_id)
+    if wave is None or not wave.orders:
+        raise PickingError(f"la commande {order.number} n'a plus d'article à préparer")
+    wave.status = PickWaveStatus.PACKING
+    return wave.orders[0]
+
+
+def live_lines(wave: PickWave) -> list[PickWaveLine]:
+    """The wave's lines, without those of orders taken out or cancelled since (loaded with
+    their item, order line and order in a few queries)."""
+    lines = db.session.scalars(
+        select(PickWaveLine).where(PickWaveLine.wave_id == wave.id).order_by(PickWaveLine.id)
+        .options(selectinload(PickWaveLine.variant).selectinload(Variant.product),
+                 selectinload(PickWaveLine.order_line),
+                 joinedload(PickWaveLine.wave_order).joinedload(PickWaveOrder.order))).all()
+    return [ln for ln in lines if ln.wave_order.status != PickWaveOrderStatus.REMOVED
+            and ln.wave_order.order.status != OrderStatus.CANCELLED]
+
+
+def remove_order(member: PickWaveOrder, reason: str, *, user_id: int | None = None) -> None:
+    """Take an order out of its wave (missing item, damaged…): it goes back to « allouée »."""
+    if len(reason.strip()) < MIN_REASON:
+        raise PickingError("indiquez pourquoi la commande sort de la vague")
+    if member.status in (PickWaveOrderStatus.SHIPPED, PickWaveOrderStatus.REMOVED):
+        raise PickingError("cette commande ne peut plus sortir de la vague")
+    member.status = PickWaveOrderStatus.REMOVED
+    order = member.order
+    if order.status in (OrderStatus.PICKING, OrderStatus.PACKED):
+        order_flow.transition(order, OrderStatus.ALLOCATED, user_id=user_id,
+                              reason=f"retirée de la vague {member.wave_id} : {reason.strip()}")
+    _advance(member.wave)
+
+
+# ----------------------------------------------------------------------------- the walk
+@dataclass
+class PickStop:
+    """One bin and one item of the walk, for every order of the wave."""
+
+    key: str
+    bin_code: str | None
+    variant_id: int | None
+    sku: str
+    title: str
+    barcode: str | None
+    quantity: int
+    picked: int
+    slotted: int
+    slots: list[tuple[int, int]]  # (slot, units)
+    line_ids: list[int]
+
+    @property
+    def done(self) -> bool:
+        return self.picked >= self.quantity
+
+
+def route(wave: PickWave) -> list[PickStop]:
+    """The walk: one stop per (bin, item), in ``sort_key`` order (bins without a key by code,
+    items without a bin at the end)."""
+    stops: dict[tuple[str | None, int | None], PickStop] = {}
+    order_keys: dict[tuple[str | None, int | None], tuple] = {}
+    for line in live_lines(wave):
+        key = (line.bin_code, line.variant_id)
+        stop = stops.get(key)
+        if stop is None:
+            variant = line.variant
+            order_line = line.order_line
+            stop = PickStop(key=f"{line.bin_code or ''}|{line.variant_id or ''}", bin_code=line.bin_code,
+                            variant_id=line.variant_id, sku=order_line.sku,
+                            title=(variant.product.title if variant else order_line.title) or order_line.title,
+                            barcode=variant.barcode if variant else None, quantity=0, picked=0, slotted=0,
+                            slots=[], line_ids=[])
+            stops[key] = stop
+            order_keys[key] = walk_key(line.sort_key, line.bin_code) + (order_line.sku,)
+        stop.quantity += line.quantity
+        stop.picked += line.picked
+        stop.slotted += line.slotted
+        stop.slots.append((line.wave_order.slot, line.quantity))
+        stop.line_ids.append(line.id)
+    for stop in stops.values():
+        stop.slots.sort()
+    return [stops[k] for k in sorted(stops, key=lambda k: order_keys[k])]
+
+
+# ----------------------------------------------------------------------------- scans
+@dataclass
+class ScanResult:
+    ok: bool
+    status: str  # counted | override | unknown | check_digit | wrong_item | complete_already | not_picked | error
+    message: str
+    sku: str | None = None
+    slot: int | None = None
+    line_id: int | None = None
+    done: int = 0
+    total: int = 0
+    complete: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "status": self.status, "message": self.message, "sku": self.sku,
+                "slot": self.slot, "line_id": self.line_id, "done": self.done, "total": self.total,
+                "complete": self.complete, **self.extra}
+
+
+def _counter(stage: str) -> str:
+    return {"pick": "picked", "slot": "slotted", "pack": "packed"}[stage]
+
+
+def _need(line: PickWaveLine, stage: str) -> int:
+    """Units still to count for ``line`` at this stage (sorting follows what was picked)."""
+    if stage == "slot":
+        return line.picked - line.slotted
+    return line.quantity - getattr(line, _counter(stage))
+
+
+def _progress(lines: list[PickWaveLine], stage: str) -> tuple[int, int]:
+    counter = _counter(stage)
+    total = sum(ln.picked if stage == "slot" else ln.quantity for ln in lines)
+    return sum(getattr(ln, counter) for ln in lines), total
+
+
+def _identify(org_id: int, code: ScanCode, lines: list[PickWaveLine]) -> tuple[list[PickWaveLine], Variant | None]:
+    """The scope's lines whose item carries ``code``, else the organization's item with it."""
+    matching = [ln for ln in lines if ln.variant is not None and code_matches(code, ln.variant)]
+    if matching:
+        return matching, matching[0].variant
+    other = db.session.scalars(select(Variant).where(
+        Variant.organization_id == org_id,
+        (func.lower(Variant.sku) == code.value.lower()) | (Variant.barcode.in_(_barcode_spellings(code))))
+        .limit(1)).first()
+    return [], other
+
+
+def _barcode_spellings(code: ScanCode) -> list[str]:
+    if not code.gtin:
+        return [code.value]
+    digits = code.gtin.lstrip("0")
+    return sorted({code.value, code.gtin, *(digits.zfill(n) for n in (8, 12, 13, 14) if len(digits) <= n)})
+
+
+def scan(stage: str, org_id: int, lines: list[PickWaveLine], raw: str, *, user_id: int | None = None) -> ScanResult:
+    """One scan at ``stage`` (``pick``, ``slot`` or ``pack``) over ``lines``: the right item
+    counts one unit, anything else is refused with the reason."""
+    if stage not in STAGES:
+        raise ValueError(stage)
+    code = read_code(raw)
+    done, total = _progress(lines, stage)
+    if not code.value:
+        return ScanResult(False, "unknown", "Code vide : scannez à nouveau.", done=done, total=total)
+    if not code.valid:
+        return ScanResult(False, "check_digit", f"Code {code.symbology} mal lu (chiffre de contrôle faux) : "
+                          "scannez à nouveau.", done=done, total=total)
+    matching, variant = _identify(org_id, code, lines)
+    if not matching:
+        if variant is not None:
+            return ScanResult(False, "wrong_item", f"Mauvais article : {variant.sku} n'est pas à "
+                              f"{_STAGE_WHERE[stage]}.", sku=variant.sku, done=done, total=total)
+        return ScanResult(False, "unknown", f"Code inconnu : {code.value}.", done=done, total=total)
+    line = line_for(matching, stage)
+    sku = matching[0].order_line.sku
+    if line is None:
+        if stage == "slot" and any(ln.picked < ln.quantity for ln in matching):
+            return ScanResult(False, "not_picked", f"{sku} : toutes les unités ramassées sont déjà triées.",
+                              sku=sku, done=done, total=total)
+        return ScanResult(False, "complete_already", f"{sku} : quantité déjà complète, article en trop.",
+                          sku=sku, done=done, total=total)
+    return _count(stage, line, lines, user_id=user_id, reason=None)
+
+
+_STAGE_WHERE = {"pick": "ramasser dans cette vague", "slot": "trier dans cette vague",
+                "pack": "mettre dans ce colis"}
+
+
+def line_for(matching: list[PickWaveLine], stage: str) -> PickWaveLine | None:
+    """The line a unit of these lines counts for at ``stage``: the walk's order when picking,
+    the lowest slot when sorting or packing; None when every one is complete."""
+    open_lines = [ln for ln in matching if _need(ln, stage) > 0]
+    if not open_lines:
+        return None
+    if stage == "pick":
+        return min(open_lines, key=lambda ln: (walk_key(ln.sort_key, ln.bin_code), ln.wave_order.slot, ln.id))
+    return min(open_lines, key=lambda ln: (ln.wave_order.slot, ln.id))
+
+
+def override(stage: str, line: PickWaveLine, lines: list[PickWaveLine], reason: str, *,
+             user_id: int | None = None) -> ScanResult:
+    """Count one unit of ``line`` without its barcode; the reason goes to the order's history."""
+    reason = (reason or "").strip()
+    done, total = _progress(lines, stage)
+    if len(reason) < MIN_REASON:
+        return ScanResult(False, "error", "Indiquez la raison du forçage (au moins 3 caractères).",
+                          done=done, total=total)
+    if line not in lines or _need(line, stage) <= 0:
+        return ScanResult(False, "complete_already", "Rien à compter pour cette ligne.", done=done, total=total)
+    return _count(stage, line, lines, user_id=user_id, reason=reason[:500])
+
+
+def _count(stage: str, line: PickWaveLine, lines: list[PickWaveLine], *, user_id: int | None,
+           reason: str | None) -> ScanResult:
+    counter = _counter(stage)
+    setattr(line, counter, getattr(line, counter) + 1)
+    member = line.wave_order
+    order = member.order
+    now = utcnow()
+    if order.picking_started_at is None:
+        order.picking_started_at = now
+    wave = line.wave
+    if stage == "pick" and wave.status == PickWaveStatus.OPEN:
+        wave.status = PickWaveStatus.PICKING
+        wave.started_at = now
+    if reason:
+        line.override_reason = reason if not line.override_reason else f"{line.override_reason} ; {reason}"[:2000]
+        order_flow.record(order, "override", f"{line.order_line.sku} compté sans scan ({_STAGE_NAME[stage]}) : "
+                          f"{reason}", user_id=user_id, data={"wave": wave.id, "line": line.order_line_id})
+    if stage == "pack":
+        _pack_progress(member, user_id=user_id)
+    _advance(wave)
+    db.session.flush()
+    done, total = _progress(lines, stage)
+    sku = line.order_line.sku
+    if stage == "slot":
+        message = f"{sku} → bac {member.slot}"
+    elif stage == "pack":
+        message = f"{sku} vérifié ({line.packed}/{line.quantity})"
+    else:
+        message = f"{sku} ramassé ({line.picked}/{line.quantity}, bac {member.slot})"
+    return ScanResult(True, "override" if reason else "counted", message, sku=sku, slot=member.slot,
+                      line_id=line.id, done=done, total=total, complete=done >= total,
+                      extra={"line_done": getattr(line, counter), "line_total": line.quantity})
+
+
+_STAGE_NAME = {"pick": "ramassage", "slot": "tri", "pack": "emballage"}
+
+
+def _pack_progress(member: PickWaveOrder, *, user_id: int | None) -> None:
+    if member.status != PickWaveOrderStatus.PICKING:
+        return
+    if all(ln.packed >= ln.quantity for ln in member.lines):
+        member.status = PickWaveOrderStatus.PACKED
+        order = member.order
+        order.packed_at = utcnow()
+        if order.status == OrderStatus.PICKING:
+            order_flow.transition(order, OrderStatus.PACKED, user_id=user_id)
+
+
+def refresh(wave: PickWave) -> None:
+    """Bring the wave's status up to date (orders cancelled or shipped elsewhere since)."""
+    if wave.status in ACTIVE_WAVE:
+        _advance(wave)
+
+
+def _advance(wave: PickWave) -> None:
+    """The wave's status follows its lines and orders."""
+    lines = live_lines(wave)
+    members = [m for m in wave.orders if m.status != PickWaveOrderStatus.REMOVED
+               and m.order.status != OrderStatus.CANCELLED]
+    now = utcnow()
+    if not members or all(m.status == PickWaveOrderStatus.SHIPPED for m in members):
+        if wave.status != PickWaveStatus.CANCELLED:
+            wave.status = PickWaveStatus.DONE
+            wave.completed_at = wave.completed_at or now
+        return
+    if wave.status in (PickWaveStatus.OPEN, PickWaveStatus.PICKING):
+        if lines and all(ln.picked >= ln.quantity for ln in lines):
+            wave.picked_at = wave.picked_at or now
+            wave.status = PickWaveStatus.SORTING if len(members) > 1 else PickWaveStatus.PACKING
+    if wave.status == PickWaveStatus.SORTING and all(ln.slotted >= ln.quantity for ln in lines):
+        wave.status = PickWaveStatus.PACKING
+    if any(ln.packed for ln in lines) and wave.status in (PickWaveStatus.OPEN, PickWaveStatus.PICKING,
+                                                            PickWaveStatus.SORTING):
+        wave.status = PickWaveStatus.PACKING
+
+
+def member_from_code(org_id: int, raw: str) -> PickWaveOrder | Order | None:
+    """What the packing station scanned: a slot label ``V12-B03`` (wave 12, slot 3), an order
+    number (with or without ``#``) or a channel's order id."""
+    code = clean_scan(raw)
+    if not code:
+        return None
+    tote = _TOTE.match(code)
+    if tote:
+        return db.session.scalar(
+            select(PickWaveOrder).join(PickWave, PickWave.id == PickWaveOrder.wave_id)
+            .where(PickWave.organization_id == org_id, PickWave.id == int(tote.group(1)),
+                   PickWaveOrder.slot == int(tote.group(2))))
+    spellings = {code, code.lstrip("#"), "#" + code.lstrip("#")}
+    return db.session.scalars(
+        select(Order).where(Order.organization_id == org_id,
+                            Order.number.in_(spellings) | Order.external_id.in_(spellings))
+        .order_by(Order.id.desc()).limit(1)).first()
+
+
+def tote_code(member: PickWaveOrder) -> str:
+    return f"V{member.wave_id}-B{member.slot:02d}"
+
+
+# ----------------------------------------------------------------------------- packing
+@dataclass
+class PackOutcome:
+    state: str  # shipped | label_ready | manual | waiting_carrier
+    shipment: Shipment
+    message: str
+
+
+def pack_and_ship(member: PickWaveOrder, weight_grams: int | None, *, carrier: str | None = None,
+                  auto_ship: bool = True, user_id: int | None = None) -> PackOutcome:
+    """Every unit checked: the parcel gets its shipment and label; with a label it leaves
+    at once (stock consumed, channels told), otherwise it waits for its tracking number."""
+    from . import shipping
+
+    if member.status == PickWaveOrderStatus.REMOVED:
+        raise PickingError("cette commande a été retirée de la vague")
+    if member.shipment_id is not None and member.shipment is not None \
+            and member.shipment.status != ShipmentStatus.CANCELLED:
+        raise PickingError("ce colis a déjà son expédition")
+    missing = [ln for ln in member.lines if ln.packed < ln.quantity]
+    if missing:
+        raise PickingError("vérifiez d'abord chaque article : " + ", ".join(
+            f"{ln.order_line.sku} {ln.packed}/{ln.quantity}" for ln in missing))
+    content: dict[int, list[Any]] = {}
+    for ln in member.lines:
+        entry = content.setdefault(ln.order_line_id, [ln.order_line, 0])
+        entry[1] += ln.packed
+    lines = [(line, qty) for line, qty in content.values()]
+    if weight_grams is None:
+        weight_grams = shipping.shipment_weight(lines)
+    if not weight_grams:
+        raise PickingError("pesez le colis : le poids d'un article au moins est inconnu")
+    shipment = shipping.create_shipment(member.order, lines, weight_grams, carrier=carrier,
+                                        warehouse_id=member.wave.warehouse_id, user_id=user_id)
+    member.shipment_id = shipment.id
+    member.shipment = shipment
+    if shipment.status == ShipmentStatus.LABEL_CREATED:
+        if auto_ship:
+            shipping.mark_shipped(shipment, user_id=user_id)
+            return PackOutcome("shipped", shipment, f"Étiquette {shipment.carrier} créée : colis expédié "
+                               f"({shipment.tracking_number or 'sans numéro'}).")
+        return PackOutcome("label_ready", shipment, "Étiquette créée : imprimez-la puis expédiez le colis.")
+    if shipment.carrier == shipping.MANUAL:
+        return PackOutcome("manual", shipment, "Saisissez le numéro de suivi du transporteur pour expédier le colis.")
+    return PackOutcome("waiting_carrier", shipment, shipment.label_error or
+                       "Le transporteur n'a pas encore fourni l'étiquette : elle sera créée automatiquement.")
+
+
+def shipment_left(shipment: Shipment) -> None:
+    """``core.shipping`` marked a parcel shipped: its wave order and wave follow."""
+    for member in db.session.scalars(select(PickWaveOrder).where(PickWaveOrder.shipment_id == shipment.id)):
+        member.status = PickWaveOrderStatus.SHIPPED
+        _advance(member.wave)
+
+
+def shipment_cancelled(shipment: Shipment) -> None:
+    """A parcel was cancelled before leaving: its order can be packed again."""
+    for member in db.session.scalars(select(PickWaveOrder).where(PickWaveOrder.shipment_id == shipment.id)):
+        member.shipment_id = None
+        if member.status == PickWaveOrderStatus.SHIPPED:
+            member.status = PickWaveOrderStatus.PACKED
+
+
+def preparation_seconds(order: Order) -> float | None:
+    """From the first unit picked to the parcel shipped."""
+    if order.picking_started_at is None or order.shipped_at is None:
+        return None
+    return (order.shipped_at - order.picking_started_at).total_seconds()
+
+
+# ----------------------------------------------------------------------------- printed pick list
+def pick_list_pdf(wave: PickWave) -> bytes:
+    """The wave on paper (A4): the walk by bin, then one block per slot with its barcode
+    (``V12-B03``) and its order's items, for the sort and the packing station."""
+    from reportlab.graphics.barcode import code128
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
+                            bottomMargin=12 * mm, title=f"Vague {wave.id}", author="OMS")
+    members = [m for m in wave.orders if m.status != PickWaveOrderStatus.REMOVED]
+    stops = route(wave)
+    story: list[Any] = [
+        Paragraph(f"Vague {wave.id} — {_escape(wave.warehouse.name)}", styles["Title"]),
+        Paragraph(f"{len(members)} commande(s), {sum(s.quantity for s in stops)} article(s), "
+                  f"{len(stops)} arrêt(s) · créée le {wave.created_at:%d/%m/%Y %H:%M} (UTC)", styles["Normal"]),
+        Spacer(1, 4 * mm),
+        Paragraph("Ramassage (dans l'ordre des emplacements)", styles["Heading2"]),
+    ]
+    rows: list[list[Any]] = [["", "Emplacement", "SKU", "Article", "Qté", "Bacs"]]
+    for stop in stops:
+        slots = ", ".join(f"{slot}×{qty}" for slot, qty in stop.slots)
+        rows.append(["[  ]", stop.bin_code or "—", stop.sku, Paragraph(_escape(stop.title), small), str(stop.quantity),
+                     Paragraph(slots, small)])
+    table = Table(rows, colWidths=[7 * mm, 26 * mm, 32 * mm, 70 * mm, 12 * mm, 39 * mm], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9), ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+        ("FONT", (1, 1), (1, -1), "Helvetica-Bold", 10), ("ALIGN", (4, 0), (4, -1), "RIGHT"),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black), ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]))
+    story += [table, Spacer(1, 6 * mm), Paragraph("Tri par commande (un bac par commande)", styles["Heading2"])]
+    for member in members:
+        order = member.order
+        code = tote_code(member)
+        barcode = code128.Code128(code, barHeight=10 * mm, barWidth=0.35 * mm, humanReadable=True)
+        items = "<br/>".join(f"{ln.quantity} × {_escape(ln.order_line.sku)} — {_escape(ln.order_line.title)}"
+                             f"{' (' + _escape(ln.bin_code) + ')' if ln.bin_code else ''}" for ln in member.lines)
+        address = order.shipping_address or {}
+        head = (f"<b>Bac {member.slot}</b> · commande <b>{_escape(order.number)}</b> · "
+                f"{_escape(order.shop.name)} · {_escape(str(order.service_level))}<br/>"
+                f"{_escape(address.get('name', ''))} — {_escape(address.get('postal_code', ''))} "
+                f"{_escape(address.get('city', ''))} {_escape(address.get('country', ''))}")
+        block = Table([[barcode, Paragraph(head + "<br/>" + items, small)]], colWidths=[62 * mm, 124 * mm])
+        block.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 3 * mm)]))
+        story += [KeepTogether([block, Spacer(1, 3 * mm)])]
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def _escape(text: str | None) -> str:
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

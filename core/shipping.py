@@ -1,0 +1,262 @@
+"""Shipments: created by core, labelled by a carrier add-on.
+
+Core never talks to a carrier. It creates the shipment (lines, weight, the carrier add-on
+that should serve it) and asks for the label through ``shipping_create_label``; the enabled
+carrier add-on answers with a :class:`~core.types.Label`. When nothing answers, the shipment
+stays a draft: with the manual carrier (core's default) the merchant types the tracking
+number; with a carrier add-on, the add-on finishes the label later (carrier unreachable,
+retried by a job) and calls :func:`apply_label`. Cancellations go through
+``shipping_cancel_label`` (``core.orders.cancel`` does it for a cancelled order).
+
+The planned content of a shipment is kept as its ``ShipmentLine`` rows from the start, so
+the label request can declare the items (customs). :func:`mark_shipped` hands them to
+``core.orders.ship``, which consumes the stock and records them again as shipped.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from . import orders as order_flow
+from .addons import call, registry
+from .extensions import db
+from .models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+    Shop,
+)
+from .types import Label
+
+#: the carrier of shipments whose tracking number the merchant types
+MANUAL = "manual"
+#: statuses a carrier reports once a parcel has left, in the order they follow each other
+_ONWARD = [ShipmentStatus.SHIPPED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED]
+
+
+class ShippingError(ValueError):
+    """A refusal the merchant can act on (French message)."""
+
+
+# ----------------------------------------------------------------------------- carriers
+def carrier_addons(shop: Shop) -> list[tuple[str, str]]:
+    """(name, title) of the carrier add-ons enabled for the shop, by title."""
+    enabled = shop.enabled_addons()
+    found = [(a.name, a.title) for a in registry().loaded() if a.kind == "carrier" and a.name in enabled]
+    return sorted(found, key=lambda pair: pair[1].lower())
+
+
+def default_carrier(shop: Shop) -> str:
+    """The first enabled carrier add-on, else the manual carrier."""
+    carriers = carrier_addons(shop)
+    return carriers[0][0] if carriers else MANUAL
+
+
+def carrier_choices(shop: Shop) -> list[tuple[str, str]]:
+    """What the packing screen offers: the carrier add-ons, then manual entry."""
+    return carrier_addons(shop) + [(MANUAL, "Saisie manuelle du suivi")]
+
+
+# ----------------------------------------------------------------------------- creation and labels
+def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight_grams: int | None, *,
+                    carrier: str | None = None, service: str | None = None, warehouse_id: int | None = None,
+                    user_id: int | None = None) -> Shipment:
+    """A draft shipment of ``lines`` (order line, quantity) asking its carrier for a label at once.
+
+    ``carrier`` is a carrier add-on's name or ``"manual"`` (default: the shop's first enabled
+    carrier add-on); ``service`` a method the add-on knows (empty: the add-on's shipping rules
+    choose). Returns the shipment, labelled (``label_created``) or still a draft.
+    """
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+                        OrderStatus.RETURNED):
+        raise ShippingError(f"la commande {order.number} est {order_flow.LABELS[order.status]} : "
+                            "aucune expédition à créer")
+    planned = [(line, qty) for line, qty in lines if qty > 0]
+    if not planned:
+        raise ShippingError("aucun article à expédier")
+    if weight_grams is not None and weight_grams <= 0:
+        raise ShippingError("le poids du colis doit être positif")
+    if warehouse_id is None:
+        warehouse_id = next((line.warehouse_id for line, _q in planned if line.warehouse_id), None)
+    shipment = Shipment(order_id=order.id, warehouse_id=warehouse_id, carrier=carrier or default_carrier(order.shop),
+                        service=service or None, weight_grams=weight_grams, status=ShipmentStatus.DRAFT,
+                        currency=order.currency)
+    for line, qty in planned:
+        shipment.lines.append(ShipmentLine(order_line_id=line.id, quantity=qty))
+    order.shipments.append(shipment)
+    db.session.flush()
+    order_flow.record(order, "shipment", f"colis créé ({shipment.carrier}, {weight_grams or '?'} g)",
+                      user_id=user_id, data={"shipment": shipment.id})
+    request_label(shipment)
+    return shipment
+
+
+def request_label(shipment: Shipment) -> Label | None:
+    """Ask the enabled carrier add-ons for the shipment's label; apply it if one answers."""
+    if shipment.status != ShipmentStatus.DRAFT:
+        return None
+    if shipment.carrier == MANUAL:
+        return None
+    order = shipment.order
+    label = call(order.shop, "shipping_create_label", order=order, shipment=shipment)
+    if label is not None:
+        apply_label(shipment, label)
+    return label
+
+
+def apply_label(shipment: Shipment, label: Label, *, source: str = "core") -> None:
+    """Store a carrier's label on the shipment (also called by an add-on's retry job)."""
+    shipment.carrier = label.carrier or shipment.carrier
+    shipment.service = label.service or shipment.service
+    shipment.tracking_number = label.tracking_number or shipment.tracking_number
+    shipment.tracking_url = label.tracking_url or shipment.tracking_url
+    if label.pdf:
+        shipment.label = label.pdf
+        shipment.label_format = "pdf"
+    shipment.external_id = label.external_id or shipment.external_id
+    if label.cost is not None:
+        shipment.cost = label.cost
+    shipment.label_error = None
+    if shipment.status == ShipmentStatus.DRAFT:
+        shipment.status = ShipmentStatus.LABEL_CREATED
+    order_flow.record(shipment.order, "label",
+                      f"étiquette {shipment.carrier} {shipment.service or ''} {shipment.tracking_number or ''}".strip(),
+                      source=source, data={"shipment": shipment.id})
+
+
+def switch_to_manual(shipment: Shipment, *, user_id: int | None = None) -> None:
+    """Give up on the carrier add-on for a draft: the merchant will type the tracking."""
+    if shipment.status != ShipmentStatus.DRAFT:
+        raise ShippingError("seul un colis sans étiquette passe en saisie manuelle")
+    shipment.carrier = MANUAL
+    shipment.label_error = None
+    order_flow.record(shipment.order, "shipment", "colis passé en saisie manuelle du suivi", user_id=user_id,
+                      data={"shipment": shipment.id})
+
+
+def set_tracking(shipment: Shipment, tracking_number: str, *, tracking_url: str = "", carrier_name: str = "",
+                 user_id: int | None = None) -> None:
+    """The manual carrier: the merchant typed the tracking number; the parcel has left."""
+    number = tracking_number.strip()
+    if not number:
+        raise ShippingError("saisissez le numéro de suivi")
+    if shipment.status not in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
+        raise ShippingError("ce colis est déjà parti")
+    shipment.tracking_number = number[:128]
+    shipment.tracking_url = tracking_url.strip()[:500] or None
+    if carrier_name.strip():
+        shipment.service = carrier_name.strip()[:120]
+    mark_shipped(shipment, user_id=user_id)
+
+
+# ----------------------------------------------------------------------------- departure and tracking
+def planned_lines(shipment: Shipment) -> list[tuple[OrderLine, int]]:
+    return [(sl.order_line, sl.quantity) for sl in shipment.lines]
+
+
+def mark_shipped(shipment: Shipment, *, user_id: int | None = None) -> None:
+    """The parcel left: stock is consumed, the order follows and channels get the tracking
+    (``core.orders.ship`` fires ``shipping_shipment_shipped``)."""
+    if shipment.status in (ShipmentStatus.SHIPPED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED):
+        return
+    if shipment.status == ShipmentStatus.CANCELLED:
+        raise ShippingError("ce colis a été annulé")
+    order = shipment.order
+    if order.status == OrderStatus.CANCELLED:
+        raise ShippingError(f"la commande {order.number} est annulée")
+    content = planned_lines(shipment)
+    for sl in list(shipment.lines):  # ship() records each unit once, as shipped
+        shipment.lines.remove(sl)
+    db.session.flush()
+    order_flow.ship(order, shipment, content or None, user_id=user_id)
+    if order.status == OrderStatus.SHIPPED and order.shipped_at is None:
+        order.shipped_at = shipment.shipped_at
+    from .picking import shipment_left
+
+    shipment_left(shipment)
+
+
+def update_from_carrier(shipment: Shipment, status: ShipmentStatus | None, *, source: str, message: str = "",
+                        tracking_number: str | None = None, tracking_url: str | None = None) -> bool:
+    """A carrier reported on a parcel (webhook or poll). Statuses only move forward; a parcel
+    seen moving before it was marked shipped is shipped now. True when something changed."""
+    changed = False
+    if tracking_number and tracking_number != shipment.tracking_number:
+        shipment.tracking_number = tracking_number[:128]
+        changed = True
+    if tracking_url and tracking_url != shipment.tracking_url:
+        shipment.tracking_url = tracking_url[:500]
+        changed = True
+    if status is None or status == shipment.status:
+        return changed
+    current = shipment.status
+    if current in (ShipmentStatus.CANCELLED, ShipmentStatus.DELIVERED):
+        return changed
+    if status == ShipmentStatus.CANCELLED:
+        if current in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
+            shipment.status = ShipmentStatus.CANCELLED
+            order_flow.record(shipment.order, "shipment", f"étiquette annulée chez le transporteur {message}".strip(),
+                              source=source, data={"shipment": shipment.id})
+            return True
+        return changed
+    if status in _ONWARD or status == ShipmentStatus.EXCEPTION:
+        if current in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
+            if shipment.order.status == OrderStatus.CANCELLED:
+                return changed
+            mark_shipped(shipment)
+        if status in _ONWARD and shipment.status in _ONWARD and _ONWARD.index(status) <= _ONWARD.index(shipment.status):
+            return True
+        shipment.status = status
+        order_flow.record(shipment.order, "tracking", message or status.value, source=source,
+                          data={"shipment": shipment.id, "status": status.value})
+        if status == ShipmentStatus.DELIVERED:
+            _maybe_delivered(shipment.order)
+        return True
+    return changed
+
+
+def _maybe_delivered(order: Order) -> None:
+    live = [s for s in order.shipments if s.status != ShipmentStatus.CANCELLED]
+    if order.status == OrderStatus.SHIPPED and live and all(s.status == ShipmentStatus.DELIVERED for s in live):
+        order_flow.transition(order, OrderStatus.DELIVERED, reason="livrée par le transporteur")
+
+
+def cancel_shipment(shipment: Shipment, *, user_id: int | None = None) -> bool:
+    """Cancel a parcel not yet gone (reprint, change of carrier); its label is cancelled
+    with the carrier. True once cancelled."""
+    if shipment.status not in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
+        raise ShippingError("ce colis est déjà parti : il ne s'annule plus")
+    order = shipment.order
+    if not call(order.shop, "shipping_cancel_label", shipment=shipment):
+        return False
+    shipment.status = ShipmentStatus.CANCELLED
+    order_flow.record(order, "shipment", f"colis annulé ({shipment.carrier})", user_id=user_id,
+                      data={"shipment": shipment.id})
+    from .picking import shipment_cancelled
+
+    shipment_cancelled(shipment)
+    return True
+
+
+def waiting_shipments(org_id: int, limit: int = 100) -> list[Shipment]:
+    """Parcels packed but not gone: waiting for a label, for printing or for a tracking number."""
+    stmt = (select(Shipment).join(Order, Order.id == Shipment.order_id)
+            .where(Order.organization_id == org_id, Order.status != OrderStatus.CANCELLED,
+                   Shipment.status.in_([ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED]))
+            .order_by(Shipment.created_at, Shipment.id).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def shipment_weight(lines: Iterable[tuple[OrderLine, int]]) -> int | None:
+    """Sum of the variants' weights, or None when one is unknown."""
+    total = 0
+    for line, qty in lines:
+        grams = line.variant.weight_grams if line.variant is not None else None
+        if not grams:
+            return None
+        total += grams * qty
+    return total or None
