@@ -1,7 +1,7 @@
 {
     "name": "Amazon",
     "summary": "Connecte un compte vendeur Amazon par la Selling Partner API (SP-API)",
-    "version": "1.0.0",
+    "version": "2.0.0",
     "category": "marketplace",
     "kind": "channel",
     "scope": "shop",
@@ -11,4 +11,5 @@
     "author": "OMS",
     "license": "MIT",
     "external_dependencies": {"python": ["httpx"]},
+    "api_version": "SP-API: Orders 2026-01-01 and v0, Listings Items 2021-08-01, Feeds and Reports 2021-06-30",
 }

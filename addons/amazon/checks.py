@@ -1,4 +1,4 @@
-"""The remote check behind "Tester la connexion" and the shop's periodic job."""
+"""The remote check behind "Tester la connexion"."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,17 +8,12 @@ from sqlalchemy import select
 from core.extensions import db
 from core.types import ConnectionResult
 
-from .client import AmazonError, Participation, SellingPartnerClient
-from .models import AmazonMarketplace
+from core.jobs import enqueue
 
-
-def client_from_settings(settings: dict[str, Any]) -> SellingPartnerClient:
-    return SellingPartnerClient(client_id=settings.get("lwa_client_id") or "",
-                                client_secret=settings.get("lwa_client_secret") or "",
-                                refresh_token=settings.get("refresh_token") or "",
-                                region=settings.get("region") or "eu",
-                                base_url=settings.get("api_base_url") or None,
-                                token_url=settings.get("token_url") or None)
+from .client import AmazonError, Participation
+from .importing import fba_warehouse
+from .models import AmazonCatalogImport, AmazonMarketplace
+from .runtime import client_from_settings
 
 
 def store_marketplaces(shop_id: int, participations: list[Participation]) -> None:
@@ -43,12 +38,18 @@ def store_marketplaces(shop_id: int, participations: list[Participation]) -> Non
 
 
 def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
-    """Exchange the refresh token and list the seller's marketplace participations."""
+    """Exchange the refresh token and list the seller's marketplace participations. On the
+    first success the shop gets its FBA warehouse, and its listings import is queued."""
     try:
         participations = client_from_settings(settings).marketplace_participations()
     except AmazonError as exc:
         return ConnectionResult(False, str(exc))
     store_marketplaces(shop.id, participations)
+    fba_warehouse(shop)
+    if db.session.scalar(select(AmazonCatalogImport.id).where(AmazonCatalogImport.shop_id == shop.id)
+                         .limit(1)) is None:
+        enqueue("addons.amazon.jobs.import_listings", shop.id, job_id=f"amazon-import_listings-{shop.id}",
+                unique=True, shop_id=shop.id)
     active = [p for p in participations if p.participating]
     details = [f"{p.country_code} – {p.name} ({p.marketplace_id}) : "
                + ("vente active" if p.participating else "pas de vente")

@@ -3,17 +3,30 @@
 Authentication is Login with Amazon (LWA) only: the refresh token of the seller account is
 exchanged for a one-hour access token (``POST https://api.amazon.com/auth/o2/token``), sent
 as ``x-amz-access-token`` on every call; no AWS signature is needed since 2023. Access tokens
-are cached in memory per (token endpoint, client id, refresh token) and renewed 60 seconds
-before they expire.
+are cached in memory per (token endpoint, client id, refresh token or scope) and renewed 60
+seconds before they expire. Grantless operations (Notifications destinations) use a
+``client_credentials`` token with the notifications scope.
+
+Every call goes through :meth:`SellingPartnerClient.call`: it takes a token from the
+operation's bucket (shared by all workers, see ``ratelimit``), follows the rate Amazon
+announces in ``x-amzn-RateLimit-Limit``, and retries 429 and 5xx answers with jittered
+exponential backoff. A wait longer than ``max_wait`` raises :class:`RateLimitWait` so a job
+can hand over to a delayed run instead of holding a worker.
 """
 from __future__ import annotations
 
+import random
 import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import httpx
+
+from .clock import Clock, SystemClock
+from .operations import NOTIFICATIONS_SCOPE, OPERATIONS, Operation
+from .ratelimit import LocalRateLimiter, RateLimiter
 
 TIMEOUT = 10.0
 TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -63,13 +76,58 @@ _LWA_ERRORS = {
 }
 
 
+#: LWA errors that only the merchant can fix (new authorisation or credentials)
+CREDENTIAL_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied"}
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+#: added to every rate-limit wait: clocks and networks are never exact
+WAIT_MARGIN = 0.05
+
+
 class AmazonError(Exception):
     """A failed Amazon call, with a message for the merchant (French)."""
 
-    def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, code: str | None = None,
+                 body: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.body = body or {}
+
+    @property
+    def credentials(self) -> bool:
+        """True when the merchant must act (refresh token revoked, client secret wrong)."""
+        return self.code in CREDENTIAL_ERRORS
+
+
+class RateLimitWait(AmazonError):
+    """The operation's bucket is empty for longer than the caller accepts to wait."""
+
+    def __init__(self, operation: str, wait: float) -> None:
+        super().__init__(f"Quota Amazon de {operation} épuisé : prochain appel possible dans {wait:.0f} s.",
+                         429, "QuotaExceeded")
+        self.operation = operation
+        self.wait = wait
+
+
+@dataclass
+class CallStats:
+    """What a client sent: calls per operation, 429s received, retries made."""
+
+    calls: Counter = field(default_factory=Counter)
+    throttled: Counter = field(default_factory=Counter)
+    server_errors: int = 0
+    waited: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: dict[str, Any]
+    headers: httpx.Headers
 
 
 @dataclass(frozen=True)
@@ -86,7 +144,8 @@ class Participation:
 
 
 class TokenCache:
-    """LWA access tokens of this process, keyed by (token URL, client id, refresh token)."""
+    """LWA access tokens of this process, keyed by (token URL, client id, refresh token or
+    grantless scope)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -98,14 +157,14 @@ class TokenCache:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def get(self, key: tuple[str, str, str]) -> str | None:
+    def get(self, key: tuple[str, str, str], now: float | None = None) -> str | None:
         entry = self._tokens.get(key)
-        if entry is None or self.clock() >= entry[1] - EARLY_REFRESH:
+        if entry is None or (self.clock() if now is None else now) >= entry[1] - EARLY_REFRESH:
             return None
         return entry[0]
 
-    def put(self, key: tuple[str, str, str], token: str, expires_in: float) -> None:
-        self._tokens[key] = (token, self.clock() + expires_in)
+    def put(self, key: tuple[str, str, str], token: str, expires_in: float, now: float | None = None) -> None:
+        self._tokens[key] = (token, (self.clock() if now is None else now) + expires_in)
 
     def drop(self, key: tuple[str, str, str]) -> None:
         self._tokens.pop(key, None)
@@ -120,7 +179,10 @@ token_cache = TokenCache()
 class SellingPartnerClient:
     def __init__(self, *, client_id: str, client_secret: str, refresh_token: str, region: str = "eu",
                  base_url: str | None = None, token_url: str | None = None, timeout: float = TIMEOUT,
-                 cache: TokenCache | None = None) -> None:
+                 cache: TokenCache | None = None, seller_id: str = "", clock: Clock | None = None,
+                 limiter: RateLimiter | None = None, max_wait: float = 60.0, max_retries: int = 8,
+                 http: httpx.Client | None = None, rng: random.Random | None = None,
+                 stats: CallStats | None = None) -> None:
         missing = [label for label, value in (("identifiant client LWA", client_id),
                                               ("secret client LWA", client_secret),
                                               ("refresh token", refresh_token)) if not value]
@@ -133,30 +195,47 @@ class SellingPartnerClient:
         self.client_id = client_id
         self.client_secret = client_secret
         self.refresh_token = refresh_token
+        self.seller_id = seller_id
         self.timeout = timeout
         self.cache = cache or token_cache
+        self.clock: Clock = clock or SystemClock()
+        self.limiter: RateLimiter = limiter or LocalRateLimiter(self.clock)
+        self.max_wait = max_wait
+        self.max_retries = max_retries
+        self.http = http
+        self.rng = rng or random.Random()
+        self.stats = stats if stats is not None else CallStats()
 
     # ------------------------------------------------------------------ LWA
-    @property
-    def _key(self) -> tuple[str, str, str]:
-        return (self.token_url, self.client_id, self.refresh_token)
+    def _key(self, scope: str | None = None) -> tuple[str, str, str]:
+        return (self.token_url, self.client_id, f"scope:{scope}" if scope else self.refresh_token)
 
-    def access_token(self) -> tuple[str, bool]:
-        """The cached access token, or a new one; the flag tells whether it was just fetched."""
-        token = self.cache.get(self._key)
+    def access_token(self, scope: str | None = None) -> tuple[str, bool]:
+        """The cached access token, or a new one; the flag tells whether it was just fetched.
+        With ``scope``, a grantless (client_credentials) token for that scope."""
+        key = self._key(scope)
+        token = self.cache.get(key, self._now())
         if token:
             return token, False
-        with self.cache.lock(self._key):
-            token = self.cache.get(self._key)
+        with self.cache.lock(key):
+            token = self.cache.get(key, self._now())
             if token:
                 return token, False
-            token, expires_in = self._fetch_token()
-            self.cache.put(self._key, token, expires_in)
+            token, expires_in = self._fetch_token(scope)
+            self.cache.put(key, token, expires_in, self._now())
             return token, True
 
-    def _fetch_token(self) -> tuple[str, float]:
-        form = {"grant_type": "refresh_token", "refresh_token": self.refresh_token,
-                "client_id": self.client_id, "client_secret": self.client_secret}
+    def _now(self) -> float | None:
+        """The client's clock for token expiry; None (the cache's own clock) on the system clock."""
+        return None if isinstance(self.clock, SystemClock) else self.clock.time()
+
+    def _fetch_token(self, scope: str | None = None) -> tuple[str, float]:
+        if scope:
+            form = {"grant_type": "client_credentials", "scope": scope,
+                    "client_id": self.client_id, "client_secret": self.client_secret}
+        else:
+            form = {"grant_type": "refresh_token", "refresh_token": self.refresh_token,
+                    "client_id": self.client_id, "client_secret": self.client_secret}
         res = self._http("POST", self.token_url, data=form,
                          headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"})
         body = _json(res)
@@ -174,22 +253,106 @@ class SellingPartnerClient:
         return str(body["access_token"]), float(body.get("expires_in") or 3600)
 
     # ------------------------------------------------------------------ SP-API
-    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        token, fresh = self.access_token()
-        res = self._call("GET", path, token, params)
-        if res.status_code in (401, 403) and not fresh:
-            # a cached token can be revoked before its time: retry once with a new one
-            self.cache.drop(self._key)
-            token, _ = self.access_token()
-            res = self._call("GET", path, token, params)
-        if res.status_code in (401, 403):
-            self.cache.drop(self._key)
-        _raise_for_status(res)
-        return _json(res)
+    def bucket_key(self, operation: str) -> str:
+        return f"{self.client_id}:{self.seller_id or self.refresh_token[-12:]}:{operation}"
 
+    def rate(self, operation: str) -> float:
+        """The rate in force for ``operation`` (announced by Amazon, else documented)."""
+        op = OPERATIONS[operation]
+        return self.limiter.rate(self.bucket_key(operation), op.rate)
+
+    def tokens(self, operation: str) -> float:
+        op = OPERATIONS[operation]
+        return self.limiter.available(self.bucket_key(operation), op.rate, op.burst)
+
+    def call(self, operation: str, *, path: dict[str, str] | None = None, params: dict[str, Any] | None = None,
+             json: dict[str, Any] | None = None, max_wait: float | None = None) -> ApiResponse:
+        """Call one SP-API operation within its rate limit; retries 429 and 5xx."""
+        op = OPERATIONS[operation]
+        url = self.base_url + op.url_path(**(path or {}))
+        query = _query(params or {})
+        limit = self.max_wait if max_wait is None else max_wait
+        key = self.bucket_key(operation)
+        scope = NOTIFICATIONS_SCOPE if op.grantless else None
+        refreshed = False
+        attempt = 0
+        while True:
+            wait = self.limiter.acquire(key, op.rate, op.burst, limit)
+            if wait > limit:
+                raise RateLimitWait(operation, wait)
+            if wait > 0:
+                wait += WAIT_MARGIN
+                self.stats.waited += wait
+                self.clock.sleep(wait)
+            token, fresh = self.access_token(scope)
+            res = self._send(op, url, token, query, json)
+            self.stats.calls[operation] += 1
+            announced = res.headers.get("x-amzn-RateLimit-Limit")
+            if announced:
+                try:
+                    self.limiter.set_rate(key, float(announced))
+                except ValueError:
+                    pass
+            if res.status_code in (401, 403) and not fresh and not refreshed:
+                # a cached token can be revoked before its time: retry once with a new one
+                self.cache.drop(self._key(scope))
+                refreshed = True
+                continue
+            if res.status_code in RETRY_STATUSES and attempt < self.max_retries:
+                attempt += 1
+                if res.status_code == 429:
+                    self.stats.throttled[operation] += 1
+                    self.limiter.drain(key)
+                else:
+                    self.stats.server_errors += 1
+                backoff = self._backoff(operation, attempt)
+                if backoff > limit:
+                    raise RateLimitWait(operation, backoff)
+                self.stats.waited += backoff
+                self.clock.sleep(backoff)
+                continue
+            if res.status_code == 429:
+                self.stats.throttled[operation] += 1
+            if res.status_code in (401, 403):
+                self.cache.drop(self._key(scope))
+            _raise_for_status(res)
+            return ApiResponse(res.status_code, _json(res), res.headers)
+
+    def _backoff(self, operation: str, attempt: int) -> float:
+        """Jittered exponential backoff, never shorter than one token of the operation."""
+        floor = 1.0 / self.rate(operation)
+        spread = min(120.0, 0.5 * 2 ** attempt)
+        return floor + self.rng.uniform(0, spread)
+
+    def _send(self, op: Operation, url: str, token: str, query: dict[str, str],
+              body: dict[str, Any] | None) -> httpx.Response:
+        headers = {"x-amz-access-token": token, "Accept": "application/json", "User-Agent": USER_AGENT}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return self._http(op.method, url, params=query, headers=headers, json=body)
+
+    # ------------------------------------------------------------------ documents (presigned URLs)
+    def upload(self, url: str, content: bytes, content_type: str) -> None:
+        """PUT a feed document to the presigned URL ``createFeedDocument`` returned."""
+        res = self._http("PUT", url, content=content, headers={"Content-Type": content_type})
+        if res.status_code >= 300:
+            raise AmazonError(f"Dépôt du document refusé par Amazon ({res.status_code}).", res.status_code)
+
+    def download(self, url: str, compression: str | None = None) -> bytes:
+        """GET a report or feed-result document from its presigned URL (GZIP undone)."""
+        import gzip
+
+        res = self._http("GET", url)
+        if res.status_code >= 300:
+            raise AmazonError(f"Téléchargement du document refusé par Amazon ({res.status_code}).",
+                              res.status_code)
+        data = res.content
+        return gzip.decompress(data) if (compression or "").upper() == "GZIP" else data
+
+    # ------------------------------------------------------------------ operations
     def marketplace_participations(self) -> list[Participation]:
         """``getMarketplaceParticipations``: the marketplaces the seller can sell on."""
-        body = self.get("/sellers/v1/marketplaceParticipations")
+        body = self.call("getMarketplaceParticipations").body
         out = []
         for item in body.get("payload") or []:
             mp = item.get("marketplace") or {}
@@ -203,17 +366,30 @@ class SellingPartnerClient:
                 store_name=str(item.get("storeName", ""))))
         return out
 
-    def _call(self, method: str, path: str, token: str, params: dict[str, Any] | None) -> httpx.Response:
-        headers = {"x-amz-access-token": token, "Accept": "application/json", "User-Agent": USER_AGENT}
-        return self._http(method, self.base_url + path, params=params, headers=headers)
-
     def _http(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
+            if self.http is not None:
+                return self.http.request(method, url, timeout=self.timeout, **kwargs)
             return httpx.request(method, url, timeout=self.timeout, **kwargs)
         except httpx.TimeoutException:
             raise AmazonError(f"Amazon n'a pas répondu en {self.timeout:g} s ({url}).") from None
         except httpx.HTTPError as exc:
             raise AmazonError(f"Impossible de joindre {url} : {exc}") from None
+
+
+def _query(params: dict[str, Any]) -> dict[str, str]:
+    """Query parameters as the models want them: arrays comma-separated, None left out."""
+    out = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple, set)):
+            out[key] = ",".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
 
 
 def _json(res: httpx.Response) -> dict[str, Any]:
@@ -241,4 +417,4 @@ def _raise_for_status(res: httpx.Response) -> None:
         msg = "L'API Amazon est indisponible ({code}){detail} : réessayez plus tard."
     else:
         msg = "Requête refusée par Amazon ({code}){detail}."
-    raise AmazonError(msg.format(code=code, detail=detail), code, first.get("code"))
+    raise AmazonError(msg.format(code=code, detail=detail), code, first.get("code"), _json(res))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, URLField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, URL
+from wtforms import IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, URLField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, URL
 
 from .client import EU_MARKETPLACES, REGIONS, TOKEN_URL
 
@@ -23,7 +23,7 @@ class SettingsForm(FlaskForm):
     region = SelectField(_l("Région de l'API"), choices=[(code, REGION_LABELS[code]) for code in REGIONS],
                          default="eu", validators=[DataRequired()])
     selling_partner_id = StringField(
-        _l("Identifiant vendeur (Merchant Token)"), filters=[_strip, lambda v: v.upper() if v else v],
+        _l("Identifiant du vendeur (Selling Partner ID, ou Merchant Token)"), filters=[_strip, lambda v: v.upper() if v else v],
         validators=[DataRequired(), Regexp(r"^[A-Z0-9]{8,20}$", message=_l("Identifiant vendeur invalide."))],
         description=_l("Seller Central › Paramètres › Informations sur le compte › Vos identifiants de vendeur."))
     marketplaces = SelectMultipleField(
@@ -48,3 +48,14 @@ class SettingsForm(FlaskForm):
         _l("Adresse du service de jetons LWA (avancé)"),
         validators=[Optional(), URL(require_tld=False), Length(max=500)],
         description=_l("Laissez vide pour utiliser %(url)s.", url=TOKEN_URL))
+    import_days = IntegerField(
+        _l("Historique importé à la connexion (jours)"), default=30,
+        validators=[Optional(), NumberRange(min=1, max=730)],
+        description=_l("Les commandes modifiées pendant ces derniers jours sont importées à la première "
+                       "synchronisation (Amazon garde deux ans d'historique)."))
+    notification_queue_arn = StringField(
+        _l("File Amazon SQS des notifications (facultatif)"), filters=[_strip],
+        validators=[Optional(), Length(max=1000),
+                    Regexp(r"^arn:aws:sqs:\S+:\S+:\S+$", message=_l("L'ARN commence par arn:aws:sqs:"))],
+        description=_l("Pour le mode « Temps réel » : la file SQS où Amazon dépose les notifications "
+                       "ORDER_CHANGE. Voir la page Amazon de la boutique pour l'abonnement."))

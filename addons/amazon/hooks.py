@@ -1,8 +1,8 @@
-"""Amazon's hook implementations."""
+"""Amazon's hook implementations (fast, no network: slow work is enqueued)."""
 from __future__ import annotations
 
 from core import hookimpl
-from core.types import ConnectionResult, Sandbox
+from core.types import ConnectionResult, CronJob, Sandbox
 
 from . import models  # noqa: F401  (registers the add-on's tables)
 
@@ -23,7 +23,7 @@ def connection_test(shop, settings) -> ConnectionResult:
 
 @hookimpl
 def channel_sync_job() -> str:
-    return "addons.amazon.jobs.check_connection"
+    return "addons.amazon.jobs.sync_orders"
 
 
 @hookimpl
@@ -31,3 +31,78 @@ def register_sandbox() -> Sandbox:
     from . import sandbox
 
     return Sandbox(name="amazon", make_app=sandbox.make_app, settings=sandbox.demo_settings)
+
+
+@hookimpl
+def register_blueprints(app):
+    from .views import bp
+
+    return [bp]
+
+
+@hookimpl
+def register_cron_jobs():
+    return [CronJob("addons.amazon.jobs.refresh_all_fba", cron="20 * * * *")]
+
+
+@hookimpl
+def stock_available_changed(shop, changes) -> None:
+    """Mark the changed variants and queue one push job per shop (figures are read afresh
+    when it runs)."""
+    if shop.addon != "amazon" or not changes:
+        return
+    from core.jobs import enqueue
+
+    from .stock_sync import mark_pending
+
+    mark_pending(shop, [c.variant_id for c in changes])
+    enqueue("addons.amazon.jobs.push_stock", shop.id, job_id=f"amazon-push_stock-{shop.id}", unique=True,
+            shop_id=shop.id)
+
+
+@hookimpl
+def shipping_shipment_shipped(shop, order, shipment) -> None:
+    """Queue the tracking's confirmation for merchant-fulfilled orders imported from Amazon."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.models import FulfillmentChannel
+
+    from .models import AmazonOrder
+
+    if shop.addon != "amazon" or order.shop_id != shop.id:
+        return
+    if order.fulfillment_channel == FulfillmentChannel.MARKETPLACE:
+        return
+    if db.session.scalar(select(AmazonOrder.id).where(AmazonOrder.order_id == order.id)) is None:
+        return  # not an Amazon order (entered by hand on this shop)
+    from core.jobs import enqueue
+
+    enqueue("addons.amazon.jobs.confirm_shipment", shipment.id, job_id=f"amazon-confirm-{shipment.id}",
+            unique=True, shop_id=shop.id)
+
+
+@hookimpl
+def order_status_changed(shop, order, old, new) -> None:
+    """An Amazon order cancelled in the OMS (not by Amazon): the SP-API operations the
+    add-on uses cannot cancel an order, so the order's history tells the merchant to cancel
+    it in Seller Central too."""
+    from sqlalchemy import select
+
+    from core import orders as order_flow
+    from core.extensions import db
+    from core.models import OrderStatus
+
+    from .models import AmazonOrder
+
+    if shop.addon != "amazon" or new != OrderStatus.CANCELLED:
+        return
+    last = order.events[-1] if order.events else None
+    if last is not None and (last.source or "").startswith("amazon"):
+        return  # Amazon itself cancelled it
+    row = db.session.scalar(select(AmazonOrder).where(AmazonOrder.order_id == order.id))
+    if row is None or row.status == "CANCELLED":
+        return
+    order_flow.record(order, "channel", f"annulée dans l'OMS : annulez aussi la commande {row.amazon_order_id} "
+                      "dans Seller Central (Commandes › Gérer les commandes › Annuler la commande)",
+                      source="amazon")

@@ -15,37 +15,11 @@ from addons.amazon.models import AmazonMarketplace
 from core import create_app, services
 from core.addons import parse_manifest, registry
 from core.extensions import db
-from core.models import ConnectionStatus, utcnow
+from core.models import ConnectionStatus, OutboxJob, Warehouse, WarehouseKind
+
+from .conftest import configure
 
 ADDON_DIR = Path(__file__).resolve().parents[1]
-SECRETS = {"lwa_client_secret", "refresh_token"}
-
-
-@pytest.fixture
-def addons():
-    return ["amazon"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_token_cache():
-    token_cache.clear()
-    yield
-    token_cache.clear()
-
-
-@pytest.fixture
-def emulator():
-    return sandbox.make_app()
-
-
-@pytest.fixture
-def base_url(serve_wsgi, emulator):
-    return serve_wsgi(emulator)
-
-
-def configure(shop, settings):
-    services.save_settings(shop, "amazon", settings, SECRETS)
-    db.session.commit()
 
 
 def token_requests(emulator) -> int:
@@ -59,7 +33,10 @@ def test_manifest_parses():
     assert (ADDON_DIR / manifest["icon"]).is_file()
     for part in ("DESCRIPTION", "CONFIGURE", "USAGE"):
         assert (ADDON_DIR / "readme" / f"{part}.md").read_text(encoding="utf-8").strip()
-    assert "MWS" in (ADDON_DIR / "readme" / "CONFIGURE.md").read_text(encoding="utf-8")
+    configure_text = (ADDON_DIR / "readme" / "CONFIGURE.md").read_text(encoding="utf-8")
+    assert "MWS" in configure_text and "Seller ID + MWS Auth Token" in configure_text
+    for needed in ("Identifiant client LWA", "Secret client LWA", "Refresh token", "Selling Partner ID", "Région"):
+        assert needed in configure_text
 
 
 def test_eu_marketplace_ids():
@@ -91,14 +68,20 @@ def test_connection_lists_and_stores_marketplaces(app, shop_factory, base_url):
 
     assert result.ok, result.message
     assert "FR – Amazon.fr (A13V1IB3VIYZZH) : vente active" in result.details
-    assert "GB – Amazon.co.uk (A1F83G8C2ARO7P) : pas de vente" in result.details
+    assert "GB – Amazon.co.uk (A1F83G8C2ARO7P) : vente active" in result.details
+    assert "PL – Amazon.pl (A1C3SOZRARQ6R3) : pas de vente" in result.details
     assert shop.status == ConnectionStatus.CONNECTED
     db.session.commit()
     rows = {r.marketplace_id: r for r in db.session.scalars(
         sa.select(AmazonMarketplace).where(AmazonMarketplace.shop_id == shop.id))}
     assert len(rows) == len(EU_MARKETPLACES)
     assert rows["A13V1IB3VIYZZH"].participating and rows["A13V1IB3VIYZZH"].currency == "EUR"
-    assert not rows["A1F83G8C2ARO7P"].participating
+    assert rows["A1F83G8C2ARO7P"].currency == "GBP" and not rows["A1C3SOZRARQ6R3"].participating
+    # the shop gets its FBA warehouse, and its listings import is queued
+    fba = db.session.scalar(sa.select(Warehouse).where(Warehouse.shop_id == shop.id))
+    assert fba is not None and fba.kind == WarehouseKind.MARKETPLACE
+    assert db.session.scalar(sa.select(OutboxJob.func).where(OutboxJob.shop_id == shop.id)) == \
+        "addons.amazon.jobs.import_listings"
 
     # a second check updates the rows in place
     assert services.test_connection(shop, "amazon").ok
@@ -109,12 +92,12 @@ def test_connection_lists_and_stores_marketplaces(app, shop_factory, base_url):
 
 def test_selected_marketplace_not_active_is_flagged(app, shop_factory, base_url):
     shop = shop_factory("amazon")
-    configure(shop, {**sandbox.demo_settings(base_url), "marketplaces": ["A1F83G8C2ARO7P"]})
+    configure(shop, {**sandbox.demo_settings(base_url), "marketplaces": ["A1C3SOZRARQ6R3"]})
 
     result = services.test_connection(shop, "amazon")
 
     assert result.ok
-    assert any("A1F83G8C2ARO7P" in d and "n'est pas active" in d for d in result.details)
+    assert any("A1C3SOZRARQ6R3" in d and "n'est pas active" in d for d in result.details)
 
 
 def test_access_token_is_cached(app, shop_factory, base_url, emulator):
@@ -128,32 +111,32 @@ def test_access_token_is_cached(app, shop_factory, base_url, emulator):
     assert emulator.config["CALLS"].count(("GET", "/sellers/v1/marketplaceParticipations")) == 2
 
 
-def test_access_token_is_renewed_a_minute_before_expiry(serve_wsgi):
-    emulator = sandbox.make_app(token_lifetime=3600)
-    base = serve_wsgi(emulator)
-    now = [1000.0]
-    cache = TokenCache(clock=lambda: now[0])
+def test_access_token_is_renewed_a_minute_before_expiry(clock, emulator, base_url):
+    cache = TokenCache()
     client = SellingPartnerClient(client_id=sandbox.DEMO_CLIENT_ID, client_secret=sandbox.DEMO_CLIENT_SECRET,
-                                  refresh_token=sandbox.DEMO_REFRESH_TOKEN, base_url=base,
-                                  token_url=f"{base}/auth/o2/token", cache=cache)
+                                  refresh_token=sandbox.DEMO_REFRESH_TOKEN, base_url=base_url,
+                                  token_url=f"{base_url}/auth/o2/token", cache=cache, clock=clock)
     first, fresh = client.access_token()
     assert fresh
-    now[0] += 3600 - 61
+    clock.advance(3600 - 61)
     assert client.access_token() == (first, False)
-    now[0] += 2  # 59 s left: renewed
+    clock.advance(2)  # 59 s left: renewed
     second, fresh = client.access_token()
     assert fresh and second != first
     assert token_requests(emulator) == 2
+    # the grantless (notifications) token is cached apart
+    grantless, fresh = client.access_token("sellingpartnerapi::notifications")
+    assert fresh and grantless not in (first, second)
 
 
-def test_revoked_cached_token_is_replaced_once(serve_wsgi):
-    emulator = sandbox.make_app()
-    base = serve_wsgi(emulator)
+def test_revoked_cached_token_is_replaced_once(clock, emulator, base_url):
+    base = base_url
     client = SellingPartnerClient(client_id=sandbox.DEMO_CLIENT_ID, client_secret=sandbox.DEMO_CLIENT_SECRET,
                                   refresh_token=sandbox.DEMO_REFRESH_TOKEN, base_url=base,
-                                  token_url=f"{base}/auth/o2/token")
+                                  token_url=f"{base}/auth/o2/token", clock=clock)
     # a token Amazon no longer honours (authorization revoked) is still in the cache
-    token_cache.put((client.token_url, client.client_id, client.refresh_token), "Atza|revoked", 3600)
+    token_cache.put((client.token_url, client.client_id, client.refresh_token), "Atza|revoked", 3600,
+                    clock.time())
 
     assert client.marketplace_participations()
     assert token_requests(emulator) == 1
@@ -220,15 +203,12 @@ def test_emulator_speaks_sp_api_wire_format(emulator):
     assert set(first["participation"]) == {"isParticipating", "hasSuspendedListings"}
 
 
-def test_sync_job_checks_the_connection(app, shop_factory, base_url):
+def test_sync_job_is_the_orders_import_and_the_check_stays(app, shop_factory, base_url):
     shop = shop_factory("amazon")
     configure(shop, sandbox.demo_settings(base_url))
-    assert registry().call_one("amazon", "channel_sync_job", shop=shop) == "addons.amazon.jobs.check_connection"
+    assert registry().call_one("amazon", "channel_sync_job", shop=shop) == "addons.amazon.jobs.sync_orders"
 
-    before = utcnow()
-    jobs.check_connection(shop.id)
-    assert shop.last_sync_at is not None and shop.last_sync_at >= before
-
+    assert "connecté à Amazon" in jobs.check_connection(shop.id)
     token_cache.clear()
     configure(shop, {"refresh_token": "Atzr|revoked"})
     with pytest.raises(jobs.AmazonError, match="invalid_grant"):
@@ -249,14 +229,15 @@ def test_form_accepts_demo_settings_and_refuses_a_bad_client_id(app):
 def test_migration_matches_the_model(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "ADDONS": ["amazon"], "JOBS_MODE": "manual",
                       "REDIS_URL": None, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.db'}"})
-    table = AmazonMarketplace.__tablename__
+    tables = [t.name for t in db.metadata.sorted_tables if t.name.startswith("amazon_")]
+    assert len(tables) == 8
     with app.app_context():
         flask_migrate.upgrade(revision="heads")
         with db.engine.connect() as conn:
             diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
-        assert [d for d in diffs if f"'{table}'" in repr(d)] == []
+        assert [d for d in diffs if any(f"'{t}'" in repr(d) for t in tables)] == []
         flask_migrate.downgrade(revision="amazon@base")
-        assert not sa.inspect(db.engine).has_table(table)
+        assert not any(sa.inspect(db.engine).has_table(t) for t in tables)
         db.engine.dispose()
 
 
@@ -275,7 +256,7 @@ def test_failed_sync_is_logged_by_the_job_layer(app, shop_factory, base_url):
     assert entry.status == SyncStatus.RETRYING
     assert "AmazonError" in entry.error and "invalid_client" in entry.error
     db.session.refresh(shop)
-    assert shop.last_sync_at is None
+    assert shop.last_sync_at is None and shop.sync_cursor is None
 
 
 def test_configure_page_saves_tests_and_never_echoes_secrets(app, client, login, post_form, shop_factory, base_url):
@@ -291,5 +272,5 @@ def test_configure_page_saves_tests_and_never_echoes_secrets(app, client, login,
     form_page = client.get(url).get_data(as_text=True)
     assert sandbox.DEMO_REFRESH_TOKEN not in form_page and sandbox.DEMO_CLIENT_SECRET not in form_page
     row = db.session.get(type(shop), shop.id).addon_row("amazon")
-    assert row.settings["marketplaces"] == ["A13V1IB3VIYZZH", "A1PA6795UKMFR9"]
+    assert row.settings["marketplaces"] == ["A13V1IB3VIYZZH", "A1PA6795UKMFR9", "A1F83G8C2ARO7P"]
     assert set(row.secrets) == {"lwa_client_secret", "refresh_token"}

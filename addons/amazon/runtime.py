@@ -1,0 +1,70 @@
+"""What the add-on's jobs share inside one app: the clock, the rate limiter (Redis when
+``REDIS_URL`` is set) and the clients built from a shop's settings.
+
+Configuration keys (all optional):
+
+- ``AMAZON_CLOCK``: an object with ``time()`` and ``sleep()`` (default: the system clock);
+- ``AMAZON_MAX_RATE_WAIT``: seconds a job may wait for a rate-limit token before it hands
+  over to a delayed run of itself (default 60);
+- ``AMAZON_MAX_RETRIES``: retries of a call answered 429 or 5xx (default 8);
+- ``AMAZON_HTTP``: an ``httpx.Client`` to send the calls with (default: a new connection
+  per call);
+- ``AMAZON_STATS``: a ``client.CallStats`` every client adds its calls to (measurements).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from .client import SellingPartnerClient
+from .clock import Clock, SystemClock
+from .ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+
+DEFAULT_MAX_WAIT = 60.0
+
+
+def clock() -> Clock:
+    ext = current_app.extensions
+    if "amazon_clock" not in ext:
+        ext["amazon_clock"] = current_app.config.get("AMAZON_CLOCK") or SystemClock()
+    return ext["amazon_clock"]
+
+
+def limiter() -> RateLimiter:
+    ext = current_app.extensions
+    if "amazon_limiter" not in ext:
+        if current_app.config.get("REDIS_URL"):
+            from core.jobs import redis_connection
+
+            ext["amazon_limiter"] = RedisRateLimiter(redis_connection(), clock())
+        else:
+            ext["amazon_limiter"] = LocalRateLimiter(clock())
+    return ext["amazon_limiter"]
+
+
+def max_wait() -> float:
+    return float(current_app.config.get("AMAZON_MAX_RATE_WAIT", DEFAULT_MAX_WAIT))
+
+
+def client_from_settings(settings: dict[str, Any]) -> SellingPartnerClient:
+    return SellingPartnerClient(client_id=settings.get("lwa_client_id") or "",
+                                client_secret=settings.get("lwa_client_secret") or "",
+                                refresh_token=settings.get("refresh_token") or "",
+                                region=settings.get("region") or "eu",
+                                base_url=settings.get("api_base_url") or None,
+                                token_url=settings.get("token_url") or None,
+                                seller_id=settings.get("selling_partner_id") or "",
+                                clock=clock(), limiter=limiter(), max_wait=max_wait(),
+                                max_retries=int(current_app.config.get("AMAZON_MAX_RETRIES", 8)),
+                                http=current_app.config.get("AMAZON_HTTP"),
+                                stats=current_app.config.get("AMAZON_STATS"))
+
+
+def client_for(shop) -> SellingPartnerClient:
+    return client_from_settings(shop.addon_settings("amazon"))
+
+
+def marketplaces(shop) -> list[str]:
+    """The marketplaces the merchant chose for this shop (settings), in their order."""
+    return [m for m in (shop.addon_settings("amazon").get("marketplaces") or []) if m]

@@ -1,0 +1,107 @@
+"""The Amazon pages of a shop (listings matched or not, stock feeds and their errors,
+notifications) and the endpoint where the notification relay delivers ORDER_CHANGE."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from core.extensions import csrf, db
+from core.jobs import enqueue
+from core.models import Shop
+from core.tenancy import MANAGERS, get_owned, roles_required
+
+from . import notifications
+from .models import AmazonCatalogImport, AmazonFeed, AmazonListing, AmazonSyncState
+
+bp = Blueprint("amazon", __name__, template_folder="templates", url_prefix="/apps/amazon")
+
+
+class ActionForm(FlaskForm):
+    """CSRF-only form for the POST buttons."""
+
+
+def _amazon_shop(shop_id: str) -> Shop:
+    shop = get_owned(Shop, shop_id)
+    row = shop.addon_row("amazon")
+    if shop.addon != "amazon" or row is None or not row.active:
+        abort(404)
+    return shop
+
+
+@bp.route("/shops/<shop_id>")
+@roles_required(*MANAGERS)
+def shop_page(shop_id: str):
+    shop = _amazon_shop(shop_id)
+    last_import = db.session.scalar(select(AmazonCatalogImport).where(AmazonCatalogImport.shop_id == shop.id)
+                                    .order_by(AmazonCatalogImport.id.desc()).limit(1))
+    unmatched = db.session.scalars(select(AmazonListing).where(
+        AmazonListing.shop_id == shop.id, AmazonListing.variant_id.is_(None), AmazonListing.is_parent.is_(False))
+        .order_by(AmazonListing.sku, AmazonListing.marketplace_id)).all()
+    matched_count = db.session.scalar(select(db.func.count()).select_from(AmazonListing).where(
+        AmazonListing.shop_id == shop.id, AmazonListing.variant_id.is_not(None))) or 0
+    rejected = db.session.scalars(select(AmazonListing).where(
+        AmazonListing.shop_id == shop.id, AmazonListing.push_error.is_not(None)).order_by(AmazonListing.sku)).all()
+    feeds = db.session.scalars(select(AmazonFeed).where(AmazonFeed.shop_id == shop.id)
+                               .order_by(AmazonFeed.id.desc()).limit(10)).all()
+    state = db.session.get(AmazonSyncState, shop.id)
+    return render_template("amazon/shop.html", shop=shop, last_import=last_import, unmatched=unmatched,
+                           matched_count=matched_count, rejected=rejected, feeds=feeds, state=state,
+                           subscription=notifications.subscription(shop), action=ActionForm(),
+                           queue_arn=shop.addon_settings("amazon").get("notification_queue_arn") or "")
+
+
+_ACTIONS = {
+    "import": ("addons.amazon.jobs.import_listings", "amazon-import_listings-{id}",
+               "Import des annonces lancé."),
+    "reconcile": ("addons.amazon.jobs.reconcile_stock", "amazon-reconcile_stock-{id}",
+                  "Réconciliation du stock lancée (FBA lu chez Amazon, FBM renvoyé)."),
+}
+
+
+@bp.route("/shops/<shop_id>/<any(import, reconcile):action>", methods=["POST"])
+@roles_required(*MANAGERS)
+def run_action(shop_id: str, action: str):
+    shop = _amazon_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    func, job_id, message = _ACTIONS[action]
+    enqueue(func, shop.id, job_id=job_id.format(id=shop.id), unique=True, shop_id=shop.id)
+    db.session.commit()
+    flash(_(message), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>/subscribe", methods=["POST"])
+@roles_required(*MANAGERS)
+def subscribe(shop_id: str):
+    shop = _amazon_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    arn = shop.addon_settings("amazon").get("notification_queue_arn")
+    if not arn:
+        flash(_("Renseignez d'abord la file SQS des notifications dans les paramètres de la boutique."), "error")
+    else:
+        enqueue("addons.amazon.jobs.subscribe_notifications", shop.id, arn, job_id=f"amazon-subscribe-{shop.id}",
+                unique=True, shop_id=shop.id)
+        db.session.commit()
+        flash(_("Abonnement aux notifications ORDER_CHANGE demandé."), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/notifications/<int:shop_id>", methods=["POST"])
+@csrf.exempt
+def notification(shop_id: int):
+    """Where the relay of the merchant's SQS queue delivers ORDER_CHANGE notifications."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or shop.addon != "amazon":
+        abort(404)
+    secret = request.headers.get("X-OMS-Relay-Secret", "")
+    try:
+        order_id = notifications.accept(shop, secret, notifications.parse(request.get_data()))
+    except notifications.NotificationRefused as exc:
+        db.session.rollback()
+        return jsonify({"accepted": False, "reason": str(exc)}), 403 if "secret" in str(exc) else 400
+    db.session.commit()
+    return jsonify({"accepted": True, "amazonOrderId": order_id}), 202
