@@ -33,7 +33,8 @@ from __future__ import annotations
 import configparser
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
@@ -44,7 +45,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import has_app_context
-from sqlalchemy import case, delete, event, func, insert, select, text
+from sqlalchemy import case, delete, event, func, insert, literal, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from . import fx
@@ -755,8 +756,28 @@ def _channel_of(org_id: int, model: Any) -> Any:
     shops = db.session.execute(select(Shop.id, Shop.addon).where(Shop.organization_id == org_id)
                                .order_by(Shop.id)).all()
     if not shops:
-        return model.channel
-    return case({shop_id: addon for shop_id, addon in shops}, value=model.shop_id, else_=model.channel)
+        return literal("")
+    return case({shop_id: addon for shop_id, addon in shops}, value=model.shop_id, else_=literal(""))
+
+
+#: periods longer than this aggregate SKU by SKU in the covering index's order
+STREAM_AFTER_DAYS = 62
+
+
+@contextmanager
+def _streamed(wanted: bool) -> Iterator[None]:
+    """PostgreSQL: aggregate in the order of ``ix_analytics_line_fact_org_variant`` (a
+    streaming GroupAggregate over an index-only scan, constant memory) instead of hashing
+    tens of thousands of SKU × shop groups, whose wide sum states the planner underprices
+    and which then spill to disk. Only for the statement inside the block."""
+    if not wanted or db.engine.dialect.name != "postgresql":
+        yield
+        return
+    db.session.execute(text("SET LOCAL enable_hashagg = off"))
+    try:
+        yield
+    finally:
+        db.session.execute(text("SET LOCAL enable_hashagg = on"))
 
 
 #: above this share of the current price, raising the price is not a realistic answer
@@ -770,7 +791,7 @@ def losers(org_id: int, currency: str, f: Filters, *, limit: int = 20) -> list[L
     m = AnalyticsLineFact
     # per SKU and shop first, in the order of the covering index (no sort, no heap), then per
     # SKU and channel: the few rows of the first step
-    per_shop = (select(m.variant_id, m.shop_id, func.min(m.channel).label("channel"),
+    per_shop = (select(m.variant_id, m.shop_id,
                        *[func.sum(getattr(m, c)).label(c) for c in ("units", *_MONEY, "returned_units")],
                        func.count().label("lines"))
                 .where(*_where(m, org_id, f)).group_by(m.variant_id, m.shop_id).subquery())
@@ -779,8 +800,10 @@ def losers(org_id: int, currency: str, f: Filters, *, limit: int = 20) -> list[L
     margin = func.sum(p.revenue) - func.sum(p.product_cost) - func.sum(p.fees) - func.sum(p.shipping) - func.sum(p.returns)
     sums = ([func.sum(p.units)] + [func.sum(getattr(p, c)) for c in _MONEY]
             + [func.sum(p.returned_units), func.sum(p.lines)])
-    rows = db.session.execute(select(p.variant_id, channel, *sums).group_by(p.variant_id, channel)
-                              .having(margin < 0).order_by(margin.asc(), p.variant_id, channel).limit(limit)).all()
+    with _streamed(f.days > STREAM_AFTER_DAYS):
+        rows = db.session.execute(select(p.variant_id, channel, *sums).group_by(p.variant_id, channel)
+                                  .having(margin < 0).order_by(margin.asc(), p.variant_id, channel)
+                                  .limit(limit)).all()
     margin = (func.sum(m.revenue) - func.sum(m.product_cost) - func.sum(m.fees) - func.sum(m.shipping)
               - func.sum(m.returns))
     channel = _channel_of(org_id, m)

@@ -1,7 +1,7 @@
 {
     "name": "Dropshipping",
-    "summary": "Envoyez les bons de commande à vos fournisseurs par e-mail ou par webhook",
-    "version": "1.0.0",
+    "summary": "Vos fournisseurs expédient pour vous : bons de commande, suivi renvoyé au client, stock fournisseur",
+    "version": "2.0.0",
     "category": "dropshipping",
     "kind": "fulfilment",
     "scope": "shop",
@@ -10,5 +10,5 @@
     "application": True,
     "author": "OMS",
     "license": "MIT",
-    "external_dependencies": {"python": ["httpx"]},
+    "external_dependencies": {"python": ["httpx", "reportlab", "itsdangerous"]},
 }

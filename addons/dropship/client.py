@@ -1,8 +1,14 @@
 """How purchase orders reach suppliers: the merchant's SMTP server (e-mail) or a signed
 webhook to the supplier's system.
 
-A webhook is a ``POST`` of the JSON purchase order with the header ``X-OMS-Signature``: the
-lowercase hex HMAC-SHA256 of the raw body, keyed with the secret shared with the supplier.
+A webhook is a ``POST`` of a JSON body with two headers:
+
+* ``X-OMS-Timestamp``: the Unix time of the send, in seconds;
+* ``X-OMS-Signature``: the lowercase hex HMAC-SHA256, keyed with the secret shared with the
+  supplier, of ``"<timestamp>." + raw body``.
+
+The supplier recomputes the signature and refuses a body whose timestamp is more than
+:data:`TOLERANCE` seconds away from its clock, so a captured request cannot be replayed later.
 """
 from __future__ import annotations
 
@@ -12,12 +18,19 @@ import json
 import smtplib
 import socket
 import ssl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
 
 TIMEOUT = 10.0
 SIGNATURE_HEADER = "X-OMS-Signature"
+TIMESTAMP_HEADER = "X-OMS-Timestamp"
+#: seconds a signed webhook stays acceptable
+TOLERANCE = 300
 
 
 class DropshipError(Exception):
@@ -31,6 +44,7 @@ class DropshipError(Exception):
 
 # ----------------------------------------------------------------------------- signatures
 def sign(body: bytes, secret: str) -> str:
+    """Lowercase hex HMAC-SHA256 of ``body``."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -38,13 +52,36 @@ def verify(body: bytes, secret: str, signature: str | None) -> bool:
     return bool(signature) and hmac.compare_digest(sign(body, secret), signature.strip().lower())
 
 
-# ----------------------------------------------------------------------------- SMTP
-def check_smtp(host: str, port: int = 587, username: str = "", password: str = "", starttls: bool = True,
-               timeout: float = TIMEOUT) -> str:
-    """Connect, EHLO, STARTTLS (if asked), LOGIN (if a user name is set), QUIT.
+def signed_content(timestamp: str, body: bytes) -> bytes:
+    """What the webhook signature covers: the timestamp header, a dot, the raw body."""
+    return timestamp.encode() + b"." + body
 
-    Returns the name the server gives in its EHLO answer; raises DropshipError.
-    """
+
+def sign_webhook(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """The timestamp and signature headers for a webhook body."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    return {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(signed_content(stamp, body), secret)}
+
+
+def verify_webhook(body: bytes, secret: str, timestamp: str | None, signature: str | None,
+                   now: float | None = None, tolerance: int = TOLERANCE) -> str | None:
+    """Check a received webhook; None when it is genuine and fresh, else why it is refused."""
+    if not timestamp or not timestamp.strip().isdigit():
+        return "missing_timestamp"
+    if not verify(signed_content(timestamp.strip(), body), secret, signature):
+        return "invalid_signature"
+    if abs((time.time() if now is None else now) - int(timestamp)) > tolerance:
+        return "stale_timestamp"
+    return None
+
+
+# ----------------------------------------------------------------------------- SMTP
+@contextmanager
+def smtp_session(host: str, port: int = 587, username: str = "", password: str = "", starttls: bool = True,
+                 timeout: float = TIMEOUT) -> Iterator[tuple[smtplib.SMTP, str]]:
+    """An SMTP session ready to send: connected, EHLO, STARTTLS (if asked), LOGIN (if a user
+    name is set). Yields the connection and the name the server gives in its EHLO answer;
+    every failure becomes a DropshipError with a French message."""
     if not host:
         raise DropshipError("Aucun serveur SMTP renseigné : indiquez le serveur d'envoi des e-mails.")
     where = f"{host}:{port}"
@@ -74,14 +111,20 @@ def check_smtp(host: str, port: int = 587, username: str = "", password: str = "
             smtp.ehlo()
         if username:
             smtp.login(username, password)
+        yield smtp, name
         smtp.quit()
-        return name
     except smtplib.SMTPAuthenticationError as exc:
         raise DropshipError(f"Identifiants SMTP refusés par {where} ({exc.smtp_code}) : vérifiez "
                             "l'utilisateur et le mot de passe.") from None
     except smtplib.SMTPNotSupportedError:
         raise DropshipError(f"Le serveur SMTP {where} n'accepte pas l'authentification sur cette connexion : "
                             "activez STARTTLS.") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = ", ".join(f"{addr} ({code})" for addr, (code, _msg) in exc.recipients.items())
+        raise DropshipError(f"Adresse refusée par le serveur SMTP {where} : {refused}.") from None
+    except smtplib.SMTPSenderRefused as exc:
+        raise DropshipError(f"Expéditeur {exc.sender} refusé par le serveur SMTP {where} ({exc.smtp_code}) : "
+                            "vérifiez l'adresse d'expédition.") from None
     except ssl.SSLError as exc:
         raise DropshipError(f"Échec de la négociation TLS avec {where} : {exc.reason or exc}.") from None
     except (socket.timeout, TimeoutError):
@@ -92,16 +135,37 @@ def check_smtp(host: str, port: int = 587, username: str = "", password: str = "
         smtp.close()
 
 
+def check_smtp(host: str, port: int = 587, username: str = "", password: str = "", starttls: bool = True,
+               timeout: float = TIMEOUT) -> str:
+    """Connect, EHLO, STARTTLS (if asked), LOGIN (if a user name is set), QUIT.
+
+    Returns the name the server gives in its EHLO answer; raises DropshipError.
+    """
+    with smtp_session(host, port, username, password, starttls, timeout) as (_smtp, name):
+        return name
+
+
+def smtp_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The SMTP connection arguments held in the add-on's settings."""
+    return {"host": settings.get("smtp_host") or "", "port": int(settings.get("smtp_port") or 587),
+            "username": settings.get("smtp_username") or "", "password": settings.get("smtp_password") or "",
+            "starttls": bool(settings.get("smtp_starttls", True))}
+
+
+def send_email(settings: dict[str, Any], message: EmailMessage, timeout: float = TIMEOUT) -> None:
+    """Send ``message`` through the merchant's SMTP server; raises DropshipError."""
+    with smtp_session(timeout=timeout, **smtp_settings(settings)) as (smtp, _name):
+        smtp.send_message(message)
+
+
 # ----------------------------------------------------------------------------- webhooks
-def send_purchase_order_webhook(url: str, purchase_order: dict[str, Any], secret: str,
-                                timeout: float = TIMEOUT) -> dict[str, Any]:
-    """POST a purchase order to a supplier's system, signed with ``secret``; return its answer."""
+def post_webhook(url: str, payload: dict[str, Any], secret: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+    """POST ``payload`` to a supplier's system, signed with ``secret``; return its answer."""
     if not secret:
-        raise DropshipError("Aucun secret de signature renseigné : indiquez le secret partagé avec vos "
-                            "fournisseurs reliés par webhook.")
-    body = json.dumps(purchase_order, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = {"Content-Type": "application/json", "Accept": "application/json",
-               SIGNATURE_HEADER: sign(body, secret)}
+        raise DropshipError("Aucun secret de signature pour ce fournisseur : renseignez le secret partagé "
+                            "sur sa fiche.")
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **sign_webhook(body, secret)}
     try:
         res = httpx.post(url, content=body, headers=headers, timeout=timeout)
     except httpx.TimeoutException:
@@ -119,3 +183,24 @@ def send_purchase_order_webhook(url: str, purchase_order: dict[str, Any], secret
     except ValueError:
         return {}
     return answer if isinstance(answer, dict) else {}
+
+
+# ----------------------------------------------------------------------------- stock feeds
+def fetch_feed(url: str, timeout: float = 30.0, limit: int = 20 * 1024 * 1024) -> bytes:
+    """Download a supplier's stock file; raises DropshipError."""
+    try:
+        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as res:
+            if res.status_code >= 400:
+                raise DropshipError(f"Le flux du fournisseur répond {res.status_code} ({url}).", res.status_code)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in res.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise DropshipError(f"Le flux du fournisseur dépasse {limit // (1024 * 1024)} Mo ({url}).")
+                chunks.append(chunk)
+    except httpx.TimeoutException:
+        raise DropshipError(f"Le flux du fournisseur n'a pas répondu en {timeout:g} s ({url}).") from None
+    except httpx.HTTPError as exc:
+        raise DropshipError(f"Impossible de lire le flux du fournisseur ({url}) : {exc}") from None
+    return b"".join(chunks)

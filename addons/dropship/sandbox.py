@@ -2,14 +2,20 @@
 
 It stands for the supplier's side, not for a service the OMS subscribes to:
 
-- ``POST /purchase-orders``: a JSON purchase order, signed with the ``X-OMS-Signature``
-  header (lowercase hex HMAC-SHA256 of the raw body with the shared secret). A missing or
-  wrong signature gets ``401 {"error": "invalid_signature", ...}``; a body that is not a JSON
-  object gets 400; an accepted order gets ``201 {"id", "status": "received", "received_at"}``.
-- ``GET /purchase-orders``: what the supplier received so far, newest last.
+- ``POST /purchase-orders``: a JSON body ``{"merchant", "sent_at", "purchase_orders": [...]}``
+  with the headers ``X-OMS-Timestamp`` (Unix seconds) and ``X-OMS-Signature`` (lowercase hex
+  HMAC-SHA256 of ``"<timestamp>." + raw body`` with the shared secret). A missing or wrong
+  signature gets ``401 {"error": "invalid_signature"}``, a timestamp more than five minutes
+  away ``401 {"error": "stale_timestamp"}`` (a replay), a body that is not a JSON object 400;
+  an accepted body gets ``201 {"id", "status": "received", "received_at"}``.
+- ``GET /purchase-orders``: what the supplier received so far, oldest first.
 
-A supplier whose ``order_channel`` is ``webhook`` and whose ``webhook_url`` is
-``{base}/purchase-orders`` sends its purchase orders here.
+``make_app(fail_times=n)`` makes the system answer ``503`` to the first ``n`` deliveries, as
+a supplier's system being down does.
+
+A supplier whose ``order_channel`` is ``webhook``, whose ``webhook_url`` is
+``{base}/purchase-orders`` and whose secret is the emulator's sends its purchase orders here
+(:func:`supplier_settings`).
 """
 from __future__ import annotations
 
@@ -20,29 +26,37 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from .client import SIGNATURE_HEADER, verify
+from .client import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_webhook
 
 DEMO_WEBHOOK_SECRET = "oms-demo-supplier-shared-secret"
 
 
-def make_app(secret: str = DEMO_WEBHOOK_SECRET) -> Flask:
+def make_app(secret: str = DEMO_WEBHOOK_SECRET, fail_times: int = 0) -> Flask:
     app = Flask(__name__)
     received: list[dict[str, Any]] = []
+    state = {"failures_left": fail_times, "deliveries": 0}
     lock = threading.Lock()
     app.config["RECEIVED"] = received
+    app.config["STATE"] = state
 
     @app.post("/purchase-orders")
     def receive():
+        with lock:
+            state["deliveries"] += 1
+            if state["failures_left"] > 0:
+                state["failures_left"] -= 1
+                return jsonify({"error": "unavailable", "message": "Service temporarily unavailable."}), 503
         body = request.get_data()
-        if not verify(body, secret, request.headers.get(SIGNATURE_HEADER)):
-            return jsonify({"error": "invalid_signature",
-                            "message": f"Missing or invalid {SIGNATURE_HEADER} header."}), 401
-        order = request.get_json(silent=True)
-        if not isinstance(order, dict):
+        refused = verify_webhook(body, secret, request.headers.get(TIMESTAMP_HEADER),
+                                 request.headers.get(SIGNATURE_HEADER))
+        if refused:
+            return jsonify({"error": refused,
+                            "message": f"Missing, invalid or stale {SIGNATURE_HEADER}/{TIMESTAMP_HEADER}."}), 401
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
             return jsonify({"error": "invalid_body", "message": "A JSON object is expected."}), 400
         entry = {"id": uuid.uuid4().hex, "status": "received",
-                 "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                 "purchase_order": order}
+                 "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "body": payload}
         with lock:
             received.append(entry)
         return jsonify({k: entry[k] for k in ("id", "status", "received_at")}), 201
@@ -50,12 +64,18 @@ def make_app(secret: str = DEMO_WEBHOOK_SECRET) -> Flask:
     @app.get("/purchase-orders")
     def listing():
         with lock:
-            return jsonify({"purchase_orders": list(received)})
+            return jsonify({"deliveries": list(received)})
 
     return app
 
 
 def demo_settings(base_url: str) -> dict[str, Any]:
-    """Settings sharing the emulator's secret; give a supplier the webhook URL
-    ``{base_url}/purchase-orders`` to send it purchase orders."""
-    return {"webhook_secret": DEMO_WEBHOOK_SECRET}
+    """The shop's settings for the demo: the emulator receives webhooks, so the shop needs no
+    SMTP server to try the add-on; suppliers are pointed at it with :func:`supplier_settings`."""
+    return {"dropship_when_short": False}
+
+
+def supplier_settings(base_url: str) -> dict[str, Any]:
+    """The fields of a supplier that sends its purchase orders to the emulator at ``base_url``."""
+    return {"order_channel": "webhook", "webhook_url": f"{base_url.rstrip('/')}/purchase-orders",
+            "webhook_secret": DEMO_WEBHOOK_SECRET}

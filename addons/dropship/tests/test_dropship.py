@@ -4,6 +4,7 @@ import datetime as dt
 import socket
 import ssl
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,17 +16,29 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from addons.dropship import jobs, sandbox
-from addons.dropship.client import SIGNATURE_HEADER, DropshipError, check_smtp, sign, verify
-from addons.dropship.forms import SettingsForm
+from addons.dropship import hooks, jobs, sandbox
+from addons.dropship.client import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    DropshipError,
+    check_smtp,
+    sign,
+    sign_webhook,
+    verify,
+    verify_webhook,
+)
+from addons.dropship.forms import SettingsForm, SupplierForm
 from addons.dropship.models import DropshipSupplier
 from core import create_app, services
 from core.addons import parse_manifest, registry
+from core.contracts import missing_hooks
 from core.extensions import db
 from core.models import ConnectionStatus, Shop
 
 ADDON_DIR = Path(__file__).resolve().parents[1]
-SECRETS = {"smtp_password", "webhook_secret"}
+SECRETS = {"smtp_password"}
+TABLES = ("dropship_supplier", "dropship_supplier_product", "dropship_line", "dropship_purchase_order",
+          "dropship_send", "dropship_tracking", "dropship_feed_run")
 SMTP_NAME = "smtp.fournisseur.test"
 SMTP_USER, SMTP_PASSWORD = "achats@boutique-demo.fr", "mot-de-passe-application"
 
@@ -119,7 +132,11 @@ def test_addon_loads_with_its_hooks(app):
     assert addon is not None and addon.ok, addon.error if addon else "not found"
     assert registry().call_one("dropship", "register_settings_form") is SettingsForm
     boxes = {sb.name: sb for sb in registry().pm.hook.register_sandbox() if sb}
-    assert boxes["dropship"].settings("http://x") == {"webhook_secret": sandbox.DEMO_WEBHOOK_SECRET}
+    assert boxes["dropship"].settings("http://x") == {"dropship_when_short": False}
+    assert sandbox.supplier_settings("http://x/") == {"order_channel": "webhook",
+                                                      "webhook_url": "http://x/purchase-orders",
+                                                      "webhook_secret": sandbox.DEMO_WEBHOOK_SECRET}
+    assert missing_hooks("fulfilment", hooks) == []
 
 
 def test_smtp_connection_ok(app, shop, smtp_server):
@@ -175,37 +192,6 @@ def test_smtp_unreachable_and_unset(app, shop):
     assert not result.ok and "Aucun serveur SMTP" in result.message
 
 
-def test_purchase_order_reaches_a_webhook_supplier(app, shop, org, serve_wsgi):
-    emulator = sandbox.make_app()
-    base = serve_wsgi(emulator)
-    configure(shop, sandbox.demo_settings(base))
-    supplier = DropshipSupplier(organization_id=org.id, name="Atelier Dupont", email="commandes@dupont.test",
-                                order_channel="webhook", webhook_url=f"{base}/purchase-orders",
-                                lead_time_days=3, currency="EUR")
-    db.session.add(supplier)
-    db.session.commit()
-    order = {"reference": "PO-1001", "lines": [{"sku": "TASSE-BLEUE", "quantity": 2}]}
-
-    reference = jobs.send_purchase_order(shop.id, supplier.id, order)
-
-    received = emulator.test_client().get("/purchase-orders").json["purchase_orders"]
-    assert [r["purchase_order"] for r in received] == [order]
-    assert received[0]["id"] == reference
-
-    configure(shop, {"webhook_secret": "un-autre-secret-partage"})
-    with pytest.raises(DropshipError, match="Signature refusée par le fournisseur"):
-        jobs.send_purchase_order(shop.id, supplier.id, order)
-
-
-def test_purchase_order_job_refuses_an_email_supplier(app, shop, org):
-    supplier = DropshipSupplier(organization_id=org.id, name="Grossiste Martin", email="achats@martin.test")
-    db.session.add(supplier)
-    db.session.commit()
-    assert supplier.order_channel == "email" and supplier.lead_time_days == 2 and supplier.currency == "EUR"
-    with pytest.raises(DropshipError, match="par e-mail"):
-        jobs.send_purchase_order(shop.id, supplier.id, {"reference": "PO-1"})
-
-
 def test_order_channel_is_constrained(app, org):
     db.session.add(DropshipSupplier(organization_id=org.id, name="Fax & Co", email="fax@co.test",
                                     order_channel="fax"))
@@ -214,19 +200,44 @@ def test_order_channel_is_constrained(app, org):
     db.session.rollback()
 
 
-def test_emulator_checks_signatures():
+def test_emulator_checks_signatures_and_timestamps():
     web = sandbox.make_app().test_client()
-    body = b'{"reference":"PO-7"}'
+    body = b'{"purchase_orders":[{"reference":"PO-7"}]}'
 
     unsigned = web.post("/purchase-orders", data=body, content_type="application/json")
-    assert unsigned.status_code == 401 and unsigned.json["error"] == "invalid_signature"
+    assert unsigned.status_code == 401 and unsigned.json["error"] == "missing_timestamp"
     forged = web.post("/purchase-orders", data=body, content_type="application/json",
-                      headers={SIGNATURE_HEADER: sign(body, "wrong-secret-wrong-secret")})
-    assert forged.status_code == 401
-    signed = web.post("/purchase-orders", data=body, content_type="application/json",
-                      headers={SIGNATURE_HEADER: sign(body, sandbox.DEMO_WEBHOOK_SECRET)})
+                      headers=sign_webhook(body, "wrong-secret-wrong-secret"))
+    assert forged.status_code == 401 and forged.json["error"] == "invalid_signature"
+    headers = sign_webhook(body, sandbox.DEMO_WEBHOOK_SECRET)
+    tampered = web.post("/purchase-orders", data=body, content_type="application/json",
+                        headers={**headers, TIMESTAMP_HEADER: str(int(headers[TIMESTAMP_HEADER]) + 1)})
+    assert tampered.status_code == 401 and tampered.json["error"] == "invalid_signature"
+    replayed = web.post("/purchase-orders", data=body, content_type="application/json",
+                        headers=sign_webhook(body, sandbox.DEMO_WEBHOOK_SECRET, timestamp=int(time.time()) - 3600))
+    assert replayed.status_code == 401 and replayed.json["error"] == "stale_timestamp"
+    signed = web.post("/purchase-orders", data=body, content_type="application/json", headers=headers)
     assert signed.status_code == 201 and signed.json["status"] == "received"
-    assert web.get("/purchase-orders").json["purchase_orders"][0]["purchase_order"] == {"reference": "PO-7"}
+    assert web.get("/purchase-orders").json["deliveries"][0]["body"] == {"purchase_orders": [{"reference": "PO-7"}]}
+
+
+def test_emulator_can_be_down_for_a_while():
+    web = sandbox.make_app(fail_times=2).test_client()
+    body = b"{}"
+    codes = [web.post("/purchase-orders", data=body, content_type="application/json",
+                      headers=sign_webhook(body, sandbox.DEMO_WEBHOOK_SECRET)).status_code for _ in range(3)]
+    assert codes == [503, 503, 201]
+
+
+def test_webhook_signature_covers_the_timestamp():
+    body = b'{"a":1}'
+    headers = sign_webhook(body, "secret-secret-secret", timestamp=1_800_000_000)
+    assert headers == {TIMESTAMP_HEADER: "1800000000",
+                       SIGNATURE_HEADER: sign(b'1800000000.{"a":1}', "secret-secret-secret")}
+    assert verify_webhook(body, "secret-secret-secret", "1800000000", headers[SIGNATURE_HEADER],
+                          now=1_800_000_100) is None
+    assert verify_webhook(body, "secret-secret-secret", "1800000000", headers[SIGNATURE_HEADER],
+                          now=1_800_000_400) == "stale_timestamp"
 
 
 def test_signature_is_hex_hmac_sha256():
@@ -240,28 +251,49 @@ def test_signature_is_hex_hmac_sha256():
 def test_form_validation(app):
     with app.test_request_context(method="POST", data={
             "smtp_host": "smtp.example.com", "smtp_port": "587", "smtp_starttls": "y",
-            "from_address": "achats@example.com", "webhook_secret": "court"}):
+            "from_address": "pas-une-adresse"}):
         form = SettingsForm(meta={"csrf": False})
-        assert not form.validate() and list(form.errors) == ["webhook_secret"]
-    with app.test_request_context(method="POST", data={"smtp_host": "smtp.example.com", "smtp_port": "587"}):
+        assert not form.validate() and list(form.errors) == ["from_address"]
+    with app.test_request_context(method="POST", data={"smtp_host": "smtp.example.com", "smtp_port": "587",
+                                                       "dropship_when_short": "y"}):
         form = SettingsForm(meta={"csrf": False})
         assert form.validate(), form.errors
-        assert form.smtp_port.data == 587 and form.smtp_starttls.data is False
+        assert form.smtp_port.data == 587 and form.smtp_starttls.data is False and form.dropship_when_short.data
+    supplier = {"name": "Atelier", "email": "achats@example.com", "lead_time_days": "2", "currency": "eur",
+                "order_channel": "webhook", "webhook_secret": "court", "batch_times": "08:00, 25:00",
+                "feed_url": "https://atelier.example.com/stock.csv"}
+    with app.test_request_context(method="POST", data=supplier):
+        form = SupplierForm(meta={"csrf": False})
+        assert not form.validate()
+        assert set(form.errors) == {"webhook_url", "webhook_secret", "batch_times", "feed_interval_minutes"}
+        assert "25:00" in form.errors["batch_times"][0]
+    fixed = {**supplier, "webhook_url": "https://atelier.example.com/po", "webhook_secret": "x" * 20,
+             "batch_times": "08:00,14:00", "feed_interval_minutes": "60"}
+    with app.test_request_context(method="POST", data=fixed):
+        form = SupplierForm(meta={"csrf": False})
+        assert form.validate(), form.errors
+        assert form.currency.data == "EUR"
 
 
 def test_migration_matches_the_model(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "ADDONS": ["dropship"], "JOBS_MODE": "manual",
                       "REDIS_URL": None, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.db'}"})
-    table = DropshipSupplier.__tablename__
     with app.app_context():
         flask_migrate.upgrade(revision="heads")
         with db.engine.connect() as conn:
             diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
-            checks = sa.inspect(conn).get_check_constraints(table)
-        assert [d for d in diffs if f"'{table}'" in repr(d)] == []
-        assert [c["name"] for c in checks] == ["ck_dropship_supplier_order_channel"]
+            inspector = sa.inspect(conn)
+            checks = {t: [c["name"] for c in inspector.get_check_constraints(t)]
+                      for t in ("dropship_supplier", "dropship_supplier_product")}
+        assert [d for d in diffs if any(f"'{t}'" in repr(d) for t in TABLES)] == []
+        assert checks == {"dropship_supplier": ["ck_dropship_supplier_order_channel"],
+                          "dropship_supplier_product": ["ck_dropship_supplier_product_mode"]}
+        flask_migrate.downgrade(revision="dropship@dropship_0001")
+        inspector = sa.inspect(db.engine)
+        assert inspector.has_table("dropship_supplier") and not inspector.has_table("dropship_line")
+        assert "api_key_hash" not in {c["name"] for c in inspector.get_columns("dropship_supplier")}
         flask_migrate.downgrade(revision="dropship@base")
-        assert not sa.inspect(db.engine).has_table(table)
+        assert not sa.inspect(db.engine).has_table("dropship_supplier")
         db.engine.dispose()
 
 

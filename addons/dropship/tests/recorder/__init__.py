@@ -1,0 +1,1 @@
+"""A sales channel for the dropshipping tests: it records what core tells channels."""
