@@ -268,6 +268,8 @@ def ship(order: Order, shipment: Shipment, lines: Iterable[tuple[OrderLine, int]
            user_id=user_id, data={"shipment": shipment.id})
     if all(shipped_quantity(ln) >= ln.quantity for ln in order.lines):
         transition(order, S.SHIPPED, user_id=user_id)
+        if order.shipped_at is None:  # preparation time ends here, whoever shipped
+            order.shipped_at = shipment.shipped_at
     call(order.shop, "shipping_shipment_shipped", order=order, shipment=shipment)
 
 

@@ -391,3 +391,13 @@ def test_tag_rule_sees_the_product_of_a_new_line(app, shop, org):
     db.session.commit()
     order = db.session.get(Order, ingest(shop, norm("tag-1", [("VASE", 1)])).order_id)
     assert order.lines[0].warehouse_id == fragile.id
+
+
+def test_shipment_records_when_the_order_left(app, shop, wh, org):
+    from core.models import Shipment
+
+    variant(org.id, "MUG", {wh: 4})
+    order = db.session.get(Order, ingest(shop, norm("s2", [("MUG", 1)])).order_id)
+    order_flow.ship(order, Shipment(carrier="manual", tracking_number="TRK2"))
+    db.session.commit()
+    assert order.shipped_at is not None and order.shipped_at == order.shipments[0].shipped_at
