@@ -3,6 +3,7 @@ uninstall and the compliance topics; several stores on one stock."""
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -210,6 +211,9 @@ def test_product_changes_follow_the_conflict_rule(shop, emu, run_jobs):
     tee = variant_by_sku(shop.organization_id, SKU)
     product_gid = emu.variant_by_sku(SKU)["product"]
 
+    # Shopify stamps updatedAt in whole seconds: the edit comes a second after the import,
+    # as any merchant edit does (within the same second it would read as already imported)
+    time.sleep(1.05)
     emu.update_variant(SKU, price="24.90", hs_code="6109100099")
     emu.update_product(product_gid, title="T-shirt coton bio (nouvelle coupe)")
     run_jobs()
