@@ -291,15 +291,21 @@ def _run_embedded(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: i
 
 
 class EmbeddedRunner:
-    """A daemon thread running outbox jobs and due syncs in-process (no Redis needed)."""
+    """A daemon thread running outbox jobs, due syncs and the add-ons' cron jobs in-process
+    (no Redis needed: one process, so its cron clock lives in memory)."""
 
-    def __init__(self, app: Flask, poll: float = 2.0) -> None:
+    def __init__(self, app: Flask, poll: float = 2.0, tick: float = 30.0) -> None:
+        from .cron import MemoryClock
+
         self.app = app
         self.poll = poll
+        self.tick_every = tick
+        self.cron_clock = MemoryClock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="oms-jobs", daemon=True)
         self._last_tick = 0.0
+        self._ready = False
 
     def start(self) -> None:
         self._thread.start()
@@ -311,27 +317,45 @@ class EmbeddedRunner:
     def wake(self) -> None:
         self._wake.set()
 
+    def _prepare(self) -> bool:
+        """Rows left "running" by a crashed process run again. False while the database has
+        no tables yet (``oms create-db`` runs in this very process)."""
+        from sqlalchemy import inspect
+
+        if not inspect(db.engine).has_table(OutboxJob.__tablename__):
+            return False
+        db.session.execute(update(OutboxJob).where(OutboxJob.state == "running").values(state="pending"))
+        db.session.commit()
+        return True
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Queue what is due: shops' periodic syncs and the add-ons' cron jobs."""
+        from .cron import enqueue_due
+
+        now = now or datetime.now(timezone.utc)
+        schedule_due_syncs(now)
+        enqueue_due(self.app, now, self.cron_clock)
+        db.session.commit()
+
     def _loop(self) -> None:
-        with self.app.app_context():  # rows left "running" by a crashed process run again
-            db.session.execute(update(OutboxJob).where(OutboxJob.state == "running").values(state="pending"))
-            db.session.commit()
-            db.session.remove()
         while not self._stop.is_set():
-            self._wake.wait(self.poll)
-            self._wake.clear()
             with self.app.app_context():
                 try:
-                    if time.monotonic() - self._last_tick > 30:
-                        self._last_tick = time.monotonic()
-                        schedule_due_syncs()
-                        db.session.commit()
-                    while run_pending():
-                        pass
+                    if not self._ready:
+                        self._ready = self._prepare()
+                    if self._ready:
+                        if time.monotonic() - self._last_tick > self.tick_every:
+                            self._last_tick = time.monotonic()
+                            self.tick()
+                        while run_pending():
+                            pass
                 except Exception:
                     log.exception("embedded job runner")
                     db.session.rollback()
                 finally:
                     db.session.remove()
+            self._wake.wait(self.poll)
+            self._wake.clear()
 
 
 # ----------------------------------------------------------------------------- scheduling

@@ -14,9 +14,9 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from croniter import croniter
 from flask import Flask
 
+from . import cron
 from .extensions import db
 from .jobs import enqueue, redis_connection, relay_outbox, schedule_due_syncs
 from .types import CronJob
@@ -24,7 +24,7 @@ from .types import CronJob
 log = logging.getLogger(__name__)
 
 LOCK_KEY = "oms:scheduler:lock"
-CRON_KEY = "oms:scheduler:cron"
+CRON_KEY = cron.REDIS_KEY
 
 
 class Scheduler:
@@ -34,8 +34,7 @@ class Scheduler:
         self.ident = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def cron_jobs(self) -> list[CronJob]:
-        found = self.app.extensions["oms_addons"].pm.hook.register_cron_jobs()
-        return [job for jobs in found for job in (jobs or [])]
+        return cron.cron_jobs(self.app)
 
     def acquire(self) -> bool:
         """Take or renew the leader lock; False while another scheduler holds it."""
@@ -53,25 +52,7 @@ class Scheduler:
             r.delete(LOCK_KEY)
 
     def due_cron(self, now: datetime) -> list[CronJob]:
-        r = redis_connection()
-        due = []
-        for job in self.cron_jobs():
-            key = f"{job.func}:{job.interval or job.cron}"
-            last_raw = r.hget(CRON_KEY, key)
-            last = float(last_raw) if last_raw else None
-            if job.interval:
-                is_due = last is None or now.timestamp() - last >= job.interval
-            elif job.cron:
-                base = datetime.fromtimestamp(last, timezone.utc) if last else now
-                is_due = last is not None and croniter(job.cron, base).get_next(datetime) <= now
-                if last is None:  # first sight: start counting from now
-                    r.hset(CRON_KEY, key, now.timestamp())
-            else:
-                is_due = False
-            if is_due:
-                r.hset(CRON_KEY, key, now.timestamp())
-                due.append(job)
-        return due
+        return cron.due(self.cron_jobs(), now, cron.RedisClock(redis_connection()))
 
     def tick(self, now: datetime | None = None) -> dict[str, int]:
         now = now or datetime.now(timezone.utc)

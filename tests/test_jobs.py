@@ -214,6 +214,44 @@ def test_scheduler_single_leader_and_tick(rq_app, shop_factory):
     assert RUNS == [shop.id]
 
 
+# ----------------------------------------------------------------------------- cron jobs
+def test_cron_interval_and_expression_jobs_are_due_once_per_slot():
+    from datetime import datetime, timezone
+
+    from core.cron import MemoryClock, due
+    from core.types import CronJob
+
+    every5, nightly = CronJob("x.every_five", interval=300), CronJob("x.nightly", cron="0 3 * * *")
+    clock = MemoryClock()
+    t0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+    assert due([every5, nightly], t0, clock) == [every5]  # a cron slot counts from first sight
+    assert due([every5, nightly], t0 + timedelta(seconds=299), clock) == []
+    assert due([every5, nightly], t0 + timedelta(seconds=300), clock) == [every5]
+    assert due([nightly], t0 + timedelta(minutes=59), clock) == []
+    assert due([nightly], t0 + timedelta(hours=1), clock) == [nightly]
+    assert due([nightly], t0 + timedelta(hours=2), clock) == []
+
+
+def test_the_embedded_runner_runs_the_addons_cron_jobs(app, shop_factory, monkeypatch):
+    """Without Redis (`make run`), batched sends, feeds and nightly jobs still run."""
+    from datetime import datetime, timezone
+
+    from core import cron
+    from core.jobs import EmbeddedRunner
+    from core.types import CronJob
+
+    shop = shop_factory("beta")
+    db.session.commit()
+    monkeypatch.setattr(cron, "cron_jobs", lambda _app: [CronJob(SYNC, interval=300, args=(shop.id,))])
+    runner = EmbeddedRunner(app)  # not started: driven by hand
+    now = datetime.now(timezone.utc)
+    runner.tick(now)
+    runner.tick(now + timedelta(seconds=10))
+    assert run_pending() == 1 and RUNS == [shop.id]
+    runner.tick(now + timedelta(seconds=301))
+    assert run_pending() == 1 and RUNS == [shop.id, shop.id]
+
+
 # ----------------------------------------------------------------------------- the commands
 @pytest.mark.redis
 def test_oms_worker_and_scheduler_commands(rq_app, shop_factory, redis_conn):
