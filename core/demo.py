@@ -46,7 +46,11 @@ CATALOG = [
     ("Tote bag lin", "Lin lavé, anses longues.", "4202921100", "FR", [(None, "Naturel"), (None, "Terracotta")],
      "22.00", "6.90", 150),
     ("Carnet A5 pointillé", "Papier 100 g, 192 pages.", "4820102000", "IT", [(None, None)], "12.90", "3.40", 300),
+    ("Vase en grès", "Grès émaillé tourné main, 25 cm.", "6913900000", "FR", [(None, "Sable")], "39.00", "16.00",
+     950),
 ]
+#: products the merchant does not stock: a supplier ships them (no stock in the merchant's warehouse)
+SUPPLIER_SHIPPED = frozenset({"Vase en grès"})
 
 
 def ean13(seed: int) -> str:
@@ -103,11 +107,15 @@ def load_demo(reset: bool = False) -> str:
             variants.append(v)
     db.session.flush()
     for i, v in enumerate(variants):
+        if v.product.title in SUPPLIER_SHIPPED:
+            continue
         db.session.add(StockLevel(variant_id=v.id, warehouse_id=paris.id, on_hand=rng.randint(3, 40),
                                   reserved=0, bin_location_id=bins[i % len(bins)].id))
 
     shops = _demo_shops(org)
-    _demo_orders(org, shops, variants, paris, rng)
+    _addons_demo(org, shops)
+    stocked = [v for v in variants if v.product.title not in SUPPLIER_SHIPPED]
+    _demo_orders(org, shops, stocked, paris, rng)
     db.session.commit()
     return _summary(org, created=True)
 
@@ -138,6 +146,17 @@ def _demo_shops(org: Organization) -> list:
     return shops
 
 
+def _addons_demo(org: Organization, shops: list) -> None:
+    """Each add-on's own part of the demo (``Sandbox.demo``), e.g. a dropshipping supplier."""
+    from .sandboxes import base_url, sandboxes
+
+    real_shops = [s for s in shops if s is not None]
+    for name, box in sorted(sandboxes(current_app).items()):
+        if box.demo is not None:
+            box.demo(org, real_shops, base_url(current_app, name))
+            db.session.flush()
+
+
 def _configure_from_sandbox(shop, addon_name: str, box, url: str) -> None:
     from wtforms import PasswordField
 
@@ -156,10 +175,12 @@ def _configure_from_sandbox(shop, addon_name: str, box, url: str) -> None:
 
 def _demo_orders(org, shops, variants, warehouse, rng: random.Random) -> None:
     """A dozen orders through the real pipeline: routed, reserved, one held for an unknown SKU,
-    a few shipped, one cancelled by the channel."""
+    a few picked and shipped (with their preparation times), one returned, one cancelled by
+    the channel."""
+    from . import returns
     from .intake import ingest
+    from .models import ReturnReason, Shipment
     from .orders import ship, transition
-    from .models import Shipment
     from .types import NormalizedAddress, NormalizedLine, NormalizedOrder
 
     real_shops = [s for s in shops if s is not None]
@@ -190,10 +211,23 @@ def _demo_orders(org, shops, variants, warehouse, rng: random.Random) -> None:
         order = db.session.get(Order, ingest(shop, data, source="import").order_id)
         if n in (2, 3, 4) and order.status == OrderStatus.ALLOCATED:
             shipment = Shipment(carrier="manual", service="Colissimo", tracking_number=f"6A{n:011d}",
-                                tracking_url=f"https://www.laposte.fr/outils/suivre-vos-envois?code=6A{n:011d}")
+                                tracking_url=f"https://www.laposte.fr/outils/suivre-vos-envois?code=6A{n:011d}",
+                                cost=Decimal("5.90"), currency="EUR", weight_grams=500)
             ship(order, shipment)
+            # the history of an order picked and packed in the past: first pick, packing, departure
+            started = placed + timedelta(minutes=50 + 15 * n)
+            order.picking_started_at = started
+            order.packed_at = started + timedelta(minutes=8 + 3 * n)
+            shipment.shipped_at = order.shipped_at = started + timedelta(minutes=12 + 4 * n)
             if n == 4:
                 transition(order, OrderStatus.DELIVERED, reason="livrée")
+                first = order.lines[0]
+                ret = returns.open_return(order, ReturnReason.SIZE, {first.id: 1},
+                                          note="Le client préfère une autre taille.")
+                returns.receive(ret)
+                returns.inspect(ret, note="Article intact, étiquettes présentes.")
+                returns.restock(ret, warehouse)
+                returns.record_refund(ret, returns.refund_due(order, {first.id: 1}))
         elif n == 5 and order.status == OrderStatus.ALLOCATED:
             transition(order, OrderStatus.PICKING)
 

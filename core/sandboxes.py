@@ -27,4 +27,5 @@ def mount_sandboxes(app: Flask) -> None:
     boxes = sandboxes(app)
     app.extensions["oms_sandboxes"] = boxes
     mounts = {f"/sandbox/{name}": sb.make_app() for name, sb in boxes.items()}
+    app.extensions["oms_sandbox_apps"] = {name: mounts[f"/sandbox/{name}"] for name in boxes}
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, mounts)  # type: ignore[method-assign]

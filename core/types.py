@@ -34,11 +34,16 @@ class CronJob:
 class Sandbox:
     """An add-on's emulator of its remote API: ``make_app()`` returns a WSGI app that
     speaks the remote wire format; the demo mounts it under ``/sandbox/<name>`` and points
-    the add-on at it through ``settings`` (base URLs, credentials)."""
+    the add-on at it through ``settings`` (base URLs, credentials).
+
+    ``demo(organization, shops, base_url)``, when given, adds the add-on's part of the demo
+    data once the demo's shops exist (a fulfilment add-on's suppliers, say), before the demo's
+    orders come in."""
 
     name: str
     make_app: Callable[[], Any]
     settings: Callable[[str], dict[str, Any]]
+    demo: Callable[[Any, list[Any], str], None] | None = None
 
 
 @dataclass

@@ -30,9 +30,9 @@ def connection_test(settings) -> ConnectionResult:
 
 @hookimpl
 def register_sandbox() -> Sandbox:
-    from . import sandbox
+    from . import demo, sandbox
 
-    return Sandbox(name=ADDON, make_app=sandbox.make_app, settings=sandbox.demo_settings)
+    return Sandbox(name=ADDON, make_app=sandbox.make_app, settings=sandbox.demo_settings, demo=demo.load_demo)
 
 
 @hookimpl

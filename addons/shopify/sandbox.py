@@ -19,7 +19,9 @@
   ``X-Shopify-Triggered-At``.
 
 The demo mounts it with :func:`demo_app`: the shop sells the demo merchant's catalogue and a
-customer places an order every few seconds.
+customer places an order every few seconds, the first one buying the catalogue's first and
+newest products. ``GET /`` shows the shop's orders as its customers see them: status,
+shipments and their tracking (the emulator's own page, not part of Shopify's API).
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from flask import Flask, jsonify, redirect, request
+from flask import Flask, jsonify, redirect, render_template_string, request
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
@@ -1244,10 +1246,13 @@ class Customers:
     """A background thread placing a customer order every ``interval`` seconds on in-stock
     variants (the demo's live shop)."""
 
-    def __init__(self, emu: ShopifyEmulator, interval: float = 8.0, seed: int | None = None) -> None:
+    def __init__(self, emu: ShopifyEmulator, interval: float = 8.0, seed: int | None = None,
+                 opening: list[str] | None = None) -> None:
         self.emu = emu
         self.interval = interval
         self.rng = random.Random(seed)
+        #: the SKUs the first customer buys (one each), when given
+        self.opening = list(opening or [])
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="shopify-emulator-customers", daemon=True)
 
@@ -1272,8 +1277,13 @@ class Customers:
             in_stock = [v["sku"] for v in emu.variants.values() if v["sku"] and emu.available(v["sku"], location) > 0]
         if not in_stock:
             return None
-        picks = self.rng.sample(in_stock, min(len(in_stock), self.rng.choice((1, 1, 2))))
-        lines = [(sku, 1 if emu.available(sku, location) < 2 else self.rng.choice((1, 1, 2))) for sku in picks]
+        opening = [sku for sku in self.opening if sku in in_stock]
+        self.opening = []
+        if opening:
+            lines = [(sku, 1) for sku in opening]
+        else:
+            picks = self.rng.sample(in_stock, min(len(in_stock), self.rng.choice((1, 1, 2))))
+            lines = [(sku, 1 if emu.available(sku, location) < 2 else self.rng.choice((1, 1, 2))) for sku in picks]
         country, city, zip_code, currency, rate = self.rng.choice(MARKETS)
         first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
         local = f"{first.lower().replace('é', 'e').replace('è', 'e')}.{last.lower()}{self.rng.randint(1, 99)}"
@@ -1332,6 +1342,16 @@ def make_app(emulator: ShopifyEmulator | None = None, *, access_token: str | Non
         params["hmac"] = query_hmac(params, app_conf.secret)
         return redirect(f"{redirect_uri}?{urlencode(params)}", 302)
 
+    @app.get("/")
+    def storefront_orders():
+        with emu.lock:
+            orders = sorted(emu.orders.values(), key=lambda o: o["id"], reverse=True)[:100]
+            rows = [{"name": o["name"], "created_at": o["created_at"], "email": o["email"],
+                     "cancelled": bool(o["cancelled_at"]), "status": o["fulfillment_status"] or "unfulfilled",
+                     "lines": [(li["quantity"], li["title"], li["sku"]) for li in o["line_items"]],
+                     "fulfillments": list(o["fulfillments"])} for o in orders]
+        return render_template_string(ORDERS_PAGE, shop=emu.shop, rows=rows)
+
     @app.post("/admin/oauth/access_token")
     def access_token_endpoint():
         form = request.get_json(silent=True) if request.is_json else request.form.to_dict()
@@ -1343,10 +1363,42 @@ def make_app(emulator: ShopifyEmulator | None = None, *, access_token: str | Non
             emu.subscribe(DEMO_API_KEY, topic, None)
         root = os.environ.get("OMS_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
         emu.default_webhook_uri = root.rstrip("/") + WEBHOOK_PATH
-        customers = Customers(emu, interval=order_interval)
+        customers = Customers(emu, interval=order_interval, opening=opening_basket(emu))
         app.extensions["shopify_customers"] = customers
         customers.start()
     return app
+
+
+def opening_basket(emu: ShopifyEmulator) -> list[str]:
+    """The first variant of the catalogue's first and newest products."""
+    with emu.lock:
+        products = sorted(emu.products.values(), key=lambda p: int(_num(p["id"])))
+        firsts = [next((v["sku"] for v in emu.variants.values() if v["product"] == p["id"] and v["sku"]), None)
+                  for p in (products[:1] + products[-1:] if len(products) > 1 else products)]
+    return [sku for sku in firsts if sku]
+
+
+ORDERS_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>{{ shop.name }} — commandes</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:15px system-ui,sans-serif;margin:2rem;color:#202223}table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.5rem;border-bottom:1px solid #e1e3e5;vertical-align:top}
+.badge{padding:.1rem .5rem;border-radius:1rem;background:#e4e5e7}.fulfilled{background:#aee9d1}
+.partial{background:#ffea8a}.cancelled{background:#fed3d1}small{color:#6d7175}</style></head>
+<body><h1>{{ shop.name }}</h1>
+<p><small>Émulateur Shopify : les commandes de la boutique telles que ses clients les suivent
+(statut d'expédition, transporteur et numéro de suivi envoyés par l'OMS).</small></p>
+<table><thead><tr><th>Commande</th><th>Client</th><th>Articles</th><th>Expédition</th><th>Suivi</th></tr></thead>
+<tbody>{% for o in rows %}<tr data-order="{{ o.name }}">
+<td><strong>{{ o.name }}</strong><br><small>{{ o.created_at }}</small></td><td>{{ o.email }}</td>
+<td>{% for qty, title, sku in o.lines %}{{ qty }} × {{ title }} <small>{{ sku }}</small><br>{% endfor %}</td>
+<td>{% if o.cancelled %}<span class="badge cancelled">Annulée</span>{% else %}
+<span class="badge {{ o.status }}">{{ {"fulfilled": "Expédiée", "partial": "Expédiée en partie"}.get(o.status,
+"Non expédiée") }}</span>{% endif %}</td>
+<td>{% for f in o.fulfillments %}<div class="tracking">{{ f.tracking_company or "" }}
+{% if f.tracking_url %}<a href="{{ f.tracking_url }}">{{ f.tracking_number }}</a>{% else %}{{ f.tracking_number or "—" }}{% endif %}
+</div>{% endfor %}</td></tr>{% else %}<tr><td colspan="5">Aucune commande.</td></tr>{% endfor %}</tbody></table>
+</body></html>"""
 
 
 def demo_app() -> Flask:
