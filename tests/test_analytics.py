@@ -524,6 +524,16 @@ def test_every_page_renders_for_managers(client, login, org, data, role):
         assert res.status_code == 200, (url, res.status_code)
 
 
+def test_the_menu_shows_where_the_merchant_is(client, login, org, data):
+    """Every analytics page lights "Analyses" in the menu; returns belong with the orders."""
+    login(client, Role.OWNER)
+    for url, entry in [("/analytics/products", "Analyses"), ("/analytics/fees", "Analyses"),
+                       ("/analytics/pricing", "Analyses"), ("/returns", "Commandes"),
+                       (f"/returns/{data['return'].id}", "Commandes")]:
+        current = re.findall(r'class="active" aria-current="page">([^<]+)', text(client.get(url)))
+        assert [c.strip() for c in current] == [entry], url
+
+
 def test_english_pages(client, login, org, data):
     login(client, Role.OWNER)
     page = text(client.get(f"/analytics/?{PERIOD}&lang=en"))
