@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.extensions import db
+from core.jobs import enqueue
 from core.models import Organization, Product, StockLevel, StockPool, Variant, Warehouse, WarehouseKind
 from core.services import save_settings, set_enabled
 
@@ -59,3 +60,4 @@ def load_demo(org: Organization, shops: list, base_url: str) -> None:
             shop.stock_pool_id = pool.id
         set_enabled(shop, ADDON, True)
         save_settings(shop, ADDON, demo_settings(base_url), set())
+        enqueue("core.jobs.connection_test_job", shop.id, ADDON, shop_id=shop.id)

@@ -22,10 +22,10 @@ def register_settings_form() -> type:
 
 
 @hookimpl
-def connection_test(settings) -> ConnectionResult:
+def connection_test(shop, settings) -> ConnectionResult:
     from .checks import check_connection
 
-    return check_connection(settings)
+    return check_connection(settings, shop.organization_id if shop is not None else None)
 
 
 @hookimpl

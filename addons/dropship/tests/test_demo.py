@@ -16,7 +16,7 @@ from addons.dropship.models import DropshipPurchaseOrder, PurchaseOrderStatus
 from core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from core.extensions import db
 from core.jobs import run_pending
-from core.models import LineSource, Order, OrderStatus, Shop, StockLevel, utcnow
+from core.models import ConnectionStatus, LineSource, Order, OrderStatus, Shop, StockLevel, utcnow
 
 
 @pytest.fixture
@@ -47,7 +47,8 @@ def test_a_demo_dropship_order_reaches_the_supplier_and_its_tracking_the_custome
     db.session.commit()
     run_jobs()  # connection tests, stock pushed to the shop
     shopify_shop = db.session.scalar(select(Shop).where(Shop.addon == "shopify"))
-    assert shopify_shop.addon_row("dropship").active
+    dropship = shopify_shop.addon_row("dropship")
+    assert dropship.active and dropship.status == ConnectionStatus.CONNECTED  # webhook supplier: no SMTP needed
 
     emulators = app.extensions["oms_sandbox_apps"]
     customers = emulators["shopify"].extensions["shopify_customers"]

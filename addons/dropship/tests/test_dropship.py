@@ -192,6 +192,21 @@ def test_smtp_unreachable_and_unset(app, shop):
     assert not result.ok and "Aucun serveur SMTP" in result.message
 
 
+def test_no_smtp_needed_when_every_supplier_takes_webhooks(app, shop, org):
+    configure(shop, {"smtp_host": ""})
+    db.session.add(DropshipSupplier(organization_id=org.id, name="Atelier Web", email="a@web.test",
+                                    order_channel="webhook", webhook_url="https://fournisseur.test/po"))
+    db.session.commit()
+    result = services.test_connection(shop, "dropship")
+    assert result.ok and "aucun serveur SMTP n'est nécessaire" in result.message
+    assert result.details == ["Fournisseur : Atelier Web (webhook)"]
+
+    db.session.add(DropshipSupplier(organization_id=org.id, name="Atelier Mail", email="b@mail.test"))
+    db.session.commit()
+    result = services.test_connection(shop, "dropship")
+    assert not result.ok and "Aucun serveur SMTP" in result.message
+
+
 def test_order_channel_is_constrained(app, org):
     db.session.add(DropshipSupplier(organization_id=org.id, name="Fax & Co", email="fax@co.test",
                                     order_channel="fax"))
