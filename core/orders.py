@@ -172,8 +172,16 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
             continue
         # that warehouse ran short since the page was read: route this line again, once
         decision = call(order.shop, "routing_choose_source", order=order, line=line)
-        if (decision is not None and decision.source == LineSource.WAREHOUSE.value
-                and decision.warehouse_id != line.warehouse_id
+        if decision is not None and decision.source != LineSource.WAREHOUSE.value:
+            # another source takes it now (a supplier, say): nothing to reserve here
+            line.source = LineSource(decision.source)
+            line.warehouse_id = decision.warehouse_id
+            if line.variant_id and decision.warehouse_id:
+                _leave_now(order, line, decision.warehouse_id)
+            record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
+                   data={"source": decision.source, "warehouse": decision.warehouse_id})
+            continue
+        if (decision is not None and decision.warehouse_id != line.warehouse_id
                 and stock.reserve(order.organization_id, line.variant_id, decision.warehouse_id, missing,
                                   order_id=order.id)):
             line.warehouse_id = decision.warehouse_id
@@ -210,12 +218,17 @@ def decide(order: Order, accepted: bool, reason: str) -> None:
     call(order.shop, "channel_order_decision", order=order, accepted=accepted, reason=reason)
 
 
+#: why units leave a warehouse that is not the merchant's to pick from, by line source
+_LEAVES = {LineSource.POS: "vente en magasin", LineSource.MARKETPLACE: "expédié par la marketplace",
+           LineSource.DROPSHIP: "commandé au fournisseur"}
+
+
 def _leave_now(order: Order, line: OrderLine, warehouse_id: int) -> None:
-    """Sold in the store or shipped by the marketplace: the units leave that warehouse now."""
+    """Sold in the store, shipped by the marketplace or ordered from a supplier: the units
+    leave that warehouse (the store's, the FBA one, the supplier's published stock) now."""
     try:
         stock.consume(order.organization_id, line.variant_id, warehouse_id, line.quantity, order_id=order.id,
-                      reserved=False, reason="vente en magasin" if line.source == LineSource.POS
-                      else "expédié par la marketplace")
+                      reserved=False, reason=_LEAVES.get(line.source, "sortie de stock"))
     except stock.StockError:
         record(order, "stock", f"{line.sku} : stock {line.source.value} insuffisant, écart à contrôler")
     line.reserved_quantity = 0

@@ -83,6 +83,34 @@ def test_short_own_stock_goes_to_the_supplier_only_when_the_setting_allows(app, 
     assert held.status == OrderStatus.ALLOCATED and purchase_orders(held.id)[0].supplier_id == second.id
 
 
+def test_a_line_losing_the_last_own_unit_in_its_page_goes_to_the_supplier(app, shop, own_wh, org,
+                                                                          make_supplier):
+    """Two orders of one sync page both see the last own unit; the second loses it at
+    reservation and is routed again: the supplier (allowed when short) takes it at once."""
+    from core.intake import ingest_many
+    from core.models import Order, StockMovement
+    from tests.pipeline_helpers import norm
+
+    supplier, _ = make_supplier()
+    vase = variant(org.id, "VASE", {own_wh: 1})
+    link(supplier, vase, "DUP-VASE", "11.00")
+    db.session.add(StockLevel(variant_id=vase.id, warehouse_id=supplier.warehouse_id, on_hand=5, reserved=0))
+    configure(shop, {"dropship_when_short": True})
+
+    results = ingest_many(shop, [norm("5001", [("VASE", 1)]), norm("5002", [("VASE", 1)])])
+    db.session.commit()
+    first, second = (db.session.get(Order, r.order_id) for r in results)
+
+    assert (first.status, first.lines[0].source) == (OrderStatus.ALLOCATED, LineSource.WAREHOUSE)
+    assert (second.status, second.lines[0].source) == (OrderStatus.ALLOCATED, LineSource.DROPSHIP)
+    assert second.lines[0].warehouse_id == supplier.warehouse_id
+    [po] = purchase_orders(second.id)
+    assert po.lines[0].supplier_sku == "DUP-VASE"
+    moved = db.session.scalars(select(StockMovement.reason).where(
+        StockMovement.warehouse_id == supplier.warehouse_id, StockMovement.variant_id == vase.id)).all()
+    assert moved == ["commandé au fournisseur"]
+
+
 def test_supplier_stock_from_its_feed_is_consumed_when_it_ships(app, shop, org, make_supplier):
     supplier, _ = make_supplier()
     tee = variant(org.id, "TEE")
