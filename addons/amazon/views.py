@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.extensions import csrf, db
 from core.jobs import enqueue
 from core.models import Shop
-from core.tenancy import MANAGERS, get_owned, roles_required
+from core.tenancy import MANAGERS, get_owned, roles_required, scoped
 
 from . import notifications
 from .models import AmazonCatalogImport, AmazonFeed, AmazonListing, AmazonSyncState
@@ -30,6 +30,16 @@ def _amazon_shop(shop_id: str) -> Shop:
     return shop
 
 
+@bp.route("/")
+@roles_required(*MANAGERS)
+def index():
+    """The Amazon area: the first Amazon account's page (the others are linked from it)."""
+    shop = db.session.scalar(scoped(Shop).where(Shop.addon == "amazon").order_by(Shop.name, Shop.id).limit(1))
+    if shop is None:
+        return redirect(url_for("integrations.addon", name="amazon"))
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
 @bp.route("/shops/<shop_id>")
 @roles_required(*MANAGERS)
 def shop_page(shop_id: str):
@@ -46,7 +56,9 @@ def shop_page(shop_id: str):
     feeds = db.session.scalars(select(AmazonFeed).where(AmazonFeed.shop_id == shop.id)
                                .order_by(AmazonFeed.id.desc()).limit(10)).all()
     state = db.session.get(AmazonSyncState, shop.id)
-    return render_template("amazon/shop.html", shop=shop, last_import=last_import, unmatched=unmatched,
+    others = db.session.scalars(scoped(Shop).where(Shop.addon == "amazon", Shop.id != shop.id)
+                                .order_by(Shop.name, Shop.id)).all()
+    return render_template("amazon/shop.html", shop=shop, others=others, last_import=last_import, unmatched=unmatched,
                            matched_count=matched_count, rejected=rejected, feeds=feeds, state=state,
                            subscription=notifications.subscription(shop), action=ActionForm(),
                            queue_arn=shop.addon_settings("amazon").get("notification_queue_arn") or "")

@@ -101,6 +101,12 @@ def _waiting(shops: list[Shop]) -> list[Shipment]:
 
 
 # ----------------------------------------------------------------------------- rules
+@bp.route("/")
+@addon_required
+def index():
+    return redirect(url_for(".rules"))
+
+
 @bp.route("/rules")
 @addon_required
 def rules():

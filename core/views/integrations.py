@@ -2,7 +2,7 @@
 connection tests, sync log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -55,7 +55,14 @@ def _card(addon: Addon, shops: list[Shop]) -> dict:
     else:
         status = "not_configured"
     last_error = next((r.last_error for _s, r in used if r is not None and r.last_error), None)
-    return {"addon": addon, "status": status, "shops": used, "last_error": last_error}
+    return {"addon": addon, "status": status, "shops": used, "last_error": last_error,
+            "app_url": app_url(addon) if used else None}
+
+
+def app_url(addon: Addon) -> str | None:
+    """The add-on's own pages: the ``index`` view of a blueprint named after it, if any."""
+    endpoint = f"{addon.name}.index"
+    return url_for(endpoint) if endpoint in current_app.view_functions else None
 
 
 @bp.route("/")

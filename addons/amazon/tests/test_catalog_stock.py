@@ -59,6 +59,8 @@ def test_listings_import_matches_by_sku_and_reports_the_rest(app, emu, amazon_sh
     assert binding.external_id == "TCB-BLA-S" and binding.data["asin"] == got[("TCB-BLA-S", FR)].asin
 
     login(client)
+    assert client.get("/apps/amazon/").headers["Location"].endswith(f"/apps/amazon/shops/{shop.id}")
+    assert 'href="/apps/amazon/"' in client.get("/integrations/").get_data(as_text=True)  # "Ouvrir"
     page = client.get(f"/apps/amazon/shops/{shop.id}").get_data(as_text=True)
     assert 'data-sku="AMZ-LOT3-BOUGIES"' in page and "Lot de 3 bougies" in page
     assert 'data-sku="TCB-BLA-S"' not in page.split('id="unmatched"')[1].split("</table>")[0]

@@ -22,6 +22,19 @@ SUPPLIER = {"name": "Atelier Dupont", "contact_name": "Jeanne Dupont", "email": 
             "batch_times": "", "feed_url": "", "active": "y"}
 
 
+def test_the_catalog_opens_the_dropshipping_pages_once_enabled(app, client, login, shop):
+    login(client)
+    card = client.get("/integrations/").get_data(as_text=True)
+    card = card[card.index('data-addon="dropship"'):]
+    assert 'href="/apps/dropship/"' in card[:card.index("</article>")]
+    assert 'href="/apps/dropship/"' in client.get("/integrations/dropship").get_data(as_text=True)
+    services.set_enabled(shop, "dropship", False)
+    db.session.commit()
+    card = client.get("/integrations/").get_data(as_text=True)
+    card = card[card.index('data-addon="dropship"'):]
+    assert 'href="/apps/dropship/"' not in card[:card.index("</article>")]
+
+
 def test_create_a_supplier_shows_its_key_once(app, client, login, post_form, shop):
     login(client)
 

@@ -171,6 +171,7 @@ def test_rules_page_adds_orders_and_reruns(app, client, login, org, shop, wh):
     outcome = picking.pack_and_ship(member, 200)
     db.session.commit()
     assert outcome.state == "waiting_carrier" and "aucune méthode par défaut" in outcome.shipment.label_error
+    assert client.get("/apps/sendcloud/").headers["Location"].endswith("/apps/sendcloud/rules")
     text = client.get("/apps/sendcloud/rules").get_data(as_text=True)
     assert "Prime en 24 h" in text and order.number in text and "/apps/sendcloud/webhooks/" in text
     services.save_settings(shop, "sendcloud", {"default_method": "colissimo:home"}, set())
