@@ -19,6 +19,7 @@ from addons.shopify.models import (
 )
 from core import create_app
 from core.addons import parse_manifest, registry
+from core.demo import CATALOG
 from core.extensions import db
 from core.models import ConnectionStatus, utcnow
 from core import services
@@ -185,7 +186,7 @@ def test_sync_now_runs_the_sync_through_the_job_layer(app, shop_factory, base_ur
     entry = db.session.scalars(sa.select(SyncLog).where(SyncLog.shop_id == shop.id)).one()
     assert entry.status == SyncStatus.OK, entry.error
     assert entry.func == "addons.shopify.jobs.sync_shop" and entry.addon == "shopify"
-    assert "6 produit(s) Shopify lus" in entry.result
+    assert f"{len(CATALOG)} produit(s) Shopify lus" in entry.result  # the demo catalogue
     db.session.refresh(shop)
     assert shop.last_sync_at is not None
 
