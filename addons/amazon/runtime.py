@@ -4,8 +4,9 @@
 Configuration keys (all optional):
 
 - ``AMAZON_CLOCK``: an object with ``time()`` and ``sleep()`` (default: the system clock);
-- ``AMAZON_MAX_RATE_WAIT``: seconds a job may wait for a rate-limit token before it hands
-  over to a delayed run of itself (default 60);
+- ``AMAZON_MAX_RATE_WAIT``: seconds a job may wait (for a rate-limit token, a report being
+  prepared) before it hands over to a delayed run of itself (default 60 with RQ workers; 5
+  with the embedded runner, whose single thread serves every shop and must not sleep);
 - ``AMAZON_MAX_RETRIES``: retries of a call answered 429 or 5xx (default 8);
 - ``AMAZON_HTTP``: an ``httpx.Client`` to send the calls with (default: a new connection
   per call);
@@ -22,6 +23,8 @@ from .clock import Clock, SystemClock
 from .ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 
 DEFAULT_MAX_WAIT = 60.0
+#: the embedded runner (no Redis) runs every job in one thread: hand over rather than sleep
+EMBEDDED_MAX_WAIT = 5.0
 
 
 def clock() -> Clock:
@@ -44,7 +47,8 @@ def limiter() -> RateLimiter:
 
 
 def max_wait() -> float:
-    return float(current_app.config.get("AMAZON_MAX_RATE_WAIT", DEFAULT_MAX_WAIT))
+    default = EMBEDDED_MAX_WAIT if current_app.config.get("JOBS_MODE") == "thread" else DEFAULT_MAX_WAIT
+    return float(current_app.config.get("AMAZON_MAX_RATE_WAIT", default))
 
 
 def client_from_settings(settings: dict[str, Any]) -> SellingPartnerClient:

@@ -103,3 +103,16 @@ def test_every_emulator_answer_of_a_full_flow_was_checked(app, emu, emulator, am
     jobs.reconcile_stock(shop.id)
     assert emulator.config["SPEC_CHECKED"] >= 15
     assert emulator.config["SPEC_PROBLEMS"] == []
+
+
+@pytest.mark.parametrize("mode, expected", [("thread", 5.0), ("rq", 60.0), ("manual", 60.0)])
+def test_jobs_hand_over_rather_than_sleep_in_the_embedded_runner(app, mode, expected):
+    """One in-process thread runs every shop's jobs without Redis: a report being prepared
+    or a rate-limit wait resumes later instead of blocking the others; RQ workers may wait."""
+    from addons.amazon import runtime
+
+    app.config.pop("AMAZON_MAX_RATE_WAIT", None)  # the tests' simulated clock waits freely
+    app.config["JOBS_MODE"] = mode
+    assert runtime.max_wait() == expected
+    app.config["AMAZON_MAX_RATE_WAIT"] = 12
+    assert runtime.max_wait() == 12.0
