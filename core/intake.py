@@ -113,10 +113,8 @@ def ingest_many(shop: Shop, batch: list[NormalizedOrder], *, source: str = "poll
     for data in batch:
         first.setdefault(data.external_id, data)
     rows = [_row(shop, first[ext]) for ext in sorted(first)]  # fixed order: no insert deadlocks
-    stmt = (_dialect_insert()(Order).values(rows)
-            .on_conflict_do_nothing(index_elements=["shop_id", "external_id"])
-            .returning(Order.id, Order.external_id))
-    created_ids = {ext: oid for oid, ext in db.session.execute(stmt)}
+    # one statement compiled once and cached; the driver sends the rows as one multi-row insert
+    created_ids = {ext: oid for oid, ext in db.session.execute(_insert_orders_statement(), rows)}
     by_ext = {o.external_id: o for o in db.session.scalars(
         select(Order).where(Order.shop_id == shop.id, Order.external_id.in_(list(first)))
         .order_by(Order.id).with_for_update().execution_options(populate_existing=True))}
@@ -137,6 +135,14 @@ def ingest_many(shop: Shop, batch: list[NormalizedOrder], *, source: str = "poll
     for res in results:
         call(shop, "intake_order_received", order=db.session.get(Order, res.order_id), created=res.created)
     return results
+
+
+def _insert_orders_statement() -> Any:
+    """``INSERT … ON CONFLICT (shop, external id) DO NOTHING RETURNING id, external_id`` for
+    a list of rows (executemany: SQLAlchemy batches them into multi-row inserts)."""
+    table = Order.__table__
+    return (_dialect_insert()(table).on_conflict_do_nothing(index_elements=["shop_id", "external_id"])
+            .returning(table.c.id, table.c.external_id))
 
 
 def _row(shop: Shop, data: NormalizedOrder) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Integer, column, delete, event, func, insert, select, tuple_, update, values
+from sqlalchemy import Integer, bindparam, column, delete, event, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from .addons import call
@@ -130,6 +131,23 @@ def level_exists(variant_id: int, warehouse_id: int) -> bool:
                                                          StockLevel.warehouse_id == warehouse_id)) is not None
 
 
+def _reserve_many_statement() -> Any:
+    """``UPDATE stock_level … FROM unnest(:vids, :wids, :qtys) AS wanted(vid, wid, qty)``: the
+    page's demand as three array parameters, so the statement is compiled once and cached."""
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    wanted = (func.unnest(bindparam("vids", type_=ARRAY(Integer)), bindparam("wids", type_=ARRAY(Integer)),
+                          bindparam("qtys", type_=ARRAY(Integer)))
+              .table_valued(column("vid", Integer), column("wid", Integer), column("qty", Integer))
+              .render_derived(name="wanted"))
+    return (update(StockLevel)
+            .where(StockLevel.variant_id == wanted.c.vid, StockLevel.warehouse_id == wanted.c.wid,
+                   StockLevel.on_hand - StockLevel.reserved >= wanted.c.qty)
+            .values(reserved=StockLevel.reserved + wanted.c.qty, updated_at=func.now())
+            .returning(StockLevel.variant_id, StockLevel.warehouse_id)
+            .execution_options(synchronize_session=False))
+
+
 def reserve_many(org_id: int, demands: dict[tuple[int, int], list[tuple[int, int]]]) -> set[tuple[int, int]]:
     """Reserve, for each (variant, warehouse), the summed quantity of its (order id, qty)
     demands in one statement when every unit is there. Returns the pairs fully granted; the
@@ -143,15 +161,9 @@ def reserve_many(org_id: int, demands: dict[tuple[int, int], list[tuple[int, int
     # lock in one fixed order, so two pages reserving the same SKUs never deadlock
     db.session.execute(select(StockLevel.id).where(tuple_(StockLevel.variant_id, StockLevel.warehouse_id).in_(pairs))
                        .order_by(StockLevel.id).with_for_update())
-    wanted = values(column("vid", Integer), column("wid", Integer), column("qty", Integer), name="wanted").data(
-        [(v, w, sum(q for _o, q in demands[(v, w)])) for v, w in pairs])
-    granted = {tuple(row) for row in db.session.execute(
-        update(StockLevel)
-        .where(StockLevel.variant_id == wanted.c.vid, StockLevel.warehouse_id == wanted.c.wid,
-               StockLevel.on_hand - StockLevel.reserved >= wanted.c.qty)
-        .values(reserved=StockLevel.reserved + wanted.c.qty, updated_at=func.now())
-        .returning(StockLevel.variant_id, StockLevel.warehouse_id)
-        .execution_options(synchronize_session=False))}
+    granted = {tuple(row) for row in db.session.execute(_reserve_many_statement(), {
+        "vids": [v for v, _w in pairs], "wids": [w for _v, w in pairs],
+        "qtys": [sum(q for _o, q in demands[pair]) for pair in pairs]})}
     for pair in granted:
         for order_id, qty in demands[pair]:
             _ledger(organization_id=org_id, variant_id=pair[0], warehouse_id=pair[1], kind="reserve",
@@ -296,8 +308,8 @@ def mark_dirty(org_id: int, variant_ids: Iterable[int]) -> None:
 def flush_dirty() -> None:
     marks = db.session.info.pop(_DIRTY, None)
     if marks:
-        db.session.execute(_insert()(StockDirty).values(
-            [{"organization_id": o, "variant_id": v} for o, v in sorted(marks)]).on_conflict_do_nothing())
+        db.session.execute(_insert()(StockDirty.__table__).on_conflict_do_nothing(),
+                           [{"organization_id": o, "variant_id": v} for o, v in sorted(marks)])
 
 
 @event.listens_for(Session, "before_commit")
