@@ -47,7 +47,7 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "kind": str, "scope": str, "icon": str, "application": bool, "auto_install": bool,
     "author": str, "maintainers": list, "license": str, "external_dependencies": dict,
-    "core_version": str, "website": str, "api_version": str,
+    "core_version": str, "website": str, "api_version": str, "summaries": dict,
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -82,6 +82,13 @@ class Addon:
     @property
     def title(self) -> str:
         return self.manifest.get("name", self.name)
+
+    def summary_for(self, locale: str | None) -> str:
+        """The summary in the merchant's language: ``summaries[locale]`` when the manifest
+        gives one (``{"en": "..."}``), else ``summary`` (French, the default language)."""
+        localized = self.manifest.get("summaries") or {}
+        text = localized.get((locale or "").split("_")[0]) if isinstance(localized, dict) else None
+        return text if isinstance(text, str) and text else self.manifest.get("summary", "")
 
     @property
     def category(self) -> str:

@@ -36,6 +36,16 @@ def test_search_and_filter(client, login):
     assert "data-addon=" not in page
 
 
+def test_summaries_in_the_merchants_language(client, login):
+    login(client)
+    french = client.get("/integrations/").get_data(as_text=True)
+    assert "Outil de test alpha" in french and "Canal de test beta" in french
+    english = client.get("/integrations/?lang=en").get_data(as_text=True)
+    assert "Alpha test tool" in english and "Outil de test alpha" not in english
+    assert "Canal de test beta" in english  # no English summary: the manifest's own
+    assert 'data-addon="alpha"' in client.get("/integrations/?q=test+tool").get_data(as_text=True)
+
+
 def test_install_configure_test_from_ui(client, login, post_form, org):
     login(client)
     res = post_form("/integrations/beta/shops", {"name": "Ma boutique", "sync_mode": "hourly"},

@@ -1,6 +1,7 @@
 {
     "name": "Amazon",
     "summary": "Connecte un compte vendeur Amazon par la Selling Partner API (SP-API)",
+    "summaries": {"en": "Connects an Amazon seller account through the Selling Partner API (SP-API)"},
     "version": "2.0.0",
     "category": "marketplace",
     "kind": "channel",

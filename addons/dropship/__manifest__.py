@@ -1,6 +1,7 @@
 {
     "name": "Dropshipping",
     "summary": "Vos fournisseurs expédient pour vous : bons de commande, suivi renvoyé au client, stock fournisseur",
+    "summaries": {"en": "Your suppliers ship for you: purchase orders, tracking back to the customer, supplier stock"},
     "version": "2.0.0",
     "category": "dropshipping",
     "kind": "fulfilment",

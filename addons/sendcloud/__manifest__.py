@@ -1,6 +1,7 @@
 {
     "name": "Sendcloud",
     "summary": "Expédiez avec les transporteurs de votre compte Sendcloud",
+    "summaries": {"en": "Ship with the carriers of your Sendcloud account"},
     "version": "1.1.0",
     "category": "carrier",
     "kind": "carrier",

@@ -1,6 +1,7 @@
 {
     "name": "Shopify",
     "summary": "Connecte une boutique Shopify par l'API Admin GraphQL",
+    "summaries": {"en": "Connects a Shopify store through the GraphQL Admin API"},
     "version": "2.0.0",
     "category": "marketplace",
     "kind": "channel",

@@ -75,7 +75,9 @@ def catalog():
     for addon in sorted(registry().loaded(), key=lambda a: (a.category, a.title.lower())):
         if category and addon.category != category:
             continue
-        haystack = " ".join([addon.name, addon.title, addon.manifest.get("summary", "")]).lower()
+        summaries = addon.manifest.get("summaries") or {}
+        haystack = " ".join([addon.name, addon.title, addon.manifest.get("summary", ""),
+                             *[v for v in summaries.values() if isinstance(v, str)]]).lower()
         if q and q not in haystack:
             continue
         cards.append(_card(addon, shops))

@@ -1,6 +1,7 @@
 {
     "name": "Colissimo",
     "summary": "Étiquettes Colissimo et suivi La Poste, depuis l'emballage",
+    "summaries": {"en": "Colissimo labels and La Poste tracking, from the packing desk"},
     "version": "1.0.0",
     "category": "carrier",
     "kind": "carrier",
