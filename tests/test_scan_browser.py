@@ -101,7 +101,7 @@ def test_scan_page_counts_refuses_and_completes_on_a_phone(chromium, served):
                                      args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                                            "--autoplay-policy=no-user-gesture-required"])
         try:
-            page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+            page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
             page.goto(served["url"] + "/login")
             page.fill("#email", "picking@example.com")
             page.fill("#password", PASSWORD)
