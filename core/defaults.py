@@ -28,6 +28,8 @@ def shipping_cancel_label(shipment):
 @hookimpl
 def register_cron_jobs():
     """Nightly: push every SKU's figure to every channel (catches anything missed), then
-    rebuild every organization's analytics figures."""
+    rebuild every organization's analytics figures. Hourly: ask the carriers about parcels
+    they have said nothing of for a while (``shipping_track``)."""
     return [CronJob("core.stock.reconcile_all", cron="0 2 * * *"),
-            CronJob("core.analytics.rebuild_all", cron="30 2 * * *")]
+            CronJob("core.analytics.rebuild_all", cron="30 2 * * *"),
+            CronJob("core.shipping.track_all", interval=3600)]

@@ -148,6 +148,10 @@ def shipping_cancel_label(shop, shipment):
 def shipping_track(shop, shipment):
     """Ask the carrier where a shipment is (the fallback when its status webhooks are silent).
 
+    Core asks every hour about each parcel on its way that its carrier has said nothing of
+    for six hours (webhook or poll: ``core.shipping.update_from_carrier``), for 30 days after
+    it left, and moves the shipment (and the order, once every parcel is delivered) on.
+
     :param shop: the order's ``Shop``.
     :param shipment: the ``Shipment`` (carrier, tracking number, external id).
     :return: a ``ShipmentStatus`` value (``in_transit``, ``delivered``, ``exception``…), or None

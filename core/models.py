@@ -508,6 +508,8 @@ class Shipment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: why the carrier has not produced the label yet (refused data, carrier unreachable)
     label_error: Mapped[str | None] = mapped_column(Text)
+    #: when the carrier last told about the parcel (webhook or poll): core asks again after a while
+    carrier_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     lines: Mapped[list["ShipmentLine"]] = relationship(back_populates="shipment", cascade="all, delete-orphan")

@@ -14,9 +14,11 @@ the label request can declare the items (customs). :func:`mark_shipped` hands th
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from . import orders as order_flow
 from .addons import call, registry
@@ -29,8 +31,11 @@ from .models import (
     ShipmentLine,
     ShipmentStatus,
     Shop,
+    utcnow,
 )
 from .types import Label
+
+log = logging.getLogger(__name__)
 
 #: the carrier of shipments whose tracking number the merchant types
 MANUAL = "manual"
@@ -185,6 +190,7 @@ def update_from_carrier(shipment: Shipment, status: ShipmentStatus | None, *, so
     """A carrier reported on a parcel (webhook or poll). Statuses only move forward; a parcel
     seen moving before it was marked shipped is shipped now. True when something changed."""
     changed = False
+    shipment.carrier_checked_at = utcnow()
     if tracking_number and tracking_number != shipment.tracking_number:
         shipment.tracking_number = tracking_number[:128]
         changed = True
@@ -216,6 +222,54 @@ def update_from_carrier(shipment: Shipment, status: ShipmentStatus | None, *, so
         if status == ShipmentStatus.DELIVERED:
             _maybe_delivered(shipment.order)
         return True
+    return changed
+
+
+#: a parcel the carrier has not reported on for this long is asked about (``shipping_track``)
+TRACK_AFTER = timedelta(hours=6)
+#: ... for this long after it left; carriers forget their parcels after a few weeks
+TRACK_FOR = timedelta(days=30)
+_ON_THE_WAY = (ShipmentStatus.SHIPPED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.EXCEPTION)
+
+
+def due_for_tracking(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Shipments on their way (carrier add-on, not the manual one) whose carrier has said
+    nothing for :data:`TRACK_AFTER`, shipped less than :data:`TRACK_FOR` ago; oldest news first."""
+    now = now or utcnow()
+    last_news = func.coalesce(Shipment.carrier_checked_at, Shipment.shipped_at)
+    return list(db.session.scalars(
+        select(Shipment.id).where(Shipment.status.in_(_ON_THE_WAY), Shipment.carrier != MANUAL,
+                                  Shipment.shipped_at >= now - TRACK_FOR, last_news <= now - TRACK_AFTER)
+        .order_by(last_news, Shipment.id).limit(limit)))
+
+
+def track(shipment: Shipment) -> bool:
+    """Ask the shop's carrier add-ons where the parcel is (``shipping_track``) and apply the
+    answer; True when something changed. No answer still counts as asked."""
+    order = shipment.order
+    answer = call(order.shop, "shipping_track", shipment=shipment)
+    status = None
+    if answer is not None:
+        try:
+            status = ShipmentStatus(answer)
+        except ValueError:
+            log.warning("shipping_track answered an unknown status %r for shipment %s", answer, shipment.id)
+    if status is None:
+        shipment.carrier_checked_at = utcnow()
+        return False
+    return update_from_carrier(shipment, status, source="core:suivi")
+
+
+def track_all(now: datetime | None = None) -> int:
+    """The hourly job: every parcel due for news is asked about, one transaction each (a
+    carrier that fails is isolated on the shop's sync log and the others go on)."""
+    changed = 0
+    for shipment_id in due_for_tracking(now):
+        shipment = db.session.get(Shipment, shipment_id)
+        if shipment is None:
+            continue
+        changed += bool(track(shipment))
+        db.session.commit()
     return changed
 
 

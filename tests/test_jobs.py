@@ -232,6 +232,12 @@ def test_cron_interval_and_expression_jobs_are_due_once_per_slot():
     assert due([nightly], t0 + timedelta(hours=2), clock) == []
 
 
+def test_job_ids_are_made_safe_for_rq(app):
+    row = enqueue(SYNC, 1, job_id="cron-addons.dropship.jobs.send_due_batches", unique=True)
+    assert row.job_id == "cron-addons-dropship-jobs-send_due_batches"
+    assert enqueue(SYNC, 1, job_id="cron-addons.dropship.jobs.send_due_batches", unique=True) is row
+
+
 def test_the_embedded_runner_runs_the_addons_cron_jobs(app, shop_factory, monkeypatch):
     """Without Redis (`make run`), batched sends, feeds and nightly jobs still run."""
     from datetime import datetime, timezone
@@ -265,7 +271,9 @@ def test_oms_worker_and_scheduler_commands(rq_app, shop_factory, redis_conn):
     runner = rq_app.test_cli_runner()
     res = runner.invoke(args=["scheduler", "--once"])
     assert res.exit_code == 0, res.output
-    assert rq_queue().count == 1  # the shop's sync, relayed to Redis
+    # relayed to Redis: the shop's sync, and core's hourly parcel tracking (its id made safe for RQ)
+    assert sorted(job.args[0] for job in rq_queue().get_jobs()) == ["core.shipping.track_all", SYNC]
+    assert "cron-core-shipping-track_all" in rq_queue().get_job_ids()
     res = runner.invoke(args=["worker", "--burst"])
     assert res.exit_code == 0, res.output
     assert RUNS == [shop.id]
