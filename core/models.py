@@ -281,6 +281,9 @@ class Warehouse(db.Model):
     address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     priority: Mapped[int] = mapped_column(Integer, default=10)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: units of each SKU held back from the channels (a supplier's feed that is never quite
+    #: up to date, a store's display stock); orders routed here are not limited by it
+    sell_buffer: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     locations: Mapped[list["BinLocation"]] = relationship(back_populates="warehouse",
                                                           order_by="BinLocation.sort_key",

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, column, delete, event, func, insert, select, tuple_, update
+from sqlalchemy import Integer, bindparam, case, column, delete, event, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from .addons import call
@@ -235,6 +235,18 @@ def level(variant_id: int, warehouse_id: int) -> Level:
 
 
 # ----------------------------------------------------------------------------- pools & channel rules
+def set_sell_buffer(warehouse: Warehouse, units: int) -> None:
+    """Hold ``units`` of each SKU of the warehouse back from the channels; the channels get
+    their new figures with the next push."""
+    units = max(int(units or 0), 0)
+    if units == (warehouse.sell_buffer or 0):
+        return
+    warehouse.sell_buffer = units
+    if warehouse.id is not None:
+        mark_dirty(warehouse.organization_id, db.session.scalars(
+            select(StockLevel.variant_id).where(StockLevel.warehouse_id == warehouse.id)).all())
+
+
 def pool_warehouse_ids(shop: Shop) -> list[int]:
     """Warehouses whose stock this shop sells, by priority (cached for the transaction)."""
     cache = db.session.info.setdefault("oms_tx_pools", {})
@@ -271,13 +283,18 @@ def apply_rule(available: int, rule: ChannelStockRule | None) -> int:
 
 
 def available_to_sell(shop: Shop, variant_ids: Iterable[int]) -> dict[int, int]:
-    """Per variant: on hand − reserved over the shop's pool, then the channel's rule."""
+    """Per variant: on hand − reserved over the shop's pool, less each warehouse's sell
+    buffer (never below zero per warehouse), then the channel's rule."""
     ids = list(variant_ids)
     warehouses = pool_warehouse_ids(shop)
     totals: dict[int, int] = defaultdict(int)
     if ids and warehouses:
+        free = StockLevel.on_hand - StockLevel.reserved
+        buffer = Warehouse.sell_buffer
+        sellable = case((buffer <= 0, free), (free > buffer, free - buffer), else_=0)
         rows = db.session.execute(
-            select(StockLevel.variant_id, func.sum(StockLevel.on_hand - StockLevel.reserved))
+            select(StockLevel.variant_id, func.sum(sellable))
+            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
             .where(StockLevel.variant_id.in_(ids), StockLevel.warehouse_id.in_(warehouses))
             .group_by(StockLevel.variant_id))
         totals.update({vid: int(total or 0) for vid, total in rows})

@@ -22,6 +22,7 @@ from core.models import (
     OrderStatus,
     Plan,
     RoutingRule,
+    StockDirty,
     StockLevel,
     StockMovement,
     StockPool,
@@ -234,6 +235,22 @@ def test_pos_sale_handed_over(app, shop, wh, org):
 
 
 # ----------------------------------------------------------------------------- stock
+def test_a_warehouse_sell_buffer_holds_units_back_from_the_channels_only(app, shop, org):
+    paris = warehouse(org.id, "PAR", priority=1)
+    store = warehouse(org.id, "BOUTIQUE", priority=2)
+    mug = variant(org.id, "MUG", {paris: 5, store: 3})
+    db.session.commit()
+    stock.set_sell_buffer(store, 2)  # the shop window's display units
+    db.session.commit()
+    assert stock.available_to_sell(shop, [mug.id]) == {mug.id: 5 + 1}
+    assert db.session.scalar(select(func.count()).select_from(StockDirty)) == 1  # pushed to the channels
+    stock.set_sell_buffer(store, 4)
+    db.session.commit()
+    assert stock.available_to_sell(shop, [mug.id]) == {mug.id: 5}  # never less than nothing per warehouse
+    # orders are not limited by it: the last units of the store still serve an order routed there
+    assert stock.reserve(org.id, mug.id, store.id, 3)
+
+
 def test_pools_and_channel_rules(app, shop, shop_factory, org):
     paris = warehouse(org.id, "PAR", priority=1)
     outlet = warehouse(org.id, "OUTLET", priority=2)

@@ -11,6 +11,7 @@ from core.extensions import db
 from core.jobs import enqueue
 from core.models import Organization, Product, StockLevel, StockPool, Variant, Warehouse, WarehouseKind
 from core.services import save_settings, set_enabled
+from core.stock import set_sell_buffer
 
 from .models import DropshipSupplier, DropshipSupplierProduct
 from .sandbox import demo_settings, supplier_settings
@@ -23,6 +24,8 @@ SUPPLIER = {"name": "Atelier Grès de Puisaye", "contact_name": "Marc Delorme",
 #: the supplier's price to the merchant and the units it says it holds
 UNIT_COST = Decimal("16.00")
 SUPPLIER_STOCK = 40
+#: units of each SKU held back from the channels out of the supplier's stock (its feed lags)
+SUPPLIER_BUFFER = 2
 
 
 def load_demo(org: Organization, shops: list, base_url: str) -> None:
@@ -37,6 +40,7 @@ def load_demo(org: Organization, shops: list, base_url: str) -> None:
     supplier.webhook_secret = channel["webhook_secret"]
     db.session.add(supplier)
     warehouse = ensure_warehouse(supplier)
+    set_sell_buffer(warehouse, SUPPLIER_BUFFER)
     variants = db.session.scalars(
         select(Variant).join(Product, Product.id == Variant.product_id)
         .where(Variant.organization_id == org.id, Product.title.in_(sorted(SUPPLIER_SHIPPED)))

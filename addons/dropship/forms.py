@@ -87,6 +87,10 @@ class SupplierForm(FlaskForm):
                         validators=[Optional(), URL(require_tld=False), Length(max=500)])
     feed_interval_minutes = IntegerField(_l("Lire le flux toutes les (minutes)"),
                                          validators=[Optional(), NumberRange(min=5, max=7 * 24 * 60)])
+    stock_buffer = IntegerField(_l("Réserve de sécurité (unités par article)"), default=0,
+                                validators=[Optional(), NumberRange(min=0, max=100_000)],
+                                description=_l("Retenues sur le stock publié par le fournisseur avant de le proposer "
+                                               "sur vos canaux : son flux n'est jamais tout à fait à jour."))
     active = BooleanField(_l("Actif"), default=True,
                           description=_l("Un fournisseur inactif ne reçoit plus de nouvelles lignes."))
 

@@ -92,6 +92,12 @@ class DropshipSupplier(db.Model):
     def webhook_secret(self, value: str) -> None:
         self.secrets = {**(self.secrets or {}), "webhook_secret": value}
 
+    @property
+    def stock_buffer(self) -> int:
+        """Units of each SKU held back from the channels out of the supplier's published stock
+        (its warehouse's sell buffer, see ``core.stock.set_sell_buffer``)."""
+        return self.warehouse.sell_buffer if self.warehouse is not None else 0
+
 
 class DropshipSupplierProduct(db.Model):
     """A variant a supplier provides: its reference and price there, the supplier's rank

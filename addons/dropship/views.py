@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from core.extensions import csrf, db
 from core.jobs import enqueue
 from core.models import Order, Shop, ShopAddon, StockLevel, Variant
+from core.stock import set_sell_buffer
 from core.tenancy import MANAGERS, get_owned, org_id, roles_required, scoped
 
 from .feeds import apply_feed
@@ -162,7 +163,7 @@ def supplier_new():
             key = new_api_key(supplier)
             db.session.add(supplier)
             db.session.flush()
-            ensure_warehouse(supplier)
+            set_sell_buffer(ensure_warehouse(supplier), form.stock_buffer.data or 0)
             db.session.commit()
             flash(_("Fournisseur « %(name)s » créé.", name=supplier.name), "success")
             return render_template("dropship/credentials.html", supplier=supplier, api_key=key,
@@ -186,7 +187,7 @@ def supplier_edit(supplier_id: str):
             had_batches = bool(supplier.batch_times)
             _fill(supplier, form)
             generated_secret = _secret_if_missing(supplier)
-            ensure_warehouse(supplier)
+            set_sell_buffer(ensure_warehouse(supplier), form.stock_buffer.data or 0)
             rename_warehouse(supplier)
             if had_batches and not supplier.batch_times:
                 waiting = db.session.scalars(select(DropshipPurchaseOrder).where(

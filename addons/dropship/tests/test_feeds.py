@@ -108,6 +108,40 @@ def test_supplier_stock_is_sold_through_a_pool_with_its_buffer(app, shop, own_wh
     assert on_hand(lamp.id, supplier.warehouse_id) == 1
 
 
+def test_the_suppliers_own_buffer_holds_units_of_its_feed_back_from_the_channels(
+        app, client, login, post_form, shop, own_wh, org, make_supplier, channel):
+    supplier, _ = make_supplier()
+    lamp = variant(org.id, "LAMPE", {own_wh: 1})
+    link(supplier, lamp, "DUP-LAMP-01")
+    pool = StockPool(organization_id=org.id, name="Boutique + fournisseur", warehouses=[own_wh, supplier.warehouse])
+    db.session.add(pool)
+    db.session.flush()
+    shop.stock_pool_id = pool.id
+    db.session.commit()
+    apply_feed(supplier, b"supplier_sku,quantity\nDUP-LAMP-01,10\n", source="upload")
+    db.session.commit()
+    run_jobs()
+    assert channel.STOCK[(shop.id, "LAMPE")] == 1 + 10
+
+    login(client)
+    page = f"/apps/dropship/suppliers/{supplier.id}"
+    assert 'name="stock_buffer"' in client.get(page).get_data(as_text=True)
+    res = post_form(page, page=page, data={
+        "name": supplier.name, "email": "commandes@example.com", "order_channel": "email", "lead_time_days": "2",
+        "currency": "EUR", "active": "y", "stock_buffer": "3"})
+    assert res.status_code == 302
+    run_jobs()  # the changed buffer is pushed at once
+    db.session.expire_all()
+    assert supplier.stock_buffer == 3 and supplier.warehouse.sell_buffer == 3
+    assert channel.STOCK[(shop.id, "LAMPE")] == 1 + 10 - 3
+    assert on_hand(lamp.id, supplier.warehouse_id) == 10  # the supplier's figure itself is kept
+
+    apply_feed(supplier, b"supplier_sku,quantity\nDUP-LAMP-01,2\n", source="upload")
+    db.session.commit()
+    run_jobs()
+    assert channel.STOCK[(shop.id, "LAMPE")] == 1  # never below nothing from the supplier
+
+
 def test_held_orders_resume_when_the_supplier_restocks(app, shop, org, make_supplier):
     supplier, _ = make_supplier()
     lamp = variant(org.id, "LAMPE")
