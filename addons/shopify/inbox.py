@@ -9,7 +9,8 @@ Processing (:func:`process_pending`) takes the shop's waiting deliveries in arri
 each in its own transaction. Orders go through core intake, which ignores an update older
 than what it holds (``updated_at``), so out-of-order deliveries are harmless. Product
 deliveries are a signal: the product is read again from Shopify unless the OMS already
-imported a version at least as recent.
+imported a version at least as recent. Refunds (an order's ``refunds`` and the
+``refunds/create`` topic) become OMS returns, once per refund id.
 """
 from __future__ import annotations
 
@@ -104,6 +105,8 @@ def forget_targets(domain: str | None = None) -> None:
 def _resource_id(topic: str, payload: dict[str, Any]) -> str | None:
     if topic.startswith(("orders/", "products/")):
         return str(numeric_id(payload.get("id")) or "") or None
+    if topic.startswith("refunds/"):
+        return str(numeric_id(payload.get("order_id")) or "") or None
     if topic.startswith("customers/"):
         return str((payload.get("customer") or {}).get("id") or "") or None
     return None
@@ -254,8 +257,10 @@ def process_pending(shop_id: int, handler: Callable[[Shop, ShopifyWebhookInbox],
 def handle(shop: Shop, row: ShopifyWebhookInbox, *, normalize_order: Callable[[Shop, dict[str, Any]], Any],
            refresh_product: Callable[[Shop, str, datetime | None], Any], unbind: Callable[[Shop, str], Any],
            privacy: dict[str, Callable[[Shop, dict[str, Any]], Any]],
-           note_order: Callable[..., None] | None = None) -> str:
-    """Apply one delivery to the OMS."""
+           note_order: Callable[..., None] | None = None,
+           refunds: Callable[[Shop, list[dict[str, Any]], Any], int] | None = None) -> str:
+    """Apply one delivery to the OMS. ``refunds(shop, rest_refunds, order_id)`` imports
+    REST refunds (of the order with that Shopify id, None: each refund's own ``order_id``)."""
     topic, payload = row.topic, row.payload or {}
     if topic == "app/uninstalled":
         mark_disconnected(shop, "Application désinstallée de la boutique Shopify : réinstallez-la pour reprendre "
@@ -276,7 +281,15 @@ def handle(shop: Shop, row: ShopifyWebhookInbox, *, normalize_order: Callable[[S
         if note_order is not None and not result.stale:
             note_order(shop, payload, created=result.created and data.status != "cancelled",
                        cancelled=not result.created and data.status == "cancelled" and "status" in result.changed)
+        if refunds is not None and payload.get("refunds"):  # refunds are never undone: even an older payload
+            refunds(shop, list(payload["refunds"]), payload.get("id"))
         return "ignorée (plus ancienne)" if result.stale else ("créée" if result.created else "mise à jour")
+    if topic == "refunds/create":
+        if refunds is None:
+            return "sujet non traité"
+        if refunds(shop, [payload], None):
+            return "remboursement importé"
+        return "remboursement ignoré (annulation ou commande inconnue)"
     if topic in PRODUCT_TOPICS:
         refresh_product(shop, gid("Product", payload.get("id", "")), parse_time(payload.get("updated_at")))
         return "produit relu"

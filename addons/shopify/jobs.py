@@ -18,15 +18,17 @@ from core.jobs import enqueue
 from core.models import ConnectionStatus, Order, Product, Shipment, Shop, Variant, VariantBinding, utcnow
 from core.types import NormalizedOrder
 
-from . import catalog, fulfillment, inventory, locations, privacy
+from . import catalog, fulfillment, inventory, locations, privacy, refunds
 from .checks import check_connection as _check
-from .client import ShopifyAuthError, ShopifyClient, ShopifyError, ShopifyUserErrors, gid
+from .client import ShopifyAuthError, ShopifyClient, ShopifyError, ShopifyUserErrors, gid, numeric_id
 from .connection import ADDON, client_for, mark_connected, mark_error, state_for
 from .graphql import (
     ORDER_CANCEL,
     ORDER_LINE_ITEMS,
     ORDERS,
     ORDERS_PAGE,
+    REFUND,
+    REFUND_RETURN,
     TOPICS,
     WEBHOOK_SUBSCRIBE,
     WEBHOOK_SUBSCRIPTIONS,
@@ -144,10 +146,67 @@ def poll_orders(shop: Shop, client: ShopifyClient) -> int:
         ingest_many(shop, batch, source="poll")
         seen += len(batch)
         db.session.commit()
+        for node in page:
+            reconcile_order(_shop(shop_id), client, node)
+            db.session.commit()
     shop = _shop(shop_id)
     shop.sync_cursor = started.isoformat()
     db.session.commit()
     return seen
+
+
+def refund_reasons(client: ShopifyClient) -> refunds.ReasonLookup:
+    """Shopify's reasons for the return a refund closes. A token without the
+    ``read_returns`` scope (an app installed before it was asked) gets none: the refund
+    is still imported, with the default reason."""
+    def lookup(refund_id: str) -> list[str]:
+        try:
+            found = client.graphql(REFUND_RETURN, {"id": gid("Refund", refund_id)}).get("refund") or {}
+        except ShopifyAuthError:
+            raise
+        except ShopifyError as exc:
+            if exc.retryable:
+                raise
+            return []
+        items = ((found.get("return") or {}).get("returnLineItems") or {}).get("nodes") or []
+        return [str(item.get("returnReason")) for item in items for _ in range(max(int(item.get("quantity") or 1), 1))]
+
+    return lookup
+
+
+def reconcile_order(shop: Shop, client: ShopifyClient, node: dict[str, Any]) -> None:
+    """What the poll reads besides the order itself: Shopify Payments fees and the refunds
+    not imported yet (read one by one: a poll usually finds none)."""
+    order = refunds.order_of(shop, node.get("id"))
+    if order is None:
+        return
+    refunds.record_fees(order, refunds.fees_from_graphql(node.get("transactions") or []))
+    for ref in node.get("refunds") or []:
+        ref_id = str(numeric_id(ref.get("id")))
+        if refunds.known(shop, ref_id) is not None:
+            continue
+        found = client.graphql(REFUND, {"id": ref["id"]}).get("refund")
+        if found:
+            refunds.import_refund(shop, order, refunds.from_graphql(found), refund_reasons(client))
+
+
+def import_webhook_refunds(shop: Shop, rest_refunds: list[dict[str, Any]], order_id: Any) -> int:
+    """Refunds of a webhook delivery (REST); Shopify is asked only about a new refund: the
+    reasons when it brings goods back, the amount when paid in another currency."""
+    order = refunds.order_of(shop, order_id) if order_id is not None else None
+    if order_id is not None and order is None:
+        return 0
+
+    def reasons(refund_id: str) -> list[str]:
+        with client_for(shop) as client:
+            return refund_reasons(client)(refund_id)
+
+    def exact(refund_id: str) -> refunds.RefundData | None:
+        with client_for(shop) as client:
+            found = client.graphql(REFUND, {"id": gid("Refund", refund_id)}).get("refund")
+        return refunds.from_graphql(found) if found else None
+
+    return refunds.import_rest_refunds(shop, rest_refunds, order, reasons, exact)
 
 
 def sync_shop(shop_id: int) -> str:
@@ -225,7 +284,8 @@ PRIVACY = {"customers/data_request": privacy.data_request, "customers/redact": p
 def process_webhooks(shop_id: int) -> str:
     """Apply the shop's waiting webhook deliveries (in arrival order)."""
     handler = partial(handle, normalize_order=normalize_order, refresh_product=_refresh_product,
-                      unbind=catalog.unbind_product, privacy=PRIVACY, note_order=inventory.note_order)
+                      unbind=catalog.unbind_product, privacy=PRIVACY, note_order=inventory.note_order,
+                      refunds=import_webhook_refunds)
     done, errors = process_pending(shop_id, handler)
     if errors:
         raise RuntimeError(f"{len(errors)} livraison(s) en échec (nouvel essai automatique) : "

@@ -34,7 +34,7 @@ from .client import TIMEOUT, ShopifyError, check_domain, ssl_context
 
 #: what the add-on needs (write implies read)
 SCOPES = ("write_orders", "write_products", "write_inventory", "read_locations",
-          "write_merchant_managed_fulfillment_orders")
+          "write_merchant_managed_fulfillment_orders", "read_returns")
 STATE_MAX_AGE = 600  # seconds between the install click and the callback
 TIMESTAMP_WINDOW = 90  # seconds, as Shopify's own library allows
 STATE_SALT = "shopify-oauth-state"

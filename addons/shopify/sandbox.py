@@ -11,7 +11,9 @@
   ``extensions.cost`` on every answer and ``THROTTLED`` errors when the bucket is short;
   ``userErrors`` on refused mutations; ``@idempotent`` required on inventory mutations.
 * An in-memory shop: products, variants, inventory items and levels per location, orders
-  (online and POS), fulfillment orders, fulfillments, webhook subscriptions.
+  (online and POS), their payment transactions (Shopify Payments ones carry their
+  processing fees), refunds and the returns they close, fulfillment orders, fulfillments,
+  webhook subscriptions.
 * Webhooks: every change is delivered to the subscribed URIs (and the app's compliance
   URI) signed like Shopify: ``X-Shopify-Hmac-Sha256`` (base64 HMAC-SHA256 of the raw body
   with the app secret), ``X-Shopify-Topic``, ``X-Shopify-Shop-Domain``,
@@ -91,6 +93,10 @@ INVENTORY_REASONS = {"correction", "cycle_count_available", "damaged", "movement
                      "restock", "safety_stock", "shrinkage"}
 TAX_RATE = Decimal("0.20")
 CENT = Decimal("0.01")
+SHOPIFY_PAYMENTS = "shopify_payments"
+#: the emulated Shopify Payments card rate (percentage, flat fee in the shop's currency)
+PAYMENTS_RATE = Decimal("1.5")
+PAYMENTS_FLAT = Decimal("0.25")
 
 
 def _money(value: Decimal | str | int) -> str:
@@ -228,6 +234,8 @@ class ShopifyEmulator:
         self.orders: dict[str, dict[str, Any]] = {}
         self.fulfillment_orders: dict[str, dict[str, Any]] = {}
         self.fulfillments: dict[str, dict[str, Any]] = {}
+        self.transactions: dict[str, list[dict[str, Any]]] = {}  # order GID → its transactions (GraphQL view)
+        self.returns: dict[str, dict[str, Any]] = {}  # refund GID → the return it closed
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
         self.schema = schema()
@@ -407,9 +415,11 @@ class ShopifyEmulator:
                     customer: tuple[str, str] = ("Camille", "Durand"), address: dict[str, str] | None = None,
                     presentment_currency: str | None = None, rate: Decimal | str = "1",
                     pos_location: str | None = None, shipping: tuple[str, str] = ("Colissimo", "4.90"),
-                    notify: bool = True, updated_at: float | None = None) -> dict[str, Any]:
+                    notify: bool = True, updated_at: float | None = None,
+                    gateway: str = SHOPIFY_PAYMENTS) -> dict[str, Any]:
         """A customer order (``pos_location``: a POS sale in that retail location). A SKU the
-        shop does not sell becomes a custom line item (no variant)."""
+        shop does not sell becomes a custom line item (no variant). The customer pays through
+        ``gateway``: Shopify Payments charges its fee on the sale, other gateways report none."""
         with self.lock:
             oid = self.new_id()
             now = updated_at if updated_at is not None else self.time()
@@ -461,7 +471,7 @@ class ShopifyEmulator:
                 "total_shipping_price_set": self._set(ship_price, fx, pres_cur), "taxes_included": True,
                 "financial_status": "paid", "fulfillment_status": "fulfilled" if pos else None,
                 "source_name": "pos" if pos else "web", "location_id": int(_num(pos_location)) if pos else None,
-                "tags": "", "note": None,
+                "tags": "", "note": None, "payment_gateway_names": [gateway],
                 "customer": {"id": self.new_id(), "email": email, "first_name": first, "last_name": last},
                 "billing_address": addr, "shipping_address": addr,
                 "shipping_lines": [] if pos else [{"title": shipping[0], "code": shipping[0].upper(),
@@ -471,6 +481,13 @@ class ShopifyEmulator:
             }
             gid = order["admin_graphql_api_id"]
             self.orders[gid] = order
+            fees = []
+            if gateway == SHOPIFY_PAYMENTS:
+                fee = (total * PAYMENTS_RATE / 100 + PAYMENTS_FLAT).quantize(CENT, ROUND_HALF_UP)
+                fees.append({"id": f"gid://shopify/TransactionFee/{self.new_id()}", "amount": fee,
+                             "flatFee": PAYMENTS_FLAT, "flatFeeName": None, "rate": PAYMENTS_RATE / 100,
+                             "rateName": "Carte bancaire", "type": "payments_credit_card_fee"})
+            self.transactions[gid] = [self._transaction("sale", gateway, total, fx, pres_cur, now, fees)]
             location = pos_location or self._fulfilling_location(lines)
             for li, (sku, qty) in zip(items, lines):
                 variant = self.variant_by_sku(sku)
@@ -489,6 +506,87 @@ class ShopifyEmulator:
         if notify:
             self.emit("orders/create", order)
         return order
+
+    def _transaction(self, kind: str, gateway: str, amount: Decimal, fx: Decimal, currency: str, at: float,
+                     fees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """A successful payment transaction (``amount`` in the shop's currency); the customer
+        pays in ``currency``."""
+        tid = self.new_id()
+        return {"id": tid, "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{tid}", "kind": kind,
+                "gateway": gateway, "status": "success", "amount": _money(amount * fx), "currency": currency,
+                "amount_set": self._set(amount, fx, currency), "created_at": _iso(at), "processed_at": _iso(at),
+                "fees": fees or []}
+
+    def refund_order(self, order_id: int | str, lines: list[tuple[str, int]], *, restock_type: str = "return",
+                     reason: str | None = None, amount: Decimal | str | None = None, note: str | None = None,
+                     notify: bool = True) -> dict[str, Any]:
+        """The merchant refunds an order: ``lines`` are (SKU, quantity) refunded with
+        ``restock_type`` (``return``: the units came back and are restocked, ``no_restock``,
+        ``cancel``); ``amount`` (shop currency) defaults to the lines' price. With ``reason``
+        (a ``ReturnReason`` value) the refund closes a return of those units. Sends
+        ``refunds/create`` then ``orders/updated``; returns the REST ``Refund``."""
+        with self.lock:
+            order = self.orders[_order_gid(order_id)]
+            gid = order["admin_graphql_api_id"]
+            fx = Decimal(order["total_price_set"]["presentment_money"]["amount"]) / Decimal(order["total_price"]) \
+                if Decimal(order["total_price"]) else Decimal("1")
+            pres = order["presentment_currency"]
+            now = self.time()
+            refund_id = self.new_id()
+            location = next((fo["location"] for fo in self.fulfillment_orders.values() if fo["order"] == gid), None)
+            items, subtotal = [], Decimal("0")
+            for sku, qty in lines:
+                li = next(x for x in order["line_items"] if x["sku"] == sku)
+                assert 0 < qty <= li["current_quantity"], f"{sku}: {qty} > {li['current_quantity']}"
+                price = Decimal(li["price"])
+                tax = (Decimal(li["tax_lines"][0]["price"]) * qty / li["quantity"]).quantize(CENT)
+                li["current_quantity"] -= qty
+                subtotal += price * qty
+                rli_id = self.new_id()
+                items.append({"id": rli_id, "line_item_id": li["id"], "quantity": qty, "restock_type": restock_type,
+                              "location_id": int(_num(location)) if location and restock_type != "no_restock"
+                              else None,
+                              "subtotal": _money(price * qty), "subtotal_set": self._set(price * qty, fx, pres),
+                              "total_tax": _money(tax), "total_tax_set": self._set(tax, fx, pres),
+                              "line_item": json.loads(json.dumps(li))})
+                self._restock(gid, location, li, qty, restock_type)
+            value = Decimal(str(amount)) if amount is not None else subtotal
+            transaction = self._transaction("refund", order["payment_gateway_names"][0], value, fx, pres, now)
+            self.transactions[gid].append(transaction)
+            refund = {"id": refund_id, "admin_graphql_api_id": f"gid://shopify/Refund/{refund_id}",
+                      "order_id": order["id"], "created_at": _iso(now), "processed_at": _iso(now), "note": note,
+                      "user_id": None, "restock": restock_type in ("return", "cancel"), "refund_line_items": items,
+                      "transactions": [{k: v for k, v in transaction.items() if k not in ("fees", "amount_set")}
+                                       | {"order_id": order["id"], "parent_id": self.transactions[gid][0]["id"]}],
+                      "order_adjustments": [], "duties": [], "refund_shipping_lines": []}
+            order["refunds"].append(refund)
+            if reason is not None and items:
+                self.returns[refund["admin_graphql_api_id"]] = {
+                    "id": f"gid://shopify/Return/{self.new_id()}", "name": f"{order['name']}-R{len(order['refunds'])}",
+                    "lines": [(rli, reason) for rli in items]}
+            refunded = sum((Decimal(r["transactions"][0]["amount"]) / fx for r in order["refunds"]), Decimal("0"))
+            order["financial_status"] = "refunded" if refunded >= Decimal(order["total_price"]) \
+                else "partially_refunded"
+            order["updated_at"] = _iso(now)
+            payload = json.loads(json.dumps(order))
+            refund_payload = json.loads(json.dumps(refund))
+        if notify:
+            self.emit("refunds/create", refund_payload)
+            self.emit("orders/updated", payload)
+        return refund_payload
+
+    def _restock(self, order_gid: str, location: str | None, li: dict[str, Any], qty: int, restock_type: str) -> None:
+        variant = self.variant_by_sku(li["sku"])
+        if variant is None or location is None or restock_type not in ("return", "cancel"):
+            return
+        level = self.items[variant["item"]]["levels"].setdefault(location, {"available": 0, "committed": 0})
+        level["available"] += qty
+        if restock_type == "cancel":
+            level["committed"] -= qty
+            for fo in self.fulfillment_orders.values():
+                for line in fo["lines"] if fo["order"] == order_gid else ():
+                    if line["line_item"] == li["admin_graphql_api_id"]:
+                        line["remaining"] = max(line["remaining"] - qty, 0)
 
     def _set(self, amount: Decimal | int | str, fx: Decimal, currency: str) -> dict[str, Any]:
         value = Decimal(amount)
@@ -745,6 +843,7 @@ class _Resolvers:
             "product": lambda _i, id: self.product(emu.products[id]) if id in emu.products else None,
             "orders": self.orders,
             "order": lambda _i, id: self.order(emu.orders[id]) if id in emu.orders else None,
+            "refund": lambda _i, id: self.node(id) if id.startswith("gid://shopify/Refund/") else None,
             "node": lambda _i, id: self.node(id),
             "nodes": lambda _i, ids: [self.node(i) for i in ids],
             "webhookSubscriptions": lambda _i, first=None, after=None, topics=None: _conn(
@@ -819,16 +918,7 @@ class _Resolvers:
                     "provinceCode": a.get("province_code"), "country": a.get("country"),
                     "countryCodeV2": a.get("country_code"), "phone": a.get("phone")}
 
-        def line(li: dict[str, Any]) -> dict[str, Any]:
-            variant = emu.variants.get(f"gid://shopify/ProductVariant/{li['variant_id']}") if li["variant_id"] else None
-            return {"__typename": "LineItem", "id": li["admin_graphql_api_id"], "sku": li["sku"], "name": li["name"],
-                    "title": li["title"], "quantity": li["quantity"], "currentQuantity": li["current_quantity"],
-                    "variant": (lambda _i: self.variant(variant)) if variant else None,
-                    "originalUnitPriceSet": _bag_from(li["price_set"]),
-                    "totalDiscountSet": _bag_from(li["total_discount_set"]),
-                    "taxLines": [{"title": t["title"], "rate": t["rate"], "priceSet": _bag_from(t["price_set"])}
-                                 for t in li["tax_lines"]]}
-
+        line = self.line_item
         location = None
         if o.get("location_id"):
             location = emu.locations.get(f"gid://shopify/Location/{o['location_id']}")
@@ -858,7 +948,75 @@ class _Resolvers:
             "fulfillmentOrders": conn_field(
                 lambda: [fo for fo in emu.fulfillment_orders.values() if fo["order"] == o["admin_graphql_api_id"]],
                 lambda fo: self.fulfillment_order(fo, o, line)),
+            "refunds": lambda _i, first=None: [self.refund(r, o, line) for r in o["refunds"][:first]],
+            "transactions": lambda _i, first=None, **_: [
+                self.transaction(t) for t in emu.transactions.get(o["admin_graphql_api_id"], [])[:first]],
         }
+
+    def transaction(self, t: dict[str, Any]) -> dict[str, Any]:
+        cur = self.emu.shop["currencyCode"]
+        return {"__typename": "OrderTransaction", "id": t["admin_graphql_api_id"], "kind": t["kind"].upper(),
+                "status": t["status"].upper(), "gateway": t["gateway"], "createdAt": t["created_at"],
+                "processedAt": t["processed_at"], "amountSet": _bag_from(t["amount_set"]),
+                "fees": [{"__typename": "TransactionFee", "id": f["id"],
+                          "amount": {"amount": _money(f["amount"]), "currencyCode": cur},
+                          "flatFee": {"amount": _money(f["flatFee"]), "currencyCode": cur},
+                          "flatFeeName": f["flatFeeName"], "rate": str(f["rate"]), "rateName": f["rateName"],
+                          "taxAmount": {"amount": "0.00", "currencyCode": cur}, "type": f["type"]}
+                         for f in t.get("fees") or []]}
+
+    def refund(self, r: dict[str, Any], o: dict[str, Any], line: Callable[[dict], dict]) -> dict[str, Any]:
+        emu = self.emu
+        items = {li["id"]: li for li in o["line_items"]}
+        txs = {t["id"]: t for t in emu.transactions.get(o["admin_graphql_api_id"], [])}
+        shop_cur = emu.shop["currencyCode"]
+        paid = [txs[t["id"]]["amount_set"] for t in r["transactions"]]
+        total = sum((Decimal(bag["shop_money"]["amount"]) for bag in paid), Decimal("0"))
+        pres = sum((Decimal(bag["presentment_money"]["amount"]) for bag in paid), Decimal("0"))
+
+        def refund_line(rli: dict[str, Any]) -> dict[str, Any]:
+            location = emu.locations.get(f"gid://shopify/Location/{rli['location_id']}")
+            unit = {k: {"amount": _money(Decimal(v["amount"]) / rli["quantity"]), "currency_code": v["currency_code"]}
+                    for k, v in rli["subtotal_set"].items()}
+            return {"id": f"gid://shopify/RefundLineItem/{rli['id']}", "lineItem": line(items[rli["line_item_id"]]),
+                    "location": self.location(location) if location else None, "priceSet": _bag_from(unit),
+                    "quantity": rli["quantity"], "restocked": rli["restock_type"] in ("return", "cancel"),
+                    "restockType": rli["restock_type"].upper(), "subtotalSet": _bag_from(rli["subtotal_set"]),
+                    "totalTaxSet": _bag_from(rli["total_tax_set"])}
+
+        ret = emu.returns.get(r["admin_graphql_api_id"])
+        return {
+            "__typename": "Refund", "id": r["admin_graphql_api_id"], "createdAt": r["created_at"],
+            "updatedAt": r["processed_at"], "note": r["note"],
+            "totalRefundedSet": {"shopMoney": {"amount": _money(total), "currencyCode": shop_cur},
+                                 "presentmentMoney": {"amount": _money(pres),
+                                                      "currencyCode": o["presentment_currency"]}},
+            "refundLineItems": conn_field(lambda: r["refund_line_items"], refund_line),
+            "transactions": conn_field(lambda: [txs[t["id"]] for t in r["transactions"]], self.transaction),
+            "return": self.return_view(ret, line, items) if ret else None,
+        }
+
+    def return_view(self, ret: dict[str, Any], line: Callable[[dict], dict],
+                    items: dict[int, dict[str, Any]]) -> dict[str, Any]:
+        return {"__typename": "Return", "id": ret["id"], "name": ret["name"], "status": "CLOSED",
+                "returnLineItems": conn_field(lambda: ret["lines"], lambda pair: {
+                    "__typename": "ReturnLineItem", "id": f"gid://shopify/ReturnLineItem/{pair[0]['id']}",
+                    "quantity": pair[0]["quantity"], "refundedQuantity": pair[0]["quantity"],
+                    "returnReason": pair[1], "returnReasonNote": "", "customerNote": None,
+                    "fulfillmentLineItem": {"id": f"gid://shopify/FulfillmentLineItem/{pair[0]['line_item_id']}",
+                                            "quantity": pair[0]["quantity"],
+                                            "lineItem": line(items[pair[0]["line_item_id"]])}})}
+
+    def line_item(self, li: dict[str, Any]) -> dict[str, Any]:
+        emu = self.emu
+        variant = emu.variants.get(f"gid://shopify/ProductVariant/{li['variant_id']}") if li["variant_id"] else None
+        return {"__typename": "LineItem", "id": li["admin_graphql_api_id"], "sku": li["sku"], "name": li["name"],
+                "title": li["title"], "quantity": li["quantity"], "currentQuantity": li["current_quantity"],
+                "variant": (lambda _i: self.variant(variant)) if variant else None,
+                "originalUnitPriceSet": _bag_from(li["price_set"]),
+                "totalDiscountSet": _bag_from(li["total_discount_set"]),
+                "taxLines": [{"title": t["title"], "rate": t["rate"], "priceSet": _bag_from(t["price_set"])}
+                             for t in li["tax_lines"]]}
 
     def fulfillment_order(self, fo: dict[str, Any], o: dict[str, Any], line: Callable[[dict], dict]) -> dict[str, Any]:
         emu = self.emu
@@ -886,6 +1044,10 @@ class _Resolvers:
             return self.order(emu.orders[ident])
         if ident in emu.locations:
             return self.location(emu.locations[ident])
+        for o in emu.orders.values():
+            for r in o["refunds"]:
+                if r["admin_graphql_api_id"] == ident:
+                    return self.refund(r, o, self.line_item)
         return None
 
     # ---------------------------------------------------------------- lists with search

@@ -52,6 +52,7 @@ type QueryRoot {
   product(id: ID!): Product
   orders(first: Int, after: String, query: String, sortKey: OrderSortKeys, reverse: Boolean): OrderConnection!
   order(id: ID!): Order
+  refund(id: ID!): Refund
   node(id: ID!): Node
   nodes(ids: [ID!]!): [Node]!
   webhookSubscriptions(first: Int, after: String, topics: [WebhookSubscriptionTopic!]): WebhookSubscriptionConnection!
@@ -145,8 +146,53 @@ type Order implements Node {
   shippingLines(first: Int, after: String): ShippingLineConnection!
   lineItems(first: Int, after: String): LineItemConnection!
   fulfillmentOrders(first: Int, after: String): FulfillmentOrderConnection!
+  refunds(first: Int): [Refund!]!
+  transactions(first: Int, capturable: Boolean, manuallyResolvable: Boolean): [OrderTransaction!]!
 }
 type OrderConnection { nodes: [Order!]! pageInfo: PageInfo! }
+
+enum OrderTransactionKind { AUTHORIZATION CAPTURE CHANGE EMV_AUTHORIZATION REFUND SALE SUGGESTED_REFUND VOID }
+enum OrderTransactionStatus { AWAITING_RESPONSE ERROR FAILURE PENDING SUCCESS UNKNOWN }
+type TransactionFee implements Node {
+  id: ID! amount: MoneyV2! flatFee: MoneyV2! flatFeeName: String rate: Decimal! rateName: String taxAmount: MoneyV2!
+  type: String!
+}
+type OrderTransaction implements Node {
+  id: ID! kind: OrderTransactionKind! status: OrderTransactionStatus! gateway: String createdAt: DateTime!
+  processedAt: DateTime amountSet: MoneyBag! fees: [TransactionFee!]!
+}
+type OrderTransactionConnection { nodes: [OrderTransaction!]! pageInfo: PageInfo! }
+
+enum RefundLineItemRestockType { CANCEL LEGACY_RESTOCK NO_RESTOCK RETURN }
+type RefundLineItem {
+  id: ID lineItem: LineItem! location: Location priceSet: MoneyBag! quantity: Int! restocked: Boolean!
+  restockType: RefundLineItemRestockType! subtotalSet: MoneyBag! totalTaxSet: MoneyBag!
+}
+type RefundLineItemConnection { nodes: [RefundLineItem!]! pageInfo: PageInfo! }
+type Refund implements Node {
+  id: ID! createdAt: DateTime updatedAt: DateTime! note: String totalRefundedSet: MoneyBag!
+  refundLineItems(first: Int, after: String): RefundLineItemConnection!
+  transactions(first: Int, after: String): OrderTransactionConnection!
+  return: Return
+}
+
+enum ReturnReason {
+  COLOR DEFECTIVE NOT_AS_DESCRIBED OTHER SIZE_TOO_LARGE SIZE_TOO_SMALL STYLE UNKNOWN UNWANTED WRONG_ITEM
+}
+enum ReturnStatus { CANCELED CLOSED DECLINED OPEN REQUESTED }
+interface ReturnLineItemType {
+  id: ID! quantity: Int! refundedQuantity: Int! returnReason: ReturnReason! returnReasonNote: String!
+  customerNote: String
+}
+type FulfillmentLineItem implements Node { id: ID! quantity: Int lineItem: LineItem! }
+type ReturnLineItem implements Node & ReturnLineItemType {
+  id: ID! quantity: Int! refundedQuantity: Int! returnReason: ReturnReason! returnReasonNote: String!
+  customerNote: String fulfillmentLineItem: FulfillmentLineItem!
+}
+type ReturnLineItemTypeConnection { nodes: [ReturnLineItemType!]! pageInfo: PageInfo! }
+type Return implements Node {
+  id: ID! name: String! status: ReturnStatus! returnLineItems(first: Int, after: String): ReturnLineItemTypeConnection!
+}
 
 enum FulfillmentOrderStatus { OPEN IN_PROGRESS CLOSED CANCELLED INCOMPLETE ON_HOLD SCHEDULED }
 type FulfillmentOrderAssignedLocation { name: String! location: Location }
@@ -167,7 +213,7 @@ type Fulfillment implements Node {
 }
 
 enum WebhookSubscriptionTopic {
-  ORDERS_CREATE ORDERS_UPDATED ORDERS_CANCELLED ORDERS_FULFILLED ORDERS_PAID
+  ORDERS_CREATE ORDERS_UPDATED ORDERS_CANCELLED ORDERS_FULFILLED ORDERS_PAID REFUNDS_CREATE
   PRODUCTS_CREATE PRODUCTS_UPDATE PRODUCTS_DELETE APP_UNINSTALLED INVENTORY_LEVELS_UPDATE
 }
 enum WebhookSubscriptionFormat { JSON XML }
