@@ -12,5 +12,6 @@
     "author": "OMS",
     "license": "MIT",
     "external_dependencies": {"python": ["httpx"]},
-    "api_version": "SP-API: Orders 2026-01-01 and v0, Listings Items 2021-08-01, Feeds and Reports 2021-06-30",
+    "api_version": "SP-API: Orders 2026-01-01 and v0, Listings Items 2021-08-01, Feeds and Reports 2021-06-30, "
+                   "Finances v0",
 }

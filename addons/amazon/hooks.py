@@ -42,7 +42,8 @@ def register_blueprints(app):
 
 @hookimpl
 def register_cron_jobs():
-    return [CronJob("addons.amazon.jobs.refresh_all_fba", cron="20 * * * *")]
+    return [CronJob("addons.amazon.jobs.refresh_all_fba", cron="20 * * * *"),
+            CronJob("addons.amazon.jobs.read_all_finances", cron="40 * * * *")]
 
 
 @hookimpl

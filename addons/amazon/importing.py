@@ -9,8 +9,13 @@ from core.intake import IntakeResult, ingest_many
 from core.models import Order, OrderStatus, Shop, Warehouse, WarehouseKind
 from core.types import NormalizedOrder
 
+from .finances import now_of, schedule_after_shipment
 from .mapping import OrderFacts
 from .models import AmazonOrder
+from .runtime import clock
+
+#: Amazon statuses of an order with units shipped
+SHIPPED_STATUSES = ("PARTIALLY_SHIPPED", "SHIPPED")
 
 
 def known_orders(shop: Shop, amazon_order_ids: list[str]) -> dict[str, AmazonOrder]:
@@ -59,6 +64,9 @@ def _after_intake(shop: Shop, normalized: NormalizedOrder, facts: OrderFacts, re
     row.complete = row.complete or facts.complete
     if facts.fulfilled_by == "MERCHANT" and facts.status == "SHIPPED" and previous != "SHIPPED":
         _shipped_outside(order, facts, created=result.created, source=f"{shop.addon}:{source}")
+    if facts.status in SHIPPED_STATUSES and previous != facts.status:
+        # Amazon posts the fees of a shipment (FBA orders: its own) as financial events
+        schedule_after_shipment(row, now_of(clock()))
 
 
 def _fill_item_ids(order: Order, normalized: NormalizedOrder) -> None:

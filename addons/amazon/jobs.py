@@ -17,11 +17,11 @@ from core.extensions import db
 from core.jobs import enqueue, sync_job_id
 from core.models import ConnectionStatus, Shipment, Shop, utcnow
 
-from . import catalog, notifications, shipping, stock_sync, sync
+from . import catalog, finances, notifications, shipping, stock_sync, sync
 from .checks import check_connection as _check
 from .client import AmazonError, RateLimitWait
 from .models import AmazonCatalogImport, AmazonFeed
-from .runtime import client_for
+from .runtime import client_for, clock
 
 
 def _shop(shop_id: int) -> Shop:
@@ -226,6 +226,34 @@ def confirm_shipment(shipment_id: int) -> str:
                 unique=True, shop_id=shop_id, delay=wait)
 
     return _guarded(shop_id, work, resume=resume)
+
+
+# ----------------------------------------------------------------------------- finances
+def read_finances(shop_id: int) -> str:
+    """Read the financial events (fees, refunds) of the shop's orders that are due."""
+
+    def work(shop: Shop) -> str:
+        return str(finances.run(shop, client_for(shop)))
+
+    def resume(wait: float) -> None:
+        enqueue("addons.amazon.jobs.read_finances", shop_id, job_id=f"amazon-finances-{shop_id}-resume",
+                unique=True, shop_id=shop_id, delay=wait)
+
+    return _guarded(shop_id, work, resume=resume)
+
+
+def read_all_finances() -> int:
+    """Hourly: one read of financial events per connected Amazon shop with orders due."""
+    now = finances.now_of(clock())
+    shops = db.session.scalars(select(Shop).where(Shop.addon == "amazon",
+                                                  Shop.status == ConnectionStatus.CONNECTED)).all()
+    queued = 0
+    for shop in shops:
+        if finances.has_due(shop.id, now):
+            enqueue("addons.amazon.jobs.read_finances", shop.id, job_id=f"amazon-finances-{shop.id}", unique=True,
+                    shop_id=shop.id)
+            queued += 1
+    return queued
 
 
 # ----------------------------------------------------------------------------- notifications

@@ -31,10 +31,12 @@ class AmazonMarketplace(db.Model):
 
 class AmazonOrder(db.Model):
     """What the OMS keeps of an Amazon order besides core's ``Order``: the marketplace it was
-    sold on (confirmShipment needs it) and Amazon's own status."""
+    sold on (confirmShipment needs it), Amazon's own status and when its financial events
+    are to be read."""
 
     __tablename__ = "amazon_order"
-    __table_args__ = (UniqueConstraint("shop_id", "amazon_order_id"),)
+    __table_args__ = (UniqueConstraint("shop_id", "amazon_order_id"),
+                      Index("ix_amazon_order_finance_due", "shop_id", "finance_due_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"))
@@ -46,6 +48,13 @@ class AmazonOrder(db.Model):
     last_updated: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: address and order-item ids known (searchOrders/getOrder), not just an orders-report row
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: last shipment of the order (confirmed by the OMS or reported by Amazon): the reads of
+    #: its financial events are scheduled from it (see ``finances``)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: next read of its financial events (fees, refunds); None: nothing more to read
+    finance_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when Amazon's fees for it were first found in its financial events
+    fees_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AmazonSyncState(db.Model):

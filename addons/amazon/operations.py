@@ -14,7 +14,7 @@ class Operation:
     path: str  # template, ``{name}`` for path parameters
     rate: float
     burst: int
-    model: str  # file name of the official model in the specs folder
+    model: str  # file name of the official model (shared specs folder, else the add-on's ``specs``)
     grantless: bool = False  # called with a client_credentials token (no seller)
 
     def url_path(self, **params: str) -> str:
@@ -44,6 +44,8 @@ _OPS = [
     Operation("getReportDocument", "GET", "/reports/2021-06-30/documents/{reportDocumentId}", 0.0167, 15,
               "reports_2021-06-30.json"),
     Operation("getInventorySummaries", "GET", "/fba/inventory/v1/summaries", 2, 2, "fbaInventory.json"),
+    Operation("listFinancialEventsByOrderId", "GET", "/finances/v0/orders/{orderId}/financialEvents", 0.5, 30,
+              "financesV0.json"),
     Operation("createDestination", "POST", "/notifications/v1/destinations", 1, 5, "notifications.json",
               grantless=True),
     Operation("getDestinations", "GET", "/notifications/v1/destinations", 1, 5, "notifications.json",

@@ -10,7 +10,10 @@
   (``GET_MERCHANT_LISTINGS_ALL_DATA`` and ``GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL``,
   tab-delimited, GZIP); FBA Inventory ``getInventorySummaries`` (``nextToken`` valid 30 s);
   Notifications destinations (grantless) and subscriptions, with ORDER_CHANGE notifications
-  handed to ``deliver`` when an order changes.
+  handed to ``deliver`` when an order changes; Finances v0 ``listFinancialEventsByOrderId``
+  (``NextToken`` pages): a shipment event, with its fees, readable ``finance_delay`` seconds
+  after units ship (FBM: ``confirmShipment``; FBA: a version of the order with units shipped),
+  and a refund event per :meth:`Emulator.refund_order`.
 - Every operation's documented rate and burst, per seller (or application, for grantless
   calls) and operation, on the emulator's clock: 429 ``QuotaExceeded`` when exceeded, and
   ``x-amzn-RateLimit-Limit`` on the answers whose model declares it.
@@ -78,6 +81,17 @@ LISTING_REPORT_COLUMNS = [
     "bid-for-featured-placement", "add-delete", "pending-quantity", "fulfillment-channel",
     "merchant-shipping-group", "status"]
 REPORT_TYPES = {"GET_MERCHANT_LISTINGS_ALL_DATA", "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"}
+#: the event lists of ``FinancialEvents`` the emulator answers with (the others never concern it)
+FINANCE_LISTS = ("ShipmentEventList", "RefundEventList", "GuaranteeClaimEventList", "ChargebackEventList",
+                 "ServiceFeeEventList", "AdjustmentEventList")
+FINANCE_TOKEN_TTL = 24 * 3600
+#: the emulator's fees: referral fee (percent of the item price, "Commission"), the FBA
+#: fulfilment fee per unit, and the part of the referral fee Amazon keeps on a refund
+#: ("RefundCommission": 20 %, at most 5.00)
+COMMISSION_RATE = Decimal("0.15")
+FBA_UNIT_FEE = Decimal("3.20")
+REFUND_COMMISSION_RATE = Decimal("0.20")
+REFUND_COMMISSION_MAX = Decimal("5.00")
 
 
 def demo_participations(participating: tuple[str, ...] = DEMO_PARTICIPATING) -> list[dict[str, Any]]:
@@ -178,7 +192,7 @@ class Emulator:
                  participations: list[dict[str, Any]] | None = None,
                  rate_factor: float | dict[str, float] = 1.0, report_delay: float = 60.0,
                  feed_delay: float = 60.0, deliver: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
-                 seed: bool = False) -> None:
+                 seed: bool = False, finance_delay: float = 3600.0) -> None:
         self.clock: Clock = clock or SystemClock()
         self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
         self.seller_id = seller_id
@@ -186,6 +200,7 @@ class Emulator:
         self.participations = participations if participations is not None else demo_participations()
         self.rate_factor = rate_factor
         self.report_delay, self.feed_delay = report_delay, feed_delay
+        self.finance_delay = finance_delay
         self.deliver = deliver
         self.lock = threading.RLock()
         self.tokens: dict[str, tuple[float, str | None]] = {}
@@ -207,6 +222,10 @@ class Emulator:
         self.confirmations: list[tuple[str, dict[str, Any]]] = []
         self.patches: list[tuple[str, dict[str, Any]]] = []
         self.deliveries: list[dict[str, Any]] = []
+        #: order id -> [(readable from, list name, event)]; units of each item already posted
+        self.financial_events: dict[str, list[tuple[float, str, dict[str, Any]]]] = {}
+        self.posted_units: dict[str, Counter] = {}
+        self.finance_tokens: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self.app = self._build_app()
         if seed:
@@ -224,6 +243,7 @@ class Emulator:
             versions = self.orders.setdefault(order["orderId"], [])
             versions.append((when, deepcopy(order)))
             versions.sort(key=lambda v: v[0])
+            self._post_shipment(order, when)
         if when <= self.now():
             self._notify(order)
 
@@ -272,6 +292,70 @@ class Emulator:
             ids = list(self.orders)
         return [o for o in (self._peek(i, at) for i in ids) if o is not None]
 
+    def refund_order(self, order_id: str, items: dict[str, int] | None = None,
+                     at: float | datetime | None = None) -> dict[str, Any]:
+        """The buyer is refunded (default: every unit shipped) at ``at`` (default: now): a
+        RefundEvent, readable at once. ``items`` are {SKU: units}. Returns the event."""
+        when = self.now() if at is None else (at.timestamp() if isinstance(at, datetime) else float(at))
+        order = self._peek(order_id, when)
+        if order is None:
+            raise KeyError(order_id)
+        currency = MARKETPLACES[order["salesChannel"]["marketplaceId"]].currency
+        with self.lock:
+            posted = self.posted_units.get(order_id, Counter())
+        adjustments = []
+        for item in order["orderItems"]:
+            sku = item["product"].get("sellerSku", "")
+            units = posted[item["orderItemId"]] if items is None else items.get(sku, 0)
+            if units <= 0:
+                continue
+            if units > posted[item["orderItemId"]]:
+                raise ValueError(f"{sku}: {units} unit(s) refunded, {posted[item['orderItemId']]} shipped")
+            principal = Decimal(item["product"]["price"]["unitPrice"]["amount"]) * units
+            commission = _cents(principal * COMMISSION_RATE)
+            kept = min(_cents(commission * REFUND_COMMISSION_RATE), REFUND_COMMISSION_MAX)
+            adjustments.append({
+                "SellerSKU": sku, "OrderItemId": item["orderItemId"], "OrderAdjustmentItemId": self._new_id("7"),
+                "QuantityShipped": units,
+                "ItemChargeAdjustmentList": [_charge("Principal", -principal, currency)],
+                "ItemFeeAdjustmentList": [_fee("Commission", commission, currency),
+                                          _fee("RefundCommission", -kept, currency)],
+            })
+        if not adjustments:
+            raise ValueError(f"{order_id}: nothing shipped to refund")
+        event = {"AmazonOrderId": order_id, "MarketplaceName": order["salesChannel"].get("marketplaceName", ""),
+                 "PostedDate": iso(when), "ShipmentItemAdjustmentList": adjustments}
+        with self.lock:
+            self.financial_events.setdefault(order_id, []).append((when, "RefundEventList", event))
+        return deepcopy(event)
+
+    def _post_shipment(self, order: dict[str, Any], when: float) -> None:
+        """Units newly shipped in this version of the order: a ShipmentEvent with their
+        charges and fees, readable ``finance_delay`` later (caller holds the lock)."""
+        order_id = order["orderId"]
+        posted = self.posted_units.setdefault(order_id, Counter())
+        currency = MARKETPLACES[order["salesChannel"]["marketplaceId"]].currency
+        fba = order["fulfillment"]["fulfilledBy"] == "AMAZON"
+        items = []
+        for item in order["orderItems"]:
+            done = (item.get("fulfillment") or {}).get("quantityFulfilled") or 0
+            units = done - posted[item["orderItemId"]]
+            if units <= 0:
+                continue
+            posted[item["orderItemId"]] = done
+            principal = Decimal(item["product"]["price"]["unitPrice"]["amount"]) * units
+            fees = [_fee("Commission", -_cents(principal * COMMISSION_RATE), currency)]
+            if fba:
+                fees.append(_fee("FBAPerUnitFulfillmentFee", -FBA_UNIT_FEE * units, currency))
+            items.append({"SellerSKU": item["product"].get("sellerSku", ""), "OrderItemId": item["orderItemId"],
+                          "QuantityShipped": units, "ItemChargeList": [_charge("Principal", principal, currency)],
+                          "ItemFeeList": fees})
+        if items:
+            posted_at = when + self.finance_delay
+            event = {"AmazonOrderId": order_id, "MarketplaceName": order["salesChannel"].get("marketplaceName", ""),
+                     "PostedDate": iso(posted_at), "ShipmentItemList": items}
+            self.financial_events.setdefault(order_id, []).append((posted_at, "ShipmentEventList", event))
+
     def add_listing(self, listing: Listing) -> None:
         with self.lock:
             self.listings[listing.sku] = listing
@@ -309,6 +393,7 @@ class Emulator:
             "getReportDocument": self._get_report_document, "getInventorySummaries": self._inventory,
             "createDestination": self._create_destination, "getDestinations": self._get_destinations,
             "createSubscription": self._create_subscription, "getSubscription": self._get_subscription,
+            "listFinancialEventsByOrderId": self._financial_events,
         }
         for name, handler in routes.items():
             op = OPERATIONS[name]
@@ -526,6 +611,38 @@ class Emulator:
         self.confirmations.append((orderId, deepcopy(body)))
         self.add_order(order, at=self.now())
         return Response(status=204)
+
+    # ------------------------------------------------------------------ finances
+    def _financial_events(self, orderId: str):
+        """The order's events posted by now, oldest first, ``MaxResultsPerPage`` at a time.
+        An order without events (or unknown) answers empty lists."""
+        now = self.now()
+        size = _int_arg(request.args, "MaxResultsPerPage", 100, 1, 100)
+        token = request.args.get("NextToken")
+        if token:
+            with self.lock:
+                entry = self.finance_tokens.get(token)
+            if entry is None or entry["expires"] < now:
+                raise ApiError(400, "InvalidInput", "Invalid NextToken.")
+            if entry["orderId"] != orderId:
+                raise ApiError(400, "InvalidInput", "NextToken was issued for another order.")
+            events, offset = entry["events"], entry["offset"]
+        else:
+            with self.lock:
+                events = [(kind, deepcopy(event)) for posted, kind, event
+                          in sorted(self.financial_events.get(orderId, []), key=lambda e: e[0]) if posted <= now]
+            offset = 0
+        lists: dict[str, list[dict[str, Any]]] = {name: [] for name in FINANCE_LISTS}
+        for kind, event in events[offset:offset + size]:
+            lists[kind].append(event)
+        payload: dict[str, Any] = {"FinancialEvents": lists}
+        if offset + size < len(events):
+            new_token = secrets.token_urlsafe(24)
+            with self.lock:
+                self.finance_tokens[new_token] = {"orderId": orderId, "events": events, "offset": offset + size,
+                                                  "expires": now + FINANCE_TOKEN_TTL}
+            payload["NextToken"] = new_token
+        return {"payload": payload}, 200
 
     # ------------------------------------------------------------------ listings
     def _listing(self, sellerId: str, sku: str) -> Listing:
@@ -940,6 +1057,23 @@ def order_change_notification(order: dict[str, Any], seller_id: str, subscriptio
         "NotificationMetadata": {"ApplicationId": "amzn1.sp.solution.oms-demo", "SubscriptionId": subscription_id,
                                  "PublishTime": iso(now), "NotificationId": str(uuid.uuid4())},
     }
+
+
+def _cents(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"))
+
+
+def _finance_amount(amount: Decimal, currency: str) -> dict[str, Any]:
+    """A Finances ``Currency`` (``CurrencyAmount`` is a JSON number)."""
+    return {"CurrencyCode": currency, "CurrencyAmount": float(_cents(amount))}
+
+
+def _charge(kind: str, amount: Decimal, currency: str) -> dict[str, Any]:
+    return {"ChargeType": kind, "ChargeAmount": _finance_amount(amount, currency)}
+
+
+def _fee(kind: str, amount: Decimal, currency: str) -> dict[str, Any]:
+    return {"FeeType": kind, "FeeAmount": _finance_amount(amount, currency)}
 
 
 # ----------------------------------------------------------------------------- request helpers

@@ -12,6 +12,7 @@ from core.models import Order, Shipment
 
 from .client import AmazonError, SellingPartnerClient
 from .clock import iso
+from .finances import now_of, schedule_after_shipment
 from .mapping import from_order
 from .models import AmazonOrder
 from .sync import INCLUDED_DATA
@@ -64,6 +65,7 @@ def confirm(shipment: Shipment, client: SellingPartnerClient) -> dict[str, Any]:
                               "shipDate": iso(shipment.shipped_at or shipment.created_at),
                               "orderItems": items}}
     client.call("confirmShipment", path={"orderId": facts.amazon_order_id}, json=body)
+    schedule_after_shipment(facts, now_of(client))  # Amazon posts the fees of the shipment
     order_flow.record(order, "channel", f"suivi {shipment.tracking_number} transmis à Amazon "
                       f"({body['packageDetail']['carrierCode']}, {sum(i['quantity'] for i in items)} article(s))",
                       source="amazon", data={"shipment": shipment.id})

@@ -1,4 +1,5 @@
-"""Validation of the Amazon traffic against the official models (``shared/specs/amazon``).
+"""Validation of the Amazon traffic against the official models (``shared/specs/amazon``, and
+``addons/amazon/specs`` for the Finances API the shared folder lacks).
 
 Every request the client sends to the emulator is checked against its operation in the
 Swagger 2.0 model (path, query parameters with their types, enums and array limits, JSON
@@ -24,6 +25,8 @@ from addons.amazon.operations import OPERATIONS
 
 ROOT = Path(__file__).resolve().parents[3]
 SPEC_DIR = Path(os.environ.get("AMAZON_SPECS_DIR") or ROOT.parent / "shared" / "specs" / "amazon")
+#: official models the shared folder lacks, kept with the add-on (Finances API v0)
+ADDON_SPEC_DIR = Path(__file__).resolve().parents[1] / "specs"
 
 FORMATS = FormatChecker(formats=())
 
@@ -48,12 +51,13 @@ class Route:
 
 
 class SpecBook:
-    def __init__(self, directory: Path = SPEC_DIR) -> None:
+    def __init__(self, directory: Path = SPEC_DIR, addon_directory: Path = ADDON_SPEC_DIR) -> None:
         self.directory = directory
         self.models: dict[str, dict[str, Any]] = {}
         self.routes: list[Route] = []
         for file in sorted({op.model for op in OPERATIONS.values()}):
-            model = json.loads((directory / file).read_text(encoding="utf-8"))
+            source = directory / file if (directory / file).is_file() else addon_directory / file
+            model = json.loads(source.read_text(encoding="utf-8"))
             self.models[file] = model
             for path, item in model["paths"].items():
                 for method, operation in item.items():
