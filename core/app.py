@@ -7,11 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, request, session
 from flask_babel import format_currency, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from . import __version__
 from .addons import AddonRegistry, discover

@@ -18,7 +18,6 @@ import logging
 import re
 import threading
 import time
-import traceback
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 

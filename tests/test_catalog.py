@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select, text
 
 from core.extensions import db
-from core.models import ConnectionStatus, OutboxJob, Shop, ShopAddon
-from tests.fixtures import FAKE_ADDONS, csrf_token
+from core.models import ConnectionStatus, OutboxJob, Shop
+from tests.fixtures import FAKE_ADDONS
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from addons.shopify import sandbox
 from addons.shopify.graphql import TOPICS
 from core.extensions import db
-from core.models import Shop, StockLevel, Variant, Warehouse
+from core.models import Order, Shop, StockLevel, Variant, Warehouse
 from core.services import save_settings
 
 SECRETS = {"access_token", "api_key", "api_secret"}
@@ -64,4 +64,13 @@ def stock(variant: Variant, warehouse: Warehouse, qty: int) -> None:
 def variant_by_sku(org_id: int, sku: str) -> Variant:
     found = db.session.scalar(select(Variant).where(Variant.organization_id == org_id, Variant.sku == sku))
     assert found is not None, sku
+    return found
+
+
+def oms_order(shop: Shop, shopify_order: dict[str, Any]) -> Order:
+    """The OMS order of a Shopify order (fresh from the database)."""
+    db.session.expire_all()
+    found = db.session.scalar(select(Order).where(Order.shop_id == shop.id,
+                                                  Order.external_id == str(shopify_order["id"])))
+    assert found is not None, shopify_order["name"]
     return found

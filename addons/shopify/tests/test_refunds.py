@@ -24,7 +24,7 @@ from core.models import (
 )
 from tests.pipeline_helpers import warehouse
 
-from .helpers import connect, stock
+from .helpers import connect, oms_order, stock
 
 SKU = "TCB-BLA-M"
 MUG = "MÉ-CRÈ"
@@ -42,14 +42,6 @@ def shop(shop_factory, org, emu, base_url, run_jobs) -> Shop:
     db.session.commit()
     run_jobs()
     return db.session.get(Shop, shop.id)
-
-
-def _order(shop: Shop, shopify_order: dict) -> Order:
-    db.session.expire_all()
-    found = db.session.scalar(select(Order).where(Order.shop_id == shop.id,
-                                                  Order.external_id == str(shopify_order["id"])))
-    assert found is not None, shopify_order["name"]
-    return found
 
 
 def _returns(order: Order) -> list[Return]:
@@ -76,7 +68,7 @@ def test_a_refund_with_returned_units_becomes_one_return_whatever_repeats_it(sho
     run_jobs()
 
     assert topics == ["refunds/create", "orders/updated"]
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     [ret] = _returns(order)
     tee = next(ln for ln in order.lines if ln.sku == SKU)
     assert ret.external_id == str(refund["id"]) and ret.shop_id == shop.id
@@ -96,7 +88,7 @@ def test_a_refund_with_returned_units_becomes_one_return_whatever_repeats_it(sho
     jobs.sync_shop(shop.id)
     run_jobs()
 
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     assert [r.id for r in _returns(order)] == [ret.id]
     assert [(rl.order_line_id, rl.quantity) for rl in _returns(order)[0].lines] == [(tee.id, 1)]
     kinds = [e.kind for e in order.events]
@@ -114,7 +106,7 @@ def test_a_refund_the_webhooks_missed_is_imported_by_the_poll(client, shop, emu,
 
     jobs.sync_shop(shop.id)
 
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     [ret] = _returns(order)
     assert ret.external_id == str(refund["id"]) and ret.reason == ReturnReason.DEFECT
     assert [(rl.order_line_id, rl.quantity) for rl in ret.lines] == [(order.lines[0].id, 2)]
@@ -124,7 +116,7 @@ def test_a_refund_the_webhooks_missed_is_imported_by_the_poll(client, shop, emu,
     _deliver_held(client, inbound)  # the webhooks arrive late
     run_jobs()
 
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     assert [r.id for r in _returns(order)] == [ret.id]
     assert [e.kind for e in order.events].count("return") == 1
     assert emu.operations.count("RefundReturn") == 1
@@ -137,7 +129,7 @@ def test_a_refund_without_goods_is_a_return_without_lines(shop, emu, run_jobs):
     kept = emu.refund_order(placed["id"], [(SKU, 1)], restock_type="no_restock", amount="12.50")
     run_jobs()
 
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     first, second = _returns(order)
     assert (first.external_id, second.external_id) == (str(gesture["id"]), str(kept["id"]))
     assert first.lines == [] and second.lines == []  # nothing came back
@@ -155,7 +147,7 @@ def test_a_refund_in_the_customers_currency_is_booked_in_the_shops(shop, emu, ru
 
     assert refund["transactions"][0]["currency"] == "CHF"
     assert Decimal(refund["transactions"][0]["amount"]) != _price(emu, SKU)
-    [ret] = _returns(_order(shop, placed))
+    [ret] = _returns(oms_order(shop, placed))
     assert ret.currency == "EUR" and ret.refund_amount == _price(emu, SKU)  # Shopify's own figure, not a rate
     assert emu.operations.count("Refund") == 1
 
@@ -167,7 +159,7 @@ def test_a_cancellation_refund_is_not_a_return(shop, emu, run_jobs):
     run_jobs()
     jobs.sync_shop(shop.id)
 
-    assert _returns(_order(shop, placed)) == []
+    assert _returns(oms_order(shop, placed)) == []
 
 
 # ----------------------------------------------------------------------------- fees
@@ -178,7 +170,7 @@ def test_shopify_payments_fees_replace_the_schedule(org, shop, emu, run_jobs):
 
     jobs.sync_shop(shop.id)
 
-    card, transfer = _order(shop, paid_by_card), _order(shop, by_transfer)
+    card, transfer = oms_order(shop, paid_by_card), oms_order(shop, by_transfer)
     expected = (Decimal(paid_by_card["total_price"]) * sandbox.PAYMENTS_RATE / 100
                 + sandbox.PAYMENTS_FLAT).quantize(Decimal("0.01"), ROUND_HALF_UP)
     rows = db.session.scalars(select(AnalyticsActualFee).where(AnalyticsActualFee.order_id == card.id)).all()

@@ -28,17 +28,9 @@ from core.models import (
 )
 from tests.pipeline_helpers import warehouse
 
-from .helpers import WEBHOOK_URL, connect, stock, variant_by_sku
+from .helpers import WEBHOOK_URL, connect, oms_order, stock, variant_by_sku
 
 SKU = "TCB-BLA-M"
-
-
-def _order(shop: Shop, shopify_order: dict) -> Order:
-    db.session.expire_all()
-    found = db.session.scalar(select(Order).where(Order.shop_id == shop.id,
-                                                  Order.external_id == str(shopify_order["id"])))
-    assert found is not None, shopify_order["name"]
-    return found
 
 
 def _inbox_count(**where) -> int:
@@ -102,7 +94,7 @@ def test_a_redelivery_is_answered_but_not_processed_twice(shop, emu, run_jobs):
     assert first.status == again.status == 200
     assert _inbox_count(webhook_id=first.webhook_id) == 1
     run_jobs()
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     assert order.status == OrderStatus.ALLOCATED
     assert db.session.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop.id)) == 1
     assert [e.kind for e in order.events].count("imported") == 1
@@ -122,7 +114,7 @@ def test_out_of_order_updates_keep_the_newest(shop, emu, inbound, run_jobs):
         assert inbound(url, body, headers) == 200
     run_jobs()
 
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     assert order.tags == ["cadeau", "urgent"]
     assert order.external_updated_at.timestamp() == pytest.approx(t0 + 120, abs=1)
 
@@ -131,7 +123,7 @@ def test_out_of_order_updates_keep_the_newest(shop, emu, inbound, run_jobs):
 def test_unknown_sku_holds_the_order(shop, emu, run_jobs):
     placed = emu.place_order([("CARTE-CADEAU-50", 1), (SKU, 1)])
     run_jobs()
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     assert order.status == OrderStatus.ON_HOLD and order.hold_code == "unknown_sku"
     assert "CARTE-CADEAU-50" in order.hold_reason
 
@@ -140,13 +132,13 @@ def test_cancellation_on_shopify_releases_the_stock(shop, emu, paris, run_jobs):
     tee = variant_by_sku(shop.organization_id, SKU)
     placed = emu.place_order([(SKU, 2)])
     run_jobs()
-    assert _order(shop, placed).status == OrderStatus.ALLOCATED
+    assert oms_order(shop, placed).status == OrderStatus.ALLOCATED
     assert emu.available(SKU) == 8
 
     emu.cancel_order(placed["id"])
     run_jobs()
 
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     assert order.status == OrderStatus.CANCELLED and order.lines[0].reserved_quantity == 0
     level = db.session.scalar(select(StockLevel).where(StockLevel.variant_id == tee.id,
                                                        StockLevel.warehouse_id == paris.id))
@@ -159,7 +151,7 @@ def test_cancellation_on_shopify_releases_the_stock(shop, emu, paris, run_jobs):
 def test_cancelling_in_the_oms_cancels_on_shopify(shop, emu, run_jobs):
     placed = emu.place_order([(SKU, 1)])
     run_jobs()
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
 
     order_flow.cancel(order, reason="rupture fournisseur")
     db.session.commit()
@@ -168,7 +160,7 @@ def test_cancelling_in_the_oms_cancels_on_shopify(shop, emu, run_jobs):
     assert emu.orders[placed["admin_graphql_api_id"]]["cancelled_at"] is not None
     emu.flush()  # Shopify's own orders/cancelled comes back: nothing more happens
     run_jobs()
-    assert _order(shop, placed).status == OrderStatus.CANCELLED
+    assert oms_order(shop, placed).status == OrderStatus.CANCELLED
 
 
 def test_pos_sale_takes_stock_from_the_store(shop, emu, run_jobs):
@@ -184,7 +176,7 @@ def test_pos_sale_takes_stock_from_the_store(shop, emu, run_jobs):
     placed = emu.place_order([(SKU, 2)], pos_location=retail.location_gid, email="")
     run_jobs()
 
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     assert order.origin == "pos" and order.pos_location == store.code
     assert order.status == OrderStatus.DELIVERED
     level = db.session.scalar(select(StockLevel).where(StockLevel.variant_id == tee.id,
@@ -199,7 +191,7 @@ def test_markets_keep_both_currencies_and_the_foreign_address(shop, emu, run_job
                              address={"country_code": "CH", "country": "Switzerland", "city": "Genève",
                                       "zip": "1201", "province_code": "GE"})
     run_jobs()
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     assert order.currency == "EUR" and order.total == Decimal("51.80")
     assert order.presentment_currency == "CHF" and order.presentment_total == Decimal("48.69")
     assert order.shipping_address["country"] == "CH" and order.shipping_address["region"] == "GE"
@@ -268,16 +260,16 @@ def test_data_request_and_redaction(client, login, shop, emu, run_jobs):
     emu.send_compliance("customers/redact", {"shop_id": 1, "shop_domain": emu.domain, "customer": customer,
                                              "orders_to_redact": [placed["id"]]})
     run_jobs()
-    order = _order(shop, placed)
+    order = oms_order(shop, placed)
     assert order.email is None and order.shipping_address == {"country": "FR"} and order.customer_id is None
     assert db.session.scalar(select(func.count()).select_from(Customer)
                              .where(Customer.email == "camille@exemple.fr")) == 0
     assert _inbox_count(resource_id=str(placed["id"])) == 0
-    assert _order(shop, other).email == "autre@exemple.fr"
+    assert oms_order(shop, other).email == "autre@exemple.fr"
 
     emu.send_compliance("shop/redact", {"shop_id": 1, "shop_domain": emu.domain})
     run_jobs()
-    assert _order(shop, other).email is None
+    assert oms_order(shop, other).email is None
     assert db.session.scalar(select(func.count()).select_from(ShopifyPrivacyRequest)
                              .where(ShopifyPrivacyRequest.topic == "customers/data_request")) == 0
 
@@ -304,7 +296,7 @@ def test_five_stores_each_get_their_own_orders(shop, emu, make_emulator, shop_fa
     placed = [e.place_order([(SKU, 1)]) for _s, e in stores]
     run_jobs()
     for (s, _e), p in zip(stores, placed):
-        order = _order(s, p)
+        order = oms_order(s, p)
         assert order.status == OrderStatus.ALLOCATED
     # same product imported once, bound in every store
     tee = variant_by_sku(shop.organization_id, SKU)
@@ -328,7 +320,7 @@ def test_two_stores_on_one_pool_never_oversell(shop, emu, paris, make_emulator, 
     b = emu2.place_order([(SKU, 1)])
     run_jobs()
 
-    statuses = sorted([_order(shop, a).status.value, _order(second, b).status.value])
+    statuses = sorted([oms_order(shop, a).status.value, oms_order(second, b).status.value])
     assert statuses == ["allocated", "on_hold"]
     level = db.session.scalar(select(StockLevel).where(StockLevel.variant_id == tee.id,
                                                        StockLevel.warehouse_id == paris.id))
