@@ -83,7 +83,9 @@ BATCH = 500
 #: key of the PostgreSQL advisory lock that serializes one organization's refreshes
 _LOCK_KEY = 7301
 FEE_DEFAULTS_FILE = Path(__file__).with_name("analytics_fees.ini")
-FEE_KINDS = ("commission", "payment", "fixed", "shipping_label", "other")
+#: kinds of fees a channel reports: its commission, payment processing, fixed per-order or
+#: closing fees, shipping labels it sells, fulfilment it performs (FBA pick, pack, deliver)
+FEE_KINDS = ("commission", "payment", "fixed", "shipping_label", "fulfilment", "other")
 ANY_CATEGORY = "*"
 
 

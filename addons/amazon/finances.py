@@ -54,14 +54,14 @@ PAGE_SIZE = 100
 BATCH = 50
 
 #: Amazon fee types (FeeComponent.FeeType) → core.analytics.FEE_KINDS. Amazon charges no
-#: separate payment fee (its referral fee covers it). The FBA fulfilment fees (pick, pack
-#: and delivery of the parcel by Amazon) have no kind of their own: they go to
-#: "shipping_label", the cost of delivering the order. Any other type is "other".
+#: separate payment fee (its referral fee covers it). The FBA fees (pick, pack and delivery
+#: of the parcel by Amazon) are "fulfilment"; shipping Amazon charges back is
+#: "shipping_label". Any other type is "other".
 FEE_KINDS = {
     "Commission": "commission", "RefundCommission": "commission", "ReferralFee": "commission",
     "VariableClosingFee": "fixed", "FixedClosingFee": "fixed", "PerItemFee": "fixed",
-    "FBAPerUnitFulfillmentFee": "shipping_label", "FBAPerOrderFulfillmentFee": "shipping_label",
-    "FBAWeightBasedFee": "shipping_label", "FulfillmentFee": "shipping_label",
+    "FBAPerUnitFulfillmentFee": "fulfilment", "FBAPerOrderFulfillmentFee": "fulfilment",
+    "FBAWeightBasedFee": "fulfilment", "FulfillmentFee": "fulfilment",
     "ShippingChargeback": "shipping_label", "ShippingHB": "shipping_label",
     "GiftwrapChargeback": "other",
 }

@@ -107,7 +107,7 @@ def test_fba_order_fees_are_read_after_shipment_and_replace_the_fee_schedule(app
     drain()
 
     # commission 15 % of 48.00, FBA fulfilment fee 2 × 3.20 (the emulator's figures)
-    assert fees_of(order) == {"commission": (Decimal("7.20"), "EUR"), "shipping_label": (Decimal("6.40"), "EUR")}
+    assert fees_of(order) == {"commission": (Decimal("7.20"), "EUR"), "fulfilment": (Decimal("6.40"), "EUR")}
     fact = db.session.get(AnalyticsOrderFact, order.id)
     assert from_cents(fact.fees) == Decimal("13.60") != from_cents(schedule_fees)
     db.session.refresh(order)
@@ -256,7 +256,7 @@ def test_a_burst_of_orders_keeps_to_the_rate_and_hands_over(app, emu, amazon_sho
     assert emu.operations[OP] == 40 and emu.throttled[OP] == 0
     assert clock.slept - start == pytest.approx(10 / 0.5, abs=2.5)  # paced at 0.5 request/s
     uk = order_of("302-5000000-0000005")
-    assert fees_of(uk) == {"commission": (Decimal("3.60"), "GBP"), "shipping_label": (Decimal("3.20"), "GBP")}
+    assert fees_of(uk) == {"commission": (Decimal("3.60"), "GBP"), "fulfilment": (Decimal("3.20"), "GBP")}
     assert db.session.scalar(sa.select(sa.func.count(AmazonOrder.id))
                              .where(AmazonOrder.fees_read_at.is_(None))) == 0
 
