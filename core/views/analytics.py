@@ -689,34 +689,34 @@ def dashboard():
         **_nav(view, "dashboard"))
 
 
+def _ranking_page(view: View, table, key: str, chart_title: str, title: str, sorts: list[tuple[str, str]],
+                  intro: str, tab: str):
+    """A page of rows ranked by the merchant's sort (products, customers), the first ten
+    rows' net margins charted above their table."""
+    chart = hbar_chart(chart_title, [(r.values[key], r.values["margin"], _money(r.values["margin"], view.currency),
+                                      r.links.get(key)) for r in table.rows[:10]])
+    return render_template("analytics/table_page.html", title=title, chart=chart, tables=[table], sorts=sorts,
+                           intro=intro, **_nav(view, tab))
+
+
 @bp.route("/analytics/products")
 @roles_required(*MANAGERS)
 def products():
     view = _view(("revenue", "margin", "loss", "units"))
-    table = _product_table(view)
-    chart = hbar_chart(_("Marge nette des produits affichés (10 premiers)"),
-                       [(r.values["sku"], r.values["margin"], _money(r.values["margin"], view.currency),
-                         r.links.get("sku")) for r in table.rows[:10]])
-    return render_template("analytics/table_page.html", title=_("Produits"), chart=chart, tables=[table],
-                           sorts=[("revenue", _("Chiffre d'affaires")), ("margin", _("Marge la plus forte")),
-                                  ("loss", _("Marge la plus faible")), ("units", _("Unités"))],
-                           intro=_("Chiffre d'affaires, coûts et marge nette de chaque SKU sur la période."),
-                           **_nav(view, "products"))
+    return _ranking_page(view, _product_table(view), "sku", _("Marge nette des produits affichés (10 premiers)"),
+                         _("Produits"), [("revenue", _("Chiffre d'affaires")), ("margin", _("Marge la plus forte")),
+                                         ("loss", _("Marge la plus faible")), ("units", _("Unités"))],
+                         _("Chiffre d'affaires, coûts et marge nette de chaque SKU sur la période."), "products")
 
 
 @bp.route("/analytics/customers")
 @roles_required(*MANAGERS)
 def customers():
     view = _view(("revenue", "margin", "loss", "orders"))
-    table = _customer_table(view)
-    chart = hbar_chart(_("Marge nette des clients affichés (10 premiers)"),
-                       [(r.values["customer"], r.values["margin"], _money(r.values["margin"], view.currency),
-                         r.links.get("customer")) for r in table.rows[:10]])
-    return render_template("analytics/table_page.html", title=_("Clients"), chart=chart, tables=[table],
-                           sorts=[("revenue", _("Chiffre d'affaires")), ("margin", _("Marge la plus forte")),
-                                  ("loss", _("Marge la plus faible")), ("orders", _("Commandes"))],
-                           intro=_("Ce que chaque client vous rapporte, retours et frais déduits."),
-                           **_nav(view, "customers"))
+    return _ranking_page(view, _customer_table(view), "customer", _("Marge nette des clients affichés (10 premiers)"),
+                         _("Clients"), [("revenue", _("Chiffre d'affaires")), ("margin", _("Marge la plus forte")),
+                                        ("loss", _("Marge la plus faible")), ("orders", _("Commandes"))],
+                         _("Ce que chaque client vous rapporte, retours et frais déduits."), "customers")
 
 
 @bp.route("/analytics/returns")
