@@ -18,13 +18,11 @@ from flask import Flask
 
 from . import cron
 from .extensions import db
-from .jobs import enqueue, redis_connection, relay_outbox, schedule_due_syncs
-from .types import CronJob
+from .jobs import redis_connection, relay_outbox, schedule_due_syncs
 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = "oms:scheduler:lock"
-CRON_KEY = cron.REDIS_KEY
 
 
 class Scheduler:
@@ -32,9 +30,6 @@ class Scheduler:
         self.app = app
         self.lock_ttl = lock_ttl
         self.ident = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-    def cron_jobs(self) -> list[CronJob]:
-        return cron.cron_jobs(self.app)
 
     def acquire(self) -> bool:
         """Take or renew the leader lock; False while another scheduler holds it."""
@@ -51,19 +46,13 @@ class Scheduler:
         if (r.get(LOCK_KEY) or b"").decode() == self.ident:
             r.delete(LOCK_KEY)
 
-    def due_cron(self, now: datetime) -> list[CronJob]:
-        return cron.due(self.cron_jobs(), now, cron.RedisClock(redis_connection()))
-
     def tick(self, now: datetime | None = None) -> dict[str, int]:
         now = now or datetime.now(timezone.utc)
         syncs = schedule_due_syncs(now)
-        crons = self.due_cron(now)
-        for job in crons:
-            enqueue(job.func, *job.args, queue=job.queue,
-                    job_id=f"cron-{job.func}", unique=True)
+        crons = cron.enqueue_due(self.app, now, cron.RedisClock(redis_connection()))
         db.session.commit()  # the after-commit hook relays what was enqueued
         relayed = relay_outbox()  # and anything an earlier crash left behind
-        return {"syncs": syncs, "cron": len(crons), "relayed": relayed}
+        return {"syncs": syncs, "cron": crons, "relayed": relayed}
 
     def run(self, interval: float = 15.0, once: bool = False) -> None:
         with self.app.app_context():
