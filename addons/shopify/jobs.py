@@ -146,9 +146,10 @@ def poll_orders(shop: Shop, client: ShopifyClient) -> int:
         ingest_many(shop, batch, source="poll")
         seen += len(batch)
         db.session.commit()
+        shop = _shop(shop_id)
         for node in page:
-            reconcile_order(_shop(shop_id), client, node)
-            db.session.commit()
+            reconcile_order(shop, client, node)
+        db.session.commit()
     shop = _shop(shop_id)
     shop.sync_cursor = started.isoformat()
     db.session.commit()
