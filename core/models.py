@@ -493,6 +493,9 @@ class ShipmentStatus(StrEnum):
 
 
 class Shipment(db.Model):
+    #: the hourly tracking job looks for parcels on their way that left in the last 30 days
+    __table_args__ = (Index("ix_shipment_status_shipped", "status", "shipped_at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
     warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
