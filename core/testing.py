@@ -240,10 +240,14 @@ def serve_wsgi() -> Iterator[Callable[[Any], str]]:
 
 @pytest.fixture
 def redis_conn():
-    """The real Redis on this worker's own db number, flushed around the test."""
+    """The real Redis on this worker's own db number, flushed around the test.
+
+    ``TEST_REDIS_DB_BASE`` (default 1) moves the numbers, so two checkouts can run their suites
+    side by side on one Redis (databases 1-15 by default)."""
     import redis
 
-    db_number = 1 + (int(WORKER[2:]) if WORKER[2:].isdigit() else 0) % 14
+    base = int(os.environ.get("TEST_REDIS_DB_BASE", "1"))
+    db_number = base + (int(WORKER[2:]) if WORKER[2:].isdigit() else 0) % max(1, 16 - base)
     url = REDIS_URL.rsplit("/", 1)[0] + f"/{db_number}"
     conn = redis.Redis.from_url(url)
     try:
