@@ -24,6 +24,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from . import __version__, hookspecs
+from .extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ class AddonRegistry:
 
         self.pm.register(defaults, name=CORE_PLUGIN)
         self.addons: dict[str, Addon] = {}
-        self._callers: dict[tuple[str, frozenset[str]], Any] = {}
+        self._callers: dict[tuple[str, Any], Any] = {}
 
     # ----------------------------------------------------------------- loading
     def load(self, modules: dict[str, str]) -> None:
@@ -283,6 +284,16 @@ class AddonRegistry:
             self._callers[key] = caller
         return caller
 
+    def impl_caller(self, hook: str, plugin_name: str):
+        """A hook caller that runs only ``plugin_name``'s implementation of ``hook``."""
+        key = (hook, "only:" + plugin_name)
+        caller = self._callers.get(key)
+        if caller is None:
+            others = [p for name, p in self.pm.list_name_plugin() if name != plugin_name]
+            caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
+            self._callers[key] = caller
+        return caller
+
     def call_one(self, addon: str, hook: str, **kwargs: Any) -> Any:
         """Call a hook on one add-on only (settings form, connection test…)."""
         a = self.addons.get(addon)
@@ -305,29 +316,38 @@ def registry() -> AddonRegistry:
 def call(shop, hook: str, **kwargs: Any) -> Any:
     """Fire ``hook`` for ``shop``: only core's defaults and the add-ons enabled for the shop run.
 
-    An add-on that raises is isolated: the error goes to the shop's sync log with the
-    add-on's name and the others go on (a ``firstresult`` hook then falls back to the next).
+    Each implementation runs through pluggy (its own ``subset_hook_caller``, keyword arguments)
+    in pluggy's order. An add-on's implementation runs inside its own savepoint: if it raises,
+    what it wrote is rolled back to that savepoint, the error goes to the shop's sync log with
+    the add-on's name, and the caller's work and the other add-ons go on (a ``firstresult``
+    hook then falls back to the next). Core's own defaults are not isolated: their errors are
+    the caller's.
     """
     reg = registry()
     enabled = frozenset(shop.enabled_addons()) if shop is not None else frozenset()
     caller = reg.hook_for(enabled, hook)
-    spec_opts = caller.spec.opts if caller.spec else {}
-    impls = caller.get_hookimpls()
-    kwargs = {"shop": shop, **kwargs} if "shop" in (caller.spec.argnames if caller.spec else ()) else kwargs
+    spec = caller.spec
+    firstresult = bool(spec and spec.opts.get("firstresult"))
+    if spec is not None and "shop" in spec.argnames:
+        kwargs = {"shop": shop, **kwargs}
     results = []
-    for impl in reversed(impls):  # pluggy order: last registered / tryfirst first
-        try:
-            res = impl.function(*[kwargs[a] for a in impl.argnames if a in kwargs])
-        except Exception as exc:
-            if impl.plugin_name == CORE_PLUGIN:
-                raise
-            _isolate(shop, impl.plugin_name, hook, exc)
-            continue
+    for impl in reversed(caller.get_hookimpls()):  # pluggy order: last registered / tryfirst first
+        single = reg.impl_caller(hook, impl.plugin_name)
+        if impl.plugin_name == CORE_PLUGIN:
+            out = single(**kwargs)
+        else:
+            try:
+                with db.session.begin_nested():
+                    out = single(**kwargs)
+            except Exception as exc:
+                _isolate(shop, impl.plugin_name, hook, exc)
+                continue
+        res = out if firstresult else (out[0] if out else None)
         if res is not None:
-            if spec_opts.get("firstresult"):
+            if firstresult:
                 return res
             results.append(res)
-    return None if spec_opts.get("firstresult") else results
+    return None if firstresult else results
 
 
 def _isolate(shop, addon: str, hook: str, exc: Exception) -> None:

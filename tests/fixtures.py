@@ -6,4 +6,4 @@ from core.testing import csrf_token  # noqa: F401
 
 FAKE_ADDONS = {name: f"tests.fake_addons.{name}.hooks" for name in (
     "alpha", "beta", "raiser", "badmanifest", "syntaxmanifest", "missingdep", "cycle_a", "cycle_b",
-    "importerror", "futurecore")}
+    "importerror", "futurecore", "halfwriter")}

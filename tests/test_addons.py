@@ -3,6 +3,7 @@ down, and per-shop activation deciding which hook implementations run."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from core.addons import ManifestError, call, parse_manifest, registry
 from core.extensions import db
@@ -22,7 +23,7 @@ def app_config():
 
 @pytest.fixture
 def addons():
-    return ["alpha", "beta", "raiser", *BROKEN]
+    return ["alpha", "beta", "raiser", "halfwriter", *BROKEN]
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +58,7 @@ def test_errors_reported_and_app_still_up(app, client, login):
     assert "circular dependency" in errors["cycle_a"] and "circular dependency" in errors["cycle_b"]
     assert "import failed: ModuleNotFoundError" in errors["importerror"]
     assert "requires core >=2.0" in errors["futurecore"]
-    assert {a.name for a in reg.loaded()} == {"alpha", "beta", "raiser"}
+    assert {a.name for a in reg.loaded()} == {"alpha", "beta", "raiser", "halfwriter"}
     # the catalog lists what failed, with why, and still serves the healthy add-ons
     login(client)
     page = client.get("/integrations/").get_data(as_text=True)
@@ -128,6 +129,32 @@ def test_raising_addon_is_isolated(app, shop_factory):
     entry = db.session.query(SyncLog).filter_by(shop_id=shop.id, addon="raiser").one()
     assert entry.func == "hook:stock_available_changed"
     assert "remote exploded" in entry.error
+
+
+def test_failing_addon_rolls_back_to_its_savepoint(app, shop_factory, org):
+    """Its half-done writes are undone, the caller's stay, and the failure is on the sync log,
+    even when the add-on's SQL error would abort the whole transaction (PostgreSQL)."""
+    from core.models import Order, OrderStatus, Warehouse
+    from core.orders import transition
+    from tests.pipeline_helpers import norm
+    from core.intake import ingest
+
+    shop = shop_factory("beta")
+    set_enabled(shop, "halfwriter", True)
+    db.session.commit()
+    db.session.add(Warehouse(organization_id=org.id, code="CALLER", name="written by the caller"))
+    call(shop, "stock_available_changed", changes=[])
+    assert ("beta", "stock_available_changed", shop.id) in CALLS  # the next add-on still ran
+    order = db.session.get(Order, ingest(shop, norm("7", [("NOPE", 1)])).order_id)
+    transition(order, OrderStatus.CANCELLED, reason="test")  # halfwriter's bad SQL here
+    db.session.add(Warehouse(organization_id=org.id, code="AFTER", name="written after the failures"))
+    db.session.commit()
+    codes = set(db.session.scalars(sa.select(Warehouse.code)))
+    assert codes == {"CALLER", "AFTER"}
+    assert db.session.get(Order, order.id).status == OrderStatus.CANCELLED
+    failures = {e.func: e.error for e in db.session.query(SyncLog).filter_by(addon="halfwriter")}
+    assert set(failures) == {"hook:stock_available_changed", "hook:order_status_changed"}
+    assert "remote exploded after writing" in failures["hook:stock_available_changed"]
 
 
 def test_pipeline_goes_on_when_an_addon_raises(app, shop_factory, org):
