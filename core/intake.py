@@ -118,6 +118,7 @@ def ingest_many(shop: Shop, batch: list[NormalizedOrder], *, source: str = "poll
     by_ext = {o.external_id: o for o in db.session.scalars(
         select(Order).where(Order.shop_id == shop.id, Order.external_id.in_(list(first)))
         .order_by(Order.id).with_for_update().execution_options(populate_existing=True))}
+    order_flow.hold_locks(o.id for o in by_ext.values())
 
     new_orders = [by_ext[ext] for ext in sorted(created_ids)]
     if new_orders:

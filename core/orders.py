@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .addons import call
 from .extensions import db
@@ -45,6 +46,49 @@ class TransitionError(ValueError):
     pass
 
 
+class ConcurrentChange(TransitionError):
+    """Someone else changed the order first (another person, a channel's webhook, a job).
+    Nothing of this attempt should be kept: roll back, reload and try again."""
+
+    retryable = True
+
+    def __init__(self, order: Order, expected: OrderStatus, found: OrderStatus | None) -> None:
+        self.order_id, self.expected, self.found = order.id, expected, found
+        now = f"elle est maintenant {LABELS[found]}" if found is not None else "elle a disparu"
+        super().__init__(f"la commande {order.number} a changé entre-temps ({now}) : rechargez et réessayez")
+
+
+#: orders whose row this transaction holds locked (``SELECT … FOR UPDATE``, PostgreSQL):
+#: their status cannot change under us, so a transition needs no conditional UPDATE
+_LOCKED = "oms_tx_locked_orders"
+
+
+def _locked() -> set[int]:
+    return db.session.info.setdefault(_LOCKED, set())
+
+
+def hold_locks(order_ids: Iterable[int]) -> None:
+    """The caller locked these orders' rows in this transaction (PostgreSQL ``FOR UPDATE``)."""
+    if db.engine.dialect.name == "postgresql":
+        _locked().update(order_ids)
+
+
+def lock(order: Order) -> None:
+    """Lock the order's row for the rest of the transaction and check that its status is still
+    the one this session read; :class:`ConcurrentChange` otherwise. Call it before a flow
+    writes anything else for the order (stock, shipments), so that a lost race costs nothing."""
+    if order.id is None or order.id in db.session.info.get(_LOCKED, ()):
+        return
+    stmt = select(Order.status).where(Order.id == order.id)
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    with db.session.no_autoflush:  # the lock comes before this transaction writes anything
+        found = db.session.execute(stmt).scalar()
+    if found != order.status:
+        raise ConcurrentChange(order, order.status, found)
+    hold_locks([order.id])
+
+
 def record(order: Order, kind: str, message: str, *, source: str = "core", data: dict[str, Any] | None = None,
            user_id: int | None = None) -> OrderEvent:
     event = OrderEvent(kind=kind, message=message, source=source, data=data or {}, user_id=user_id, at=utcnow())
@@ -60,12 +104,30 @@ def transition(order: Order, new: OrderStatus, *, source: str = "core", user_id:
         return
     if new not in TRANSITIONS[old]:
         raise TransitionError(f"une commande {LABELS[old]} ne peut pas passer à « {LABELS[new]} »")
-    order.status = new
+    _set_status(order, old, new)
     if new != S.ON_HOLD:
         order.hold_code = order.hold_reason = None
     record(order, "status", f"{LABELS[old]} → {LABELS[new]}" + (f" : {reason}" if reason else ""),
            source=source, data={"from": old.value, "to": new.value}, user_id=user_id)
     call(order.shop, "order_status_changed", order=order, old=old, new=new)
+
+
+def _set_status(order: Order, old: OrderStatus, new: OrderStatus) -> None:
+    """One conditional ``UPDATE … WHERE status = :old``: of two sessions moving the same order,
+    exactly one wins; the other gets :class:`ConcurrentChange` (a row this transaction holds
+    locked, or an order not yet written, is simply assigned)."""
+    state = inspect(order)
+    if not state.persistent or order.id in db.session.info.get(_LOCKED, ()):
+        order.status = new
+        return
+    changed = db.session.execute(
+        update(Order).where(Order.id == order.id, Order.status == old).values(status=new)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        found = db.session.execute(select(Order.status).where(Order.id == order.id)).scalar()
+        raise ConcurrentChange(order, old, found)
+    set_committed_value(order, "status", new)
+    hold_locks([order.id])  # the UPDATE holds the row lock until the transaction ends
 
 
 def hold(order: Order, code: str, reason: str, *, source: str = "core") -> None:
@@ -262,6 +324,7 @@ def ship(order: Order, shipment: Shipment, lines: Iterable[tuple[OrderLine, int]
     and the channels are told (``shipping_shipment_shipped``)."""
     from .models import ShipmentLine
 
+    lock(order)  # a cancellation racing the departure: one of them wins before any stock moves
     if lines is None:
         lines = [(ln, ln.quantity - shipped_quantity(ln)) for ln in order.lines]
     for line, qty in lines:

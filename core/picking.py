@@ -305,15 +305,41 @@ def candidates(org_id: int, filters: WaveFilters) -> list[Candidate]:
     return found
 
 
+def _claim(order_ids: list[int], want: int) -> list[int]:
+    """The first ``want`` of these orders that this transaction can have, in their order.
+
+    On PostgreSQL each is locked ``FOR UPDATE SKIP LOCKED`` while still allocated: orders
+    another person is putting in a wave at this moment are passed over, not waited for. On
+    SQLite (one writer at a time) the conditional status change in :func:`build_wave` decides.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return list(order_ids[:want * 2])  # a few spare ones for orders taken meanwhile
+    got: list[int] = []
+    pos = 0
+    while len(got) < want and pos < len(order_ids):
+        chunk = order_ids[pos:pos + (want - len(got))]
+        pos += len(chunk)
+        locked = set(db.session.scalars(
+            select(Order.id).where(Order.id.in_(chunk), Order.status == OrderStatus.ALLOCATED)
+            .with_for_update(skip_locked=True)))
+        got.extend(i for i in chunk if i in locked)
+    order_flow.hold_locks(got)
+    return got
+
+
 def build_wave(org_id: int, filters: WaveFilters, *, user_id: int | None = None) -> PickWave | None:
     """A wave of at most ``max_orders`` orders (None when none qualifies). The orders move to
-    « en préparation », each with its slot; their lines get their bin in the warehouse."""
-    chosen = candidates(org_id, filters)[:max(filters.max_orders, 1)]
-    if not chosen:
+    « en préparation », each with its slot; their lines get their bin in the warehouse.
+
+    Two people building waves at once never share an order: candidates are claimed with
+    ``FOR UPDATE SKIP LOCKED`` and each order's move is a conditional status change."""
+    want = max(filters.max_orders, 1)
+    ids = _claim([c.order_id for c in candidates(org_id, filters)], want)
+    if not ids:
         return None
-    ids = [c.order_id for c in chosen]
     orders = {o.id: o for o in db.session.scalars(select(Order).where(Order.id.in_(ids))
-                                                  .options(selectinload(Order.events)))}
+                                                  .options(selectinload(Order.events))
+                                                  .execution_options(populate_existing=True))}
     lines_by_order: dict[int, list[OrderLine]] = defaultdict(list)
     for line in db.session.scalars(select(OrderLine).where(
             OrderLine.order_id.in_(ids), OrderLine.source == LineSource.WAREHOUSE,
@@ -333,10 +359,18 @@ def build_wave(org_id: int, filters: WaveFilters, *, user_id: int | None = None)
     db.session.flush()
     slot = 0
     for order_id in ids:
+        if slot >= want:
+            break
         todo = [(ln, ln.quantity - shipped.get(ln.id, 0)) for ln in lines_by_order.get(order_id, [])]
         todo = [(ln, qty) for ln, qty in todo if qty > 0]
-        if not todo:
+        order = orders.get(order_id)
+        if not todo or order is None or order.status != OrderStatus.ALLOCATED:
             continue
+        try:
+            order_flow.transition(order, OrderStatus.PICKING, user_id=user_id,
+                                  reason=f"vague {wave.id}, bac {slot + 1}")
+        except order_flow.ConcurrentChange:
+            continue  # taken by someone else a moment ago: the next candidate takes its slot
         slot += 1
         member = PickWaveOrder(wave_id=wave.id, order_id=order_id, slot=slot)
         db.session.add(member)
@@ -345,8 +379,6 @@ def build_wave(org_id: int, filters: WaveFilters, *, user_id: int | None = None)
             db.session.add(PickWaveLine(wave_id=wave.id, wave_order=member, order_line_id=line.id,
                                         variant_id=line.variant_id, bin_code=code, sort_key=key or "",
                                         quantity=qty))
-        order = orders[order_id]
-        order_flow.transition(order, OrderStatus.PICKING, user_id=user_id, reason=f"vague {wave.id}, bac {slot}")
     if slot == 0:
         db.session.delete(wave)
         db.session.flush()

@@ -149,6 +149,7 @@ def set_tracking(shipment: Shipment, tracking_number: str, *, tracking_url: str 
     number = tracking_number.strip()
     if not number:
         raise ShippingError("saisissez le numéro de suivi")
+    order_flow.lock(shipment.order)
     if shipment.status not in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
         raise ShippingError("ce colis est déjà parti")
     shipment.tracking_number = number[:128]
@@ -171,6 +172,7 @@ def mark_shipped(shipment: Shipment, *, user_id: int | None = None) -> None:
     if shipment.status == ShipmentStatus.CANCELLED:
         raise ShippingError("ce colis a été annulé")
     order = shipment.order
+    order_flow.lock(order)  # before any write: a cancellation racing it wins or loses whole
     if order.status == OrderStatus.CANCELLED:
         raise ShippingError(f"la commande {order.number} est annulée")
     content = planned_lines(shipment)
