@@ -14,6 +14,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Enum,
@@ -21,10 +22,12 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Sequence,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -516,6 +519,13 @@ class Shipment(db.Model):
     label_error: Mapped[str | None] = mapped_column(Text)
     #: when the carrier last told about the parcel (webhook or poll): core asks again after a while
     carrier_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: label requests made so far, each committed before the carrier is called: the carrier
+    #: add-on knows a request may already have reached the carrier (and looks it up first)
+    label_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: when the running label request started (a lease: another one waits until it is stale)
+    label_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the parcel leaves as soon as its label exists (packed with "ship at once")
+    ship_on_label: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     lines: Mapped[list["ShipmentLine"]] = relationship(back_populates="shipment", cascade="all, delete-orphan")
@@ -662,13 +672,21 @@ class StockMovement(db.Model):
     warehouse: Mapped[Warehouse] = relationship()
 
 
+#: numbers each write of a dirty mark (PostgreSQL; SQLite, one writer at a time, uses the clock)
+STOCK_DIRTY_SEQ = Sequence("stock_dirty_seq", metadata=db.metadata)
+
+
 class StockDirty(db.Model):
     """Variants whose sellable quantity changed and awaits its push to the channels.
-    Written in the same transaction as the change; the coalesced push job drains it."""
+    Written in the same transaction as the change; the coalesced push job drains it.
+
+    Every write gives the mark a new ``seq``; the push deletes only the marks whose ``seq`` it
+    read before reading the figures, so a change committed meanwhile keeps its mark."""
 
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"),
                                                  primary_key=True)
     variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class RoutingRule(db.Model):

@@ -24,6 +24,7 @@ from .models import (
     ChannelStockRule,
     ConnectionStatus,
     Shop,
+    STOCK_DIRTY_SEQ,
     StockDirty,
     StockLevel,
     StockMovement,
@@ -322,11 +323,38 @@ def mark_dirty(org_id: int, variant_ids: Iterable[int]) -> None:
                 delay=PUSH_WINDOW)
 
 
+def _mark_statement() -> Any:
+    """Insert a mark, or renumber it if it exists: the renumbering also locks the mark row
+    until this transaction ends, so a push that read the old number cannot delete it."""
+    ins = _insert()(StockDirty.__table__)
+    if db.engine.dialect.name == "postgresql":
+        ins = ins.values(seq=STOCK_DIRTY_SEQ.next_value())
+    return ins.on_conflict_do_update(index_elements=["organization_id", "variant_id"],
+                                     set_={"seq": ins.excluded.seq})
+
+
 def flush_dirty() -> None:
     marks = db.session.info.pop(_DIRTY, None)
     if marks:
-        db.session.execute(_insert()(StockDirty.__table__).on_conflict_do_nothing(),
-                           [{"organization_id": o, "variant_id": v} for o, v in sorted(marks)])
+        # SQLite has one writer at a time: the clock numbers its marks well enough
+        seq = {} if db.engine.dialect.name == "postgresql" else {"seq": time.time_ns()}
+        db.session.execute(_mark_statement(),
+                           [{"organization_id": o, "variant_id": v, **seq} for o, v in sorted(marks)])
+
+
+def _seen_marks(org_id: int) -> list[tuple[int, int]]:
+    return [(v, q) for v, q in db.session.execute(
+        select(StockDirty.variant_id, StockDirty.seq).where(StockDirty.organization_id == org_id)
+        .order_by(StockDirty.variant_id))]
+
+
+def _drop_marks(org_id: int, seen: list[tuple[int, int]]) -> None:
+    """Delete the marks still numbered as they were read: one renumbered since (a change
+    committed, or about to commit, after the figures were read) stays for the next push."""
+    for start in range(0, len(seen), 500):
+        db.session.execute(delete(StockDirty).where(
+            StockDirty.organization_id == org_id,
+            tuple_(StockDirty.variant_id, StockDirty.seq).in_(seen[start:start + 500])))
 
 
 @event.listens_for(Session, "before_commit")
@@ -341,11 +369,12 @@ def _write_buffers(session: Session) -> None:
 def push_changes(org_id: int) -> int:
     """Drain the dirty marks and fire ``stock_available_changed`` once per shop, with the
     final figure of each changed SKU. Returns the number of (shop, SKU) figures pushed."""
-    variant_ids = list(db.session.scalars(
-        delete(StockDirty).where(StockDirty.organization_id == org_id).returning(StockDirty.variant_id)))
-    if not variant_ids:
+    seen = _seen_marks(org_id)  # marks first, figures after: a later change keeps its mark
+    if not seen:
         return 0
-    return _push(org_id, variant_ids)
+    pushed = _push(org_id, [v for v, _seq in seen])
+    _drop_marks(org_id, seen)
+    return pushed
 
 
 def _push(org_id: int, variant_ids: list[int]) -> int:
@@ -365,11 +394,12 @@ def _push(org_id: int, variant_ids: list[int]) -> int:
 
 def reconcile(org_id: int) -> int:
     """Push every SKU's figure to every shop (on demand, and nightly)."""
+    seen = _seen_marks(org_id)
     variant_ids = list(db.session.scalars(select(Variant.id).where(Variant.organization_id == org_id)))
-    db.session.execute(delete(StockDirty).where(StockDirty.organization_id == org_id))
     total = 0
     for start in range(0, len(variant_ids), 500):
         total += _push(org_id, variant_ids[start:start + 500])
+    _drop_marks(org_id, seen)
     return total
 
 

@@ -157,3 +157,28 @@ def test_cancellation_first_then_departure_loses_cleanly(app, org, shop_factory,
     assert isinstance(outcome["second"], order_flow.ConcurrentChange)
     assert db.session.get(Order, order_id).status == OrderStatus.CANCELLED
     assert _stock(org) == (5, 0)  # released, never consumed
+
+
+def test_a_stock_change_committed_during_a_push_keeps_its_mark(app, org, shop_factory, wh):
+    from core import stock
+    from tests.fake_addons.beta.hooks import LAST
+
+    shop = shop_factory("beta")
+    mug = stocked(org.id, wh, "MUG", 10)
+    db.session.commit()
+    stock.adjust(org.id, mug.id, wh.id, 1, reason="inventaire", user_id=None)  # a mark waits for its push
+    db.session.commit()
+    LAST.clear()
+
+    def write():  # its mark is written, then the push runs before the writer commits
+        stock.adjust(org.id, mug.id, wh.id, 5, reason="réception", user_id=None)
+        stock.flush_dirty()
+        return "written"
+
+    outcome = race(app, write, lambda: stock.push_changes(org.id))
+    assert outcome == {"first": "written", "second": 1}
+    assert LAST[(shop.id, "MUG")] == 11  # what the push could see
+    with app.app_context():
+        assert stock.push_changes(org.id) == 1  # the writer's mark survived
+        db.session.commit()
+    assert LAST[(shop.id, "MUG")] == 16

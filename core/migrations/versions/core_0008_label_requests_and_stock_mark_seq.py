@@ -1,0 +1,40 @@
+"""labels requested after the shipment is committed; stock dirty marks numbered
+
+Revision ID: core_0008
+Revises: core_0006
+Create Date: 2026-12-02 06:10:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import core.models
+
+
+# revision identifiers, used by Alembic.
+revision = 'core_0008'
+down_revision = 'core_0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('shipment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('label_attempts', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('label_requested_at', core.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('ship_on_label', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table('stock_dirty', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('seq', sa.BigInteger(), server_default='0', nullable=False))
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(sa.schema.CreateSequence(sa.Sequence('stock_dirty_seq')))
+
+
+def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(sa.schema.DropSequence(sa.Sequence('stock_dirty_seq')))
+    with op.batch_alter_table('stock_dirty', schema=None) as batch_op:
+        batch_op.drop_column('seq')
+    with op.batch_alter_table('shipment', schema=None) as batch_op:
+        batch_op.drop_column('ship_on_label')
+        batch_op.drop_column('label_requested_at')
+        batch_op.drop_column('label_attempts')
