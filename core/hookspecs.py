@@ -125,7 +125,11 @@ def shipping_create_label(shop, order, shipment):
     """Create the carrier label for a shipment.
 
     Core's default (``trylast``) is the manual carrier: the merchant types the tracking
-    number, so it returns None and the shipment stays a draft until then.
+    number, so it returns None and the shipment stays a draft until then. Fired by
+    ``core.shipping.fetch_label`` once the shipment is committed and the attempt counted
+    (``shipment.label_attempts``); the label is committed before the parcel leaves. Key the
+    carrier's idempotency on the shipment's id: with ``label_attempts > 1`` an earlier attempt
+    may have reached the carrier, so look it up first.
 
     :param shop: the order's ``Shop``.
     :param order: the ``Order``.

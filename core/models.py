@@ -27,7 +27,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -524,8 +523,6 @@ class Shipment(db.Model):
     label_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: when the running label request started (a lease: another one waits until it is stale)
     label_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: the parcel leaves as soon as its label exists (packed with "ship at once")
-    ship_on_label: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     lines: Mapped[list["ShipmentLine"]] = relationship(back_populates="shipment", cascade="all, delete-orphan")

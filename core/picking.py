@@ -708,8 +708,10 @@ class PackOutcome:
 
 def pack_and_ship(member: PickWaveOrder, weight_grams: int | None, *, carrier: str | None = None,
                   auto_ship: bool = True, user_id: int | None = None) -> PackOutcome:
-    """Every unit checked: the parcel gets its shipment and label; with a label it leaves
-    at once (stock consumed, channels told), otherwise it waits for its tracking number."""
+    """Every unit checked: the parcel gets its shipment, committed, then its label; with a label
+    it leaves at once (stock consumed, channels told), otherwise it waits for its tracking
+    number. Commits: the shipment exists before any carrier is called (see
+    :func:`core.shipping.fetch_label`)."""
     from . import shipping
 
     if member.status == PickWaveOrderStatus.REMOVED:
@@ -734,16 +736,12 @@ def pack_and_ship(member: PickWaveOrder, weight_grams: int | None, *, carrier: s
                                         warehouse_id=member.wave.warehouse_id, user_id=user_id)
     member.shipment_id = shipment.id
     member.shipment = shipment
-    if shipment.status == ShipmentStatus.LABEL_CREATED:
-        if auto_ship:
-            shipping.mark_shipped(shipment, user_id=user_id)
-            return PackOutcome("shipped", shipment, f"Étiquette {shipment.carrier} créée : colis expédié "
-                               f"({shipment.tracking_number or 'sans numéro'}).")
-        return PackOutcome("label_ready", shipment, "Étiquette créée : imprimez-la puis expédiez le colis.")
+    db.session.commit()
     if shipment.carrier == shipping.MANUAL:
-        return PackOutcome("manual", shipment, "Saisissez le numéro de suivi du transporteur pour expédier le colis.")
-    return PackOutcome("waiting_carrier", shipment, shipment.label_error or
-                       "Le transporteur n'a pas encore fourni l'étiquette : elle sera créée automatiquement.")
+        outcome = shipping.outcome_of(shipment)
+    else:
+        outcome = shipping.fetch_label(shipment.id, ship=auto_ship, user_id=user_id)
+    return PackOutcome(outcome.state, db.session.get(Shipment, outcome.shipment_id), outcome.message)
 
 
 def shipment_left(shipment: Shipment) -> None:

@@ -8,6 +8,13 @@ number; with a carrier add-on, the add-on finishes the label later (carrier unre
 retried by a job) and calls :func:`apply_label`. Cancellations go through
 ``shipping_cancel_label`` (``core.orders.cancel`` does it for a cancelled order).
 
+A label is paid for, so it is never bought inside the transaction that creates the shipment:
+the shipment is committed first, then :func:`fetch_label` claims it (a lease and an attempt
+count, committed), calls the carrier, commits the label, and only then lets the parcel leave
+(stock consumed, channels told) in a transaction of its own. A failure after the label exists
+keeps the label; a retry (same shipment, so the same idempotency key at the carrier) never buys
+a second one. A job queued with the shipment takes over if the process dies in between.
+
 The planned content of a shipment is kept as its ``ShipmentLine`` rows from the start, so
 the label request can declare the items (customs). :func:`mark_shipped` hands them to
 ``core.orders.ship``, which consumes the stock and records them again as shipped.
@@ -16,13 +23,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from . import orders as order_flow
+from . import stock
 from .addons import call, registry
 from .extensions import db
+from .jobs import enqueue
 from .models import (
     Order,
     OrderLine,
@@ -70,11 +80,12 @@ def carrier_choices(shop: Shop) -> list[tuple[str, str]]:
 def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight_grams: int | None, *,
                     carrier: str | None = None, service: str | None = None, warehouse_id: int | None = None,
                     user_id: int | None = None) -> Shipment:
-    """A draft shipment of ``lines`` (order line, quantity) asking its carrier for a label at once.
+    """A draft shipment of ``lines`` (order line, quantity); no carrier is called here.
 
     ``carrier`` is a carrier add-on's name or ``"manual"`` (default: the shop's first enabled
     carrier add-on); ``service`` a method the add-on knows (empty: the add-on's shipping rules
-    choose). Returns the shipment, labelled (``label_created``) or still a draft.
+    choose). Commit, then call :func:`fetch_label` (a job queued here does it anyway if nobody
+    does within :data:`LABEL_LEASE`).
     """
     if order.status in (OrderStatus.CANCELLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
                         OrderStatus.RETURNED):
@@ -89,28 +100,119 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
         warehouse_id = next((line.warehouse_id for line, _q in planned if line.warehouse_id), None)
     shipment = Shipment(order_id=order.id, warehouse_id=warehouse_id, carrier=carrier or default_carrier(order.shop),
                         service=service or None, weight_grams=weight_grams, status=ShipmentStatus.DRAFT,
-                        currency=order.currency)
+                        currency=order.currency, label_attempts=0)
     for line, qty in planned:
         shipment.lines.append(ShipmentLine(order_line_id=line.id, quantity=qty))
     order.shipments.append(shipment)
     db.session.flush()
     order_flow.record(order, "shipment", f"colis créé ({shipment.carrier}, {weight_grams or '?'} g)",
                       user_id=user_id, data={"shipment": shipment.id})
-    request_label(shipment)
+    if shipment.carrier != MANUAL:  # taken over if the label is not fetched right after commit
+        enqueue("core.shipping.label_job", shipment.id, job_id=f"shipment-label-{shipment.id}", unique=True,
+                shop_id=order.shop_id, delay=LABEL_LEASE.total_seconds() + 5)
     return shipment
 
 
+#: a label request still running after this long is taken over (its process died)
+LABEL_LEASE = timedelta(minutes=2)
+
+
+@dataclass
+class LabelOutcome:
+    state: str  # shipped | label_ready | waiting_carrier | manual | busy | done
+    shipment_id: int
+    message: str
+
+
+def claim_label(shipment_id: int) -> Shipment | None:
+    """Take the right to ask the carrier for this draft's label, and count the attempt, in a
+    transaction of its own (committed here). None when there is nothing to ask (labelled,
+    cancelled, manual) or another request holds a lease younger than :data:`LABEL_LEASE`."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Shipment).where(Shipment.id == shipment_id, Shipment.status == ShipmentStatus.DRAFT,
+                               Shipment.carrier != MANUAL,
+                               or_(Shipment.label_requested_at.is_(None), Shipment.label_requested_at < now - LABEL_LEASE))
+        .values(label_attempts=Shipment.label_attempts + 1, label_requested_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return db.session.get(Shipment, shipment_id) if claimed else None
+
+
+def label_pending(shipment: Shipment) -> bool:
+    """A carrier is being asked for this draft's label right now (its lease is fresh)."""
+    return (shipment.status == ShipmentStatus.DRAFT and shipment.carrier != MANUAL
+            and shipment.label_requested_at is not None
+            and shipment.label_requested_at >= utcnow() - LABEL_LEASE)
+
+
 def request_label(shipment: Shipment) -> Label | None:
-    """Ask the enabled carrier add-ons for the shipment's label; apply it if one answers."""
-    if shipment.status != ShipmentStatus.DRAFT:
-        return None
-    if shipment.carrier == MANUAL:
+    """Ask the enabled carrier add-ons for a claimed shipment's label and apply it if one
+    answers (no commit: :func:`fetch_label` is the way in)."""
+    if shipment.status != ShipmentStatus.DRAFT or shipment.carrier == MANUAL:
         return None
     order = shipment.order
     label = call(order.shop, "shipping_create_label", order=order, shipment=shipment)
     if label is not None:
         apply_label(shipment, label)
     return label
+
+
+def label_received(shipment: Shipment, *, ship: bool = False, user_id: int | None = None) -> LabelOutcome:
+    """After the carrier call: the label (or why it waits) is committed and the lease let go;
+    then, with ``ship`` (the packer is there to stick the label on), the parcel leaves in a
+    transaction of its own. A departure refused then (stock counted meanwhile, order cancelled
+    meanwhile) keeps the label. A label that comes later, from a job, waits to be printed."""
+    shipment.label_requested_at = None
+    db.session.commit()
+    if shipment.status == ShipmentStatus.LABEL_CREATED and ship:
+        try:
+            mark_shipped(shipment, user_id=user_id)
+            db.session.commit()
+        except (ShippingError, stock.StockError, order_flow.TransitionError) as exc:
+            db.session.rollback()
+            shipment = db.session.get(Shipment, shipment.id)
+            reason = f"étiquette créée, départ refusé : {exc}"
+            order_flow.record(shipment.order, "shipment", reason, user_id=user_id, data={"shipment": shipment.id})
+            db.session.commit()
+            return LabelOutcome("label_ready", shipment.id, f"Étiquette {shipment.carrier} créée, mais le colis n'est "
+                                f"pas parti : {exc}. Corrigez puis expédiez-le depuis sa page ; l'étiquette est gardée.")
+    return outcome_of(shipment)
+
+
+def fetch_label(shipment_id: int, *, ship: bool = False, user_id: int | None = None) -> LabelOutcome:
+    """Claim, ask the carrier, commit the label, then (``ship``) let the parcel leave: each step
+    its own transaction (this commits; call it once the shipment is committed)."""
+    shipment = claim_label(shipment_id)
+    if shipment is None:
+        current = db.session.get(Shipment, shipment_id)
+        if current is None:
+            return LabelOutcome("done", shipment_id, "colis introuvable")
+        if current.status == ShipmentStatus.DRAFT and current.carrier != MANUAL:
+            return LabelOutcome("busy", shipment_id, "L'étiquette est en cours de création : patientez un instant.")
+        return outcome_of(current)
+    request_label(shipment)
+    return label_received(shipment, ship=ship, user_id=user_id)
+
+
+def label_job(shipment_id: int) -> str:
+    """The job queued with every carrier shipment: its label, if nobody fetched it yet."""
+    return fetch_label(shipment_id).message
+
+
+def outcome_of(shipment: Shipment) -> LabelOutcome:
+    """Where a parcel stands, in the packer's words."""
+    if shipment.status in (ShipmentStatus.SHIPPED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED):
+        return LabelOutcome("shipped", shipment.id, f"Étiquette {shipment.carrier} créée : colis expédié "
+                            f"({shipment.tracking_number or 'sans numéro'}).")
+    if shipment.status == ShipmentStatus.LABEL_CREATED:
+        return LabelOutcome("label_ready", shipment.id, "Étiquette créée : imprimez-la puis expédiez le colis.")
+    if shipment.carrier == MANUAL:
+        return LabelOutcome("manual", shipment.id, "Saisissez le numéro de suivi du transporteur pour expédier le colis.")
+    if shipment.status == ShipmentStatus.CANCELLED:
+        return LabelOutcome("done", shipment.id, "Ce colis a été annulé.")
+    return LabelOutcome("waiting_carrier", shipment.id, shipment.label_error or
+                        "Le transporteur n'a pas encore fourni l'étiquette : elle sera créée automatiquement.")
 
 
 def apply_label(shipment: Shipment, label: Label, *, source: str = "core") -> None:

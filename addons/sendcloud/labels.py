@@ -2,8 +2,9 @@
 ``POST /parcels`` for accounts that keep parcels), fetch its PDF, cancel it.
 
 A shipment is announced with ``external_reference`` ``oms-<shipment id>``, unique at
-Sendcloud: a retry after a lost answer first looks the shipment up by that reference, so a
-parcel is never announced twice. Destinations outside the EU get customs data (HS code,
+Sendcloud: a retry after a lost answer (an earlier attempt recorded here, or counted by core
+before it called — ``Shipment.label_attempts``, committed even when the process died during
+the call) first looks the shipment up by that reference, so a parcel is never announced twice. Destinations outside the EU get customs data (HS code,
 country of origin, value and weight of each item); an item missing them is refused before
 any call, with the SKU to fix. When Sendcloud is down (no answer, 429, 5xx) the shipment
 stays a draft and a job tries again (``jobs.create_label``), so nothing is lost.
@@ -14,7 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core import shipping
 from core.extensions import db
@@ -233,9 +234,10 @@ def announce(shop: Shop, order: Order, shipment: Shipment) -> Label:
         method, rule = choose(shop, order, shipment, settings)
     name = method_name(shop.id, method)
     row.method_id, row.rule_id, row.api_version = method, rule.id if rule else None, version
+    tried_before = bool(row.attempts) or (shipment.label_attempts or 0) > 1
     if version == "v3":
         body = v3_body(shop, order, shipment, settings, method, row.external_reference)
-        data = client.find_shipment(row.external_reference) if row.attempts else None
+        data = client.find_shipment(row.external_reference) if tried_before else None
         row.attempts += 1
         if data is None:
             data = client.announce_shipment(body)
@@ -243,7 +245,7 @@ def announce(shop: Shop, order: Order, shipment: Shipment) -> Label:
         label = _label_v3(client, data, method, name)
     else:
         body = v2_parcel(shop, order, shipment, settings, method, row.external_reference)
-        parcel = client.find_parcel(row.external_reference) if row.attempts else None
+        parcel = client.find_parcel(row.external_reference) if tried_before else None
         row.attempts += 1
         if parcel is None:
             parcel = client.create_parcel(body)
@@ -341,22 +343,33 @@ def _queue_cancel(row: SendcloudParcel) -> None:
 
 
 def retry_label(shipment_id: int) -> str:
-    """The retry job's work (see ``jobs.create_label``)."""
-    shipment = db.session.get(Shipment, shipment_id)
-    if shipment is None:
+    """The retry job's work (see ``jobs.create_label``): core's claim (lease and attempt count,
+    committed before the call), the announcement, then core's commit of the label and the
+    departure. Raises while Sendcloud stays unreachable, so the job is retried."""
+    current = db.session.get(Shipment, shipment_id)
+    if current is None:
         return "colis introuvable"
-    if shipment.status != ShipmentStatus.DRAFT or shipment.carrier != ADDON:
-        return f"rien à faire (colis {shipment.status.value}, {shipment.carrier})"
+    if current.status != ShipmentStatus.DRAFT or current.carrier != ADDON:
+        return f"rien à faire (colis {current.status.value}, {current.carrier})"
+    shipment = shipping.claim_label(shipment_id)
+    if shipment is None:
+        return "étiquette déjà demandée par ailleurs"
     order = shipment.order
     try:
         label = announce(order.shop, order, shipment)
     except (MissingData, NoMethod) as exc:
         _failed(shipment, str(exc))
+        shipping.label_received(shipment)
         return str(exc)
     except SendcloudError as exc:
-        if exc.transient:
-            raise
-        _failed(shipment, f"Sendcloud a refusé l'étiquette : {exc}")
-        return str(exc)
+        if not exc.transient:
+            _failed(shipment, f"Sendcloud a refusé l'étiquette : {exc}")
+            shipping.label_received(shipment)
+            return str(exc)
+        db.session.rollback()  # the attempt stays counted; the lease is let go for the next try
+        db.session.execute(update(Shipment).where(Shipment.id == shipment_id).values(label_requested_at=None))
+        db.session.commit()
+        raise
     shipping.apply_label(shipment, label, source=ADDON)
-    return f"étiquette {label.carrier} {label.tracking_number}"
+    outcome = shipping.label_received(shipment)
+    return f"étiquette {label.carrier} {label.tracking_number} ({outcome.state})"

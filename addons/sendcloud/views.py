@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
@@ -200,17 +201,19 @@ def rules_rerun():
     if not ActionForm().validate_on_submit():
         abort(400)
     done = failed = 0
-    for shipment in _waiting(_shops()):
+    waiting = [s.id for s in _waiting(_shops())]
+    for shipment_id in waiting:
+        shipment = db.session.get(Shipment, shipment_id)
         row = parcel_row(shipment)
         if row is not None and row.state != "announced":
             row.method_id = None
             row.rule_id = None
         shipment.service = None
-        if shipping.request_label(shipment) is not None:
+        db.session.commit()  # the choice is forgotten before the carrier is asked again
+        if shipping.fetch_label(shipment_id, user_id=current_user.id).state in ("label_ready", "shipped"):
             done += 1
         else:
             failed += 1
-    db.session.commit()
     flash(_("Règles relancées : %(done)s étiquette(s) créée(s), %(failed)s colis encore en attente.",
             done=done, failed=failed), "success" if not failed else "warning")
     return redirect(url_for(".rules"))

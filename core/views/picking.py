@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, URLField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .. import orders as order_flow
 from .. import picking
 from .. import shipping
+from ..stock import StockError
 from ..extensions import db
 from ..models import (
     BinLocation,
@@ -366,7 +368,8 @@ def shipment(shipment_id: str):
     shipment = _shipment(shipment_id)
     return render_template("picking/shipment.html", shipment=shipment, order=shipment.order,
                            tracking_form=TrackingForm(), action=ActionForm(), manual=shipping.MANUAL,
-                           auto_print=request.args.get("print") == "1" and bool(shipment.label))
+                           auto_print=request.args.get("print") == "1" and bool(shipment.label),
+                           label_pending=shipping.label_pending(shipment))
 
 
 @bp.route("/shipments/<shipment_id>/label.pdf")
@@ -416,7 +419,7 @@ def shipment_ship(shipment_id: str):
         return redirect(url_for(".shipment", shipment_id=shipment.id))
     try:
         shipping.mark_shipped(shipment, user_id=current_user.id)
-    except shipping.ShippingError as exc:
+    except (shipping.ShippingError, StockError, order_flow.TransitionError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for(".shipment", shipment_id=shipment.id))
@@ -429,13 +432,12 @@ def shipment_ship(shipment_id: str):
 @roles_required(*EVERYONE)
 def shipment_retry(shipment_id: str):
     shipment, _form = _shipment_action(shipment_id)
-    label = shipping.request_label(shipment)
-    db.session.commit()
-    if label is not None:
+    outcome = shipping.fetch_label(shipment.id, user_id=current_user.id)
+    if outcome.state in ("label_ready", "shipped"):
         flash(_("Étiquette créée."), "success")
-        return redirect(url_for(".shipment", shipment_id=shipment.id, print=1))
-    flash(shipment.label_error or _("Le transporteur n'a pas fourni l'étiquette."), "warning")
-    return redirect(url_for(".shipment", shipment_id=shipment.id))
+        return redirect(url_for(".shipment", shipment_id=outcome.shipment_id, print=1))
+    flash(outcome.message or _("Le transporteur n'a pas fourni l'étiquette."), "warning")
+    return redirect(url_for(".shipment", shipment_id=outcome.shipment_id))
 
 
 @bp.route("/shipments/<shipment_id>/manual", methods=["POST"])

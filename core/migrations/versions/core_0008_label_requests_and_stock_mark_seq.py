@@ -22,7 +22,6 @@ def upgrade():
     with op.batch_alter_table('shipment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('label_attempts', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('label_requested_at', core.models.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('ship_on_label', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('stock_dirty', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seq', sa.BigInteger(), server_default='0', nullable=False))
     if op.get_bind().dialect.name == 'postgresql':
@@ -35,6 +34,5 @@ def downgrade():
     with op.batch_alter_table('stock_dirty', schema=None) as batch_op:
         batch_op.drop_column('seq')
     with op.batch_alter_table('shipment', schema=None) as batch_op:
-        batch_op.drop_column('ship_on_label')
         batch_op.drop_column('label_requested_at')
         batch_op.drop_column('label_attempts')
