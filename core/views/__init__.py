@@ -8,9 +8,9 @@ from flask_login import current_user
 
 
 def register_core_blueprints(app: Flask) -> None:
-    from . import analytics, auth, health, integrations, main, ops, picking
+    from . import analytics, auth, catalog, health, integrations, main, ops, picking
 
-    for module in (auth, health, main, ops, integrations, picking, analytics):
+    for module in (auth, health, main, catalog, ops, integrations, picking, analytics):
         app.register_blueprint(module.bp)
 
     from ..extensions import login_manager

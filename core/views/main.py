@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from .. import documents
 from .. import orders as order_flow
 from .. import stock as stock_flow
 from ..addons import registry
@@ -201,6 +202,25 @@ def orders():
                            shops=shops, channels=[(c, _channel_title(c)) for c in channels],
                            OrderStatus=OrderStatus, f=f, args=args, filtered=filtered,
                            status=f["status"], shop_id=f["shop"], q=f["q"], action=ActionForm())
+
+
+@bp.route("/orders/export.csv")
+@roles_required(*MANAGERS)
+def orders_export():
+    """The filtered list, every order (not just this page), for the accountant's spreadsheet."""
+    body = documents.orders_csv(_filtered_orders(_order_filters()), zone=_org_zone(),
+                                currency=current_user.organization.currency or "EUR")
+    return Response("\ufeff" + body, mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="commandes.csv"'})
+
+
+@bp.route("/orders/<order_id>/packing-slip.pdf")
+@roles_required(*EVERYONE)
+def order_packing_slip(order_id: str):
+    order = get_owned(Order, order_id)
+    pdf = documents.packing_slips_pdf([order], title=f"Bon de livraison {order.number}")
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="bon-de-livraison-{order.id}.pdf"'})
 
 
 def _owned_orders(raw_ids: list[str]) -> list[Order]:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, URLField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .. import documents
 from .. import orders as order_flow
 from .. import picking
 from .. import shipping
@@ -232,6 +233,17 @@ def pick_list_pdf(wave_id: str):
     wave = _wave(wave_id)
     return Response(picking.pick_list_pdf(wave), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="vague-{wave.id}.pdf"'})
+
+
+@bp.route("/waves/<wave_id>/packing-slips.pdf")
+@roles_required(*EVERYONE)
+def wave_packing_slips(wave_id: str):
+    """The wave's packing slips, one page per order, in slot order."""
+    wave = _wave(wave_id)
+    members = sorted((m for m in wave.orders if m.status != PickWaveOrderStatus.REMOVED), key=lambda m: m.slot)
+    pdf = documents.packing_slips_pdf([m.order for m in members], title=f"Bons de livraison, vague {wave.id}")
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="bons-de-livraison-vague-{wave.id}.pdf"'})
 
 
 @bp.route("/waves/<wave_id>/pick")

@@ -1,0 +1,427 @@
+"""The merchant's own catalogue: products and variants created and edited by hand, imported
+and exported as CSV, and stock counts imported into a warehouse.
+
+Imports are all or nothing: the whole file is read and checked first (every bad line reported
+with its number and why), and only a file without errors is applied, in one transaction. The
+SKU is the key: a known SKU updates its variant, a new one creates it (new SKUs sharing a
+product title become variants of one product).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+
+from . import stock
+from .csvexport import writer as csv_writer
+from .extensions import db
+from .models import Product, StockLevel, Variant, Warehouse
+
+#: the columns of the products CSV, in order (export and import alike)
+PRODUCT_COLUMNS = ("sku", "product_title", "variant_title", "options", "barcode", "price", "currency", "cost_price",
+                   "weight_grams", "hs_code", "country_of_origin", "tags", "images", "description")
+STOCK_COLUMNS = ("sku", "quantity")
+MAX_PRICE = Decimal("1000000000")
+MAX_GRAMS = 10_000_000
+MAX_UNITS = 10_000_000
+MAX_ROWS = 20_000
+_AMOUNT = re.compile(r"-?[0-9]{1,13}(?:[.,][0-9]{1,6})?")
+_SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+#-]{0,63}")
+_HS = re.compile(r"[0-9]{6,10}")
+_ISO2 = re.compile(r"[A-Z]{2}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+class CatalogError(ValueError):
+    """A refusal the merchant can act on (French message)."""
+
+
+# ----------------------------------------------------------------------------- values
+def gtin_ok(code: str) -> bool:
+    """EAN-8, UPC-A, EAN-13 or GTIN-14 in ASCII digits with a correct check digit."""
+    if not (code.isascii() and code.isdigit() and len(code) in GTIN_LENGTHS):
+        return False
+    body = code[:-1]
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == int(code[-1])
+
+
+def parse_money(text: str, what: str) -> Decimal | None:
+    """``12,50`` or ``12.50`` (French spreadsheets write a comma); empty is None."""
+    raw = text.strip().replace("\u00a0", "").replace(" ", "").replace("€", "")
+    if not raw:
+        return None
+    if not (raw.isascii() and _AMOUNT.fullmatch(raw)):
+        raise CatalogError(f"{what} : « {text[:40]} » n'est pas un montant (12,50)")
+    try:
+        value = Decimal(raw.replace(",", "."))
+    except InvalidOperation:
+        raise CatalogError(f"{what} : « {text[:40]} » n'est pas un montant (12,50)") from None
+    if not value.is_finite() or value < 0 or value >= MAX_PRICE:
+        raise CatalogError(f"{what} : « {text} » est hors limites (0 à {MAX_PRICE:,})".replace(",", " "))
+    return value.quantize(Decimal("0.0001"))
+
+
+def parse_int(text: str, what: str, *, maximum: int, minimum: int = 0) -> int | None:
+    raw = text.strip().replace(" ", "")
+    if not raw:
+        return None
+    if not (raw.isascii() and re.fullmatch(r"-?[0-9]+", raw)):
+        raise CatalogError(f"{what} : « {text} » n'est pas un nombre entier")
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        raise CatalogError(f"{what} : {value} est hors limites ({minimum} à {maximum})")
+    return value
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """``Taille=M; Couleur=Bleu`` (or with commas)."""
+    options: dict[str, str] = {}
+    for part in re.split(r"[;,]", text):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise CatalogError(f"options : « {part.strip()} » doit s'écrire nom=valeur (Taille=M)")
+        key, value = (p.strip() for p in part.split("=", 1))
+        if not key or not value:
+            raise CatalogError(f"options : « {part.strip()} » doit s'écrire nom=valeur (Taille=M)")
+        options[key[:60]] = value[:120]
+    return options
+
+
+def format_options(options: dict[str, str]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in sorted((options or {}).items()))
+
+
+@dataclass
+class VariantData:
+    """A variant's fields as the merchant gave them (a form or a CSV line), checked."""
+
+    sku: str
+    product_title: str = ""
+    variant_title: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+    barcode: str | None = None
+    price: Decimal | None = None
+    currency: str = "EUR"
+    cost_price: Decimal | None = None
+    weight_grams: int | None = None
+    hs_code: str | None = None
+    country_of_origin: str | None = None
+    tags: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    description: str = ""
+
+
+def check_sku(sku: str) -> str:
+    sku = sku.strip()
+    if not sku:
+        raise CatalogError("SKU manquant")
+    if not _SKU.fullmatch(sku):
+        raise CatalogError(f"SKU « {sku[:70]} » invalide : lettres, chiffres et . _ / + # - (64 au plus), "
+                           "sans espace")
+    return sku
+
+
+def check_barcode(code: str) -> str | None:
+    code = code.strip()
+    if not code:
+        return None
+    if not gtin_ok(code):
+        raise CatalogError(f"code-barres « {code[:40]} » invalide : EAN-8, UPC-A (12), EAN-13 ou GTIN-14 "
+                           "avec sa clé de contrôle")
+    return code
+
+
+def check_hs(code: str) -> str | None:
+    code = code.strip().replace(" ", "").replace(".", "")
+    if not code:
+        return None
+    if not (code.isascii() and _HS.fullmatch(code)):
+        raise CatalogError(f"code SH « {code[:20]} » invalide : 6 à 10 chiffres")
+    return code
+
+
+def check_country(code: str) -> str | None:
+    code = code.strip().upper()
+    if not code:
+        return None
+    if not (code.isascii() and _ISO2.fullmatch(code)):
+        raise CatalogError(f"pays d'origine « {code[:10]} » invalide : code ISO à deux lettres (FR, PT…)")
+    return code
+
+
+def check_images(lines: Iterable[str]) -> list[str]:
+    images = []
+    for url in (u.strip() for u in lines):
+        if not url:
+            continue
+        if not re.fullmatch(r"https://[^\s<>\"']{4,500}", url):
+            raise CatalogError(f"image « {url[:60]} » : une adresse https:// est attendue")
+        images.append(url)
+    return images[:20]
+
+
+def row_to_data(row: dict[str, str]) -> VariantData:
+    """One CSV line (column → text) checked; :class:`CatalogError` names the first problem."""
+    get = lambda key: (row.get(key) or "").strip()  # noqa: E731
+    currency = (get("currency") or "EUR").upper()
+    if not _CURRENCY.fullmatch(currency):
+        raise CatalogError(f"devise « {currency[:10]} » invalide : code ISO à trois lettres (EUR)")
+    return VariantData(
+        sku=check_sku(get("sku")), product_title=get("product_title")[:255], variant_title=get("variant_title")[:255],
+        options=parse_options(get("options")), barcode=check_barcode(get("barcode")),
+        price=parse_money(get("price"), "prix"), currency=currency, cost_price=parse_money(get("cost_price"), "coût"),
+        weight_grams=parse_int(get("weight_grams"), "poids (g)", maximum=MAX_GRAMS),
+        hs_code=check_hs(get("hs_code")), country_of_origin=check_country(get("country_of_origin")),
+        tags=[t.strip()[:60] for t in get("tags").split(",") if t.strip()][:30],
+        images=check_images(get("images").split()), description=get("description")[:20000])
+
+
+# ----------------------------------------------------------------------------- saving
+def barcode_taken(org_id: int, barcode: str | None, variant_id: int | None) -> bool:
+    if not barcode:
+        return False
+    stmt = select(Variant.id).where(Variant.organization_id == org_id, Variant.barcode == barcode)
+    if variant_id is not None:
+        stmt = stmt.where(Variant.id != variant_id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def sku_taken(org_id: int, sku: str, variant_id: int | None) -> bool:
+    stmt = select(Variant.id).where(Variant.organization_id == org_id, Variant.sku == sku)
+    if variant_id is not None:
+        stmt = stmt.where(Variant.id != variant_id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def apply_variant(variant: Variant, data: VariantData, *, partial: bool = False) -> None:
+    """Copy ``data`` onto the variant; with ``partial`` (an import), empty cells keep the value."""
+    def put(attr: str, value: Any) -> None:
+        if partial and value in (None, "", {}):
+            return
+        setattr(variant, attr, value)
+
+    variant.sku = data.sku
+    put("title", data.variant_title or (variant.title if partial else data.product_title))
+    put("options", data.options)
+    put("barcode", data.barcode)
+    if data.price is not None or not partial:
+        variant.price = data.price if data.price is not None else Decimal("0")
+    put("currency", data.currency)
+    put("cost_price", data.cost_price)
+    put("weight_grams", data.weight_grams)
+    put("hs_code", data.hs_code)
+    put("country_of_origin", data.country_of_origin)
+
+
+def apply_product(product: Product, data: VariantData, *, partial: bool = False) -> None:
+    if data.product_title or not partial:
+        product.title = data.product_title or product.title
+    if data.description or not partial:
+        product.description = data.description
+    if data.tags or not partial:
+        product.tags = data.tags
+    if data.images or not partial:
+        product.images = data.images
+
+
+# ----------------------------------------------------------------------------- CSV reading
+def read_csv(content: bytes, columns: tuple[str, ...], required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) of a CSV file as spreadsheets write it: UTF-8 (with or without BOM)
+    or Windows-1252, separated by ``;`` or ``,``. Refuses what is not such a file."""
+    if b"\x00" in content:
+        raise CatalogError("ce fichier n'est pas un CSV (il contient des octets binaires) : enregistrez-le "
+                           "depuis votre tableur au format CSV")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1252", errors="replace")
+    if not text.strip():
+        raise CatalogError("le fichier est vide")
+    first = text.splitlines()[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except csv.Error as exc:
+        raise CatalogError(f"en-tête illisible : {exc}") from None
+    unknown = [h for h in header if h and h not in columns]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise CatalogError("colonne(s) manquante(s) : " + ", ".join(missing) + " — colonnes attendues : "
+                           + ", ".join(columns))
+    if unknown:
+        raise CatalogError("colonne(s) inconnue(s) : " + ", ".join(unknown[:10]) + " — colonnes attendues : "
+                           + ", ".join(columns))
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise CatalogError(f"trop de lignes : {MAX_ROWS} au plus par fichier")
+            rows.append((reader.line_num, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}))
+    except csv.Error as exc:
+        raise CatalogError(f"ligne {reader.line_num} illisible : {exc}") from None
+    return rows
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do, line by line; applied only when ``errors`` is empty."""
+
+    creates: list[VariantData] = field(default_factory=list)
+    updates: list[tuple[int, VariantData]] = field(default_factory=list)  # (variant id, data)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.creates or self.updates)
+
+
+def plan_products(org_id: int, content: bytes) -> ImportPlan:
+    plan = ImportPlan()
+    try:
+        rows = read_csv(content, PRODUCT_COLUMNS, ("sku",))
+    except CatalogError as exc:
+        plan.errors.append((1, str(exc)))
+        return plan
+    known = dict(db.session.execute(select(Variant.sku, Variant.id).where(Variant.organization_id == org_id)).all())
+    barcodes = dict(db.session.execute(select(Variant.barcode, Variant.sku).where(
+        Variant.organization_id == org_id, Variant.barcode.is_not(None))).all())
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        try:
+            data = row_to_data(row)
+            if data.sku in seen:
+                raise CatalogError(f"SKU {data.sku} déjà présent ligne {seen[data.sku]}")
+            if data.barcode and barcodes.get(data.barcode, data.sku) != data.sku:
+                raise CatalogError(f"code-barres {data.barcode} déjà porté par le SKU {barcodes[data.barcode]}")
+            if data.sku not in known and not data.product_title:
+                raise CatalogError(f"nouveau SKU {data.sku} : product_title est obligatoire")
+        except CatalogError as exc:
+            plan.errors.append((line, str(exc)))
+            continue
+        seen[data.sku] = line
+        if data.barcode:
+            barcodes[data.barcode] = data.sku
+        if data.sku in known:
+            plan.updates.append((known[data.sku], data))
+        else:
+            plan.creates.append(data)
+    if not rows:
+        plan.errors.append((1, "aucune ligne à importer"))
+    return plan
+
+
+def apply_products(org_id: int, plan: ImportPlan) -> tuple[int, int]:
+    """Write a checked plan (the caller commits). Returns (created, updated)."""
+    if plan.errors:
+        raise CatalogError("le fichier a des erreurs : rien n'a été importé")
+    for variant_id, data in plan.updates:
+        variant = db.session.get(Variant, variant_id)
+        apply_variant(variant, data, partial=True)
+        apply_product(variant.product, data, partial=True)
+    by_title = {p.title: p for p in db.session.scalars(select(Product).where(
+        Product.organization_id == org_id, Product.title.in_({d.product_title for d in plan.creates})))}
+    for data in plan.creates:
+        product = by_title.get(data.product_title)
+        if product is None:
+            product = Product(organization_id=org_id, title=data.product_title)
+            apply_product(product, data)
+            db.session.add(product)
+            by_title[data.product_title] = product
+        variant = Variant(organization_id=org_id, product=product, sku=data.sku)
+        apply_variant(variant, data)
+        db.session.add(variant)
+    db.session.flush()
+    return len(plan.creates), len(plan.updates)
+
+
+def export_products(org_id: int) -> str:
+    out = io.StringIO()
+    w = csv_writer(out, delimiter=";")
+    w.writerow(PRODUCT_COLUMNS)
+    for v in db.session.scalars(select(Variant).join(Product).where(Variant.organization_id == org_id)
+                                .order_by(Product.title, Variant.sku)):
+        p = v.product
+        w.writerow([v.sku, p.title, v.title if v.title != p.title else "", format_options(v.options), v.barcode or "",
+                    _decimal(v.price), v.currency, _decimal(v.cost_price), v.weight_grams if v.weight_grams is not None
+                    else "", v.hs_code or "", v.country_of_origin or "", ", ".join(p.tags or []),
+                    " ".join(p.images or []), p.description or ""])
+    return out.getvalue()
+
+
+def _decimal(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format(value.normalize(), "f").replace(".", ",")
+
+
+# ----------------------------------------------------------------------------- stock counts
+@dataclass
+class StockPlan:
+    counts: list[tuple[int, str, int, int]] = field(default_factory=list)  # variant id, sku, counted, on hand now
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.counts)
+
+
+def plan_stock(org_id: int, warehouse: Warehouse, content: bytes) -> StockPlan:
+    """A count per SKU for one warehouse: the new on-hand figure of each line."""
+    plan = StockPlan()
+    try:
+        rows = read_csv(content, STOCK_COLUMNS, STOCK_COLUMNS)
+    except CatalogError as exc:
+        plan.errors.append((1, str(exc)))
+        return plan
+    known = dict(db.session.execute(select(Variant.sku, Variant.id).where(Variant.organization_id == org_id)).all())
+    levels = {vid: (on_hand, reserved) for vid, on_hand, reserved in db.session.execute(
+        select(StockLevel.variant_id, StockLevel.on_hand, StockLevel.reserved)
+        .where(StockLevel.warehouse_id == warehouse.id))}
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        sku = (row.get("sku") or "").strip()
+        try:
+            if sku not in known:
+                raise CatalogError(f"SKU « {sku[:70]} » inconnu : créez le produit d'abord")
+            if sku in seen:
+                raise CatalogError(f"SKU {sku} déjà compté ligne {seen[sku]}")
+            counted = parse_int(row.get("quantity") or "", "quantité", maximum=MAX_UNITS)
+            if counted is None:
+                raise CatalogError("quantité manquante")
+            on_hand, reserved = levels.get(known[sku], (0, 0))
+            if counted < reserved:
+                raise CatalogError(f"{sku} : {counted} compté(s), mais {reserved} déjà réservé(s) par des commandes")
+        except CatalogError as exc:
+            plan.errors.append((line, str(exc)))
+            continue
+        seen[sku] = line
+        plan.counts.append((known[sku], sku, counted, on_hand))
+    if not rows:
+        plan.errors.append((1, "aucune ligne à importer"))
+    return plan
+
+
+def apply_stock(org_id: int, warehouse: Warehouse, plan: StockPlan, *, user_id: int | None) -> int:
+    """Set each counted SKU's on-hand figure (the caller commits). Returns the lines changed."""
+    if plan.errors:
+        raise CatalogError("le fichier a des erreurs : rien n'a été importé")
+    changed = 0
+    for variant_id, _sku, counted, _before in plan.counts:
+        current = stock.level(variant_id, warehouse.id).on_hand
+        if counted != current:
+            stock.adjust(org_id, variant_id, warehouse.id, counted - current, reason="inventaire importé (CSV)",
+                         user_id=user_id)
+            changed += 1
+    return changed
