@@ -1,6 +1,7 @@
 """The ``oms`` command: the app's Flask CLI. Everything the catalog page does can be done here."""
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import sys
@@ -11,7 +12,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Organization, Shop, SyncMode
+from .models import Organization, Plan, Shop, SyncMode
+from .plans import PlanError, ensure_plans, set_plan
 
 log = logging.getLogger("oms")
 
@@ -295,7 +297,37 @@ def register_cli(app: Flask) -> None:
         from flask_migrate import upgrade
 
         upgrade(revision="heads")
+        ensure_plans()
+        db.session.commit()
         click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+    @app.cli.group("plans")
+    def plans_group() -> None:
+        """The operator's plans: list them, move an organization to another."""
+
+    @plans_group.command("list")
+    @with_appcontext
+    def plans_list() -> None:
+        for plan in db.session.scalars(select(Plan).order_by(Plan.monthly_price)):
+            limit = "illimité" if plan.monthly_order_limit is None else f"{plan.monthly_order_limit} commandes/mois"
+            click.echo(f"{plan.code}\t{plan.name}\t{plan.monthly_price} {plan.currency}/mois\t{limit}")
+
+    @plans_group.command("set")
+    @click.argument("org_id", type=int)
+    @click.argument("code")
+    @click.option("--note", default="", help="why (an invoice number, a support ticket)")
+    @with_appcontext
+    def plans_set(org_id: int, code: str, note: str) -> None:
+        """Move organization ORG_ID to plan CODE (recorded, shown on its plan page)."""
+        org = db.session.get(Organization, org_id)
+        if org is None:
+            raise click.ClickException(f"organisation {org_id} introuvable")
+        try:
+            change = set_plan(org, code, by=f"opérateur ({getpass.getuser()})", note=note)
+        except PlanError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"{org.name} : forfait {change.from_plan} → {change.to_plan}")
 
     # add-ons contribute their own commands
     app.extensions["oms_addons"].pm.hook.register_commands(cli=app.cli)

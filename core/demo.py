@@ -16,7 +16,6 @@ from .models import (
     Order,
     OrderStatus,
     Organization,
-    Plan,
     Product,
     Role,
     StockLevel,
@@ -26,6 +25,7 @@ from .models import (
     WarehouseKind,
     utcnow,
 )
+from .plans import ensure_plans
 from .services import create_shop, save_settings, set_enabled
 
 DEMO_ORG = "Maison Lumière (démo)"
@@ -33,7 +33,6 @@ DEMO_PASSWORD = "demo-oms-2026"
 DEMO_USERS = (("demo@oms.example", Role.OWNER, "Camille Martin"),
               ("equipe@oms.example", Role.STAFF, "Léa Bernard"),
               ("picking@oms.example", Role.PICKER, "Hugo Petit"))
-PLANS = (("free", "Gratuit", 100, "0"), ("pro", "Pro", 2000, "49"), ("business", "Business", None, "199"))
 
 CATALOG = [
     ("T-shirt coton bio", "Coupe droite, 180 g/m².", "6109100010", "PT",
@@ -61,10 +60,7 @@ def ean13(seed: int) -> str:
 
 
 def load_demo(reset: bool = False) -> str:
-    for code, name, limit, price in PLANS:
-        if db.session.get(Plan, code) is None:
-            db.session.add(Plan(code=code, name=name, monthly_order_limit=limit, monthly_price=Decimal(price)))
-    db.session.flush()
+    ensure_plans()
     org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))
     if org is not None and not reset:
         return _summary(org, created=False)

@@ -83,6 +83,18 @@ class Plan(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
 
 
+class PlanChange(db.Model):
+    """A change of an organization's plan: who made it (the operator's command) and when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    from_plan: Mapped[str | None] = mapped_column(String(32))
+    to_plan: Mapped[str] = mapped_column(String(32))
+    by: Mapped[str] = mapped_column(String(120), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Organization(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

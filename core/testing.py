@@ -21,7 +21,8 @@ from flask.testing import FlaskClient
 
 from core import create_app
 from core.extensions import db
-from core.models import Organization, Plan, Role, Shop, User
+from core.models import Organization, Role, Shop, User
+from core.plans import ensure_plans
 
 IN_CI = os.environ.get("CI") == "true"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -106,9 +107,7 @@ def app(addons, app_config, database_url) -> Iterator:
 
 
 def _seed_plans() -> None:
-    for code, name, limit in (("free", "Gratuit", 100), ("pro", "Pro", 2000), ("business", "Business", None)):
-        if db.session.get(Plan, code) is None:
-            db.session.add(Plan(code=code, name=name, monthly_order_limit=limit))
+    ensure_plans()
 
 
 def _wipe() -> None:

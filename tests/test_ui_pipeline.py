@@ -446,7 +446,7 @@ def test_exceptions_view_lists_what_needs_the_merchant(client, manager, org, sho
     assert re.search(r'class="nav-count"[^>]*>\s*4\s*<', page)
 
 
-def test_quota_banner_past_the_limit(app, client, login, org, shop, wh):
+def test_quota_banner_past_the_limit(app, client, login, make_user, org, shop, wh):
     variant(org.id, "MUG", {wh: 10})
     db.session.get(Plan, "free").monthly_order_limit = 2
     db.session.commit()
@@ -457,14 +457,35 @@ def test_quota_banner_past_the_limit(app, client, login, org, shop, wh):
     order_of(shop, "q3", [("MUG", 1)])
     page = text(client.get("/orders"))
     assert "Limite du forfait atteinte : 3 / 2 commandes ce mois-ci — les commandes continuent d'arriver" in page
-    assert "hors forfait" in page
+    assert "hors forfait" in page and "/plan" in page
+    assert "Limite du forfait" not in text(client.get("/orders"))  # once a day, not on every page
+    assert "3 / 2 commandes" in text(client.get("/plan"))  # the plan page always has the figures
     assert "#q3" in text(client.get("/orders?exception=over_quota"))
     assert "#q1" not in text(client.get("/orders?exception=over_quota"))
     assert "#q3" in text(client.get("/exceptions"))
-    assert "Plan limit reached: 3 / 2 orders this month" in text(client.get("/orders?lang=en"))
+    english = app.test_client()
+    login(english, Role.OWNER)
+    assert "Plan limit reached: 3 / 2 orders this month" in text(english.get("/orders?lang=en"))
+    staff = app.test_client()
+    login(staff, Role.STAFF)
+    assert "Limite du forfait" not in text(staff.get("/orders"))  # the owner's business
     picker = app.test_client()
     login(picker, Role.PICKER)
     assert "Limite du forfait" not in text(picker.get("/preparation"))
+
+
+def test_plan_page_and_the_operators_change_of_plan(app, client, login, runner, org):
+    login(client, Role.OWNER)
+    page = text(client.get("/plan"))
+    assert "Votre forfait : Gratuit" in page and "0 / 100 commandes" in page
+    assert "49,00" in page and "jusqu'à 2" in page  # the paid plan, as the guide prices it
+    result = runner.invoke(args=["plans", "set", str(org.id), "pro", "--note", "facture F-2026-12"])
+    assert result.exit_code == 0, result.output
+    assert "free → pro" in result.output
+    page = text(client.get("/plan"))
+    assert "Votre forfait : Pro" in page and "free → pro" in page and "facture F-2026-12" in page
+    refused = runner.invoke(args=["plans", "set", str(org.id), "platine"])
+    assert refused.exit_code != 0 and "inconnu" in refused.output
 
 
 # ----------------------------------------------------------------------------- error pages

@@ -1,16 +1,17 @@
 """Core's pages, error pages, and what every page's layout needs (plan quota, exceptions)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, session
 from flask_login import current_user
 
 
 def register_core_blueprints(app: Flask) -> None:
-    from . import analytics, auth, catalog, health, integrations, main, ops, picking
+    from . import account, analytics, auth, catalog, health, integrations, main, ops, picking
 
-    for module in (auth, health, main, catalog, ops, integrations, picking, analytics):
+    for module in (auth, health, main, catalog, account, ops, integrations, picking, analytics):
         app.register_blueprint(module.bp)
 
     from ..extensions import login_manager
@@ -46,6 +47,12 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 # ----------------------------------------------------------------------------- layout context
+def _is_owner() -> bool:
+    from ..models import Role
+
+    return bool(current_user and current_user.is_authenticated and current_user.has_role(Role.OWNER))
+
+
 def _is_manager() -> bool:
     from ..tenancy import MANAGERS
 
@@ -53,17 +60,20 @@ def _is_manager() -> bool:
 
 
 def plan_quota() -> tuple[int, int] | None:
-    """(orders this month, limit) once the plan's monthly limit is reached; None otherwise
-    (and for pickers or visitors). Computed at most once per request, only when the layout
-    asks for it."""
+    """(orders this month, limit) once the plan's monthly limit is reached, for the owner's
+    banner, once a day per session (it links to the plan page, which always shows the figures);
+    None otherwise (staff, pickers, visitors, or already shown today). Computed at most once
+    per request, only when the layout asks for it."""
     if "oms_plan_quota" not in g:
         result = None
-        if _is_manager():
+        today = date.today().isoformat()
+        if _is_owner() and session.get("oms_quota_banner") != today:
             from ..intake import quota
 
             count, limit = quota(current_user.organization_id)
             if limit is not None and count >= limit:
                 result = (count, limit)
+                session["oms_quota_banner"] = today
         g.oms_plan_quota = result
     return g.oms_plan_quota
 
