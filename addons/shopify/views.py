@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import PasswordField
 
+from core.connectors import ownership
 from core.extensions import csrf, db
 from core.jobs import enqueue
 from core.models import Product, Shop, VariantBinding, Warehouse, utcnow
@@ -19,7 +20,15 @@ from core.tenancy import MANAGERS, get_owned, roles_required, scoped
 
 from . import inbox
 from .client import ShopifyError
-from .connection import ADDON, app_credentials, base_url, domain as shop_domain, mark_connected, state_for
+from .connection import (
+    ADDON,
+    app_credentials,
+    base_url,
+    domain as shop_domain,
+    mark_connected,
+    own_webhook_secrets,
+    state_for,
+)
 from .forms import SettingsForm
 from .models import ShopifyLocation, ShopifyPrivacyRequest, ShopifyWebhookInbox
 from .oauth import (
@@ -185,6 +194,16 @@ def callback():
     except ShopifyError as exc:
         return _refuse(str(exc))
     session.pop(NONCE_KEY, None)
+    if not own_webhook_secrets(shop.addon_settings(ADDON)):
+        # the public app: this install is the shop's proof that it owns the domain, so the
+        # deliveries the app's shared secret signs for it reach this shop and no other
+        try:
+            ownership.claim(ADDON, domain, shop)
+        except ownership.AccountClaimed:
+            db.session.rollback()
+            return _refuse(_("La boutique Shopify %(domain)s est déjà reliée à l'OMS par une autre organisation : "
+                             "elle doit d'abord désinstaller l'application.", domain=domain), 409)
+        inbox.forget_targets()
     missing = missing_scopes(grant.scope)
     shop.credentials = grant.credentials()
     state = state_for(shop)
