@@ -105,15 +105,14 @@ def subscribe(shop_id: str):
 @bp.route("/notifications/<int:shop_id>", methods=["POST"])
 @csrf.exempt
 def notification(shop_id: int):
-    """Where the relay of the merchant's SQS queue delivers ORDER_CHANGE notifications."""
-    shop = db.session.get(Shop, shop_id)
-    if shop is None or shop.addon != "amazon":
-        abort(404)
-    secret = request.headers.get("X-OMS-Relay-Secret", "")
-    try:
-        order_id = notifications.accept(shop, secret, notifications.parse(request.get_data()))
-    except notifications.NotificationRefused as exc:
+    """Where the relay of the merchant's SQS queue delivers ORDER_CHANGE notifications:
+    checked, stored and answered at once, processed by a job (the connector kit's inbox)."""
+    received = notifications.INBOX.receive(request.get_data(), request.headers.get, shop_id=shop_id)
+    if received.status != 200:
         db.session.rollback()
-        return jsonify({"accepted": False, "reason": str(exc)}), 403 if "secret" in str(exc) else 400
+        if received.status == 404:
+            abort(404)
+        return jsonify({"accepted": False, "reason": received.message}), received.status
     db.session.commit()
-    return jsonify({"accepted": True, "amazonOrderId": order_id}), 202
+    order_id = notifications.order_change(received.payload).get("AmazonOrderId")
+    return jsonify({"accepted": True, "duplicate": received.duplicate, "amazonOrderId": order_id}), 202

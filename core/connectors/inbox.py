@@ -100,6 +100,8 @@ class WebhookInbox:
     store_raw: ClassVar[bool] = True
     #: only shops whose sales channel is this add-on can own its accounts
     channel_only: ClassVar[bool] = True
+    #: the answer to a missing or wrong signature
+    refused_status: ClassVar[int] = 401
     #: errors that stop processing (and escape to the job's retry) instead of marking a row
     fatal: ClassVar[tuple[type[BaseException], ...]] = ()
 
@@ -150,6 +152,10 @@ class WebhookInbox:
         """The installation's shared app secrets (public app, rotation included)."""
         return ()
 
+    def shop_secrets(self, shop: Shop) -> tuple[str, ...]:
+        """The secrets of a shop the URL names (a relay): its own secrets by default."""
+        return self.own_secrets(shop.addon_settings(self.addon))
+
     # ------------------------------------------------------------------ who receives
     def _cache(self) -> _Targets:
         return current_app.extensions.setdefault(f"webhook_targets_{self.addon}", _Targets())
@@ -197,7 +203,7 @@ class WebhookInbox:
         row = shop.addon_row(self.addon) if shop is not None else None
         if row is None or not row.active or (self.channel_only and shop.addon != self.addon):
             return []
-        return [Candidate(shop_id, tuple(s for s in self.own_secrets(shop.addon_settings(self.addon)) if s))]
+        return [Candidate(shop_id, tuple(s for s in self.shop_secrets(shop) if s))]
 
     def _verifies(self, body: bytes, signature: str, secrets: tuple[str, ...]) -> bool:
         ok = False
@@ -240,10 +246,10 @@ class WebhookInbox:
                 candidates = self.candidates(account)
             signature = self.signature(headers)
             if not signature:
-                return Received(401, message="signature absente")
+                return Received(self.refused_status, message="signature absente")
             targets = self.targets(candidates, body, signature)
             if not targets:
-                return Received(401, message="signature invalide")
+                return Received(self.refused_status, message="signature invalide")
             payload = self.parse(body)
             topic = (self.topic(headers, payload) or "").strip()
             delivery = (self.delivery_id(headers, payload) or "").strip()
