@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from core.connectors.guards import addon_required
 from core.extensions import csrf, db
 from core.jobs import enqueue
 from core.models import Shop
-from core.tenancy import MANAGERS, get_owned, roles_required, scoped
+from core.tenancy import get_owned, scoped
 
 from . import notifications
 from .models import AmazonCatalogImport, AmazonFeed, AmazonListing, AmazonSyncState
@@ -23,15 +24,14 @@ class ActionForm(FlaskForm):
 
 
 def _amazon_shop(shop_id: str) -> Shop:
-    shop = get_owned(Shop, shop_id)
-    row = shop.addon_row("amazon")
-    if shop.addon != "amazon" or row is None or not row.active:
+    shop = get_owned(Shop, shop_id)  # the add-on is enabled for it (addon_required)
+    if shop.addon != "amazon":
         abort(404)
     return shop
 
 
 @bp.route("/")
-@roles_required(*MANAGERS)
+@addon_required("amazon")
 def index():
     """The Amazon area: the first Amazon account's page (the others are linked from it)."""
     shop = db.session.scalar(scoped(Shop).where(Shop.addon == "amazon").order_by(Shop.name, Shop.id).limit(1))
@@ -41,7 +41,7 @@ def index():
 
 
 @bp.route("/shops/<shop_id>")
-@roles_required(*MANAGERS)
+@addon_required("amazon")
 def shop_page(shop_id: str):
     shop = _amazon_shop(shop_id)
     last_import = db.session.scalar(select(AmazonCatalogImport).where(AmazonCatalogImport.shop_id == shop.id)
@@ -73,7 +73,7 @@ _ACTIONS = {
 
 
 @bp.route("/shops/<shop_id>/<any(import, reconcile):action>", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required("amazon")
 def run_action(shop_id: str, action: str):
     shop = _amazon_shop(shop_id)
     if not ActionForm().validate_on_submit():
@@ -86,7 +86,7 @@ def run_action(shop_id: str, action: str):
 
 
 @bp.route("/shops/<shop_id>/subscribe", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required("amazon")
 def subscribe(shop_id: str):
     shop = _amazon_shop(shop_id)
     if not ActionForm().validate_on_submit():

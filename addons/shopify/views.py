@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 from wtforms import PasswordField
 
 from core.connectors import ownership
+from core.connectors.guards import addon_required, enabled_for_shop
 from core.extensions import csrf, db
 from core.jobs import enqueue
 from core.models import Product, Shop, VariantBinding, Warehouse, utcnow
 from core.services import save_settings
-from core.tenancy import MANAGERS, get_owned, roles_required, scoped
+from core.tenancy import get_owned, scoped
 
 from . import inbox
 from .client import ShopifyError
@@ -60,7 +61,7 @@ def public_url(endpoint: str, **values: Any) -> str:
 
 def _shopify_shop(shop_id: str) -> Shop:
     shop = get_owned(Shop, shop_id)
-    if shop.addon != ADDON:
+    if shop.addon != ADDON or not enabled_for_shop(ADDON, shop):
         abort(404)
     return shop
 
@@ -71,7 +72,7 @@ def _shops() -> list[Shop]:
 
 # ----------------------------------------------------------------------------- dashboard
 @bp.route("/")
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def index():
     shops = _shops()
     ids = [s.id for s in shops] or [0]
@@ -91,7 +92,7 @@ def index():
 
 
 @bp.route("/shops/<shop_id>/<any(import, stock):what>", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def shop_action(shop_id: str, what: str):
     shop = _shopify_shop(shop_id)
     if not ActionForm().validate_on_submit():
@@ -109,7 +110,7 @@ def shop_action(shop_id: str, what: str):
 
 
 @bp.route("/privacy/<request_id>")
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def privacy_request(request_id: str):
     entry = db.session.get(ShopifyPrivacyRequest, int(request_id)) if request_id.isdigit() else None
     if entry is None:
@@ -138,7 +139,7 @@ def _save_posted_settings(shop: Shop) -> bool:
 
 
 @bp.route("/shops/<shop_id>/install", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def install(shop_id: str):
     shop = _shopify_shop(shop_id)
     configure = url_for("integrations.configure", name=ADDON, shop_id=shop.id)
@@ -238,7 +239,7 @@ def webhook():
 
 # ----------------------------------------------------------------------------- products
 @bp.route("/products/<product_id>")
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def product(product_id: str):
     item = get_owned(Product, product_id)
     shops = _shops()
@@ -252,7 +253,7 @@ def product(product_id: str):
 
 
 @bp.route("/products/<product_id>/push", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def push_product(product_id: str):
     item = get_owned(Product, product_id)
     if not ActionForm().validate_on_submit():
