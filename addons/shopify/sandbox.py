@@ -63,7 +63,7 @@ from graphql import (
 from .client import API_VERSION, DEFAULT_API_VERSION, ssl_context
 from .graphql import COMPLIANCE_TOPICS, TOPICS, topic_enum
 from .oauth import query_hmac, webhook_hmac
-from .sandbox_schema import conn_field, connection, requested_cost, schema
+from .sandbox_schema import conn_field, connection, requested_cost, resolve_field, schema
 
 DEMO_DOMAIN = "maison-lumiere.myshopify.com"
 DEMO_TOKEN = "shpat_0d3m0t0k3n0f0m50000000000000"
@@ -759,7 +759,7 @@ class ShopifyEmulator:
             context = {"client_id": client_id, "operation": operation, "api_version": api_version}
             root = _Resolvers(self, context)
             result = execute(self.schema, document, root_value=root.root(operation.operation.value),
-                             variable_values=variables, context_value=context)
+                             variable_values=variables, context_value=context, field_resolver=resolve_field)
             actual = min(cost, _count_objects(result.data) + (10 if operation.operation.value == "mutation" else 0))
             self.bucket.available = min(self.bucket.size, self.bucket.available + cost - actual)
             answer: dict[str, Any] = {"data": result.data}
