@@ -204,7 +204,6 @@ def callback():
             db.session.rollback()
             return _refuse(_("La boutique Shopify %(domain)s est déjà reliée à l'OMS par une autre organisation : "
                              "elle doit d'abord désinstaller l'application.", domain=domain), 409)
-        inbox.forget_targets()
     missing = missing_scopes(grant.scope)
     shop.credentials = grant.credentials()
     state = state_for(shop)
@@ -215,6 +214,7 @@ def callback():
     enqueue("addons.shopify.jobs.install", shop.id, webhook_url, job_id=f"shopify-install-{shop.id}", unique=True,
             shop_id=shop.id)
     db.session.commit()
+    inbox.forget_targets()  # the claim applies to this process's deliveries at once
     if missing:
         flash(_("Shopify a accordé moins d'autorisations que nécessaire (manquantes : %(scopes)s) : certaines "
                 "synchronisations échoueront.", scopes=", ".join(missing)), "warning")

@@ -45,6 +45,9 @@ from .models import RemoteAccountClaim, WebhookDelivery
 MAX_ATTEMPTS = 5
 #: seconds a process remembers who may receive an account's deliveries
 TARGETS_TTL = 60.0
+#: a delivery nobody may receive reads the shops again once they are this old (a shop
+#: installed a moment ago in another process is found within these seconds)
+MISS_TTL = 5.0
 
 Headers = Callable[[str], "str | None"]
 
@@ -79,6 +82,7 @@ class Candidate:
 
 @dataclass
 class _Targets:
+    loaded: float = 0.0
     expires: float = 0.0
     by_account: dict[str, list[Candidate]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -133,8 +137,8 @@ class WebhookInbox:
         """The payload of a verified body: the single point before storage where a body is
         refused (raise :class:`Refused`); nothing is stored for a refused body."""
         try:
-            payload = json.loads(body)
-        except ValueError:
+            payload = json.loads(body.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError included
             raise Refused("corps JSON illisible") from None
         if not isinstance(payload, dict):
             raise Refused("corps JSON inattendu")
@@ -185,17 +189,19 @@ class WebhookInbox:
                 Candidate(row.shop_id, own, claimed=claims.get(row.shop_id) == account))
         return found
 
-    def candidates(self, account: str) -> list[Candidate]:
+    def candidates(self, account: str, *, fresher_than: float | None = None) -> list[Candidate]:
         """The shops whose settings name ``account`` (remembered :data:`TARGETS_TTL` seconds,
-        one read of the add-on's shops for every account)."""
+        one read of the add-on's shops for every account; ``fresher_than``: read again if
+        what is remembered is older than that many seconds)."""
         cache = self._cache()
         now = time.monotonic()
         with cache.lock:
-            if cache.expires > now:
+            fresh = cache.expires > now and (fresher_than is None or now - cache.loaded < fresher_than)
+            if fresh:
                 return cache.by_account.get(account, [])
         found = self._load()
         with cache.lock:
-            cache.by_account, cache.expires = found, now + TARGETS_TTL
+            cache.by_account, cache.loaded, cache.expires = found, now, now + TARGETS_TTL
         return found.get(account, [])
 
     def _shop_candidate(self, shop_id: int) -> list[Candidate]:
@@ -248,6 +254,8 @@ class WebhookInbox:
             if not signature:
                 return Received(self.refused_status, message="signature absente")
             targets = self.targets(candidates, body, signature)
+            if not targets and shop_id is None and account:
+                targets = self.targets(self.candidates(account, fresher_than=MISS_TTL), body, signature)
             if not targets:
                 return Received(self.refused_status, message="signature invalide")
             payload = self.parse(body)

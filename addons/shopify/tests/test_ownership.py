@@ -114,3 +114,18 @@ def test_custom_app_deliveries_reach_only_the_shop_holding_the_secret(org, make_
     assert _orders(org.id) == 2
     assert _orders(other_org.id) == 0
     assert owner.id != typed.id
+
+
+def test_a_shop_configured_in_another_process_is_found_within_seconds(app, client, shop_factory, emu, base_url):
+    from addons.shopify.inbox import INBOX
+
+    body = b'{"id": 43, "line_items": []}'
+    headers = {"X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": emu.domain, "X-Shopify-Webhook-Id": "w-43",
+               "X-Shopify-Hmac-Sha256": webhook_hmac(body, sandbox.DEMO_API_SECRET)}
+    assert client.post("/apps/shopify/webhooks", data=body, headers=headers).status_code == 401  # nobody yet
+    shop = shop_factory("shopify")  # saved by another web process: this one is not told
+    configure(shop, {**sandbox.demo_settings(base_url), "shop_domain": emu.domain})
+    assert client.post("/apps/shopify/webhooks", data=body, headers=headers).status_code == 401  # remembered
+    app.extensions["webhook_targets_shopify"].loaded -= 10  # what it remembers is now older than MISS_TTL
+    assert client.post("/apps/shopify/webhooks", data=body, headers=headers).status_code == 200
+    assert INBOX.pending(shop.id)
