@@ -3,15 +3,19 @@ deliveries reach only the shop that proved it owns it (the OAuth install of the 
 or the merchant's own app secret verifying the HMAC), never one that only typed the domain."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from addons.shopify import sandbox
 from addons.shopify.checks import check_connection
+from addons.shopify.models import ShopifyShopState
 from addons.shopify.oauth import webhook_hmac
 from core.connectors.models import RemoteAccountClaim
 from core.extensions import db
-from core.models import Order, Shop
+from core.models import Order, Organization, Plan, Shop, utcnow
+from core.services import create_shop
 from core.testing import csrf_token
 
 from .helpers import configure, connect, install
@@ -129,3 +133,32 @@ def test_a_shop_configured_in_another_process_is_found_within_seconds(app, clien
     app.extensions["webhook_targets_shopify"].loaded -= 10  # what it remembers is now older than MISS_TTL
     assert client.post("/apps/shopify/webhooks", data=body, headers=headers).status_code == 200
     assert INBOX.pending(shop.id)
+
+
+def test_shops_installed_before_the_claims_keep_their_deliveries(app):
+    """The migration gives each domain's latest still-installed OAuth shop its claim."""
+    from flask_migrate import upgrade
+
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    upgrade(revision="core_0009")
+    upgrade(revision="shopify_0002")
+    db.session.add(Plan(code="free", name="Gratuit", monthly_order_limit=100))
+    one, two = Organization(name="Une", plan_code="free"), Organization(name="Deux", plan_code="free")
+    db.session.add_all([one, two])
+    db.session.flush()
+    # shops as the previous version left them: two OAuth installs of one domain, one typed only
+    first, second, typed = create_shop(one, "shopify", "A"), create_shop(two, "shopify", "B"), create_shop(two, "shopify", "C")
+    db.session.flush()
+    db.session.add_all([
+        ShopifyShopState(shop_id=first.id, domain="a.myshopify.com", installed_at=utcnow() - timedelta(days=9)),
+        ShopifyShopState(shop_id=second.id, domain="a.myshopify.com", installed_at=utcnow() - timedelta(days=1)),
+        ShopifyShopState(shop_id=typed.id, domain="b.myshopify.com")])
+    db.session.commit()
+
+    upgrade(revision="heads")
+
+    db.session.expire_all()
+    claims = db.session.execute(select(RemoteAccountClaim.account, RemoteAccountClaim.shop_id)).all()
+    assert [tuple(c) for c in claims] == [("a.myshopify.com", second.id)]
