@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     with app.app_context():
         from . import models  # noqa: F401  (register core tables)
+        from .connectors import models as _connector_models  # noqa: F401  (the connector kit's tables)
 
         _sqlite_pragmas(app)
 

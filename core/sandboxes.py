@@ -10,6 +10,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from .connectors.emulator import mount_path
 from .types import Sandbox
 
 
@@ -20,12 +21,12 @@ def sandboxes(app: Flask) -> dict[str, Sandbox]:
 
 def base_url(app: Flask, name: str) -> str:
     root = app.config.get("PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
-    return f"{root.rstrip('/')}/sandbox/{name}"
+    return root.rstrip("/") + mount_path(name)
 
 
 def mount_sandboxes(app: Flask) -> None:
     boxes = sandboxes(app)
     app.extensions["oms_sandboxes"] = boxes
-    mounts = {f"/sandbox/{name}": sb.make_app() for name, sb in boxes.items()}
-    app.extensions["oms_sandbox_apps"] = {name: mounts[f"/sandbox/{name}"] for name in boxes}
+    mounts = {mount_path(name): sb.make_app() for name, sb in boxes.items()}
+    app.extensions["oms_sandbox_apps"] = {name: mounts[mount_path(name)] for name in boxes}
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, mounts)  # type: ignore[method-assign]

@@ -257,6 +257,12 @@ def read_all_finances() -> int:
 
 
 # ----------------------------------------------------------------------------- notifications
+def process_notifications(shop_id: int) -> str:
+    """The shop's stored ORDER_CHANGE notifications: each queues the import of its order."""
+    done, errors = notifications.INBOX.process_pending(shop_id, notifications.handle)
+    return f"{done} notification(s) traitée(s)" + (f" ; erreurs : {'; '.join(errors)}" if errors else "")
+
+
 def subscribe_notifications(shop_id: int, queue_arn: str) -> str:
     def work(shop: Shop) -> str:
         row = notifications.subscribe(shop, client_for(shop), queue_arn)

@@ -3,20 +3,27 @@
 Amazon delivers ORDER_CHANGE to an Amazon SQS queue of the merchant (``createDestination``
 is grantless, ``createSubscription`` uses the seller's token). A relay that reads the queue
 (for example an AWS Lambda on the queue) posts each message body to the OMS at
-``/apps/amazon/notifications/<shop id>`` with the shop's relay secret. The OMS checks the
-payload (``OrderChangeNotification.json``) and queues a ``getOrder`` of that order: the
-notification carries no address nor price. The periodic poll stays on as the fallback
-Amazon recommends.
+``/apps/amazon/notifications/<shop id>`` with the shop's relay secret
+(``X-OMS-Relay-Secret``). The connector kit's inbox (:class:`RelayInbox`) checks the secret
+in constant time, reads the payload (``OrderChangeNotification.json``) and stores it keyed by
+its ``NotificationId`` (a relay that forwards a message twice stores it once); the
+processing job (:func:`handle`) queues a ``getOrder`` of that order: the notification
+carries no address nor price. The periodic poll stays on as the fallback Amazon
+recommends.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 
+from core.connectors.inbox import Headers, Refused, WebhookInbox
+from core.connectors.models import WebhookDelivery
 from core.extensions import db
 from core.jobs import enqueue
 from core.models import Shop, utcnow
@@ -78,28 +85,75 @@ def parse(raw: bytes | str) -> dict[str, Any]:
     return data
 
 
-def accept(shop: Shop, secret: str, notification: dict[str, Any]) -> str:
-    """Check a delivered ORDER_CHANGE and queue the import of its order; returns the order id."""
-    row = db.session.get(AmazonSubscription, shop.id)
-    if row is None or not secret or not hmac.compare_digest(row.relay_secret, secret):
-        raise NotificationRefused("secret de relais inconnu pour cette boutique")
-    if notification.get("NotificationType") != ORDER_CHANGE:
-        raise NotificationRefused(f"type de notification non pris en charge : {notification.get('NotificationType')}")
-    change = (notification.get("Payload") or {}).get("OrderChangeNotification") or {}
-    order_id = change.get("AmazonOrderId")
-    if not order_id or not isinstance(order_id, str):
-        raise NotificationRefused("AmazonOrderId manquant")
+def order_change(notification: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (notification.get("Payload") or {}).get("OrderChangeNotification") or {}
+
+
+class RelayInbox(WebhookInbox):
+    """The relay's scheme: the URL names the shop, ``X-OMS-Relay-Secret`` carries the secret
+    the OMS generated for it at subscription (compared in constant time), the delivery id is
+    the notification's ``NotificationId``."""
+
+    addon = "amazon"
+    process_job = "addons.amazon.jobs.process_notifications"
+    refused_status = 403
+    store_raw = False  # an SQS message is unwrapped: the notification itself is kept
+
+    def signature(self, headers: Headers) -> str | None:
+        return headers("X-OMS-Relay-Secret")
+
+    def verify(self, body: bytes, signature: str, secret: str) -> bool:
+        return hmac.compare_digest(signature.encode(), secret.encode())
+
+    def shop_secrets(self, shop: Shop) -> tuple[str, ...]:
+        row = db.session.get(AmazonSubscription, shop.id)
+        return (row.relay_secret,) if row is not None and row.relay_secret else ()
+
+    def parse(self, body: bytes) -> dict[str, Any]:
+        try:
+            notification = parse(body)
+        except NotificationRefused as exc:
+            raise Refused(str(exc)) from None
+        if notification.get("NotificationType") != ORDER_CHANGE:
+            raise Refused(f"type de notification non pris en charge : {notification.get('NotificationType')}")
+        order_id = order_change(notification).get("AmazonOrderId")
+        if not order_id or not isinstance(order_id, str):
+            raise Refused("AmazonOrderId manquant")
+        return notification
+
+    def delivery_id(self, headers: Headers, payload: Mapping[str, Any]) -> str:
+        given = (payload.get("NotificationMetadata") or {}).get("NotificationId")
+        if isinstance(given, str) and given:
+            return given
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:64]
+
+    def topic(self, headers: Headers, payload: Mapping[str, Any]) -> str:
+        return str(payload.get("NotificationType") or "")
+
+    def columns(self, headers: Headers, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return {"resource_id": str(order_change(payload).get("AmazonOrderId"))[:64]}
+
+
+INBOX = RelayInbox()
+
+
+def handle(shop: Shop, row: WebhookDelivery) -> str:
+    """Queue the import of a stored ORDER_CHANGE's order; returns what was done."""
+    change = order_change(row.payload or {})
+    order_id = str(change.get("AmazonOrderId"))
     seller = shop.addon_settings("amazon").get("selling_partner_id")
     if seller and change.get("SellerId") and change["SellerId"] != seller:
-        raise NotificationRefused("notification d'un autre compte vendeur")
+        return "ignorée : notification d'un autre compte vendeur"
     mp = (change.get("Summary") or {}).get("MarketplaceId")
     if mp and marketplaces(shop) and mp not in marketplaces(shop):
-        return order_id  # a marketplace this shop does not import
-    row.received += 1
-    row.last_received_at = utcnow()
+        return f"ignorée : place de marché {mp} non importée"
+    sub = db.session.get(AmazonSubscription, shop.id)
+    if sub is not None:
+        sub.received += 1
+        sub.last_received_at = utcnow()
     enqueue("addons.amazon.jobs.fetch_order", shop.id, order_id, job_id=f"amazon-order-{shop.id}-{order_id}",
             unique=True, shop_id=shop.id)
-    return order_id
+    return f"import de {order_id} demandé"
 
 
 def subscription(shop: Shop) -> AmazonSubscription | None:

@@ -42,6 +42,8 @@ from typing import Any, Callable
 
 from flask import Flask, Response, jsonify, request
 
+from core.connectors.emulator import EmulatorKit
+
 from .client import EU_MARKETPLACES
 from .clock import Clock, SystemClock, iso, parse_iso
 from .operations import NOTIFICATIONS_SCOPE, OPERATIONS
@@ -376,10 +378,7 @@ class Emulator:
         app = Flask(__name__)
         app.config["CALLS"] = self.calls
         app.extensions["amazon_emulator"] = self
-
-        @app.before_request
-        def _record() -> None:
-            self.calls.append((request.method, request.path))
+        EmulatorKit("amazon", clock=self.clock, calls=self.calls, error_body=error_body).attach(app)
 
         app.add_url_rule("/auth/o2/token", "lwa", self._token, methods=["POST"])
         app.add_url_rule("/_documents/<doc_id>", "document", self._document, methods=["GET", "PUT"])
@@ -1152,6 +1151,14 @@ def _json_response(body: dict[str, Any], status: int) -> Response:
 
 def _lwa_error(status: int, error: str, description: str):
     return jsonify({"error_description": description, "error": error}), status
+
+
+def error_body(status: int) -> dict[str, Any]:
+    """The SP-API's error body, for the faults told on demand (429 ``QuotaExceeded``)."""
+    if status == 429:
+        return {"errors": [dict(QUOTA)]}
+    code = {503: "ServiceUnavailable"}.get(status, "InternalFailure" if status >= 500 else "InvalidInput")
+    return {"errors": [{"code": code, "message": "We encountered an internal error. Please try again."}]}
 
 
 def _sp_error(status: int, error: dict[str, str], details: str | None = None) -> Response:

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from core.connectors.guards import addon_required
 from core.extensions import csrf, db
 from core.jobs import enqueue
 from core.models import Shop
-from core.tenancy import MANAGERS, get_owned, roles_required, scoped
+from core.tenancy import get_owned, scoped
 
 from . import notifications
 from .models import AmazonCatalogImport, AmazonFeed, AmazonListing, AmazonSyncState
@@ -23,15 +24,14 @@ class ActionForm(FlaskForm):
 
 
 def _amazon_shop(shop_id: str) -> Shop:
-    shop = get_owned(Shop, shop_id)
-    row = shop.addon_row("amazon")
-    if shop.addon != "amazon" or row is None or not row.active:
+    shop = get_owned(Shop, shop_id)  # the add-on is enabled for it (addon_required)
+    if shop.addon != "amazon":
         abort(404)
     return shop
 
 
 @bp.route("/")
-@roles_required(*MANAGERS)
+@addon_required("amazon")
 def index():
     """The Amazon area: the first Amazon account's page (the others are linked from it)."""
     shop = db.session.scalar(scoped(Shop).where(Shop.addon == "amazon").order_by(Shop.name, Shop.id).limit(1))
@@ -41,7 +41,7 @@ def index():
 
 
 @bp.route("/shops/<shop_id>")
-@roles_required(*MANAGERS)
+@addon_required("amazon")
 def shop_page(shop_id: str):
     shop = _amazon_shop(shop_id)
     last_import = db.session.scalar(select(AmazonCatalogImport).where(AmazonCatalogImport.shop_id == shop.id)
@@ -73,7 +73,7 @@ _ACTIONS = {
 
 
 @bp.route("/shops/<shop_id>/<any(import, reconcile):action>", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required("amazon")
 def run_action(shop_id: str, action: str):
     shop = _amazon_shop(shop_id)
     if not ActionForm().validate_on_submit():
@@ -86,7 +86,7 @@ def run_action(shop_id: str, action: str):
 
 
 @bp.route("/shops/<shop_id>/subscribe", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required("amazon")
 def subscribe(shop_id: str):
     shop = _amazon_shop(shop_id)
     if not ActionForm().validate_on_submit():
@@ -105,15 +105,14 @@ def subscribe(shop_id: str):
 @bp.route("/notifications/<int:shop_id>", methods=["POST"])
 @csrf.exempt
 def notification(shop_id: int):
-    """Where the relay of the merchant's SQS queue delivers ORDER_CHANGE notifications."""
-    shop = db.session.get(Shop, shop_id)
-    if shop is None or shop.addon != "amazon":
-        abort(404)
-    secret = request.headers.get("X-OMS-Relay-Secret", "")
-    try:
-        order_id = notifications.accept(shop, secret, notifications.parse(request.get_data()))
-    except notifications.NotificationRefused as exc:
+    """Where the relay of the merchant's SQS queue delivers ORDER_CHANGE notifications:
+    checked, stored and answered at once, processed by a job (the connector kit's inbox)."""
+    received = notifications.INBOX.receive(request.get_data(), request.headers.get, shop_id=shop_id)
+    if received.status != 200:
         db.session.rollback()
-        return jsonify({"accepted": False, "reason": str(exc)}), 403 if "secret" in str(exc) else 400
+        if received.status == 404:
+            abort(404)
+        return jsonify({"accepted": False, "reason": received.message}), received.status
     db.session.commit()
-    return jsonify({"accepted": True, "amazonOrderId": order_id}), 202
+    order_id = notifications.order_change(received.payload).get("AmazonOrderId")
+    return jsonify({"accepted": True, "duplicate": received.duplicate, "amazonOrderId": order_id}), 202

@@ -26,9 +26,17 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
+from core.connectors.emulator import EmulatorKit
+
 from .client import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_webhook
 
 DEMO_WEBHOOK_SECRET = "oms-demo-supplier-shared-secret"
+
+
+def error_body(status: int) -> dict[str, Any]:
+    """The supplier system's error body, for the faults told on demand."""
+    return {"error": "unavailable" if status >= 500 else "too_many_requests" if status == 429 else "bad_request",
+            "message": "Service temporarily unavailable." if status >= 500 else "Request refused."}
 
 
 def make_app(secret: str = DEMO_WEBHOOK_SECRET, fail_times: int = 0) -> Flask:
@@ -38,6 +46,7 @@ def make_app(secret: str = DEMO_WEBHOOK_SECRET, fail_times: int = 0) -> Flask:
     lock = threading.Lock()
     app.config["RECEIVED"] = received
     app.config["STATE"] = state
+    EmulatorKit("dropship", error_body=error_body).attach(app)
 
     @app.post("/purchase-orders")
     def receive():

@@ -3,8 +3,6 @@ feed runs (merchant, signed in); the supplier's page reached by a signed link (n
 the suppliers' API for tracking."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -13,11 +11,12 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from core.connectors.guards import addon_required
 from core.extensions import csrf, db
 from core.jobs import enqueue
-from core.models import Order, Shop, ShopAddon, StockLevel, Variant
+from core.models import Order, StockLevel, Variant
 from core.stock import set_sell_buffer
-from core.tenancy import MANAGERS, get_owned, org_id, roles_required, scoped
+from core.tenancy import get_owned, org_id, scoped
 
 from .feeds import apply_feed
 from .forms import (
@@ -58,22 +57,8 @@ def _labels() -> dict[str, Any]:
     return {"dropship_status_labels": STATUS_LABELS, "dropship_status_kinds": STATUS_KINDS}
 
 
-def enabled_required(view: Callable) -> Callable:
-    """The merchant's pages need the add-on enabled on at least one shop of the organization."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any):
-        enabled = db.session.scalar(select(ShopAddon.id).join(Shop, Shop.id == ShopAddon.shop_id).where(
-            Shop.organization_id == org_id(), ShopAddon.addon == ADDON, ShopAddon.active.is_(True)).limit(1))
-        if enabled is None:
-            return render_template("dropship/disabled.html"), 404
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def merchant(view: Callable) -> Callable:
-    return roles_required(*MANAGERS)(enabled_required(view))
+#: the merchant's pages: managers, the add-on enabled on at least one shop of the organization
+merchant = addon_required(ADDON, disabled_template="dropship/disabled.html")
 
 
 def _user_id() -> int | None:

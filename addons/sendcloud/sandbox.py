@@ -33,6 +33,8 @@ from typing import Any
 import httpx
 from flask import Flask, Response, jsonify, request
 
+from core.connectors.emulator import EmulatorKit
+
 DEMO_PUBLIC_KEY = "0d3m0a1b2c3d4e5f60718293a4b5c6d7"
 DEMO_SECRET_KEY = "0d3m0f9e8d7c6b5a49382716f5e4d3c2"
 
@@ -269,10 +271,21 @@ def send_status_webhook(url: str, secret_key: str, payload: dict[str, Any], *, s
     return httpx.post(url, content=body, headers=headers, timeout=timeout)
 
 
+def error_body(status: int) -> dict[str, Any]:
+    """Sendcloud's error body (JSON:API ``errors``), for the faults told on demand."""
+    if status == 503:
+        return UNAVAILABLE
+    code = {429: "too_many_requests"}.get(status, "server_error" if status >= 500 else "bad_request")
+    return {"errors": [{"status": str(status), "code": code, "detail": code.replace("_", " ").capitalize()}]}
+
+
 def make_app(public_key: str = DEMO_PUBLIC_KEY, secret_key: str = DEMO_SECRET_KEY) -> Flask:
     app = Flask(__name__)
     app.config.update(CALLS=[], REQUESTS=[], SHIPMENTS={}, PARCELS={}, DOWN=False, FAIL_NEXT=0, DROP_ANSWERS=0,
                       SECRET=secret_key)
+
+    EmulatorKit("sendcloud", calls=app.config["CALLS"], requests=app.config["REQUESTS"],
+                error_body=error_body).attach(app)
 
     def base() -> str:
         return request.host_url.rstrip("/") + request.script_root
@@ -281,8 +294,6 @@ def make_app(public_key: str = DEMO_PUBLIC_KEY, secret_key: str = DEMO_SECRET_KE
     def _authenticate():
         if request.path.startswith("/_emulator/"):
             return None
-        app.config["CALLS"].append((request.method, request.path))
-        app.config["REQUESTS"].append((request.method, request.path, request.get_json(silent=True)))
         auth = request.authorization
         if auth is None or auth.type != "basic":
             return _unauthorized(NO_CREDENTIALS)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import wraps
-from typing import Any, Callable
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,9 +11,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from core import shipping
+from core.connectors.guards import addon_required
 from core.extensions import csrf, db
 from core.models import Order, OrderStatus, Shipment, ShipmentLine, ShipmentStatus, Shop, ShopAddon
-from core.tenancy import MANAGERS, get_owned, org_id, roles_required, scoped
+from core.tenancy import get_owned, org_id, scoped
 
 from .forms import RuleForm
 from .labels import parcel_row
@@ -35,19 +34,6 @@ def _shops() -> list[Shop]:
     return list(db.session.scalars(
         scoped(Shop).join(ShopAddon, ShopAddon.shop_id == Shop.id)
         .where(ShopAddon.addon == ADDON, ShopAddon.active.is_(True)).order_by(Shop.name)))
-
-
-def addon_required(view: Callable) -> Callable:
-    """Managers of an organization where Sendcloud is enabled on at least one shop."""
-
-    @wraps(view)
-    @roles_required(*MANAGERS)
-    def wrapped(*args: Any, **kwargs: Any):
-        if not _shops():
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _methods(shops: list[Shop]) -> list[tuple[str, str]]:
@@ -103,13 +89,13 @@ def _waiting(shops: list[Shop]) -> list[Shipment]:
 
 # ----------------------------------------------------------------------------- rules
 @bp.route("/")
-@addon_required
+@addon_required(ADDON)
 def index():
     return redirect(url_for(".rules"))
 
 
 @bp.route("/rules")
-@addon_required
+@addon_required(ADDON)
 def rules():
     shops = _shops()
     preview = []
@@ -136,7 +122,7 @@ def _preview(order: Order) -> str:
 
 
 @bp.route("/rules/new", methods=["GET", "POST"])
-@addon_required
+@addon_required(ADDON)
 def rule_new():
     shops = _shops()
     form = _rule_form(shops)
@@ -153,7 +139,7 @@ def rule_new():
 
 
 @bp.route("/rules/<rule_id>", methods=["GET", "POST"])
-@addon_required
+@addon_required(ADDON)
 def rule_edit(rule_id: str):
     rule = get_owned(SendcloudShippingRule, rule_id)
     form = _rule_form(_shops(), rule)
@@ -166,7 +152,7 @@ def rule_edit(rule_id: str):
 
 
 @bp.route("/rules/<rule_id>/delete", methods=["POST"])
-@addon_required
+@addon_required(ADDON)
 def rule_delete(rule_id: str):
     rule = get_owned(SendcloudShippingRule, rule_id)
     if not ActionForm().validate_on_submit():
@@ -178,7 +164,7 @@ def rule_delete(rule_id: str):
 
 
 @bp.route("/rules/<rule_id>/move/<direction>", methods=["POST"])
-@addon_required
+@addon_required(ADDON)
 def rule_move(rule_id: str, direction: str):
     rule = get_owned(SendcloudShippingRule, rule_id)
     if not ActionForm().validate_on_submit() or direction not in ("up", "down"):
@@ -195,7 +181,7 @@ def rule_move(rule_id: str, direction: str):
 
 
 @bp.route("/rules/rerun", methods=["POST"])
-@addon_required
+@addon_required(ADDON)
 def rules_rerun():
     """Apply the rules again to the parcels still waiting for their Sendcloud label."""
     if not ActionForm().validate_on_submit():

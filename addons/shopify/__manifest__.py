@@ -12,5 +12,5 @@
     "author": "OMS",
     "license": "MIT",
     "api_version": "2026-10",
-    "external_dependencies": {"python": ["httpx", "graphql-core"]},
+    "external_dependencies": {"python": ["httpx"]},  # graphql-core: the emulator only (sandbox extra)
 }

@@ -16,6 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
@@ -59,10 +60,16 @@ def app_credentials(shop: Shop) -> AppCredentials | None:
     return AppCredentials(key, secret) if key and secret else None
 
 
-def webhook_secrets(shop_settings: dict[str, Any]) -> tuple[str, ...]:
-    """Every secret a delivery for this shop may be signed with."""
-    found = [shop_settings.get("api_secret") or "", _config("SHOPIFY_API_SECRET"),
-             _config("SHOPIFY_API_SECRET_PREVIOUS")]
+def own_webhook_secrets(shop_settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The merchant's own app secret (custom app), which signs only this shop's deliveries."""
+    secret = shop_settings.get("api_secret") or ""
+    return (secret,) if secret else ()
+
+
+def shared_webhook_secrets() -> tuple[str, ...]:
+    """The deployment's public-app secrets (current and previous during a rotation): a
+    delivery they sign is for the shop that completed the OAuth install of its domain."""
+    found = [_config("SHOPIFY_API_SECRET"), _config("SHOPIFY_API_SECRET_PREVIOUS")]
     return tuple(dict.fromkeys(s for s in found if s))
 
 

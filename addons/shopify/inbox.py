@@ -1,9 +1,11 @@
 """Webhook deliveries: verified and stored at once, processed by a job.
 
-Receiving (:func:`receive`) does the minimum Shopify's 5-second deadline allows: the HMAC of
-the raw body checked in constant time against the shop's app secret(s) before anything
-else, then one insert keyed by ``X-Shopify-Webhook-Id`` (a redelivery inserts nothing) and
-the shop's processing job queued in the same transaction.
+Receiving (:func:`receive`) is the connector kit's inbox (:mod:`core.connectors.inbox`)
+with Shopify's scheme (:class:`ShopifyInbox`): the HMAC of the raw body checked in constant
+time before anything else, the delivery routed to the one shop that proved it owns the
+domain (its own app secret verifies the HMAC, or it completed the OAuth install of the
+public app), then one insert keyed by ``X-Shopify-Webhook-Id`` (a redelivery inserts
+nothing) and the shop's processing job queued in the same transaction.
 
 Processing (:func:`process_pending`) takes the shop's waiting deliveries in arrival order,
 each in its own transaction. Orders go through core intake, which ignores an update older
@@ -14,95 +16,96 @@ imported a version at least as recent. Refunds (an order's ``refunds`` and the
 """
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import JSON, Text, bindparam, cast, func, select
-
-from core.extensions import db
+from core.connectors import ownership
+from core.connectors.inbox import Headers, Received, Refused, WebhookInbox
 from core.intake import ingest
-from core.jobs import enqueue
-from core.models import ConnectionStatus, OutboxJob, Shop, ShopAddon, utcnow
+from core.models import ConnectionStatus, Shop, utcnow
 
 from .client import ShopifyAuthError, ShopifyError, check_domain, gid, normalize_domain, numeric_id
-from .connection import ADDON, mark_disconnected, mark_error, state_for, webhook_secrets
-from .models import ShopifyShopState, ShopifyWebhookInbox
+from .connection import (
+    ADDON,
+    mark_disconnected,
+    mark_error,
+    own_webhook_secrets,
+    shared_webhook_secrets,
+    state_for,
+)
+from .models import ShopifyWebhookInbox
 from .normalize import parse_time
 from .oauth import verify_webhook
 
-MAX_ATTEMPTS = 5
 PROCESS_JOB = "addons.shopify.jobs.process_webhooks"
 ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
 PRODUCT_TOPICS = ("products/create", "products/update")
 
 
-@dataclass(frozen=True)
-class Received:
-    status: int
-    stored: int = 0
-    duplicate: bool = False
-    message: str = ""
+class ShopifyInbox(WebhookInbox):
+    """Shopify's scheme: base64 HMAC-SHA256 of the raw body (``X-Shopify-Hmac-Sha256``) with
+    the app's secret, the shop's domain in ``X-Shopify-Shop-Domain``, the delivery id in
+    ``X-Shopify-Webhook-Id``. A merchant's own app (custom app) signs with the secret of its
+    settings; the public app with ``SHOPIFY_API_SECRET`` (and ``SHOPIFY_API_SECRET_PREVIOUS``
+    during a rotation), whose deliveries reach only the shop that completed the OAuth install
+    for that domain."""
+
+    addon = ADDON
+    process_job = PROCESS_JOB
+    model = ShopifyWebhookInbox
+    delivery_column = "webhook_id"
+    fatal = (ShopifyAuthError,)
+
+    @staticmethod
+    def _header(headers: Headers, name: str) -> str | None:
+        return headers(f"X-Shopify-{name}") or headers(f"shopify-{name}")
+
+    def signature(self, headers: Headers) -> str | None:
+        return self._header(headers, "Hmac-Sha256")
+
+    def verify(self, body: bytes, signature: str, secret: str) -> bool:
+        return verify_webhook(body, signature, (secret,))
+
+    def account(self, headers: Headers) -> str | None:
+        try:
+            return check_domain(self._header(headers, "Shop-Domain") or "")
+        except ShopifyError:
+            raise Refused("domaine absent ou invalide", 401) from None
+
+    def delivery_id(self, headers: Headers, payload: Mapping[str, Any]) -> str:
+        return self._header(headers, "Webhook-Id") or self._header(headers, "Event-Id") or ""
+
+    def topic(self, headers: Headers, payload: Mapping[str, Any]) -> str:
+        return self._header(headers, "Topic") or ""
+
+    def columns(self, headers: Headers, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return {"resource_id": _resource_id((self.topic(headers, payload) or "").strip(), payload),
+                "triggered_at": _parse_header_time(self._header(headers, "Triggered-At")),
+                "api_version": (self._header(headers, "API-Version") or "")[:16] or None}
+
+    def account_of(self, settings: Mapping[str, Any]) -> str | None:
+        return normalize_domain(settings.get("shop_domain") or "") or None
+
+    def own_secrets(self, settings: Mapping[str, Any]) -> tuple[str, ...]:
+        return own_webhook_secrets(settings)
+
+    def shared_secrets(self) -> tuple[str, ...]:
+        return shared_webhook_secrets()
+
+    def on_fatal(self, shop: Shop, exc: BaseException) -> None:
+        mark_error(shop, str(exc))
 
 
-def _lookup(domain: str) -> list[tuple[int, dict[str, Any]]]:
-    """(shop id, settings with secrets) of the Shopify shops connected to ``domain``."""
-    rows = db.session.execute(
-        select(ShopAddon.shop_id, ShopAddon.settings, ShopAddon.secrets)
-        .where(ShopAddon.addon == ADDON, ShopAddon.shop_id.in_(
-            select(ShopifyShopState.shop_id).where(ShopifyShopState.domain == domain)))).all()
-    if not rows:  # a shop configured but never synced: find it by its settings
-        rows = [r for r in db.session.execute(
-            select(ShopAddon.shop_id, ShopAddon.settings, ShopAddon.secrets).join(Shop, Shop.id == ShopAddon.shop_id)
-            .where(ShopAddon.addon == ADDON, Shop.addon == ADDON)).all()
-                if normalize_domain((r.settings or {}).get("shop_domain") or "") == domain]
-    return [(r.shop_id, {**(r.settings or {}), **(r.secrets or {})}) for r in rows]
+INBOX = ShopifyInbox()
 
 
-@dataclass
-class _Targets:
-    """Who a domain's deliveries are for, remembered for a short while in this process so
-    that a delivery costs one insert: a changed secret or a new shop applies within
-    ``TARGETS_TTL`` seconds (an unknown domain is looked up again after ``MISS_TTL``)."""
-
-    found: dict[str, tuple[float, list[tuple[int, tuple[str, ...]]]]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-TARGETS_TTL = 60.0
-MISS_TTL = 5.0
-
-
-def _candidates(domain: str) -> list[tuple[int, tuple[str, ...]]]:
-    cache: _Targets = current_app.extensions.setdefault("shopify_webhook_targets", _Targets())
-    now = time.monotonic()
-    with cache.lock:
-        entry = cache.found.get(domain)
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    targets = [(shop_id, webhook_secrets(conf)) for shop_id, conf in _lookup(domain)]
-    with cache.lock:
-        cache.found[domain] = (now + (TARGETS_TTL if targets else MISS_TTL), targets)
-    return targets
-
-
-def forget_targets(domain: str | None = None) -> None:
+def forget_targets() -> None:
     """Drop what this process remembers (after the merchant saved new app credentials)."""
-    cache = current_app.extensions.get("shopify_webhook_targets")
-    if cache is not None:
-        with cache.lock:
-            if domain is None:
-                cache.found.clear()
-            else:
-                cache.found.pop(domain, None)
+    INBOX.forget()
 
 
-def _resource_id(topic: str, payload: dict[str, Any]) -> str | None:
+def _resource_id(topic: str, payload: Mapping[str, Any]) -> str | None:
     if topic.startswith(("orders/", "products/")):
         return str(numeric_id(payload.get("id")) or "") or None
     if topic.startswith("refunds/"):
@@ -112,99 +115,14 @@ def _resource_id(topic: str, payload: dict[str, Any]) -> str | None:
     return None
 
 
-_STATEMENTS: dict[str, Any] = {}
-_COLUMNS = ("shop_id", "webhook_id", "topic", "received_at", "resource_id", "triggered_at", "api_version", "attempts")
-
-
-def _insert_statement() -> Any:
-    """The inbox insert, built and compiled once per dialect; a redelivery inserts nothing.
-
-    On PostgreSQL the payload is stored as the raw body Shopify signed (cast to JSON, not
-    parsed and re-serialised) and the same statement says whether the shop's processing
-    job is already waiting, so a delivery to a busy shop is one statement."""
-    dialect = db.engine.dialect.name
-    if dialect not in _STATEMENTS:
-        table = ShopifyWebhookInbox.__table__
-        values: dict[str, Any] = {c: bindparam(c) for c in _COLUMNS}
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-
-            values["payload"] = cast(bindparam("raw", type_=Text), JSON)
-            waiting = (select(func.count()).select_from(OutboxJob)
-                       .where(OutboxJob.job_id == bindparam("job_id"), OutboxJob.state == "pending")
-                       .scalar_subquery())
-            returning: tuple[Any, ...] = (table.c.id, waiting)
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-
-            values["payload"] = bindparam("payload", type_=JSON)
-            returning = (table.c.id,)
-        _STATEMENTS[dialect] = (insert(table).values(values)
-                                .on_conflict_do_nothing(index_elements=["shop_id", "webhook_id"])
-                                .returning(*returning))
-    return _STATEMENTS[dialect]
-
-
 def job_id(shop_id: int) -> str:
-    return f"shopify-webhooks-{shop_id}"
+    return INBOX.job_id(shop_id)
 
 
-def _store(values: dict[str, Any], body: bytes, payload: dict[str, Any]) -> bool:
-    """Store one delivery and make sure the shop's processing job is queued; False for a
-    redelivery (nothing stored).
-
-    On PostgreSQL the insert commits on its own (autocommit): when the job is already
-    waiting that is the whole delivery. Otherwise the job goes in the caller's transaction;
-    should the process die in between, the shop's next sync processes the delivery."""
-    params = {**values, "job_id": job_id(values["shop_id"])}
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as conn:
-            row = conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                _insert_statement(), {**params, "raw": body.decode()}).first()
-    else:
-        row = db.session.execute(_insert_statement(), {**params, "payload": payload}).first()
-    if row is None:
-        return False
-    if not (len(row) > 1 and row[1] > 0):
-        enqueue(PROCESS_JOB, values["shop_id"], job_id=job_id(values["shop_id"]), unique=True,
-                shop_id=values["shop_id"], intervals=(10, 60, 300))
-    return True
-
-
-def receive(body: bytes, headers: Callable[[str], str | None]) -> Received:
+def receive(body: bytes, headers: Headers) -> Received:
     """Verify and store one delivery (the caller commits). ``headers(name)`` reads a header,
     case-insensitively; Shopify's newer un-prefixed names are accepted too."""
-    def header(name: str) -> str | None:
-        return headers(f"X-Shopify-{name}") or headers(f"shopify-{name}")
-
-    signature = header("Hmac-Sha256")
-    try:
-        domain = check_domain(header("Shop-Domain") or "")
-    except ShopifyError:
-        return Received(401, message="domaine absent ou invalide")
-    if not signature:
-        return Received(401, message="signature absente")
-    targets = [shop_id for shop_id, secrets in _candidates(domain) if verify_webhook(body, signature, secrets)]
-    if not targets:
-        return Received(401, message="signature invalide")
-    topic = (header("Topic") or "").strip()
-    webhook_id = (header("Webhook-Id") or header("Event-Id") or "").strip()
-    if not topic or not webhook_id:
-        return Received(400, message="en-têtes X-Shopify-Topic / X-Shopify-Webhook-Id manquants")
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return Received(400, message="corps JSON illisible")
-    if not isinstance(payload, dict):
-        return Received(400, message="corps JSON inattendu")
-    triggered = _parse_header_time(header("Triggered-At"))
-    stored = 0
-    for shop_id in targets:
-        if _store({"shop_id": shop_id, "webhook_id": webhook_id[:64], "topic": topic[:64], "received_at": utcnow(),
-                   "resource_id": _resource_id(topic, payload), "triggered_at": triggered,
-                   "api_version": (header("API-Version") or "")[:16] or None, "attempts": 0}, body, payload):
-            stored += 1
-    return Received(200, stored=stored, duplicate=stored == 0)
+    return INBOX.receive(body, headers)
 
 
 def _parse_header_time(value: str | None) -> datetime | None:
@@ -216,42 +134,12 @@ def _parse_header_time(value: str | None) -> datetime | None:
 
 # ----------------------------------------------------------------------------- processing
 def pending(shop_id: int) -> list[int]:
-    return list(db.session.scalars(select(ShopifyWebhookInbox.id).where(
-        ShopifyWebhookInbox.shop_id == shop_id, ShopifyWebhookInbox.processed_at.is_(None),
-        ShopifyWebhookInbox.attempts < MAX_ATTEMPTS).order_by(ShopifyWebhookInbox.id)))
+    return INBOX.pending(shop_id)
 
 
 def process_pending(shop_id: int, handler: Callable[[Shop, ShopifyWebhookInbox], str]) -> tuple[int, list[str]]:
     """Process the shop's waiting deliveries one transaction each; (done, errors)."""
-    done, errors = 0, []
-    for row_id in pending(shop_id):
-        row = db.session.get(ShopifyWebhookInbox, row_id)
-        shop = db.session.get(Shop, shop_id)
-        if row is None or shop is None or row.processed_at is not None:
-            continue
-        topic = row.topic
-        try:
-            handler(shop, row)
-            row.processed_at = utcnow()
-            row.last_error = None
-            db.session.commit()
-            done += 1
-        except ShopifyAuthError as exc:
-            db.session.rollback()
-            shop = db.session.get(Shop, shop_id)
-            assert shop is not None
-            mark_error(shop, str(exc))
-            db.session.commit()
-            raise
-        except Exception as exc:  # noqa: BLE001 - one bad delivery must not block the others
-            db.session.rollback()
-            row = db.session.get(ShopifyWebhookInbox, row_id)
-            assert row is not None
-            row.attempts += 1
-            row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            db.session.commit()
-            errors.append(f"{topic} #{row_id} : {exc}")
-    return done, errors
+    return INBOX.process_pending(shop_id, handler)
 
 
 def handle(shop: Shop, row: ShopifyWebhookInbox, *, normalize_order: Callable[[Shop, dict[str, Any]], Any],
@@ -266,6 +154,8 @@ def handle(shop: Shop, row: ShopifyWebhookInbox, *, normalize_order: Callable[[S
         mark_disconnected(shop, "Application désinstallée de la boutique Shopify : réinstallez-la pour reprendre "
                                 "la synchronisation.")
         state_for(shop).uninstalled_at = utcnow()
+        ownership.release(ADDON, shop.id)
+        forget_targets()
         return "désinstallée"
     if topic in privacy:
         privacy[topic](shop, payload)

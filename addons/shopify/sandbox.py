@@ -60,10 +60,12 @@ from graphql import (
     validate,
 )
 
+from core.connectors.emulator import EmulatorKit, ManualClock, mount_path  # noqa: F401 (ManualClock: the tests')
+
 from .client import API_VERSION, DEFAULT_API_VERSION, ssl_context
 from .graphql import COMPLIANCE_TOPICS, TOPICS, topic_enum
 from .oauth import query_hmac, webhook_hmac
-from .sandbox_schema import conn_field, connection, requested_cost, schema
+from .sandbox_schema import conn_field, connection, requested_cost, resolve_field, schema
 
 DEMO_DOMAIN = "maison-lumiere.myshopify.com"
 DEMO_TOKEN = "shpat_0d3m0t0k3n0f0m50000000000000"
@@ -78,7 +80,7 @@ DEMO_SHOP = {
 INVALID_TOKEN = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 #: where the OMS receives webhooks, relative to its root
 WEBHOOK_PATH = "/apps/shopify/webhooks"
-MOUNT_PATH = "/sandbox/shopify"
+MOUNT_PATH = mount_path("shopify")
 
 # Standard plan: a 2000-point bucket refilled at 100 points per second
 BUCKET_SIZE = 2000.0
@@ -113,27 +115,6 @@ def _iso_precise(ts: float) -> str:
 
 def _parse_iso(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-class ManualClock:
-    """A clock tests move by hand: ``sleep`` advances it instead of waiting."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self.now = start if start is not None else time.time()
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def time(self) -> float:
-        with self._lock:
-            return self.now
-
-    def monotonic(self) -> float:
-        return self.time()
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(seconds)
-            self.now += seconds
 
 
 @dataclass
@@ -759,7 +740,7 @@ class ShopifyEmulator:
             context = {"client_id": client_id, "operation": operation, "api_version": api_version}
             root = _Resolvers(self, context)
             result = execute(self.schema, document, root_value=root.root(operation.operation.value),
-                             variable_values=variables, context_value=context)
+                             variable_values=variables, context_value=context, field_resolver=resolve_field)
             actual = min(cost, _count_objects(result.data) + (10 if operation.operation.value == "mutation" else 0))
             self.bucket.available = min(self.bucket.size, self.bucket.available + cost - actual)
             answer: dict[str, Any] = {"data": result.data}
@@ -1456,6 +1437,13 @@ class Customers:
 
 
 # ----------------------------------------------------------------------------- WSGI app
+def error_body(status: int) -> dict[str, Any]:
+    """Shopify's body of an HTTP error (``{"errors": "..."}``), for the faults told on demand."""
+    return {"errors": {429: "Exceeded 2 calls per second for api client. Reduce request rates to resume "
+                            "uninterrupted service."}.get(status, "Internal Server Error" if status >= 500 else
+                                                              "Bad Request")}
+
+
 def make_app(emulator: ShopifyEmulator | None = None, *, access_token: str | None = None,
              shop: dict[str, Any] | None = None, live: bool = False, order_interval: float = 8.0,
              **options: Any) -> Flask:
@@ -1471,12 +1459,12 @@ def make_app(emulator: ShopifyEmulator | None = None, *, access_token: str | Non
     app = Flask(__name__)
     app.config["CALLS"] = emu.calls
     app.extensions["shopify"] = emu
+    EmulatorKit("shopify", calls=emu.calls, error_body=error_body).attach(app)
 
     learned = threading.Event()
 
     @app.before_request
-    def _record() -> None:
-        emu.calls.append((request.method, request.path))
+    def _learn() -> None:
         if live and not learned.is_set():  # the OMS is where this emulator is mounted
             root = request.host_url.rstrip("/") + request.script_root.removesuffix(MOUNT_PATH)
             emu.default_webhook_uri = root + WEBHOOK_PATH

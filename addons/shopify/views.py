@@ -11,15 +11,25 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import PasswordField
 
+from core.connectors import ownership
+from core.connectors.guards import addon_required, enabled_for_shop
 from core.extensions import csrf, db
 from core.jobs import enqueue
 from core.models import Product, Shop, VariantBinding, Warehouse, utcnow
 from core.services import save_settings
-from core.tenancy import MANAGERS, get_owned, roles_required, scoped
+from core.tenancy import get_owned, scoped
 
 from . import inbox
 from .client import ShopifyError
-from .connection import ADDON, app_credentials, base_url, domain as shop_domain, mark_connected, state_for
+from .connection import (
+    ADDON,
+    app_credentials,
+    base_url,
+    domain as shop_domain,
+    mark_connected,
+    own_webhook_secrets,
+    state_for,
+)
 from .forms import SettingsForm
 from .models import ShopifyLocation, ShopifyPrivacyRequest, ShopifyWebhookInbox
 from .oauth import (
@@ -51,7 +61,7 @@ def public_url(endpoint: str, **values: Any) -> str:
 
 def _shopify_shop(shop_id: str) -> Shop:
     shop = get_owned(Shop, shop_id)
-    if shop.addon != ADDON:
+    if shop.addon != ADDON or not enabled_for_shop(ADDON, shop):
         abort(404)
     return shop
 
@@ -62,7 +72,7 @@ def _shops() -> list[Shop]:
 
 # ----------------------------------------------------------------------------- dashboard
 @bp.route("/")
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def index():
     shops = _shops()
     ids = [s.id for s in shops] or [0]
@@ -82,7 +92,7 @@ def index():
 
 
 @bp.route("/shops/<shop_id>/<any(import, stock):what>", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def shop_action(shop_id: str, what: str):
     shop = _shopify_shop(shop_id)
     if not ActionForm().validate_on_submit():
@@ -100,7 +110,7 @@ def shop_action(shop_id: str, what: str):
 
 
 @bp.route("/privacy/<request_id>")
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def privacy_request(request_id: str):
     entry = db.session.get(ShopifyPrivacyRequest, int(request_id)) if request_id.isdigit() else None
     if entry is None:
@@ -129,7 +139,7 @@ def _save_posted_settings(shop: Shop) -> bool:
 
 
 @bp.route("/shops/<shop_id>/install", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def install(shop_id: str):
     shop = _shopify_shop(shop_id)
     configure = url_for("integrations.configure", name=ADDON, shop_id=shop.id)
@@ -185,6 +195,15 @@ def callback():
     except ShopifyError as exc:
         return _refuse(str(exc))
     session.pop(NONCE_KEY, None)
+    if not own_webhook_secrets(shop.addon_settings(ADDON)):
+        # the public app: this install is the shop's proof that it owns the domain, so the
+        # deliveries the app's shared secret signs for it reach this shop and no other
+        try:
+            ownership.claim(ADDON, domain, shop)
+        except ownership.AccountClaimed:
+            db.session.rollback()
+            return _refuse(_("La boutique Shopify %(domain)s est déjà reliée à l'OMS par une autre organisation : "
+                             "elle doit d'abord désinstaller l'application.", domain=domain), 409)
     missing = missing_scopes(grant.scope)
     shop.credentials = grant.credentials()
     state = state_for(shop)
@@ -195,6 +214,7 @@ def callback():
     enqueue("addons.shopify.jobs.install", shop.id, webhook_url, job_id=f"shopify-install-{shop.id}", unique=True,
             shop_id=shop.id)
     db.session.commit()
+    inbox.forget_targets()  # the claim applies to this process's deliveries at once
     if missing:
         flash(_("Shopify a accordé moins d'autorisations que nécessaire (manquantes : %(scopes)s) : certaines "
                 "synchronisations échoueront.", scopes=", ".join(missing)), "warning")
@@ -219,7 +239,7 @@ def webhook():
 
 # ----------------------------------------------------------------------------- products
 @bp.route("/products/<product_id>")
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def product(product_id: str):
     item = get_owned(Product, product_id)
     shops = _shops()
@@ -233,7 +253,7 @@ def product(product_id: str):
 
 
 @bp.route("/products/<product_id>/push", methods=["POST"])
-@roles_required(*MANAGERS)
+@addon_required(ADDON)
 def push_product(product_id: str):
     item = get_owned(Product, product_id)
     if not ActionForm().validate_on_submit():

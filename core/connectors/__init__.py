@@ -1,0 +1,1 @@
+"""The connector kit: what every add-on that talks to a remote service stands on."""
