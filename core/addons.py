@@ -24,7 +24,9 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from . import __version__, hookspecs
+from .contracts import missing_hooks
 from .extensions import db
+from .models import SyncLog, SyncStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,6 @@ class Addon:
     @property
     def contract_gaps(self) -> list[str]:
         """Hooks this add-on's kind requires that it does not implement (see core.contracts)."""
-        from .contracts import missing_hooks
 
         return missing_hooks(self.kind, self.plugin) if self.plugin is not None else []
 
@@ -183,12 +184,13 @@ def discover(names: list[str] | None = None, extra: dict[str, str] | None = None
 class AddonRegistry:
     """Loads add-ons into a pluggy PluginManager and answers "who runs for this shop"."""
 
-    def __init__(self) -> None:
+    def __init__(self, core_plugin: Any = None) -> None:
+        """``core_plugin``: core's default hook implementations (``core.defaults``), which the
+        app factory hands in; the registry itself knows no domain module."""
         self.pm = pluggy.PluginManager("oms")
         self.pm.add_hookspecs(hookspecs)
-        from . import defaults
-
-        self.pm.register(defaults, name=CORE_PLUGIN)
+        if core_plugin is not None:
+            self.pm.register(core_plugin, name=CORE_PLUGIN)
         self.addons: dict[str, Addon] = {}
         self._callers: dict[tuple[str, Any], Any] = {}
 
@@ -351,7 +353,9 @@ def call(shop, hook: str, **kwargs: Any) -> Any:
 
 
 def _isolate(shop, addon: str, hook: str, exc: Exception) -> None:
-    from .jobs import log_addon_error
-
+    """Record an add-on's failure inside a hook on the shop's sync log (caller's transaction)."""
     log.error("add-on %s failed in %s: %s", addon, hook, exc, exc_info=exc)
-    log_addon_error(shop, addon, hook, exc)
+    db.session.add(SyncLog(shop_id=shop.id if shop else None,
+                           organization_id=shop.organization_id if shop else None,
+                           addon=addon, func=f"hook:{hook}", status=SyncStatus.FAILED,
+                           error=f"{exc.__class__.__name__}: {exc}"[:4000], finished_at=utcnow()))

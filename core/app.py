@@ -12,7 +12,7 @@ from flask_babel import format_currency, format_datetime, format_decimal, get_lo
 from flask_login import current_user
 from sqlalchemy import event
 
-from . import __version__
+from . import __version__, defaults
 from .addons import AddonRegistry, discover
 from .config import from_env
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -44,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         _sqlite_pragmas(app)
 
-    registry = AddonRegistry()
+    registry = AddonRegistry(core_plugin=defaults)
     registry.load(discover(app.config["ADDONS"], app.config["ADDON_MODULES"]))
     app.extensions["oms_addons"] = registry
 

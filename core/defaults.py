@@ -4,7 +4,8 @@ All are ``trylast`` so any enabled add-on answering the same hook wins.
 """
 from __future__ import annotations
 
-from . import hookimpl
+from . import hookimpl, picking
+from .routing import choose
 from .types import CronJob
 
 
@@ -12,9 +13,19 @@ from .types import CronJob
 def routing_choose_source(shop, order, line):
     """Marketplace-fulfilled and POS orders to their warehouse; otherwise the merchant's
     routing rules, then the shop's stock pool by priority (``core.routing``)."""
-    from .routing import choose
-
     return choose(shop, order, line)
+
+
+@hookimpl(trylast=True)
+def shipping_shipment_shipped(shipment):
+    """The parcel left: its place in a pick wave (if any) is done, and the wave follows."""
+    picking.shipment_left(shipment)
+
+
+@hookimpl(trylast=True)
+def shipping_shipment_cancelled(shipment):
+    """A parcel cancelled before leaving: its order can be packed again."""
+    picking.shipment_cancelled(shipment)
 
 
 @hookimpl(trylast=True)

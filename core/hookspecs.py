@@ -174,6 +174,19 @@ def shipping_shipment_shipped(shop, order, shipment):
     """
 
 
+@hookspec
+def shipping_shipment_cancelled(shop, order, shipment):
+    """A shipment was cancelled before it left (its label cancelled with the carrier).
+
+    Core's default puts the order back in its pick wave, ready to be packed again.
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order``.
+    :param shipment: the cancelled ``Shipment``.
+    :return: nothing.
+    """
+
+
 # ============================================================================ wiring
 @hookspec
 def register_blueprints(app):

@@ -226,14 +226,6 @@ def _finish(entry_id: int, status: SyncStatus, *, error: str | None = None, resu
     db.session.commit()
 
 
-def log_addon_error(shop, addon: str, hook: str, exc: BaseException) -> None:
-    """Record an add-on's failure inside a hook on the shop's sync log (same transaction)."""
-    db.session.add(SyncLog(shop_id=shop.id if shop else None,
-                           organization_id=shop.organization_id if shop else None,
-                           addon=addon, func=f"hook:{hook}", status=SyncStatus.FAILED,
-                           error=_describe(exc), finished_at=utcnow()))
-
-
 def retry_log_entry(entry: SyncLog) -> OutboxJob:
     """The "Relancer" button: queue the same job again."""
     return enqueue(entry.func, *entry.args, shop_id=entry.shop_id, **entry.kwargs)

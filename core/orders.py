@@ -18,10 +18,12 @@ from .models import (
     OrderLine,
     OrderStatus,
     Shipment,
+    ShipmentLine,
     ShipmentStatus,
     utcnow,
 )
 from . import stock
+from .routing import forget_availability, prefetch_availability
 
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
@@ -168,8 +170,6 @@ def allocate_many(orders: list[Order]) -> dict[int, bool]:
 
 
 def _allocate_many(orders: list[Order]) -> dict[int, bool]:
-    from .routing import forget_availability, prefetch_availability
-
     result: dict[int, bool] = {}
     todo: list[Order] = []
     for order in orders:
@@ -322,8 +322,6 @@ def ship(order: Order, shipment: Shipment, lines: Iterable[tuple[OrderLine, int]
          user_id: int | None = None) -> None:
     """A shipment left: its units are consumed, the order is shipped once every line is,
     and the channels are told (``shipping_shipment_shipped``)."""
-    from .models import ShipmentLine
-
     lock(order)  # a cancellation racing the departure: one of them wins before any stock moves
     if lines is None:
         lines = [(ln, ln.quantity - shipped_quantity(ln)) for ln in order.lines]
@@ -350,8 +348,6 @@ def ship(order: Order, shipment: Shipment, lines: Iterable[tuple[OrderLine, int]
 
 
 def shipped_quantity(line: OrderLine) -> int:
-    from .models import ShipmentLine
-
     return int(db.session.scalar(
         select(db.func.coalesce(db.func.sum(ShipmentLine.quantity), 0))
         .join(Shipment, Shipment.id == ShipmentLine.shipment_id)

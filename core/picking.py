@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import orders as order_flow
+from . import shipping
 from .extensions import db
 from .models import (
     BinLocation,
@@ -275,8 +276,6 @@ def _open_line_units(line_ids: list[int]) -> dict[int, int]:
 def candidates(org_id: int, filters: WaveFilters) -> list[Candidate]:
     """Allocated orders with units to pick in the warehouse, best first: single-item orders
     (if asked), then Prime, express, standard, then the oldest."""
-    from .shipping import default_carrier
-
     units = (select(OrderLine.order_id.label("order_id"), func.sum(OrderLine.quantity).label("units"))
              .where(OrderLine.source == LineSource.WAREHOUSE, OrderLine.warehouse_id == filters.warehouse_id,
                     OrderLine.variant_id.is_not(None))
@@ -297,7 +296,7 @@ def candidates(org_id: int, filters: WaveFilters) -> list[Candidate]:
     rows = db.session.execute(stmt).all()
     if filters.carriers:
         shop_ids = {r.shop_id for r in rows}
-        carrier_of = {s.id: default_carrier(s) for s in db.session.scalars(select(Shop).where(Shop.id.in_(shop_ids)))}
+        carrier_of = {s.id: shipping.default_carrier(s) for s in db.session.scalars(select(Shop).where(Shop.id.in_(shop_ids)))}
         rows = [r for r in rows if carrier_of.get(r.shop_id) in filters.carriers]
     found = [Candidate(r.id, int(r.units or 0), ServiceLevel(r.service_level), r.placed_at) for r in rows]
     found.sort(key=lambda c: ((0 if c.units == 1 else 1) if filters.single_item_first else 0,
@@ -712,8 +711,6 @@ def pack_and_ship(member: PickWaveOrder, weight_grams: int | None, *, carrier: s
     it leaves at once (stock consumed, channels told), otherwise it waits for its tracking
     number. Commits: the shipment exists before any carrier is called (see
     :func:`core.shipping.fetch_label`)."""
-    from . import shipping
-
     if member.status == PickWaveOrderStatus.REMOVED:
         raise PickingError("cette commande a été retirée de la vague")
     if member.shipment_id is not None and member.shipment is not None \

@@ -284,9 +284,6 @@ def mark_shipped(shipment: Shipment, *, user_id: int | None = None) -> None:
     order_flow.ship(order, shipment, content or None, user_id=user_id)
     if order.status == OrderStatus.SHIPPED and order.shipped_at is None:
         order.shipped_at = shipment.shipped_at
-    from .picking import shipment_left
-
-    shipment_left(shipment)
 
 
 def update_from_carrier(shipment: Shipment, status: ShipmentStatus | None, *, source: str, message: str = "",
@@ -394,9 +391,7 @@ def cancel_shipment(shipment: Shipment, *, user_id: int | None = None) -> bool:
     shipment.status = ShipmentStatus.CANCELLED
     order_flow.record(order, "shipment", f"colis annulé ({shipment.carrier})", user_id=user_id,
                       data={"shipment": shipment.id})
-    from .picking import shipment_cancelled
-
-    shipment_cancelled(shipment)
+    call(order.shop, "shipping_shipment_cancelled", order=order, shipment=shipment)
     return True
 
 
