@@ -217,7 +217,7 @@ class Remote:
 # ----------------------------------------------------------------------------- merchant URLs
 @dataclass
 class Fetched:
-    status: int
+    status_code: int
     headers: httpx.Headers
     content: bytes
     url: str
