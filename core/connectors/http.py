@@ -237,8 +237,9 @@ def _reason(exc: httpx.HTTPError, lang: str = "fr") -> str:
     return "erreur réseau" if lang == "fr" else "network error"
 
 
-def error_from(res: httpx.Response, message: str, message_en: str, **kw: Any) -> RemoteError:
-    """A RemoteError for an answer: the status, the raw answer (redacted) and its
-    ``Retry-After``."""
-    return RemoteError(message, message_en=message_en, status=res.status_code, raw=redact.text(res.text),
-                       retry_after=retry_after(res), **kw)
+def error_from(res: httpx.Response, message: str, message_en: str, *, cls: type[RemoteError] = RemoteError,
+               **kw: Any) -> RemoteError:
+    """A RemoteError (or the add-on's subclass ``cls``) for an answer: the status, the raw
+    answer (redacted) and its ``Retry-After``."""
+    return cls(message, message_en=message_en, status=res.status_code, raw=redact.text(res.text),
+               retry_after=retry_after(res), **kw)
