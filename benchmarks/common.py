@@ -31,7 +31,9 @@ def make_app(url: str, **extra):
 
     return create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
                        "ADDONS": list(BENCH_ADDONS), "ADDON_MODULES": BENCH_ADDONS, "JOBS_MODE": "manual",
-                       "REDIS_URL": None, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **extra})
+                       "REDIS_URL": None, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                       # the emulators run on this machine's loopback
+                       "OUTBOUND_ALLOW": ["127.0.0.1", "localhost"], **extra})
 
 
 def setup_schema(app) -> None:

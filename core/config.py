@@ -55,5 +55,7 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "SANDBOXES": os.environ.get("OMS_SANDBOXES", "") == "1",
+        # hosts (or host:port) a merchant's API-address override or supplier URL may reach
+        "OUTBOUND_ALLOW": [h.strip() for h in os.environ.get("OMS_OUTBOUND_ALLOW", "").split(",") if h.strip()],
         "PUBLIC_URL": os.environ.get("OMS_PUBLIC_URL", ""),
     }

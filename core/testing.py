@@ -5,6 +5,11 @@ the add-ons it loads (override the ``addons`` fixture); no test autoloads entry 
 Database tests run on SQLite and on the real PostgreSQL (``TEST_DATABASE_URL``); job tests use
 the real Redis (``TEST_REDIS_URL``), falling back to fakeredis only outside CI. With
 ``CI=true``, a missing service fails the test instead of skipping it.
+
+The emulators a test serves (``serve_wsgi``) listen on the loopback, which the outbound rules
+refuse to merchant-supplied addresses: importing this plugin puts the loopback on the
+operator's allow-list (``OMS_OUTBOUND_ALLOW``) unless the environment sets its own. A test of
+those rules sets ``app.config["OUTBOUND_ALLOW"]`` itself.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 RUN_ID = uuid.uuid4().hex[:8]
+os.environ.setdefault("OMS_OUTBOUND_ALLOW", "127.0.0.1,localhost")
 
 
 def _unavailable(what: str, exc: Exception):

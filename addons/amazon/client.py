@@ -8,10 +8,17 @@ seconds before they expire. Grantless operations (Notifications destinations) us
 ``client_credentials`` token with the notifications scope.
 
 Every call goes through :meth:`SellingPartnerClient.call`: it takes a token from the
-operation's bucket (shared by all workers, see ``ratelimit``), follows the rate Amazon
-announces in ``x-amzn-RateLimit-Limit``, and retries 429 and 5xx answers with jittered
-exponential backoff. A wait longer than ``max_wait`` raises :class:`RateLimitWait` so a job
-can hand over to a delayed run instead of holding a worker.
+operation's bucket (shared by all workers, see ``ratelimit``) and follows the rate Amazon
+announces in ``x-amzn-RateLimit-Limit``. A 429 empties the bucket and waits for its next
+token (the operation's rate); a wait longer than ``max_wait`` raises :class:`RateLimitWait` so
+a job hands over to a delayed run instead of holding a worker. A 5xx is not a quota: it is
+retried with a short jittered exponential backoff, and when Amazon stays down the call
+raises a retryable :class:`AmazonError` that the job layer reschedules.
+
+The HTTP side is core's connector kit: one connection pool per seller account, network
+errors retried, exchanges logged with tokens and presigned-URL signatures masked. The hosts
+are Amazon's (three regional SP-API hosts, ``api.amazon.com`` for LWA); an override from the
+settings is honoured only with the emulators on or for a host the operator allows.
 """
 from __future__ import annotations
 
@@ -24,6 +31,8 @@ from typing import Any, Callable
 
 import httpx
 
+from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, redact
+
 from .clock import Clock, SystemClock
 from .operations import NOTIFICATIONS_SCOPE, OPERATIONS, Operation
 from .ratelimit import LocalRateLimiter, RateLimiter
@@ -35,6 +44,14 @@ REGIONS = {
     "na": "https://sellingpartnerapi-na.amazon.com",
     "fe": "https://sellingpartnerapi-fe.amazon.com",
 }
+#: Amazon's own hosts: the merchant's credentials go nowhere else
+REMOTE = Remote("amazon", "Amazon", tuple(url.removeprefix("https://") for url in REGIONS.values())
+                + ("api.amazon.com",))
+#: the transport retries only what never reached Amazon or got no answer; statuses are the
+#: call loop's (429 is a quota, 5xx a backoff)
+TRANSPORT_RETRY = RetryPolicy(attempts=3, base=0.5, cap=4.0, max_wait=10.0, statuses=frozenset())
+#: the longest backoff after a 5xx before the call gives up with a retryable error
+SERVER_ERROR_CAP = 30.0
 EARLY_REFRESH = 60  # seconds before expiry when a cached access token is renewed
 USER_AGENT = "OMS/1.0 (Language=Python)"
 
@@ -83,13 +100,13 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 WAIT_MARGIN = 0.05
 
 
-class AmazonError(Exception):
+class AmazonError(RemoteError):
     """A failed Amazon call, with a message for the merchant (French)."""
 
     def __init__(self, message: str, status: int | None = None, code: str | None = None,
-                 body: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+                 body: dict[str, Any] | None = None, **kw: Any) -> None:
+        kw.setdefault("retryable", status == 429 or (status or 0) >= 500)
+        super().__init__(message, status=status, **kw)
         self.code = code
         self.body = body or {}
 
@@ -190,8 +207,13 @@ class SellingPartnerClient:
             raise AmazonError("Paramètres Amazon incomplets : renseignez " + ", ".join(missing) + ".")
         if not base_url and region not in REGIONS:
             raise AmazonError(f"Région Amazon inconnue « {region} » : choisissez eu, na ou fe.")
-        self.base_url = (base_url or REGIONS[region]).rstrip("/")
-        self.token_url = token_url or TOKEN_URL
+        try:
+            self.base_url = REMOTE.base_url(base_url, REGIONS.get(region, ""), what="l'API SP-API",
+                                            what_en="SP-API").rstrip("/")
+            self.token_url = REMOTE.base_url(token_url, TOKEN_URL, what="l'authentification LWA",
+                                             what_en="LWA authentication")
+        except OutboundRefused as exc:
+            raise AmazonError(exc.message, message_en=exc.message_en, retryable=False) from None
         self.client_id = client_id
         self.client_secret = client_secret
         self.refresh_token = refresh_token
@@ -202,7 +224,8 @@ class SellingPartnerClient:
         self.limiter: RateLimiter = limiter or LocalRateLimiter(self.clock)
         self.max_wait = max_wait
         self.max_retries = max_retries
-        self.http = http
+        self.transport = HttpClient(REMOTE, shop_id=f"{client_id}:{seller_id or refresh_token[-12:]}",
+                                    timeout=timeout, retry=TRANSPORT_RETRY, http=http, sleep=self.clock.sleep)
         self.rng = rng or random.Random()
         self.stats = stats if stats is not None else CallStats()
 
@@ -303,11 +326,14 @@ class SellingPartnerClient:
                 if res.status_code == 429:
                     self.stats.throttled[operation] += 1
                     self.limiter.drain(key)
+                    backoff = self._backoff(operation, attempt)
+                    if backoff > limit:
+                        raise RateLimitWait(operation, backoff)
                 else:
                     self.stats.server_errors += 1
-                backoff = self._backoff(operation, attempt)
-                if backoff > limit:
-                    raise RateLimitWait(operation, backoff)
+                    backoff = self._server_backoff(attempt)
+                    if backoff > limit:  # Amazon is down, not a quota: the job layer retries later
+                        _raise_for_status(res)
                 self.stats.waited += backoff
                 self.clock.sleep(backoff)
                 continue
@@ -319,10 +345,17 @@ class SellingPartnerClient:
             return ApiResponse(res.status_code, _json(res), res.headers)
 
     def _backoff(self, operation: str, attempt: int) -> float:
-        """Jittered exponential backoff, never shorter than one token of the operation."""
+        """After a 429: the time of one token of the operation, plus jittered exponential
+        backoff."""
         floor = 1.0 / self.rate(operation)
         spread = min(120.0, 0.5 * 2 ** attempt)
         return floor + self.rng.uniform(0, spread)
+
+    def _server_backoff(self, attempt: int) -> float:
+        """After a 5xx: jittered exponential backoff from half a second, whatever the
+        operation's quota."""
+        step = min(SERVER_ERROR_CAP, 0.5 * 2 ** (attempt - 1))
+        return step / 2 + self.rng.uniform(0, step / 2)
 
     def _send(self, op: Operation, url: str, token: str, query: dict[str, str],
               body: dict[str, Any] | None) -> httpx.Response:
@@ -368,13 +401,13 @@ class SellingPartnerClient:
 
     def _http(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
-            if self.http is not None:
-                return self.http.request(method, url, timeout=self.timeout, **kwargs)
-            return httpx.request(method, url, timeout=self.timeout, **kwargs)
-        except httpx.TimeoutException:
-            raise AmazonError(f"Amazon n'a pas répondu en {self.timeout:g} s ({url}).") from None
-        except httpx.HTTPError as exc:
-            raise AmazonError(f"Impossible de joindre {url} : {exc}") from None
+            return self.transport.request(method, url, **kwargs)
+        except TransportError as exc:
+            where = url.split("?", 1)[0]
+            if exc.timeout:
+                raise AmazonError(f"Amazon n'a pas répondu en {self.timeout:g} s ({where}).", raw=exc.raw,
+                                  retryable=True) from None
+            raise AmazonError(f"Impossible de joindre {where} : {exc}", raw=exc.raw, retryable=True) from None
 
 
 def _query(params: dict[str, Any]) -> dict[str, str]:
@@ -417,4 +450,5 @@ def _raise_for_status(res: httpx.Response) -> None:
         msg = "L'API Amazon est indisponible ({code}){detail} : réessayez plus tard."
     else:
         msg = "Requête refusée par Amazon ({code}){detail}."
-    raise AmazonError(msg.format(code=code, detail=detail), code, first.get("code"), _json(res))
+    raise AmazonError(msg.format(code=code, detail=detail), code, first.get("code"), _json(res),
+                      raw=redact.text(res.text))

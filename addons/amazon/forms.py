@@ -6,7 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, URLField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, URL
 
-from .client import EU_MARKETPLACES, REGIONS, TOKEN_URL
+from core.connectors.validators import RemoteAddress
+
+from .client import EU_MARKETPLACES, REGIONS, REMOTE, TOKEN_URL
 
 REGION_LABELS = {
     "eu": _l("Europe (sellingpartnerapi-eu.amazon.com)"),
@@ -42,11 +44,12 @@ class SettingsForm(FlaskForm):
         _l("Refresh token"), validators=[Optional(), Length(max=2048)],
         description=_l("Commence par « Atzr| ». Laissez vide pour conserver le jeton enregistré."))
     api_base_url = URLField(
-        _l("Adresse de l'API (avancé)"), validators=[Optional(), URL(require_tld=False), Length(max=500)],
+        _l("Adresse de l'API (avancé)"),
+        validators=[Optional(), URL(require_tld=False), Length(max=500), RemoteAddress(REMOTE, REGIONS["eu"])],
         description=_l("Laissez vide pour utiliser l'adresse de la région."))
     token_url = URLField(
         _l("Adresse du service de jetons LWA (avancé)"),
-        validators=[Optional(), URL(require_tld=False), Length(max=500)],
+        validators=[Optional(), URL(require_tld=False), Length(max=500), RemoteAddress(REMOTE, TOKEN_URL)],
         description=_l("Laissez vide pour utiliser %(url)s.", url=TOKEN_URL))
     import_days = IntegerField(
         _l("Historique importé à la connexion (jours)"), default=30,

@@ -8,8 +8,8 @@ Configuration keys (all optional):
   prepared) before it hands over to a delayed run of itself (default 60 with RQ workers; 5
   with the embedded runner, whose single thread serves every shop and must not sleep);
 - ``AMAZON_MAX_RETRIES``: retries of a call answered 429 or 5xx (default 8);
-- ``AMAZON_HTTP``: an ``httpx.Client`` to send the calls with (default: a new connection
-  per call);
+- ``AMAZON_HTTP``: an ``httpx.Client`` to send the calls with (default: the connector kit's
+  pool for the shop);
 - ``AMAZON_STATS``: a ``client.CallStats`` every client adds its calls to (measurements).
 """
 from __future__ import annotations
@@ -20,7 +20,9 @@ from flask import current_app
 
 from .client import SellingPartnerClient
 from .clock import Clock, SystemClock
-from .ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from core.connectors.ratelimit import buckets_for
+
+from .ratelimit import PREFIX, RateLimiter
 
 DEFAULT_MAX_WAIT = 60.0
 #: the embedded runner (no Redis) runs every job in one thread: hand over rather than sleep
@@ -35,15 +37,7 @@ def clock() -> Clock:
 
 
 def limiter() -> RateLimiter:
-    ext = current_app.extensions
-    if "amazon_limiter" not in ext:
-        if current_app.config.get("REDIS_URL"):
-            from core.jobs import redis_connection
-
-            ext["amazon_limiter"] = RedisRateLimiter(redis_connection(), clock())
-        else:
-            ext["amazon_limiter"] = LocalRateLimiter(clock())
-    return ext["amazon_limiter"]
+    return buckets_for(current_app, clock(), name="amazon", prefix=PREFIX)
 
 
 def max_wait() -> float:

@@ -9,6 +9,10 @@ A webhook is a ``POST`` of a JSON body with two headers:
 
 The supplier recomputes the signature and refuses a body whose timestamp is more than
 :data:`TOLERANCE` seconds away from its clock, so a captured request cannot be replayed later.
+
+Supplier addresses (webhook, stock feed) are typed by the merchant: they are called through
+core's connector kit (``core.connectors.fetch``), which refuses any address of the server's
+own networks, checks every redirect the same way and bounds what is read.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
+from core.connectors import RemoteError, fetch
 
 TIMEOUT = 10.0
 SIGNATURE_HEADER = "X-OMS-Signature"
@@ -33,13 +37,20 @@ TIMESTAMP_HEADER = "X-OMS-Timestamp"
 TOLERANCE = 300
 
 
-class DropshipError(Exception):
+#: what a supplier's system may answer to a purchase order
+ANSWER_LIMIT = 1024 * 1024
+
+
+class DropshipError(RemoteError):
     """A failed exchange with a supplier or the SMTP server, with a message for the merchant
     (French)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+    def __init__(self, message: str, status: int | None = None, **kw: Any) -> None:
+        super().__init__(message, status=status, **kw)
+
+    @classmethod
+    def of(cls, exc: RemoteError) -> "DropshipError":
+        return cls(exc.message, exc.status, message_en=exc.message_en, raw=exc.raw, retryable=exc.retryable)
 
 
 # ----------------------------------------------------------------------------- signatures
@@ -167,11 +178,10 @@ def post_webhook(url: str, payload: dict[str, Any], secret: str, timeout: float 
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "Accept": "application/json", **sign_webhook(body, secret)}
     try:
-        res = httpx.post(url, content=body, headers=headers, timeout=timeout)
-    except httpx.TimeoutException:
-        raise DropshipError(f"Le fournisseur n'a pas répondu en {timeout:g} s ({url}).") from None
-    except httpx.HTTPError as exc:
-        raise DropshipError(f"Impossible de joindre le fournisseur ({url}) : {exc}") from None
+        res = fetch(url, method="POST", content=body, headers=headers, timeout=timeout, total=2 * timeout,
+                    max_bytes=ANSWER_LIMIT, what="le fournisseur", what_en="the supplier")
+    except RemoteError as exc:
+        raise DropshipError.of(exc) from None
     if res.status_code == 401:
         raise DropshipError("Signature refusée par le fournisseur (401) : vérifiez le secret partagé.", 401)
     if res.status_code >= 500:
@@ -179,7 +189,7 @@ def post_webhook(url: str, payload: dict[str, Any], secret: str, timeout: float 
     if res.status_code >= 400:
         raise DropshipError(f"Bon de commande refusé par le fournisseur ({res.status_code}).", res.status_code)
     try:
-        answer = res.json()
+        answer = json.loads(res.content)
     except ValueError:
         return {}
     return answer if isinstance(answer, dict) else {}
@@ -187,20 +197,13 @@ def post_webhook(url: str, payload: dict[str, Any], secret: str, timeout: float 
 
 # ----------------------------------------------------------------------------- stock feeds
 def fetch_feed(url: str, timeout: float = 30.0, limit: int = 20 * 1024 * 1024) -> bytes:
-    """Download a supplier's stock file; raises DropshipError."""
+    """Download a supplier's stock file (redirects followed, each checked); raises
+    DropshipError."""
     try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as res:
-            if res.status_code >= 400:
-                raise DropshipError(f"Le flux du fournisseur répond {res.status_code} ({url}).", res.status_code)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in res.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise DropshipError(f"Le flux du fournisseur dépasse {limit // (1024 * 1024)} Mo ({url}).")
-                chunks.append(chunk)
-    except httpx.TimeoutException:
-        raise DropshipError(f"Le flux du fournisseur n'a pas répondu en {timeout:g} s ({url}).") from None
-    except httpx.HTTPError as exc:
-        raise DropshipError(f"Impossible de lire le flux du fournisseur ({url}) : {exc}") from None
-    return b"".join(chunks)
+        res = fetch(url, timeout=timeout, total=4 * timeout, max_bytes=limit,
+                    what="le flux du fournisseur", what_en="the supplier's feed")
+    except RemoteError as exc:
+        raise DropshipError.of(exc) from None
+    if res.status_code >= 400:
+        raise DropshipError(f"Le flux du fournisseur répond {res.status_code} ({url}).", res.status_code)
+    return res.content

@@ -18,6 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, URL
 
+from core.connectors.validators import PublicAddress
+
 from .models import ORDER_CHANNELS
 from .suppliers import parse_batch_times
 
@@ -69,7 +71,7 @@ class SupplierForm(FlaskForm):
     order_channel = SelectField(_l("Envoi des bons de commande"),
                                 choices=[(c, CHANNEL_LABELS[c]) for c in ORDER_CHANNELS], default="email")
     webhook_url = URLField(_l("Adresse du webhook"), filters=[_strip],
-                           validators=[Optional(), URL(require_tld=False), Length(max=500)],
+                           validators=[Optional(), URL(require_tld=False), Length(max=500), PublicAddress()],
                            description=_l("Fournie par le système du fournisseur."))
     webhook_secret = PasswordField(
         _l("Secret de signature du webhook"), validators=[Optional(), Length(min=16, max=255)],
@@ -84,7 +86,7 @@ class SupplierForm(FlaskForm):
                               description=_l("Par exemple 08:00, 14:00 (heure de Paris). Vide : chaque bon de "
                                              "commande part dès que la commande est allouée."))
     feed_url = URLField(_l("Adresse du flux de stock (CSV)"), filters=[_strip],
-                        validators=[Optional(), URL(require_tld=False), Length(max=500)])
+                        validators=[Optional(), URL(require_tld=False), Length(max=500), PublicAddress()])
     feed_interval_minutes = IntegerField(_l("Lire le flux toutes les (minutes)"),
                                          validators=[Optional(), NumberRange(min=5, max=7 * 24 * 60)])
     stock_buffer = IntegerField(_l("Réserve de sécurité (unités par article)"), default=0,

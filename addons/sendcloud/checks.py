@@ -15,8 +15,8 @@ from .models import SendcloudShippingMethod
 CHECK_WEIGHT_GRAMS = 1000
 
 
-def client_from_settings(settings: dict[str, Any]) -> SendcloudClient:
-    return SendcloudClient(public_key=settings.get("public_key") or "",
+def client_from_settings(settings: dict[str, Any], shop_id: int | None = None) -> SendcloudClient:
+    return SendcloudClient(shop_id=shop_id, public_key=settings.get("public_key") or "",
                            secret_key=settings.get("secret_key") or "",
                            base_url=settings.get("api_base_url") or None,
                            version="v2" if settings.get("api_version") == "v2" else "v3")
@@ -50,7 +50,7 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
     country and store them."""
     country = settings.get("from_country_code") or "FR"
     try:
-        client = client_from_settings(settings)
+        client = client_from_settings(settings, shop.id)
         if client.version == "v2":
             options = client.shipping_methods()
         else:

@@ -6,6 +6,13 @@ after 2026-04-13, and v3 shipping options (``POST /shipping-options``) replace t
 shipping methods. Accounts created before that date may keep v2 parcels (``POST /parcels``);
 the add-on's settings choose. Both versions live under one root (``…/api``): the client
 adds ``/v3`` or ``/v2``.
+
+Calls go through core's connector kit: one pooled connection set per shop, reads (GET)
+retried on 429/5xx with a short bounded backoff (a label page waits seconds, not minutes),
+parcel creation never sent twice by the transport (its retries are the label job's, keyed by
+the shipment's external reference), exchanges logged with the keys masked. The API address
+is Sendcloud's panel unless the installation runs the emulators or the operator allows the
+override's host.
 """
 from __future__ import annotations
 
@@ -15,26 +22,31 @@ from typing import Any
 
 import httpx
 
+from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, redact
+
 DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api"
 VERSIONS = ("v3", "v2")
 TIMEOUT = 10.0
 #: statuses worth a new try later: rate limit and server errors (None: no answer at all)
 TRANSIENT = {429, 500, 502, 503, 504}
+REMOTE = Remote("sendcloud", "Sendcloud", ("panel.sendcloud.sc",))
+#: reads retried within a few seconds: quotes and labels are asked for while a page waits
+RETRY = RetryPolicy(attempts=3, base=0.25, cap=2.0, max_wait=3.0)
 _GRAMS = {"kg": Decimal(1000), "g": Decimal(1), "lbs": Decimal("453.59237"), "oz": Decimal("28.349523125")}
 
 
-class SendcloudError(Exception):
+class SendcloudError(RemoteError):
     """A failed Sendcloud call, with a message for the merchant (French)."""
 
-    def __init__(self, message: str, status: int | None = None, detail: str = "") -> None:
-        super().__init__(message)
-        self.status = status
+    def __init__(self, message: str, status: int | None = None, detail: str = "", **kw: Any) -> None:
+        kw.setdefault("retryable", status is None or status in TRANSIENT)
+        super().__init__(message, status=status, raw=kw.pop("raw", detail), **kw)
         self.detail = detail
 
     @property
     def transient(self) -> bool:
         """Sendcloud unreachable, too slow, rate-limited or failing: try again later."""
-        return self.status is None or self.status in TRANSIENT
+        return self.retryable
 
 
 def api_root(base_url: str | None) -> str:
@@ -70,15 +82,21 @@ def grams(weight: dict[str, Any] | None) -> int | None:
 
 class SendcloudClient:
     def __init__(self, public_key: str, secret_key: str, base_url: str | None = None,
-                 timeout: float = TIMEOUT, version: str = "v3") -> None:
+                 timeout: float = TIMEOUT, version: str = "v3", shop_id: int | None = None,
+                 retry: RetryPolicy = RETRY) -> None:
         if not public_key or not secret_key:
             raise SendcloudError("Paramètres Sendcloud incomplets : renseignez la clé publique et la clé secrète.")
         if version not in VERSIONS:
             raise SendcloudError(f"Version d'API Sendcloud inconnue : {version}")
-        self.auth = (public_key, secret_key)
-        self.root = api_root(base_url)
+        try:
+            root = api_root(REMOTE.base_url(base_url, DEFAULT_BASE_URL))
+        except OutboundRefused as exc:
+            raise SendcloudError(exc.message, message_en=exc.message_en, retryable=False) from None
+        self.root = root
         self.version = version
         self.timeout = timeout
+        self.http = HttpClient(REMOTE, root, shop_id=shop_id, timeout=timeout, retry=retry,
+                               auth=(public_key, secret_key))
 
     @property
     def base_url(self) -> str:
@@ -86,14 +104,11 @@ class SendcloudClient:
 
     def _send(self, method: str, path: str, *, json: dict[str, Any] | None = None,
               params: dict[str, Any] | None = None, accept: str = "application/json") -> httpx.Response:
-        url = self.base_url + path
         try:
-            res = httpx.request(method, url, json=json, params=params, auth=self.auth,
-                                headers={"Accept": accept}, timeout=self.timeout)
-        except httpx.TimeoutException:
-            raise SendcloudError(f"Sendcloud n'a pas répondu en {self.timeout:g} s.") from None
-        except httpx.HTTPError as exc:
-            raise SendcloudError(f"Impossible de joindre {url} : {exc}") from None
+            res = self.http.request(method, f"/{self.version}{path}", json=json, params=params,
+                                    headers={"Accept": accept})
+        except TransportError as exc:
+            raise SendcloudError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
         _raise_for_status(res)
         return res
 
@@ -221,4 +236,4 @@ def _raise_for_status(res: httpx.Response) -> None:
         msg = "Sendcloud est indisponible ({code}){s} : réessayez plus tard."
     else:
         msg = "Requête refusée par Sendcloud ({code}){s}."
-    raise SendcloudError(msg.format(code=code, s=suffix), code, detail)
+    raise SendcloudError(msg.format(code=code, s=suffix), code, detail, raw=redact.text(res.text))

@@ -15,7 +15,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, URL
 
-from .client import DEFAULT_BASE_URL
+from core.connectors.validators import RemoteAddress
+
+from .client import DEFAULT_BASE_URL, REMOTE
 
 #: departure countries Sendcloud ships from
 SENDER_COUNTRIES = [
@@ -65,7 +67,7 @@ class SettingsForm(FlaskForm):
         description=_l("Seulement si votre intégration Sendcloud en a une ; sinon la clé secrète signe les webhooks."))
     api_base_url = URLField(
         _l("Adresse de l'API (avancé)"), default=DEFAULT_BASE_URL,
-        validators=[Optional(), URL(require_tld=False), Length(max=500)],
+        validators=[Optional(), URL(require_tld=False), Length(max=500), RemoteAddress(REMOTE, DEFAULT_BASE_URL)],
         description=_l("https://panel.sendcloud.sc/api ; à modifier seulement pour l'émulateur de démonstration."))
 
 

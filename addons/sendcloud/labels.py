@@ -225,7 +225,7 @@ def announce(shop: Shop, order: Order, shipment: Shipment) -> Label:
     settings = shop.addon_settings(ADDON)
     version = _version(settings)
     row = _row_for(shop, shipment, version)
-    client = client_from_settings(settings)
+    client = client_from_settings(settings, shop.id)
     if row.method_id:  # a retry keeps the method first chosen
         method, rule = row.method_id, row.rule
     elif shipment.service:  # chosen at the packing station
@@ -316,7 +316,7 @@ def cancel_now(shop: Shop, shipment: Shipment) -> bool | None:
 
 
 def cancel_remote(shop: Shop, row: SendcloudParcel) -> None:
-    client = client_from_settings(shop.addon_settings(ADDON))
+    client = client_from_settings(shop.addon_settings(ADDON), shop.id)
     if row.api_version == "v3":
         if row.remote_shipment_id is None:
             found = client.find_shipment(row.external_reference)

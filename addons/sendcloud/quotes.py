@@ -28,7 +28,7 @@ def quote(shop: Shop, order: Order, parcels: list[dict[str, Any]]) -> list[Rate]
     destination = str((order.shipping_address or {}).get("country") or origin).upper()
     weights = [int(p.get("weight_grams") or 0) for p in parcels] or [1000]
     try:
-        client = client_from_settings(settings)
+        client = client_from_settings(settings, shop.id)
         if client.version == "v2":
             return _v2(client.request("GET", "/shipping_methods").get("shipping_methods") or [], destination,
                        max(weights))

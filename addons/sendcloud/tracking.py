@@ -192,7 +192,7 @@ class RemoteStatus:
 
 def fetch_status(shop: Shop, row: SendcloudParcel) -> RemoteStatus | None:
     """Ask Sendcloud for one parcel's status (v3 shipment or v2 parcel); None if unknown there."""
-    client = client_from_settings(shop.addon_settings(ADDON))
+    client = client_from_settings(shop.addon_settings(ADDON), shop.id)
     if row.api_version == "v3" and row.remote_shipment_id:
         data = client.get_shipment(row.remote_shipment_id)
         parcel = next((p for p in data.get("parcels") or [] if _int(p.get("id")) == row.parcel_id), None)

@@ -1,7 +1,11 @@
 """A client for the Shopify Admin GraphQL API that respects Shopify's limits.
 
 ``POST {base}/admin/api/{version}/graphql.json`` with the ``X-Shopify-Access-Token`` header;
-``base`` is ``https://{shop_domain}`` unless overridden (emulator, proxy).
+``base`` is ``https://{shop_domain}``. An override (the emulator, a proxy) is honoured only
+on an installation running the emulators (``OMS_SANDBOXES=1``) or for a host the operator
+allows (``OMS_OUTBOUND_ALLOW``): the merchant's token never goes to another host. The
+connections are core's connector kit's (one pool per shop, redacted logs); the retry loop
+below stays Shopify's own, as it reads Shopify's cost-based throttle.
 
 Limits and faults (shopify.dev, "GraphQL Admin API rate limits"):
 
@@ -28,6 +32,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from core.connectors import NO_RETRY, HttpClient, OutboundRefused, Remote, RemoteError, TransportError
+
 DEFAULT_API_VERSION = "2026-10"
 TIMEOUT = 10.0
 MAX_ATTEMPTS = 6
@@ -50,13 +56,11 @@ def ssl_context() -> ssl.SSLContext:
     return _SSL
 
 
-class ShopifyError(Exception):
+class ShopifyError(RemoteError):
     """A failed Shopify call, with a message for the merchant (French)."""
 
-    def __init__(self, message: str, status: int | None = None, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retryable = retryable
+    def __init__(self, message: str, status: int | None = None, retryable: bool = False, **kw: Any) -> None:
+        super().__init__(message, status=status, retryable=retryable, **kw)
 
 
 class ShopifyAuthError(ShopifyError):
@@ -129,6 +133,20 @@ def check_domain(value: str) -> str:
     return domain
 
 
+def remote(domain: str) -> Remote:
+    """Shopify as one shop sees it: its own ``*.myshopify.com`` host and no other."""
+    return Remote("shopify", "Shopify", (domain,))
+
+
+def api_base(domain: str, override: str | None = None) -> str:
+    """``https://{domain}``, or the override where the installation allows it; else
+    ShopifyError."""
+    try:
+        return remote(domain).base_url(override, f"https://{domain}").rstrip("/")
+    except OutboundRefused as exc:
+        raise ShopifyError(exc.message, message_en=exc.message_en) from None
+
+
 def gid(kind: str, ident: str | int) -> str:
     """``gid://shopify/<kind>/<id>`` from a numeric id (or a gid, returned as is)."""
     text = str(ident)
@@ -157,7 +175,7 @@ class ShopifyClient:
             raise ShopifyError(f"Version d'API « {version} » invalide : attendu AAAA-MM (par exemple "
                                f"{DEFAULT_API_VERSION}).")
         self.api_version = version
-        self.base_url = (base_url or f"https://{self.shop_domain}").rstrip("/")
+        self.base_url = api_base(self.shop_domain, base_url)
         self.tokens = token_source
         self.timeout = timeout
         self.sleep = sleep
@@ -167,10 +185,13 @@ class ShopifyClient:
         self.costs: dict[str, int] = {}
         self.waited = 0.0  # seconds spent waiting for the bucket or backing off (reported by jobs)
         self._lock = threading.Lock()
-        self._http = httpx.Client(timeout=timeout, transport=transport, verify=ssl_context())
+        self._own_transport = transport is not None
+        self._http = HttpClient(remote(self.shop_domain), self.base_url, shop_id=self.shop_domain, timeout=timeout,
+                                retry=NO_RETRY, transport=transport, verify=ssl_context())
 
     def close(self) -> None:
-        self._http.close()
+        if self._own_transport:  # a pooled connection set stays open for the shop's next client
+            self._http.close()
 
     def __enter__(self) -> "ShopifyClient":
         return self
@@ -254,14 +275,13 @@ class ShopifyClient:
     def _post(self, body: dict[str, Any], attempt: int) -> httpx.Response | None:
         headers = {"X-Shopify-Access-Token": self.tokens.token(), "Accept": "application/json"}
         try:
-            return self._http.post(self.endpoint, json=body, headers=headers)
-        except httpx.TimeoutException:
+            return self._http.request("POST", self.endpoint, json=body, headers=headers, idempotent=True)
+        except TransportError as exc:
             if attempt >= self.max_attempts:
-                raise ShopifyError(f"Shopify n'a pas répondu en {self.timeout:g} s ({self.shop_domain}).",
-                                   retryable=True) from None
-        except httpx.HTTPError as exc:
-            if attempt >= self.max_attempts:
-                raise ShopifyError(f"Impossible de joindre {self.base_url} : {exc}", retryable=True) from None
+                if exc.timeout:
+                    raise ShopifyError(f"Shopify n'a pas répondu en {self.timeout:g} s ({self.shop_domain}).",
+                                       retryable=True, raw=exc.raw) from None
+                raise ShopifyError(exc.message, retryable=True, raw=exc.raw, message_en=exc.message_en) from None
         self._wait(min(0.5 * 2 ** (attempt - 1), 30.0))
         return None
 

@@ -11,7 +11,14 @@ from markupsafe import Markup, escape
 from wtforms import Field, PasswordField, StringField, URLField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, URL
 
-from .client import API_VERSION, DEFAULT_API_VERSION, SHOP_DOMAIN, normalize_domain
+from core.connectors.validators import RemoteAddress
+
+from .client import API_VERSION, DEFAULT_API_VERSION, SHOP_DOMAIN, normalize_domain, remote
+
+
+def _remote(form):
+    """Shopify as the shop of this form sees it: its own domain only."""
+    return remote(normalize_domain(form.shop_domain.data or ""))
 
 
 class InstallButton:
@@ -71,5 +78,6 @@ class SettingsForm(FlaskForm):
         validators=[Optional(), Length(max=255)],
         description=_l("Inutile après « Installer sur Shopify ». Laissez vide pour conserver le jeton enregistré."))
     api_base_url = URLField(
-        _l("Adresse de l'API (avancé)"), validators=[Optional(), URL(require_tld=False), Length(max=500)],
+        _l("Adresse de l'API (avancé)"),
+        validators=[Optional(), URL(require_tld=False), Length(max=500), RemoteAddress(_remote, "")],
         description=_l("Laissez vide pour utiliser https://<domaine de la boutique>."))

@@ -6,12 +6,13 @@ jobs raise so that the job layer retries them, once the merchant has reinstalled
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, select
 
+from core.connectors.poller import Cursor, Poller
 from core.extensions import db
 from core.intake import ingest_many
 from core.jobs import enqueue
@@ -120,17 +121,18 @@ def install(shop_id: int, webhook_url: str) -> str:
 # ----------------------------------------------------------------------------- reconciliation
 def poll_orders(shop: Shop, client: ShopifyClient) -> int:
     """Orders updated since the cursor (minus an overlap), page by page; the cursor moves
-    only once every page is committed."""
-    started = utcnow()
-    cursor = parse_time(shop.sync_cursor) if shop.sync_cursor else None
-    if cursor is not None:
-        query = f"updated_at:>='{(cursor - OVERLAP).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
-    else:
-        since = started - INITIAL_LOOKBACK
-        query = f"updated_at:>='{since.strftime('%Y-%m-%dT%H:%M:%SZ')}' status:open fulfillment_status:unfulfilled"
-    seen = 0
+    only once every page is committed (the connector kit's poller)."""
     shop_id = shop.id
-    for page in client.paginate(ORDERS, {"query": query}, "orders", page_size=ORDERS_PAGE):
+
+    def fetch(since: datetime | None):
+        if since is not None:
+            query = f"updated_at:>='{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+        else:
+            first = utcnow() - INITIAL_LOOKBACK
+            query = f"updated_at:>='{first.strftime('%Y-%m-%dT%H:%M:%SZ')}' status:open fulfillment_status:unfulfilled"
+        return client.paginate(ORDERS, {"query": query}, "orders", page_size=ORDERS_PAGE)
+
+    def store_page(page: list[dict]) -> None:
         shop = _shop(shop_id)
         batch = []
         for node in page:
@@ -144,16 +146,21 @@ def poll_orders(shop: Shop, client: ShopifyClient) -> int:
                 info = more.get("pageInfo") or {}
             batch.append(normalize_order(shop, rest_from_graphql(node, items)))
         ingest_many(shop, batch, source="poll")
-        seen += len(batch)
         db.session.commit()
         shop = _shop(shop_id)
         for node in page:
             reconcile_order(shop, client, node)
-        db.session.commit()
-    shop = _shop(shop_id)
-    shop.sync_cursor = started.isoformat()
-    db.session.commit()
-    return seen
+
+    def load() -> datetime | None:
+        cursor = _shop(shop_id).sync_cursor
+        return parse_time(cursor) if cursor else None
+
+    def save(when: datetime) -> None:
+        _shop(shop_id).sync_cursor = when.isoformat()
+
+    poller = Poller(cursor=Cursor(load, save), fetch=fetch, handle=store_page, commit=db.session.commit,
+                    overlap=OVERLAP, now=utcnow)
+    return poller.run().items
 
 
 def refund_reasons(client: ShopifyClient) -> refunds.ReasonLookup:

@@ -30,7 +30,9 @@ from urllib.parse import urlencode
 import httpx
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from .client import TIMEOUT, ShopifyError, check_domain, ssl_context
+from core.connectors import NO_RETRY, HttpClient, TransportError
+
+from .client import TIMEOUT, ShopifyError, api_base, check_domain, remote, ssl_context
 
 #: what the add-on needs (write implies read)
 SCOPES = ("write_orders", "write_products", "write_inventory", "read_locations",
@@ -180,12 +182,17 @@ def missing_scopes(granted: str, required: Iterable[str] = SCOPES) -> list[str]:
 # ----------------------------------------------------------------------------- token endpoint
 def _token_request(domain: str, body: dict[str, Any], base_url: str | None,
                    transport: httpx.BaseTransport | None = None) -> TokenGrant:
-    base = (base_url or f"https://{check_domain(domain)}").rstrip("/")
+    domain = check_domain(domain)
+    http = HttpClient(remote(domain), api_base(domain, base_url), shop_id=domain, timeout=TIMEOUT, retry=NO_RETRY,
+                      transport=transport, verify=ssl_context())
     try:
-        with httpx.Client(timeout=TIMEOUT, transport=transport, verify=ssl_context()) as http:
-            res = http.post(f"{base}/admin/oauth/access_token", json=body, headers={"Accept": "application/json"})
-    except httpx.HTTPError as exc:
-        raise ShopifyError(f"Impossible de joindre Shopify pour obtenir le jeton : {exc}", retryable=True) from None
+        res = http.request("POST", "/admin/oauth/access_token", json=body, headers={"Accept": "application/json"})
+    except TransportError as exc:
+        raise ShopifyError("Impossible de joindre Shopify pour obtenir le jeton : réessayez dans quelques minutes.",
+                           retryable=True, raw=exc.raw) from None
+    finally:
+        if transport is not None:
+            http.close()
     if res.status_code >= 500:
         raise ShopifyError(f"Shopify est indisponible ({res.status_code}) : réessayez plus tard.",
                            res.status_code, retryable=True)

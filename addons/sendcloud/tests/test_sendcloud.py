@@ -201,3 +201,23 @@ def test_configure_page_saves_tests_and_never_echoes_the_secret(app, client, log
     page = res.get_data(as_text=True)
     assert 'data-test-ok="true"' in page and "Colissimo Home (colissimo)" in page
     assert sandbox.DEMO_SECRET_KEY not in client.get(url).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data", "http://10.0.0.4:8080/api",
+                                    "https://panel.sendcloud.sc.evil.example/api", "loopback"])
+def test_an_api_address_override_cannot_send_the_keys_off_sendcloud(app, shop, base_url, emulator, target):
+    app.config["OUTBOUND_ALLOW"] = []  # an installation without emulators or allowed hosts
+    configure(shop, {**sandbox.demo_settings(base_url), "api_base_url": base_url if target == "loopback" else target})
+
+    result = services.test_connection(shop, "sendcloud")
+
+    assert not result.ok and "ne peut pas être remplacée" in result.message and "Videz ce champ" in result.message
+    assert emulator.config["CALLS"] == []
+    # Sendcloud's own panel is always accepted, and a demo installation reaches its emulator
+    assert SendcloudClient("pk", "sk", base_url="https://panel.sendcloud.sc/api/v3").root == DEFAULT_ROOT
+    app.config["SANDBOXES"] = True
+    configure(shop, sandbox.demo_settings(base_url))
+    assert services.test_connection(shop, "sendcloud").ok
+
+
+DEFAULT_ROOT = "https://panel.sendcloud.sc/api"

@@ -1,0 +1,70 @@
+"""Polling a remote for what changed: a cursor per shop and resource, an overlap window, the
+pages followed, the cursor moved only after the pages' data is committed.
+
+The rules every channel's periodic sync follows (Shopify's orders, Amazon's windows):
+
+1. the run's start time is read *before* the first request: anything changed while the run
+   pages through is caught by the next run;
+2. the request asks for changes since ``cursor - overlap`` (the remote's clocks, indexes and
+   replicas lag a little: an item stamped just before the cursor may appear late), so a few
+   items are seen twice and the add-on's upsert must be idempotent;
+3. each page is handled and committed on its own (a failure later keeps what is done);
+4. the cursor moves to the run's start only after the last page is committed; a run that
+   fails leaves it where it was, and the next run starts over from the same point.
+
+The cursor's storage is the caller's (``Shop.sync_cursor``, an add-on's state row): a
+:class:`Cursor` is two functions, so the helper stays free of any model.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where one shop's resource was last read up to: ``load()`` (None before the first run)
+    and ``save(when)``."""
+
+    load: Callable[[], datetime | None]
+    save: Callable[[datetime], None]
+
+
+@dataclass
+class PollResult:
+    since: datetime | None
+    until: datetime
+    pages: int = 0
+    items: int = 0
+
+
+@dataclass
+class Poller(Generic[Item]):
+    """One resource's poll: ``fetch(since)`` yields pages (lists) of items changed since
+    ``since`` (None: the first run, the add-on chooses how far back), ``handle(page)`` stores
+    one page, ``commit()`` commits the caller's transaction."""
+
+    cursor: Cursor
+    fetch: Callable[[datetime | None], Iterable[list[Item]]]
+    handle: Callable[[list[Item]], None]
+    commit: Callable[[], None]
+    overlap: timedelta = timedelta(minutes=5)
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+    def run(self) -> PollResult:
+        started = self.now()
+        last = self.cursor.load()
+        since = last - self.overlap if last is not None else None
+        result = PollResult(since=since, until=started)
+        for page in self.fetch(since):
+            self.handle(page)
+            self.commit()
+            result.pages += 1
+            result.items += len(page)
+        self.cursor.save(started)
+        self.commit()
+        return result
