@@ -32,7 +32,7 @@ MAX_GRAMS = 10_000_000
 MAX_UNITS = 10_000_000
 MAX_ROWS = 20_000
 _AMOUNT = re.compile(r"-?[0-9]{1,13}(?:[.,][0-9]{1,6})?")
-_SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+#-]{0,63}")
+_SKU = re.compile(r"[^\W_][\w.\-/+#]{0,63}")
 _HS = re.compile(r"[0-9]{6,10}")
 _ISO2 = re.compile(r"[A-Z]{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -126,7 +126,7 @@ def check_sku(sku: str) -> str:
         raise CatalogError("SKU manquant")
     if not _SKU.fullmatch(sku):
         raise CatalogError(f"SKU « {sku[:70]} » invalide : lettres, chiffres et . _ / + # - (64 au plus), "
-                           "sans espace")
+                           "sans espace, commençant par une lettre ou un chiffre")
     return sku
 
 

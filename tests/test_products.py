@@ -252,3 +252,13 @@ def test_packing_slips_for_an_order_and_a_wave(app, client, login, org, shop_fac
     foreign = db.session.get(Order, ingest(shop_factory("beta", organization=other), norm("X", [("Z", 1)])).order_id)
     db.session.commit()
     assert client.get(f"/orders/{foreign.id}/packing-slip.pdf").status_code == 404
+
+
+def test_a_channels_accented_sku_stays_editable(app, client, login, org):
+    v = variant(org.id, "MÉ-CRÈ")
+    db.session.commit()
+    login(client)
+    res = _post(client, f"/products/{v.product_id}/variants/{v.id}/edit", {**FORM, "sku": "MÉ-CRÈ", "barcode": ""})
+    assert res.status_code == 302, _text(res)[:300]
+    db.session.expire_all()
+    assert db.session.get(Variant, v.id).price == Decimal("18.50")
