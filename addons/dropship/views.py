@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from core.extensions import csrf, db
 from core.jobs import enqueue
 from core.models import Order, Shop, ShopAddon, StockLevel, Variant
+from core.security import safe_next
 from core.stock import set_sell_buffer
 from core.tenancy import MANAGERS, get_owned, org_id, roles_required, scoped
 
@@ -395,7 +396,7 @@ def purchase_order_resend(po_id: str):
         queue_send([po])
         db.session.commit()
         flash(_("Envoi de %(ref)s à %(supplier)s relancé.", ref=po.reference, supplier=po.supplier.name), "success")
-    return redirect(request.form.get("next") or url_for(".purchase_order", po_id=po.id))
+    return redirect(safe_next(url_for(".purchase_order", po_id=po.id)))
 
 
 @bp.route("/purchase-orders/tracking", methods=["POST"])

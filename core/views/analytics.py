@@ -52,6 +52,7 @@ from ..models import (
     Variant,
     Warehouse,
 )
+from ..security import safe_referrer
 from ..tenancy import MANAGERS, get_owned, org_id, roles_required, scoped
 
 bp = Blueprint("analytics", __name__)
@@ -821,16 +822,7 @@ def rebuild():
     an.queue_rebuild(org_id())
     db.session.commit()
     flash(_("Recalcul de tous vos chiffres programmé : ils seront à jour dans quelques instants."), "success")
-    return redirect(request.referrer if _local(request.referrer) else url_for(".dashboard"))
-
-
-def _local(target: str | None) -> bool:
-    from urllib.parse import urlsplit
-
-    if not target:
-        return False
-    parts = urlsplit(target)
-    return parts.netloc in ("", request.host) and parts.path.startswith("/")
+    return redirect(safe_referrer(url_for(".dashboard")))
 
 
 # ============================================================================ pricing helper

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -39,6 +38,7 @@ from ..models import (
     Warehouse,
     utcnow,
 )
+from ..security import safe_next
 from ..tenancy import EVERYONE, MANAGERS, get_owned, org_id, roles_required, scoped
 
 bp = Blueprint("main", __name__)
@@ -80,10 +80,7 @@ def _page() -> int:
 
 def local_next(default: str) -> str:
     """The local page a form came from (``next``), else ``default``."""
-    target = request.form.get("next") or request.args.get("next")
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return default
+    return safe_next(default)
 
 
 def _warehouses() -> list[Warehouse]:
