@@ -2,7 +2,6 @@
 a PDF, all built from the same :func:`po_payload`."""
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 from typing import Any
@@ -13,6 +12,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from core.csvexport import writer as csv_writer
 
 from .links import supplier_link
 from .models import DropshipPurchaseOrder
@@ -57,7 +58,7 @@ def po_payload(po: DropshipPurchaseOrder) -> dict[str, Any]:
 def csv_bytes(payloads: list[dict[str, Any]]) -> bytes:
     """One row per line, ``;``-separated, UTF-8 with a BOM (opens as is in a French spreadsheet)."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for po in payloads:
         address = po["ship_to"]

@@ -7,7 +7,6 @@ them. The ``oms analytics rebuild`` command is registered here, with the bluepri
 """
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from .. import orders as order_flow
 from .. import returns as rma
 from .. import stock as stock_flow
 from ..addons import registry
+from ..csvexport import writer as csv_writer
 from ..extensions import db
 from ..models import (
     AnalyticsFeeRule,
@@ -806,7 +806,7 @@ def export(name: str):
 def csv_response(table: Table, filename: str) -> Response:
     separator = ";" if str(get_locale()).startswith("fr") else ","
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+    writer = csv_writer(buffer, delimiter=separator, lineterminator="\r\n")
     writer.writerow([table.header(c) for c in table.columns])
     for row in table.all_rows():
         writer.writerow([table.csv_cell(c, row) for c in table.columns])
