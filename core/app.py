@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     registry.load(discover(app.config["ADDONS"], app.config["ADDON_MODULES"]))
     app.extensions["oms_addons"] = registry
 
+    app.url_map.converters["int"] = security.BoundedIntConverter
     _register_views(app, registry)
     _register_filters(app)
 

@@ -11,7 +11,10 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
+from werkzeug.routing import IntegerConverter
+
+from .inputs import INT_MAX
 
 #: Content-Security-Policy: pages load only this server's scripts, styles, images and fonts;
 #: an inline script carries the request's nonce; no page may be framed.
@@ -48,6 +51,17 @@ def _security_headers(response):
     return response
 
 
+def _refuse_nul_bytes() -> None:
+    """A NUL byte in a query or a form field is never text a merchant typed (PostgreSQL
+    cannot even store it): the request is refused before any query."""
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        abort(400)
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+            abort(400)
+
+
 def cookie_config(production: bool) -> dict[str, Any]:
     """Flags of the session and remember-me cookies (Secure only in production, where the
     app is served over HTTPS)."""
@@ -68,10 +82,19 @@ def init_app(app: Flask) -> None:
     if is_production(app):  # production is HTTPS: no cookie may travel in clear
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.extensions["oms_throttle"] = Throttle(app.config.get("REDIS_URL"),
                                                app.config.get("RQ_QUEUE_PREFIX", "oms"))
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` in a route matches only ids an INTEGER column can hold (else 404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=INT_MAX if max is None else max,
+                         signed=signed)
 
 
 # ----------------------------------------------------------------------------- redirects

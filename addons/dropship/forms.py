@@ -7,9 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     EmailField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -17,6 +15,8 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, URL
+
+from core.forms import DecimalField, IntegerField
 
 from .models import ORDER_CHANNELS
 from .suppliers import parse_batch_times

@@ -23,10 +23,12 @@ def register_core_blueprints(app: Flask) -> None:
         carries an old token and signs nobody in."""
         import hmac
 
+        from ..inputs import parse_id
+
         user_id, _sep, token = (cookie_id or "").partition(":")
-        if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 12 and token):
+        if parse_id(user_id) is None or not token:
             return None
-        user = db.session.get(User, int(user_id))
+        user = db.session.get(User, parse_id(user_id))
         if user is None or not user.active or not user.session_token:
             return None
         return user if hmac.compare_digest(user.session_token, token) else None
@@ -50,7 +52,7 @@ def _register_error_handlers(app: Flask) -> None:
 
         return handler
 
-    for code in (403, 404, 413, 500):
+    for code in (400, 403, 404, 413, 500):
         app.register_error_handler(code, page(code))
 
 
