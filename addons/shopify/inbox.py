@@ -14,7 +14,6 @@ imported a version at least as recent. Refunds (an order's ``refunds`` and the
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from flask import current_app
 from sqlalchemy import JSON, Text, bindparam, cast, func, select
 
 from core.extensions import db
+from core.inputs import checked_json
 from core.intake import ingest
 from core.jobs import enqueue
 from core.models import ConnectionStatus, OutboxJob, Shop, ShopAddon, utcnow
@@ -192,7 +192,7 @@ def receive(body: bytes, headers: Callable[[str], str | None]) -> Received:
     if not topic or not webhook_id:
         return Received(400, message="en-têtes X-Shopify-Topic / X-Shopify-Webhook-Id manquants")
     try:
-        payload = json.loads(body)
+        payload = checked_json(body)  # depth, size and NaN refused before storage
     except ValueError:
         return Received(400, message="corps JSON illisible")
     if not isinstance(payload, dict):
