@@ -99,6 +99,19 @@ class EncryptedJSON(TypeDecorator):
         return json.loads(decrypt(value))
 
 
+class EncryptedText(TypeDecorator):
+    """One secret string stored encrypted (a relay secret, a token)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        return None if value is None else encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect) -> str | None:
+        return None if value is None else decrypt(value)
+
+
 class Secret(str):
     """A string whose repr never shows the value (safe in logs and tracebacks)."""
 
