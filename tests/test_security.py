@@ -8,7 +8,7 @@ from core import create_app
 from core.extensions import db
 from core.models import User
 from core.security import is_safe_url
-from tests.fixtures import csrf_token
+from tests.fixtures import FAKE_ADDONS, csrf_token
 
 PASSWORD = "correct horse battery"
 
@@ -205,3 +205,26 @@ def test_integration_next_field_stays_on_site(client, login, post_form, shop_fac
     res = post_form(f"/integrations/sendcloud/shops/{shop.id}/enable", {"next": "/orders"},
                     page="/integrations/sendcloud")
     assert res.headers["Location"] == "/orders"
+
+
+# ----------------------------------------------------------------------------- secrets
+@pytest.mark.parametrize("addons", [["alpha", "beta"]])
+@pytest.mark.parametrize("app_config", [{"ADDON_MODULES": FAKE_ADDONS}])
+def test_a_stored_secret_can_be_cleared(client, login, post_form, shop_factory):
+    login(client)
+    shop = shop_factory("beta")
+    url = f"/integrations/alpha/shops/{shop.id}/configure"
+    post_form(url, {"url": "https://api.example", "api_key": "good-key", "then": "save"})
+    assert db.session.get(type(shop), shop.id).addon_settings("alpha")["api_key"] == "good-key"
+    page = client.get(url).get_data(as_text=True)
+    assert "good-key" not in page and 'name="clear_secret" value="api_key"' in page
+
+    post_form(url, {"url": "https://api.example", "api_key": "", "then": "save"})  # blank keeps it
+    db.session.expire_all()
+    assert db.session.get(type(shop), shop.id).addon_settings("alpha")["api_key"] == "good-key"
+
+    post_form(url, {"url": "https://api.example", "api_key": "", "clear_secret": "api_key", "then": "save"})
+    db.session.expire_all()
+    row = db.session.get(type(shop), shop.id).addon_row("alpha")
+    assert "api_key" not in (row.secrets or {})
+    assert 'name="clear_secret"' not in client.get(url).get_data(as_text=True)

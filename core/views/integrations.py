@@ -165,7 +165,8 @@ def configure(name: str, shop_id: str):
     secret_fields = {f.name for f in form if isinstance(f, PasswordField)}
     if form.validate_on_submit():
         data = {f.name: f.data for f in form if f.name != "csrf_token" and f.type not in ("SubmitField",)}
-        save_settings(shop, name, data, secret_fields)
+        cleared = set(request.form.getlist("clear_secret")) & secret_fields
+        save_settings(shop, name, data, secret_fields, clear=cleared)
         db.session.commit()
         if request.form.get("then") == "test":
             return _run_test(a, shop)
