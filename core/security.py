@@ -12,9 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
-from .inputs import INT_MAX
+from .inputs import INT_MAX, checked_json
 
 #: Content-Security-Policy: pages load only this server's scripts, styles, images and fonts;
 #: an inline script carries the request's nonce; no page may be framed.
@@ -76,7 +77,17 @@ def cookie_config(production: bool) -> dict[str, Any]:
     }
 
 
+class CheckedJSONProvider(DefaultJSONProvider):
+    """Every JSON request body the app reads (``request.get_json``, the forms' JSON data, the
+    scans) goes through :func:`core.inputs.checked_json`: too deep, ``NaN`` or too large is a
+    400 instead of a RecursionError or a value the database refuses."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return checked_json(s)
+
+
 def init_app(app: Flask) -> None:
+    app.json = CheckedJSONProvider(app)
     for key, value in cookie_config(is_production(app)).items():
         app.config.setdefault(key, value)
     if is_production(app):  # production is HTTPS: no cookie may travel in clear

@@ -72,3 +72,13 @@ def test_json_depth_and_non_finite_numbers_refused():
         checked_json(b" " * 2048, max_bytes=1024)
     with pytest.raises(InputError, match="illisible"):
         checked_json(b"{")
+
+
+@pytest.mark.parametrize("raw", ["²" * 13, "١٢٣٤٥٦٧٨", "A-²-1", "V99999999999999-B1", "０１２３４５６７"])
+def test_scans_of_unicode_digits_are_plain_codes(raw):
+    from core import picking
+
+    code = picking.read_code(raw)
+    assert code.symbology == "Code 128" and code.gtin is None
+    assert picking.natural_key(raw)  # sorts without reading ² as a number
+    assert picking.parse_bin(raw) is None

@@ -72,8 +72,9 @@ class Sweep:
         try:
             res = self.client.open(url, method=method, **kw)
         except Exception as exc:  # noqa: BLE001 - the sweep reports every crash, then fails
-            fields = {k: v[:30] for k, v in (kw.get("data") or {}).items()
-                      if k != "csrf_token" and isinstance(v, str) and v in BAD_VALUES}
+            data = kw.get("data") if isinstance(kw.get("data"), dict) else {"body": kw.get("data") or kw.get("json")}
+            fields = {k: v[:30] if isinstance(v, (str, bytes)) else v for k, v in data.items()
+                      if k != "csrf_token" and (v in BAD_VALUES or k == "body")}
             self.errors.append(f"{method} {path_of(url)[:100]} {fields}: {exc.__class__.__name__}: "
                                f"{str(exc).splitlines()[0][:160]}")
             return None
@@ -170,6 +171,26 @@ def test_sweep_no_server_error_and_no_cross_tenant(app, client, two_demos):
                 sweep.send("POST", form.action, data={**base, name: (io.BytesIO(content), filename)},
                            content_type="multipart/form-data")
         sweep.send("POST", form.action, data={k: BAD_VALUES[0] for k in base} | {"csrf_token": token})
+
+    # 4. every POST route with organization A's own ids: JSON bodies (scans, APIs, webhooks)
+    deep = b'{"code": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.rule in SKIP_POST:
+            continue
+        url = re.sub(r"<any\(([a-z_]+)[^>]*\):[a-z_]+>", r"\1", rule.rule)
+        for name in ARG.findall(url):
+            model = model_for(rule.rule, name)
+            ids = owned_ids(model, org_a.id) if model is not None else []
+            value = str(ids[0]) if ids else ("pick" if name == "stage" else "1")
+            url = ARG.sub(lambda m, n=name, v=value: v if m.group(1) == n else m.group(0), url)
+        headers = {"X-CSRFToken": token}
+        for value in BAD_VALUES:
+            sweep.send("POST", url, json={"code": value, "key": value, "reason": value, "quantity": value,
+                                          "lines": [{"sku": value, "quantity": value}]}, headers=headers)
+        sweep.send("POST", url, json={"code": "x", "override": True, "key": "line-99999999999999999999",
+                                      "reason": "casse"}, headers=headers)
+        for body in (deep, b'{"code": NaN, "total": Infinity}', b"\x00\xff\xfe", b"[" * 5000):
+            sweep.send("POST", url, data=body, content_type="application/json", headers=headers)
 
     db.session.expire_all()
     assert not sweep.errors, f"{len(sweep.errors)} server errors in {sweep.requests} requests:\n" + \
