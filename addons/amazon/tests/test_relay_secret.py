@@ -2,6 +2,7 @@
 secret, shown once when the merchant generates it, never again on the shop page."""
 from __future__ import annotations
 
+import json
 import re
 
 import sqlalchemy as sa
@@ -39,3 +40,17 @@ def test_relay_secret_encrypted_and_shown_once(app, emu, amazon_shop, client, lo
     assert client.post(url, json=note, headers={"X-OMS-Relay-Secret": first}).status_code == 403  # the old one
     answer = client.post(url, json=note, headers={"X-OMS-Relay-Secret": shown})
     assert "secret" not in answer.get_json()["reason"]  # the secret passes; the empty notification does not
+
+
+def test_relayed_bodies_too_deep_or_not_finite_refused(app, emu, amazon_shop, client):
+    shop = amazon_shop(notification_queue_arn=ARN)
+    assert jobs.subscribe_notifications(shop.id, ARN)
+    db.session.commit()
+    secret = db.session.get(AmazonSubscription, shop.id).relay_secret
+    url = f"/apps/amazon/notifications/{shop.id}"
+    deep = b'{"NotificationType": "ORDER_CHANGE", "Payload": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    nan = b'{"NotificationType": "ORDER_CHANGE", "Payload": {"OrderChangeNotification": {"Total": NaN}}}'
+    wrapped = json.dumps({"Body": nan.decode()}).encode()  # the SQS envelope of a relay
+    for body in (deep, nan, wrapped):
+        res = client.post(url, data=body, content_type="application/json", headers={"X-OMS-Relay-Secret": secret})
+        assert res.status_code == 400, res.get_data(as_text=True)
