@@ -14,7 +14,9 @@ from sqlalchemy import event
 
 from . import __version__, defaults
 from .addons import AddonRegistry, discover
+from . import security
 from .config import from_env
+from .crypto import check_production_keys
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +30,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(from_env(app.instance_path))
     app.config.update(config or {})
     app.config["OMS_VERSION"] = __version__
+    if security.is_production(app):
+        check_production_keys(app.config)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "core" / "migrations"), render_as_batch=True)
@@ -35,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
+    security.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(ROOT / "core" / "translations"))
 
@@ -48,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     registry.load(discover(app.config["ADDONS"], app.config["ADDON_MODULES"]))
     app.extensions["oms_addons"] = registry
 
+    app.url_map.converters["int"] = security.BoundedIntConverter
     _register_views(app, registry)
     _register_filters(app)
 

@@ -38,7 +38,14 @@ def secret_key(instance_path: str) -> str:
 def from_env(instance_path: str) -> dict[str, Any]:
     redis_url = os.environ.get("REDIS_URL") or None
     return {
+        "OMS_ENV": os.environ.get("OMS_ENV", "development"),
         "SECRET_KEY": secret_key(instance_path),
+        "OMS_ENCRYPTION_KEYS": os.environ.get("OMS_ENCRYPTION_KEYS", ""),
+        # the operator's token for /healthz details (header X-Health-Token)
+        "HEALTH_TOKEN": os.environ.get("OMS_HEALTH_TOKEN", ""),
+        # whole request body; Shopify's webhooks and the CSV uploads fit well below
+        "MAX_CONTENT_LENGTH": int(os.environ.get("OMS_MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "REDIS_URL": redis_url,
         # rq: relay to Redis workers; thread: embedded in-process runner; manual: tests call run_pending()

@@ -7,6 +7,7 @@ organization never reads another's rows.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -118,6 +119,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: part of the session and remember-me cookies; changed on logout and password change,
+    #: which revokes every cookie issued before
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
 
     organization: Mapped[Organization] = relationship()
 
@@ -126,6 +130,16 @@ class User(UserMixin, db.Model):
 
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
+        self.revoke_sessions()
+
+    def revoke_sessions(self) -> None:
+        """Sign out every browser of this user (sessions and remember-me cookies)."""
+        self.session_token = secrets.token_hex(16)
+
+    def get_id(self) -> str:  # Flask-Login: what the session and remember cookie carry
+        if not self.session_token:
+            self.revoke_sessions()
+        return f"{self.id}:{self.session_token}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

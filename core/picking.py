@@ -54,7 +54,7 @@ from .models import (
 GTIN_LENGTHS = {8: "EAN-8", 12: "UPC-A", 13: "EAN-13", 14: "GTIN-14"}
 #: symbology identifiers some scanners send before the data (``]E0`` EAN/UPC, ``]C1`` GS1-128…)
 _AIM_PREFIX = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
-_TOTE = re.compile(r"^V(\d+)-B(\d+)$", re.I)
+_TOTE = re.compile(r"^V([0-9]{1,9})-B([0-9]{1,4})$", re.I)
 _PRIORITY = {ServiceLevel.PRIME: 0, ServiceLevel.EXPRESS: 1, ServiceLevel.STANDARD: 2}
 MIN_REASON = 3
 ACTIVE_WAVE = (PickWaveStatus.OPEN, PickWaveStatus.PICKING, PickWaveStatus.SORTING, PickWaveStatus.PACKING)
@@ -66,9 +66,15 @@ class PickingError(ValueError):
 
 
 # ----------------------------------------------------------------------------- barcodes
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``²`` or ``١٢`` count as digits for ``str.isdigit`` but a scanner
+    never sends them."""
+    return text.isascii() and text.isdigit()
+
+
 def gtin_check_digit(body: str) -> int:
     """The GS1 check digit of ``body`` (every digit but the last): weights 3 and 1 from the right."""
-    if not body.isdigit():
+    if not _digits(body):
         raise ValueError("a GTIN holds digits only")
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return (10 - total % 10) % 10
@@ -76,7 +82,7 @@ def gtin_check_digit(body: str) -> int:
 
 def is_valid_gtin(code: str) -> bool:
     """EAN-8, UPC-A, EAN-13 or GTIN-14 with a correct check digit."""
-    return code.isdigit() and len(code) in GTIN_LENGTHS and gtin_check_digit(code[:-1]) == int(code[-1])
+    return _digits(code) and len(code) in GTIN_LENGTHS and gtin_check_digit(code[:-1]) == int(code[-1])
 
 
 def clean_scan(raw: str) -> str:
@@ -100,7 +106,7 @@ class ScanCode:
 
 def read_code(raw: str) -> ScanCode:
     code = clean_scan(raw)
-    if code.isdigit() and len(code) in GTIN_LENGTHS:
+    if _digits(code) and len(code) in GTIN_LENGTHS:
         return ScanCode(code, GTIN_LENGTHS[len(code)], is_valid_gtin(code), gtin_key(code))
     return ScanCode(code, "Code 128", bool(code))
 
@@ -117,7 +123,7 @@ def code_matches(code: ScanCode, variant: Variant) -> bool:
 
 
 # ----------------------------------------------------------------------------- bins
-_BIN = re.compile(r"^\s*([A-Za-z]*)[\s._-]*(\d+)[\s._-]+(\d+)(?:[\s._-]+([0-9A-Za-z]+))?\s*$")
+_BIN = re.compile(r"^\s*([A-Za-z]*)[\s._-]*(\d+)[\s._-]+(\d+)(?:[\s._-]+([0-9A-Za-z]+))?\s*$", re.ASCII)
 
 
 def parse_bin(code: str) -> tuple[str, int, int, str] | None:
@@ -131,8 +137,8 @@ def parse_bin(code: str) -> tuple[str, int, int, str] | None:
 
 def natural_key(code: str) -> str:
     """Digits compared as numbers: ``A-2`` before ``A-10``."""
-    return "".join(f"{int(part):08d}" if part.isdigit() else part.upper()
-                   for part in re.split(r"(\d+)", code or ""))
+    return "".join(f"{int(part):08d}" if _digits(part) else part.upper()
+                   for part in re.split(r"([0-9]+)", code or ""))
 
 
 def serpentine_sort_key(code: str) -> str:
@@ -170,7 +176,11 @@ def import_bins(org_id: int, warehouse: Warehouse, text: str) -> BinImport:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=";,\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:
+        out.errors.append(f"fichier illisible : {exc}")
+        return out
     if rows and rows[0] and rows[0][0].strip().lower() in ("sku", "référence", "reference"):
         rows = rows[1:]
     bins = {b.code: b for b in db.session.scalars(select(BinLocation).where(BinLocation.warehouse_id == warehouse.id))}

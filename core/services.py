@@ -72,8 +72,10 @@ def set_enabled(shop: Shop, addon_name: str, active: bool) -> ShopAddon:
     return row
 
 
-def save_settings(shop: Shop, addon_name: str, data: dict[str, Any], secret_fields: set[str]) -> ShopAddon:
-    """Store settings; secret fields go encrypted, and a blank secret keeps the stored one."""
+def save_settings(shop: Shop, addon_name: str, data: dict[str, Any], secret_fields: set[str],
+                  clear: set[str] = frozenset()) -> ShopAddon:
+    """Store settings; secret fields go encrypted, and a blank secret keeps the stored one
+    unless it is in ``clear`` (the merchant ticked "clear"), which removes it."""
     row = shop.addon_row(addon_name) or set_enabled(shop, addon_name, True)
     settings = dict(row.settings or {})
     secrets = dict(row.secrets or {})
@@ -81,6 +83,8 @@ def save_settings(shop: Shop, addon_name: str, data: dict[str, Any], secret_fiel
         if key in secret_fields:
             if value:
                 secrets[key] = value
+            elif key in clear:
+                secrets.pop(key, None)
         else:
             settings[key] = value
     row.settings, row.secrets = settings, secrets

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from .addons import call
 from .extensions import db
+from .inputs import QTY_MAX
 from .jobs import enqueue
 from .models import (
     ChannelStockRule,
@@ -205,8 +206,10 @@ def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reaso
     On hand may never fall below what open orders have reserved."""
     if not reason.strip():
         raise StockError("indiquez la raison de l'ajustement")
+    if abs(delta) > QTY_MAX or level(variant_id, warehouse_id).on_hand + delta > QTY_MAX:
+        raise StockError(f"impossible : au plus {QTY_MAX:,} unités par article et par entrepôt".replace(",", " "))
     kind = "adjust" if delta < 0 else "receive"
-    guard = StockLevel.on_hand + delta >= StockLevel.reserved
+    guard = (StockLevel.on_hand + delta >= StockLevel.reserved) & (StockLevel.on_hand + delta <= QTY_MAX)
     if not _change(org_id, variant_id, warehouse_id, kind=kind, d_on_hand=delta, guard=guard,
                    reason=reason.strip(), user_id=user_id):
         if level_exists(variant_id, warehouse_id):
@@ -239,7 +242,7 @@ def level(variant_id: int, warehouse_id: int) -> Level:
 def set_sell_buffer(warehouse: Warehouse, units: int) -> None:
     """Hold ``units`` of each SKU of the warehouse back from the channels; the channels get
     their new figures with the next push."""
-    units = max(int(units or 0), 0)
+    units = min(max(int(units or 0), 0), QTY_MAX)
     if units == (warehouse.sell_buffer or 0):
         return
     warehouse.sell_buffer = units

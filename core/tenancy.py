@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
 from .extensions import db
+from .inputs import parse_id
 from .models import Role
 
 M = TypeVar("M")
@@ -26,11 +27,10 @@ def scoped(model: type[M]) -> Select:
 def get_owned(model: type[M], ident: Any) -> M:
     """The row with this id in the current organization, else 404 (never 403: another
     tenant's ids must not even be confirmed to exist)."""
-    try:
-        ident = int(ident)
-    except (TypeError, ValueError):
+    number = parse_id(ident)
+    if number is None:  # not a number, or beyond the id column: no such row
         abort(404)
-    obj = db.session.get(model, ident)
+    obj = db.session.get(model, number)
     if obj is None or getattr(obj, "organization_id", None) != org_id():
         abort(404)
     return obj

@@ -127,11 +127,16 @@ def test_open_redirect_refused(client, make_user, org):
     assert res.headers["Location"] == "/"
 
 
-def test_healthz(client):
+@pytest.mark.parametrize("app_config", [{"HEALTH_TOKEN": "operator-token"}])
+def test_healthz(client, login):
     res = client.get("/healthz")
     assert res.status_code == 200
-    body = res.get_json()
+    assert res.get_json() == {"status": "ok"}  # the public sees no figures
+    assert client.get("/healthz", headers={"X-Health-Token": "wrong"}).get_json() == {"status": "ok"}
+    body = client.get("/healthz", headers={"X-Health-Token": "operator-token"}).get_json()
     assert body["database"]["ok"] is True and body["queue"]["mode"] == "manual"
+    login(client)  # a signed-in owner sees them too
+    assert "outbox_pending" in client.get("/healthz").get_json()
 
 
 def test_english_and_french(client, login):

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, URLField
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, URLField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, URL
 
 from core.connectors.validators import RemoteAddress
+from core.forms import IntegerField
 
 from .client import EU_MARKETPLACES, REGIONS, REMOTE, TOKEN_URL
 

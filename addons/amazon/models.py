@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.crypto import EncryptedText
 from core.extensions import db
 from core.models import UTCDateTime, utcnow
 from core.money import Amount
@@ -168,7 +169,8 @@ class AmazonSubscription(db.Model):
     queue_arn: Mapped[str] = mapped_column(String(1000))
     destination_id: Mapped[str | None] = mapped_column(String(128))
     subscription_id: Mapped[str | None] = mapped_column(String(128))
-    relay_secret: Mapped[str] = mapped_column(String(64))
+    #: encrypted at rest; shown once, when the merchant generates it
+    relay_secret: Mapped[str] = mapped_column(EncryptedText)
     received: Mapped[int] = mapped_column(Integer, default=0)
     last_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -25,6 +24,7 @@ from sqlalchemy import select
 from core.connectors.inbox import Headers, Refused, WebhookInbox
 from core.connectors.models import WebhookDelivery
 from core.extensions import db
+from core.inputs import checked_json
 from core.jobs import enqueue
 from core.models import Shop, utcnow
 
@@ -38,6 +38,17 @@ CHANGE_TYPES = ["OrderStatusChange", "BuyerRequestedChange"]
 
 class NotificationRefused(ValueError):
     """A delivery the OMS does not accept (wrong secret, not ORDER_CHANGE, other seller)."""
+
+
+def new_relay_secret(shop: Shop) -> str | None:
+    """Replace the shop's relay secret; the new one is returned (to be shown once), None
+    without a subscription. The previous secret stops working at once."""
+    row = db.session.get(AmazonSubscription, shop.id)
+    if row is None:
+        return None
+    row.relay_secret = secrets.token_urlsafe(32)
+    db.session.flush()
+    return row.relay_secret
 
 
 def subscribe(shop: Shop, client: SellingPartnerClient, queue_arn: str) -> AmazonSubscription:
@@ -75,9 +86,9 @@ def parse(raw: bytes | str) -> dict[str, Any]:
     """The notification from a request body: the notification itself or an SQS message
     (``{"Body": "<notification>"}``) as a relay may forward it."""
     try:
-        data = json.loads(raw)
+        data = checked_json(raw)
         if isinstance(data, dict) and isinstance(data.get("Body"), str):
-            data = json.loads(data["Body"])
+            data = checked_json(data["Body"])
     except (ValueError, TypeError):
         raise NotificationRefused("corps JSON illisible") from None
     if not isinstance(data, dict):

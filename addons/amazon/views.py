@@ -2,7 +2,7 @@
 notifications) and the endpoint where the notification relay delivers ORDER_CHANGE."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -42,7 +42,7 @@ def index():
 
 @bp.route("/shops/<shop_id>")
 @addon_required("amazon")
-def shop_page(shop_id: str):
+def shop_page(shop_id: str, new_relay_secret: str | None = None):
     shop = _amazon_shop(shop_id)
     last_import = db.session.scalar(select(AmazonCatalogImport).where(AmazonCatalogImport.shop_id == shop.id)
                                     .order_by(AmazonCatalogImport.id.desc()).limit(1))
@@ -61,6 +61,7 @@ def shop_page(shop_id: str):
     return render_template("amazon/shop.html", shop=shop, others=others, last_import=last_import, unmatched=unmatched,
                            matched_count=matched_count, rejected=rejected, feeds=feeds, state=state,
                            subscription=notifications.subscription(shop), action=ActionForm(),
+                           new_relay_secret=new_relay_secret,
                            queue_arn=shop.addon_settings("amazon").get("notification_queue_arn") or "")
 
 
@@ -100,6 +101,23 @@ def subscribe(shop_id: str):
         db.session.commit()
         flash(_("Abonnement aux notifications ORDER_CHANGE demandé."), "success")
     return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>/relay-secret", methods=["POST"])
+@addon_required("amazon")
+def relay_secret(shop_id: str):
+    """A new relay secret, shown on this answer only (stored encrypted, never shown again)."""
+    shop = _amazon_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    secret = notifications.new_relay_secret(shop)
+    if secret is None:
+        flash(_("Abonnez d'abord la boutique aux notifications."), "error")
+        return redirect(url_for(".shop_page", shop_id=shop.id))
+    db.session.commit()
+    response = make_response(shop_page(shop_id, new_relay_secret=secret))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/notifications/<int:shop_id>", methods=["POST"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+from core.inputs import InputError, read_text_file
+
 MAX_ROWS = 50_000
 
 
@@ -18,10 +20,11 @@ class CsvFileError(ValueError):
 
 
 def decode(content: bytes) -> str:
+    """The file's text; a binary file, NUL bytes or a file too large: CsvFileError."""
     try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
+        return read_text_file(content)
+    except InputError as exc:
+        raise CsvFileError(str(exc)) from None
 
 
 def read_csv(content: bytes, *, required: tuple[str, ...],

@@ -4,12 +4,13 @@ sets the supplier warehouse's on-hand figure; bad rows are reported with their l
 and reason; every run is recorded."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from core import stock
 from core.extensions import db
+from core.inputs import QTY_MAX, parse_decimal, parse_int
 from core.jobs import enqueue
 from core.models import Order, OrderLine, OrderStatus, StockLevel, Variant, utcnow
 
@@ -21,19 +22,16 @@ REASON = "flux fournisseur"
 
 
 def _quantity(raw: str) -> int | None:
+    """Units on hand: ASCII digits (``²`` is no quantity), 0 .. QTY_MAX."""
     text = raw.replace(" ", "").replace("\u00a0", "")
     if text.endswith((".0", ",0")):
         text = text[:-2]
-    return int(text) if text.isdigit() else None
+    return parse_int(text, lo=0, hi=QTY_MAX)
 
 
 def _cost(raw: str) -> Decimal | None:
-    text = raw.replace(" ", "").replace("\u00a0", "").replace("€", "").replace(",", ".")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and value >= 0 else None
+    """A unit cost that fits its column (finite, positive, French comma accepted)."""
+    return parse_decimal(raw.replace("€", ""), max_digits=15, places=4, lo=Decimal(0))
 
 
 def apply_feed(supplier: DropshipSupplier, content: bytes, *, source: str) -> DropshipFeedRun:

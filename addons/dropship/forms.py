@@ -7,9 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     EmailField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -19,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, URL
 
 from core.connectors.validators import PublicAddress
+from core.forms import DecimalField, IntegerField
 
 from .models import ORDER_CHANNELS
 from .suppliers import parse_batch_times

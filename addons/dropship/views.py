@@ -15,6 +15,8 @@ from core.connectors.guards import addon_required
 from core.extensions import csrf, db
 from core.jobs import enqueue
 from core.models import Order, StockLevel, Variant
+from core.inputs import QTY_MAX, InputError, checked_json, parse_id, parse_int, parse_page
+from core.security import safe_next
 from core.stock import set_sell_buffer
 from core.tenancy import get_owned, org_id, scoped
 
@@ -258,7 +260,7 @@ def supplier_product_delete(supplier_id: str, link_id: str):
     supplier = get_owned(DropshipSupplier, supplier_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    link = db.session.get(DropshipSupplierProduct, int(link_id)) if link_id.isdigit() else None
+    link = db.session.get(DropshipSupplierProduct, parse_id(link_id)) if parse_id(link_id) else None
     if link is None or link.supplier_id != supplier.id:
         abort(404)
     sku = link.variant.sku
@@ -273,7 +275,7 @@ def supplier_product_delete(supplier_id: str, link_id: str):
 @merchant
 def feeds():
     supplier_list = db.session.scalars(scoped(DropshipSupplier).order_by(DropshipSupplier.name)).all()
-    chosen = request.args.get("supplier", type=int)
+    chosen = request.args.get("supplier", type=parse_id)
     stmt = (select(DropshipFeedRun).join(DropshipSupplier, DropshipSupplier.id == DropshipFeedRun.supplier_id)
             .where(DropshipSupplier.organization_id == org_id()))
     if chosen:
@@ -323,8 +325,8 @@ def feed_fetch(supplier_id: str):
 @merchant
 def purchase_orders():
     status = request.args.get("status", "")
-    chosen = request.args.get("supplier", type=int)
-    page = max(request.args.get("page", 1, type=int), 1)
+    chosen = request.args.get("supplier", type=parse_id)
+    page = parse_page(request.args.get("page"))
     stmt = scoped(DropshipPurchaseOrder)
     if status in PO.ALL:
         stmt = stmt.where(DropshipPurchaseOrder.status == status)
@@ -380,7 +382,7 @@ def purchase_order_resend(po_id: str):
         queue_send([po])
         db.session.commit()
         flash(_("Envoi de %(ref)s à %(supplier)s relancé.", ref=po.reference, supplier=po.supplier.name), "success")
-    return redirect(request.form.get("next") or url_for(".purchase_order", po_id=po.id))
+    return redirect(safe_next(url_for(".purchase_order", po_id=po.id)))
 
 
 @bp.route("/purchase-orders/tracking", methods=["POST"])
@@ -420,9 +422,10 @@ def _quantities(po: DropshipPurchaseOrder) -> dict[int, int] | None:
     for line in po.lines:
         raw = (request.form.get(f"qty-{line.id}") or "").strip()
         if raw:
-            if not raw.isdigit():
+            quantity = parse_int(raw, lo=0, hi=QTY_MAX)
+            if quantity is None:
                 raise TrackingError(f"{line.supplier_sku} : quantité invalide « {raw} ».")
-            found[line.id] = int(raw)
+            found[line.id] = quantity
     return found or None
 
 
@@ -511,7 +514,10 @@ def api_shipments(reference: str):
                                                                DropshipPurchaseOrder.supplier_id == supplier.id))
     if po is None:
         return _api_error(404, "not_found", f"Bon de commande {reference} inconnu.")
-    data = request.get_json(silent=True)
+    try:
+        data = checked_json(request.get_data())
+    except (InputError, UnicodeDecodeError):
+        data = None
     if not isinstance(data, dict):
         return _api_error(400, "invalid_body", "Un objet JSON est attendu.")
     quantities: dict[int, int] | None = None

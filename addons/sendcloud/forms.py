@@ -3,19 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DecimalField,
-    IntegerField,
-    PasswordField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    URLField,
-)
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField, URLField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, URL
 
 from core.connectors.validators import RemoteAddress
+from core.forms import DecimalField, IntegerField
 
 from .client import DEFAULT_BASE_URL, REMOTE
 

@@ -169,7 +169,7 @@ def v2_parcel(shop: Shop, order: Order, shipment: Shipment, settings: dict[str, 
               reference: str) -> dict[str, Any]:
     to = recipient(order)
     frm = sender(shipment, settings)
-    if not method.isdigit():
+    if not (method.isascii() and method.isdigit()):
         raise MissingData(f"La méthode « {method} » n'est pas un numéro de méthode v2 : choisissez une méthode "
                           "listée par le test de connexion.")
     parcel: dict[str, Any] = {

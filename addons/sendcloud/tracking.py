@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import shipping
 from core.extensions import db
+from core.inputs import checked_json
 from core.models import ShipmentStatus, Shop, utcnow
 
 from .checks import client_from_settings
@@ -97,7 +97,7 @@ def receive(shop: Shop, body: bytes, signature_header: str, *, now: datetime | N
     if not keys or not given or not any(hmac.compare_digest(signature(body, k), given) for k in keys):
         raise WebhookRefused("signature invalide", 401)
     try:
-        payload = json.loads(body)
+        payload = checked_json(body)
     except ValueError:
         raise WebhookRefused("JSON illisible", 400) from None
     if not isinstance(payload, dict):

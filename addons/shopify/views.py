@@ -14,6 +14,7 @@ from wtforms import PasswordField
 from core.connectors import ownership
 from core.connectors.guards import addon_required, enabled_for_shop
 from core.extensions import csrf, db
+from core.inputs import parse_id
 from core.jobs import enqueue
 from core.models import Product, Shop, VariantBinding, Warehouse, utcnow
 from core.services import save_settings
@@ -112,7 +113,7 @@ def shop_action(shop_id: str, what: str):
 @bp.route("/privacy/<request_id>")
 @addon_required(ADDON)
 def privacy_request(request_id: str):
-    entry = db.session.get(ShopifyPrivacyRequest, int(request_id)) if request_id.isdigit() else None
+    entry = db.session.get(ShopifyPrivacyRequest, parse_id(request_id)) if parse_id(request_id) else None
     if entry is None:
         abort(404)
     shop = _shopify_shop(str(entry.shop_id))

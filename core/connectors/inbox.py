@@ -26,7 +26,6 @@ the same columns.
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -37,6 +36,7 @@ from flask import current_app
 from sqlalchemy import JSON, Text, bindparam, cast, func, select
 
 from core.extensions import db
+from core.inputs import InputError, checked_json
 from core.jobs import enqueue
 from core.models import OutboxJob, Shop, ShopAddon, utcnow
 
@@ -137,7 +137,9 @@ class WebhookInbox:
         """The payload of a verified body: the single point before storage where a body is
         refused (raise :class:`Refused`); nothing is stored for a refused body."""
         try:
-            payload = json.loads(body.decode("utf-8"))
+            payload = checked_json(body)  # size, depth and NaN/Infinity refused before storage
+        except InputError as exc:
+            raise Refused(str(exc)) from None
         except ValueError:  # UnicodeDecodeError included
             raise Refused("corps JSON illisible") from None
         if not isinstance(payload, dict):

@@ -243,6 +243,9 @@
   window.OMSScan = { checkDigitOk: checkDigitOk, gtinCheckDigit: gtinCheckDigit, cleanScan: cleanScan };
 
   function start() {
+    /* the bar's first width comes from the page (no inline style: the CSP forbids it) */
+    var bars = document.querySelectorAll("[data-scan-pct]");
+    for (var b = 0; b < bars.length; b++) { bars[b].style.width = bars[b].getAttribute("data-scan-pct") + "%"; }
     var apps = document.querySelectorAll("[data-scan-app]");
     for (var i = 0; i < apps.length; i++) { apps[i].omsScan = new ScanPage(apps[i]); }
   }

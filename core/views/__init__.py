@@ -19,9 +19,20 @@ def register_core_blueprints(app: Flask) -> None:
     from ..extensions import db
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    def _load_user(cookie_id: str):
+        """``<id>:<session token>``: a cookie issued before a logout or a password change
+        carries an old token and signs nobody in."""
+        import hmac
+
+        from ..inputs import parse_id
+
+        user_id, _sep, token = (cookie_id or "").partition(":")
+        if parse_id(user_id) is None or not token:
+            return None
+        user = db.session.get(User, parse_id(user_id))
+        if user is None or not user.active or not user.session_token:
+            return None
+        return user if hmac.compare_digest(user.session_token, token) else None
 
     _register_error_handlers(app)
     app.context_processor(_layout_context)
@@ -42,7 +53,7 @@ def _register_error_handlers(app: Flask) -> None:
 
         return handler
 
-    for code in (403, 404, 500):
+    for code in (400, 403, 404, 413, 500):
         app.register_error_handler(code, page(code))
 
 

@@ -25,7 +25,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from .. import analytics as an
@@ -36,6 +36,7 @@ from .. import stock as stock_flow
 from ..addons import registry
 from ..csvexport import writer as csv_writer
 from ..extensions import db
+from ..forms import DateField, DecimalField, coerce_id
 from ..models import (
     AnalyticsFeeRule,
     Customer,
@@ -52,6 +53,8 @@ from ..models import (
     Variant,
     Warehouse,
 )
+from ..inputs import parse_day, parse_id, parse_page
+from ..security import safe_referrer
 from ..tenancy import MANAGERS, get_owned, org_id, roles_required, scoped
 
 bp = Blueprint("analytics", __name__)
@@ -278,10 +281,7 @@ def _org() -> Organization:
 
 
 def _parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return parse_day(value)
 
 
 def _view(sorts: tuple[str, ...] = ("revenue",)) -> View:
@@ -298,8 +298,8 @@ def _view(sorts: tuple[str, ...] = ("revenue",)) -> View:
     warehouses = list(db.session.scalars(scoped(Warehouse).order_by(Warehouse.priority, Warehouse.name)))
     channel = args.get("channel", "").strip()
     channels = sorted({s.addon for s in shops})
-    shop_id = args.get("shop", type=int)
-    warehouse_id = args.get("warehouse", type=int)
+    shop_id = args.get("shop", type=parse_id)
+    warehouse_id = args.get("warehouse", type=parse_id)
     f = an.Filters(date_from=date_from, date_to=date_to, channel=channel if channel in channels else "",
                    shop_id=shop_id if any(s.id == shop_id for s in shops) else None,
                    warehouse_id=warehouse_id if any(w.id == warehouse_id for w in warehouses) else None)
@@ -821,16 +821,7 @@ def rebuild():
     an.queue_rebuild(org_id())
     db.session.commit()
     flash(_("Recalcul de tous vos chiffres programmé : ils seront à jour dans quelques instants."), "success")
-    return redirect(request.referrer if _local(request.referrer) else url_for(".dashboard"))
-
-
-def _local(target: str | None) -> bool:
-    from urllib.parse import urlsplit
-
-    if not target:
-        return False
-    parts = urlsplit(target)
-    return parts.netloc in ("", request.host) and parts.path.startswith("/")
+    return redirect(safe_referrer(url_for(".dashboard")))
 
 
 # ============================================================================ pricing helper
@@ -1117,7 +1108,7 @@ class NoteForm(FlaskForm):
 
 
 class RestockForm(FlaskForm):
-    warehouse_id = SelectField(_l("Remettre en stock dans"), coerce=int, validate_choice=False)
+    warehouse_id = SelectField(_l("Remettre en stock dans"), coerce=coerce_id, validate_choice=False)
 
 
 class RefundForm(FlaskForm):
@@ -1170,7 +1161,7 @@ def returns():
     reason = args.get("reason", "")
     q = args.get("q", "").strip()
     channel = args.get("channel", "").strip()
-    shop_id = args.get("shop", type=int)
+    shop_id = args.get("shop", type=parse_id)
     date_from, date_to = _parse_day(args.get("from")), _parse_day(args.get("to"))
     if status in RETURN_STATUS_LABELS:
         stmt = stmt.where(Return.status == ReturnStatus(status))
@@ -1192,7 +1183,7 @@ def returns():
         stmt = stmt.where(Order.number.ilike(like) | Order.email.ilike(like) | Return.id.in_(
             select(ReturnLine.return_id).join(OrderLine, OrderLine.id == ReturnLine.order_line_id)
             .where(OrderLine.sku.ilike(like))))
-    page = max(args.get("page", 1, type=int), 1)
+    page = parse_page(args.get("page"))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(stmt.order_by(Return.created_at.desc(), Return.id.desc()).limit(50)
                               .offset((page - 1) * 50)

@@ -15,6 +15,7 @@ from ..addons import CATEGORIES, Addon, registry
 from ..extensions import db
 from ..jobs import retry_log_entry
 from ..models import Shop, SyncLog, SyncMode
+from ..security import safe_next
 from ..services import ServiceError, create_shop, get_addon, save_settings, set_enabled, sync_now, test_connection
 from ..tenancy import MANAGERS, get_owned, roles_required, scoped
 
@@ -147,7 +148,7 @@ def toggle(name: str, shop_id: str, action: str):
     db.session.commit()
     flash(_("Activé pour %(shop)s.", shop=shop.name) if action == "enable"
           else _("Désactivé pour %(shop)s (paramètres et données conservés).", shop=shop.name), "success")
-    return redirect(request.form.get("next") or url_for(".addon", name=name))
+    return redirect(safe_next(url_for(".addon", name=name)))
 
 
 @bp.route("/<name>/shops/<shop_id>/configure", methods=["GET", "POST"])
@@ -164,7 +165,8 @@ def configure(name: str, shop_id: str):
     secret_fields = {f.name for f in form if isinstance(f, PasswordField)}
     if form.validate_on_submit():
         data = {f.name: f.data for f in form if f.name != "csrf_token" and f.type not in ("SubmitField",)}
-        save_settings(shop, name, data, secret_fields)
+        cleared = set(request.form.getlist("clear_secret")) & secret_fields
+        save_settings(shop, name, data, secret_fields, clear=cleared)
         db.session.commit()
         if request.form.get("then") == "test":
             return _run_test(a, shop)

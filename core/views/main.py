@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -15,7 +14,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .. import documents
@@ -23,6 +22,7 @@ from .. import orders as order_flow
 from .. import stock as stock_flow
 from ..addons import registry
 from ..extensions import db
+from ..forms import IntegerField, coerce_id
 from ..intake import map_sku
 from ..jobs import enqueue
 from ..models import (
@@ -40,6 +40,8 @@ from ..models import (
     Warehouse,
     utcnow,
 )
+from ..inputs import parse_day, parse_id, parse_page
+from ..security import safe_next
 from ..tenancy import EVERYONE, MANAGERS, get_owned, org_id, roles_required, scoped
 
 bp = Blueprint("main", __name__)
@@ -69,22 +71,19 @@ class MapSkuForm(FlaskForm):
 
 class AdjustForm(FlaskForm):
     sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=64)])
-    warehouse_id = SelectField(_l("Entrepôt"), coerce=int, validate_choice=False)
+    warehouse_id = SelectField(_l("Entrepôt"), coerce=coerce_id, validate_choice=False)
     delta = IntegerField(_l("Quantité (+ entrée, − sortie)"), validators=[InputRequired()])
     reason = StringField(_l("Raison"), validators=[Optional(), Length(max=500)],
                          description=_l("Inventaire, casse, réception fournisseur… Obligatoire."))
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return parse_page(request.args.get("page"))
 
 
 def local_next(default: str) -> str:
     """The local page a form came from (``next``), else ``default``."""
-    target = request.form.get("next") or request.args.get("next")
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return default
+    return safe_next(default)
 
 
 def _warehouses() -> list[Warehouse]:
@@ -129,10 +128,7 @@ def _org_zone() -> timezone | ZoneInfo:
 
 
 def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return parse_day(value)
 
 
 def _order_filters() -> dict:
@@ -143,7 +139,7 @@ def _order_filters() -> dict:
     return {
         "q": args.get("q", "").strip(),
         "status": status if status in {s.value for s in OrderStatus} else "",
-        "shop": args.get("shop", type=int),
+        "shop": args.get("shop", type=parse_id),
         "channel": args.get("channel", "").strip(),
         "date_from": _day(args.get("from")),
         "date_to": _day(args.get("to")),
@@ -225,9 +221,8 @@ def order_packing_slip(order_id: str):
 
 def _owned_orders(raw_ids: list[str]) -> list[Order]:
     """The checked orders, all of this organization (any other id: 404)."""
-    try:
-        ids = sorted({int(i) for i in raw_ids})
-    except ValueError:
+    ids = sorted({parse_id(i) for i in raw_ids})
+    if None in ids:
         abort(404)
     found = list(db.session.scalars(scoped(Order).where(Order.id.in_(ids))
                                     .order_by(Order.placed_at, Order.id))) if ids else []

@@ -12,13 +12,14 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, ValidationError
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import orders as order_flow
 from ..addons import registry
 from ..extensions import db
+from ..forms import IntegerField, coerce_id
 from ..intake import month_start
 from ..jobs import enqueue
 from ..models import (
@@ -60,12 +61,12 @@ class ActionForm(FlaskForm):
 class RuleForm(FlaskForm):
     name = StringField(_l("Nom de la règle"), validators=[DataRequired(), Length(max=120)])
     active = BooleanField(_l("Active"), default=True)
-    warehouse_id = SelectField(_l("Expédier depuis l'entrepôt"), coerce=int, validators=[InputRequired()])
+    warehouse_id = SelectField(_l("Expédier depuis l'entrepôt"), coerce=coerce_id, validators=[InputRequired()])
     countries = StringField(_l("Pays de livraison"), validators=[Optional(), Length(max=400)],
                             description=_l("Codes ISO séparés par des virgules, par exemple FR, BE. "
                                            "Vide : tous les pays."))
     channels = MultiCheckboxField(_l("Canaux de vente"), description=_l("Aucun coché : tous les canaux."))
-    shop_ids = MultiCheckboxField(_l("Boutiques"), coerce=int, description=_l("Aucune cochée : toutes les boutiques."))
+    shop_ids = MultiCheckboxField(_l("Boutiques"), coerce=coerce_id, description=_l("Aucune cochée : toutes les boutiques."))
     service_levels = MultiCheckboxField(
         _l("Niveaux de service"), choices=[(level.value, level.value.capitalize()) for level in ServiceLevel],
         description=_l("Aucun coché : tous les niveaux."))
@@ -85,7 +86,7 @@ class RuleForm(FlaskForm):
 
 class PoolForm(FlaskForm):
     name = StringField(_l("Nom du pool"), validators=[DataRequired(), Length(max=120)])
-    warehouse_ids = MultiCheckboxField(_l("Entrepôts du pool"), coerce=int,
+    warehouse_ids = MultiCheckboxField(_l("Entrepôts du pool"), coerce=coerce_id,
                                        description=_l("Les boutiques de ce pool vendent le stock de ces "
                                                       "entrepôts, et seulement celui-là."))
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import func, select
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, URLField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, URLField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .. import documents
@@ -20,6 +20,7 @@ from .. import picking
 from .. import shipping
 from ..stock import StockError
 from ..extensions import db
+from ..forms import IntegerField, coerce_id
 from ..models import (
     BinLocation,
     Order,
@@ -37,6 +38,7 @@ from ..models import (
     Warehouse,
     WarehouseKind,
 )
+from ..inputs import UPLOAD_MAX_BYTES, InputError, parse_id, parse_page, read_text_file
 from ..tenancy import EVERYONE, MANAGERS, get_owned, org_id, roles_required, scoped
 
 bp = Blueprint("picking", __name__, url_prefix="/preparation")
@@ -48,8 +50,8 @@ class ActionForm(FlaskForm):
 
 
 class WaveForm(FlaskForm):
-    warehouse_id = SelectField(_l("Entrepôt"), coerce=int, validate_choice=False)
-    shop_ids = SelectMultipleField(_l("Boutiques"), coerce=int, validate_choice=False)
+    warehouse_id = SelectField(_l("Entrepôt"), coerce=coerce_id, validate_choice=False)
+    shop_ids = SelectMultipleField(_l("Boutiques"), coerce=coerce_id, validate_choice=False)
     channels = SelectMultipleField(_l("Canaux"), validate_choice=False)
     carriers = SelectMultipleField(_l("Transporteurs"), validate_choice=False)
     service_levels = SelectMultipleField(_l("Niveaux de service"), validate_choice=False,
@@ -101,9 +103,8 @@ def _wave(wave_id: Any) -> PickWave:
 
 
 def _member(member_id: Any) -> PickWaveOrder:
-    try:
-        ident = int(member_id)
-    except (TypeError, ValueError):
+    ident = parse_id(member_id)
+    if ident is None:
         abort(404)
     member = db.session.get(PickWaveOrder, ident)
     if member is None or member.wave.organization_id != org_id():
@@ -112,9 +113,8 @@ def _member(member_id: Any) -> PickWaveOrder:
 
 
 def _shipment(shipment_id: Any) -> Shipment:
-    try:
-        ident = int(shipment_id)
-    except (TypeError, ValueError):
+    ident = parse_id(shipment_id)
+    if ident is None:
         abort(404)
     shipment = db.session.get(Shipment, ident)
     if shipment is None or shipment.order.organization_id != org_id():
@@ -487,7 +487,7 @@ def _location_warehouse() -> Warehouse:
     warehouses = _warehouses()
     if not warehouses:
         abort(404)
-    wanted = request.values.get("warehouse_id", type=int)
+    wanted = request.values.get("warehouse_id", type=parse_id)
     return next((w for w in warehouses if w.id == wanted), warehouses[0])
 
 
@@ -501,7 +501,7 @@ def locations():
                                action=ActionForm())
     warehouse = _location_warehouse()
     q = (request.args.get("q") or "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = parse_page(request.args.get("page"))
     stmt = (select(Variant, StockLevel, BinLocation)
             .join(StockLevel, (StockLevel.variant_id == Variant.id) & (StockLevel.warehouse_id == warehouse.id))
             .outerjoin(BinLocation, BinLocation.id == StockLevel.bin_location_id)
@@ -542,11 +542,11 @@ def locations_import():
     if not form.validate_on_submit():
         flash(_("Choisissez un fichier CSV."), "error")
         return redirect(url_for(".locations", warehouse_id=warehouse.id))
-    raw = form.file.data.read()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+        text = read_text_file(form.file.data.read(UPLOAD_MAX_BYTES + 1))
+    except InputError as exc:
+        flash(_("Fichier refusé : %(reason)s", reason=exc), "error")
+        return redirect(url_for(".locations", warehouse_id=warehouse.id))
     result = picking.import_bins(org_id(), warehouse, text)
     db.session.commit()
     flash(_("%(n)s SKU placé(s), %(c)s emplacement(s) créé(s).", n=result.assigned, c=result.created), "success")

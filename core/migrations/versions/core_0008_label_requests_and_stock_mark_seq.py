@@ -1,7 +1,7 @@
 """labels requested after the shipment is committed; stock dirty marks numbered; plan changes
 
 Revision ID: core_0008
-Revises: core_0006
+Revises: core_0007
 Create Date: 2026-12-02 06:10:00.000000
 
 """
@@ -13,7 +13,7 @@ import core.models
 
 # revision identifiers, used by Alembic.
 revision = 'core_0008'
-down_revision = 'core_0006'
+down_revision = 'core_0007'
 branch_labels = None
 depends_on = None
 

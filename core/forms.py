@@ -1,0 +1,72 @@
+"""Form fields whose numbers fit the columns they go to.
+
+WTForms' own ``IntegerField`` takes ``²`` or ``١٢`` (Python's ``int`` reads any Unicode digit)
+and numbers beyond every integer column; its ``DecimalField`` takes ``1e400``, ``Infinity`` and
+``NaN``. These fields refuse all of them with a French message, before any query. Core's
+forms and the add-ons' forms import them in place of WTForms' (same names, same arguments).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import fields
+
+from .inputs import DATE_MAX, DATE_MIN, INT_MAX, in_date_range, parse_decimal, parse_id, parse_int
+
+#: the largest amount a money, cost or rate column holds (Numeric(15, 2) and up)
+DECIMAL_MAX = Decimal(10) ** 11
+
+
+class IntegerField(fields.IntegerField):
+    """An integer written with ASCII digits, within the INTEGER column range."""
+
+    def __init__(self, *args: Any, minimum: int = -INT_MAX, maximum: int = INT_MAX, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or valuelist[0] in (None, ""):
+            self.data = None
+            return
+        number = parse_int(valuelist[0], lo=self.minimum, hi=self.maximum)
+        if number is None:
+            self.data = None
+            raise ValueError(_l("Nombre entier attendu, entre %(lo)s et %(hi)s.", lo=self.minimum,
+                                hi=self.maximum))
+        self.data = number
+
+
+class DecimalField(fields.DecimalField):
+    """A finite decimal (French comma accepted) that fits a money, cost or rate column."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or valuelist[0] in (None, ""):
+            self.data = None
+            return
+        number = parse_decimal(valuelist[0], max_digits=15, places=4)
+        if number is None or abs(number) >= DECIMAL_MAX:
+            self.data = None
+            raise ValueError(_l("Nombre attendu (par exemple 12,50)."))
+        self.data = number
+
+
+def coerce_id(value: Any) -> int:
+    """``coerce=`` of a select of rows: a real id, else the choice is refused."""
+    if value is None or value == "":
+        raise ValueError(_l("Choix invalide."))
+    number = parse_id(value)
+    if number is None:
+        raise ValueError(_l("Choix invalide."))
+    return number
+
+
+class DateField(fields.DateField):
+    """A date of this era (2000-2100): beyond, the next day or a period's end would overflow."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not in_date_range(self.data):
+            self.data = None
+            raise ValueError(_l("Date attendue entre %(lo)s et %(hi)s.", lo=DATE_MIN.year, hi=DATE_MAX.year))
