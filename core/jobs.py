@@ -26,6 +26,7 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .rqueue import redis_connection, relay_outbox, rq_queue
 from .models import SYNC_INTERVALS, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -98,58 +99,8 @@ def _forget_transaction_state(session: Session) -> None:
 
 
 # ----------------------------------------------------------------------------- RQ
-def redis_connection():
-    from redis import Redis
-
-    ext = current_app.extensions
-    if "oms_redis" not in ext:
-        url = current_app.config.get("REDIS_URL")
-        if not url:
-            raise RuntimeError("REDIS_URL is not set")
-        ext["oms_redis"] = Redis.from_url(url)
-    return ext["oms_redis"]
-
-
-def rq_queue(name: str = "default"):
-    from rq import Queue
-
-    prefix = current_app.config.get("RQ_QUEUE_PREFIX", "oms")
-    return Queue(f"{prefix}-{name}", connection=redis_connection())
-
-
-def relay_outbox(limit: int = 500) -> int:
-    """Send committed outbox rows to RQ; return how many were sent."""
-    from rq import Retry
-    from rq.exceptions import DuplicateJobError
-
-    sent = 0
-    with Session(db.engine) as s:
-        stmt = (select(OutboxJob).where(OutboxJob.state == "pending").order_by(OutboxJob.id).limit(limit))
-        if db.engine.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = s.scalars(stmt).all()
-        for row in rows:
-            q = rq_queue(row.queue)
-            opts: dict[str, Any] = dict(
-                args=(row.func, row.args, row.kwargs, row.shop_id),
-                job_id=row.job_id or f"outbox-{row.id}",
-                unique=row.unique or row.job_id is None,
-                description=row.func,
-                result_ttl=60,
-                failure_ttl=7 * 24 * 3600,
-                retry=Retry(max=row.max_retries, interval=row.intervals) if row.max_retries else None,
-            )
-            try:
-                if row.run_after > utcnow() + timedelta(seconds=1):
-                    q.enqueue_at(row.run_after, "core.jobs.run_job", **opts)
-                else:
-                    q.enqueue_call("core.jobs.run_job", **opts)
-            except DuplicateJobError:
-                log.info("job %s already queued", opts["job_id"])
-            s.delete(row)
-            s.commit()  # one row at a time: a crash re-sends at most one, refused as duplicate
-            sent += 1
-    return sent
+# the relay, the worker and abandoned-job handling live in core.rqueue
+__all__ = ["enqueue", "relay_outbox", "redis_connection", "rq_queue", "run_job", "run_pending"]
 
 
 # ----------------------------------------------------------------------------- execution
@@ -186,6 +137,10 @@ def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | N
         attempt = job.meta.get("attempt", 0) + 1
         job.meta["attempt"] = attempt
         job.save_meta()
+        # RQ never runs one id twice at once: an entry of this id still "running" is a run
+        # whose worker died (requeued by RQ's cleanup or core.rqueue.requeue_abandoned)
+        db.session.execute(update(SyncLog).where(SyncLog.job_id == job.id, SyncLog.status == SyncStatus.RUNNING)
+                           .values(status=SyncStatus.INTERRUPTED, finished_at=utcnow()))
     shop = db.session.get(Shop, shop_id) if shop_id else None
     entry = SyncLog(shop_id=shop_id, organization_id=shop.organization_id if shop else None,
                     addon=_addon_of(func), func=func, args=list(args), kwargs=dict(kwargs),

@@ -699,6 +699,7 @@ class SyncStatus(StrEnum):
     OK = "ok"
     RETRYING = "retrying"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its worker stopped mid-job; RQ runs it again
 
 
 class SyncLog(db.Model):
