@@ -223,8 +223,9 @@ def register_cli(app: Flask) -> None:
             job = services.sync_now(_shop(shop_id))
         except services.ServiceError as exc:
             raise _fail(exc) from None
+        func, job_id = job.func, job.job_id  # the commit relays the row to RQ, which deletes it
         db.session.commit()
-        click.echo(f"sync queued: {job.func} ({job.job_id})")
+        click.echo(f"sync queued: {func} ({job_id})")
 
     # ------------------------------------------------------------------ jobs
     @app.cli.group("jobs")

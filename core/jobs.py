@@ -32,6 +32,8 @@ from .models import SYNC_INTERVALS, OutboxJob, Shop, SyncLog, SyncStatus, SyncMo
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVALS = (30, 120, 600)
+#: a shop in error is synced this many times less often than its mode says
+ERROR_SYNC_BACKOFF = 4
 _SESSION_FLAG = "oms_outbox"
 
 
@@ -338,11 +340,13 @@ def schedule_due_syncs(now: datetime | None = None) -> int:
     """Queue every shop whose periodic sync is due and move its ``next_sync_at`` on.
 
     The schedule lives in the database, so a restarted scheduler neither repeats nor skips a
-    sync; with several schedulers, the row lock (PostgreSQL) lets one take each shop.
+    sync; with several schedulers, the row lock (PostgreSQL) lets one take each shop. A failed
+    sync never ends the chain: the shop stays scheduled until the merchant sets it to manual
+    or disconnects it (in error, every ``ERROR_SYNC_BACKOFF`` intervals).
     """
     now = now or utcnow()
     stmt = (select(Shop).where(Shop.sync_mode != SyncMode.MANUAL,
-                               Shop.status == ConnectionStatus.CONNECTED,
+                               Shop.status.in_([ConnectionStatus.CONNECTED, ConnectionStatus.ERROR]),
                                (Shop.next_sync_at.is_(None)) | (Shop.next_sync_at <= now)))
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
@@ -350,7 +354,9 @@ def schedule_due_syncs(now: datetime | None = None) -> int:
     for shop in db.session.scalars(stmt).all():
         if enqueue_shop_sync(shop) is not None:
             count += 1
-        shop.next_sync_at = now + timedelta(seconds=SYNC_INTERVALS[shop.sync_mode])
+        # a shop in error keeps being tried (the remote may be back), less often
+        slower = ERROR_SYNC_BACKOFF if shop.status == ConnectionStatus.ERROR else 1
+        shop.next_sync_at = now + timedelta(seconds=SYNC_INTERVALS[shop.sync_mode] * slower)
     return count
 
 

@@ -87,7 +87,8 @@ class AppProcess:
         env = {**os.environ, "OMS_TEST_APP_CONFIG": json.dumps(self.config), "PYTHONPATH": str(ROOT)}
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "tests.procapp:create", *self.args],
-                                     cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+                                     cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         return self
 
     @property
@@ -99,13 +100,20 @@ class AppProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the process and its children (RQ's scheduler runs in a child process)."""
+        if self.proc is None:
+            return
         if self.alive():
-            self.proc.send_signal(sig)
+            os.killpg(self.proc.pid, sig)
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # children left behind
+        except ProcessLookupError:
+            pass
         if getattr(self, "_log", None):
             self._log.close()
 
