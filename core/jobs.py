@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
+import socket
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -26,8 +29,9 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .lease import DbClock, release_lease, take_lease
 from .rqueue import redis_connection, relay_outbox, rq_queue
-from .models import SYNC_INTERVALS, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
+from .models import SYNC_INTERVALS, JobLease, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -255,19 +259,28 @@ def _run_embedded(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: i
 
 class EmbeddedRunner:
     """A daemon thread running outbox jobs, due syncs and the add-ons' cron jobs in-process
-    (no Redis needed: one process, so its cron clock lives in memory)."""
+    (no Redis needed).
 
-    def __init__(self, app: Flask, poll: float = 2.0, tick: float = 30.0) -> None:
-        from .cron import MemoryClock
+    Every web process starts one, but only the holder of the ``job-runner`` lease (a row in
+    the database, renewed every pass, taken over once ``lease_ttl`` seconds stale) runs
+    anything: one runner per installation, whatever the number of processes. Its cron clock
+    is in the database too, so a restart or a takeover neither repeats nor skips a slot.
+    """
 
+    LEASE = "job-runner"
+
+    def __init__(self, app: Flask, poll: float = 2.0, tick: float = 30.0, lease_ttl: float = 30.0) -> None:
         self.app = app
         self.poll = poll
         self.tick_every = tick
-        self.cron_clock = MemoryClock()
+        self.lease_ttl = lease_ttl
+        self.ident = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.cron_clock = DbClock()
+        self.leader = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="oms-jobs", daemon=True)
-        self._last_tick = 0.0
+        self._last_tick = float("-inf")
         self._ready = False
 
     def start(self) -> None:
@@ -280,16 +293,17 @@ class EmbeddedRunner:
     def wake(self) -> None:
         self._wake.set()
 
-    def _prepare(self) -> bool:
-        """Rows left "running" by a crashed process run again. False while the database has
-        no tables yet (``oms create-db`` runs in this very process)."""
+    def _tables_ready(self) -> bool:
+        """False while the database has no tables yet (``oms create-db`` runs in this very
+        process)."""
         from sqlalchemy import inspect
 
-        if not inspect(db.engine).has_table(OutboxJob.__tablename__):
-            return False
+        return inspect(db.engine).has_table(JobLease.__tablename__)
+
+    def _take_over(self) -> None:
+        """Rows left "running" by the previous holder (a crashed process) run again."""
         db.session.execute(update(OutboxJob).where(OutboxJob.state == "running").values(state="pending"))
         db.session.commit()
-        return True
 
     def tick(self, now: datetime | None = None) -> None:
         """Queue what is due: shops' periodic syncs and the add-ons' cron jobs."""
@@ -300,18 +314,35 @@ class EmbeddedRunner:
         enqueue_due(self.app, now, self.cron_clock)
         db.session.commit()
 
+    def step(self, now: datetime | None = None) -> int:
+        """One pass: hold the lease, then tick when due and run what is pending. Returns the
+        jobs run (0 when another process holds the lease)."""
+        was_leader = self.leader
+        self.leader = take_lease(self.LEASE, self.ident, self.lease_ttl, now=now)
+        if not self.leader:
+            return 0
+        if not was_leader:
+            log.info("embedded job runner: this process (%s) runs the jobs", self.ident)
+            self._take_over()
+        if time.monotonic() - self._last_tick > self.tick_every:
+            self._last_tick = time.monotonic()
+            self.tick(now)
+        ran = 0
+        while n := run_pending(now=now):
+            ran += n
+            if not take_lease(self.LEASE, self.ident, self.lease_ttl, now=now):  # long passes renew it
+                self.leader = False
+                break
+        return ran
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             with self.app.app_context():
                 try:
                     if not self._ready:
-                        self._ready = self._prepare()
+                        self._ready = self._tables_ready()
                     if self._ready:
-                        if time.monotonic() - self._last_tick > self.tick_every:
-                            self._last_tick = time.monotonic()
-                            self.tick()
-                        while run_pending():
-                            pass
+                        self.step()
                 except Exception:
                     log.exception("embedded job runner")
                     db.session.rollback()
@@ -319,6 +350,14 @@ class EmbeddedRunner:
                     db.session.remove()
             self._wake.wait(self.poll)
             self._wake.clear()
+        with self.app.app_context():
+            try:
+                if self.leader:
+                    release_lease(self.LEASE, self.ident)
+            except Exception:
+                log.warning("job runner lease not released (it expires by itself)", exc_info=True)
+            finally:
+                db.session.remove()
 
 
 # ----------------------------------------------------------------------------- scheduling
