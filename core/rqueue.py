@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -165,7 +166,10 @@ def requeue_abandoned(queue_names: list[str] | None = None) -> int:
     for name in queue_names or _queue_names():
         q = rq_queue(name)
         registry = StartedJobRegistry(queue=q)
-        for job_id in dict.fromkeys(registry.get_expired_job_ids()):
+        expired: dict[str, list[bytes]] = {}
+        for member in q.connection.zrangebyscore(registry.key, 0, time.time()):
+            expired.setdefault(registry.parse_job_id(member), []).append(member)
+        for job_id, members in expired.items():
             try:
                 job = Job.fetch(job_id, connection=q.connection)
             except NoSuchJobError:
@@ -177,10 +181,8 @@ def requeue_abandoned(queue_names: list[str] | None = None) -> int:
                 continue
             job.meta["interrupted"] = interrupted
             job.save_meta()
-            with q.connection.pipeline() as pipe:
-                registry.remove_executions(job, pipeline=pipe)
-                q.enqueue_job(job, pipeline=pipe, at_front=True)
-                pipe.execute()
+            q.enqueue_job(job, at_front=True)  # queued first: a crash here leaves a leftover entry only
+            q.connection.zrem(registry.key, *members)
             found.append(job.id)
             log.warning("job %s abandoned by its worker: queued again", job.id)
         registry.cleanup()  # the rest: RQ's retry, or its failed registry
@@ -241,11 +243,10 @@ def worker_class():
     return OmsWorker
 
 
-def run_worker(app: Flask, queue_names: list[str], burst: bool = False, max_backoff: float = 30.0,
+def run_worker(app: Flask, queue_names: list[str], burst: bool = False, max_backoff: float = 5.0,
                sleep=None) -> None:
     """``oms worker``: work the queues; on a Redis or database error, log, back off and
     work again (a new worker registration), never exit."""
-    import time
 
     sleep = sleep or time.sleep
     backoff = 1.0

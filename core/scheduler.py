@@ -6,7 +6,7 @@ run in Redis), so a restarted scheduler neither repeats nor skips work, and a se
 scheduler started by mistake waits for the lock instead of doubling every job.
 
 The loop never ends on a Redis or database error: it logs, rolls its session back, waits
-(1 s, doubling up to ``max_backoff``) and carries on, so an outage of either delays work
+(1 s, doubling up to ``max_backoff``, 5 s) and carries on, so an outage of either delays work
 but never stops it. The outbox is relayed every ``relay_every`` seconds (a job id that was
 running at the last pass goes out as soon as that run is over); due syncs, cron jobs and
 abandoned jobs are looked at every ``interval`` seconds.
@@ -79,7 +79,7 @@ class Scheduler:
         return last_tick
 
     def run(self, interval: float = 15.0, once: bool = False, relay_every: float = 1.0,
-            max_backoff: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
+            max_backoff: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> None:
         with self.app.app_context():
             last_tick = float("-inf")
             try:

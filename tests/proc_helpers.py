@@ -77,8 +77,10 @@ class AppProcess:
     """``python -m flask --app tests.procapp:create <command>``: the app's own CLI command in
     a process of its own."""
 
-    def __init__(self, config: dict[str, Any], args: list[str], log_path: Path) -> None:
+    def __init__(self, config: dict[str, Any], args: list[str], log_path: Path,
+                 factory: str = "tests.procapp:create") -> None:
         self.config = config
+        self.factory = factory
         self.args = args
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
@@ -86,7 +88,7 @@ class AppProcess:
     def start(self) -> "AppProcess":
         env = {**os.environ, "OMS_TEST_APP_CONFIG": json.dumps(self.config), "PYTHONPATH": str(ROOT)}
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "tests.procapp:create", *self.args],
+        self.proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", self.factory, *self.args],
                                      cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         return self

@@ -126,3 +126,35 @@ def test_rows_without_unique_each_run(rq_app, shop_factory):
     work(rq_queue())
     assert RUNS == [shop_id, shop_id]
     assert db.session.get(Shop, shop_id).sync_cursor == "a,b"
+
+
+@pytest.mark.redis
+def test_an_abandoned_job_is_queued_again_and_its_log_entry_closed(rq_app, shop_factory):
+    """A worker killed mid-job leaves its job "started" with an expired registry entry (and its
+    execution record gone with the heartbeat): the scheduler's pass queues it again."""
+    import time
+
+    from rq.job import Job, JobStatus
+    from rq.registry import StartedJobRegistry
+
+    from core.models import SyncLog, SyncStatus
+    from core.rqueue import requeue_abandoned
+
+    shop = shop_factory("beta")
+    job_id = f"beta-sync-{shop.id}"
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id)
+    db.session.commit()
+    q = rq_queue()
+    job = Job.fetch(job_id, connection=q.connection)
+    q.remove(job)  # taken by a worker…
+    job.set_status(JobStatus.STARTED)
+    registry = StartedJobRegistry(queue=q)
+    q.connection.zadd(registry.key, {f"{job_id}:gone-execution": time.time() - 5})  # …that died
+    db.session.add(SyncLog(shop_id=shop.id, func=SYNC, job_id=job_id, status=SyncStatus.RUNNING))
+    db.session.commit()
+    assert requeue_abandoned(["default"]) == 1
+    assert q.get_job_ids() == [job_id] and registry.count == 0
+    assert db.session.scalar(select(SyncLog.status).where(SyncLog.job_id == job_id)) == SyncStatus.INTERRUPTED
+    work(q)
+    assert RUNS == [shop.id]
+    assert requeue_abandoned(["default"]) == 0
