@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 DELIVERIES = int(os.environ.get("BENCH_FAULT_DELIVERIES", "2000"))
-RATE = float(os.environ.get("BENCH_FAULT_RATE", "40"))  # deliveries per second, all clients together
+RATE = float(os.environ.get("BENCH_FAULT_RATE", "10"))  # deliveries per second, all clients together
 CLIENTS = 4
 DEADLINE = 30.0
 SETTLE = 120.0

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -101,11 +101,11 @@ def _send(q, row: OutboxJob) -> str:
                 at = None
             if at is None or _as_utc(at) <= due + timedelta(seconds=1):
                 return "covered"
-            old.delete()  # waiting for later than this row wants: run it sooner instead
+            _forget(q, old)  # waiting for later than this row wants: run it sooner instead
         elif status == "started":
             return "busy"
         else:  # finished, failed, stopped, cancelled, or a half-written job hash
-            old.delete()
+            _forget(q, old)
     opts: dict[str, Any] = dict(
         args=(row.func, row.args, row.kwargs, row.shop_id),
         job_id=job_id, unique=True, description=row.func,
@@ -124,28 +124,47 @@ def _send(q, row: OutboxJob) -> str:
     return "sent"
 
 
+def _forget(q, job) -> None:
+    """Delete an old job of an id about to be queued again."""
+    try:
+        job.delete()
+    except ValueError:  # RQ cannot list its execution records once they expired: do it by hand
+        with q.connection.pipeline() as pipe:
+            for registry in (q.finished_job_registry, q.failed_job_registry, q.scheduled_job_registry,
+                             q.canceled_job_registry, q.deferred_job_registry):
+                pipe.zrem(registry.key, job.id)
+            pipe.delete(job.key)
+            pipe.execute()
+
+
 def relay_outbox(limit: int = 500) -> int:
     """Send committed outbox rows to RQ; return how many RQ now holds (sent or covered).
 
     A row whose job is running stays for the next pass."""
     done = 0
+    pg = db.engine.dialect.name == "postgresql"
     with Session(db.engine) as s:
-        stmt = (select(OutboxJob).where(OutboxJob.state == "pending").order_by(OutboxJob.id).limit(limit))
-        if db.engine.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = s.scalars(stmt).all()
+        ids = s.scalars(select(OutboxJob.id).where(OutboxJob.state == "pending")
+                        .order_by(OutboxJob.id).limit(limit)).all()
+        s.commit()
         queues: dict[str, Any] = {}
-        for row in rows:
+        for row_id in ids:
+            # each row locked while it is sent (another relay skips it), in its own transaction
+            stmt = select(OutboxJob).where(OutboxJob.id == row_id, OutboxJob.state == "pending")
+            row = s.scalars(stmt.with_for_update(skip_locked=True) if pg else stmt).one_or_none()
+            if row is None:
+                s.commit()
+                continue
             q = queues.get(row.queue) or queues.setdefault(row.queue, rq_queue(row.queue))
             outcome = _send(q, row)
             if outcome == "busy":
+                s.commit()
                 continue
             if outcome == "covered":
                 log.info("job %s already waiting in RQ", rq_job_id(row))
-            s.delete(row)
-            s.commit()  # one row at a time: a crash re-sends at most one, found waiting in RQ
+            s.execute(delete(OutboxJob).where(OutboxJob.id == row_id))
+            s.commit()  # a crash before this re-sends the row: found waiting in RQ, or run again
             done += 1
-        s.commit()
     return done
 
 

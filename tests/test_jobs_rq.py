@@ -158,3 +158,26 @@ def test_an_abandoned_job_is_queued_again_and_its_log_entry_closed(rq_app, shop_
     work(q)
     assert RUNS == [shop.id]
     assert requeue_abandoned(["default"]) == 0
+
+
+@pytest.mark.redis
+def test_reenqueued_after_its_execution_records_expired(rq_app, shop_factory, redis_conn):
+    """RQ keeps a run's execution record shorter than the job: deleting the old job must not
+    trip over the missing record (it raised, and the after-commit relay left the row)."""
+    shop = shop_factory("beta")
+    job_id = f"beta-sync-{shop.id}"
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id)
+    db.session.commit()
+    q = rq_queue()
+    work(q)
+    import time
+
+    from rq.executions import ExecutionRegistry
+
+    # an execution still listed for the job whose record expired (its worker died meanwhile)
+    redis_conn.zadd(ExecutionRegistry(job_id, redis_conn).key, {"gone": time.time() + 600})
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id)
+    db.session.commit()
+    assert pending_rows() == 0 and q.count == 1
+    work(q)
+    assert RUNS == [shop.id, shop.id]
