@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, select, text
 
 from core.extensions import db
 from core.jobs import enqueue
-from core.models import OutboxJob, Shop, SyncLog, SyncStatus
+from core.models import OutboxJob, Shop, SyncLog, SyncStatus, utcnow
 from tests.fake_addons.beta.jobs import RUNS
 from tests.fixtures import FAKE_ADDONS
 from tests.proc_helpers import AppProcess, PrivateRedis, wait_for
@@ -93,14 +93,14 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_runs_again_once(app, re
     wait_for(lambda: (db.session.remove() or db.session.get(Shop, shop_id).last_error) == "started", 60,
              what="the job to start")
     first.kill(signal.SIGKILL)
-    killed_at = time.monotonic()
+    killed_at = utcnow()
     procs(["worker"], redis_conn.url, "worker2")
-    wait_for(lambda: cursor(shop_id) == ["a"], 60, what="the job to run again")
-    assert time.monotonic() - killed_at < 60
+    wait_for(lambda: cursor(shop_id) == ["a"], 120, what="the job to run again")
     assert cursor(shop_id) == ["a"]  # its effect, once
-    statuses = [e.status for e in db.session.scalars(select(SyncLog).where(SyncLog.shop_id == shop_id)
-                                                     .order_by(SyncLog.id))]
-    assert statuses == [SyncStatus.INTERRUPTED, SyncStatus.OK]
+    entries = db.session.scalars(select(SyncLog).where(SyncLog.shop_id == shop_id).order_by(SyncLog.id)).all()
+    assert [e.status for e in entries] == [SyncStatus.INTERRUPTED, SyncStatus.OK]
+    # requeued (its entry closed) within a minute of the kill, however slow the machine
+    assert (entries[0].finished_at - killed_at).total_seconds() < 60
 
 
 @pytest.mark.redis
