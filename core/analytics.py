@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import configparser
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -46,6 +47,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import has_app_context
 from sqlalchemy import case, delete, event, func, insert, literal, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from . import fx
@@ -55,6 +58,7 @@ from .jobs import enqueue
 from .models import (
     AnalyticsActualFee,
     AnalyticsDaily,
+    AnalyticsDirty,
     AnalyticsFeeRule,
     AnalyticsLineFact,
     AnalyticsOrderFact,
@@ -427,7 +431,8 @@ def rebuild(org_id: int, *, commit_every: int = 10) -> int:
 
 
 def rebuild_all() -> int:
-    """Nightly: one rebuild job per organization (catches changes made outside the ORM)."""
+    """``oms analytics rebuild --queue``: one full rebuild job per organization. The nightly
+    pass is incremental instead (``core.analytics_jobs.refresh_changed``)."""
     org_ids = list(db.session.scalars(select(Organization.id)))
     for org_id in org_ids:
         enqueue("core.analytics.rebuild", org_id, job_id=f"analytics-rebuild-{org_id}", unique=True)
@@ -483,7 +488,28 @@ def _enqueue_collected(session: Session) -> None:
                                            .where(Order.id.in_(sorted(order_ids)))):
             by_org[org_id].append(oid)
     for org_id, ids in sorted(by_org.items()):
-        enqueue("core.analytics.refresh_orders", org_id, sorted(ids))
+        mark_dirty(session, org_id, ids)
+
+
+REFRESH_JOB = "core.analytics_jobs.refresh_pending"
+
+
+def refresh_job_id(org_id: int) -> str:
+    return f"analytics-refresh-{org_id}"
+
+
+def mark_dirty(session: Session, org_id: int, order_ids: Iterable[int]) -> None:
+    """Mark these orders for the organization's refresh (in the caller's transaction) and
+    queue its one refresh job: a burst of transactions makes one queued job, not one each."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return
+    seq = time.time_ns()
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(AnalyticsDirty).values([{"organization_id": org_id, "order_id": i, "seq": seq} for i in ids])
+    session.execute(stmt.on_conflict_do_update(index_elements=["organization_id", "order_id"],
+                                               set_={"seq": stmt.excluded.seq}))
+    enqueue(REFRESH_JOB, org_id, job_id=refresh_job_id(org_id), unique=True)
 
 
 def _ours(session: Session) -> bool:

@@ -225,8 +225,9 @@ def register_cli(app: Flask) -> None:
             job = services.sync_now(_shop(shop_id))
         except services.ServiceError as exc:
             raise _fail(exc) from None
+        func, job_id = job.func, job.job_id  # the commit relays the row to RQ, which deletes it
         db.session.commit()
-        click.echo(f"sync queued: {job.func} ({job.job_id})")
+        click.echo(f"sync queued: {func} ({job_id})")
 
     # ------------------------------------------------------------------ jobs
     @app.cli.group("jobs")
@@ -257,17 +258,13 @@ def register_cli(app: Flask) -> None:
     @click.option("--burst", is_flag=True, help="exit when the queues are empty")
     @with_appcontext
     def worker(queues: tuple[str, ...], burst: bool) -> None:
-        """Run an RQ worker (needs REDIS_URL); run as many as you need, on any machine."""
-        from rq import SimpleWorker
-
-        from .jobs import redis_connection, rq_queue, set_worker_app
+        """Run an RQ worker (needs REDIS_URL); run as many as you need, on any machine.
+        It survives Redis and database outages (logs, backs off, carries on)."""
+        from .rqueue import run_worker
 
         if not current_app.config.get("REDIS_URL"):
             raise click.ClickException("REDIS_URL is not set: without Redis, `oms run` runs jobs in-process")
-        set_worker_app(current_app._get_current_object())
-        qs = [rq_queue(q) for q in queues]
-        # SimpleWorker runs jobs in this process: no fork, so database pools are never shared
-        SimpleWorker(qs, connection=redis_connection()).work(burst=burst, with_scheduler=True)
+        run_worker(current_app._get_current_object(), list(queues), burst=burst)
 
     @app.cli.command("scheduler")
     @click.option("--interval", type=float, default=15.0, show_default=True)

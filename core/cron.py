@@ -1,9 +1,10 @@
 """When the add-ons' recurring jobs (``register_cron_jobs``) are due.
 
 The clock that remembers each job's last run is Redis for ``oms scheduler`` (shared by the
-schedulers of every machine, kept across restarts) and memory for the embedded runner (one
-process, no Redis). Either way a job runs once per interval or cron slot, enqueued under a
-unique job id so a slow run is never doubled.
+schedulers of every machine, kept across restarts) and the database for the embedded runner
+(``core.lease.DbClock``: shared by the web processes, kept across restarts; memory only in
+tests). Either way a job runs once per interval or cron slot, enqueued under a unique job id
+so a slow run is never doubled.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class CronClock(Protocol):
 
 
 class MemoryClock:
-    """Last runs in this process (the embedded runner)."""
+    """Last runs in this process only."""
 
     def __init__(self) -> None:
         self.runs: dict[str, float] = {}

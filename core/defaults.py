@@ -39,8 +39,10 @@ def shipping_cancel_label(shipment):
 @hookimpl
 def register_cron_jobs():
     """Nightly: push every SKU's figure to every channel (catches anything missed), then
-    rebuild every organization's analytics figures. Hourly: ask the carriers about parcels
-    they have said nothing of for a while (``shipping_track``)."""
+    refresh the analytics figures of the orders changed since the last night, then purge the
+    job history past its retention. Hourly: ask the carriers about parcels they have said
+    nothing of for a while (``shipping_track``)."""
     return [CronJob("core.stock.reconcile_all", cron="0 2 * * *"),
-            CronJob("core.analytics.rebuild_all", cron="30 2 * * *"),
+            CronJob("core.analytics_jobs.refresh_changed", cron="30 2 * * *"),
+            CronJob("core.retention.purge", cron="0 4 * * *"),
             CronJob("core.shipping.track_all", interval=3600)]

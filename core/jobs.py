@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
+import socket
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -26,11 +29,15 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import SYNC_INTERVALS, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
+from .lease import DbClock, release_lease, take_lease
+from .rqueue import redis_connection, relay_outbox, rq_queue
+from .models import SYNC_INTERVALS, JobLease, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVALS = (30, 120, 600)
+#: a shop in error is synced this many times less often than its mode says
+ERROR_SYNC_BACKOFF = 4
 _SESSION_FLAG = "oms_outbox"
 
 
@@ -98,58 +105,8 @@ def _forget_transaction_state(session: Session) -> None:
 
 
 # ----------------------------------------------------------------------------- RQ
-def redis_connection():
-    from redis import Redis
-
-    ext = current_app.extensions
-    if "oms_redis" not in ext:
-        url = current_app.config.get("REDIS_URL")
-        if not url:
-            raise RuntimeError("REDIS_URL is not set")
-        ext["oms_redis"] = Redis.from_url(url)
-    return ext["oms_redis"]
-
-
-def rq_queue(name: str = "default"):
-    from rq import Queue
-
-    prefix = current_app.config.get("RQ_QUEUE_PREFIX", "oms")
-    return Queue(f"{prefix}-{name}", connection=redis_connection())
-
-
-def relay_outbox(limit: int = 500) -> int:
-    """Send committed outbox rows to RQ; return how many were sent."""
-    from rq import Retry
-    from rq.exceptions import DuplicateJobError
-
-    sent = 0
-    with Session(db.engine) as s:
-        stmt = (select(OutboxJob).where(OutboxJob.state == "pending").order_by(OutboxJob.id).limit(limit))
-        if db.engine.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = s.scalars(stmt).all()
-        for row in rows:
-            q = rq_queue(row.queue)
-            opts: dict[str, Any] = dict(
-                args=(row.func, row.args, row.kwargs, row.shop_id),
-                job_id=row.job_id or f"outbox-{row.id}",
-                unique=row.unique or row.job_id is None,
-                description=row.func,
-                result_ttl=60,
-                failure_ttl=7 * 24 * 3600,
-                retry=Retry(max=row.max_retries, interval=row.intervals) if row.max_retries else None,
-            )
-            try:
-                if row.run_after > utcnow() + timedelta(seconds=1):
-                    q.enqueue_at(row.run_after, "core.jobs.run_job", **opts)
-                else:
-                    q.enqueue_call("core.jobs.run_job", **opts)
-            except DuplicateJobError:
-                log.info("job %s already queued", opts["job_id"])
-            s.delete(row)
-            s.commit()  # one row at a time: a crash re-sends at most one, refused as duplicate
-            sent += 1
-    return sent
+# the relay, the worker and abandoned-job handling live in core.rqueue
+__all__ = ["enqueue", "relay_outbox", "redis_connection", "rq_queue", "run_job", "run_pending"]
 
 
 # ----------------------------------------------------------------------------- execution
@@ -186,6 +143,10 @@ def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | N
         attempt = job.meta.get("attempt", 0) + 1
         job.meta["attempt"] = attempt
         job.save_meta()
+        # RQ never runs one id twice at once: an entry of this id still "running" is a run
+        # whose worker died (requeued by RQ's cleanup or core.rqueue.requeue_abandoned)
+        db.session.execute(update(SyncLog).where(SyncLog.job_id == job.id, SyncLog.status == SyncStatus.RUNNING)
+                           .values(status=SyncStatus.INTERRUPTED, finished_at=utcnow()))
     shop = db.session.get(Shop, shop_id) if shop_id else None
     entry = SyncLog(shop_id=shop_id, organization_id=shop.organization_id if shop else None,
                     addon=_addon_of(func), func=func, args=list(args), kwargs=dict(kwargs),
@@ -290,19 +251,28 @@ def _run_embedded(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: i
 
 class EmbeddedRunner:
     """A daemon thread running outbox jobs, due syncs and the add-ons' cron jobs in-process
-    (no Redis needed: one process, so its cron clock lives in memory)."""
+    (no Redis needed).
 
-    def __init__(self, app: Flask, poll: float = 2.0, tick: float = 30.0) -> None:
-        from .cron import MemoryClock
+    Every web process starts one, but only the holder of the ``job-runner`` lease (a row in
+    the database, renewed every pass, taken over once ``lease_ttl`` seconds stale) runs
+    anything: one runner per installation, whatever the number of processes. Its cron clock
+    is in the database too, so a restart or a takeover neither repeats nor skips a slot.
+    """
 
+    LEASE = "job-runner"
+
+    def __init__(self, app: Flask, poll: float = 2.0, tick: float = 30.0, lease_ttl: float = 30.0) -> None:
         self.app = app
         self.poll = poll
         self.tick_every = tick
-        self.cron_clock = MemoryClock()
+        self.lease_ttl = lease_ttl
+        self.ident = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.cron_clock = DbClock()
+        self.leader = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="oms-jobs", daemon=True)
-        self._last_tick = 0.0
+        self._last_tick = float("-inf")
         self._ready = False
 
     def start(self) -> None:
@@ -315,16 +285,17 @@ class EmbeddedRunner:
     def wake(self) -> None:
         self._wake.set()
 
-    def _prepare(self) -> bool:
-        """Rows left "running" by a crashed process run again. False while the database has
-        no tables yet (``oms create-db`` runs in this very process)."""
+    def _tables_ready(self) -> bool:
+        """False while the database has no tables yet (``oms create-db`` runs in this very
+        process)."""
         from sqlalchemy import inspect
 
-        if not inspect(db.engine).has_table(OutboxJob.__tablename__):
-            return False
+        return inspect(db.engine).has_table(JobLease.__tablename__)
+
+    def _take_over(self) -> None:
+        """Rows left "running" by the previous holder (a crashed process) run again."""
         db.session.execute(update(OutboxJob).where(OutboxJob.state == "running").values(state="pending"))
         db.session.commit()
-        return True
 
     def tick(self, now: datetime | None = None) -> None:
         """Queue what is due: shops' periodic syncs and the add-ons' cron jobs."""
@@ -335,18 +306,35 @@ class EmbeddedRunner:
         enqueue_due(self.app, now, self.cron_clock)
         db.session.commit()
 
+    def step(self, now: datetime | None = None) -> int:
+        """One pass: hold the lease, then tick when due and run what is pending. Returns the
+        jobs run (0 when another process holds the lease)."""
+        was_leader = self.leader
+        self.leader = take_lease(self.LEASE, self.ident, self.lease_ttl, now=now)
+        if not self.leader:
+            return 0
+        if not was_leader:
+            log.info("embedded job runner: this process (%s) runs the jobs", self.ident)
+            self._take_over()
+        if time.monotonic() - self._last_tick > self.tick_every:
+            self._last_tick = time.monotonic()
+            self.tick(now)
+        ran = 0
+        while n := run_pending(now=now):
+            ran += n
+            if not take_lease(self.LEASE, self.ident, self.lease_ttl, now=now):  # long passes renew it
+                self.leader = False
+                break
+        return ran
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             with self.app.app_context():
                 try:
                     if not self._ready:
-                        self._ready = self._prepare()
+                        self._ready = self._tables_ready()
                     if self._ready:
-                        if time.monotonic() - self._last_tick > self.tick_every:
-                            self._last_tick = time.monotonic()
-                            self.tick()
-                        while run_pending():
-                            pass
+                        self.step()
                 except Exception:
                     log.exception("embedded job runner")
                     db.session.rollback()
@@ -354,6 +342,14 @@ class EmbeddedRunner:
                     db.session.remove()
             self._wake.wait(self.poll)
             self._wake.clear()
+        with self.app.app_context():
+            try:
+                if self.leader:
+                    release_lease(self.LEASE, self.ident)
+            except Exception:
+                log.warning("job runner lease not released (it expires by itself)", exc_info=True)
+            finally:
+                db.session.remove()
 
 
 # ----------------------------------------------------------------------------- scheduling
@@ -375,11 +371,13 @@ def schedule_due_syncs(now: datetime | None = None) -> int:
     """Queue every shop whose periodic sync is due and move its ``next_sync_at`` on.
 
     The schedule lives in the database, so a restarted scheduler neither repeats nor skips a
-    sync; with several schedulers, the row lock (PostgreSQL) lets one take each shop.
+    sync; with several schedulers, the row lock (PostgreSQL) lets one take each shop. A failed
+    sync never ends the chain: the shop stays scheduled until the merchant sets it to manual
+    or disconnects it (in error, every ``ERROR_SYNC_BACKOFF`` intervals).
     """
     now = now or utcnow()
     stmt = (select(Shop).where(Shop.sync_mode != SyncMode.MANUAL,
-                               Shop.status == ConnectionStatus.CONNECTED,
+                               Shop.status.in_([ConnectionStatus.CONNECTED, ConnectionStatus.ERROR]),
                                (Shop.next_sync_at.is_(None)) | (Shop.next_sync_at <= now)))
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
@@ -387,7 +385,9 @@ def schedule_due_syncs(now: datetime | None = None) -> int:
     for shop in db.session.scalars(stmt).all():
         if enqueue_shop_sync(shop) is not None:
             count += 1
-        shop.next_sync_at = now + timedelta(seconds=SYNC_INTERVALS[shop.sync_mode])
+        # a shop in error keeps being tried (the remote may be back), less often
+        slower = ERROR_SYNC_BACKOFF if shop.status == ConnectionStatus.ERROR else 1
+        shop.next_sync_at = now + timedelta(seconds=SYNC_INTERVALS[shop.sync_mode] * slower)
     return count
 
 

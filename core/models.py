@@ -740,6 +740,7 @@ class SyncStatus(StrEnum):
     OK = "ok"
     RETRYING = "retrying"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its worker stopped mid-job; RQ runs it again
 
 
 class SyncLog(db.Model):
@@ -788,6 +789,38 @@ class OutboxJob(db.Model):
     run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobLease(db.Model):
+    """A lease held by one process of the installation (the embedded job runner): renewed
+    while it lives, taken over by another process once ``expires_at`` has passed."""
+
+    __tablename__ = "job_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClockMark(db.Model):
+    """When something recurring last ran (cron jobs of the embedded runner, the nightly
+    analytics pass), shared by every process and kept across restarts."""
+
+    __tablename__ = "clock_mark"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    at: Mapped[float] = mapped_column(db.Float)
+
+
+class RateBucket(db.Model):
+    """A token bucket shared by every process through the database (no Redis configured)."""
+
+    __tablename__ = "rate_bucket"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tokens: Mapped[float] = mapped_column(db.Float)
+    at: Mapped[float] = mapped_column(db.Float)
+    rate: Mapped[float | None] = mapped_column(db.Float)
 
 
 # --------------------------------------------------------------------------- picking
@@ -937,6 +970,19 @@ class AnalyticsActualFee(db.Model):
 
 #: the summed columns of the fact tables (covered by their indexes)
 _FIGURES = ("units", "revenue", "product_cost", "fees", "shipping", "returns", "returned_units")
+
+
+class AnalyticsDirty(db.Model):
+    """An order whose figures await their refresh, written in the transaction that changed
+    it; the organization's one refresh job drains the marks it saw (``seq`` tells a mark
+    written again meanwhile, which stays for the next pass)."""
+
+    __tablename__ = "analytics_dirty"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(db.BigInteger)
 
 
 class AnalyticsLineFact(db.Model):

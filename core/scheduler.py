@@ -1,9 +1,15 @@
 """``oms scheduler``: one process (elected through a Redis lock) that enqueues due shop
-syncs, the add-ons' recurring jobs, and relays the outbox.
+syncs, the add-ons' recurring jobs, relays the outbox and requeues abandoned jobs.
 
 State lives outside the process (shops' ``next_sync_at`` in the database, cron jobs' last
 run in Redis), so a restarted scheduler neither repeats nor skips work, and a second
 scheduler started by mistake waits for the lock instead of doubling every job.
+
+The loop never ends on a Redis or database error: it logs, rolls its session back, waits
+(1 s, doubling up to ``max_backoff``, 5 s) and carries on, so an outage of either delays work
+but never stops it. The outbox is relayed every ``relay_every`` seconds (a job id that was
+running at the last pass goes out as soon as that run is over); due syncs, cron jobs and
+abandoned jobs are looked at every ``interval`` seconds.
 """
 from __future__ import annotations
 
@@ -13,12 +19,14 @@ import socket
 import time
 import uuid
 from datetime import datetime, timezone
+from typing import Callable
 
 from flask import Flask
 
 from . import cron
 from .extensions import db
-from .jobs import redis_connection, relay_outbox, schedule_due_syncs
+from .jobs import schedule_due_syncs
+from .rqueue import redis_connection, relay_outbox, requeue_abandoned
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,7 @@ class Scheduler:
         self.app = app
         self.lock_ttl = lock_ttl
         self.ident = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.errors = 0
 
     def acquire(self) -> bool:
         """Take or renew the leader lock; False while another scheduler holds it."""
@@ -51,22 +60,56 @@ class Scheduler:
         syncs = schedule_due_syncs(now)
         crons = cron.enqueue_due(self.app, now, cron.RedisClock(redis_connection()))
         db.session.commit()  # the after-commit hook relays what was enqueued
-        relayed = relay_outbox()  # and anything an earlier crash left behind
-        return {"syncs": syncs, "cron": crons, "relayed": relayed}
+        relayed = relay_outbox()  # and anything an earlier crash or outage left behind
+        abandoned = requeue_abandoned()
+        return {"syncs": syncs, "cron": crons, "relayed": relayed, "abandoned": abandoned}
 
-    def run(self, interval: float = 15.0, once: bool = False) -> None:
+    def step(self, last_tick: float, interval: float) -> float:
+        """One pass: the full tick when due, else a relay. Returns when the last tick ran."""
+        if not self.acquire():
+            log.info("another scheduler holds the lock; waiting")
+            return last_tick
+        if time.monotonic() - last_tick >= interval:
+            stats = self.tick()
+            last_tick = time.monotonic()
+        else:
+            stats = {"relayed": relay_outbox()}
+        if any(stats.values()):
+            log.info("scheduler: %s", stats)
+        return last_tick
+
+    def run(self, interval: float = 15.0, once: bool = False, relay_every: float = 1.0,
+            max_backoff: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> None:
         with self.app.app_context():
+            last_tick = float("-inf")
             try:
                 while True:
-                    if self.acquire():
-                        stats = self.tick()
-                        if any(stats.values()):
-                            log.info("scheduler: %s", stats)
-                    else:
-                        log.info("another scheduler holds the lock; waiting")
-                    db.session.remove()
+                    try:
+                        last_tick = self.step(last_tick, interval)
+                        self.errors = 0
+                    except Exception:
+                        self.errors += 1
+                        wait = min(max_backoff, 2.0 ** (self.errors - 1))
+                        log.exception("scheduler pass failed (Redis or database); again in %.0f s", wait)
+                        _reset_session()
+                        if once:
+                            raise
+                        sleep(wait)
+                        continue
+                    finally:
+                        _reset_session()
                     if once:
                         return
-                    time.sleep(interval)
+                    sleep(relay_every)
             finally:
-                self.release()
+                try:
+                    self.release()
+                except Exception:  # Redis gone at exit: the lock expires by itself
+                    log.warning("scheduler lock not released", exc_info=True)
+
+
+def _reset_session() -> None:
+    try:
+        db.session.rollback()
+    finally:
+        db.session.remove()

@@ -272,17 +272,22 @@ def test_lines_without_cost_are_flagged(client, login, org, data):
 
 
 # ----------------------------------------------------------------------------- refresh
-def test_one_refresh_job_per_transaction(org, shop_factory):
+def test_refreshes_coalesce_into_one_queued_job_per_organization(org, shop_factory):
+    """Three transactions (three webhooks) make one queued refresh that covers them all."""
+    from core.models import AnalyticsDirty
+
     shop = shop_factory("beta")
     v = variant(org.id, "SOCK")
     db.session.commit()
     for n in range(3):
         make_order(org.id, shop, f"S-{n}", [(v, 1, "10.00")])
-    db.session.commit()
-    jobs = db.session.scalars(select(OutboxJob).where(OutboxJob.func == "core.analytics.refresh_orders")).all()
-    assert len(jobs) == 1 and jobs[0].args[0] == org.id and len(jobs[0].args[1]) == 3
+        db.session.commit()
+    jobs = db.session.scalars(select(OutboxJob).where(OutboxJob.func == an.REFRESH_JOB)).all()
+    assert len(jobs) == 1 and jobs[0].args == [org.id] and jobs[0].job_id == f"analytics-refresh-{org.id}"
+    assert db.session.scalar(select(func.count()).select_from(AnalyticsDirty)) == 3
     run_jobs()
     assert db.session.scalar(select(func.count()).select_from(AnalyticsOrderFact)) == 3
+    assert db.session.scalar(select(func.count()).select_from(AnalyticsDirty)) == 0
     # cancelling an order takes it out of the figures
     order = db.session.scalar(select(Order).where(Order.number == "S-0"))
     order.status = OrderStatus.CANCELLED
@@ -292,13 +297,60 @@ def test_one_refresh_job_per_transaction(org, shop_factory):
     assert db.session.scalar(select(func.count()).select_from(AnalyticsLineFact)) == 2
 
 
-def test_rebuild_command_and_nightly_job(runner, org, data):
+def test_a_mark_written_again_during_the_refresh_stays_for_the_next(org, shop_factory, monkeypatch):
+    from core import analytics_jobs
+    from core.models import AnalyticsDirty
+
+    shop = shop_factory("beta")
+    v = variant(org.id, "SOCK")
+    db.session.commit()
+    order = make_order(org.id, shop, "S-1", [(v, 1, "10.00")])
+    db.session.commit()
+    real = analytics_jobs.refresh_orders
+
+    def refresh_then_changed_again(org_id, ids):
+        out = real(org_id, ids)
+        # another transaction marks the order again after the job read it (ON CONFLICT → new seq)
+        db.session.execute(AnalyticsDirty.__table__.update().values(seq=AnalyticsDirty.seq + 1))
+        return out
+
+    monkeypatch.setattr(analytics_jobs, "refresh_orders", refresh_then_changed_again)
+    assert analytics_jobs.refresh_pending(org.id) == 1
+    assert db.session.scalars(select(AnalyticsDirty.order_id)).all() == [order.id]  # kept for the next run
+    monkeypatch.setattr(analytics_jobs, "refresh_orders", real)
+    assert analytics_jobs.refresh_pending(org.id) == 1
+    assert db.session.scalars(select(AnalyticsDirty.order_id)).all() == []
+
+
+def test_rebuild_command_and_incremental_nightly_pass(runner, org, data):
+    from datetime import datetime, timedelta, timezone
+
+    from core.analytics_jobs import refresh_changed
+    from core.models import AnalyticsDirty
+
     db.session.execute(AnalyticsOrderFact.__table__.delete())
     db.session.commit()
     res = runner.invoke(args=["analytics", "rebuild", "--org", str(org.id)])
     assert res.exit_code == 0, res.output
     db.session.expire_all()
     assert an.overview(org.id, "EUR", F).margin == Decimal("105.75")
+    # the nightly pass: the first night marks only orders without figures (none here)
+    night = datetime.now(timezone.utc) + timedelta(days=1)
+    assert refresh_changed(night) == 0
+    db.session.commit()
+    # changes made outside the ORM: one order's facts lost, another updated by SQL
+    orders = db.session.scalars(select(Order).where(Order.organization_id == org.id).order_by(Order.id)).all()
+    db.session.execute(AnalyticsOrderFact.__table__.delete().where(AnalyticsOrderFact.order_id == orders[0].id))
+    db.session.execute(Order.__table__.update().where(Order.id == orders[1].id)
+                       .values(updated_at=night + timedelta(hours=2)))
+    db.session.commit()
+    assert refresh_changed(night + timedelta(days=1)) == 2  # only what changed, not every order
+    db.session.commit()
+    assert sorted(db.session.scalars(select(AnalyticsDirty.order_id))) == sorted([orders[0].id, orders[1].id])
+    run_jobs()
+    db.session.expire_all()
+    assert an.overview(org.id, "EUR", F).margin == Decimal("105.75")
+    # the full rebuild stays an explicit request
     assert an.rebuild_all() == 1
     db.session.commit()
     assert db.session.scalar(select(OutboxJob.job_id).where(OutboxJob.func == "core.analytics.rebuild")) == \

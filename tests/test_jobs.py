@@ -107,9 +107,9 @@ def test_unique_jobs_run_once_per_pass(app, shop_factory):
 def test_schedule_due_syncs_never_twice_and_survives_restart(app, shop_factory):
     shop = shop_factory("beta", sync_mode=SyncMode.EVERY_15_MIN)
     idle = shop_factory("beta", sync_mode=SyncMode.MANUAL)
-    broken = shop_factory("beta")
+    gone = shop_factory("beta", sync_mode=SyncMode.EVERY_15_MIN)
     shop.status = idle.status = ConnectionStatus.CONNECTED
-    broken.status = ConnectionStatus.ERROR
+    gone.status = ConnectionStatus.DISCONNECTED
     db.session.commit()
     t0 = utcnow()
     assert schedule_due_syncs(t0) == 1
@@ -120,6 +120,39 @@ def test_schedule_due_syncs_never_twice_and_survives_restart(app, shop_factory):
     db.session.commit()
     run_pending()
     assert RUNS == [shop.id]  # two schedules, one unique job id: one sync
+
+
+def test_a_shop_in_error_keeps_its_periodic_sync_less_often(app, shop_factory):
+    """A failed sync (the remote down, a 5xx) never ends the chain: only the merchant does."""
+    from core.jobs import ERROR_SYNC_BACKOFF
+
+    broken = shop_factory("beta", sync_mode=SyncMode.EVERY_15_MIN)
+    broken.status = ConnectionStatus.ERROR
+    db.session.commit()
+    t0 = utcnow()
+    assert schedule_due_syncs(t0) == 1
+    db.session.commit()
+    run_pending()
+    assert RUNS == [broken.id]
+    assert schedule_due_syncs(t0 + timedelta(minutes=15, seconds=1)) == 0
+    assert schedule_due_syncs(t0 + timedelta(minutes=15 * ERROR_SYNC_BACKOFF, seconds=1)) == 1
+    db.session.commit()
+    run_pending()
+    assert RUNS == [broken.id, broken.id]
+    broken = db.session.get(Shop, broken.id)
+    broken.sync_mode = SyncMode.MANUAL  # the merchant stops it
+    db.session.commit()
+    assert schedule_due_syncs(t0 + timedelta(days=1)) == 0
+
+
+@pytest.mark.redis
+def test_oms_shops_sync_in_rq_mode(rq_app, shop_factory):
+    """The commit relays (and deletes) the outbox row: the command still says what it queued."""
+    shop = shop_factory("beta")
+    res = rq_app.test_cli_runner().invoke(args=["shops", "sync", str(shop.id)])
+    assert res.exit_code == 0, res.output
+    assert f"beta-sync-{shop.id}" in res.output
+    assert rq_queue().get_job_ids() == [f"beta-sync-{shop.id}"]
 
 
 # ----------------------------------------------------------------------------- RQ on Redis

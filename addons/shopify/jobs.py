@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Text, cast, delete, select, update
 
 from core.connectors.poller import Cursor, Poller
 from core.extensions import db
 from core.intake import ingest_many
 from core.jobs import enqueue
+from core.retention import cutoff, purge_batches
 from core.models import ConnectionStatus, Order, Product, Shipment, Shop, Variant, VariantBinding, utcnow
 from core.types import NormalizedOrder
 
@@ -43,7 +44,6 @@ from .normalize import Lookup, normalize, parse_time, rest_from_graphql
 OVERLAP = timedelta(minutes=5)
 #: the first poll after install: open, unfulfilled orders of the last days
 INITIAL_LOOKBACK = timedelta(days=7)
-INBOX_RETENTION = timedelta(days=30)
 
 
 def _shop(shop_id: int) -> Shop:
@@ -302,10 +302,28 @@ def process_webhooks(shop_id: int) -> str:
 
 
 def purge_inbox() -> int:
-    """Deliveries processed more than 30 days ago are deleted (they hold personal data)."""
-    return int(db.session.execute(delete(ShopifyWebhookInbox).where(
-        ShopifyWebhookInbox.processed_at.is_not(None),
-        ShopifyWebhookInbox.processed_at < utcnow() - INBOX_RETENTION)).rowcount or 0)
+    """Processed deliveries hold personal data: their body is emptied after the
+    ``webhook_body`` retention (7 days), their row (the delivery id, so that a redelivery is
+    still recognised) deleted after ``webhook_id`` (30 days). Returns the rows touched."""
+    now = utcnow()
+    touched = 0
+    body_limit, id_limit = cutoff("webhook_body", now), cutoff("webhook_id", now)
+    if id_limit is not None:
+        touched += purge_batches(ShopifyWebhookInbox, ShopifyWebhookInbox.processed_at.is_not(None),
+                                 ShopifyWebhookInbox.processed_at < id_limit)
+    if body_limit is not None:
+        kept = cast(ShopifyWebhookInbox.payload, Text) != "{}"
+        while True:
+            ids = db.session.scalars(select(ShopifyWebhookInbox.id).where(
+                ShopifyWebhookInbox.processed_at.is_not(None), ShopifyWebhookInbox.processed_at < body_limit,
+                kept).order_by(ShopifyWebhookInbox.id).limit(1000)).all()
+            if not ids:
+                break
+            db.session.execute(update(ShopifyWebhookInbox).where(ShopifyWebhookInbox.id.in_(ids))
+                               .values(payload={}).execution_options(synchronize_session=False))
+            db.session.commit()
+            touched += len(ids)
+    return touched
 
 
 # ----------------------------------------------------------------------------- OMS → Shopify

@@ -219,6 +219,8 @@ class ShopifyEmulator:
         self.returns: dict[str, dict[str, Any]] = {}  # refund GID → the return it closed
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
+        #: set to 429, 500 or 503: every GraphQL call answers that until set back to None
+        self.failing: int | None = None
         self.schema = schema()
         if catalog == "demo":
             seed_demo_catalog(self)
@@ -1474,6 +1476,10 @@ def make_app(emulator: ShopifyEmulator | None = None, *, access_token: str | Non
     def graphql(version: str):
         if not API_VERSION.match(version):
             return jsonify({"errors": "Not Found"}), 404
+        if emu.failing:  # an outage on demand: 429 (with Retry-After) or a 5xx, as Shopify answers
+            status = emu.failing
+            headers = {"Retry-After": "1.0"} if status == 429 else {}
+            return jsonify({"errors": "Throttled" if status == 429 else "Internal Server Error"}), status, headers
         answer, status = emu.execute(request.headers.get("X-Shopify-Access-Token"), request.get_json(silent=True),
                                      version)
         return jsonify(answer), status

@@ -1,0 +1,183 @@
+"""RQ mode loses nothing: a job id RQ already holds (running, finished, failed) is run again;
+one still waiting covers the new request."""
+from __future__ import annotations
+
+import signal
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from core.extensions import db
+from core.jobs import enqueue, relay_outbox, rq_queue
+from core.models import OutboxJob, Shop
+from tests.fake_addons.beta.jobs import RUNS
+from tests.fixtures import FAKE_ADDONS
+
+SYNC = "tests.fake_addons.beta.jobs.sync"
+AGAIN = "tests.fake_addons.beta.jobs.sync_and_requeue"
+COUNT = "tests.fake_addons.beta.jobs.count_once"
+
+
+@pytest.fixture
+def addons():
+    return ["alpha", "beta"]
+
+
+@pytest.fixture
+def app_config():
+    return {"ADDON_MODULES": FAKE_ADDONS}
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    RUNS.clear()
+
+
+@pytest.fixture
+def rq_app(app, redis_conn):
+    app.config.update(JOBS_MODE="rq", RQ_QUEUE_PREFIX=f"t{uuid.uuid4().hex[:8]}")
+    app.extensions["oms_redis"] = redis_conn
+    yield app
+    app.extensions.pop("oms_redis", None)
+
+
+def work(queue) -> None:
+    from rq import SimpleWorker
+
+    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
+
+
+def pending_rows() -> int:
+    db.session.expire_all()
+    return len(db.session.scalars(select(OutboxJob).where(OutboxJob.state == "pending")).all())
+
+
+# ----------------------------------------------------------------------------- same id again
+@pytest.mark.redis
+def test_reenqueued_while_running_runs_again(rq_app, shop_factory):
+    """The job queues its own id while it runs (a webhook arriving during processing)."""
+    shop = shop_factory("beta")
+    enqueue(AGAIN, shop.id, job_id=f"beta-again-{shop.id}", unique=True, shop_id=shop.id)
+    db.session.commit()
+    q = rq_queue()
+    work(q)
+    assert RUNS == [shop.id]
+    assert pending_rows() == 1  # RQ held the id (running): the row waited in the outbox
+    assert relay_outbox() == 1 and pending_rows() == 0
+    work(q)
+    assert RUNS == [shop.id, shop.id]
+
+
+@pytest.mark.redis
+def test_reenqueued_after_it_finished_runs_again(rq_app, shop_factory):
+    shop = shop_factory("beta")
+    job_id = f"beta-sync-{shop.id}"
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id)
+    db.session.commit()
+    q = rq_queue()
+    work(q)
+    assert q.finished_job_registry.get_job_ids() == [job_id]
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id)  # "sync now" within 60 s
+    db.session.commit()
+    assert pending_rows() == 0 and q.count == 1
+    work(q)
+    assert RUNS == [shop.id, shop.id]
+
+
+@pytest.mark.redis
+def test_reenqueued_after_it_failed_runs_again(rq_app, shop_factory):
+    shop = shop_factory("beta")
+    shop.sync_cursor = "fail"
+    job_id = f"beta-sync-{shop.id}"
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id, retries=0)
+    db.session.commit()
+    q = rq_queue()
+    work(q)
+    assert q.failed_job_registry.get_job_ids() == [job_id] and RUNS == []
+    shop = db.session.get(Shop, shop.id)
+    shop.sync_cursor = None  # the cause is gone
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id, retries=0)
+    db.session.commit()
+    assert pending_rows() == 0 and q.count == 1
+    work(q)
+    assert RUNS == [shop.id]
+    assert q.failed_job_registry.count == 0
+
+
+@pytest.mark.redis
+def test_a_waiting_job_still_covers_the_same_id(rq_app, shop_factory):
+    shop = shop_factory("beta")
+    for _ in range(3):
+        enqueue(SYNC, shop.id, job_id=f"beta-sync-{shop.id}", unique=True, shop_id=shop.id)
+        db.session.commit()
+    q = rq_queue()
+    assert q.count == 1 and pending_rows() == 0
+    work(q)
+    assert RUNS == [shop.id]
+
+
+@pytest.mark.redis
+def test_rows_without_unique_each_run(rq_app, shop_factory):
+    shop_id = shop_factory("beta").id
+    for token in ("a", "b"):
+        enqueue(COUNT, shop_id, token, job_id=f"beta-count-{shop_id}", shop_id=shop_id)
+        db.session.commit()
+    work(rq_queue())
+    assert RUNS == [shop_id, shop_id]
+    assert db.session.get(Shop, shop_id).sync_cursor == "a,b"
+
+
+@pytest.mark.redis
+def test_an_abandoned_job_is_queued_again_and_its_log_entry_closed(rq_app, shop_factory):
+    """A worker killed mid-job leaves its job "started" with an expired registry entry (and its
+    execution record gone with the heartbeat): the scheduler's pass queues it again."""
+    import time
+
+    from rq.job import Job, JobStatus
+    from rq.registry import StartedJobRegistry
+
+    from core.models import SyncLog, SyncStatus
+    from core.rqueue import requeue_abandoned
+
+    shop = shop_factory("beta")
+    job_id = f"beta-sync-{shop.id}"
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id)
+    db.session.commit()
+    q = rq_queue()
+    job = Job.fetch(job_id, connection=q.connection)
+    q.remove(job)  # taken by a worker…
+    job.set_status(JobStatus.STARTED)
+    registry = StartedJobRegistry(queue=q)
+    q.connection.zadd(registry.key, {f"{job_id}:gone-execution": time.time() - 5})  # …that died
+    db.session.add(SyncLog(shop_id=shop.id, func=SYNC, job_id=job_id, status=SyncStatus.RUNNING))
+    db.session.commit()
+    assert requeue_abandoned(["default"]) == 1
+    assert q.get_job_ids() == [job_id] and registry.count == 0
+    assert db.session.scalar(select(SyncLog.status).where(SyncLog.job_id == job_id)) == SyncStatus.INTERRUPTED
+    work(q)
+    assert RUNS == [shop.id]
+    assert requeue_abandoned(["default"]) == 0
+
+
+@pytest.mark.redis
+def test_reenqueued_after_its_execution_records_expired(rq_app, shop_factory, redis_conn):
+    """RQ keeps a run's execution record shorter than the job: deleting the old job must not
+    trip over the missing record (it raised, and the after-commit relay left the row)."""
+    shop = shop_factory("beta")
+    job_id = f"beta-sync-{shop.id}"
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id)
+    db.session.commit()
+    q = rq_queue()
+    work(q)
+    import time
+
+    from rq.executions import ExecutionRegistry
+
+    # an execution still listed for the job whose record expired (its worker died meanwhile)
+    redis_conn.zadd(ExecutionRegistry(job_id, redis_conn).key, {"gone": time.time() + 600})
+    enqueue(SYNC, shop.id, job_id=job_id, unique=True, shop_id=shop.id)
+    db.session.commit()
+    assert pending_rows() == 0 and q.count == 1
+    work(q)
+    assert RUNS == [shop.id, shop.id]
