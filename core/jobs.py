@@ -76,6 +76,8 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, unique: bool = Fal
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
     if not session.info.pop(_SESSION_FLAG, False) or not has_app_context():
         return
     app = current_app._get_current_object()
@@ -93,13 +95,17 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_SESSION_FLAG, None)
+    if not session.in_nested_transaction():
+        session.info.pop(_SESSION_FLAG, None)
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_transaction_state(session: Session) -> None:
-    """Per-transaction markers (``session.info`` keys starting with ``oms_tx_``) end with it."""
+    """Per-transaction markers (``session.info`` keys starting with ``oms_tx_``) end with it
+    (not with a savepoint inside it: an add-on's hook runs in one)."""
+    if session.in_nested_transaction():
+        return
     for key in [k for k in session.info if k.startswith("oms_tx_")]:
         del session.info[key]
 

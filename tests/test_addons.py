@@ -157,6 +157,19 @@ def test_failing_addon_rolls_back_to_its_savepoint(app, shop_factory, org):
     assert "remote exploded after writing" in failures["hook:stock_available_changed"]
 
 
+def test_a_savepoint_does_not_end_the_transactions_markers(app, shop_factory):
+    """What a transaction remembers until its commit (queued jobs, stock marks, orders to
+    refresh) survives the savepoints the add-ons' hooks run in, failing or not."""
+    shop = shop_factory("beta")
+    set_enabled(shop, "halfwriter", True)
+    db.session.commit()
+    db.session.info["oms_tx_probe"] = True
+    call(shop, "stock_available_changed", changes=[])  # beta releases its savepoint, halfwriter rolls back
+    assert db.session.info.get("oms_tx_probe") is True
+    db.session.commit()
+    assert "oms_tx_probe" not in db.session.info
+
+
 def test_pipeline_goes_on_when_an_addon_raises(app, shop_factory, org):
     from core.intake import ingest
     from core.models import Order, OrderStatus

@@ -244,3 +244,18 @@ def test_buckets_are_shared_reserve_waits_and_drain_on_429(store, redis_conn):
     one.set_rate(key, 4.0)
     assert other.rate(key, 2.0) == 4.0
     assert one.acquire("sendcloud:shop-2:labels", 2.0, 2, 0) == 0.0  # another shop, its own bucket
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_without_redis_every_process_draws_from_the_database_buckets(app, database_url):
+    from core import create_app
+    from core.connectors.ratelimit import buckets_for
+    from core.ratelimit import DbRateLimiter
+
+    store = buckets_for(app, name="shared-test")
+    assert isinstance(store, DbRateLimiter)
+    other = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": database_url, "ADDONS": []})
+    with other.app_context():  # a second web process of the same installation
+        assert store.acquire("acme:shop-1:orders", 0.01, 1, 0) == 0
+        assert buckets_for(other, name="shared-test").acquire("acme:shop-1:orders", 0.01, 1, 0) > 0

@@ -4,9 +4,14 @@ Remotes limit each operation with a token bucket (rate per second, burst). Every
 the OMS draws from the same buckets, through a pluggable store:
 
 * :class:`RedisBuckets` when ``REDIS_URL`` is set (one atomic Lua script per acquire);
-* :class:`LocalBuckets` otherwise, for the embedded mode (one process);
-* any object with the :class:`BucketStore` methods, set as ``app.config["RATE_BUCKETS"]``
-  (for instance buckets kept in the database when there is no Redis).
+* PostgreSQL otherwise (:class:`core.ratelimit.DbRateLimiter`, a compare-and-set per
+  acquire in a short transaction of its own), so that every process of an installation
+  without Redis shares one bucket;
+* :class:`LocalBuckets` on SQLite, the one-machine default: SQLite has one writer at a time,
+  so a bucket write beside a caller's open write transaction would wait for it. The embedded
+  job runner holds a lease (one runner per installation), so the jobs that call remotes draw
+  from one process's buckets anyway;
+* any object with the :class:`BucketStore` methods, set as ``app.config["RATE_BUCKETS"]``.
 
 ``acquire`` takes a token now or *reserves* the next one and says how long to wait for it, so
 concurrent workers queue up instead of all firing when the bucket refills. The time comes
@@ -20,6 +25,9 @@ import time
 from typing import Protocol
 
 from flask import Flask
+
+from core.extensions import db
+from core.ratelimit import DbRateLimiter
 
 #: buckets idle for this long are forgotten (they are full again by then)
 IDLE_TTL = 24 * 3600
@@ -191,7 +199,9 @@ class RedisBuckets:
 def buckets_for(app: Flask, clock: TimeSource | None = None, *, name: str = "default",
                 prefix: str = "oms:rl:") -> BucketStore:
     """The app's bucket store for ``name`` (one per clock user): ``RATE_BUCKETS`` when the
-    operator plugs one in, Redis when ``REDIS_URL`` is set, this process otherwise."""
+    operator plugs one in, Redis when ``REDIS_URL`` is set, else PostgreSQL's
+    (:class:`core.ratelimit.DbRateLimiter`), so that every process of an installation without
+    Redis draws from the same buckets; on SQLite, this process's (see the module's notes)."""
     ext = app.extensions.setdefault("oms_rate_buckets", {})
     if name not in ext:
         configured = app.config.get("RATE_BUCKETS")
@@ -202,6 +212,8 @@ def buckets_for(app: Flask, clock: TimeSource | None = None, *, name: str = "def
             from redis import Redis
 
             ext[name] = RedisBuckets(Redis.from_url(app.config["REDIS_URL"]), clock, prefix)
+        elif db.engine.dialect.name == "postgresql":
+            ext[name] = DbRateLimiter(clock)
         else:
             ext[name] = LocalBuckets(clock)
     return ext[name]
