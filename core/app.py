@@ -16,6 +16,7 @@ from . import __version__, defaults
 from .addons import AddonRegistry, discover
 from . import security
 from .config import from_env
+from .runner import EmbeddedRunner
 from .crypto import check_production_keys
 from .extensions import babel, csrf, db, login_manager, migrate
 
@@ -67,8 +68,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         mount_sandboxes(app)
 
     if app.config["JOBS_MODE"] == "thread" and not app.config.get("TESTING"):
-        from .jobs import EmbeddedRunner
-
         runner = EmbeddedRunner(app)
         app.extensions["oms_runner"] = runner
         if app.config.get("START_RUNNER", True):

@@ -11,20 +11,16 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from . import create_app
 from .extensions import db
+from .jobs import relay_outbox, run_pending
 from .models import Organization, Plan, Shop, SyncMode
 from .plans import PlanError, ensure_plans, set_plan
 
 log = logging.getLogger("oms")
 
 
-def _create_app():
-    from .app import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
 def main() -> None:
     """OMS: orders from every channel, one stock."""
 
@@ -238,16 +234,12 @@ def register_cli(app: Flask) -> None:
     @with_appcontext
     def jobs_relay() -> None:
         """Send committed outbox rows to RQ (the scheduler does this continuously)."""
-        from .jobs import relay_outbox
-
         click.echo(f"{relay_outbox()} job(s) relayed")
 
     @jobs_group.command("run")
     @with_appcontext
     def jobs_run() -> None:
         """Run due outbox jobs in this process (embedded mode), then exit."""
-        from .jobs import run_pending
-
         total = 0
         while (n := run_pending()):
             total += n

@@ -14,6 +14,7 @@ from typing import Protocol
 from croniter import croniter
 from flask import Flask
 
+from .jobs import enqueue
 from .types import CronJob
 
 REDIS_KEY = "oms:scheduler:cron"
@@ -82,8 +83,6 @@ def due(jobs: list[CronJob], now: datetime, clock: CronClock) -> list[CronJob]:
 
 def enqueue_due(app: Flask, now: datetime, clock: CronClock) -> int:
     """Queue (through the outbox) the cron jobs due at ``now``; the caller commits."""
-    from .jobs import enqueue
-
     jobs = due(cron_jobs(app), now, clock)
     for job in jobs:
         enqueue(job.func, *job.args, queue=job.queue, job_id=f"cron-{job.func}", unique=True)

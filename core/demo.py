@@ -165,7 +165,7 @@ def _configure_from_sandbox(shop, addon_name: str, box, url: str) -> None:
     save_settings(shop, addon_name, settings, secret_fields)
     db.session.flush()
     # the check runs a few seconds after start-up, once the emulators answer
-    enqueue("core.jobs.connection_test_job", shop.id, addon_name, shop_id=shop.id, delay=3,
+    enqueue("core.services.connection_test_job", shop.id, addon_name, shop_id=shop.id, delay=3,
             retries=5, intervals=(5, 10, 30, 60, 120))
 
 

@@ -15,29 +15,21 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import re
-import socket
-import threading
-import time
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from flask import Flask, current_app, has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .lease import DbClock, release_lease, take_lease
 from .rqueue import redis_connection, relay_outbox, rq_queue
 from .models import SYNC_INTERVALS, JobLease, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVALS = (30, 120, 600)
-#: a shop in error is synced this many times less often than its mode says
-ERROR_SYNC_BACKOFF = 4
 _SESSION_FLAG = "oms_outbox"
 
 
@@ -116,15 +108,6 @@ __all__ = ["enqueue", "relay_outbox", "redis_connection", "rq_queue", "run_job",
 
 
 # ----------------------------------------------------------------------------- execution
-_worker_app: Flask | None = None
-
-
-def set_worker_app(app: Flask) -> None:
-    """Called once by ``oms worker``: jobs run in this app's context."""
-    global _worker_app
-    _worker_app = app
-
-
 def _resolve(path: str) -> Callable[..., Any]:
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
@@ -132,15 +115,10 @@ def _resolve(path: str) -> Callable[..., Any]:
 
 def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | None = None,
             attempt: int | None = None, retries_left: int | None = None) -> Any:
-    """Run one job with an app context and a sync-log entry; exceptions escape."""
+    """Run one job in the app's context (``oms worker`` or the embedded runner gives each job
+    one) with a sync-log entry; exceptions escape."""
     if not has_app_context():
-        global _worker_app
-        if _worker_app is None:
-            from .app import create_app
-
-            _worker_app = create_app()
-        with _worker_app.app_context():
-            return run_job(func, args, kwargs, shop_id, attempt, retries_left)
+        raise RuntimeError("jobs run inside the app: start workers with `oms worker`, not a bare `rq worker`")
     from rq import get_current_job
 
     job = get_current_job()
@@ -253,159 +231,3 @@ def row_intervals(row_id: int) -> list[int]:
 def _run_embedded(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | None,
                   attempt: int, retries_left: int) -> Any:
     return run_job(func, args, kwargs, shop_id, attempt, retries_left=retries_left)
-
-
-class EmbeddedRunner:
-    """A daemon thread running outbox jobs, due syncs and the add-ons' cron jobs in-process
-    (no Redis needed).
-
-    Every web process starts one, but only the holder of the ``job-runner`` lease (a row in
-    the database, renewed every pass, taken over once ``lease_ttl`` seconds stale) runs
-    anything: one runner per installation, whatever the number of processes. Its cron clock
-    is in the database too, so a restart or a takeover neither repeats nor skips a slot.
-    """
-
-    LEASE = "job-runner"
-
-    def __init__(self, app: Flask, poll: float = 2.0, tick: float = 30.0, lease_ttl: float = 30.0) -> None:
-        self.app = app
-        self.poll = poll
-        self.tick_every = tick
-        self.lease_ttl = lease_ttl
-        self.ident = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.cron_clock = DbClock()
-        self.leader = False
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="oms-jobs", daemon=True)
-        self._last_tick = float("-inf")
-        self._ready = False
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _tables_ready(self) -> bool:
-        """False while the database has no tables yet (``oms create-db`` runs in this very
-        process)."""
-        from sqlalchemy import inspect
-
-        return inspect(db.engine).has_table(JobLease.__tablename__)
-
-    def _take_over(self) -> None:
-        """Rows left "running" by the previous holder (a crashed process) run again."""
-        db.session.execute(update(OutboxJob).where(OutboxJob.state == "running").values(state="pending"))
-        db.session.commit()
-
-    def tick(self, now: datetime | None = None) -> None:
-        """Queue what is due: shops' periodic syncs and the add-ons' cron jobs."""
-        from .cron import enqueue_due
-
-        now = now or datetime.now(timezone.utc)
-        schedule_due_syncs(now)
-        enqueue_due(self.app, now, self.cron_clock)
-        db.session.commit()
-
-    def step(self, now: datetime | None = None) -> int:
-        """One pass: hold the lease, then tick when due and run what is pending. Returns the
-        jobs run (0 when another process holds the lease)."""
-        was_leader = self.leader
-        self.leader = take_lease(self.LEASE, self.ident, self.lease_ttl, now=now)
-        if not self.leader:
-            return 0
-        if not was_leader:
-            log.info("embedded job runner: this process (%s) runs the jobs", self.ident)
-            self._take_over()
-        if time.monotonic() - self._last_tick > self.tick_every:
-            self._last_tick = time.monotonic()
-            self.tick(now)
-        ran = 0
-        while n := run_pending(now=now):
-            ran += n
-            if not take_lease(self.LEASE, self.ident, self.lease_ttl, now=now):  # long passes renew it
-                self.leader = False
-                break
-        return ran
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            with self.app.app_context():
-                try:
-                    if not self._ready:
-                        self._ready = self._tables_ready()
-                    if self._ready:
-                        self.step()
-                except Exception:
-                    log.exception("embedded job runner")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
-            self._wake.wait(self.poll)
-            self._wake.clear()
-        with self.app.app_context():
-            try:
-                if self.leader:
-                    release_lease(self.LEASE, self.ident)
-            except Exception:
-                log.warning("job runner lease not released (it expires by itself)", exc_info=True)
-            finally:
-                db.session.remove()
-
-
-# ----------------------------------------------------------------------------- scheduling
-def sync_job_id(shop: Shop) -> str:
-    return f"{shop.addon}-sync-{shop.id}"
-
-
-def enqueue_shop_sync(shop: Shop) -> OutboxJob | None:
-    """Queue the shop's channel sync (never twice at once: unique job id per shop)."""
-    from .addons import registry
-
-    func = registry().call_one(shop.addon, "channel_sync_job", shop=shop)
-    if not func:
-        return None
-    return enqueue(func, shop.id, job_id=sync_job_id(shop), unique=True, shop_id=shop.id)
-
-
-def schedule_due_syncs(now: datetime | None = None) -> int:
-    """Queue every shop whose periodic sync is due and move its ``next_sync_at`` on.
-
-    The schedule lives in the database, so a restarted scheduler neither repeats nor skips a
-    sync; with several schedulers, the row lock (PostgreSQL) lets one take each shop. A failed
-    sync never ends the chain: the shop stays scheduled until the merchant sets it to manual
-    or disconnects it (in error, every ``ERROR_SYNC_BACKOFF`` intervals).
-    """
-    now = now or utcnow()
-    stmt = (select(Shop).where(Shop.sync_mode != SyncMode.MANUAL,
-                               Shop.status.in_([ConnectionStatus.CONNECTED, ConnectionStatus.ERROR]),
-                               (Shop.next_sync_at.is_(None)) | (Shop.next_sync_at <= now)))
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    count = 0
-    for shop in db.session.scalars(stmt).all():
-        if enqueue_shop_sync(shop) is not None:
-            count += 1
-        # a shop in error keeps being tried (the remote may be back), less often
-        slower = ERROR_SYNC_BACKOFF if shop.status == ConnectionStatus.ERROR else 1
-        shop.next_sync_at = now + timedelta(seconds=SYNC_INTERVALS[shop.sync_mode] * slower)
-    return count
-
-
-def connection_test_job(shop_id: int, addon: str) -> str:
-    """Run an add-on's connection test in the background (raises on failure, so it retries)."""
-    from .services import test_connection
-
-    shop = db.session.get(Shop, shop_id)
-    if shop is None:
-        return "shop gone"
-    result = test_connection(shop, addon)
-    db.session.commit()
-    if not result.ok:
-        raise RuntimeError(result.message)
-    return result.message

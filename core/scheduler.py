@@ -25,12 +25,17 @@ from flask import Flask
 
 from . import cron
 from .extensions import db
-from .jobs import schedule_due_syncs
+from .syncs import schedule_due_syncs
 from .rqueue import redis_connection, relay_outbox, requeue_abandoned
 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = "oms:scheduler:lock"
+#: renew the lock only if this scheduler still holds it, in one step (a GET then an EXPIRE
+#: could extend a lock another scheduler took in between)
+_RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
+#: release it only if this scheduler holds it, in one step too
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 class Scheduler:
@@ -45,15 +50,10 @@ class Scheduler:
         r = redis_connection()
         if r.set(LOCK_KEY, self.ident, nx=True, ex=self.lock_ttl):
             return True
-        if (r.get(LOCK_KEY) or b"").decode() == self.ident:
-            r.expire(LOCK_KEY, self.lock_ttl)
-            return True
-        return False
+        return bool(r.eval(_RENEW, 1, LOCK_KEY, self.ident, self.lock_ttl))
 
     def release(self) -> None:
-        r = redis_connection()
-        if (r.get(LOCK_KEY) or b"").decode() == self.ident:
-            r.delete(LOCK_KEY)
+        redis_connection().eval(_RELEASE, 1, LOCK_KEY, self.ident)
 
     def tick(self, now: datetime | None = None) -> dict[str, int]:
         now = now or datetime.now(timezone.utc)

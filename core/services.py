@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from .addons import Addon, registry
 from .extensions import db
+from .syncs import enqueue_shop_sync
 from .models import ConnectionStatus, Organization, Shop, ShopAddon, SyncMode, utcnow
 from .types import ConnectionResult
 
@@ -113,9 +114,19 @@ def test_connection(shop: Shop, addon_name: str) -> ConnectionResult:
 
 def sync_now(shop: Shop):
     """Queue the shop's channel sync now (a no-op if one is already queued or running)."""
-    from .jobs import enqueue_shop_sync
-
     job = enqueue_shop_sync(shop)
     if job is None:
         raise ServiceError(f"{shop.addon} ne propose pas de synchronisation")
     return job
+
+
+def connection_test_job(shop_id: int, addon: str) -> str:
+    """Run an add-on's connection test in the background (raises on failure, so it retries)."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        return "shop gone"
+    result = test_connection(shop, addon)
+    db.session.commit()
+    if not result.ok:
+        raise RuntimeError(result.message)
+    return result.message

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.jobs import EmbeddedRunner, enqueue
+from core.jobs import enqueue
+from core.runner import EmbeddedRunner
 from core.lease import lease_holder
 from core.models import OutboxJob, Shop, utcnow
 from core.ratelimit import DbRateLimiter

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.jobs import enqueue, relay_outbox, retry_log_entry, rq_queue, run_pending, schedule_due_syncs
+from core.jobs import enqueue, redis_connection, relay_outbox, retry_log_entry, rq_queue, run_pending
+from core.syncs import schedule_due_syncs
 from core.models import ConnectionStatus, OutboxJob, Shop, SyncLog, SyncMode, SyncStatus, utcnow
 from tests.fixtures import FAKE_ADDONS
 from tests.fake_addons.beta.jobs import RUNS
@@ -124,7 +125,7 @@ def test_schedule_due_syncs_never_twice_and_survives_restart(app, shop_factory):
 
 def test_a_shop_in_error_keeps_its_periodic_sync_less_often(app, shop_factory):
     """A failed sync (the remote down, a 5xx) never ends the chain: only the merchant does."""
-    from core.jobs import ERROR_SYNC_BACKOFF
+    from core.syncs import ERROR_SYNC_BACKOFF
 
     broken = shop_factory("beta", sync_mode=SyncMode.EVERY_15_MIN)
     broken.status = ConnectionStatus.ERROR
@@ -247,6 +248,23 @@ def test_scheduler_single_leader_and_tick(rq_app, shop_factory):
     assert RUNS == [shop.id]
 
 
+@pytest.mark.redis
+def test_scheduler_lock_is_renewed_and_released_only_by_its_holder(rq_app):
+    from core.scheduler import LOCK_KEY, Scheduler
+
+    first, second = Scheduler(rq_app, lock_ttl=30), Scheduler(rq_app, lock_ttl=30)
+    r = redis_connection()
+    assert first.acquire()
+    r.set(LOCK_KEY, second.ident, ex=5)  # the lock expired and the other scheduler took it
+    assert not first.acquire()  # no renewal of a lock that is no longer ours
+    assert 0 < r.ttl(LOCK_KEY) <= 5
+    first.release()  # nor its release
+    assert r.get(LOCK_KEY).decode() == second.ident
+    assert second.acquire() and r.ttl(LOCK_KEY) > 5  # its holder renews it
+    second.release()
+    assert r.get(LOCK_KEY) is None
+
+
 # ----------------------------------------------------------------------------- cron jobs
 def test_cron_interval_and_expression_jobs_are_due_once_per_slot():
     from datetime import datetime, timezone
@@ -276,7 +294,7 @@ def test_the_embedded_runner_runs_the_addons_cron_jobs(app, shop_factory, monkey
     from datetime import datetime, timezone
 
     from core import cron
-    from core.jobs import EmbeddedRunner
+    from core.runner import EmbeddedRunner
     from core.types import CronJob
 
     shop = shop_factory("beta")

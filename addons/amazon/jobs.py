@@ -14,7 +14,8 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from core.extensions import db
-from core.jobs import enqueue, sync_job_id
+from core.jobs import enqueue
+from core.syncs import sync_job_id
 from core.models import ConnectionStatus, Shipment, Shop, utcnow
 
 from . import catalog, finances, notifications, shipping, stock_sync, sync

@@ -64,4 +64,4 @@ def load_demo(org: Organization, shops: list, base_url: str) -> None:
             shop.stock_pool_id = pool.id
         set_enabled(shop, ADDON, True)
         save_settings(shop, ADDON, demo_settings(base_url), set())
-        enqueue("core.jobs.connection_test_job", shop.id, ADDON, shop_id=shop.id)
+        enqueue("core.services.connection_test_job", shop.id, ADDON, shop_id=shop.id)

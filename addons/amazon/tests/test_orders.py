@@ -14,7 +14,8 @@ from addons.amazon.clock import iso
 from addons.amazon.models import AmazonOrder, AmazonSyncState
 from addons.amazon.sandbox import DE, FR, UK, make_order
 from core.extensions import db
-from core.jobs import run_pending, schedule_due_syncs
+from core.jobs import run_pending
+from core.syncs import schedule_due_syncs
 from core.models import (
     ConnectionStatus,
     FulfillmentChannel,
