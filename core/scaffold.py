@@ -50,6 +50,7 @@ KIND_FILES = {
         "{pkg}/normalize.py": "channel_normalize.py",
         "{pkg}/inbox.py": "channel_inbox.py",
         "{pkg}/views.py": "channel_views.py",
+        "{pkg}/templates/{name}/shop.html": "channel_shop.html",
         "tests/test_webhooks.py": "channel_test_webhooks.py",
     },
 }
