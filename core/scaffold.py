@@ -47,6 +47,7 @@ FILES = {
 KIND_FILES = {
     "channel": {
         "{pkg}/forms.py": "channel_forms.py",
+        "{pkg}/readme/CONFIGURE.md": "channel_CONFIGURE.md",
         "{pkg}/normalize.py": "channel_normalize.py",
         "{pkg}/inbox.py": "channel_inbox.py",
         "{pkg}/views.py": "channel_views.py",
