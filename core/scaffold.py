@@ -1,11 +1,17 @@
 """``oms addons new NAME --kind channel|carrier|fulfilment``: a separate, pip-installable
 add-on package (``oms-addon-NAME``) with its manifest, entry point, hooks, settings form,
-jobs, model and migration branch, emulator and passing tests."""
+jobs, model and migration branch, emulator and passing tests.
+
+The generated add-on stands on core's connector kit (``core.connectors``): its client on
+``HttpClient`` with a ``Remote`` and a ``RemoteError`` subclass, its emulator on the emulator
+base, and, for a channel, the order sync on the ``Poller`` and a webhook endpoint on the
+``WebhookInbox``."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from string import Template
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent / "scaffold_templates"
 KINDS = {
@@ -35,6 +41,19 @@ FILES = {
     "tests/__init__.py": None,
     "tests/conftest.py": "common_conftest.py",
     "tests/test_{name}.py": "{kind}_test.py",
+    "tests/test_client.py": "common_test_client.py",
+}
+#: files only some kinds have
+KIND_FILES = {
+    "channel": {
+        "{pkg}/forms.py": "channel_forms.py",
+        "{pkg}/readme/CONFIGURE.md": "channel_CONFIGURE.md",
+        "{pkg}/normalize.py": "channel_normalize.py",
+        "{pkg}/inbox.py": "channel_inbox.py",
+        "{pkg}/views.py": "channel_views.py",
+        "{pkg}/templates/{name}/shop.html": "channel_shop.html",
+        "tests/test_webhooks.py": "channel_test_webhooks.py",
+    },
 }
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 
@@ -56,10 +75,11 @@ def new_addon(name: str, kind: str, directory: Path, *, title: str | None = None
     title = title or name.replace("_", " ").title()
     values = {"name": name, "kind": kind, "title": title, "summary": summary, "category": category,
               "author": author or f"{title} maintainers", "default_base_url": base_url,
+              "host": urlsplit(base_url).hostname,
               "Class": "".join(part.title() for part in name.split("_")),
               "initials": "".join(p[0] for p in title.split()[:2]).upper()[:2] or name[:2].upper()}
     pkg = f"oms_addon_{name}"
-    for target, source in FILES.items():
+    for target, source in {**FILES, **KIND_FILES.get(kind, {})}.items():
         path = root / target.format(pkg=pkg, name=name)
         path.parent.mkdir(parents=True, exist_ok=True)
         if source is None:

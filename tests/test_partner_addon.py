@@ -115,3 +115,21 @@ def test_scaffold_refuses_bad_names(tmp_path):
     new_addon("twice", "carrier", tmp_path)
     with pytest.raises(ScaffoldError, match="already exists"):
         new_addon("twice", "carrier", tmp_path)
+
+
+def test_scaffold_builds_on_the_connector_kit(tmp_path):
+    """A generated add-on holds no HTTP or retry machinery of its own: the kit's client,
+    emulator base, poller, inbox and page guard do that work."""
+    root = new_addon("acme", "channel", tmp_path)
+    pkg = root / "oms_addon_acme"
+    code = {p.name: p.read_text() for p in pkg.glob("*.py")}
+    assert not any("import httpx" in text or "time.sleep" in text or "import time" in text for text in code.values())
+    assert "HttpClient(REMOTE" in code["client.py"] and "class AcmeError(RemoteError)" in code["client.py"]
+    assert 'Remote("acme", "Acme", ("api.example-marketplace.com",))' in code["client.py"]
+    assert 'EmulatorKit("acme"' in code["sandbox.py"]
+    assert "Poller(" in code["jobs.py"] and "class AcmeInbox(WebhookInbox)" in code["inbox.py"]
+    assert '@addon_required("acme")' in code["views.py"]
+    for kind in ("carrier", "fulfilment"):
+        other = new_addon(f"acme_{kind}", kind, tmp_path) / f"oms_addon_acme_{kind}"
+        assert "HttpClient(REMOTE" in (other / "client.py").read_text()
+        assert "EmulatorKit(" in (other / "sandbox.py").read_text()
