@@ -46,7 +46,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import has_app_context
-from sqlalchemy import case, delete, event, func, insert, literal, select, text
+from sqlalchemy import case, delete, func, insert, literal, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -466,9 +466,9 @@ def _collect(session: Session, objects: Iterable[Any]) -> None:
             session.info.setdefault(_ORDERS, set()).add(oid)
 
 
-@event.listens_for(Session, "after_flush")
-def _collect_changed_orders(session: Session, _ctx) -> None:
-    """Orders whose figures may have changed in this flush (still pre-flush lists here)."""
+def collect_changed_orders(session: Session, _ctx) -> None:
+    """Commit pipeline, after each flush: orders whose figures may have changed (still
+    pre-flush lists here)."""
     _collect(session, chain(session.new, session.dirty, session.deleted))
 
 
@@ -516,9 +516,9 @@ def _ours(session: Session) -> bool:
     return has_app_context() and session is db.session()  # jobs are written through db.session
 
 
-@event.listens_for(Session, "before_commit")
-def _queue_refresh(session: Session) -> None:
-    """One refresh job per organization for the orders this transaction changed."""
+def queue_refresh(session: Session) -> None:
+    """Commit pipeline, before commit (last): one refresh job per organization for the orders
+    this transaction changed."""
     if not _ours(session) or session.in_nested_transaction():
         return  # a savepoint: the outer commit queues the job
     if any(isinstance(o, _WATCHED) for o in chain(session.new, session.dirty, session.deleted)):
@@ -527,9 +527,9 @@ def _queue_refresh(session: Session) -> None:
     session.info[_COMMITTING] = True
 
 
-@event.listens_for(Session, "after_flush_postexec")
-def _queue_late_changes(session: Session, _ctx) -> None:
-    """Orders changed by another ``before_commit`` listener after ours still get refreshed."""
+def queue_late_changes(session: Session, _ctx) -> None:
+    """Commit pipeline, after the commit's own flush: orders changed after ``queue_refresh``
+    ran (by the flush of what the other steps wrote) still get refreshed."""
     if session.info.get(_COMMITTING) and session.info.get(_ORDERS) and _ours(session):
         _enqueue_collected(session)
 

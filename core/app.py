@@ -12,16 +12,28 @@ from flask_babel import format_currency, format_datetime, format_decimal, get_lo
 from flask_login import current_user
 from sqlalchemy import event
 
-from . import __version__, defaults
+from . import __version__, analytics, defaults, intake, jobs, stock
 from .addons import AddonRegistry, discover
 from . import security
 from .config import from_env
+from .pipeline import CommitPipeline
 from .runner import EmbeddedRunner
 from .crypto import check_production_keys
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
+
+
+#: what happens around a commit of the app's session, in the order it happens (core.pipeline)
+COMMIT_PIPELINE = CommitPipeline(
+    before_flush=(intake.collect_new_skus,),
+    after_flush=(analytics.collect_changed_orders,),
+    after_flush_postexec=(analytics.queue_late_changes,),
+    before_commit=(intake.queue_resume, stock.write_buffers, analytics.queue_refresh),
+    after_commit=(jobs.relay_after_commit, jobs.forget_transaction_state),
+    after_rollback=(jobs.drop_after_rollback, jobs.forget_transaction_state),
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -35,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         check_production_keys(app.config)
 
     db.init_app(app)
+    COMMIT_PIPELINE.install(db.session)
     migrate.init_app(app, db, directory=str(ROOT / "core" / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -331,15 +331,20 @@ def resume_unknown_skus(org_id: int, skus: list[str]) -> int:
 _NEW_SKUS = "oms_tx_new_skus"
 
 
-@event.listens_for(Session, "before_flush")
-def _collect_new_skus(session: Session, _ctx, _instances) -> None:
+def collect_new_skus(session: Session, _ctx, _instances) -> None:
+    """Commit pipeline, before each flush: SKUs created in this transaction (held orders wait
+    for them)."""
     for obj in session.new:
         if isinstance(obj, (Variant, SkuAlias)) and obj.organization_id and obj.sku:
             session.info.setdefault(_NEW_SKUS, set()).add((obj.organization_id, obj.sku))
 
 
-@event.listens_for(Session, "before_commit")
-def _queue_resume(session: Session) -> None:
+def queue_resume(session: Session) -> None:
+    """Commit pipeline, before commit: held orders waiting for those SKUs resume in a job.
+    SKUs added since the last flush are flushed first: the commit's own flush comes after the
+    pipeline's before-commit steps, too late to be seen here."""
+    if any(isinstance(obj, (Variant, SkuAlias)) for obj in session.new):
+        session.flush()
     pending = session.info.pop(_NEW_SKUS, None)
     if not pending:
         return

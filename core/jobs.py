@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -66,8 +66,9 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, unique: bool = Fal
     return row
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
+def relay_after_commit(session: Session) -> None:
+    """Commit pipeline, after commit: the jobs this transaction queued go to RQ (or wake the
+    embedded runner)."""
     if session.in_nested_transaction():  # a savepoint released: the transaction goes on
         return
     if not session.info.pop(_SESSION_FLAG, False) or not has_app_context():
@@ -85,15 +86,13 @@ def _after_commit(session: Session) -> None:
             runner.wake()
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
+def drop_after_rollback(session: Session) -> None:
+    """Commit pipeline, after rollback: the rolled-back jobs are gone, nothing to relay."""
     if not session.in_nested_transaction():
         session.info.pop(_SESSION_FLAG, None)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_transaction_state(session: Session) -> None:
+def forget_transaction_state(session: Session) -> None:
     """Per-transaction markers (``session.info`` keys starting with ``oms_tx_``) end with it
     (not with a savepoint inside it: an add-on's hook runs in one)."""
     if session.in_nested_transaction():

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, column, delete, event, func, insert, select, tuple_, update
+from sqlalchemy import Integer, bindparam, case, column, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from .addons import call
@@ -360,9 +360,9 @@ def _drop_marks(org_id: int, seen: list[tuple[int, int]]) -> None:
             tuple_(StockDirty.variant_id, StockDirty.seq).in_(seen[start:start + 500])))
 
 
-@event.listens_for(Session, "before_commit")
-def _write_buffers(session: Session) -> None:
-    """Ledger rows and dirty marks go to the database with the transaction they belong to."""
+def write_buffers(session: Session) -> None:
+    """Commit pipeline, before commit: ledger rows and dirty marks go to the database with the
+    transaction they belong to."""
     if session.info.get(_LEDGER) or session.info.get(_DIRTY):
         if session is db.session():  # buffers are only ever filled through db.session
             flush_ledger()

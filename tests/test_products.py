@@ -262,3 +262,21 @@ def test_a_channels_accented_sku_stays_editable(app, client, login, org):
     assert res.status_code == 302, _text(res)[:300]
     db.session.expire_all()
     assert db.session.get(Variant, v.id).price == Decimal("18.50")
+
+
+def test_an_order_held_for_a_sku_resumes_when_the_form_creates_it(app, client, login, org, shop_factory):
+    from core.jobs import run_pending
+    from core.models import OrderStatus
+
+    shop = shop_factory("beta")
+    warehouse(org.id, "PAR")
+    db.session.commit()
+    held = db.session.get(Order, ingest(shop, norm("H1", [("TASSE-01", 1)])).order_id)
+    db.session.commit()
+    assert held.status == OrderStatus.ON_HOLD and held.hold_code == "unknown_sku"
+    login(client)
+    assert _post(client, "/products/new", FORM).status_code == 302
+    run_pending()
+    db.session.expire_all()
+    order = db.session.get(Order, held.id)
+    assert order.hold_code != "unknown_sku" and order.lines[0].variant_id is not None
