@@ -12,11 +12,12 @@ Every scan is checked here, whatever the browser already checked: a numeric code
 length (EAN-8, UPC-A, EAN-13, GTIN-14) must have a valid check digit; other codes (Code 128)
 match a SKU or a barcode as they are. Counting a unit without its barcode (an override)
 needs a reason, kept in the order's history.
+
+The codes themselves are read in ``core.barcodes``, the bins and their walking order are
+kept in ``core.bins``, and the printed pick list is drawn by ``core.picklist``.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from . import orders as order_flow
 from . import shipping
+# the scan and bin helpers are also read as ``core.picking.X`` by the views, tests and benchmarks
+from .barcodes import ScanCode, clean_scan, code_matches, gtin_check_digit, gtin_key, is_valid_gtin, read_code
+from .bins import PickingError, assign_bin, import_bins, natural_key, parse_bin, serpentine_sort_key, walk_key
 from .extensions import db
 from .models import (
     BinLocation,
@@ -47,202 +51,14 @@ from .models import (
     Shop,
     StockLevel,
     Variant,
-    Warehouse,
     utcnow,
 )
 
-GTIN_LENGTHS = {8: "EAN-8", 12: "UPC-A", 13: "EAN-13", 14: "GTIN-14"}
-#: symbology identifiers some scanners send before the data (``]E0`` EAN/UPC, ``]C1`` GS1-128…)
-_AIM_PREFIX = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
 _TOTE = re.compile(r"^V([0-9]{1,9})-B([0-9]{1,4})$", re.I)
 _PRIORITY = {ServiceLevel.PRIME: 0, ServiceLevel.EXPRESS: 1, ServiceLevel.STANDARD: 2}
 MIN_REASON = 3
 ACTIVE_WAVE = (PickWaveStatus.OPEN, PickWaveStatus.PICKING, PickWaveStatus.SORTING, PickWaveStatus.PACKING)
 STAGES = ("pick", "slot", "pack")
-
-
-class PickingError(ValueError):
-    """A refusal shown to the picker (French message)."""
-
-
-# ----------------------------------------------------------------------------- barcodes
-def _digits(text: str) -> bool:
-    """ASCII digits only: ``²`` or ``١٢`` count as digits for ``str.isdigit`` but a scanner
-    never sends them."""
-    return text.isascii() and text.isdigit()
-
-
-def gtin_check_digit(body: str) -> int:
-    """The GS1 check digit of ``body`` (every digit but the last): weights 3 and 1 from the right."""
-    if not _digits(body):
-        raise ValueError("a GTIN holds digits only")
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
-
-
-def is_valid_gtin(code: str) -> bool:
-    """EAN-8, UPC-A, EAN-13 or GTIN-14 with a correct check digit."""
-    return _digits(code) and len(code) in GTIN_LENGTHS and gtin_check_digit(code[:-1]) == int(code[-1])
-
-
-def clean_scan(raw: str) -> str:
-    """What a keyboard-wedge scanner typed, without its symbology prefix and control characters."""
-    code = "".join(ch for ch in raw if ch.isprintable()).strip()
-    return _AIM_PREFIX.sub("", code).strip()
-
-
-def gtin_key(code: str) -> str | None:
-    """A GTIN as 14 digits (UPC-A 036000291452 and EAN-13 0036000291452 are the same item)."""
-    return code.zfill(14) if is_valid_gtin(code) else None
-
-
-@dataclass(frozen=True)
-class ScanCode:
-    value: str
-    symbology: str  # EAN-13, UPC-A, EAN-8, GTIN-14 or Code 128
-    valid: bool
-    gtin: str | None = None
-
-
-def read_code(raw: str) -> ScanCode:
-    code = clean_scan(raw)
-    if _digits(code) and len(code) in GTIN_LENGTHS:
-        return ScanCode(code, GTIN_LENGTHS[len(code)], is_valid_gtin(code), gtin_key(code))
-    return ScanCode(code, "Code 128", bool(code))
-
-
-def code_matches(code: ScanCode, variant: Variant) -> bool:
-    if code.value.casefold() == (variant.sku or "").casefold():
-        return True
-    barcode = (variant.barcode or "").strip()
-    if not barcode:
-        return False
-    if code.gtin and gtin_key(barcode):
-        return code.gtin == gtin_key(barcode)
-    return code.value.casefold() == barcode.casefold()
-
-
-# ----------------------------------------------------------------------------- bins
-_BIN = re.compile(r"^\s*([A-Za-z]*)[\s._-]*(\d+)[\s._-]+(\d+)(?:[\s._-]+([0-9A-Za-z]+))?\s*$", re.ASCII)
-
-
-def parse_bin(code: str) -> tuple[str, int, int, str] | None:
-    """``A-03-12-2`` → (zone ``A``, aisle 3, position 12, level ``2``); None if not that shape."""
-    match = _BIN.match(code or "")
-    if not match:
-        return None
-    zone, aisle, position, level = match.groups()
-    return zone.upper(), int(aisle), int(position), (level or "").upper()
-
-
-def natural_key(code: str) -> str:
-    """Digits compared as numbers: ``A-2`` before ``A-10``."""
-    return "".join(f"{int(part):08d}" if _digits(part) else part.upper()
-                   for part in re.split(r"([0-9]+)", code or ""))
-
-
-def serpentine_sort_key(code: str) -> str:
-    """The walking order of a serpentine layout: aisles one after the other, positions going
-    up the 1st, 3rd… aisle of a zone and coming back down the 2nd, 4th…; levels of a
-    position together. Codes of another shape sort naturally after them."""
-    parts = parse_bin(code)
-    if parts is None:
-        return "~" + natural_key(code)
-    zone, aisle, position, level = parts
-    walk = position if aisle % 2 == 1 else 9999 - position
-    return f"{zone}{aisle:04d}{walk:04d}{level}"
-
-
-def walk_key(sort_key: str | None, bin_code: str | None) -> tuple[int, str, str]:
-    """Route order: the bin's sort key, else its code naturally; bins unknown last."""
-    if not bin_code:
-        return (2, "", "")
-    return (0, sort_key, natural_key(bin_code)) if sort_key else (1, natural_key(bin_code), "")
-
-
-@dataclass
-class BinImport:
-    created: int = 0
-    assigned: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-def import_bins(org_id: int, warehouse: Warehouse, text: str) -> BinImport:
-    """CSV ``sku;emplacement[;ordre]`` (comma or semicolon, header optional): every SKU gets its
-    bin in this warehouse; bins are created as needed; an empty order computes the serpentine one."""
-    out = BinImport()
-    sample = text[:2048]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        rows = list(csv.reader(io.StringIO(text), dialect))
-    except csv.Error as exc:
-        out.errors.append(f"fichier illisible : {exc}")
-        return out
-    if rows and rows[0] and rows[0][0].strip().lower() in ("sku", "référence", "reference"):
-        rows = rows[1:]
-    bins = {b.code: b for b in db.session.scalars(select(BinLocation).where(BinLocation.warehouse_id == warehouse.id))}
-    skus = {r[0].strip() for r in rows if r and r[0].strip()}
-    variants = {v.sku: v for v in db.session.scalars(
-        select(Variant).where(Variant.organization_id == org_id, Variant.sku.in_(skus)))} if skus else {}
-    levels = {lv.variant_id: lv for lv in db.session.scalars(
-        select(StockLevel).where(StockLevel.warehouse_id == warehouse.id,
-                                 StockLevel.variant_id.in_([v.id for v in variants.values()])))} if variants else {}
-    for number, row in enumerate(rows, start=1):
-        cells = [c.strip() for c in row] + ["", "", ""]
-        sku, code, order = cells[0], cells[1], cells[2]
-        if not sku and not code:
-            continue
-        variant = variants.get(sku)
-        if variant is None:
-            out.errors.append(f"ligne {number} : SKU inconnu « {sku} »")
-            continue
-        if not code or len(code) > 32:
-            out.errors.append(f"ligne {number} : emplacement manquant ou trop long pour {sku}")
-            continue
-        location = bins.get(code)
-        if location is None:
-            location = BinLocation(warehouse_id=warehouse.id, code=code, sort_key=order[:64] or serpentine_sort_key(code))
-            db.session.add(location)
-            bins[code] = location
-            out.created += 1
-        elif order:
-            location.sort_key = order[:64]
-        db.session.flush()
-        level = levels.get(variant.id)
-        if level is None:
-            level = StockLevel(variant_id=variant.id, warehouse_id=warehouse.id, on_hand=0, reserved=0)
-            db.session.add(level)
-            levels[variant.id] = level
-        level.bin_location_id = location.id
-        out.assigned += 1
-    db.session.flush()
-    return out
-
-
-def assign_bin(warehouse: Warehouse, variant: Variant, code: str, sort_key: str = "") -> BinLocation:
-    """Put ``variant`` in bin ``code`` of ``warehouse`` (created if new)."""
-    code = code.strip()
-    if not code:
-        raise PickingError("indiquez un emplacement")
-    location = db.session.scalar(select(BinLocation).where(BinLocation.warehouse_id == warehouse.id,
-                                                           BinLocation.code == code))
-    if location is None:
-        location = BinLocation(warehouse_id=warehouse.id, code=code[:32], sort_key=sort_key[:64] or serpentine_sort_key(code))
-        db.session.add(location)
-        db.session.flush()
-    elif sort_key:
-        location.sort_key = sort_key[:64]
-    level = db.session.scalar(select(StockLevel).where(StockLevel.warehouse_id == warehouse.id,
-                                                       StockLevel.variant_id == variant.id))
-    if level is None:
-        level = StockLevel(variant_id=variant.id, warehouse_id=warehouse.id, on_hand=0, reserved=0)
-        db.session.add(level)
-    level.bin_location_id = location.id
-    db.session.flush()
-    return location
 
 
 # ----------------------------------------------------------------------------- waves
@@ -771,64 +587,3 @@ def preparation_seconds(order: Order) -> float | None:
     if order.picking_started_at is None or order.shipped_at is None:
         return None
     return (order.shipped_at - order.picking_started_at).total_seconds()
-
-
-# ----------------------------------------------------------------------------- printed pick list
-def pick_list_pdf(wave: PickWave) -> bytes:
-    """The wave on paper (A4): the walk by bin, then one block per slot with its barcode
-    (``V12-B03``) and its order's items, for the sort and the packing station."""
-    from reportlab.graphics.barcode import code128
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
-                            bottomMargin=12 * mm, title=f"Vague {wave.id}", author="OMS")
-    members = [m for m in wave.orders if m.status != PickWaveOrderStatus.REMOVED]
-    stops = route(wave)
-    story: list[Any] = [
-        Paragraph(f"Vague {wave.id} — {_escape(wave.warehouse.name)}", styles["Title"]),
-        Paragraph(f"{len(members)} commande(s), {sum(s.quantity for s in stops)} article(s), "
-                  f"{len(stops)} arrêt(s) · créée le {wave.created_at:%d/%m/%Y %H:%M} (UTC)", styles["Normal"]),
-        Spacer(1, 4 * mm),
-        Paragraph("Ramassage (dans l'ordre des emplacements)", styles["Heading2"]),
-    ]
-    rows: list[list[Any]] = [["", "Emplacement", "SKU", "Article", "Qté", "Bacs"]]
-    for stop in stops:
-        slots = ", ".join(f"{slot}×{qty}" for slot, qty in stop.slots)
-        rows.append(["[  ]", stop.bin_code or "—", stop.sku, Paragraph(_escape(stop.title), small), str(stop.quantity),
-                     Paragraph(slots, small)])
-    table = Table(rows, colWidths=[7 * mm, 26 * mm, 32 * mm, 70 * mm, 12 * mm, 39 * mm], repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9), ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
-        ("FONT", (1, 1), (1, -1), "Helvetica-Bold", 10), ("ALIGN", (4, 0), (4, -1), "RIGHT"),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black), ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-    ]))
-    story += [table, Spacer(1, 6 * mm), Paragraph("Tri par commande (un bac par commande)", styles["Heading2"])]
-    for member in members:
-        order = member.order
-        code = tote_code(member)
-        barcode = code128.Code128(code, barHeight=10 * mm, barWidth=0.35 * mm, humanReadable=True)
-        items = "<br/>".join(f"{ln.quantity} × {_escape(ln.order_line.sku)} — {_escape(ln.order_line.title)}"
-                             f"{' (' + _escape(ln.bin_code) + ')' if ln.bin_code else ''}" for ln in member.lines)
-        address = order.shipping_address or {}
-        head = (f"<b>Bac {member.slot}</b> · commande <b>{_escape(order.number)}</b> · "
-                f"{_escape(order.shop.name)} · {_escape(str(order.service_level))}<br/>"
-                f"{_escape(address.get('name', ''))} — {_escape(address.get('postal_code', ''))} "
-                f"{_escape(address.get('city', ''))} {_escape(address.get('country', ''))}")
-        block = Table([[barcode, Paragraph(head + "<br/>" + items, small)]], colWidths=[62 * mm, 124 * mm])
-        block.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                   ("TOPPADDING", (0, 0), (-1, -1), 3 * mm)]))
-        story += [KeepTogether([block, Spacer(1, 3 * mm)])]
-    doc.build(story)
-    return buffer.getvalue()
-
-
-def _escape(text: str | None) -> str:
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -18,6 +18,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "domain": (
         "core.intake", "core.routing", "core.stock", "core.orders", "core.shipping", "core.picking",
+        "core.barcodes", "core.bins", "core.picklist",
         "core.returns", "core.analytics", "core.analytics_jobs", "core.fx", "core.catalog", "core.documents",
         "core.plans", "core.services", "core.defaults",
     ),

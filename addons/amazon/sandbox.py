@@ -1,5 +1,12 @@
 """Emulator of the Amazon endpoints the add-on calls, speaking the official models.
 
+One file on purpose, beyond the ~600 lines of the rule: the emulator is one class whose
+handlers, one group per API (sellers, orders, finances, listings, documents, feeds, reports,
+FBA inventory, notifications: the banners inside :class:`Emulator`), all read and change the
+same in-memory seller account under one lock, one clock and one per-operation wrapper (rate
+and burst, faults on demand). Cut into mixins over several files, that state would be set up in
+one file and changed in the others; one file reads top to bottom along the banners.
+
 - ``POST /auth/o2/token``: Login with Amazon, ``refresh_token`` and ``client_credentials``
   (grantless, ``sellingpartnerapi::notifications``) grants, errors as LWA returns them.
 - Sellers ``getMarketplaceParticipations``; Orders v2026-01-01 ``searchOrders`` (windows,

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from .. import documents
 from .. import orders as order_flow
 from .. import picking
+from .. import picklist
 from .. import shipping
 from ..stock import StockError
 from ..extensions import db
@@ -231,7 +232,7 @@ def wave(wave_id: str):
 @roles_required(*EVERYONE)
 def pick_list_pdf(wave_id: str):
     wave = _wave(wave_id)
-    return Response(picking.pick_list_pdf(wave), mimetype="application/pdf",
+    return Response(picklist.pick_list_pdf(wave), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="vague-{wave.id}.pdf"'})
 
 
