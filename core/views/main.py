@@ -43,6 +43,7 @@ from ..models import (
 from ..inputs import parse_day, parse_id, parse_page
 from ..security import safe_next
 from ..tenancy import EVERYONE, MANAGERS, get_owned, org_id, roles_required, scoped
+from .analytics import pages as analytics_pages
 
 bp = Blueprint("main", __name__)
 PAGE = 50
@@ -622,6 +623,4 @@ def preparation():
 @roles_required(*MANAGERS)
 def analytics():
     """The menu's "Analyses" entry: the analytics dashboard (``core.views.analytics``)."""
-    from .analytics import dashboard
-
-    return dashboard()
+    return analytics_pages.dashboard()
