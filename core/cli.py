@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from . import analytics as an
 from . import create_app
 from .extensions import db
 from .jobs import relay_outbox, run_pending
@@ -317,6 +318,24 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         db.session.commit()
         click.echo(f"{org.name} : forfait {change.from_plan} → {change.to_plan}")
+
+    # ------------------------------------------------------------------ analytics
+    @app.cli.group("analytics")
+    def analytics_group() -> None:
+        """Analytics figures: rebuild the stored facts."""
+
+    @analytics_group.command("rebuild")
+    @click.option("--org", "org", type=int, default=None, help="Only this organization (id).")
+    @with_appcontext
+    def rebuild_command(org: int | None) -> None:
+        """Recompute every order's figures (after a fee, rate or currency change)."""
+        ids = [org] if org else list(db.session.scalars(select(Organization.id).order_by(Organization.id)))
+        for ident in ids:
+            if db.session.get(Organization, ident) is None:
+                raise click.ClickException(f"no organization {ident}")
+            count = an.rebuild(ident)
+            db.session.commit()
+            click.echo(f"organization {ident}: {count} orders")
 
     # add-ons contribute their own commands
     app.extensions["oms_addons"].pm.hook.register_commands(cli=app.cli)

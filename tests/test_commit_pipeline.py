@@ -20,9 +20,10 @@ CORE = Path(__file__).resolve().parents[1] / "core"
 def test_the_order_is_the_one_written_in_the_app_factory():
     assert COMMIT_PIPELINE.describe() == {
         "before_flush": ["core.intake.collect_new_skus"],
-        "after_flush": ["core.analytics.collect_changed_orders"],
-        "after_flush_postexec": ["core.analytics.queue_late_changes"],
-        "before_commit": ["core.intake.queue_resume", "core.stock.write_buffers", "core.analytics.queue_refresh"],
+        "after_flush": ["core.analytics.facts.collect_changed_orders"],
+        "after_flush_postexec": ["core.analytics.facts.queue_late_changes"],
+        "before_commit": ["core.intake.queue_resume", "core.stock.write_buffers",
+                          "core.analytics.facts.queue_refresh"],
         "after_commit": ["core.jobs.relay_after_commit", "core.jobs.forget_transaction_state"],
         "after_rollback": ["core.jobs.drop_after_rollback", "core.jobs.forget_transaction_state"],
     }

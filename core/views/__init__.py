@@ -10,6 +10,7 @@ from flask_login import current_user
 
 def register_core_blueprints(app: Flask) -> None:
     from . import account, analytics, auth, catalog, health, integrations, main, ops, picking
+    from . import stock  # noqa: F401 - the stock pages, on main's blueprint
 
     for module in (auth, health, main, catalog, account, ops, integrations, picking, analytics):
         app.register_blueprint(module.bp)
