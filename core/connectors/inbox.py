@@ -26,6 +26,7 @@ the same columns.
 """
 from __future__ import annotations
 
+import abc
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -88,7 +89,7 @@ class _Targets:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class WebhookInbox:
+class WebhookInbox(abc.ABC):
     """One add-on's inbox. Subclass it and fill in the scheme (see the module docstring)."""
 
     #: the add-on's technical name (also the claims' and the core table's ``addon``)
@@ -110,24 +111,26 @@ class WebhookInbox:
     fatal: ClassVar[tuple[type[BaseException], ...]] = ()
 
     # ------------------------------------------------------------------ the add-on's scheme
+    @abc.abstractmethod
     def signature(self, headers: Headers) -> str | None:
         """The signature header's value."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def verify(self, body: bytes, signature: str, secret: str) -> bool:
         """Whether ``signature`` signs the raw ``body`` with ``secret`` (constant time)."""
-        raise NotImplementedError
 
     def account(self, headers: Headers) -> str | None:
         """The remote account the delivery names (normalised), or None when the URL names the
         shop (a relay): raise :class:`Refused` for a malformed one."""
         return None
 
+    @abc.abstractmethod
     def delivery_id(self, headers: Headers, payload: Mapping[str, Any]) -> str:
-        raise NotImplementedError
+        """The remote's id of this delivery (its redeliveries carry the same one)."""
 
+    @abc.abstractmethod
     def topic(self, headers: Headers, payload: Mapping[str, Any]) -> str:
-        raise NotImplementedError
+        """What the delivery is about (``orders/create``…)."""
 
     def columns(self, headers: Headers, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Extra columns of the row (``resource_id``, ``triggered_at``…)."""
