@@ -239,6 +239,24 @@ def connection_test(shop, settings):
 
 
 @hookspec(firstresult=True)
+def channel_account_key(shop, settings):
+    """Which remote account these settings connect to, so one organization cannot connect
+    the same account twice (every order imported twice, stock reserved twice).
+
+    Called on the shop's own channel add-on when its settings are saved.
+
+    :param shop: the ``Shop`` being configured.
+    :param settings: the settings about to be stored, secrets decrypted.
+    :return: a stable string naming the account (Shopify: the shop domain; a Mirakl shop:
+        instance and shop id…), or a list of them where one account can be split between
+        shops (Amazon: one ``seller:marketplace`` per marketplace, so two shops of one seller
+        on different marketplaces are fine, on the same one are not); ``None`` when the
+        settings do not name one yet. Two shops sharing any string are the same account.
+        Stops at the first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
 def channel_sync_job(shop):
     """The job that pulls a shop's changes (orders since the cursor) on its schedule.
 

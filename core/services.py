@@ -17,6 +17,41 @@ class ServiceError(ValueError):
     """A clear, user-facing refusal (unknown add-on, wrong kind, …)."""
 
 
+class AccountAlreadyConnected(ServiceError):
+    """The remote account is already connected to another shop of the organization."""
+
+    def __init__(self, holder: Shop):
+        self.holder = holder
+        super().__init__(f"ce compte est déjà connecté à la boutique « {holder.name} » : "
+                         "ouvrez-la plutôt que d'en créer une seconde (chaque commande serait "
+                         "importée deux fois et le stock réservé deux fois)")
+
+
+def account_holder(shop: Shop, addon_name: str, settings: dict[str, Any]) -> Shop | None:
+    """Another shop of ``shop``'s organization already connected to the remote account these
+    settings name (the channel add-on says which, through ``channel_account_key``)."""
+    if addon_name != shop.addon:
+        return None
+    reg = registry()
+
+    def keys(of: Shop, values: dict[str, Any]) -> set[str]:
+        key = reg.call_one(addon_name, "channel_account_key", shop=of, settings=values)
+        if not key:
+            return set()
+        return {key} if isinstance(key, str) else {k for k in key if k}
+
+    mine = keys(shop, settings)
+    if not mine:
+        return None
+    others = db.session.scalars(select(Shop).where(
+        Shop.organization_id == shop.organization_id, Shop.addon == addon_name, Shop.id != shop.id)
+        .order_by(Shop.id))
+    for other in others:
+        if mine & keys(other, other.addon_settings(addon_name)):
+            return other
+    return None
+
+
 def get_addon(name: str) -> Addon:
     addon = registry().get(name)
     if addon is None:
@@ -88,6 +123,9 @@ def save_settings(shop: Shop, addon_name: str, data: dict[str, Any], secret_fiel
                 secrets.pop(key, None)
         else:
             settings[key] = value
+    holder = account_holder(shop, addon_name, {**settings, **secrets})
+    if holder is not None:
+        raise AccountAlreadyConnected(holder)
     row.settings, row.secrets = settings, secrets
     return row
 

@@ -61,6 +61,19 @@ class NormalizedAddress:
 
 
 @dataclass
+class NormalizedPickupPoint:
+    """The relay point or locker the buyer chose at checkout (Mondial Relay, Chronopost
+    Relais, InPost, Amazon Hub…). ``network`` names who runs it ("mondialrelay",
+    "chronopost", "colissimo", "inpost", "ups"…), ``id`` is that network's own point id, the
+    one its carrier API expects; ``country`` is ISO 3166-1 alpha-2."""
+
+    id: str
+    network: str = ""
+    name: str = ""
+    address: NormalizedAddress = field(default_factory=NormalizedAddress)
+
+
+@dataclass
 class NormalizedLine:
     sku: str
     quantity: int
@@ -99,6 +112,7 @@ class NormalizedOrder:
     tags: list[str] = field(default_factory=list)
     origin: str = "online"  # online | pos
     pos_location: str | None = None  # POS: the store's warehouse code
+    pickup_point: NormalizedPickupPoint | None = None  # delivery to a relay point / locker
     raw: dict[str, Any] = field(default_factory=dict)
 
 

@@ -15,6 +15,19 @@ def register_settings_form() -> type:
 
 
 @hookimpl
+def channel_account_key(shop, settings):
+    """One seller's marketplace is one account: the same seller may sell on .fr in one shop
+    and on .de in another, never on .fr in both (every order would come in twice)."""
+    seller = (settings.get("selling_partner_id") or "").strip().upper()
+    if not seller:
+        return None
+    marketplaces = settings.get("marketplaces") or []
+    if isinstance(marketplaces, str):
+        marketplaces = [m for m in marketplaces.replace(";", ",").split(",")]
+    return [f"{seller}:{m.strip().upper()}" for m in marketplaces if m.strip()] or [seller]
+
+
+@hookimpl
 def connection_test(shop, settings) -> ConnectionResult:
     from .checks import check_connection
 

@@ -24,6 +24,13 @@ def register_blueprints(app) -> list:
 
 
 @hookimpl
+def channel_account_key(shop, settings):
+    """A Shopify store is its ``*.myshopify.com`` domain."""
+    domain = (settings.get("shop_domain") or "").strip().lower()
+    return domain.removeprefix("https://").rstrip("/") or None
+
+
+@hookimpl
 def connection_test(shop, settings) -> ConnectionResult:
     from .checks import check_connection
 

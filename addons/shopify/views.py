@@ -17,7 +17,7 @@ from core.extensions import csrf, db
 from core.inputs import parse_id
 from core.jobs import enqueue
 from core.models import Product, Shop, VariantBinding, Warehouse, utcnow
-from core.services import save_settings
+from core.services import AccountAlreadyConnected, save_settings
 from core.tenancy import get_owned, scoped
 
 from . import inbox
@@ -133,7 +133,12 @@ def _save_posted_settings(shop: Shop) -> bool:
         return False
     secret_fields = {f.name for f in form if isinstance(f, PasswordField)}
     data = {f.name: f.data for f in form if f.name not in ("csrf_token", "install")}
-    save_settings(shop, ADDON, data, secret_fields)
+    try:
+        save_settings(shop, ADDON, data, secret_fields)
+    except AccountAlreadyConnected as exc:
+        flash(_("Cette boutique Shopify est déjà connectée à « %(shop)s » : ouvrez-la plutôt que "
+                "d'en créer une seconde.", shop=exc.holder.name), "error")
+        return False
     db.session.flush()
     inbox.forget_targets()  # new app credentials apply to webhooks at once in this process
     return True

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..jobs import retry_log_entry
 from ..models import Shop, SyncLog, SyncMode
 from ..security import safe_next
-from ..services import ServiceError, create_shop, get_addon, save_settings, set_enabled, sync_now, test_connection
+from ..services import AccountAlreadyConnected, ServiceError, create_shop, get_addon, save_settings, set_enabled, sync_now, test_connection
 from ..tenancy import MANAGERS, get_owned, roles_required, scoped
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
@@ -166,7 +166,16 @@ def configure(name: str, shop_id: str):
     if form.validate_on_submit():
         data = {f.name: f.data for f in form if f.name != "csrf_token" and f.type not in ("SubmitField",)}
         cleared = set(request.form.getlist("clear_secret")) & secret_fields
-        save_settings(shop, name, data, secret_fields, clear=cleared)
+        try:
+            save_settings(shop, name, data, secret_fields, clear=cleared)
+        except AccountAlreadyConnected as exc:
+            db.session.rollback()
+            flash(_("Ce compte est déjà connecté à la boutique « %(shop)s » : ouvrez-la plutôt "
+                    "que d'en créer une seconde (chaque commande serait importée deux fois et le "
+                    "stock réservé deux fois).", shop=exc.holder.name), "error")
+            return render_template("integrations/configure.html", addon=a, shop=shop, form=form,
+                                   secret_fields=secret_fields,
+                                   stored_secrets=set((row.secrets or {}).keys()) if row else set())
         db.session.commit()
         if request.form.get("then") == "test":
             return _run_test(a, shop)
