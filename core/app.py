@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from . import __version__, analytics, defaults, intake, jobs, stock
 from .addons import AddonRegistry, discover
-from . import security
+from . import i18n, security
 from .config import from_env
 from .pipeline import CommitPipeline
 from .runner import EmbeddedRunner
@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     registry = AddonRegistry(core_plugin=defaults)
     registry.load(discover(app.config["ADDONS"], app.config["ADDON_MODULES"]))
     app.extensions["oms_addons"] = registry
+    i18n.install(babel, app, registry.loaded())
 
     app.url_map.converters["int"] = security.BoundedIntConverter
     _register_views(app, registry)
