@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from . import __version__, analytics, defaults, intake, jobs, stock
 from .addons import AddonRegistry, discover
-from . import i18n, security
+from . import access, i18n, security
 from .config import from_env
 from .pipeline import CommitPipeline
 from .runner import EmbeddedRunner
@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = security.BoundedIntConverter
     _register_views(app, registry)
+    access.init_app(app)
     _register_filters(app)
 
     from .cli import register_cli

@@ -162,7 +162,7 @@ def _configure_from_sandbox(shop, addon_name: str, box, url: str) -> None:
     if form_cls is not None:
         with current_app.test_request_context():
             secret_fields = {f.name for f in form_cls(meta={"csrf": False}) if isinstance(f, PasswordField)}
-    save_settings(shop, addon_name, settings, secret_fields)
+    save_settings(shop, addon_name, settings, secret_fields, by="démo")
     db.session.flush()
     # the check runs a few seconds after start-up, once the emulators answer
     enqueue("core.services.connection_test_job", shop.id, addon_name, shop_id=shop.id, delay=3,
