@@ -21,7 +21,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "core.intake", "core.routing", "core.stock", "core.orders", "core.shipping", "core.picking",
         "core.barcodes", "core.bins", "core.picklist",
         "core.returns", "core.analytics", "core.analytics_jobs", "core.fx", "core.catalog", "core.documents",
-        "core.plans", "core.services", "core.defaults",
+        "core.plans", "core.services", "core.defaults", "core.alerts", "core.team",
     ),
     "application": (
         "core.app", "core.cli", "core.demo", "core.views", "core.sandboxes", "core.scaffold", "core.migrations",
