@@ -25,6 +25,11 @@ def base_url(app: Flask, name: str) -> str:
 
 
 def mount_sandboxes(app: Flask) -> None:
+    from .demo import DemoPlugin
+
+    registry = app.extensions["oms_addons"]
+    if registry.pm.get_plugin("oms-demo") is None:  # the demo supplier's deliveries
+        registry.pm.register(DemoPlugin(), name="oms-demo")
     boxes = sandboxes(app)
     app.extensions["oms_sandboxes"] = boxes
     mounts = {mount_path(name): sb.make_app() for name, sb in boxes.items()}
