@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -175,6 +176,7 @@ def orders():
     stmt = _filtered_orders(f)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(stmt.order_by(Order.placed_at.desc(), Order.id.desc())
+                              .options(selectinload(Order.lines))  # who ships each part, in one query
                               .limit(PAGE).offset((_page() - 1) * PAGE)).all()
     shops = _shops()
     channels = sorted({s.addon for s in shops})
