@@ -51,7 +51,9 @@ RULES: tuple[tuple[str, frozenset[Role] | None], ...] = (
     # the warehouse floor
     ("main.dashboard", EVERYONE),      # a picker is sent on to preparation
     ("main.preparation", EVERYONE),
-    ("picking.locations*", OFFICE),    # the warehouse's layout
+    ("main.order_packing_slip", EVERYONE),  # printed at the packing bench
+    ("picking.locations", EVERYONE),   # where each article lies: read on the floor
+    ("picking.locations_*", OFFICE),   # changing the warehouse's layout
     ("picking.shipment_cancel", OFFICE),  # a bought label given up
     ("picking.*", EVERYONE),
     # the office

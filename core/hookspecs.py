@@ -239,6 +239,19 @@ def connection_test(shop, settings):
 
 
 @hookspec
+def product_channel_actions(shop, product):
+    """Where ``product`` stands on ``shop``, and what can be done there (Shopify's
+    "Publier", Amazon's listing status), for the product page.
+
+    Called for every shop of the product's organization, on the add-ons enabled for it.
+
+    :param shop: the ``Shop``.
+    :param product: the ``Product``.
+    :return: a list of ``core.types.ChannelAction`` (or None when the add-on has nothing to say).
+    """
+
+
+@hookspec
 def collect_alerts(organization, now):
     """What needs the merchant, in the add-on's own area (the bell and the daily digest).
 

@@ -74,7 +74,7 @@ def test_the_table_says_what_the_roles_promise():
     # picker: picking and packing only
     assert [e for e in ("picking.waves", "picking.pack_scan", "picking.pack_ship", "main.preparation")
             if not allowed(e, Role.PICKER)] == []
-    assert [e for e in ("main.orders", "main.products", "analytics.dashboard", "picking.locations",
+    assert [e for e in ("main.orders", "main.products", "analytics.dashboard", "picking.locations_assign",
                         "integrations.sync_log") if allowed(e, Role.PICKER)] == []
     assert RULES[-1][0] != "*"  # what no rule names is the owner's alone (DEFAULT)
 

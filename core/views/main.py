@@ -21,7 +21,8 @@ from wtforms.validators import DataRequired, Length
 from .. import documents
 from .. import orders as order_flow
 from .. import stock as stock_flow
-from ..addons import registry
+from ..addons import call, registry
+from ..catalog import format_dimensions
 from ..extensions import db
 from ..intake import map_sku
 from ..models import (
@@ -493,7 +494,14 @@ def products():
 @bp.route("/products/<product_id>")
 @roles_required(*MANAGERS)
 def product(product_id: str):
-    return render_template("main/product.html", product=get_owned(Product, product_id))
+    item = get_owned(Product, product_id)
+    channels = []
+    for shop in _shops():
+        actions = [a for found in (call(shop, "product_channel_actions", product=item) or []) for a in (found or [])]
+        if actions:
+            channels.append((shop, actions))
+    return render_template("main/product.html", product=item, channels=channels, action=ActionForm(),
+                           format_dimensions=format_dimensions)
 
 
 # ----------------------------------------------------------------------------- preparation

@@ -1,4 +1,5 @@
-"""team: invitations and removals of users, and who changed which setting of a shop
+"""team: invitations and removals of users, who changed which setting of a shop, and the
+dimensions of an article
 
 Revision ID: core_0011
 Revises: core_0010
@@ -25,6 +26,10 @@ def upgrade():
         batch_op.add_column(sa.Column('removed_at', core.models.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_user_invited_by_id_user'), 'user', ['invited_by_id'], ['id'],
                                     ondelete='SET NULL')
+    with op.batch_alter_table('variant', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('length_mm', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('width_mm', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('height_mm', sa.Integer(), nullable=True))
     op.create_table(
         'setting_change',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -46,6 +51,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('variant', schema=None) as batch_op:
+        batch_op.drop_column('height_mm')
+        batch_op.drop_column('width_mm')
+        batch_op.drop_column('length_mm')
     with op.batch_alter_table('setting_change', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_setting_change_at'))
         batch_op.drop_index(batch_op.f('ix_setting_change_shop_id'))
