@@ -48,6 +48,7 @@ RULES: tuple[tuple[str, frozenset[Role] | None], ...] = (
     ("account.plan", OWNER),
     ("account.*", EVERYONE),           # one's own profile and password
     ("alerts.*", OFFICE),
+    ("help.*", EVERYONE),
     # the warehouse floor
     ("main.dashboard", EVERYONE),      # a picker is sent on to preparation
     ("main.preparation", EVERYONE),

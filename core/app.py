@@ -142,6 +142,10 @@ def _register_views(app: Flask, registry: AddonRegistry) -> None:
 
 
 def _register_filters(app: Flask) -> None:
+    from .markdown import render as markdown
+
+    app.add_template_filter(markdown, "markdown")
+
     @app.template_filter("money")
     def money(amount: Decimal | None, currency: str = "EUR") -> str:
         if amount is None:
