@@ -9,7 +9,6 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import select
 
-from . import hookimpl
 from .extensions import db
 from .jobs import enqueue
 from .models import (
@@ -257,18 +256,6 @@ def replenish(now=None) -> str:
                      reason="Livraison fournisseur (démo)", user_id=None)
     db.session.commit()
     return f"{len(low)} article(s) réapprovisionné(s)"
-
-
-class DemoPlugin:
-    """Registered with the add-ons while the emulators run (``OMS_SANDBOXES=1``): the demo
-    supplier's deliveries."""
-
-    @staticmethod
-    @hookimpl
-    def register_cron_jobs():
-        from .types import CronJob
-
-        return [CronJob("core.demo.replenish", interval=3 * 3600)]
 
 
 def _summary(org: Organization, created: bool) -> str:
