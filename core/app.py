@@ -143,8 +143,13 @@ def _register_views(app: Flask, registry: AddonRegistry) -> None:
 
 def _register_filters(app: Flask) -> None:
     from .markdown import render as markdown
+    from .wording import job_kind, job_label, plain
 
     app.add_template_filter(markdown, "markdown")
+    app.add_template_filter(plain, "merchant_error")
+    app.jinja_env.globals.update(job_kind=job_kind, job_label=job_label,
+                                 addon_title=lambda name: (app.extensions["oms_addons"].get(name).title
+                                                           if app.extensions["oms_addons"].get(name) else name))
 
     @app.template_filter("money")
     def money(amount: Decimal | None, currency: str = "EUR") -> str:

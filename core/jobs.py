@@ -23,6 +23,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from . import wording
 from .extensions import db
 from .rqueue import redis_connection, relay_outbox, rq_queue
 from .models import SYNC_INTERVALS, JobLease, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
@@ -165,8 +166,8 @@ def _finish(entry_id: int, status: SyncStatus, *, error: str | None = None, resu
         status=status, error=error, result=result, finished_at=utcnow()))
     if error:
         shop_id = db.session.scalar(select(SyncLog.shop_id).where(SyncLog.id == entry_id))
-        if shop_id:
-            db.session.execute(update(Shop).where(Shop.id == shop_id).values(last_error=error))
+        if shop_id:  # the shop shows the sentence; the log keeps the technical detail
+            db.session.execute(update(Shop).where(Shop.id == shop_id).values(last_error=wording.plain(error)))
     db.session.commit()
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from . import wording
 from .addons import Addon, registry
 from .extensions import db
 from .syncs import enqueue_shop_sync
@@ -166,12 +167,12 @@ def test_connection(shop: Shop, addon_name: str) -> ConnectionResult:
         result = registry().call_one(addon_name, "connection_test", shop=shop,
                                      settings=shop.addon_settings(addon_name))
     except Exception as exc:  # a failing add-on reports, it does not crash the page
-        result = ConnectionResult(False, f"{exc.__class__.__name__}: {exc}")
+        result = ConnectionResult(False, wording.for_merchant(exc), [wording.raw(exc)[:500]])
     if result is None:
         result = ConnectionResult(True, "aucun test nécessaire pour cet add-on")
     row = shop.addon_row(addon_name) or set_enabled(shop, addon_name, True)
     row.status = ConnectionStatus.CONNECTED if result.ok else ConnectionStatus.ERROR
-    row.last_error = None if result.ok else result.message
+    row.last_error = None if result.ok else wording.plain(result.message)
     row.last_checked_at = utcnow()
     if addon_name == shop.addon:
         shop.status = row.status

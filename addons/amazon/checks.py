@@ -10,7 +10,7 @@ from core.types import ConnectionResult
 
 from core.jobs import enqueue
 
-from .client import AmazonError, Participation
+from .client import EU_MARKETPLACES, AmazonError, Participation
 from .importing import fba_warehouse
 from .models import AmazonCatalogImport, AmazonMarketplace
 from .runtime import client_from_settings
@@ -51,15 +51,22 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
         enqueue("addons.amazon.jobs.import_listings", shop.id, job_id=f"amazon-import_listings-{shop.id}",
                 unique=True, shop_id=shop.id)
     active = [p for p in participations if p.participating]
-    details = [f"{p.country_code} – {p.name} ({p.marketplace_id}) : "
-               + ("vente active" if p.participating else "pas de vente")
+    names = {m.id: m.name for m in EU_MARKETPLACES} | {p.marketplace_id: _site(p) for p in participations}
+    details = [f"{_site(p)} : " + ("vente active" if p.participating else "pas de vente")
                + (", annonces suspendues" if p.suspended_listings else "")
                for p in participations]
     active_ids = {p.marketplace_id for p in active}
-    for marketplace_id in settings.get("marketplaces") or []:
-        if marketplace_id not in active_ids:
-            details.append(f"Attention : la marketplace {marketplace_id} choisie dans les paramètres "
-                           "n'est pas active sur ce compte.")
-    message = (f"connecté à Amazon : le compte vend sur {len(active)} marketplace(s)"
-               + (f" ({', '.join(p.country_code for p in active)})" if active else ""))
+    wrong = [m for m in settings.get("marketplaces") or [] if m not in active_ids]
+    selling = ", ".join(_site(p) for p in active) or "aucune marketplace"
+    if wrong:  # a green test on a configuration that imports nothing would be a lie
+        chosen = ", ".join(names.get(m, m) for m in wrong)
+        return ConnectionResult(False, f"Vous avez choisi {chosen}, mais votre compte vend sur {selling} : "
+                                       "corrigez les marketplaces dans les paramètres de la boutique.", details)
+    message = f"le compte Amazon vend sur {len(active)} marketplace(s) ({selling})"
     return ConnectionResult(True, message, details)
+
+
+def _site(participation) -> str:
+    """Amazon.fr rather than A13V1IB3VIYZZH: the name a merchant knows."""
+    known = next((m for m in EU_MARKETPLACES if m.id == participation.marketplace_id), None)
+    return known.name if known is not None else (participation.name or participation.marketplace_id)

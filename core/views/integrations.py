@@ -2,6 +2,7 @@
 connection tests, sync log."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -14,9 +15,10 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..addons import CATEGORIES, Addon, registry
+from .. import wording
 from ..extensions import db
 from ..jobs import retry_log_entry
-from ..models import Shop, SyncLog, SyncMode
+from ..models import Shop, SyncLog, SyncMode, SyncStatus, utcnow
 from ..security import safe_next
 from ..services import AccountAlreadyConnected, ServiceError, create_shop, setting_changes, get_addon, save_settings, set_enabled, sync_now, test_connection
 from ..tenancy import MANAGERS, get_owned, roles_required, scoped
@@ -228,10 +230,31 @@ def sync(shop_id: str):
 @roles_required(*MANAGERS)
 def sync_log(shop_id: str):
     shop = get_owned(Shop, shop_id)
-    entries = db.session.scalars(select(SyncLog).where(SyncLog.shop_id == shop.id)
-                                 .order_by(SyncLog.started_at.desc(), SyncLog.id.desc()).limit(100)).all()
+    status = request.args.get("status", "")
+    kind = request.args.get("kind", "")
+    period = request.args.get("period", "")
+    query = (request.args.get("q") or "").strip()[:100]
+    stmt = select(SyncLog).where(SyncLog.shop_id == shop.id)
+    if status in {s.value for s in SyncStatus}:
+        stmt = stmt.where(SyncLog.status == SyncStatus(status))
+    if period in PERIODS:
+        stmt = stmt.where(SyncLog.started_at >= utcnow() - PERIODS[period][1])
+    if query:
+        like = f"%{query.replace('%', '').replace('_', ' ')}%"
+        stmt = stmt.where(SyncLog.error.ilike(like) | SyncLog.result.ilike(like) | SyncLog.func.ilike(like))
+    rows = db.session.scalars(stmt.order_by(SyncLog.started_at.desc(), SyncLog.id.desc()).limit(500)).all()
+    entries = [e for e in rows if not kind or wording.job_kind(e.func) == kind][:100]
     return render_template("integrations/sync_log.html", shop=shop, entries=entries, action=ActionForm(),
-                           changes=_setting_changes(shop))
+                           changes=_setting_changes(shop), filters={"status": status, "kind": kind,
+                                                                      "period": period, "q": query},
+                           kinds=[(k, label) for k, _n, label in wording.JOB_KINDS], periods=PERIODS,
+                           statuses=STATUS_LABELS)
+
+
+PERIODS = {"day": (_l("24 dernières heures"), timedelta(days=1)), "week": (_l("7 derniers jours"), timedelta(days=7)),
+           "month": (_l("30 derniers jours"), timedelta(days=30))}
+STATUS_LABELS = {"ok": _l("Réussie"), "failed": _l("Échec"), "retrying": _l("Nouvel essai prévu"),
+                 "interrupted": _l("Interrompue"), "running": _l("En cours"), "queued": _l("En attente")}
 
 
 def _setting_changes(shop: Shop) -> list[tuple[Any, str, str, list[str]]]:
