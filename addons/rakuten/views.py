@@ -1,0 +1,81 @@
+"""The Rakuten page of a shop: sales waiting for an answer (with their items), the inventory
+files sent and what their reports said, SKU by SKU."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from core.connectors.guards import addon_required
+from core.extensions import db
+from core.jobs import enqueue
+from core.models import Order, Shop
+from core.tenancy import get_owned, scoped
+
+from . import mapping
+from .models import RakutenItem, RakutenOffer, RakutenStockImport
+
+bp = Blueprint("rakuten", __name__, template_folder="templates", url_prefix="/apps/rakuten")
+
+
+class ActionForm(FlaskForm):
+    """CSRF-only form for the POST buttons."""
+
+
+def _rakuten_shop(shop_id: str) -> Shop:
+    shop = get_owned(Shop, shop_id)  # the add-on is enabled for it (addon_required)
+    if shop.addon != "rakuten":
+        abort(404)
+    return shop
+
+
+@bp.route("/")
+@addon_required("rakuten")
+def index():
+    shop = db.session.scalar(scoped(Shop).where(Shop.addon == "rakuten").order_by(Shop.name, Shop.id).limit(1))
+    if shop is None:
+        return redirect(url_for("integrations.addon", name="rakuten"))
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>")
+@addon_required("rakuten")
+def shop_page(shop_id: str):
+    shop = _rakuten_shop(shop_id)
+    rows = db.session.execute(
+        select(RakutenItem, Order.number).outerjoin(Order, Order.id == RakutenItem.order_id)
+        .where(RakutenItem.shop_id == shop.id).order_by(RakutenItem.purchased_at.desc(), RakutenItem.id)
+        .limit(200)).all()
+    items = [{"row": r, "number": number, "label": mapping.STATE_LABELS.get(mapping.meaning(r.status) or "", r.status)}
+             for r, number in rows]
+    imports = db.session.scalars(select(RakutenStockImport).where(RakutenStockImport.shop_id == shop.id)
+                                 .order_by(RakutenStockImport.id.desc()).limit(10)).all()
+    rejected = db.session.scalars(select(RakutenOffer).where(RakutenOffer.shop_id == shop.id,
+                                                             RakutenOffer.push_error.is_not(None))
+                                  .order_by(RakutenOffer.sku).limit(500)).all()
+    confirmed = db.session.scalar(select(db.func.count()).select_from(RakutenOffer).where(
+        RakutenOffer.shop_id == shop.id, RakutenOffer.pushed_at.is_not(None))) or 0
+    return render_template("rakuten/shop.html", shop=shop, items=items, imports=imports, rejected=rejected,
+                           confirmed=confirmed, action=ActionForm())
+
+
+_ACTIONS = {
+    "reconcile": ("addons.rakuten.jobs.reconcile_stock", "rakuten-reconcile-{id}",
+                  "Comparaison du stock lancée : les références différentes seront renvoyées."),
+    "retry": ("addons.rakuten.jobs.retry_import_errors", "rakuten-retry-{id}",
+              "Les références en erreur seront renvoyées à Rakuten."),
+}
+
+
+@bp.route("/shops/<shop_id>/<any(reconcile, retry):action>", methods=["POST"])
+@addon_required("rakuten")
+def run_action(shop_id: str, action: str):
+    shop = _rakuten_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    func, job_id, message = _ACTIONS[action]
+    enqueue(func, shop.id, job_id=job_id.format(id=shop.id), unique=True, shop_id=shop.id)
+    db.session.commit()
+    flash(_(message), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id))
