@@ -143,6 +143,8 @@ class Emulator:
         self.answers: list[tuple[str, bytes]] = []  # every XML answer given
         self.files: list[bytes] = []  # every inventory file received
         self.accepted: list[str] = []
+        #: actions done whose answer is then lost (a 504 after the work): ``lose_answer("acceptsale")``
+        self.lost: list[str] = []
         self.refused: list[str] = []
         self.process_seconds = process_seconds
         self.page_size = page_size
@@ -190,6 +192,10 @@ class Emulator:
 
     def close(self, itemid: str) -> None:
         self.items[itemid].status = "CLOSED"
+
+    def lose_answer(self, action: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``action`` are carried out, but answered 504."""
+        self.lost += [action] * times
 
     def revoke_token(self) -> None:
         """The seller generated a new token: the old one no longer works."""
@@ -347,6 +353,9 @@ class Emulator:
                                f"The parameter {name} is mandatory")
             with self.lock:
                 root = getattr(self, f"_do_{action}")(query)
+                if action in self.lost:
+                    self.lost.remove(action)
+                    raise _Err("Unknown error", "Unknown error", "Service unavailable", status=504)
             body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
             status = 200
         except _Err as exc:
