@@ -3,7 +3,7 @@ files sent and what their reports said, SKU by SKU."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
@@ -62,9 +62,9 @@ def shop_page(shop_id: str):
 
 _ACTIONS = {
     "reconcile": ("addons.rakuten.jobs.reconcile_stock", "rakuten-reconcile-{id}",
-                  "Comparaison du stock lancée : les références différentes seront renvoyées."),
+                  _l("Comparaison du stock lancée : les références différentes seront renvoyées.")),
     "retry": ("addons.rakuten.jobs.retry_import_errors", "rakuten-retry-{id}",
-              "Les références en erreur seront renvoyées à Rakuten."),
+              _l("Les références en erreur seront renvoyées à Rakuten.")),
 }
 
 
@@ -77,5 +77,5 @@ def run_action(shop_id: str, action: str):
     func, job_id, message = _ACTIONS[action]
     enqueue(func, shop.id, job_id=job_id.format(id=shop.id), unique=True, shop_id=shop.id)
     db.session.commit()
-    flash(_(message), "success")
+    flash(str(message), "success")
     return redirect(url_for(".shop_page", shop_id=shop.id))
