@@ -18,8 +18,9 @@ def _is_rakuten_order(shop, order) -> bool:
 
     if shop.addon != ADDON or order.shop_id != shop.id:
         return False
-    return db.session.scalar(select(RakutenItem.id).where(RakutenItem.order_id == order.id).limit(1)) is not None \
-        or (order.external_id or "").isdigit()
+    if (order.external_id or "").isdigit():  # a Rakuten purchaseid (an order typed by hand has its own numbering)
+        return True
+    return db.session.scalar(select(RakutenItem.id).where(RakutenItem.order_id == order.id).limit(1)) is not None
 
 
 @hookimpl
