@@ -17,8 +17,8 @@ from .versions import current_versions
 
 
 def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
-    """Ask for the sales waiting for an answer; on the first success, queue the first full
-    stock push (the reconciliation)."""
+    """Ask for the sales waiting for an answer; on the first success, queue the listings'
+    import and the first full stock push (the reconciliation)."""
     if not settings.get("login") or not settings.get("token"):
         return ConnectionResult(False, "Renseignez l'identifiant vendeur et le jeton web-service Rakuten.")
     try:
@@ -34,6 +34,8 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
         details.append(f"Rakuten annonce une version plus récente de getnewsales : {answer.lastversion}")
     if getattr(shop, "id", None) and db.session.scalar(
             select(RakutenStockImport.id).where(RakutenStockImport.shop_id == shop.id).limit(1)) is None:
+        enqueue("addons.rakuten.jobs.import_listings", shop.id, job_id=f"rakuten-import_listings-{shop.id}",
+                unique=True, shop_id=shop.id)
         enqueue("addons.rakuten.jobs.reconcile_stock", shop.id, job_id=f"rakuten-reconcile-{shop.id}", unique=True,
                 shop_id=shop.id)
     return ConnectionResult(True, f"connecté à Rakuten France (compte {settings['login']}) : "

@@ -236,5 +236,9 @@ class Client:
     def import_file(self, xml: bytes, filename: str) -> Answer:
         return self.call("genericimportfile", files={"file": (filename, xml, "text/xml")})
 
+    def export(self, nexttoken: str | None = None) -> Answer:
+        """The seller's adverts (inventory export), paged by ``nexttoken``."""
+        return self.call("export", {"nexttoken": nexttoken})
+
     def import_report(self, fileid: str, nexttoken: str | None = None) -> Answer:
         return self.call("genericimportreport", {"fileid": fileid, "nexttoken": nexttoken})

@@ -19,11 +19,12 @@ from core import orders as order_flow
 from core import stock
 from core.connectors.poller import Cursor, Poller
 from core.extensions import db
-from core.intake import ingest_many
+from core.intake import ingest_many, variant_map
 from core.jobs import enqueue
 from core.models import ConnectionStatus, Order, OrderStatus, Shipment, Shop, Variant, utcnow
 
 from . import mapping
+from .catalog import import_adverts
 from .client import Client, RakutenError
 from .models import RakutenItem, RakutenOffer, RakutenStockImport, RakutenStockPending
 from .runtime import client_for
@@ -379,6 +380,27 @@ def _queue_check(shop_id: int, import_id: int, delay: float) -> None:
             shop_id=shop_id, delay=delay)
 
 
+def _figures(shop: Shop, variant_ids: list[int]) -> dict[str, int]:
+    """Rakuten SKU → sellable figure for these variants: the SKU of the variant's Rakuten
+    adverts when the catalog import matched one (by alias or barcode), else the variant's own;
+    SKUs Rakuten said it does not know are left out."""
+    own = dict(db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(variant_ids))).all())
+    offers = db.session.scalars(select(RakutenOffer).where(RakutenOffer.shop_id == shop.id,
+                                                           RakutenOffer.variant_id.in_(variant_ids))).all()
+    remote: dict[int, list[str]] = {}
+    for offer in offers:
+        if not offer.unknown:
+            remote.setdefault(offer.variant_id, []).append(offer.sku)
+    unknown = {o.sku for o in offers if o.unknown} | set(db.session.scalars(select(RakutenOffer.sku).where(
+        RakutenOffer.shop_id == shop.id, RakutenOffer.unknown.is_(True), RakutenOffer.sku.in_(list(own.values())))))
+    figures: dict[str, int] = {}
+    for vid, qty in stock.available_to_sell(shop, variant_ids).items():
+        for sku in remote.get(vid) or ([own[vid]] if own.get(vid) else []):
+            if sku not in unknown:
+                figures[sku] = qty
+    return figures
+
+
 def push_stock(shop_id: int) -> str:
     """One inventory file with the final figures of the variants marked since the last
     push (genericimportfile); its report is read by ``check_import``. One file at a time per
@@ -392,11 +414,7 @@ def push_stock(shop_id: int) -> str:
         RakutenStockPending.shop_id == shop.id).order_by(RakutenStockPending.variant_id).limit(STOCK_BATCH)))
     if not pending:
         return "rien à envoyer"
-    skus = dict(db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(pending))).all())
-    unknown = set(db.session.scalars(select(RakutenOffer.sku).where(RakutenOffer.shop_id == shop.id,
-                                                                    RakutenOffer.unknown.is_(True))))
-    figures = {skus[vid]: qty for vid, qty in stock.available_to_sell(shop, pending).items()
-               if vid in skus and skus[vid] and skus[vid] not in unknown}
+    figures = _figures(shop, pending)
     db.session.execute(delete(RakutenStockPending).where(RakutenStockPending.shop_id == shop.id,
                                                          RakutenStockPending.variant_id.in_(pending)))
     if not figures:
@@ -462,8 +480,7 @@ def check_import(import_id: int) -> str:
     now = utcnow()
     offers = {o.sku: o for o in db.session.scalars(select(RakutenOffer).where(
         RakutenOffer.shop_id == shop.id, RakutenOffer.sku.in_(list(row.sent))))}
-    variants = dict(db.session.execute(select(Variant.sku, Variant.id).where(
-        Variant.organization_id == shop.organization_id, Variant.sku.in_(list(row.sent)))).all())
+    variants = variant_map(shop.organization_id, set(row.sent))
     errs_by_sku: dict[str, list[dict[str, str]]] = {}
     for err in errors:
         errs_by_sku.setdefault(err["sku"], []).append(err)
@@ -472,6 +489,8 @@ def check_import(import_id: int) -> str:
         if offer is None:
             offer = RakutenOffer(shop_id=shop.id, sku=sku, variant_id=variants.get(sku))
             db.session.add(offer)
+        elif offer.variant_id is None:
+            offer.variant_id = variants.get(sku)
         if report.state == "done" and sku in ok and sku not in errs_by_sku:
             offer.pushed_quantity, offer.pushed_at, offer.push_error, offer.unknown = int(qty), now, None, False
         elif sku in errs_by_sku:
@@ -495,14 +514,18 @@ def check_import(import_id: int) -> str:
 
 def reconcile_stock(shop_id: int) -> str:
     """Nightly (and at the first connection): every variant whose figure differs from the one
-    Rakuten confirmed is pushed again; SKUs Rakuten does not know are left out."""
+    Rakuten confirmed is pushed again; SKUs Rakuten does not know are left out, and once the
+    adverts are imported only the variants matched to one are sent."""
     shop = _shop(shop_id)
     variant_ids = list(db.session.scalars(select(Variant.id).where(Variant.organization_id == shop.organization_id)))
     figures = stock.available_to_sell(shop, variant_ids)
     offers = {o.variant_id: o for o in db.session.scalars(select(RakutenOffer).where(
         RakutenOffer.shop_id == shop.id, RakutenOffer.variant_id.is_not(None)))}
+    listed = db.session.scalar(select(RakutenOffer.id).where(RakutenOffer.shop_id == shop.id,
+                                                             RakutenOffer.imported_at.is_not(None)).limit(1))
     todo = [vid for vid, qty in figures.items()
-            if not (vid in offers and (offers[vid].unknown or offers[vid].pushed_quantity == qty))]
+            if (vid in offers or listed is None)  # once the adverts are known, only theirs
+            and not (vid in offers and (offers[vid].unknown or offers[vid].pushed_quantity == qty))]
     mark_pending(shop, todo)
     if todo:
         _queue_push(shop.id)
@@ -531,3 +554,15 @@ def retry_import_errors(shop_id: int) -> str:
     db.session.commit()
     return f"{len(offers)} référence(s) renvoyée(s)"
 
+
+
+# ----------------------------------------------------------------------------- catalog
+def import_listings(shop_id: int) -> str:
+    """The seller's adverts (inventory export), matched to OMS variants by SKU then barcode."""
+    shop = _shop(shop_id)
+    try:
+        seen, matched = import_adverts(shop)
+    except RakutenError as exc:
+        _guard(shop, exc)
+        raise
+    return f"{seen} annonce(s), {matched} associée(s) à un produit, {seen - matched} sans produit"

@@ -304,3 +304,27 @@ def parse_report(response: ET.Element | None) -> Report:
 
 #: report error codes meaning Rakuten has no advert for the SKU
 UNKNOWN_ADVERT_CODES = ("ADVERT_NOT_FOUND", "UNKNOWN_SKU", "NO_ADVERT")
+
+
+# ----------------------------------------------------------------------------- catalog
+@dataclass
+class Advert:
+    sku: str
+    aid: str = ""
+    ean: str = ""
+    title: str = ""
+    quantity: int | None = None
+    price: Decimal | None = None
+
+
+def adverts_of(response: ET.Element | None) -> list[Advert]:
+    """The adverts of an inventory export page (``advertlist/advert``; element names of low
+    confidence, see ``specs/rakuten-ws.xsd``)."""
+    out = []
+    for el in children(child(response, "advertlist"), "advert"):
+        qty = text(el, "quantity")
+        price, _currency = money(child(el, "price"))
+        out.append(Advert(sku=text(el, "sku"), aid=text(el, "aid"), ean=text(el, "ean"), title=text(el, "headline"),
+                          quantity=int(qty) if qty.isdigit() else None, price=price if child(el, "price") is not None
+                          else None))
+    return out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
 from core.models import UTCDateTime, utcnow
+from core.money import Amount
 
 
 class RakutenActionVersion(db.Model):
@@ -67,6 +69,13 @@ class RakutenOffer(db.Model):
     push_error: Mapped[str | None] = mapped_column(Text)
     #: Rakuten does not know this SKU (the report said so): left out of later pushes
     unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: as the inventory export describes the advert (None until the listings are imported)
+    aid: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(String(500))
+    ean: Mapped[str | None] = mapped_column(String(32))
+    price: Mapped[Decimal | None] = mapped_column(Amount)
+    remote_quantity: Mapped[int | None] = mapped_column(Integer)
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RakutenStockPending(db.Model):

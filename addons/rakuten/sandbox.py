@@ -23,6 +23,7 @@ import base64
 import random
 import threading
 import xml.etree.ElementTree as ET
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -44,6 +45,7 @@ SUPPORTED["getnewsales"] = ("2017-08-07", "2016-03-16", "2014-02-11")
 SUPPORTED["getcurrentsales"] = ("2017-08-07", "2016-03-16", "2014-02-11")
 SUPPORTED["genericimportfile"] = ("2015-02-02", "2012-09-11", "2011-11-29")
 SUPPORTED["genericimportreport"] = ("2017-02-10", "2011-11-29")
+SUPPORTED["export"] = ("2018-06-29", "2017-07-03", "2014-11-04")
 PAGE_SIZE = 100
 FILES_PER_HOUR = 10
 DEMO_EVERY = 20 * 60
@@ -138,6 +140,7 @@ class Emulator:
         self.sales: dict[str, EmuSale] = {}
         self.items: dict[str, EmuItem] = {}
         self.adverts: dict[str, int] = {}  # sku -> quantity
+        self.advert_info: dict[str, dict[str, str]] = {}  # sku -> {headline, ean, price}
         self.imports: dict[str, EmuImport] = {}
         self.queries: list[dict[str, str]] = []  # every query received (for the schema tests)
         self.answers: list[tuple[str, bytes]] = []  # every XML answer given
@@ -466,6 +469,29 @@ class Emulator:
         item.tracking = {k: query[k] for k in ("transporter_name", "tracking_number", "tracking_url") if query.get(k)}
         item.status = "SHIPPED"
         return self._status_answer("settrackingpackageinfosresult", "settrackingpackageinfos", item, "OK")
+
+    def _do_export(self, query: dict[str, str]) -> ET.Element:
+        root, response = self._result("exportresult", "export")
+        skus = sorted(self.adverts)
+        try:
+            offset = int(query.get("nexttoken") or 0)
+        except ValueError:
+            raise _Err("Sender", "ParameterError", "Problem with parameters.", "Invalid nexttoken") from None
+        adverts = _sub(response, "advertlist")
+        for sku in skus[offset:offset + self.page_size]:
+            info = self.advert_info.get(sku, {})
+            advert = _sub(adverts, "advert")
+            _sub(advert, "aid", str(zlib.crc32(sku.encode("utf-8"))))
+            _sub(advert, "sku", sku)
+            _sub(advert, "ean", info.get("ean", ""))
+            _sub(advert, "headline", info.get("headline", f"Annonce {sku}"))
+            _sub(advert, "quantity", self.adverts[sku])
+            price = _sub(advert, "price")
+            _sub(price, "amount", info.get("price", "10.00"))
+            _sub(price, "currency", "EUR")
+        if offset + self.page_size < len(skus):
+            _sub(response, "nexttoken", str(offset + self.page_size))
+        return root
 
     # ------------------------------------------------------------------ stock_ws
     _retry_in = 60.0

@@ -16,9 +16,9 @@ Sources of the defaults (no official machine-readable list exists):
   (developer.fr.shopping.rakuten.com/blog/fr/documentation/new-sales/…,
   global.fr.shopping.rakuten.com/developpeur/…); ``getnewsales`` 2017-08-07 is also the
   newest the board3r/rakuten-sdk client accepts (2022).
-* ``genericimportfile`` 2015-02-02 and ``genericimportreport`` 2017-02-10 — the newest
-  versions accepted by board3r/rakuten-sdk (``SendGenericFileRequest``,
-  ``GetGenericReportRequest``).
+* ``genericimportfile`` 2015-02-02, ``genericimportreport`` 2017-02-10 and ``export``
+  2018-06-29 — the newest versions accepted by board3r/rakuten-sdk (``SendGenericFileRequest``,
+  ``GetGenericReportRequest``, ``GetExportRequest``).
 """
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("settrackingpackageinfos", "sales_ws", "2016-03-16", "quazardous/priceminister-ws"),
     Action("genericimportfile", "stock_ws", "2015-02-02", "board3r/rakuten-sdk"),
     Action("genericimportreport", "stock_ws", "2017-02-10", "board3r/rakuten-sdk"),
+    Action("export", "stock_ws", "2018-06-29", "board3r/rakuten-sdk"),
 )}
 
 
