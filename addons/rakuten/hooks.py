@@ -18,9 +18,25 @@ def _is_rakuten_order(shop, order) -> bool:
 
     if shop.addon != ADDON or order.shop_id != shop.id:
         return False
-    if (order.external_id or "").isdigit():  # a Rakuten purchaseid (an order typed by hand has its own numbering)
-        return True
-    return db.session.scalar(select(RakutenItem.id).where(RakutenItem.order_id == order.id).limit(1)) is not None
+    return db.session.scalar(select(RakutenItem.id).where(
+        RakutenItem.shop_id == shop.id, RakutenItem.purchaseid == order.external_id).limit(1)) is not None
+
+
+def _awaits_answer(shop, order) -> bool:
+    """Items of this sale still waiting for the seller's answer at Rakuten."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+
+    from .mapping import ITEM_STATES, TO_ACCEPT
+    from .models import RakutenItem
+
+    if shop.addon != ADDON or order.shop_id != shop.id:
+        return False
+    waiting = [s for s, m in ITEM_STATES.items() if m == TO_ACCEPT]
+    return db.session.scalar(select(RakutenItem.id).where(
+        RakutenItem.shop_id == shop.id, RakutenItem.purchaseid == order.external_id,
+        RakutenItem.status.in_(waiting), RakutenItem.decision.is_(None)).limit(1)) is not None
 
 
 @hookimpl
@@ -79,8 +95,8 @@ def register_commands(cli):
 @hookimpl
 def channel_order_decision(shop, order, accepted, reason) -> None:
     """Core took (or refused) the order: each of its items waiting at Rakuten is accepted (or
-    refused) by a job, one call per item."""
-    if not _is_rakuten_order(shop, order):
+    refused) by a job, one call per item (a sale already answered needs nothing)."""
+    if not _awaits_answer(shop, order):
         return
     from core.jobs import enqueue
 

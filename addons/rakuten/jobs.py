@@ -75,29 +75,34 @@ def _items_of(shop_id: int, itemids: list[str]) -> dict[str, RakutenItem]:
 
 def store_sales(shop: Shop, sales: list[mapping.Sale], source: str = "poll") -> int:
     """Ingest a page of sales (one order each) and record their items; return how many
-    orders changed."""
+    orders changed. The items are written first: the acceptance hook, fired while the order
+    is routed, looks for the items still waiting for an answer."""
     if not sales:
         return 0
     known = _items_of(shop.id, [i.itemid for s in sales for i in s.items])
     normalized = [mapping.normalize(s, {k: r.status for k, r in known.items()}) for s in sales]
-    results = ingest_many(shop, normalized, source=source)
-    changed = 0
-    for sale, norm, result in zip(sales, normalized, results):
-        changed += bool(result.created or result.changed)
-        states = norm.raw["items"]
-        order = db.session.get(Order, result.order_id)
+    before: dict[str, str] = {}
+    for sale, norm in zip(sales, normalized):
         for item in sale.items:
             row = known.get(item.itemid)
             if row is None:
                 row = RakutenItem(shop_id=shop.id, itemid=item.itemid, purchaseid=sale.purchaseid,
-                                  purchased_at=sale.purchased_at, sku=item.sku)
+                                  purchased_at=sale.purchased_at, sku=item.sku, status="")
                 db.session.add(row)
                 known[item.itemid] = row
-            before = row.status
-            row.status = states[item.itemid][:32]
-            row.order_id = result.order_id
+            before[item.itemid] = row.status
+            row.status = norm.raw["items"][item.itemid].upper()[:32]
             row.seen_at = utcnow()
-            _note_change(order, row, before)
+    db.session.flush()
+    results = ingest_many(shop, normalized, source=source)
+    changed = 0
+    for sale, result in zip(sales, results):
+        changed += bool(result.created or result.changed)
+        order = db.session.get(Order, result.order_id)
+        for item in sale.items:
+            row = known[item.itemid]
+            row.order_id = result.order_id
+            _note_change(order, row, before[item.itemid])
     db.session.flush()
     return changed
 
