@@ -45,7 +45,6 @@ RETRY = RetryPolicy(attempts=4, base=0.5, cap=5.0, max_wait=15.0)
 #: done" and is waited out up to this long; a 5xx or no answer is ambiguous (read it back)
 WRITE_429_WAIT = 30.0
 WRITE_ACTIONS = frozenset({"acceptsale", "refusesale", "cancelitem", "genericimportfile"})
-ERROR_NS = "https://static.fr.shopping.rakuten.com/res/schema/error"
 
 
 class RakutenError(RemoteError):
