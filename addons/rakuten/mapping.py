@@ -8,14 +8,14 @@ Where each fact comes from (``specs/README.md`` has the full list):
   country, countryalpha2, phonenumber1, phonenumber2}; ``items/item`` {sku, advertid,
   advertpricelisted, itemid, headline, itemstatus, ispreorder, is_fulfilment, isnego, price
   {amount, currency}, isrsl, isbn, ean, paymentstatus}) — the getnewsales answer as decoded by a
-  published Rakuten client (a Rust ``Getnewsalesresult`` model found in public code), and
-  getcurrentsales answering the same ``sale`` blocks (quazardous/priceminister-ws);
-* ``purchasedate`` as ``dd/mm/yyyy-hh:mm``, French time — the same clients (the date is cut
-  ``[6:10]-[3:5]-[0:2]``);
+  published Rakuten client (a Rust ``Getnewsalesresult`` model found in public code);
+  getcurrentsales is assumed to answer the same ``sale`` blocks (low confidence);
+* ``purchasedate`` as ``dd/mm/yyyy-hh:mm``, French time — a published client cuts it
+  ``[6:10]-[3:5]-[0:2]`` into a date; the time part and the zone are assumed;
 * one ``item`` per unit sold, accepted or refused one by one (``acceptsale&itemid=…``) —
   Rakuten's "Accepter ou refuser les ventes" page, marketplaces.md §5;
-* the item states: the values below are the ones third-party clients handle; Rakuten's own
-  list could not be read, so an unknown state is kept as said, shown, and never crashes;
+* the item states: Rakuten's own list could not be read; the values below are assumed
+  (low confidence), so an unknown state is kept as said, shown, and never crashes;
 * ``transporter_name`` values and "Autre" requiring ``tracking_url`` — marketplaces.md §5
   (settrackingpackageinfos); the list of names is Rakuten's as reproduced by sellers' tools
   (confidence: low — a name Rakuten does not know is sent as "Autre" with the URL);
