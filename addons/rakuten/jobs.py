@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, true
+from sqlalchemy import delete, select
 
 from core import orders as order_flow
 from core import stock
@@ -140,12 +140,12 @@ def sync_orders(shop_id: int) -> str:
 
 def _sync(shop: Shop, client: Client) -> str:
     settings = shop.addon_settings(ADDON)
+    started = utcnow()  # every item a list gives is stamped after this
     answer = client.new_sales()
     note_latest("getnewsales", answer.lastversion)
     new = mapping.sales_of(answer.response)
     changed = store_sales(shop, new)
     db.session.commit()
-    seen: set[str] = {i.itemid for s in new for i in s.items}
 
     def pages(since: datetime | None) -> Iterator[list[mapping.Sale]]:
         floor = since or (utcnow() - timedelta(days=int(settings.get("import_days") or 30)))
@@ -159,9 +159,7 @@ def _sync(shop: Shop, client: Client) -> str:
             page = client.current_sales(purchasedate=floor.astimezone(mapping.PARIS).strftime("%Y-%m-%d"),
                                         nexttoken=token)
             note_latest("getcurrentsales", page.lastversion)
-            sales = mapping.sales_of(page.response)
-            seen.update(i.itemid for s in sales for i in s.items)
-            yield sales
+            yield mapping.sales_of(page.response)
             token = mapping.next_token(page.response)
             if not token:
                 return
@@ -175,19 +173,19 @@ def _sync(shop: Shop, client: Client) -> str:
 
     cursor = Cursor(load=lambda: datetime.fromisoformat(shop.sync_cursor) if shop.sync_cursor else None, save=save)
     result = Poller(cursor, pages, handle, db.session.commit, overlap=OVERLAP, now=utcnow).run()
-    checked = _read_back_unseen(shop, client, seen)
+    checked = _read_back_unseen(shop, client, started)
     db.session.commit()
     return (f"{len(new)} nouvelle(s) vente(s), {result.items} vente(s) en cours lue(s), {changed} commande(s) "
             f"modifiée(s)" + (f", {checked} article(s) relu(s)" if checked else ""))
 
 
-def _read_back_unseen(shop: Shop, client: Client, seen: set[str]) -> int:
+def _read_back_unseen(shop: Shop, client: Client, started: datetime) -> int:
     """Open items no list gave this run (closed, cancelled, or waiting at Rakuten): read
     back with getiteminfos, a few per run, the longest unseen first."""
     rows = db.session.scalars(
         select(RakutenItem).join(Order, Order.id == RakutenItem.order_id)
         .where(RakutenItem.shop_id == shop.id, Order.status.in_(list(order_flow.OPEN)),
-               RakutenItem.itemid.not_in(seen) if seen else true())
+               RakutenItem.seen_at < started)
         .order_by(RakutenItem.seen_at).limit(ITEM_CHECKS_PER_RUN)).all()
     by_order: dict[int, list[RakutenItem]] = {}
     for row in rows:
