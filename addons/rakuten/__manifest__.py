@@ -1,0 +1,17 @@
+{
+    "name": "Rakuten France",
+    "summary": "Vendez sur Rakuten France : ventes acceptées article par article, stock et suivi synchronisés",
+    "summaries": {"en": "Sell on Rakuten France: sales accepted item by item, stock and tracking in sync"},
+    "version": "1.0.0",
+    "category": "marketplace",
+    "kind": "channel",
+    "scope": "shop",
+    "depends": ["core"],
+    "core_version": ">=1.0,<2",
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "external_dependencies": {"python": ["httpx", "lxml"]},
+    "api_version": "Rakuten France web services (sales_ws, stock_ws); action versions in rakuten_action_version",
+}

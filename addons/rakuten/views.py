@@ -1,0 +1,141 @@
+"""The Rakuten page of a shop: sales waiting for an answer (with their items), the inventory
+files sent and what their reports said, SKU by SKU."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+from sqlalchemy import select
+
+from core.connectors.guards import addon_required
+from core.extensions import db
+from core.jobs import enqueue
+from core.models import Order, Shop, Variant
+from core.tenancy import get_owned, scoped
+
+from . import catalog, mapping
+from .models import RakutenItem, RakutenOffer, RakutenStockImport
+
+bp = Blueprint("rakuten", __name__, template_folder="templates", url_prefix="/apps/rakuten")
+
+
+class ActionForm(FlaskForm):
+    """CSRF-only form for the POST buttons."""
+
+
+class MapForm(FlaskForm):
+    sku = StringField(_l("SKU du produit OMS"), validators=[DataRequired(), Length(max=64)])
+
+
+def _rakuten_shop(shop_id: str) -> Shop:
+    shop = get_owned(Shop, shop_id)  # the add-on is enabled for it (addon_required)
+    if shop.addon != "rakuten":
+        abort(404)
+    return shop
+
+
+@bp.route("/")
+@addon_required("rakuten")
+def index():
+    shop = db.session.scalar(scoped(Shop).where(Shop.addon == "rakuten").order_by(Shop.name, Shop.id).limit(1))
+    if shop is None:
+        return redirect(url_for("integrations.addon", name="rakuten"))
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>")
+@addon_required("rakuten")
+def shop_page(shop_id: str):
+    shop = _rakuten_shop(shop_id)
+    rows = db.session.execute(
+        select(RakutenItem, Order.number).outerjoin(Order, Order.id == RakutenItem.order_id)
+        .where(RakutenItem.shop_id == shop.id).order_by(RakutenItem.purchased_at.desc(), RakutenItem.id)
+        .limit(200)).all()
+    items = [{"row": r, "number": number, "label": mapping.STATE_LABELS.get(mapping.meaning(r.status) or "", r.status)}
+             for r, number in rows]
+    imports = db.session.scalars(select(RakutenStockImport).where(RakutenStockImport.shop_id == shop.id)
+                                 .order_by(RakutenStockImport.id.desc()).limit(10)).all()
+    rejected = db.session.scalars(select(RakutenOffer).where(RakutenOffer.shop_id == shop.id,
+                                                             RakutenOffer.push_error.is_not(None))
+                                  .order_by(RakutenOffer.sku).limit(500)).all()
+    unmatched = db.session.scalars(select(RakutenOffer).where(
+        RakutenOffer.shop_id == shop.id, RakutenOffer.variant_id.is_(None), RakutenOffer.imported_at.is_not(None))
+        .order_by(RakutenOffer.sku).limit(500)).all()
+    listed = db.session.scalar(select(db.func.count()).select_from(RakutenOffer).where(
+        RakutenOffer.shop_id == shop.id, RakutenOffer.imported_at.is_not(None))) or 0
+    confirmed = db.session.scalar(select(db.func.count()).select_from(RakutenOffer).where(
+        RakutenOffer.shop_id == shop.id, RakutenOffer.pushed_at.is_not(None))) or 0
+    return render_template("rakuten/shop.html", shop=shop, items=items, imports=imports, rejected=rejected,
+                           confirmed=confirmed, unmatched=unmatched, listed=listed, action=ActionForm(),
+                           map_form=MapForm())
+
+
+_ACTIONS = {
+    "reconcile": ("addons.rakuten.jobs.reconcile_stock", "rakuten-reconcile-{id}",
+                  _l("Comparaison du stock lancée : les références différentes seront renvoyées.")),
+    "retry": ("addons.rakuten.jobs.retry_import_errors", "rakuten-retry-{id}",
+              _l("Les références en erreur seront renvoyées à Rakuten.")),
+    "import": ("addons.rakuten.jobs.import_listings", "rakuten-import_listings-{id}",
+               _l("Import des annonces Rakuten lancé.")),
+}
+
+
+@bp.route("/shops/<shop_id>/<any(reconcile, retry, import):action>", methods=["POST"])
+@addon_required("rakuten")
+def run_action(shop_id: str, action: str):
+    shop = _rakuten_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    func, job_id, message = _ACTIONS[action]
+    enqueue(func, shop.id, job_id=job_id.format(id=shop.id), unique=True, shop_id=shop.id)
+    db.session.commit()
+    flash(str(message), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+def _offer(shop: Shop, offer_id: int) -> RakutenOffer:
+    offer = db.session.get(RakutenOffer, offer_id)
+    if offer is None or offer.shop_id != shop.id:
+        abort(404)
+    return offer
+
+
+@bp.route("/shops/<shop_id>/offers/<int:offer_id>/map", methods=["POST"])
+@addon_required("rakuten")
+def map_offer(shop_id: str, offer_id: int):
+    """Fix an unmatched advert: it is the OMS variant with this SKU."""
+    shop = _rakuten_shop(shop_id)
+    offer = _offer(shop, offer_id)
+    form = MapForm()
+    if not form.validate_on_submit():
+        flash(str(_l("Indiquez le SKU d'un produit de votre catalogue.")), "error")
+        return redirect(url_for(".shop_page", shop_id=shop.id))
+    variant = db.session.scalar(select(Variant).where(Variant.organization_id == shop.organization_id,
+                                                      Variant.sku == form.sku.data.strip()))
+    if variant is None:
+        flash(str(_l("Aucun produit de votre catalogue ne porte ce SKU.")), "error")
+        return redirect(url_for(".shop_page", shop_id=shop.id))
+    catalog.map_offer(shop, offer, variant)
+    db.session.commit()
+    flash(str(_l("Annonce associée au produit.")), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>/offers/<int:offer_id>/create", methods=["POST"])
+@addon_required("rakuten")
+def create_product(shop_id: str, offer_id: int):
+    """Fix an unmatched advert: create the product from it."""
+    shop = _rakuten_shop(shop_id)
+    offer = _offer(shop, offer_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if db.session.scalar(select(Variant.id).where(Variant.organization_id == shop.organization_id,
+                                                  Variant.sku == offer.sku)) is not None:
+        flash(str(_l("Un produit porte déjà ce SKU : associez l'annonce à ce produit.")), "error")
+        return redirect(url_for(".shop_page", shop_id=shop.id))
+    catalog.create_product(shop, offer)
+    db.session.commit()
+    flash(str(_l("Produit créé depuis l'annonce Rakuten.")), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id))
