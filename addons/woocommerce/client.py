@@ -154,6 +154,11 @@ class Client:
                 return self.http.request(method, url, params=query, json=json, idempotent=idempotent)
             except TransportError as exc:
                 raise WooError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
+            except OutboundRefused:  # the store's address leads to the server's own networks
+                raise WooError("L'adresse de la boutique mène au réseau interne du serveur : indiquez l'adresse "
+                               "publique du site WooCommerce.", message_en="The store address leads to the server's "
+                               "internal network: give the WooCommerce site's public address.",
+                               retryable=False) from None
 
         res = send(self.auth_in_query)
         if signed and res.status_code == 401 and not self.auth_in_query \

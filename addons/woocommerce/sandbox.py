@@ -130,6 +130,7 @@ class WooEmulator:
         self.deliveries: list[dict[str, Any]] = []
         self.pings: list[tuple[int, int]] = []
         self.batch_requests: list[tuple[str, int]] = []
+        self.last_orders_query = ""
         self._ids = {"product": 300, "order": FIRST_ORDER_ID - 1, "webhook": 0, "note": 9000, "line": 100}
         self.rng = random.Random(7)
         self.app = self._build_app()
@@ -371,6 +372,7 @@ class WooEmulator:
 
         @app.get(api + "/orders")
         def orders():
+            emu.last_orders_query = request.url
             with emu.lock:
                 rows = list(emu.orders.values())
             after = request.args.get("modified_after")
