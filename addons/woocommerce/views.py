@@ -25,6 +25,11 @@ from .inbox import INBOX, is_ping
 from .jobs import webhook_url
 from .models import WoocommerceListing, WoocommerceState, WoocommerceWebhook
 
+def N_(text: str) -> str:
+    """Marks a message for extraction; translated where it is shown."""
+    return text
+
+
 bp = Blueprint("woocommerce", __name__, template_folder="templates", url_prefix="/apps/woocommerce")
 
 
@@ -66,13 +71,13 @@ def shop_page(shop_id: str):
 
 _ACTIONS = {
     "webhooks": ("addons.woocommerce.jobs.ensure_webhooks", "woocommerce-webhooks-{id}",
-                 "Vérification des webhooks lancée (créés ou réactivés au besoin)."),
+                 N_("Vérification des webhooks lancée (créés ou réactivés au besoin).")),
     "catalog": ("addons.woocommerce.jobs.import_catalog", "woocommerce-catalog-{id}",
-                "Import du catalogue WooCommerce lancé."),
+                N_("Import du catalogue WooCommerce lancé.")),
     "stock": ("addons.woocommerce.jobs.reconcile_stock", "woocommerce-stock-all-{id}",
-              "Envoi du stock de tous les articles reliés lancé."),
+              N_("Envoi du stock de tous les articles reliés lancé.")),
     "reconcile": ("addons.woocommerce.jobs.reconcile", "woocommerce-reconcile-{id}",
-                  "Rattrapage lancé : webhooks vérifiés et commandes modifiées relues."),
+                  N_("Rattrapage lancé : webhooks vérifiés et commandes modifiées relues.")),
 }
 
 
