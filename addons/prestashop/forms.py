@@ -38,7 +38,7 @@ class SettingsForm(FlaskForm):
                            choices=[("Europe/Paris", "Europe/Paris"), ("Europe/Brussels", "Europe/Brussels"),
                                     ("Europe/Zurich", "Europe/Zurich"), ("America/Montreal", "America/Montreal"),
                                     ("Indian/Reunion", "Indian/Reunion"), ("UTC", "UTC")],
-                           description=_l("Celui de Paramètres → Localisation : les dates de PrestaShop y sont "
+                           description=_l("Celui de International → Localisation : les dates de PrestaShop y sont "
                                           "exprimées."))
     import_days = IntegerField(_l("Commandes à reprendre au premier import (jours)"), default=30, minimum=1,
                                maximum=365, validators=[Optional()])
