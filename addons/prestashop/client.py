@@ -92,7 +92,10 @@ class Client:
         self.key_in_query = key_in_query
         self.switched_to_query = False
         self.version = ""
-        self.http = HttpClient(REMOTE, root + "/api", shop_id=shop_id, **options)
+        #: seconds between requests once the host answered 429 (its Retry-After): a small shared
+        #: host is spared for the rest of the run
+        self.pace = 0.0
+        self.http = HttpClient(REMOTE, root + "/api", shop_id=shop_id, on_retry=self._on_retry, **options)
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], shop_id: int | None = None, **options: Any) -> "Client":
@@ -102,6 +105,8 @@ class Client:
     def raw(self, method: str, path: str, *, params: dict[str, Any] | None = None, xml: bytes | None = None,
             idempotent: bool | None = None) -> httpx.Response:
         def send(in_query: bool) -> httpx.Response:
+            if self.pace:
+                self.http.sleep(self.pace)
             query = dict(params or {})
             if in_query:
                 query["ws_key"] = self.key
@@ -128,6 +133,10 @@ class Client:
             res = retry
         self.version = res.headers.get("PSWS-Version", self.version)
         return res
+
+    def _on_retry(self, res: httpx.Response | None, wait: float) -> None:
+        if res is not None and res.status_code == 429:
+            self.pace = max(self.pace, min(wait, 10.0))
 
     def checked(self, res: httpx.Response) -> httpx.Response:
         if res.status_code < 400:

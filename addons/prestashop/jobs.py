@@ -95,8 +95,8 @@ def _guarded(shop_id: int, work):
 
 def _by_ids(client: Client, resource: str, ids: set[str], cache: dict[str, dict[str, Any]]) -> None:
     missing = sorted(i for i in ids if i and i != "0" and i not in cache)
-    for start in range(0, len(missing), 50):
-        chunk = missing[start:start + 50]
+    for start in range(0, len(missing), 100):
+        chunk = missing[start:start + 100]
         for row in client.listing(resource, {"display": "full", "filter[id]": "[" + "|".join(chunk) + "]"}):
             cache[str(row["id"])] = row
 

@@ -125,7 +125,11 @@ class Client:
         self.key, self.secret = consumer_key or "", consumer_secret or ""
         self.auth_in_query = auth_in_query
         self.switched_to_query = False
-        self.http = HttpClient(REMOTE, root, shop_id=shop_id, headers={"Accept": "application/json"}, **options)
+        #: seconds between requests once the host answered 429 (its Retry-After): the rest of the
+        #: run is paced instead of meeting the limit again on every call
+        self.pace = 0.0
+        self.http = HttpClient(REMOTE, root, shop_id=shop_id, headers={"Accept": "application/json"},
+                               on_retry=self._on_retry, **options)
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], shop_id: int | None = None, **options: Any) -> "Client":
@@ -148,6 +152,8 @@ class Client:
         url = path if path.startswith("/wp-json") else API_PREFIX + path
 
         def send(in_query: bool) -> httpx.Response:
+            if self.pace:
+                self.http.sleep(self.pace)
             auth, query = self._credentials(in_query, params) if signed else (None, dict(params or {}))
             self.http.auth = auth
             try:
@@ -169,6 +175,10 @@ class Client:
                 return retry
             return retry
         return res
+
+    def _on_retry(self, res: httpx.Response | None, wait: float) -> None:
+        if res is not None and res.status_code == 429:
+            self.pace = max(self.pace, min(wait, 10.0))
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One call; the JSON answer, or WooError in the merchant's words."""
