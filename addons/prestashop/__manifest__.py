@@ -1,0 +1,17 @@
+{
+    "name": "PrestaShop",
+    "summary": "Connecte une boutique PrestaShop (1.7, 8, 9) par son webservice : commandes, stock et suivi",
+    "summaries": {"en": "Connects a PrestaShop store (1.7, 8, 9) through its webservice: orders, stock and tracking"},
+    "version": "1.0.0",
+    "category": "marketplace",
+    "kind": "channel",
+    "scope": "shop",
+    "depends": ["core"],
+    "core_version": ">=1.0,<2",
+    "api_version": "webservice 1.7/8/9",
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "external_dependencies": {"python": ["httpx"]},
+}

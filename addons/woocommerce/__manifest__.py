@@ -1,0 +1,17 @@
+{
+    "name": "WooCommerce",
+    "summary": "Connecte une boutique WooCommerce par son API REST v3 : commandes, stock et suivi",
+    "summaries": {"en": "Connects a WooCommerce store through its REST API v3: orders, stock and tracking"},
+    "version": "1.0.0",
+    "category": "marketplace",
+    "kind": "channel",
+    "scope": "shop",
+    "depends": ["core"],
+    "core_version": ">=1.0,<2",
+    "api_version": "wc/v3",
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "external_dependencies": {"python": ["httpx"]},
+}

@@ -1,0 +1,146 @@
+"""WooCommerce's pages and endpoints.
+
+* ``/apps/woocommerce/`` and ``/apps/woocommerce/shops/<shop id>``: the shop's WooCommerce page
+  (store facts, webhooks, catalogue to match), guarded by ``addon_required``;
+* ``/apps/woocommerce/webhooks/<shop id>``: public; the creation ping answered, every other
+  delivery's signature checked by the inbox before anything is read or stored.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from core.connectors.guards import addon_required
+from core.extensions import csrf, db
+from core.intake import map_sku, resume_unknown_skus
+from core.jobs import enqueue
+from core.models import Product, Shop, Variant
+from core.tenancy import get_owned, scoped
+
+from .inbox import INBOX, is_ping
+from .jobs import webhook_url
+from .models import WoocommerceListing, WoocommerceState, WoocommerceWebhook
+
+def N_(text: str) -> str:
+    """Marks a message for extraction; translated where it is shown."""
+    return text
+
+
+bp = Blueprint("woocommerce", __name__, template_folder="templates", url_prefix="/apps/woocommerce")
+
+
+class ActionForm(FlaskForm):
+    """CSRF-only form for the POST buttons."""
+
+
+def _woo_shop(shop_id: str) -> Shop:
+    shop = get_owned(Shop, shop_id)
+    if shop.addon != "woocommerce":
+        abort(404)
+    return shop
+
+
+@bp.route("/")
+@addon_required("woocommerce")
+def index():
+    shop = db.session.scalar(scoped(Shop).where(Shop.addon == "woocommerce").order_by(Shop.name, Shop.id).limit(1))
+    if shop is None:
+        return redirect(url_for("integrations.addon", name="woocommerce"))
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>")
+@addon_required("woocommerce")
+def shop_page(shop_id: str):
+    shop = _woo_shop(shop_id)
+    listings = db.session.scalars(select(WoocommerceListing).where(WoocommerceListing.shop_id == shop.id)
+                                  .order_by(WoocommerceListing.sku, WoocommerceListing.id)).all()
+    webhooks = db.session.scalars(select(WoocommerceWebhook).where(WoocommerceWebhook.shop_id == shop.id)
+                                  .order_by(WoocommerceWebhook.topic)).all()
+    return render_template("woocommerce/shop.html", shop=shop, state=db.session.get(WoocommerceState, shop.id),
+                           webhooks=webhooks, unmatched=[r for r in listings if r.variant_id is None],
+                           matched=sum(1 for r in listings if r.variant_id is not None),
+                           rejected=[r for r in listings if r.push_error], action=ActionForm(),
+                           webhook_url=webhook_url(shop),
+                           auth_in_query=bool(shop.addon_settings("woocommerce").get("auth_in_query")))
+
+
+_ACTIONS = {
+    "webhooks": ("addons.woocommerce.jobs.ensure_webhooks", "woocommerce-webhooks-{id}",
+                 N_("Vérification des webhooks lancée (créés ou réactivés au besoin).")),
+    "catalog": ("addons.woocommerce.jobs.import_catalog", "woocommerce-catalog-{id}",
+                N_("Import du catalogue WooCommerce lancé.")),
+    "stock": ("addons.woocommerce.jobs.reconcile_stock", "woocommerce-stock-all-{id}",
+              N_("Envoi du stock de tous les articles reliés lancé.")),
+    "reconcile": ("addons.woocommerce.jobs.reconcile", "woocommerce-reconcile-{id}",
+                  N_("Rattrapage lancé : webhooks vérifiés et commandes modifiées relues.")),
+}
+
+
+@bp.route("/shops/<shop_id>/<any(webhooks, catalog, stock, reconcile):action>", methods=["POST"])
+@addon_required("woocommerce")
+def run_action(shop_id: str, action: str):
+    shop = _woo_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    func, job_id, message = _ACTIONS[action]
+    enqueue(func, shop.id, job_id=job_id.format(id=shop.id), unique=True, shop_id=shop.id)
+    db.session.commit()
+    flash(_(message), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>/listings/<int:listing_id>", methods=["POST"])
+@addon_required("woocommerce")
+def fix_listing(shop_id: str, listing_id: int):
+    """An unmatched article: linked to an OMS variant by its SKU, or created as a product."""
+    shop = _woo_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    row = db.session.get(WoocommerceListing, listing_id)
+    if row is None or row.shop_id != shop.id:
+        abort(404)
+    if request.form.get("do") == "create":
+        if not row.sku:
+            flash(_("Cet article n'a pas de SKU dans WooCommerce : ajoutez-en un avant de le créer."), "error")
+            return redirect(url_for(".shop_page", shop_id=shop.id))
+        product = Product(organization_id=shop.organization_id, title=row.title or row.sku)
+        db.session.add(product)
+        db.session.flush()
+        variant = Variant(organization_id=shop.organization_id, product_id=product.id, sku=row.sku,
+                          barcode=row.barcode, price=Decimal("0"))
+        db.session.add(variant)
+        db.session.flush()
+        resume_unknown_skus(shop.organization_id, [row.sku])
+        flash(_("Produit « %(title)s » créé.", title=product.title), "success")
+    else:
+        sku = (request.form.get("sku") or "").strip()
+        variant = db.session.scalar(scoped(Variant).where(Variant.sku == sku)) if sku else None
+        if variant is None:
+            flash(_("Aucune variante du catalogue ne porte le SKU « %(sku)s ».", sku=sku), "error")
+            return redirect(url_for(".shop_page", shop_id=shop.id))
+        if row.sku:
+            map_sku(shop.organization_id, row.sku, variant)
+        flash(_("Article relié à %(sku)s.", sku=variant.sku), "success")
+    row.variant_id = variant.id
+    enqueue("addons.woocommerce.jobs.push_stock", shop.id, [variant.id], shop_id=shop.id)
+    db.session.commit()
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/webhooks/<int:shop_id>", methods=["POST"])
+@csrf.exempt
+def webhook(shop_id: int):
+    body = request.get_data()
+    if is_ping(body, request.headers.get, request.form):
+        return "", 200  # WooCommerce's ping on creation: nothing to store
+    received = INBOX.receive(body, request.headers.get, shop_id=shop_id)
+    if received.status != 200:
+        db.session.rollback()
+        return received.message, received.status
+    db.session.commit()
+    return "", 200
