@@ -58,13 +58,11 @@ def shipping_quote_rates(shop, order, parcels):
     """The account's DHL Express products and prices for these parcels (``POST /rates``).
     DHL unreachable: no rate (the packer still sees the others)."""
     from . import mapping
-    from .checks import mydhl
+    from .checks import mydhl, sender_address
     from .client import DhlError
     from .labels import recipient
 
     settings = shop.addon_settings(ADDON)
-    from .checks import sender_address
-
     try:
         body = mapping.rates_body(account=settings.get("account_number") or "", sender=sender_address(settings),
                                   receiver=recipient(order), parcels=parcels, day=mapping.ship_day())

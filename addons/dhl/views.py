@@ -87,6 +87,29 @@ def cancel_pickup(pickup_id: str):
     return redirect(url_for(".index"))
 
 
+@bp.route("/shipments/<shipment_id>/track", methods=["POST"])
+@addon_required(ADDON)
+def track_now(shipment_id: str):
+    """"Actualiser le suivi": one call of the key's quota, the reserve included."""
+    number = parse_id(shipment_id)
+    shipment = db.session.get(Shipment, number) if number is not None else None
+    if shipment is None or shipment.order.organization_id != org_id() or not ActionForm().validate_on_submit():
+        abort(404)
+    row = db.session.scalar(select(DhlShipment).where(DhlShipment.shipment_id == shipment.id))
+    if row is None or row.state != "created" or not row.tracking_number:
+        abort(404)
+    try:
+        changed = tracking.ask(shipment.order.shop, row)
+    except DhlError as exc:
+        db.session.rollback()
+        flash(_("Suivi DHL indisponible : %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for(".index"))
+    db.session.commit()
+    flash(_("Suivi DHL actualisé : %(status)s", status=row.status_message or _("aucune nouvelle")),
+          "success" if changed else "info")
+    return redirect(url_for(".index"))
+
+
 @bp.route("/shipments/<shipment_id>/invoice.pdf")
 @addon_required(ADDON)
 def invoice(shipment_id: str):

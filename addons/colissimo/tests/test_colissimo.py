@@ -12,7 +12,6 @@ from sqlalchemy import select
 from addons.colissimo import jobs, mapping, sandbox, tracking
 from addons.colissimo.labels import row_of
 from addons.colissimo.models import ColissimoParcel, ColissimoReturn
-from addons.colissimo.tests.conftest import connect
 from addons.colissimo.tests.schemas import check_traffic, validate
 from core import orders as order_flow
 from core import picking, services, shipping

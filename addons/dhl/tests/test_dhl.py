@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from addons.dhl import jobs, mapping, sandbox, tracking
 from addons.dhl.labels import row_of
 from addons.dhl.models import DhlApiQuota, DhlPickup, DhlShipment
-from addons.dhl.tests.conftest import connect
 from addons.dhl.tests.schemas import check_traffic, validate
 from core import orders as order_flow
 from core import picking, services, shipping
@@ -321,12 +320,20 @@ def test_tracking_polled_in_batches_paced_and_within_the_quota(app, org, shop, w
     clock.advance(24 * 3600)  # a new DHL day
 
 
-def test_a_waybill_dhl_does_not_show_yet_is_asked_again_later(app, org, shop, wh, recorder, clock):
+def test_a_waybill_dhl_does_not_show_yet_is_asked_again_later(app, client, login, org, shop, wh, recorder, clock,
+                                                              emulator):
     [parcel] = shipped_parcels(shop, 1)
+    emulator.test_client().post(f"/_emulator/shipments/{parcel.tracking_number}/events",
+                                json={"statusCode": "transit", "description": "Arrived at Sort Facility PARIS"})
+    login(client)
+    res = client.post(f"/apps/dhl/shipments/{parcel.id}/track", data={"csrf_token": csrf_token(client, "/apps/dhl/")},
+                      follow_redirects=True)
+    assert "Suivi DHL actualisé : Arrived at Sort Facility PARIS" in res.get_data(as_text=True)
+    assert fresh(Shipment, parcel.id).status == ShipmentStatus.IN_TRANSIT
+    clock.sleep(1)
     row = row_of(parcel)
-    assert tracking.ask(shop, row) is False  # shown as pre-transit: nothing moves
-    assert clock.slept == [] or clock.slept[-1] <= 1.0
-    assert fresh(Shipment, parcel.id).status == ShipmentStatus.SHIPPED
+    assert tracking.ask(shop, row) is False  # the same news again: nothing moves
+    assert fresh(Shipment, parcel.id).status == ShipmentStatus.IN_TRANSIT
     row = row_of(parcel)
     row.tracking_number = "9999999999"
     db.session.commit()
