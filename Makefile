@@ -24,7 +24,9 @@ $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt
 
 $(VENV)/.dev: $(VENV)/.installed examples/oms-addon-colissimo/pyproject.toml
 	$(PIP) -e '.[dev,sandbox]'
-	# the example partner add-on, installed as a separate distribution (found by its entry point)
+	# the example partner add-on, installed as a separate distribution (found by its entry point);
+	# a stale build/ would carry files removed from the example into the installed copy
+	rm -rf examples/oms-addon-colissimo/build
 	$(PIP) ./examples/oms-addon-colissimo
 	touch $@
 

@@ -532,7 +532,7 @@ class PackOutcome:
 
 
 def pack_and_ship(member: PickWaveOrder, weight_grams: int | None, *, carrier: str | None = None,
-                  auto_ship: bool = True, user_id: int | None = None) -> PackOutcome:
+                  auto_ship: bool = True, user_id: int | None = None, service: str | None = None) -> PackOutcome:
     """Every unit checked: the parcel gets its shipment, committed, then its label; with a label
     it leaves at once (stock consumed, channels told), otherwise it waits for its tracking
     number. Commits: the shipment exists before any carrier is called (see
@@ -555,7 +555,7 @@ def pack_and_ship(member: PickWaveOrder, weight_grams: int | None, *, carrier: s
         weight_grams = shipping.shipment_weight(lines)
     if not weight_grams:
         raise PickingError("pesez le colis : le poids d'un article au moins est inconnu")
-    shipment = shipping.create_shipment(member.order, lines, weight_grams, carrier=carrier,
+    shipment = shipping.create_shipment(member.order, lines, weight_grams, carrier=carrier, service=service,
                                         warehouse_id=member.wave.warehouse_id, user_id=user_id)
     member.shipment_id = shipment.id
     member.shipment = shipment

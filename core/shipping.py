@@ -30,7 +30,7 @@ from sqlalchemy import func, or_, select, update
 
 from . import orders as order_flow
 from . import stock
-from .addons import call, registry
+from .addons import _isolate, call, registry
 from .extensions import db
 from .jobs import enqueue
 from .models import (
@@ -43,7 +43,7 @@ from .models import (
     Shop,
     utcnow,
 )
-from .types import Label
+from .types import Label, Rate
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,79 @@ def default_carrier(shop: Shop) -> str:
 
 
 def carrier_choices(shop: Shop) -> list[tuple[str, str]]:
-    """What the packing screen offers: the carrier add-ons, then manual entry."""
-    return carrier_addons(shop) + [(MANUAL, "Saisie manuelle du suivi")]
+    """What the packing screen offers: with several carrier add-ons, the cheapest for the
+    order's service level first; the carrier add-ons; then manual entry."""
+    carriers = carrier_addons(shop)
+    cheapest = [(CHEAPEST, "Le moins cher pour le niveau de service")] if len(carriers) > 1 else []
+    return cheapest + carriers + [(MANUAL, "Saisie manuelle du suivi")]
+
+
+# ----------------------------------------------------------------------------- rate shopping
+#: the packing screen's (and a rule's) choice: the cheapest enabled carrier that meets the
+#: order's service level, resolved when the shipment is created
+CHEAPEST = "cheapest"
+#: what each order service level accepts of a rate's ``service_level`` ("" counts as standard)
+ACCEPTS = {"standard": ("", "standard", "express"), "express": ("express",), "prime": ("express",)}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One rate of one carrier add-on, for the packing screen."""
+
+    addon: str
+    title: str
+    rate: Rate
+
+    @property
+    def key(self) -> str:
+        """What the packing form posts back: ``<add-on>|<method>``."""
+        return f"{self.addon}|{self.rate.method_id}"
+
+
+def parcels_for(weight_grams: int | None) -> list[dict[str, int]]:
+    """The ``parcels`` argument of ``shipping_quote_rates`` for one parcel."""
+    return [{"weight_grams": int(weight_grams or 0) or 1000}]
+
+
+def quote_rates(shop: Shop, order: Order, parcels: list[dict[str, int]]) -> list[Quote]:
+    """Every enabled carrier add-on's rates for these parcels (``shipping_quote_rates``),
+    cheapest first. Each add-on is asked on its own, in a savepoint: one that fails is written
+    to the shop's sync log and the others still answer."""
+    quotes: list[Quote] = []
+    reg = registry()
+    for name, title in carrier_addons(shop):
+        try:
+            with db.session.begin_nested():
+                rates = reg.call_one(name, "shipping_quote_rates", shop=shop, order=order, parcels=parcels) or []
+        except Exception as exc:  # noqa: BLE001 - an add-on's failure is isolated, as core.addons.call does
+            _isolate(shop, name, "shipping_quote_rates", exc)
+            continue
+        quotes.extend(Quote(name, title, rate) for rate in rates if isinstance(rate, Rate))
+    return sorted(quotes, key=lambda q: (q.rate.price, q.title.lower(), q.rate.service))
+
+
+def meets(rate: Rate, service_level: str) -> bool:
+    """Does the rate keep the order's promise (an express order needs an express service)?"""
+    return (rate.service_level or "") in ACCEPTS.get(str(service_level or "standard"), ACCEPTS["standard"])
+
+
+def cheapest(quotes: list[Quote], service_level: str, currency: str | None = None) -> Quote | None:
+    """The cheapest quote meeting the service level, in the order's currency when any is."""
+    fitting = [q for q in quotes if meets(q.rate, service_level)]
+    same = [q for q in fitting if currency and q.rate.currency == currency]
+    pool = same or fitting
+    return min(pool, key=lambda q: (q.rate.price, q.title.lower())) if pool else None
+
+
+def choose_cheapest(order: Order, weight_grams: int | None) -> tuple[str, str | None, Quote | None]:
+    """(carrier, service, quote) for :data:`CHEAPEST`: the cheapest quote meeting the order's
+    service level, else the shop's default carrier with its own rules."""
+    shop = order.shop
+    pick = cheapest(quote_rates(shop, order, parcels_for(weight_grams)), str(order.service_level),
+                    order.currency)
+    if pick is None:
+        return default_carrier(shop), None, None
+    return pick.addon, pick.rate.method_id or None, pick
 
 
 # ----------------------------------------------------------------------------- creation and labels
@@ -98,6 +169,10 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
         raise ShippingError("le poids du colis doit être positif")
     if warehouse_id is None:
         warehouse_id = next((line.warehouse_id for line, _q in planned if line.warehouse_id), None)
+    chosen_by = None
+    if carrier == CHEAPEST:
+        carrier, picked, chosen_by = choose_cheapest(order, weight_grams)
+        service = service or picked
     shipment = Shipment(order_id=order.id, warehouse_id=warehouse_id, carrier=carrier or default_carrier(order.shop),
                         service=service or None, weight_grams=weight_grams, status=ShipmentStatus.DRAFT,
                         currency=order.currency, label_attempts=0)
@@ -107,6 +182,11 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
     db.session.flush()
     order_flow.record(order, "shipment", f"colis créé ({shipment.carrier}, {weight_grams or '?'} g)",
                       user_id=user_id, data={"shipment": shipment.id})
+    if chosen_by is not None:
+        rate = chosen_by.rate
+        order_flow.record(order, "shipment", f"transporteur le moins cher pour le niveau de service : {chosen_by.title}"
+                          f" {rate.service} ({rate.price} {rate.currency})", user_id=user_id,
+                          data={"shipment": shipment.id, "rate": str(rate.price)})
     if shipment.carrier != MANUAL:  # taken over if the label is not fetched right after commit
         enqueue("core.shipping.label_job", shipment.id, job_id=f"shipment-label-{shipment.id}", unique=True,
                 shop_id=order.shop_id, delay=LABEL_LEASE.total_seconds() + 5)

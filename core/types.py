@@ -141,6 +141,10 @@ class Rate:
     price: Decimal
     currency: str
     method_id: str = ""
+    #: what the service promises: "standard", or "express" (next day, timed); "" counts as standard
+    service_level: str = ""
+    #: days in transit the carrier announces, when it does
+    delivery_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def _installed() -> bool:
 def addons():
     if not _installed():
         pytest.skip("install it with: pip install ./examples/oms-addon-colissimo")
-    return ["colissimo"]  # no ADDON_MODULES: found through its entry point like any partner's
+    return ["colissimo_partner"]  # no ADDON_MODULES: found through its entry point like any partner's
 
 
 def test_installed_as_its_own_distribution():
@@ -45,11 +45,11 @@ def test_installed_as_its_own_distribution():
     dist = distribution("oms-addon-colissimo")
     assert dist.metadata["Name"] == "oms-addon-colissimo"
     assert not any(str(f).startswith("core/") for f in dist.files or [])
-    assert discover()["colissimo"] == "oms_addon_colissimo.hooks"
+    assert discover()["colissimo_partner"] == "oms_addon_colissimo.hooks"
 
 
 def test_found_enabled_configured_and_used_from_the_catalog(app, client, login, post_form, org, serve_wsgi):
-    addon = registry().get("colissimo")
+    addon = registry().get("colissimo_partner")
     assert addon.ok and addon.contract_gaps == [] and "site-packages" in str(addon.path)
     from oms_addon_colissimo import sandbox
 
@@ -59,20 +59,20 @@ def test_found_enabled_configured_and_used_from_the_catalog(app, client, login, 
     db.session.commit()
     login(client)
     page = client.get("/integrations/?category=carrier").get_data(as_text=True)
-    assert 'data-addon="colissimo"' in page
-    assert post_form(f"/integrations/colissimo/shops/{shop.id}/enable", page="/integrations/colissimo").status_code == 302
+    assert 'data-addon="colissimo_partner"' in page
+    assert post_form(f"/integrations/colissimo_partner/shops/{shop.id}/enable", page="/integrations/colissimo_partner").status_code == 302
     settings = sandbox.settings_for(url)
-    res = post_form(f"/integrations/colissimo/shops/{shop.id}/configure", {**settings, "then": "test"})
+    res = post_form(f"/integrations/colissimo_partner/shops/{shop.id}/configure", {**settings, "then": "test"})
     assert 'data-test-ok="true"' in res.get_data(as_text=True)
     db.session.expire_all()
-    assert shop.addon_row("colissimo").status == ConnectionStatus.CONNECTED
+    assert shop.addon_row("colissimo_partner").status == ConnectionStatus.CONNECTED
     # exercised end to end through core's shipping hook
     from core.addons import call
 
     order = Order(organization_id=org.id, shop_id=shop.id, external_id="1", number="#1", total=10,
                   shipping_address={"name": "Client", "line1": "1 rue X", "postal_code": "13001",
                                     "city": "Marseille", "country": "FR"})
-    shipment = Shipment(carrier="colissimo", weight_grams=450)
+    shipment = Shipment(carrier="colissimo_partner", weight_grams=450)
     order.shipments.append(shipment)
     db.session.add(order)
     db.session.flush()

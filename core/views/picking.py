@@ -333,12 +333,20 @@ def pack(member_id: str):
     shop = member.order.shop
     form = PackForm()
     form.carrier.choices = shipping.carrier_choices(shop)
-    form.carrier.data = form.carrier.data or shipping.default_carrier(shop)
+    several = len(shipping.carrier_addons(shop)) > 1
+    form.carrier.data = form.carrier.data or (shipping.CHEAPEST if several else shipping.default_carrier(shop))
     content = [(ln.order_line, ln.quantity) for ln in lines]
     form.weight_grams.data = form.weight_grams.data or shipping.shipment_weight(content)
+    quotes, best = [], None
+    if several and member.status in (PickWaveOrderStatus.PICKING, PickWaveOrderStatus.PACKED) \
+            and (member.shipment is None or member.shipment.status == ShipmentStatus.CANCELLED):
+        quotes = shipping.quote_rates(shop, member.order, shipping.parcels_for(form.weight_grams.data))
+        best = shipping.cheapest(quotes, str(member.order.service_level), member.order.currency)
+        db.session.commit()  # a carrier that failed to quote is kept on the shop's sync log
     return render_template("picking/pack.html", member=member, order=member.order, lines=lines, form=form,
                            counts=_counts(lines, "pack"), tote_code=picking.tote_code,
-                           scan_url=url_for(".pack_scan", member_id=member.id))
+                           scan_url=url_for(".pack_scan", member_id=member.id), quotes=quotes, best=best,
+                           meets=shipping.meets)
 
 
 @bp.route("/pack/<member_id>/scan", methods=["POST"])
@@ -362,8 +370,13 @@ def pack_ship(member_id: str):
         flash(_("Poids ou transporteur invalide."), "error")
         return redirect(url_for(".pack", member_id=member.id))
     carrier = form.carrier.data if form.carrier.data in {c for c, _t in form.carrier.choices} else None
+    service = None
+    addon, _sep, method = request.form.get("rate", "").partition("|")
+    if addon in {c for c, _t in shipping.carrier_addons(member.order.shop)}:  # a quote picked on the page
+        carrier, service = addon, method.strip()[:120] or None
     try:
-        outcome = picking.pack_and_ship(member, form.weight_grams.data, carrier=carrier, user_id=current_user.id)
+        outcome = picking.pack_and_ship(member, form.weight_grams.data, carrier=carrier, user_id=current_user.id,
+                                        service=service)
     except (picking.PickingError, shipping.ShippingError) as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -1,5 +1,5 @@
 {
-    "name": "Colissimo",
+    "name": "Colissimo (exemple partenaire)",
     "summary": "Étiquettes Colissimo et suivi La Poste, depuis l'emballage",
     "summaries": {"en": "Colissimo labels and La Poste tracking, from the packing desk"},
     "version": "1.0.0",

@@ -8,9 +8,9 @@ from core.types import ConnectionResult, Label, Rate, Sandbox
 from . import sandbox
 from .client import Client, ColissimoError, tariff, tracking_url
 from .forms import SettingsForm
-from .models import ColissimoLink
+from .models import ColissimoPartnerLink
 
-NAME = "colissimo"
+NAME = "colissimo_partner"
 
 
 @hookimpl
@@ -49,7 +49,7 @@ def shipping_create_label(shop, order, shipment):
         return None
     made = Client(shop.addon_settings(NAME)).generate_label(
         reference=order.number, weight_grams=shipment.weight_grams or 0, to=order.shipping_address or {})
-    db.session.add(ColissimoLink(shop_id=shop.id, kind="label", external_id=made.parcel_number, local_id=shipment.id))
+    db.session.add(ColissimoPartnerLink(shop_id=shop.id, kind="label", external_id=made.parcel_number, local_id=shipment.id))
     return Label(carrier=NAME, service=shop.addon_settings(NAME).get("product_code") or "DOM",
                  tracking_number=made.parcel_number, tracking_url=tracking_url(made.parcel_number), pdf=made.pdf,
                  external_id=made.parcel_number)

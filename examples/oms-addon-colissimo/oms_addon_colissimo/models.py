@@ -10,8 +10,8 @@ from core.extensions import db
 from core.models import UTCDateTime, utcnow
 
 
-class ColissimoLink(db.Model):
-    __tablename__ = "colissimo_link"
+class ColissimoPartnerLink(db.Model):
+    __tablename__ = "colissimo_partner_link"
     __table_args__ = (UniqueConstraint("shop_id", "kind", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

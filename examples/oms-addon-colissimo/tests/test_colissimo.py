@@ -21,12 +21,12 @@ SECRETS = {"password", "okapi_key"}
 
 @pytest.fixture
 def addons():
-    return ["colissimo"]
+    return ["colissimo_partner"]
 
 
 @pytest.fixture
 def app_config():
-    return {"ADDON_MODULES": {"colissimo": "oms_addon_colissimo.hooks"}}
+    return {"ADDON_MODULES": {"colissimo_partner": "oms_addon_colissimo.hooks"}}
 
 
 @pytest.fixture
@@ -40,8 +40,8 @@ def shop(app, org, remote):
     shop = Shop(organization_id=org.id, addon="manual", name="Boutique")
     db.session.add(shop)
     db.session.flush()
-    set_enabled(shop, "colissimo", True)
-    save_settings(shop, "colissimo", sandbox.settings_for(remote[1]), SECRETS)
+    set_enabled(shop, "colissimo_partner", True)
+    save_settings(shop, "colissimo_partner", sandbox.settings_for(remote[1]), SECRETS)
     db.session.commit()
     return shop
 
@@ -59,14 +59,14 @@ def order(shop, org):
 def test_manifest_and_entry_point():
     manifest = parse_manifest((PACKAGE / "__manifest__.py").read_text())
     assert manifest["kind"] == "carrier" and manifest["api_version"] == "SLS REST 2.0"
-    assert 'colissimo = "oms_addon_colissimo.hooks"' in (PACKAGE.parent / "pyproject.toml").read_text()
+    assert 'colissimo_partner = "oms_addon_colissimo.hooks"' in (PACKAGE.parent / "pyproject.toml").read_text()
 
 
 def test_connection(app, shop):
-    result = check_connection(shop, "colissimo")
+    result = check_connection(shop, "colissimo_partner")
     assert result.ok, result.message
-    save_settings(shop, "colissimo", {"password": "wrong"}, SECRETS)
-    result = check_connection(shop, "colissimo")
+    save_settings(shop, "colissimo_partner", {"password": "wrong"}, SECRETS)
+    result = check_connection(shop, "colissimo_partner")
     assert not result.ok and "30000" in result.message and "incorrect" in result.message
 
 
@@ -77,7 +77,7 @@ def test_rates_come_from_the_contract(app, shop, order):
 
 
 def test_label_then_tracking_until_delivered(app, shop, order, remote):
-    shipment = Shipment(order_id=order.id, carrier="colissimo", weight_grams=800)
+    shipment = Shipment(order_id=order.id, carrier="colissimo_partner", weight_grams=800)
     db.session.add(shipment)
     db.session.flush()
     label = call(shop, "shipping_create_label", order=order, shipment=shipment)
@@ -94,7 +94,7 @@ def test_label_then_tracking_until_delivered(app, shop, order, remote):
 
 def test_refused_label_says_why(app, shop, order):
     order.shipping_address = {"name": "Sans code postal", "city": "Lyon", "country": "FR"}
-    shipment = Shipment(order_id=order.id, carrier="colissimo", weight_grams=500)
+    shipment = Shipment(order_id=order.id, carrier="colissimo_partner", weight_grams=500)
     db.session.add(shipment)
     db.session.flush()
     from oms_addon_colissimo.client import ColissimoError
@@ -112,4 +112,4 @@ def test_migration_branch_applies(app):
     with db.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     upgrade(revision="heads")
-    assert inspect(db.engine).has_table("colissimo_link")
+    assert inspect(db.engine).has_table("colissimo_partner_link")

@@ -1,0 +1,1 @@
+"""Colissimo (La Poste): labels and returns, pick-up points, tracking."""

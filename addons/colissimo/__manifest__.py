@@ -1,0 +1,16 @@
+{
+    "name": "Colissimo",
+    "summary": "Étiquettes Colissimo (domicile, point retrait, retours), points retrait et suivi La Poste",
+    "summaries": {"en": "Colissimo labels (home, pick-up point, returns), pick-up points and La Poste tracking"},
+    "version": "1.0.0",
+    "category": "carrier",
+    "kind": "carrier",
+    "scope": "shop",
+    "depends": ["core"],
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "api_version": "SLS REST 2.0; point retrait v2; Suivi v2",
+    "external_dependencies": {"python": ["httpx"]},
+}

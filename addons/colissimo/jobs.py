@@ -1,0 +1,31 @@
+"""Colissimo background jobs (module-level functions taking ids)."""
+from __future__ import annotations
+
+from core.extensions import db
+from core.jobs import enqueue
+from core.models import Shop
+
+from . import tracking
+from .labels import retry_label
+
+
+def create_label(shipment_id: int) -> str:
+    """A label that could not be made at packing time (Colissimo down): asked again."""
+    return retry_label(shipment_id)
+
+
+def poll_statuses() -> int:
+    """Every two hours: one tracking job per shop with parcels due for news."""
+    todo = tracking.due()
+    for shop_id, row_ids in todo.items():
+        enqueue("addons.colissimo.jobs.poll_shop", shop_id, row_ids, job_id=f"colissimo-poll_shop-{shop_id}",
+                unique=True, shop_id=shop_id)
+    return len(todo)
+
+
+def poll_shop(shop_id: int, row_ids: list[int] | None = None) -> str:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        return "boutique introuvable"
+    calls, changed = tracking.poll_shop(shop, row_ids)
+    return f"{calls} appel(s) au suivi La Poste, {changed} colis mis à jour"

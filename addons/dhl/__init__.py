@@ -1,0 +1,1 @@
+"""DHL Express: MyDHL API labels, rates, pickups and customs; Shipment Tracking – Unified."""

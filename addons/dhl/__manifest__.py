@@ -1,0 +1,16 @@
+{
+    "name": "DHL Express",
+    "summary": "Étiquettes, tarifs, enlèvements et douane DHL Express (MyDHL API), suivi DHL",
+    "summaries": {"en": "DHL Express labels, rates, pickups and customs (MyDHL API), DHL tracking"},
+    "version": "1.0.0",
+    "category": "carrier",
+    "kind": "carrier",
+    "scope": "shop",
+    "depends": ["core"],
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "api_version": "MyDHL API 3.1.1; Shipment Tracking – Unified 1.5.8",
+    "external_dependencies": {"python": ["httpx"]},
+}
