@@ -103,7 +103,7 @@ def error_body(status: int) -> dict[str, Any]:
                  "longMessage": "The request limit has been reached for the resource."}
     else:
         entry = {"errorId": 15000 if status < 502 else 15001, "domain": "API_FULFILLMENT", "category": "APPLICATION",
-                 "message": "There was a problem with an eBay internal system or process.",
+                 "message": "There was a problem with an eBay internal system.",
                  "longMessage": "There was a problem with an eBay internal system or process. Contact eBay "
                                 "developer support for assistance."}
     return {"errors": [entry]}
