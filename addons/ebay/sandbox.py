@@ -58,6 +58,9 @@ DEMO_VERIFICATION_TOKEN = "oms-demo-verification-token-0123456789abcdef"
 USER_TOKEN_LIFETIME = 7200
 REFRESH_TOKEN_LIFETIME = 47_304_000
 APP_TOKEN_LIFETIME = 7200
+#: the emulator's short-term guard for a benchmark or a demo (requests per second, burst); eBay
+#: documents daily quotas per API only (developer.ebay.com/develop/api/sell/api_call_limits)
+FULFILLMENT_RATE = (5.0, 10)
 HISTORY_DAYS = 730  # getOrders returns orders up to two years old
 DEFAULT_WINDOW_DAYS = 90  # without a filter: orders created in the last 90 days
 CARRIERS = {"Colissimo", "LaPoste", "Chronopost", "MondialRelay", "RelaisColis", "DPD", "GLS", "UPS", "FedEx",
@@ -151,6 +154,7 @@ class Emulator:
         self.revoked: set[str] = set()
         self.token_grants: list[str] = []  # grant_type of every token request
         self.deliveries: list[Delivery] = []
+        self.answers: list[tuple[str, int]] = []  # (path, status) of every answer
         self.deliver = deliver  # (url, headers, body) -> status; default: httpx
         self.challenge = deliver  # (url) -> response JSON
         self._notification_key = ec.generate_private_key(ec.SECP256R1())
@@ -429,6 +433,11 @@ class Emulator:
         self.kit = kit
         emu = self
         state = self.state
+
+        @app.after_request
+        def _record(res):
+            emu.answers.append((request.path, res.status_code))
+            return res
 
         @app.before_request
         def _auth():

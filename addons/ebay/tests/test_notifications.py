@@ -125,12 +125,10 @@ def test_seller_account_deletion_disconnects_the_shop(app, client, ebay_shop, em
 
 
 def test_a_notification_for_an_unknown_or_disabled_shop_is_refused(app, client, ebay_shop, emu):
-    from core import services
-
     shop = ebay_shop()
     body, headers = emu.signed("ORDER_CONFIRMATION", {"orderId": "12-34567-89012"})
     assert client.post(f"/apps/ebay/notifications/{shop.id + 50}", data=body, headers=headers).status_code == 404
-    services.set_enabled(shop, "ebay", False)
+    shop.addon = "manual"  # no longer an eBay shop
     db.session.commit()
     assert _post(client, shop, body, headers).status_code == 404
     assert _stored() == 0
