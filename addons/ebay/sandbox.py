@@ -954,8 +954,11 @@ def demo(organization: Any, shops: list[Any], base_url: str) -> None:
     the emulator's refresh token, and its listings import is queued."""
     from core.jobs import enqueue
 
+    # the demo's OMS serves the emulator under /sandbox/ebay: its notification endpoint is beside
+    root = base_url.split("/sandbox/", 1)[0]
     for shop in shops:
         if getattr(shop, "addon", None) == "ebay":
             shop.credentials = {"refresh_token": DEMO_REFRESH_TOKEN}
-            enqueue("addons.ebay.jobs.after_install", shop.id, None, job_id=f"ebay-install-{shop.id}", unique=True,
-                    shop_id=shop.id, delay=5, retries=5, intervals=(10, 30, 60, 120, 300))
+            endpoint = f"{root}/apps/ebay/notifications/{shop.id}" if "/sandbox/" in base_url else None
+            enqueue("addons.ebay.jobs.after_install", shop.id, endpoint, job_id=f"ebay-install-{shop.id}",
+                    unique=True, shop_id=shop.id, delay=5, retries=5, intervals=(10, 30, 60, 120, 300))
