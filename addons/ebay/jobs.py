@@ -19,7 +19,7 @@ from core.connectors.poller import Cursor, Poller
 from core.extensions import db
 from core.intake import ingest_many, variant_map
 from core.jobs import enqueue
-from core.models import ConnectionStatus, Order, OrderStatus, Shipment, Shop, utcnow
+from core.models import ConnectionStatus, Order, Shipment, Shop, utcnow
 from core.money import Money
 
 from . import mapping
@@ -529,7 +529,3 @@ def after_install(shop_id: int, endpoint: str | None = None) -> str:
             shop_id=shop.id)
     db.session.commit()
     return "installé"
-
-
-def cancelled_by(order: Order) -> bool:
-    return order.status == OrderStatus.CANCELLED

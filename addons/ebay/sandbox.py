@@ -25,7 +25,6 @@ Errors carry eBay's body ``{"errors": [{"errorId", "domain", "category", "messag
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import random
 import re
@@ -33,7 +32,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode

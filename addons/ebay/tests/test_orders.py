@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from addons.ebay import jobs, mapping, sandbox
+from addons.ebay import jobs, mapping
 from addons.ebay.client import EbayError
 from addons.ebay.connection import client_for
 from addons.ebay.models import EbayOrder
