@@ -45,7 +45,7 @@ def plain(text: str | None) -> str:
             break
         out = cleaned
     out = _ERRNO.sub("", out).strip()
-    return (out[0].upper() + out[1:]) if out else "Erreur inattendue : réessayez ; si elle revient, le détail est dans le journal"
+    return out or "Erreur inattendue : réessayez ; si elle revient, le détail est dans le journal"
 
 
 def for_merchant(exc: BaseException) -> str:

@@ -106,7 +106,7 @@ def test_scan_page_counts_refuses_and_completes_on_a_phone(chromium, served):
             page.fill("#email", "picking@example.com")
             page.fill("#password", PASSWORD)
             page.click("button[type=submit]")
-            page.wait_for_url("**/")
+            page.wait_for_url("**/preparation/waves")  # a picker lands on preparation
             page.goto(f"{served['url']}/preparation/waves/{served['wave_id']}/pick")
             status = page.locator("[data-scan-status]")
             scan_input = page.locator("#scan-input")
