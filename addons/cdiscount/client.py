@@ -189,12 +189,18 @@ class Client:
         body = self.request("GET", "/carriers")
         return body.get("items", []) if isinstance(body, dict) else (body or [])
 
-    def orders_page(self, page: int, **filters: Any) -> dict[str, Any]:
+    def orders_page(self, page: int, **filters: Any) -> tuple[list[dict[str, Any]], bool]:
         """``GET /orders`` (1-based ``pageIndex``, ``pageSize`` ≤ 100, filters such as
-        ``updatedAtMin``), sorted by last update, oldest first."""
+        ``updatedAtMin``), sorted by last update, oldest first: the page's orders, and whether
+        another page follows (the ``Link: <…>; rel="next"`` header; without a Link header, a
+        full page means there may be another)."""
         params = {"pageIndex": page, "pageSize": PAGE_SIZE, "sort": "updatedAt", "desc": "false",
                   **{k: v for k, v in filters.items() if v is not None}}
-        return self.request("GET", "/orders", params=params) or {}
+        res = self.send("GET", "/orders", params=params)
+        items = (res.json() or {}).get("items") or []
+        link = res.headers.get("Link")
+        more = 'rel="next"' in link if link is not None else len(items) >= PAGE_SIZE
+        return items, more
 
     def order(self, order_id: str) -> dict[str, Any]:
         return self.request("GET", f"/orders/{order_id}") or {}

@@ -62,6 +62,13 @@ def register_sandbox():
 
 
 @hookimpl
+def register_blueprints(app):
+    from .views import bp  # the shop's page, under /apps/cdiscount
+
+    return [bp]
+
+
+@hookimpl
 def channel_sync_job(shop):
     return "addons.cdiscount.jobs.sync_orders"
 

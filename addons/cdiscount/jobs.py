@@ -26,7 +26,7 @@ from core.intake import ingest_many
 from core.models import Order, OrderStatus, Shipment, Shop, ShopAddon, Variant
 
 from . import mapping
-from .client import PAGE_SIZE, CdiscountError, Client
+from .client import CdiscountError, Client
 from .models import CdiscountOffer, CdiscountOrder, CdiscountParcel
 
 NAME = "cdiscount"
@@ -68,10 +68,9 @@ def sync_orders(shop_id: int) -> int:
         since = since or utc_now() - timedelta(days=int(settings.get("import_days") or 14))
         page = 1
         while True:
-            body = client.orders_page(page, updatedAtMin=mapping.iso(since))
-            items = body.get("items") or []
+            items, more = client.orders_page(page, updatedAtMin=mapping.iso(since))
             yield items
-            if len(items) < PAGE_SIZE:
+            if not more:
                 return
             page += 1
 

@@ -127,6 +127,7 @@ class Emulator:
         self.lock = threading.RLock()
         self.orders: dict[str, dict[str, Any]] = {}
         self.visible_from: dict[str, float] = {}
+        self.stamps: dict[str, float] = {}
         self.accepted_at: dict[str, float] = {}
         self.tokens: dict[str, float] = {}
         self.issued: list[float] = []
@@ -156,7 +157,8 @@ class Emulator:
     def add_order(self, order: dict[str, Any], at: float | None = None) -> dict[str, Any]:
         with self.lock:
             self.orders[order["orderId"]] = deepcopy(order)
-            self.visible_from[order["orderId"]] = parse(order["updatedAt"]) if at is None else at
+            self.stamps[order["orderId"]] = parse(order["updatedAt"])
+            self.visible_from[order["orderId"]] = self.stamps[order["orderId"]] if at is None else at
         return order
 
     def set_status(self, order_id: str, status: str) -> dict[str, Any]:
@@ -167,6 +169,7 @@ class Emulator:
             for line in order["lines"]:
                 line["status"] = status
             order["updatedAt"] = iso(self.now())
+            self.stamps[order_id] = parse(order["updatedAt"])
             return deepcopy(order)
 
     def order(self, order_id: str) -> dict[str, Any]:
@@ -310,10 +313,11 @@ class Emulator:
         statuses = set(filter(None, (args.get("status") or "").split(",")))
         now = self.now()
         with self.lock:
-            rows = [o for oid, o in self.orders.items() if self.visible_from[oid] <= now]
-            rows = [o for o in rows if (low is None or parse(o["updatedAt"]) >= low)
-                    and (high is None or parse(o["updatedAt"]) <= high) and (not statuses or o["status"] in statuses)]
-            rows.sort(key=lambda o: (o["updatedAt"], o["orderId"]), reverse=args.get("desc") == "true")
+            stamps = self.stamps
+            rows = [o for oid, o in self.orders.items() if self.visible_from[oid] <= now
+                    and (low is None or stamps[oid] >= low) and (high is None or stamps[oid] <= high)
+                    and (not statuses or o["status"] in statuses)]
+            rows.sort(key=lambda o: (stamps[o["orderId"]], o["orderId"]), reverse=args.get("desc") == "true")
             items = deepcopy(rows[(page - 1) * size:page * size])
         res = jsonify({"items": items, "pageIndex": page, "itemsPerPage": size, "total": len(rows)})
         if page * size < len(rows):
@@ -378,6 +382,7 @@ class Emulator:
                 self.set_status(order_id, "Shipped")
             else:
                 order["updatedAt"] = iso(self.now())
+                self.stamps[order_id] = parse(order["updatedAt"])
         return "", 204
 
     def _offers(self):

@@ -332,3 +332,21 @@ def test_the_demo_shop_places_a_burst_then_one_order_every_twenty_minutes(clock)
     emulator.order(next(iter(emulator.orders)))
     assert len(emulator.orders) == 4
     assert len({o["orderId"] for o in emulator.orders.values()}) == 4
+
+
+# ----------------------------------------------------------------------------- the shop's page
+def test_the_shop_page_shows_decisions_and_is_another_tenant_s_404(cdiscount_shop, emu, catalog, clock, client,
+                                                                   login, make_org, shop_factory, make_user,
+                                                                   base_url):
+    catalog({"BPF-STD": 1})
+    shop = cdiscount_shop(refuse_after_hours=0)
+    order_id = add(emu, [("BPF-STD", 5, "24.00")])
+    sync_orders(shop.id)
+    run_jobs(clock)
+    login(client)
+    page = client.get(f"/apps/cdiscount/shops/{shop.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert order_id in text and "refusée" in text and "Rupture de stock" in text
+    other = shop_factory("cdiscount", organization=make_org("Autre marchand"))
+    assert client.get(f"/apps/cdiscount/shops/{other.id}").status_code == 404
