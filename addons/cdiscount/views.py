@@ -3,6 +3,7 @@ refused and why) and the parcels told to Cdiscount."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.connectors.guards import addon_required
@@ -12,6 +13,14 @@ from core.tenancy import get_owned, scoped
 
 from . import mapping
 from .models import CdiscountOrder, CdiscountParcel
+
+#: Octopia's states as the merchant reads them (a state added later is shown as Octopia names it)
+LABELS = {
+    "Processing": _l("en contrôle chez Cdiscount"), "WaitingAcceptance": _l("en attente d'acceptation"),
+    "Accepted": _l("acceptée, derniers contrôles de Cdiscount"), "InPreparation": _l("en préparation"),
+    "Shipped": _l("expédiée"), "Delivered": _l("livrée"), "Cancelled": _l("annulée"), "Refused": _l("refusée"),
+    "Rejected": _l("rejetée par Cdiscount"),
+}
 
 bp = Blueprint("cdiscount", __name__, template_folder="templates", url_prefix="/apps/cdiscount")
 
@@ -43,4 +52,4 @@ def shop_page(shop_id: str):
     parcels = db.session.scalars(select(CdiscountParcel).where(CdiscountParcel.shop_id == shop.id)
                                  .order_by(CdiscountParcel.id.desc()).limit(50)).all()
     return render_template("cdiscount/shop.html", shop=shop, rows=rows, parcels=parcels,
-                           label=mapping.state_label, known=mapping.STATES)
+                           label=lambda state: LABELS.get(state, state), known=mapping.STATES)

@@ -350,3 +350,21 @@ def test_the_shop_page_shows_decisions_and_is_another_tenant_s_404(cdiscount_sho
     assert order_id in text and "refusée" in text and "Rupture de stock" in text
     other = shop_factory("cdiscount", organization=make_org("Autre marchand"))
     assert client.get(f"/apps/cdiscount/shops/{other.id}").status_code == 404
+
+
+def test_an_older_version_read_late_changes_nothing(cdiscount_shop, emu, catalog, clock):
+    from addons.cdiscount.jobs import handle_page
+
+    catalog({"TCB-BLA-M": 5})
+    shop = cdiscount_shop()
+    order_id = add(emu, [("TCB-BLA-M", 1, "19.90")])
+    old = emu.order(order_id)
+    clock.advance(60)
+    emu.set_status(order_id, "Cancelled")
+    sync_orders(shop.id)
+    assert the_order(order_id).status == OrderStatus.CANCELLED
+    handle_page(shop, [old])  # a replica late by a minute answers the WaitingAcceptance version
+    db.session.commit()
+    order = the_order(order_id)
+    row = db.session.scalar(select(CdiscountOrder).where(CdiscountOrder.order_id == order.id))
+    assert order.status == OrderStatus.CANCELLED and row.status == "Cancelled"
