@@ -101,6 +101,7 @@ class Client:
         self.http = HttpClient(REMOTE, root, shop_id=shop_id, **options,
                                headers={"Accept": "application/json", "SellerId": self.seller_id})
         self.tokens_asked = 0
+        self.links_seen = False
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], shop_id: int | None = None, **options: Any) -> "Client":
@@ -199,7 +200,10 @@ class Client:
         res = self.send("GET", "/orders", params=params)
         items = (res.json() or {}).get("items") or []
         link = res.headers.get("Link")
-        more = 'rel="next"' in link if link is not None else len(items) >= PAGE_SIZE
+        if link is not None:
+            self.links_seen = True
+        # once the API has sent a Link header, its absence on a page means the last page
+        more = 'rel="next"' in link if link is not None else (not self.links_seen and len(items) >= PAGE_SIZE)
         return items, more
 
     def order(self, order_id: str) -> dict[str, Any]:

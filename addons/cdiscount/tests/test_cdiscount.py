@@ -368,3 +368,12 @@ def test_an_older_version_read_late_changes_nothing(cdiscount_shop, emu, catalog
     order = the_order(order_id)
     row = db.session.scalar(select(CdiscountOrder).where(CdiscountOrder.order_id == order.id))
     assert order.status == OrderStatus.CANCELLED and row.status == "Cancelled"
+
+
+def test_a_full_last_page_is_not_followed_by_an_empty_one(cdiscount_shop, emu, catalog, clock):
+    catalog({"CAP-STD": 1000})
+    shop = cdiscount_shop()
+    for _ in range(200):
+        add(emu, [("CAP-STD", 1, "12.90")])
+    assert sync_orders(shop.id) == 200
+    assert [p for m, p in emu.kit.calls].count("/seller/v2/orders") == 2  # the Link header says when to stop
