@@ -1,0 +1,1 @@
+"""Cdiscount: the marketplace on Octopia's Seller API v2."""

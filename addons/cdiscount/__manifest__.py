@@ -1,0 +1,17 @@
+{
+    "name": "Cdiscount",
+    "summary": "Vendez sur Cdiscount par l'API Seller d'Octopia : commandes acceptées ou refusées, stock, suivi",
+    "summaries": {"en": "Sell on Cdiscount through Octopia's Seller API: orders accepted or refused, stock, tracking"},
+    "version": "1.0.0",
+    "category": "marketplace",
+    "kind": "channel",
+    "scope": "shop",
+    "depends": ["core"],
+    "core_version": ">=1.0,<2",
+    "api_version": "Octopia Seller API v2",
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "external_dependencies": {"python": ["httpx"]},
+}

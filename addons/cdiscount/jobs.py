@@ -1,0 +1,340 @@
+"""Cdiscount's jobs: module-level functions taking ids (run by RQ workers or in-process). A
+retryable CdiscountError (rate limit, outage, an order not yet in preparation) escapes: the
+job queue tries again later; a refusal is written on the shop's sync log.
+
+Approval and shipment calls have no idempotency key on Octopia's side. Each is sent at most
+once per reading of the order: the job reads the order first, sends only if the order still
+needs it, and records the call as ``sending`` before it leaves. A call that got no answer
+stays ``sending``; the next run reads the order again and sees whether the call landed
+before it sends anything.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from core import orders as order_flow
+from core import stock
+from core.connectors.poller import Cursor, Poller
+from core.extensions import db
+from core.intake import ingest_many
+from core.models import Order, OrderStatus, Shipment, Shop, ShopAddon, Variant
+
+from . import mapping
+from .client import CdiscountError, Client
+from .models import CdiscountOffer, CdiscountOrder, CdiscountParcel
+
+NAME = "cdiscount"
+#: offers per PUT /offers (Octopia documents no bound; the emulator enforces this one)
+OFFER_BATCH = 100
+#: a shipment waits for Octopia's final controls (Accepted → InPreparation): retried this way
+WAIT_INTERVALS = (60, 120, 300, 600, 900, 1800, 3600, 3600, 3600)
+
+
+def now() -> float:
+    clock = current_app.config.get("CDISCOUNT_CLOCK")
+    return clock.time() if clock is not None else time.time()
+
+
+def utc_now() -> datetime:
+    return datetime.fromtimestamp(now(), timezone.utc)
+
+
+def client_for(shop: Shop, **options: Any) -> Client:
+    clock = current_app.config.get("CDISCOUNT_CLOCK")
+    if clock is not None:
+        options.setdefault("sleep", clock.sleep)
+    return Client.from_settings(shop.addon_settings(NAME), shop_id=shop.id, now=now, **options)
+
+
+def _row(order: Order) -> CdiscountOrder | None:
+    return db.session.scalar(select(CdiscountOrder).where(CdiscountOrder.order_id == order.id))
+
+
+# ----------------------------------------------------------------------------- orders in
+def sync_orders(shop_id: int) -> int:
+    """Import the orders updated since the shop's cursor (minus the overlap), every page,
+    each page committed; the cursor moves after the last one. Then refuse what cannot wait."""
+    shop = db.session.get(Shop, shop_id)
+    settings = shop.addon_settings(NAME)
+    client = client_for(shop)
+
+    def pages(since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+        since = since or utc_now() - timedelta(days=int(settings.get("import_days") or 14))
+        page = 1
+        while True:
+            items, more = client.orders_page(page, updatedAtMin=mapping.iso(since))
+            yield items
+            if not more:
+                return
+            page += 1
+
+    def save(when: datetime) -> None:
+        shop.sync_cursor, shop.last_sync_at = when.isoformat(), utc_now()
+
+    cursor = Cursor(load=lambda: datetime.fromisoformat(shop.sync_cursor) if shop.sync_cursor else None, save=save)
+    result = Poller(cursor, pages, lambda page: handle_page(shop, page), db.session.commit,
+                    overlap=timedelta(minutes=10), now=utc_now).run()
+    refuse_waiting(shop_id)
+    return result.items
+
+
+def handle_page(shop: Shop, page: list[dict[str, Any]]) -> None:
+    if not page:
+        return
+    normalized = [mapping.normalize(o) for o in page]
+    results = ingest_many(shop, normalized, source="poll")
+    for remote, result in zip(page, results):
+        order = db.session.get(Order, result.order_id)
+        row = _row(order)
+        state = str(remote.get("status") or "")
+        if row is None:
+            row = CdiscountOrder(shop_id=shop.id, order_id=order.id, octopia_id=str(remote["orderId"]),
+                                 status=state, supply_mode=str(remote.get("supplyMode") or "Seller"),
+                                 sales_channel=str(remote.get("salesChannelId") or ""), decision_calls=0)
+            db.session.add(row)
+            new_state = True
+        else:
+            new_state = result.stale is False and row.status != state
+            if not result.stale:
+                row.status = state
+        if new_state and state not in mapping.STATES:
+            order_flow.record(order, "channel", f"état Cdiscount inconnu « {state} » : conservé tel quel",
+                              source=f"{NAME}:poll", data={"octopia_status": state})
+        elif new_state and not result.created:
+            order_flow.record(order, "channel", f"Cdiscount : {mapping.state_label(state)}", source=f"{NAME}:poll",
+                              data={"octopia_status": state})
+
+
+# ----------------------------------------------------------------------------- accept / refuse
+def refuse_waiting(shop_id: int) -> int:
+    """Orders waiting for acceptance that the stock cannot serve are refused, with their
+    reason, once the shop's grace has passed: through core's cancellation, which tells the
+    channel (``channel_order_decision``)."""
+    shop = db.session.get(Shop, shop_id)
+    hours = int(shop.addon_settings(NAME).get("refuse_after_hours") or 0)
+    limit = utc_now() - timedelta(hours=hours)
+    rows = db.session.execute(
+        select(Order, CdiscountOrder).join(CdiscountOrder, CdiscountOrder.order_id == Order.id)
+        .where(CdiscountOrder.shop_id == shop_id, CdiscountOrder.status == mapping.WAITING,
+               CdiscountOrder.decision.is_(None), Order.status == OrderStatus.ON_HOLD,
+               Order.hold_code.in_(("backorder", "unknown_sku")))).all()
+    refused = 0
+    for order, _row_ in rows:
+        placed = order.placed_at if order.placed_at.tzinfo else order.placed_at.replace(tzinfo=timezone.utc)
+        if placed > limit:
+            continue
+        order_flow.lock(order)
+        reason = order.hold_reason or "stock insuffisant"
+        order_flow.cancel(order, source="core", reason=f"refus automatique (Cdiscount) : {reason}")
+        refused += 1
+    db.session.commit()
+    return refused
+
+
+def decide_order(order_id: int, accepted: bool, reason: str = "") -> str:
+    """Tell Octopia the seller's decision on an order waiting for acceptance, once."""
+    order = db.session.get(Order, order_id)
+    row = _row(order)
+    if row is None:
+        return "pas une commande Cdiscount"
+    if accepted and order.status == OrderStatus.CANCELLED:
+        accepted, reason = False, "annulée dans l'OMS avant son acceptation"
+    wanted = "Accepted" if accepted else "Refused"
+    if row.decision is None:
+        row.decision, row.decision_reason, row.decision_state = ("accept" if accepted else "refuse"), reason, "pending"
+        db.session.commit()
+    if row.decision_state == "done":
+        return "déjà transmise"
+    client = client_for(order.shop)
+    remote = client.order(row.octopia_id)  # read first: a call without an answer may have landed
+    state = str(remote.get("status") or "")
+    row.status = state
+    if state != mapping.WAITING:
+        row.decision_state, row.decided_at = "done", utc_now()
+        landed = state == wanted or (accepted and state not in ("Refused", "Cancelled", "Rejected", "Processing"))
+        order_flow.record(order, "channel", (f"Cdiscount : décision déjà enregistrée ({mapping.state_label(state)})"
+                                             if landed else f"Cdiscount : la commande est {mapping.state_label(state)}, "
+                                                            "aucune décision à transmettre"), source=NAME)
+        db.session.commit()
+        return mapping.state_label(state)
+    row.decision_state, row.decision_calls = "sending", row.decision_calls + 1
+    db.session.commit()  # what is about to leave is on record before it leaves
+    try:
+        client.set_approval(row.octopia_id, accepted)
+    except CdiscountError as exc:
+        if exc.status is not None and exc.status < 500 and exc.status != 429:
+            row.decision_state = "pending"  # refused outright: nothing landed
+            db.session.commit()
+        raise  # no answer or an outage: the next run reads the order before anything else
+    row.decision_state, row.decided_at = "done", utc_now()
+    row.status = wanted
+    order_flow.record(order, "channel", f"Cdiscount : commande {'acceptée' if accepted else 'refusée'}"
+                      + (f" ({reason})" if reason and not accepted else ""), source=NAME)
+    db.session.commit()
+    return wanted
+
+
+# ----------------------------------------------------------------------------- tracking out
+def push_tracking(shipment_id: int) -> str:
+    """The shipment's parcel on Octopia, once the order is in preparation."""
+    shipment = db.session.get(Shipment, shipment_id)
+    order = shipment.order
+    row = _row(order)
+    if row is None:
+        return "pas une commande Cdiscount"
+    parcel = db.session.scalar(select(CdiscountParcel).where(CdiscountParcel.shipment_id == shipment.id))
+    number = shipment.tracking_number or f"OMS-{shipment.id}"
+    if parcel is None:
+        parcel = CdiscountParcel(shop_id=order.shop_id, shipment_id=shipment.id, parcel_number=number,
+                                 state="pending", calls=0)
+        db.session.add(parcel)
+        db.session.commit()
+    if parcel.state in ("done", "skipped"):
+        return parcel.state
+    client = client_for(order.shop)
+    remote = client.order(row.octopia_id)  # read first: a call without an answer may have landed
+    state = str(remote.get("status") or "")
+    row.status = state
+    if mapping.has_parcel(remote, parcel.parcel_number):
+        parcel.state, parcel.note = "done", "colis déjà enregistré chez Cdiscount"
+        db.session.commit()
+        return "déjà transmis"
+    if remote.get("supplyMode") != "Seller":
+        parcel.state, parcel.note = "skipped", f"expédiée par {remote.get('supplyMode')}, pas par le vendeur"
+        db.session.commit()
+        return "non concernée"
+    if state in mapping.BEFORE_PREPARATION:
+        db.session.commit()
+        raise CdiscountError(f"Cdiscount n'a pas encore passé la commande en préparation ({mapping.state_label(state)}) :"
+                             " le suivi sera transmis dès qu'elle le sera.",
+                             message_en=f"Cdiscount has not moved the order to preparation yet ({state}): the "
+                                        "tracking is sent as soon as it has.", retryable=True)
+    if state != mapping.SHIPPABLE:
+        parcel.state, parcel.note = "skipped", f"commande {mapping.state_label(state)} chez Cdiscount"
+        order_flow.record(order, "channel", f"Cdiscount : suivi non transmis, la commande est "
+                                            f"{mapping.state_label(state)}", source=NAME)
+        db.session.commit()
+        return "non transmis"
+    known = {c.get("name") for c in client.carriers() if isinstance(c, dict)}
+    carrier = mapping.carrier_name(shipment.carrier, shipment.service, known)
+    by_id = {ln.id: ln for ln in order.lines}
+    line_ids = sorted({by_id[sl.order_line_id].external_id for sl in shipment.lines
+                       if sl.order_line_id in by_id and by_id[sl.order_line_id].external_id})
+    parcel.carrier_name, parcel.state, parcel.calls = carrier, "sending", parcel.calls + 1
+    db.session.commit()  # on record before it leaves
+    try:
+        client.ship(row.octopia_id, mapping.parcels(parcel.parcel_number, carrier, shipment.tracking_url, line_ids))
+    except CdiscountError as exc:
+        if exc.status is not None and exc.status < 500 and exc.status != 429:
+            parcel.state, parcel.note = "pending", str(exc)
+            db.session.commit()
+        raise
+    parcel.state, parcel.sent_at = "done", utc_now()
+    order_flow.record(order, "channel", f"Cdiscount : suivi transmis ({carrier} {parcel.parcel_number})", source=NAME)
+    db.session.commit()
+    return f"{carrier} {parcel.parcel_number}"
+
+
+# ----------------------------------------------------------------------------- cancellations
+def cancel_order(order_id: int) -> str:
+    """An accepted Cdiscount order cancelled in the OMS: a cancellation request to Octopia,
+    once (the order is read first)."""
+    order = db.session.get(Order, order_id)
+    row = _row(order)
+    if row is None or row.cancel_state == "done":
+        return "rien à faire"
+    client = client_for(order.shop)
+    remote = client.order(row.octopia_id)
+    state = str(remote.get("status") or "")
+    row.status = state
+    if state == mapping.WAITING or state in ("Cancelled", "Refused", "Rejected", "Shipped", "Delivered"):
+        row.cancel_state = "done" if state != mapping.WAITING else row.cancel_state
+        db.session.commit()
+        return mapping.state_label(state)  # a refusal goes through the approval call, not this one
+    reasons = client.request("GET", "/cancellation-reasons", params={
+        "userType": "Seller", "orderStatus": state, "salesChannel": row.sales_channel or "CDISFR"}) or []
+    codes = [r.get("code") for r in reasons if isinstance(r, dict) and r.get("code")]
+    if not codes:
+        raise CdiscountError("Cdiscount ne propose aucun motif d'annulation pour cette commande.",
+                             message_en="Cdiscount offers no cancellation reason for this order.", retryable=False)
+    code = next((c for c in codes if "stock" in c), codes[0])
+    row.cancel_state = "sending"
+    db.session.commit()
+    client.cancel(row.octopia_id, code)
+    row.cancel_state, row.status = "done", "Cancelled"
+    order_flow.record(order, "channel", f"Cdiscount : annulation demandée ({code})", source=NAME)
+    db.session.commit()
+    return code
+
+
+# ----------------------------------------------------------------------------- stock out
+def mark_pending(shop: Shop, variant_ids: list[int]) -> None:
+    existing = {o.variant_id: o for o in db.session.scalars(select(CdiscountOffer).where(
+        CdiscountOffer.shop_id == shop.id, CdiscountOffer.variant_id.in_(variant_ids)))}
+    for vid in set(variant_ids):
+        if vid in existing:
+            existing[vid].pending = True
+        else:
+            db.session.add(CdiscountOffer(shop_id=shop.id, variant_id=vid, pending=True))
+
+
+def push_stock(shop_id: int) -> int:
+    """One coalesced push of the final figures of every offer waiting, in batches of
+    ``OFFER_BATCH`` (``PUT /offers``)."""
+    shop = db.session.get(Shop, shop_id)
+    offers = db.session.scalars(select(CdiscountOffer).where(CdiscountOffer.shop_id == shop_id,
+                                                             CdiscountOffer.pending.is_(True))
+                                .order_by(CdiscountOffer.variant_id)).all()
+    if not offers:
+        return 0
+    figures = stock.available_to_sell(shop, [o.variant_id for o in offers])
+    variants = {v.id: v for v in db.session.scalars(select(Variant).where(
+        Variant.id.in_([o.variant_id for o in offers])))}
+    client = client_for(shop)
+    sent = 0
+    for start in range(0, len(offers), OFFER_BATCH):
+        batch = offers[start:start + OFFER_BATCH]
+        body = []
+        for offer in batch:
+            variant = variants[offer.variant_id]
+            item: dict[str, Any] = {"sellerProductId": variant.sku, "stock": max(int(figures.get(offer.variant_id, 0)), 0),
+                                    "price": float(variant.price)}
+            if variant.barcode:
+                item["productEan"] = variant.barcode
+            body.append(item)
+        answer = client.put_offers(body) or {}
+        rejected = {i.get("sellerProductId") for i in answer.get("items", []) if i.get("status") == "Rejected"}
+        for offer, item in zip(batch, body):
+            if item["sellerProductId"] not in rejected:
+                offer.pending, offer.stock, offer.price, offer.pushed_at = False, item["stock"], item["price"], utc_now()
+        db.session.commit()  # each batch done is kept
+        sent += len(body) - len(rejected)
+    return sent
+
+
+def reconcile_stock(shop_id: int) -> int:
+    """The nightly check: every offer's figures sent again (the push is a PUT: the same
+    figures change nothing)."""
+    shop = db.session.get(Shop, shop_id)
+    for offer in db.session.scalars(select(CdiscountOffer).where(CdiscountOffer.shop_id == shop_id)):
+        offer.pending = True
+    db.session.commit()
+    return push_stock(shop.id)
+
+
+def reconcile_all() -> int:
+    shop_ids = db.session.scalars(select(ShopAddon.shop_id).where(ShopAddon.addon == NAME,
+                                                                  ShopAddon.active.is_(True))).all()
+    return sum(reconcile_stock(sid) for sid in shop_ids)
+
+
+def refuse_all() -> int:
+    shop_ids = db.session.scalars(select(ShopAddon.shop_id).where(ShopAddon.addon == NAME,
+                                                                  ShopAddon.active.is_(True))).all()
+    return sum(refuse_waiting(sid) for sid in shop_ids)

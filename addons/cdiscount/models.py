@@ -1,0 +1,70 @@
+"""Cdiscount's own tables (prefixed with the add-on name), beside core's orders and shipments."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models import UTCDateTime, utcnow
+from core.money import Amount
+
+
+class CdiscountOrder(db.Model):
+    """An Octopia order as last read, and where the seller's decision on it stands."""
+
+    __tablename__ = "cdiscount_order"
+    __table_args__ = (UniqueConstraint("shop_id", "octopia_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), unique=True)
+    octopia_id: Mapped[str] = mapped_column(String(64))
+    #: Octopia's state as it says it (a state added later is kept as is)
+    status: Mapped[str] = mapped_column(String(40))
+    supply_mode: Mapped[str] = mapped_column(String(20), default="Seller")
+    sales_channel: Mapped[str] = mapped_column(String(20), default="")
+    #: accept | refuse, once core decided
+    decision: Mapped[str | None] = mapped_column(String(10))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    #: pending | sending (the call left; no answer yet) | done
+    decision_state: Mapped[str | None] = mapped_column(String(10))
+    decision_calls: Mapped[int] = mapped_column(Integer, default=0)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: a cancellation request sent from the OMS: sending | done
+    cancel_state: Mapped[str | None] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CdiscountParcel(db.Model):
+    """One OMS shipment told to Octopia as a parcel."""
+
+    __tablename__ = "cdiscount_parcel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"), unique=True)
+    parcel_number: Mapped[str] = mapped_column(String(128))
+    carrier_name: Mapped[str] = mapped_column(String(80), default="")
+    #: sending (the call left; no answer yet) | done | skipped
+    state: Mapped[str] = mapped_column(String(10), default="sending")
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CdiscountOffer(db.Model):
+    """A variant's offer on Cdiscount: the figures last sent, and whether new ones wait."""
+
+    __tablename__ = "cdiscount_offer"
+    __table_args__ = (UniqueConstraint("shop_id", "variant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"))
+    pending: Mapped[bool] = mapped_column(Boolean, default=True)
+    stock: Mapped[int | None] = mapped_column(Integer)
+    price: Mapped[Decimal | None] = mapped_column(Amount)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
