@@ -156,7 +156,9 @@ class FnacClient:
             if answer.status in FAILED and _is_token_problem(answer.problems) and attempt == 1:
                 continue
             break
-        if answer.status in FAILED:
+        if answer.status in FAILED and (answer.problems or not [el for el in answer.root if el.tag != "error"]):
+            # refused as a whole; an ERROR whose orders, lines or offers carry the errors is
+            # returned: the caller reads them one by one (``mapping.read_update``, ``read_batch``)
             raise FnacError(f"Fnac Darty a refusé la demande {service} : {_sentence(answer.problems)}.",
                             message_en=f"Fnac Darty refused the {service} request: {_sentence(answer.problems)}.",
                             problems=answer.problems, status=200, raw=ET.tostring(answer.root, encoding="unicode")[:2000],
