@@ -26,13 +26,13 @@ class SettingsForm(FlaskForm):
         _l("Identifiant partenaire (partner id)"), filters=[_strip],
         validators=[DataRequired(), Regexp(UUID, message=_l("L'identifiant partenaire a la forme "
                                                             "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx."))],
-        description=_l("Le même pour vos boutiques Fnac et Darty : back-office vendeur Fnac Darty › "
-                       "Paramètres › Accès API."))
+        description=_l("Le même pour vos boutiques Fnac et Darty ; Fnac Darty le communique avec l'accès API "
+                       "(demande à marketplace.api@fnacdarty.com)."))
     shop_id = StringField(
         _l("Identifiant de la boutique (shop id)"), filters=[_strip],
         validators=[DataRequired(), Regexp(UUID, message=_l("L'identifiant de boutique a la forme "
                                                             "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx."))],
-        description=_l("Propre à chaque boutique (Fnac ou Darty), sur la même page Accès API."))
+        description=_l("Propre à chaque boutique (Fnac ou Darty), communiqué avec sa clé."))
     key = PasswordField(
         _l("Clé de la boutique (key)"), validators=[Optional(), Length(max=255)],
         description=_l("Enregistrée chiffrée, jamais réaffichée. Laissez vide pour conserver la clé enregistrée."))

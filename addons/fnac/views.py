@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
@@ -58,9 +59,9 @@ def shop_page(shop_id: str):
 
 
 _ACTIONS = {
-    "import": ("addons.fnac.jobs.import_offers", "fnac-import_offers-{id}", "Lecture des offres lancée."),
+    "import": ("addons.fnac.jobs.import_offers", "fnac-import_offers-{id}", _l("Lecture des offres lancée.")),
     "reconcile": ("addons.fnac.jobs.reconcile_stock", "fnac-reconcile-{id}",
-                  "Comparaison du stock lancée : les écarts seront renvoyés à Fnac Darty."),
+                  _l("Comparaison du stock lancée : les écarts seront renvoyés à Fnac Darty.")),
 }
 
 
@@ -73,7 +74,7 @@ def run_action(shop_id: str, action: str):
     job, job_id, message = _ACTIONS[action]
     enqueue(job, shop.id, job_id=job_id.format(id=shop.id), unique=True, shop_id=shop.id)
     db.session.commit()
-    flash(_(message), "success")
+    flash(str(message), "success")
     return redirect(url_for(".shop_page", shop_id=shop.id))
 
 
