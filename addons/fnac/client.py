@@ -21,7 +21,8 @@ from datetime import datetime, timezone
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, error_from
+from core.connectors import (HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, error_from,
+                             retry_after)
 
 from . import wire
 from .wire import FAILED, Problem, element
@@ -62,9 +63,17 @@ _tokens_lock = threading.Lock()
 
 
 def forget_tokens() -> None:
-    """Drop every cached token (tests; new credentials saved)."""
+    """Drop every cached token (tests; new credentials saved), and the learnt pacing."""
     with _tokens_lock:
         _tokens.clear()
+        _pace.clear()
+
+
+# ----------------------------------------------------------------------------- pacing
+#: Fnac Darty publishes no rate limit. After a 429 the client spaces its requests to that
+#: shop by the wait Fnac Darty asked for, for PACE_FOR seconds: one 429, not one per call.
+PACE_FOR = 600.0
+_pace: dict[tuple[str, str], list[float]] = {}  # (host, shop id) -> [interval, until, last request]
 
 
 def _is_token_problem(problems: list[Problem]) -> bool:
@@ -93,7 +102,8 @@ class FnacClient:
             raise FnacError(exc.message, message_en=exc.message_en, retryable=False) from None
         options.setdefault("retry", RETRY)
         self.base_url = root.rstrip("/")
-        self.http = HttpClient(REMOTE, self.base_url, shop_id=local_shop_id, **options,
+        self._pace_key = (self.base_url, self.shop_id)
+        self.http = HttpClient(REMOTE, self.base_url, shop_id=local_shop_id, **options, on_retry=self._retried,
                                headers={"Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml"})
         self.calls = 0
 
@@ -105,6 +115,26 @@ class FnacClient:
     # ------------------------------------------------------------------ time and tokens
     def now(self) -> float:
         return self.clock.time() if self.clock is not None else time.time()
+
+    def _retried(self, res: Any, wait: float) -> None:
+        if res is not None and res.status_code == 429:
+            self._throttled(retry_after(res) or wait)
+
+    def _throttled(self, wait: float) -> None:
+        with _tokens_lock:
+            pace = _pace.setdefault(self._pace_key, [0.0, 0.0, 0.0])
+            pace[0], pace[1] = min(60.0, max(pace[0], wait, 0.05)), self.now() + PACE_FOR
+
+    def _paced(self) -> None:
+        """Wait for the shop's next slot while a recent 429 set a pace."""
+        with _tokens_lock:
+            pace = _pace.get(self._pace_key)
+            gap = (pace[2] + pace[0] - self.now()) if pace and self.now() < pace[1] else 0.0
+        if gap > 0:
+            self.http.sleep(gap)
+        with _tokens_lock:
+            if pace:
+                pace[2] = self.now()
 
     def _cache_key(self) -> tuple[str, str, str, str]:
         return (self.base_url, self.partner_id, self.shop_id, hashlib.sha256(self.key.encode()).hexdigest())
@@ -166,11 +196,23 @@ class FnacClient:
         return answer
 
     def _post(self, service: str, root: ET.Element, *, idempotent: bool) -> Answer:
-        self.calls += 1
-        try:
-            res = self.http.request("POST", f"/{service}", content=wire.document(root), idempotent=idempotent)
-        except TransportError as exc:  # no answer, after the retries
-            raise FnacError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
+        body, waited = wire.document(root), 0.0
+        for attempt in range(self.http.retry.attempts):
+            self.calls += 1
+            self._paced()
+            try:
+                res = self.http.request("POST", f"/{service}", content=body, idempotent=idempotent)
+            except TransportError as exc:  # no answer, after the retries
+                raise FnacError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
+            # a write is never resent blindly (the kit retries only reads); a 429 though says the
+            # request was not taken: it waits as asked and goes again
+            wait = retry_after(res) if res.status_code == 429 and not idempotent else None
+            if wait is not None:
+                self._throttled(wait)
+            if wait is None or waited + wait > self.http.retry.max_wait or attempt + 1 == self.http.retry.attempts:
+                break
+            self.http.sleep(wait)
+            waited += wait
         if res.status_code in (401, 403):
             raise error_from(res, f"Fnac Darty refuse l'accès (HTTP {res.status_code}) : vérifiez les identifiants "
                                   "dans les réglages.",

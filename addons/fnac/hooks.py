@@ -68,6 +68,11 @@ def channel_order_decision(shop, order, accepted, reason) -> None:
         return
     from core.jobs import enqueue
 
+    from .sync import remote_state
+
+    state = remote_state(order.external_id)
+    if state is not None and state != "Created":
+        return  # being imported already accepted, sent or closed at Fnac Darty: nothing to decide
     enqueue("addons.fnac.jobs.decide_order", order.id, bool(accepted), reason or "", shop_id=shop.id,
             job_id=f"fnac-decide-{order.id}", unique=True)
 

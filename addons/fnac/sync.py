@@ -9,6 +9,7 @@ An order's answer carries no last-modified date, so an older snapshot read after
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -32,6 +33,17 @@ OVERLAP = timedelta(minutes=10)
 DEFAULT_IMPORT_DAYS = 30
 #: OMS statuses of an order whose stock is allocated: Fnac Darty may be told "accepted"
 ALLOCATED = {OrderStatus.ALLOCATED, OrderStatus.PICKING, OrderStatus.PACKED}
+#: Fnac Darty states of an order that left the seller
+SENT = {"Shipped", "Received", "NotReceived"}
+#: the Fnac Darty state of each order of the page being stored (read by the decision hook:
+#: an order already accepted, sent or closed there needs no decision from the OMS)
+_importing: ContextVar[dict[str, str] | None] = ContextVar("fnac_importing", default=None)
+
+
+def remote_state(external_id: str) -> str | None:
+    """The Fnac Darty state of an order of the page being stored, else None."""
+    states = _importing.get()
+    return states.get(external_id) if states else None
 
 
 def sync_orders(shop: Shop, client: FnacClient) -> tuple[int, int, int]:
@@ -84,11 +96,16 @@ def import_orders(shop: Shop, items: list[ET.Element], *, source: str) -> int:
         kept.append(facts)
     if not batch:
         return 0
-    results = ingest_many(shop, batch, source=source)
+    token = _importing.set({facts.order_id: facts.state for facts in kept})
+    try:
+        results = ingest_many(shop, batch, source=source)
+    finally:
+        _importing.reset(token)
     created = 0
     for facts, result in zip(kept, results):
         created += 1 if result.created else 0
         row = rows.get(facts.order_id)
+        previous = row.state if row is not None else None
         if row is None:
             row = FnacOrder(shop_id=shop.id, order_id=result.order_id, fnac_order_id=facts.order_id, state=facts.state)
             db.session.add(row)
@@ -97,11 +114,14 @@ def import_orders(shop: Shop, items: list[ET.Element], *, source: str) -> int:
             order = db.session.get(Order, row.order_id)
             order_flow.record(order, "channel", f"Fnac Darty : commande {facts.state}", source="fnac",
                               data={"from": row.state, "to": facts.state})
+        fees_changed = row.fees is None or row.fees != facts.fees
         row.state, row.lines, row.fees = facts.state, mapping.as_dict(facts), facts.fees
         if facts.state in ("Accepted", "ToShip") and row.decision is None:
             row.decision = "accepted"  # accepted in Fnac Darty's back office
         order = db.session.get(Order, result.order_id)
-        if facts.fees > 0:
+        if facts.state in SENT and previous not in SENT:
+            _sent_outside(order, facts, created=result.created, source=f"{shop.addon}:{source}")
+        if facts.fees > 0 and fees_changed:
             set_actual_fees(order, [("commission", Money(facts.fees, mapping.CURRENCY))])
         if facts.state == "Created" and row.decision is None and order.status in ALLOCATED:
             # allocated but not yet accepted (an earlier acceptance failed): accept again, by reading first
@@ -109,6 +129,25 @@ def import_orders(shop: Shop, items: list[ET.Element], *, source: str) -> int:
                     job_id=f"fnac-decide-{order.id}", unique=True)
     db.session.flush()
     return created
+
+
+def _sent_outside(order: Order, facts: mapping.FnacOrderFacts, *, created: bool, source: str) -> None:
+    """An order Fnac Darty reports sent that the OMS did not ship. Met at creation (shipped
+    before the connection), it is recorded as shipped with no stock movement: its reservation
+    is released, the units left before the OMS counted them. Met on an update, the merchant
+    decides (the parcel may still be on a shelf)."""
+    tracking = ", ".join(sorted({ln.tracking_number for ln in facts.lines if ln.tracking_number}))
+    if order.status not in order_flow.OPEN:
+        return
+    if not created:
+        order_flow.record(order, "conflict", f"Fnac Darty indique la commande {facts.state} hors de l'OMS"
+                          + (f" ({tracking})" if tracking else "") + " : vérifiez et clôturez-la ici", source=source)
+        return
+    order_flow.release_all(order, "expédiée avant la connexion à l'OMS")
+    if order.status == OrderStatus.ON_HOLD:
+        order_flow.transition(order, OrderStatus.NEW, source=source, reason="expédiée sur Fnac Darty")
+    order_flow.transition(order, OrderStatus.SHIPPED, source=source,
+                          reason="déjà expédiée sur Fnac Darty" + (f" ({tracking})" if tracking else ""))
 
 
 def remote_order(client: FnacClient, fnac_order_id: str) -> tuple[Any, mapping.FnacOrderFacts] | None:

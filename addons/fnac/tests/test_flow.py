@@ -252,3 +252,22 @@ def test_pickup_point_and_express(app, emu, fnac_shop, catalog):
     express = emu.add_order(FNAC_SHOP, [("LIV-001", 1, "9.90")], shipping_method="50")
     el = client_for(shop).orders_query(order_ids=[express.order_id]).root.find("order")
     assert mapping.read_order(el)[0].service_level == "express"
+
+
+def test_history_shipped_before_the_connection_moves_no_stock_and_asks_nothing(app, emu, fnac_shop, catalog):
+    variants = catalog({"LIV-001": 5})
+    old = emu.add_order(FNAC_SHOP, [("LIV-001", 1, "9.90")], state="Shipped")
+    accepted = emu.add_order(FNAC_SHOP, [("LIV-001", 1, "9.90")], state="Accepted")
+    shop = fnac_shop()
+    jobs.sync_orders(shop.id)
+    db.session.commit()
+    got = orders_of(shop)
+    assert got[old.order_id].status == OrderStatus.SHIPPED
+    assert got[accepted.order_id].status == OrderStatus.ALLOCATED and row_of(got[accepted.order_id]).decision == "accepted"
+    level = db.session.scalar(sa.select(StockLevel).where(StockLevel.variant_id == variants["LIV-001"].id))
+    assert level.reserved == 1 and level.on_hand == 5  # only the order still to ship holds a unit
+    from core.models import OutboxJob
+
+    assert not db.session.scalars(sa.select(OutboxJob).where(OutboxJob.func == "addons.fnac.jobs.decide_order")).all()
+    drain()
+    assert not [u for u in emu.updates if u[2] == "accept_order"]

@@ -290,3 +290,22 @@ def test_unknown_remote_state_is_kept_and_shown(app, emu, fnac_shop, catalog):
     order = db.session.scalar(sa.select(Order).where(Order.external_id == placed.order_id))
     assert order.status in (OrderStatus.NEW, OrderStatus.ALLOCATED) and "fnac:Suspended" in order.tags
     assert db.session.scalar(sa.select(FnacOrder.state).where(FnacOrder.order_id == order.id)) == "Suspended"
+
+
+def test_a_429_on_a_write_is_waited_and_sent_again_then_calls_are_paced(app, emu, fnac_shop, catalog, clock):
+    """A 429 says the request was not taken: the acceptance goes again after the wait asked,
+    once, and the next calls keep that pace instead of meeting one 429 each."""
+    catalog({"LIV-001": 5})
+    placed = emu.add_order(FNAC_SHOP, [("LIV-001", 1, "9.90")])
+    shop = fnac_shop()
+    jobs.sync_orders(shop.id)
+    db.session.commit()
+    order = db.session.scalar(sa.select(Order).where(Order.external_id == placed.order_id))
+    kit = kit_of(emu.app)
+    kit.fail_next(429, times=1, retry_after=3, path="/orders_update")
+    assert jobs.decide_order(order.id, True).startswith("acceptée")
+    assert kit.calls.count(("POST", "/orders_update")) == 2 and 3 in clock.slept
+    assert emu.orders[placed.order_id].state == "Accepted"
+    slept = len(clock.slept)
+    client_for(shop).carriers_query()  # right after: paced by the wait Fnac Darty asked for
+    assert len(clock.slept) == slept + 1 and 0 < clock.slept[-1] <= 3
