@@ -43,9 +43,12 @@ MAX_ORDER_IDS = 50
 class FnacError(RemoteError):
     """A refusal or an outage of Fnac Darty; ``str()`` is the merchant's French sentence."""
 
-    def __init__(self, message: str, *, problems: list[Problem] | None = None, **kw: Any) -> None:
+    def __init__(self, message: str, *, problems: list[Problem] | None = None, credentials: bool = False,
+                 **kw: Any) -> None:
         super().__init__(message, **kw)
         self.problems = list(problems or [])
+        #: the partner id, shop id or key are refused: the merchant must fix the settings
+        self.credentials = credentials
 
 
 @dataclass
@@ -132,7 +135,11 @@ class FnacClient:
             gap = (pace[2] + pace[0] - self.now()) if pace and self.now() < pace[1] else 0.0
         if gap > 0:
             self.http.sleep(gap)
+
+    def _sent(self) -> None:
+        """Note when the last request to the shop ended (retries included): the pace counts from it."""
         with _tokens_lock:
+            pace = _pace.get(self._pace_key)
             if pace:
                 pace[2] = self.now()
 
@@ -167,7 +174,7 @@ class FnacClient:
                             f"({_sentence(answer.problems)}) : vérifiez-les dans les réglages de la boutique.",
                             message_en="Fnac Darty refused the partner id, shop id or key "
                                        f"({_sentence(answer.problems)}): check them in the shop's settings.",
-                            problems=answer.problems, status=200, retryable=False)
+                            problems=answer.problems, status=200, retryable=False, credentials=True)
         validity = wire.parse_datetime(wire.text(answer.root, "validity"))
         until = validity.timestamp() if validity else self.now() + 3600
         return token, until
@@ -204,6 +211,8 @@ class FnacClient:
                 res = self.http.request("POST", f"/{service}", content=body, idempotent=idempotent)
             except TransportError as exc:  # no answer, after the retries
                 raise FnacError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
+            finally:
+                self._sent()
             # a write is never resent blindly (the kit retries only reads); a 429 though says the
             # request was not taken: it waits as asked and goes again
             wait = retry_after(res) if res.status_code == 429 and not idempotent else None
@@ -217,7 +226,7 @@ class FnacClient:
             raise error_from(res, f"Fnac Darty refuse l'accès (HTTP {res.status_code}) : vérifiez les identifiants "
                                   "dans les réglages.",
                              f"Fnac Darty refused access (HTTP {res.status_code}): check the credentials in the "
-                             "settings.", cls=FnacError)
+                             "settings.", cls=FnacError, credentials=True)
         if res.status_code >= 400:  # 429 and 5xx are retryable (status, Retry-After kept)
             raise error_from(res, f"Fnac Darty n'a pas pu traiter la demande {service} (HTTP {res.status_code}) ; "
                                   "nouvel essai plus tard.",

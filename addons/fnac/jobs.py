@@ -11,9 +11,10 @@ from sqlalchemy import select
 from core import orders as order_flow
 from core.extensions import db
 from core.jobs import enqueue
-from core.models import Order, OrderStatus, Shipment, Shop, utcnow
+from core.models import ConnectionStatus, Order, OrderStatus, Shipment, Shop, utcnow
 
 from . import actions, offers, sync
+from .client import FnacError
 from .models import FnacAccount, FnacBatch, FnacOrder
 from .runtime import clock, client_for, max_wait
 
@@ -28,9 +29,35 @@ def _shop(shop_id: int) -> Shop:
     return shop
 
 
+def record_credentials_error(shop_id: int, message: str) -> None:
+    """The shop in error on its card, with Fnac Darty's reason, in a commit of its own."""
+    db.session.rollback()
+    shop = _shop(shop_id)
+    row = shop.addon_row("fnac")
+    if row is not None:
+        row.status, row.last_error, row.last_checked_at = ConnectionStatus.ERROR, message, utcnow()
+    shop.status, shop.last_error = ConnectionStatus.ERROR, message
+    db.session.commit()
+
+
+def _healthy(shop: Shop) -> None:
+    row = shop.addon_row("fnac")
+    if row is not None and row.status == ConnectionStatus.ERROR:
+        row.status, row.last_error = ConnectionStatus.CONNECTED, None
+        shop.status, shop.last_error = ConnectionStatus.CONNECTED, None
+
+
 def sync_orders(shop_id: int) -> str:
     """Import the orders changed since the cursor (the offers too, the first time)."""
-    shop = _shop(shop_id)
+    try:
+        return _sync_orders(_shop(shop_id))
+    except FnacError as exc:
+        if exc.credentials:
+            record_credentials_error(shop_id, str(exc))
+        raise
+
+
+def _sync_orders(shop: Shop) -> str:
     client = client_for(shop)
     note = ""
     account = db.session.get(FnacAccount, shop.id)
@@ -39,6 +66,7 @@ def sync_orders(shop_id: int) -> str:
         db.session.commit()
         note = f" ; {count} offre(s) lue(s), {matched} reliée(s) à un produit"
     pages, read, created = sync.sync_orders(shop, client)
+    _healthy(shop)
     return f"{created} commande(s) créée(s), {read} lue(s) sur {pages} page(s){note}"
 
 

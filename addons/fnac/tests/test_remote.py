@@ -309,3 +309,24 @@ def test_a_429_on_a_write_is_waited_and_sent_again_then_calls_are_paced(app, emu
     slept = len(clock.slept)
     client_for(shop).carriers_query()  # right after: paced by the wait Fnac Darty asked for
     assert len(clock.slept) == slept + 1 and 0 < clock.slept[-1] <= 3
+
+
+def test_a_revoked_key_puts_the_shop_in_error_with_a_french_sentence(app, emu, fnac_shop):
+    from core.models import ConnectionStatus
+
+    shop = fnac_shop()
+    emu.accounts[FNAC_SHOP].key = "9a9a9a9a-0000-4000-8000-000000000000"  # the key was regenerated at Fnac Darty
+    emu.tokens.clear()
+    from addons.fnac.client import forget_tokens
+
+    forget_tokens()
+    with pytest.raises(FnacError) as caught:
+        jobs.sync_orders(shop.id)
+    assert caught.value.credentials and not caught.value.retryable
+    db.session.expire_all()
+    assert shop.status == ConnectionStatus.ERROR and shop.addon_row("fnac").status == ConnectionStatus.ERROR
+    assert shop.last_error.startswith("Fnac Darty refuse l'identifiant partenaire")
+    emu.accounts[FNAC_SHOP].key = FNAC_KEY  # the merchant saves the new key: the next sync heals the card
+    jobs.sync_orders(shop.id)
+    db.session.commit()
+    assert shop.status == ConnectionStatus.CONNECTED and shop.last_error is None
