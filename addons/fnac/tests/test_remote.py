@@ -330,3 +330,15 @@ def test_a_revoked_key_puts_the_shop_in_error_with_a_french_sentence(app, emu, f
     jobs.sync_orders(shop.id)
     db.session.commit()
     assert shop.status == ConnectionStatus.CONNECTED and shop.last_error is None
+
+
+def test_the_key_and_the_token_never_reach_the_log(app, emu, fnac_shop, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="oms.connectors.fnac")
+    shop = fnac_shop()
+    client_for(shop).carriers_query()
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("oms.connectors"))
+    assert "/auth" in text and "<token>***</token>" in text
+    tokens = list(emu.tokens)
+    assert tokens and not any(t in text for t in tokens) and FNAC_KEY not in text
