@@ -36,7 +36,7 @@ ARG = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>")
 
 @pytest.fixture
 def addons():
-    return ["shopify", "amazon", "sendcloud", "dropship"]
+    return ["shopify", "amazon", "sendcloud", "dropship", "fnac"]
 
 
 @pytest.fixture

@@ -342,3 +342,22 @@ def test_the_key_and_the_token_never_reach_the_log(app, emu, fnac_shop, caplog):
     assert "/auth" in text and "<token>***</token>" in text
     tokens = list(emu.tokens)
     assert tokens and not any(t in text for t in tokens) and FNAC_KEY not in text
+
+
+def test_a_remote_that_does_not_answer_is_retryable_and_nothing_is_sent_twice(app, emu, fnac_shop, catalog):
+    catalog({"LIV-001": 5})
+    placed = emu.add_order(FNAC_SHOP, [("LIV-001", 1, "9.90")])
+    shop = fnac_shop()
+    jobs.sync_orders(shop.id)
+    db.session.commit()
+    order = db.session.scalar(sa.select(Order).where(Order.external_id == placed.order_id))
+    kit = kit_of(emu.app)
+    kit.fail_next("timeout", hang=1.5, path="/orders_update")
+    with pytest.raises(FnacError) as caught:
+        actions.decide(order, True, client_for(shop, timeout=0.5))
+    assert caught.value.retryable and "n'a pas répondu" in str(caught.value)
+    assert kit.calls.count(("POST", "/orders_update")) == 1  # a write without answer is not resent on the spot
+    kit.reset()
+    db.session.rollback()
+    assert jobs.decide_order(order.id, True).startswith("acceptée")  # read first: still to accept, so sent
+    assert emu.orders[placed.order_id].state == "Accepted"
