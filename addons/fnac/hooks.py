@@ -7,6 +7,8 @@ from core.types import ConnectionResult, CronJob, Sandbox
 from . import models  # noqa: F401  (registers the add-on's tables)
 
 NAME = "fnac"
+#: seconds a stock push waits for more changes to join it
+PUSH_DELAY = 20
 
 
 @hookimpl
@@ -87,8 +89,9 @@ def stock_available_changed(shop, changes) -> None:
     from .offers import mark_pending
 
     if mark_pending(shop, [c.variant_id for c in changes]):
+        # a few seconds' delay: the changes of a busy minute leave in one offers_update
         enqueue("addons.fnac.jobs.push_stock", shop.id, job_id=f"fnac-push_stock-{shop.id}", unique=True,
-                shop_id=shop.id)
+                shop_id=shop.id, delay=PUSH_DELAY)
 
 
 @hookimpl

@@ -271,3 +271,22 @@ def test_history_shipped_before_the_connection_moves_no_stock_and_asks_nothing(a
     assert not db.session.scalars(sa.select(OutboxJob).where(OutboxJob.func == "addons.fnac.jobs.decide_order")).all()
     drain()
     assert not [u for u in emu.updates if u[2] == "accept_order"]
+
+
+def test_stock_changes_in_a_row_leave_in_one_push_with_the_final_figures(app, emu, fnac_shop, catalog, org):
+    from core import stock
+
+    variants = catalog({"LIV-001": 5, "CD-002": 3})
+    emu.add_offer(FNAC_SHOP, "LIV-001")
+    emu.add_offer(FNAC_SHOP, "CD-002")
+    shop = fnac_shop()
+    jobs.import_offers(shop.id)
+    db.session.commit()
+    wh = db.session.scalar(sa.select(StockLevel.warehouse_id).where(StockLevel.variant_id == variants["LIV-001"].id))
+    for variant, delta in ((variants["LIV-001"], 2), (variants["CD-002"], -1), (variants["LIV-001"], 1)):
+        stock.adjust(org.id, variant.id, wh, delta, reason="inventaire", user_id=None)
+        db.session.commit()  # three commits, three stock_available_changed
+    drain()
+    assert len(emu.offer_updates) == 1
+    sent = {e["sku"]: e["quantity"] for e in emu.offer_updates[0][1]}
+    assert sent == {"LIV-001": "8", "CD-002": "2"}
