@@ -132,6 +132,16 @@ def test_exchanges_are_logged_with_secrets_masked(faulty, caplog):
         assert secret not in text
 
 
+def test_xml_elements_holding_secrets_are_masked():
+    from core.connectors import redact
+
+    body = '<auth_response status="OK"><token>4f9c-SECRET</token><validity>2026-12-02T10:00:00Z</validity>' \
+           '</auth_response><auth><partner_id>p-1</partner_id><key>k-SECRET</key></auth>'
+    out = redact.text(body)
+    assert "SECRET" not in out and "<token>***</token>" in out and "<key>***</key>" in out
+    assert "<validity>2026-12-02T10:00:00Z</validity>" in out and "<partner_id>p-1</partner_id>" in out
+
+
 def test_one_pooled_client_per_shop_and_remote():
     a = HttpClient(REMOTE, "https://api.service-test.example", shop_id=1)
     b = HttpClient(REMOTE, "https://api.service-test.example", shop_id=1)

@@ -37,6 +37,7 @@ ARG = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>")
 @pytest.fixture
 def addons():
     return ["shopify", "amazon", "sendcloud", "dropship", "dhl", "colissimo"]
+    return ["shopify", "amazon", "sendcloud", "dropship", "fnac"]
 
 
 @pytest.fixture

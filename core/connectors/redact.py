@@ -18,6 +18,12 @@ _TEXT_FIELDS = re.compile(
     r"""(?P<sep>\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|[^\s&,;"'}]+)""", re.IGNORECASE)
 
 
+#: an XML element holding a secret (``<token>…</token>``, ``<key>…</key>``), for XML APIs
+_XML_FIELDS = re.compile(
+    r"""<(?P<tag>[A-Za-z0-9_\-]*(?:token|secret|password|signature|credential|api_?key)[A-Za-z0-9_\-]*|key)"""
+    r"""(?P<attrs>\s[^<>]*)?>(?P<value>[^<]*)</(?P=tag)>""", re.IGNORECASE)
+
+
 def is_secret(name: str) -> bool:
     low = name.lower()
     return low in SECRET_HEADERS or any(word in low for word in SECRET_WORDS)
@@ -50,4 +56,5 @@ def text(value: str | bytes, limit: int = 2000) -> str:
         return m.group("key") + m.group("sep") + (f'"{MASK}"' if quoted else MASK)
 
     out = _TEXT_FIELDS.sub(mask, value)
+    out = _XML_FIELDS.sub(lambda m: f"<{m.group('tag')}{m.group('attrs') or ''}>{MASK}</{m.group('tag')}>", out)
     return out if len(out) <= limit else out[:limit] + "…"

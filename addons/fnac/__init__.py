@@ -1,0 +1,1 @@
+"""Fnac Darty marketplace channel."""

@@ -1,0 +1,17 @@
+{
+    "name": "Fnac Darty",
+    "summary": "Vendez sur la marketplace Fnac Darty : commandes acceptées, stock, prix et suivi synchronisés",
+    "summaries": {"en": "Sell on the Fnac Darty marketplace: orders accepted, stock, prices and tracking in sync"},
+    "version": "1.0.0",
+    "category": "marketplace",
+    "kind": "channel",
+    "scope": "shop",
+    "depends": ["core"],
+    "core_version": ">=1.0,<2",
+    "api_version": "Fnac Marketplace API 2.6 (mp-dialog XML)",
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "external_dependencies": {"python": ["httpx"]},
+}
