@@ -36,8 +36,7 @@ ARG = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>")
 
 @pytest.fixture
 def addons():
-    return ["shopify", "amazon", "sendcloud", "dropship", "dhl", "colissimo"]
-    return ["shopify", "amazon", "sendcloud", "dropship", "fnac"]
+    return ["shopify", "amazon", "sendcloud", "dropship", "dhl", "colissimo", "fnac"]
 
 
 @pytest.fixture
