@@ -144,6 +144,8 @@ class Emulator:
         self.demo = demo
         self.rng = random.Random(seed)
         self._demo_next: float | None = None
+        #: when STO02 was read (the documented maximum: every 15 seconds)
+        self.status_reads: list[float] = []
         self._demo_turn = 0
         self.app = Flask(__name__)
         self.kit = EmulatorKit("mirakl", clock=self.clock, error_body=error_body).attach(self.app).extensions["emulator"]
@@ -591,6 +593,7 @@ class Emulator:
             imp = inst.imports.get(import_id)
             if imp is None:
                 return _fail(404, f"Import {import_id} not found")
+            self.status_reads.append(self.clock.time())
             age = self.clock.time() - imp["created"]
             if age < self.import_delay / 2:
                 status = "WAITING"
