@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, TextAreaField, URLField
+from wtforms import PasswordField, StringField, TextAreaField, URLField
 from wtforms.validators import Length, NumberRange, Optional, Regexp, URL
 
 from core.connectors.validators import RemoteAddress
@@ -30,8 +30,6 @@ class SettingsForm(FlaskForm):
         _l("Identifiant de la boutique (shop_id)"), filters=[_strip],
         validators=[Optional(), Regexp(r"^\d{1,12}$", message=_l("L'identifiant de boutique est un nombre."))],
         description=_l("Seulement si votre clé donne accès à plusieurs boutiques : Paramètres › Boutique."))
-    auto_accept = BooleanField(_l("Accepter automatiquement les commandes dont le stock est disponible"),
-                               default=True)
     import_days = IntegerField(
         _l("Historique importé à la connexion (jours)"), default=30, validators=[Optional(), NumberRange(min=1, max=90)])
     carrier_map = TextAreaField(
