@@ -145,7 +145,9 @@ class MiraklClient:
 
     def accept(self, order_id: str, lines: list[tuple[str, bool]]) -> None:
         """OR21: every line of the order, accepted or refused, in one call."""
-        self.request("PUT", f"/api/orders/{order_id}/accept",
+        # not resent by the kit: an answer lost after Mirakl took it would be refused the
+        # second time; the job reads the order (OR11) before it sends again
+        self.request("PUT", f"/api/orders/{order_id}/accept", idempotent=False,
                      json={"order_lines": [{"id": lid, "accepted": ok} for lid, ok in lines]})
 
     def tracking(self, order_id: str, body: dict[str, Any]) -> None:
@@ -153,20 +155,20 @@ class MiraklClient:
         self.request("PUT", f"/api/orders/{order_id}/tracking", json=body)
 
     def ship(self, order_id: str) -> None:
-        """OR24: the order leaves SHIPPING for SHIPPED."""
-        self.request("PUT", f"/api/orders/{order_id}/ship")
+        """OR24: the order leaves SHIPPING for SHIPPED (read before it is sent again)."""
+        self.request("PUT", f"/api/orders/{order_id}/ship", idempotent=False)
 
     def cancel(self, order_id: str) -> None:
-        """OR29: the whole order."""
-        self.request("PUT", f"/api/orders/{order_id}/cancel")
+        """OR29: the whole order (read before it is sent again)."""
+        self.request("PUT", f"/api/orders/{order_id}/cancel", idempotent=False)
 
     def cancel_lines(self, cancelations: list[dict[str, Any]]) -> dict[str, Any]:
         """OR30: quantities of lines (each with its reason code)."""
-        return self.request("PUT", "/api/orders/cancel", json={"cancelations": cancelations})
+        return self.request("PUT", "/api/orders/cancel", idempotent=False, json={"cancelations": cancelations})
 
     def refund(self, refunds: list[dict[str, Any]]) -> dict[str, Any]:
         """OR28: refunds of lines (each with its reason code)."""
-        return self.request("PUT", "/api/orders/refund", json={"refunds": refunds})
+        return self.request("PUT", "/api/orders/refund", idempotent=False, json={"refunds": refunds})
 
     def create_shipments(self, shipments: list[dict[str, Any]]) -> dict[str, Any]:
         """ST01: shipments of some lines of an order (operators with multiple shipments)."""

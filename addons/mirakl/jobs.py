@@ -121,7 +121,7 @@ def ingest_page(shop: Shop, orders: list[dict[str, Any]], *, source: str = "poll
         row.address_known = bool((raw.get("customer") or {}).get("shipping_address"))
         row.pickup_point_id = raw.get("shipping_pudo_id") or None
         commission = raw.get("total_commission")
-        if commission not in (None, "") and order.status != OrderStatus.CANCELLED:
+        if result.created and commission not in (None, "") and order.status != OrderStatus.CANCELLED:
             set_actual_fees(order, [("commission", Money(str(commission), raw.get("currency_iso_code") or "EUR"))])
     db.session.flush()
     return results

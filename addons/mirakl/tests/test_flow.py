@@ -2,13 +2,15 @@
 stock pushed (STO01/STO02/STO03) → shipped → tracking (OR23, OR24) on the emulator."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from addons.mirakl import sandbox
 from addons.mirakl.jobs import sync_orders
 from addons.mirakl.models import MiraklOrder, MiraklShipment, MiraklStockImport
 from core.extensions import db
-from core.models import Order, OrderStatus, Shipment
+from core.models import AnalyticsActualFee, Order, OrderStatus, Shipment
 from core.orders import ship
 from core.services import test_connection as check_connection
 
@@ -63,6 +65,8 @@ def test_order_in_accepted_address_fetched_again_stock_out_tracking_out(app, mak
     row = db.session.scalar(select(MiraklOrder).where(MiraklOrder.order_id == order.id))
     assert row.state == "WAITING_ACCEPTANCE" and row.pickup_point_id == "FR-12345"
     assert row.line_ids == [f"{mid}-1"]
+    fee = db.session.scalar(select(AnalyticsActualFee).where(AnalyticsActualFee.order_id == order.id))
+    assert fee.kind == "commission" and fee.amount == Decimal(str(placed["total_commission"]))
 
     run_jobs(clock)  # OR21, then the order read again once debited; stock pushed
     accepts = [r for r in emu.kit.requests if r[0] == "PUT" and r[1].endswith("/accept")]

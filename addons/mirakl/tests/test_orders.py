@@ -217,3 +217,40 @@ def test_address_fields_and_pickup_point_normalized(app, make_shop, emu, clock, 
                             order_state="WAITING_ACCEPTANCE"))
     assert before.payment_status == "pending"
     assert timedelta(0) <= data.updated_at - data.placed_at
+
+
+def test_a_lost_acceptance_answer_is_checked_before_sending_again(app, make_shop, emu, clock, catalog):
+    shop = make_shop("carrefour")
+    mid = emu.place_order("carrefour", [("MUG-1", 1, "12.00")])["order_id"]
+    lost = {"left": 1}
+
+    @emu.app.after_request
+    def drop_the_answer(response):  # Mirakl took the decision, the answer never came back
+        from flask import request
+
+        if request.path.endswith("/accept") and lost["left"]:
+            lost["left"] -= 1
+            response.status_code = 502
+        return response
+
+    sync_orders(shop.id)
+    run_jobs(clock)
+    accepts = [r for r in emu.kit.calls if r[1].endswith("/accept")]
+    assert accepts == [("PUT", f"/carrefour/api/orders/{mid}/accept")]  # sent once, never twice
+    row = db.session.scalar(select(MiraklOrder))
+    assert row.decision_sent_at is not None and row.state == "SHIPPING"
+    reads = [r for r in emu.kit.requests if r[1] == "/carrefour/api/orders"]
+    assert len(reads) >= 2  # the order was read before deciding what to do
+
+
+def test_cancelled_in_the_oms_before_acceptance_is_refused_on_mirakl(app, make_shop, emu, clock, catalog):
+    shop = make_shop("carrefour")
+    mid = emu.place_order("carrefour", [("TEE-1", 5, "15.00")])["order_id"]  # short: no decision yet
+    sync_orders(shop.id)
+    cancel(_orders(shop)[0], reason="rupture chez le fournisseur")
+    db.session.commit()
+    run_jobs(clock)
+    assert [r[2] for r in emu.kit.requests if r[1].endswith("/accept")] == [
+        {"order_lines": [{"id": f"{mid}-1", "accepted": False}]}]
+    assert emu.instances["carrefour"].orders[mid]["order_state"] == "REFUSED"
+    assert not [c for c in emu.kit.calls if c[1].endswith("/cancel")]
