@@ -102,6 +102,7 @@ def register_blueprints(app):
 def register_cron_jobs():
     return [CronJob("addons.mirakl.jobs.check_acceptance_all", cron="*/15 * * * *"),
             CronJob("addons.mirakl.jobs.refresh_all_carriers", cron="15 4 * * *"),
+            CronJob("addons.mirakl.jobs.poll_all_returns", cron="7,22,37,52 * * * *"),
             CronJob("addons.mirakl.jobs.reconcile_all_stock", cron="40 3 * * *")]
 
 

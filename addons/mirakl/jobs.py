@@ -554,3 +554,65 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
         return f"{row.mirakl_order_id} : suivi {shipment.tracking_number} transmis, commande expédiée"
 
     return _guarded(shop_id, work)
+
+
+# ============================================================================ returns (RT11)
+#: return states in which the units are back with the merchant (RT11 ``state``)
+RETURNED = frozenset({"RECEIVED", "CLOSED"})
+
+
+def poll_returns(shop_id: int) -> str:
+    """RT11 (seek paging, 100 a page) where the operator enables returns: a return whose units
+    came back is imported once into the OMS (core.returns), to inspect and restock."""
+    from core import returns as return_flow
+    from core.models import OrderLine, ReturnReason
+
+    def work(shop: Shop) -> str:
+        if not operator(shop).allows("returns"):
+            return "retours non gérés par cet opérateur"
+        client = client_for(shop)
+        if wait_for(client, "RT11") > 0:
+            return "retours lus il y a moins de 5 minutes"
+        state = _state(shop)
+        bag = dict(state.reasons or {})  # the returns cursor rides with the reason codes
+        since = bag.get("returns_cursor") or mapping.iso(_now() - timedelta(days=30))
+        started = mapping.iso(_now())
+        imported, token = 0, None
+        while True:
+            page = client.returns(page_token=token, return_last_updated_from=since)
+            for ret in page.get("data") or []:
+                if ret.get("state") not in RETURNED:
+                    continue
+                order = db.session.scalar(select(Order).where(Order.shop_id == shop.id,
+                                                              Order.external_id == str(ret["order_id"])))
+                if order is None:
+                    continue
+                by_ext = {ln.external_id: ln for ln in db.session.scalars(
+                    select(OrderLine).where(OrderLine.order_id == order.id))}
+                lines = [(by_ext[str(rl["order_line_id"])], int(rl["quantity"])) for rl in ret.get("return_lines") or []
+                         if str(rl.get("order_line_id")) in by_ext]
+                return_flow.import_channel_return(shop, order, lines, ReturnReason.CHANGED_MIND, None,
+                                                  external_id=f"mirakl-return-{ret['id']}")
+                imported += 1
+            db.session.commit()
+            token = page.get("next_page_token")
+            if not token:
+                break
+        state = _state(shop)
+        state.reasons = {**(state.reasons or {}), "returns_cursor": started}
+        db.session.commit()
+        return f"{imported} retour(s) reçu(s) importé(s)"
+
+    return _guarded(shop_id, work)
+
+
+def poll_all_returns() -> int:
+    shops = db.session.scalars(select(Shop).where(Shop.addon == "mirakl")).all()
+    count = 0
+    for shop in shops:
+        if operator(shop).allows("returns"):
+            enqueue("addons.mirakl.jobs.poll_returns", shop.id, job_id=f"mirakl-returns-{shop.id}", unique=True,
+                    shop_id=shop.id)
+            count += 1
+    db.session.commit()
+    return count

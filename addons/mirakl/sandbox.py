@@ -232,6 +232,21 @@ class Emulator:
             inst.orders[order_id] = order
             return order
 
+    def add_return(self, code: str, order_id: str, lines: list[tuple[str, int]], state: str = "RECEIVED",
+                   reason_code: str = "13") -> dict[str, Any]:
+        """A customer's return (RT11's shape) of some lines of an order."""
+        inst = self.instances[code]
+        with self.lock:
+            order = inst.orders[order_id]
+            ret = {"id": f"RET-{len(inst.returns) + 1}", "order_id": order_id,
+                   "order_commercial_id": order["commercial_id"], "state": state, "reason_code": reason_code,
+                   "date_created": self.stamp(), "last_updated": self.stamp(), "method_code": "POST",
+                   "return_address": {}, "rma": None,
+                   "return_lines": [{"order_line_id": lid, "quantity": qty, "reason_code": reason_code}
+                                    for lid, qty in lines]}
+            inst.returns.append(ret)
+            return ret
+
     def set_state(self, code: str, order_id: str, state: str) -> dict[str, Any]:
         with self.lock:
             order = self.instances[code].orders[order_id]
@@ -540,10 +555,16 @@ class Emulator:
         def returns(inst: Instance):
             if not inst.settings.get("returns"):
                 return _fail(403, "The returns module is not enabled on this platform")
-            limit = min(int(request.args.get("limit", 10)), 100)
+            limit = int(request.args.get("limit", 10))
+            if not 1 <= limit <= 100:
+                return _fail(400, "limit must be between 1 and 100")
             start = int(request.args.get("page_token") or 0)
-            rows = inst.returns[start:start + limit]
-            nxt = str(start + limit) if start + limit < len(inst.returns) else None
+            found = inst.returns
+            if request.args.get("return_last_updated_from"):
+                bound = _parse(request.args["return_last_updated_from"])
+                found = [r for r in found if _parse(r["last_updated"]) >= bound]
+            rows = found[start:start + limit]
+            nxt = str(start + limit) if start + limit < len(found) else None
             return jsonify({"data": rows, "next_page_token": nxt})
 
         # -------------------------------------------------------------- offers and stock

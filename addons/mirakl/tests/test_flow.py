@@ -148,3 +148,26 @@ def test_partial_shipment_goes_as_a_shipment_where_the_operator_enables_it(app, 
     db.session.commit()
     run_jobs(clock)
     assert emu.instances["carrefour"].orders[mid]["order_state"] == "SHIPPED"
+
+
+def test_a_received_return_is_imported_once_where_the_operator_enables_returns(app, make_shop, emu, clock, catalog):
+    from addons.mirakl.jobs import poll_returns
+    from core.models import Return
+
+    shop = make_shop("carrefour")  # Carrefour: returns enabled
+    mid = _order(emu)["order_id"]
+    sync_orders(shop.id)
+    run_jobs(clock)
+    order = db.session.scalar(select(Order).where(Order.shop_id == shop.id))
+    ship(order, Shipment(carrier="colissimo", tracking_number="6A1"))
+    db.session.commit()
+    run_jobs(clock)
+    emu.add_return("carrefour", mid, [(f"{mid}-1", 1)], state="IN_PROGRESS")
+    emu.add_return("carrefour", mid, [(f"{mid}-1", 1)], state="RECEIVED")
+    assert poll_returns(shop.id).startswith("1 retour")
+    clock.advance(301)
+    poll_returns(shop.id)
+    rows = db.session.scalars(select(Return).where(Return.shop_id == shop.id)).all()
+    assert [r.external_id for r in rows] == ["mirakl-return-RET-2"]
+    other = make_shop("conforama")  # Conforama: no returns module
+    assert "non gérés" in poll_returns(other.id)
