@@ -187,6 +187,12 @@ def _read_state(client: MiraklClient, row: MiraklOrder) -> str:
     return row.state
 
 
+def _refresh_later(shop_id: int, row: MiraklOrder) -> None:
+    """Read the order again in a minute: Mirakl shows the address once it is accepted."""
+    enqueue("addons.mirakl.jobs.refresh_orders", shop_id, [row.mirakl_order_id],
+            job_id=f"mirakl-refresh-{shop_id}-{row.mirakl_order_id}", unique=True, shop_id=shop_id, delay=60)
+
+
 def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "") -> str:
     """OR21 with every line of the order, all accepted or all refused, in one call."""
 
@@ -210,6 +216,8 @@ def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "")
             return f"{row.mirakl_order_id} : en contrôle chez Mirakl, décision envoyée plus tard"
         if row.state != "WAITING_ACCEPTANCE":
             row.decision_sent_at = utcnow()
+            if accepted and not row.address_known and row.state not in ("REFUSED", "CANCELED"):
+                _refresh_later(shop_id, row)
             db.session.commit()
             return f"{row.mirakl_order_id} : déjà {mapping.state_label(row.state)} sur Mirakl"
         try:
@@ -223,8 +231,7 @@ def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "")
         order_flow.record(order, "channel", "acceptée sur Mirakl" if accepted else f"refusée sur Mirakl : {reason}",
                           source="mirakl")
         if accepted and not row.address_known:  # the address comes with the acceptance
-            enqueue("addons.mirakl.jobs.refresh_orders", shop_id, [row.mirakl_order_id],
-                    job_id=f"mirakl-refresh-{shop_id}-{row.mirakl_order_id}", unique=True, shop_id=shop_id, delay=60)
+            _refresh_later(shop_id, row)
         db.session.commit()
         return f"{row.mirakl_order_id} : " + ("acceptée" if accepted else "refusée")
 
