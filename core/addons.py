@@ -309,6 +309,25 @@ class AddonRegistry:
         return None
 
 
+def catalog_entries(addon: Addon) -> list:
+    """The catalog cards ``addon`` offers through ``register_catalog_entries`` (``CatalogEntry``
+    list); an empty list means one card, the add-on's own. A failing hook is logged and the
+    add-on keeps its one card."""
+    try:
+        entries = registry().call_one(addon.name, "register_catalog_entries")
+    except Exception as exc:  # a broken data file must not take the catalog down
+        log.error("add-on %s: register_catalog_entries failed: %s", addon.name, exc, exc_info=exc)
+        return []
+    return [e for e in (entries or []) if getattr(e, "key", None)]
+
+
+def catalog_entry(addon: Addon, key: str | None):
+    """The entry ``key`` of ``addon``'s catalog cards, or None."""
+    if not key:
+        return None
+    return next((e for e in catalog_entries(addon) if e.key == key), None)
+
+
 def registry() -> AddonRegistry:
     from flask import current_app
 

@@ -300,3 +300,13 @@ def register_sandbox():
 
     :return: a ``core.types.Sandbox``.
     """
+
+
+@hookspec
+def register_catalog_entries():
+    """The catalog cards an add-on offers when one add-on serves several remotes (a Mirakl
+    connector: one card per marketplace operator). Without it, an add-on has one card, its
+    own. Called on each request of the catalog page (keep it to reading data).
+
+    :return: a list of ``core.types.CatalogEntry`` (the add-on's cards), or None for one card.
+    """

@@ -46,6 +46,31 @@ class Sandbox:
     demo: Callable[[Any, list[Any], str], None] | None = None
 
 
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One card an add-on offers in the integrations catalog (``register_catalog_entries``):
+    one connector serving several remotes (each Mirakl-based marketplace) shows one card per
+    remote. ``key`` is stable within the add-on and is what a shop created from the card
+    stores in ``Shop.marketplace``. ``sector``/``sector_label`` is what the remote sells
+    (the catalog's second filter); ``details`` are (label, value) pairs shown on the card;
+    ``keywords`` are searched besides the title and summary. ``initials`` and ``color`` draw
+    the card's logo placeholder when ``icon`` (a path inside the add-on) is empty."""
+
+    key: str
+    title: str
+    summary: str = ""
+    category: str | None = None  # a manifest category; the add-on's own when None
+    sector: str = ""
+    sector_label: str = ""
+    website: str = ""
+    help_url: str = ""
+    details: tuple[tuple[str, str], ...] = ()
+    keywords: tuple[str, ...] = ()
+    initials: str = ""
+    color: str = "#4f46e5"
+    icon: str = ""
+
+
 @dataclass
 class NormalizedAddress:
     name: str = ""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from markupsafe import escape
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,8 +15,8 @@ from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..addons import CATEGORIES, Addon, registry
 from .. import wording
+from ..addons import CATEGORIES, Addon, catalog_entries, catalog_entry, registry
 from ..extensions import db
 from ..jobs import retry_log_entry
 from ..models import Shop, SyncLog, SyncMode, SyncStatus, utcnow
@@ -36,6 +37,8 @@ SYNC_MODE_LABELS = {
 class ShopForm(FlaskForm):
     name = StringField(_l("Nom de la boutique"), validators=[DataRequired(), Length(max=120)])
     marketplace = StringField(_l("Marketplace ou pays"), validators=[Optional(), Length(max=64)])
+    #: the catalog card the shop is created from (an add-on offering several: its entry key)
+    entry = StringField(validators=[Optional(), Length(max=64)])
     sync_mode = SelectField(_l("Fréquence de synchronisation"), choices=list(SYNC_MODE_LABELS.items()),
                             default=SyncMode.EVERY_15_MIN.value)
 
@@ -48,9 +51,11 @@ def _shops() -> list[Shop]:
     return list(db.session.scalars(scoped(Shop).order_by(Shop.name)).all())
 
 
-def _card(addon: Addon, shops: list[Shop]) -> dict:
+def _card(addon: Addon, shops: list[Shop], entry=None) -> dict:
     rows = [(s, s.addon_row(addon.name)) for s in shops]
     used = [(s, r) for s, r in rows if (s.addon == addon.name) or (r is not None and r.active)]
+    if entry is not None:  # one card of several: the shops created for this entry
+        used = [(s, r) for s, r in used if s.marketplace == entry.key]
     if not used:
         status = "not_configured"
     elif any(r is not None and r.status.value == "error" for _s, r in used):
@@ -60,8 +65,22 @@ def _card(addon: Addon, shops: list[Shop]) -> dict:
     else:
         status = "not_configured"
     last_error = next((r.last_error for _s, r in used if r is not None and r.last_error), None)
-    return {"addon": addon, "status": status, "shops": used, "last_error": last_error,
-            "app_url": app_url(addon) if used else None}
+    return {"addon": addon, "entry": entry, "status": status, "shops": used, "last_error": last_error,
+            "app_url": app_url(addon) if used else None,
+            "title": entry.title if entry is not None else addon.title,
+            "category": (entry.category or addon.category) if entry is not None else addon.category,
+            "url": url_for(".addon", name=addon.name, entry=entry.key if entry is not None else None),
+            "icon_url": url_for(".icon", name=addon.name, entry=entry.key if entry is not None else None)}
+
+
+def _haystack(addon: Addon, entry=None) -> str:
+    summaries = addon.manifest.get("summaries") or {}
+    words = [addon.name, addon.title, addon.manifest.get("summary", ""),
+             *[v for v in summaries.values() if isinstance(v, str)]]
+    if entry is not None:
+        words = [addon.title, entry.key, entry.title, entry.summary, entry.sector, str(entry.sector_label),
+                 *entry.keywords]
+    return " ".join(str(w) for w in words).lower()
 
 
 def app_url(addon: Addon) -> str | None:
@@ -75,20 +94,28 @@ def app_url(addon: Addon) -> str | None:
 def catalog():
     q = request.args.get("q", "").strip().lower()
     category = request.args.get("category", "")
+    sector = request.args.get("sector", "")
     shops = _shops()
     cards = []
-    for addon in sorted(registry().loaded(), key=lambda a: (a.category, a.title.lower())):
-        if category and addon.category != category:
-            continue
-        summaries = addon.manifest.get("summaries") or {}
-        haystack = " ".join([addon.name, addon.title, addon.manifest.get("summary", ""),
-                             *[v for v in summaries.values() if isinstance(v, str)]]).lower()
-        if q and q not in haystack:
-            continue
-        cards.append(_card(addon, shops))
+    sectors: dict[str, str] = {}
+    for addon in registry().loaded():
+        entries = catalog_entries(addon) or [None]
+        for entry in entries:
+            if entry is not None and entry.sector:
+                sectors.setdefault(entry.sector, str(entry.sector_label or entry.sector))
+            card_category = (entry.category or addon.category) if entry is not None else addon.category
+            if category and card_category != category:
+                continue
+            if sector and (entry is None or entry.sector != sector):
+                continue
+            if q and q not in _haystack(addon, entry):
+                continue
+            cards.append(_card(addon, shops, entry))
+    cards.sort(key=lambda c: (c["category"], c["title"].lower()))
     broken = [a for a in registry().addons.values() if not a.ok]
     return render_template("integrations/catalog.html", cards=cards, broken=broken, q=q,
-                           category=category, categories=CATEGORIES, shops=shops)
+                           category=category, categories=CATEGORIES, shops=shops, sector=sector,
+                           sectors=sorted(sectors.items(), key=lambda kv: kv[1].lower()))
 
 
 def _addon_or_404(name: str) -> Addon:
@@ -103,15 +130,44 @@ def _addon_or_404(name: str) -> Addon:
 def addon(name: str):
     a = _addon_or_404(name)
     shops = _shops()
-    return render_template("integrations/addon.html", addon=a, card=_card(a, shops), shops=shops,
-                           shop_form=ShopForm(), action=ActionForm(), sync_modes=SYNC_MODE_LABELS,
-                           categories=CATEGORIES)
+    entry = catalog_entry(a, request.args.get("entry"))
+    if request.args.get("entry") and entry is None:
+        abort(404)
+    form = ShopForm()
+    if entry is not None:
+        form.entry.data = entry.key
+        form.marketplace.data = entry.key
+        form.name.data = form.name.data or entry.title
+    return render_template("integrations/addon.html", addon=a, card=_card(a, shops, entry), shops=shops,
+                           shop_form=form, action=ActionForm(), sync_modes=SYNC_MODE_LABELS,
+                           categories=CATEGORIES, entry=entry)
+
+
+def _placeholder_svg(initials: str, color: str) -> str:
+    """The catalog's logo placeholder: the entry's initials on its colour."""
+    color = color if color.startswith("#") and len(color) in (4, 7) and all(
+        ch in "0123456789abcdefABCDEF" for ch in color[1:]) else "#4f46e5"
+    text = escape((initials or "?")[:3].upper())
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48" viewBox="0 0 48 48">'
+            f'<rect width="48" height="48" rx="10" fill="{color}"/>'
+            '<text x="24" y="30" text-anchor="middle" font-family="system-ui, sans-serif" font-size="16" '
+            f'font-weight="700" fill="#ffffff">{text}</text></svg>')
 
 
 @bp.route("/<name>/icon")
 @roles_required(*MANAGERS)
 def icon(name: str):
-    path = _addon_or_404(name).icon_path()
+    a = _addon_or_404(name)
+    entry = catalog_entry(a, request.args.get("entry"))
+    if entry is not None:
+        if entry.icon and a.path is not None:
+            f = (a.path / entry.icon).resolve()
+            if f.is_file() and a.path.resolve() in f.parents:
+                return send_file(f, max_age=3600)
+        res = Response(_placeholder_svg(entry.initials or entry.title[:2], entry.color), mimetype="image/svg+xml")
+        res.cache_control.max_age = 3600
+        return res
+    path = a.icon_path()
     if path is None:
         abort(404)
     return send_file(path, max_age=3600)
@@ -120,15 +176,21 @@ def icon(name: str):
 @bp.route("/<name>/shops", methods=["POST"])
 @roles_required(*MANAGERS)
 def add_shop(name: str):
-    _addon_or_404(name)
+    a = _addon_or_404(name)
     form = ShopForm()
     if not form.validate_on_submit():
         flash(_("Vérifiez le formulaire : %(errors)s", errors="; ".join(
             f"{k}: {', '.join(v)}" for k, v in form.errors.items())), "error")
-        return redirect(url_for(".addon", name=name))
+        return redirect(url_for(".addon", name=name, entry=form.entry.data or None))
+    marketplace = form.marketplace.data or None
+    if form.entry.data:  # created from one of the add-on's cards: the shop is for that entry
+        entry = catalog_entry(a, form.entry.data)
+        if entry is None:
+            abort(404)
+        marketplace = entry.key
     try:
         shop = create_shop(current_user.organization, name, form.name.data.strip(),
-                           marketplace=form.marketplace.data or None, sync_mode=form.sync_mode.data)
+                           marketplace=marketplace, sync_mode=form.sync_mode.data)
     except ServiceError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".addon", name=name))

@@ -1,0 +1,16 @@
+{
+    "name": "Mirakl",
+    "summary": "Connecte les marketplaces Mirakl (Carrefour, Leroy Merlin, Boulanger…) par l'API vendeur",
+    "summaries": {"en": "Connects the Mirakl marketplaces (Carrefour, Leroy Merlin, Boulanger…) through the seller API"},
+    "version": "1.0.0",
+    "category": "marketplace",
+    "kind": "channel",
+    "scope": "shop",
+    "depends": ["core"],
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "external_dependencies": {"python": ["httpx"]},
+    "api_version": "Mirakl Marketplace Platform seller API (MMP, OpenAPI 3.1: A01, OR11, OR21, OR23, OR24, OR28-OR30, SH21, ST01, STO01-STO03, RE02, RT11)",
+}

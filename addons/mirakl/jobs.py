@@ -1,0 +1,625 @@
+"""Mirakl's jobs: module-level functions taking ids (run by RQ workers or in-process).
+
+A retryable ``MiraklError`` (429, outage) escapes and the job layer tries again later; a
+refused key puts the add-on in error on the shop's card, with what to do, and never turns
+the sync off. A write whose answer was lost (OR21, OR24) is checked by reading the order
+(OR11) before it is sent again: the row recording the attempt is committed before the call.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+from sqlalchemy import select
+
+from core import orders as order_flow
+from core import stock
+from core.analytics import set_actual_fees
+from core.connectors.poller import Cursor, Poller
+from core.extensions import db
+from core.intake import ingest_many
+from core.jobs import enqueue
+from core.models import ConnectionStatus, Order, OrderStatus, Shipment, Shop, Variant, utcnow
+from core.money import Money
+
+from . import mapping
+from .client import MiraklClient, MiraklError
+from .models import MiraklOrder, MiraklShipment, MiraklShopState, MiraklStockImport
+from .runtime import client_for, clock, operator, wait_for
+
+OVERLAP = timedelta(minutes=5)
+DEFAULT_IMPORT_DAYS = 30
+#: a decision is due this long before the operator's acceptance delay or the shipping deadline
+DECISION_MARGIN = timedelta(hours=2)
+#: STO02 polled every minute while an import runs (documented maximum: every 15 s)
+STATUS_POLL = 60.0
+
+
+def _now() -> datetime:
+    return datetime.fromtimestamp(clock().time(), tz=timezone.utc)
+
+
+def _shop(shop_id: int) -> Shop:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise LookupError(f"boutique {shop_id} introuvable")
+    return shop
+
+
+def _state(shop: Shop) -> MiraklShopState:
+    stmt = select(MiraklShopState).where(MiraklShopState.shop_id == shop.id)
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    state = db.session.scalar(stmt)
+    if state is None:
+        state = MiraklShopState(shop_id=shop.id, pending_variants=[], carriers=[], reasons={})
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def record_credentials_error(shop_id: int, message: str) -> None:
+    """The add-on in error on the shop's card, with Mirakl's reason, in its own commit."""
+    db.session.rollback()
+    shop = _shop(shop_id)
+    row = shop.addon_row("mirakl")
+    if row is not None:
+        row.status = ConnectionStatus.ERROR
+        row.last_error = message
+        row.last_checked_at = utcnow()
+    shop.last_error = message
+    db.session.commit()
+
+
+def _guarded(shop_id: int, work) -> Any:
+    shop = _shop(shop_id)
+    try:
+        out = work(shop)
+    except MiraklError as exc:
+        if exc.credentials:
+            record_credentials_error(shop_id, str(exc))
+        raise
+    row = shop.addon_row("mirakl")
+    if row is not None and row.status == ConnectionStatus.ERROR:
+        row.status, row.last_error, shop.last_error = ConnectionStatus.CONNECTED, None, None
+        db.session.commit()
+    return out
+
+
+# ============================================================================ orders in
+def ingest_page(shop: Shop, orders: list[dict[str, Any]], *, source: str = "poll") -> list:
+    """One page of OR11 orders into the OMS (core.intake), and Mirakl's side kept beside."""
+    if not orders:
+        return []
+    results = ingest_many(shop, [mapping.normalize(o) for o in orders], source=source)
+    rows = {r.mirakl_order_id: r for r in db.session.scalars(
+        select(MiraklOrder).where(MiraklOrder.shop_id == shop.id,
+                                  MiraklOrder.mirakl_order_id.in_([str(o["order_id"]) for o in orders])))}
+    for raw, result in zip(orders, results):
+        if result.stale:
+            continue
+        mid = str(raw["order_id"])
+        row = rows.get(mid)
+        order = db.session.get(Order, result.order_id)
+        state = raw.get("order_state") or ""
+        if row is None:
+            row = MiraklOrder(shop_id=shop.id, order_id=order.id, mirakl_order_id=mid, state=state, line_ids=[])
+            db.session.add(row)
+            rows[mid] = row
+            if not mapping.is_known(state):
+                order_flow.record(order, "channel", f"état Mirakl inconnu « {state} » : conservé tel quel",
+                                  source="mirakl")
+        elif row.state != state:
+            order_flow.record(order, "channel", f"état Mirakl : {mapping.state_label(state)}", source="mirakl",
+                              data={"state": state})
+            row.state = state
+        row.line_ids = [str(line["order_line_id"]) for line in raw.get("order_lines") or []]
+        row.created_at = mapping.parse_dt(raw.get("created_date"))
+        row.shipping_deadline = mapping.parse_dt(raw.get("shipping_deadline"))
+        row.address_known = bool((raw.get("customer") or {}).get("shipping_address"))
+        row.pickup_point_id = raw.get("shipping_pudo_id") or None
+        commission = raw.get("total_commission")
+        if result.created and commission not in (None, "") and order.status != OrderStatus.CANCELLED:
+            set_actual_fees(order, [("commission", Money(str(commission), raw.get("currency_iso_code") or "EUR"))])
+    db.session.flush()
+    return results
+
+
+def sync_orders(shop_id: int) -> str:
+    """The shop's periodic job: OR11 by ``start_update_date`` since the cursor minus the
+    overlap, 100 a page, offset paging on ``total_count``; each page committed, the cursor
+    moved after the last one. At most one run a minute per instance and key."""
+
+    def work(shop: Shop) -> str:
+        client = client_for(shop)
+        wait = wait_for(client, "OR11")
+        if wait > 0:
+            return f"déjà lue il y a moins d'une minute : prochaine lecture dans {wait:.0f} s"
+        days = int(shop.addon_settings("mirakl").get("import_days") or DEFAULT_IMPORT_DAYS)
+
+        def pages(since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+            start = since or (_now() - timedelta(days=days))
+            offset = 0
+            while True:
+                page = client.orders(start_update_date=mapping.iso(start), sort="dateCreated", order="asc",
+                                     offset=offset)
+                batch = page.get("orders") or []
+                yield batch
+                offset += len(batch)
+                if not batch or offset >= int(page.get("total_count") or 0):
+                    return
+
+        def save(when: datetime) -> None:
+            shop.sync_cursor, shop.last_sync_at = mapping.iso(when), utcnow()
+
+        cursor = Cursor(load=lambda: mapping.parse_dt(shop.sync_cursor) if shop.sync_cursor else None, save=save)
+        result = Poller(cursor, pages, lambda page: ingest_page(shop, page), db.session.commit,
+                        overlap=OVERLAP, now=_now).run()
+        return f"{result.items} commande(s) lue(s) en {result.pages} page(s)"
+
+    return _guarded(shop_id, work)
+
+
+def refresh_orders(shop_id: int, mirakl_ids: list[str]) -> str:
+    """Read orders again by id (OR11 ``order_ids``, 100 at most a call): after an acceptance,
+    the shipping address Mirakl hid until then."""
+
+    def work(shop: Shop) -> str:
+        found = client_for(shop).orders_by_id(list(mirakl_ids))
+        ingest_page(shop, found)
+        db.session.commit()
+        return f"{len(found)} commande(s) relue(s)"
+
+    return _guarded(shop_id, work)
+
+
+# ============================================================================ acceptance (OR21)
+def _row_for(order_id: int) -> MiraklOrder | None:
+    return db.session.scalar(select(MiraklOrder).where(MiraklOrder.order_id == order_id))
+
+
+def _read_state(client: MiraklClient, row: MiraklOrder) -> str:
+    found = client.orders_by_id([row.mirakl_order_id])
+    if found:
+        row.state = found[0].get("order_state") or row.state
+    return row.state
+
+
+def _refresh_later(shop_id: int, row: MiraklOrder) -> None:
+    """Read the order again in a minute: Mirakl shows the address once it is accepted."""
+    enqueue("addons.mirakl.jobs.refresh_orders", shop_id, [row.mirakl_order_id],
+            job_id=f"mirakl-refresh-{shop_id}-{row.mirakl_order_id}", unique=True, shop_id=shop_id, delay=60)
+
+
+def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "") -> str:
+    """OR21 with every line of the order, all accepted or all refused, in one call."""
+
+    def work(shop: Shop) -> str:
+        row = _row_for(order_id)
+        order = db.session.get(Order, order_id)
+        if row is None or order is None:
+            return "commande saisie hors Mirakl : rien à transmettre"
+        if row.decision_sent_at is not None:
+            return f"{row.mirakl_order_id} : décision déjà transmise"
+        client = client_for(shop)
+        attempted = row.decision is not None
+        row.decision, row.decision_reason = ("accept" if accepted else "refuse"), reason[:500]
+        db.session.commit()  # the attempt is on record before the call
+        if attempted:  # an earlier attempt may have reached Mirakl: look before sending again
+            _read_state(client, row)
+        if row.state == "STAGING":  # Mirakl's fraud check first: the order opens to acceptance later
+            enqueue("addons.mirakl.jobs.send_decision", shop_id, order_id, accepted, reason,
+                    job_id=f"mirakl-decision-{order_id}-later", unique=True, shop_id=shop_id, delay=300)
+            db.session.commit()
+            return f"{row.mirakl_order_id} : en contrôle chez Mirakl, décision envoyée plus tard"
+        if row.state != "WAITING_ACCEPTANCE":
+            row.decision_sent_at = utcnow()
+            if accepted and not row.address_known and row.state not in ("REFUSED", "CANCELED"):
+                _refresh_later(shop_id, row)
+            db.session.commit()
+            return f"{row.mirakl_order_id} : déjà {mapping.state_label(row.state)} sur Mirakl"
+        try:
+            client.accept(row.mirakl_order_id, [(lid, accepted) for lid in row.line_ids])
+        except MiraklError as exc:
+            if exc.code != "ORDER_INVALID_STATE":
+                raise
+            _read_state(client, row)  # decided meanwhile (in the back office, or by our lost call)
+        row.decision_sent_at = utcnow()
+        row.state = ("WAITING_DEBIT_PAYMENT" if accepted else "REFUSED") if row.state == "WAITING_ACCEPTANCE" else row.state
+        order_flow.record(order, "channel", "acceptée sur Mirakl" if accepted else f"refusée sur Mirakl : {reason}",
+                          source="mirakl")
+        if accepted and not row.address_known:  # the address comes with the acceptance
+            _refresh_later(shop_id, row)
+        db.session.commit()
+        return f"{row.mirakl_order_id} : " + ("acceptée" if accepted else "refusée")
+
+    return _guarded(shop_id, work)
+
+
+def check_acceptance(shop_id: int) -> str:
+    """Orders still waiting for the merchant's decision whose deadline comes (the operator's
+    acceptance delay, or the shipping deadline): refused with the reason they are held for
+    (stock short, unknown SKU), before Mirakl cancels them on its own."""
+    shop = _shop(shop_id)
+    op = operator(shop)
+    hours = float(op.settings.get("acceptance_hours") or 24)
+    now = _now()
+    refused = 0
+    rows = db.session.scalars(select(MiraklOrder).where(MiraklOrder.shop_id == shop.id,
+                                                        MiraklOrder.state == "WAITING_ACCEPTANCE",
+                                                        MiraklOrder.decision.is_(None))).all()
+    for row in rows:
+        order = db.session.get(Order, row.order_id) if row.order_id else None
+        if order is None or order.status not in (OrderStatus.NEW, OrderStatus.ON_HOLD):
+            continue
+        deadlines = [d for d in ((row.created_at + timedelta(hours=hours)) if row.created_at else None,
+                                 row.shipping_deadline) if d is not None]
+        if not deadlines or min(deadlines) - DECISION_MARGIN > now:
+            continue
+        order_flow.decide(order, False, order.hold_reason or "stock indisponible")
+        refused += 1
+    db.session.commit()
+    return f"{refused} commande(s) refusée(s) avant l'échéance"
+
+
+def check_acceptance_all() -> int:
+    shops = db.session.scalars(select(Shop.id).where(Shop.addon == "mirakl")).all()
+    for shop_id in shops:
+        enqueue("addons.mirakl.jobs.check_acceptance", shop_id, job_id=f"mirakl-acceptance-{shop_id}",
+                unique=True, shop_id=shop_id)
+    db.session.commit()
+    return len(shops)
+
+
+# ============================================================================ cancellations (OR29)
+def cancel_order(shop_id: int, order_id: int) -> str:
+    """The merchant cancelled, in the OMS, an order Mirakl had accepted: OR29 (whole order)."""
+
+    def work(shop: Shop) -> str:
+        row = _row_for(order_id)
+        if row is None or row.cancel_sent_at is not None:
+            return "rien à annuler"
+        client = client_for(shop)
+        state = _read_state(client, row)
+        if state in ("CANCELED", "REFUSED"):
+            row.cancel_sent_at = utcnow()
+        elif state in mapping.BEFORE_SHIPPING or state == "SHIPPING":
+            client.cancel(row.mirakl_order_id)
+            row.cancel_sent_at, row.state = utcnow(), "CANCELED"
+        else:
+            order = db.session.get(Order, order_id)
+            order_flow.record(order, "channel", f"déjà {mapping.state_label(state)} sur Mirakl : l'annulation ne "
+                              "peut plus y être transmise, faites un remboursement dans l'espace vendeur",
+                              source="mirakl")
+            row.cancel_sent_at = utcnow()
+        db.session.commit()
+        return f"{row.mirakl_order_id} : {mapping.state_label(row.state)}"
+
+    return _guarded(shop_id, work)
+
+
+# ============================================================================ stock (STO01/02/03)
+def mark_pending(shop: Shop, variant_ids: list[int]) -> None:
+    state = _state(shop)
+    state.pending_variants = sorted(set(state.pending_variants or []) | set(variant_ids))
+
+
+def _csv(rows: list[tuple[str, int]]) -> str:
+    """The stock file: ``offer-sku;quantity;update-delete``, one offer a line, no warehouse
+    (the offer's global quantity). Mirakl's stock import file format."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    writer.writerow(["offer-sku", "quantity", "update-delete"])
+    for sku, qty in rows:
+        writer.writerow([sku, max(0, int(qty)), "update"])
+    return out.getvalue()
+
+
+def push_stock(shop_id: int) -> str:
+    """One STO01 file with the final figures of every variant marked since the last one;
+    at most one a minute per instance and key (a later run takes what came meanwhile)."""
+
+    def work(shop: Shop) -> str:
+        state = _state(shop)
+        ids = list(state.pending_variants or [])
+        if not ids:
+            return "aucun stock à envoyer"
+        client = client_for(shop)
+        wait = wait_for(client, "STO01")
+        if wait > 0:
+            db.session.rollback()
+            enqueue("addons.mirakl.jobs.push_stock", shop_id, job_id=f"mirakl-push_stock-{shop_id}-later",
+                    unique=True, shop_id=shop_id, delay=wait)
+            db.session.commit()
+            return f"regroupé : envoi dans {wait:.0f} s"
+        figures = stock.available_to_sell(shop, ids)
+        skus = dict(db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(ids))).all())
+        rows = sorted((skus[vid], qty) for vid, qty in figures.items() if skus.get(vid))
+        imp = MiraklStockImport(shop_id=shop.id, status="SENDING", quantities=dict(rows), errors={})
+        db.session.add(imp)
+        state.pending_variants = []
+        state.last_stock_import_at = utcnow()
+        db.session.commit()
+        try:
+            import_id = client.import_stock(_csv(rows))
+        except MiraklError as exc:
+            # nothing or the same absolute figures reached Mirakl: mark them again for the next file
+            state = _state(shop)
+            state.pending_variants = sorted(set(state.pending_variants or []) | set(ids))
+            imp.status = "RATE_LIMITED" if exc.status == 429 else "FAILED"
+            db.session.commit()
+            if exc.status == 429:
+                enqueue("addons.mirakl.jobs.push_stock", shop_id, job_id=f"mirakl-push_stock-{shop_id}-later",
+                        unique=True, shop_id=shop_id, delay=max(60.0, exc.retry_after or 0.0))
+                db.session.commit()
+                return "Mirakl limite les imports de stock : nouvel envoi dans une minute"
+            raise
+        imp.import_id, imp.status = import_id, "WAITING"
+        enqueue("addons.mirakl.jobs.check_stock_import", shop_id, imp.id,
+                job_id=f"mirakl-stock_status-{shop_id}-{imp.id}", unique=True, shop_id=shop_id, delay=15)
+        db.session.commit()
+        return f"{len(rows)} quantité(s) envoyée(s) (import {import_id})"
+
+    return _guarded(shop_id, work)
+
+
+def parse_error_report(text: str) -> dict[str, str]:
+    """STO03's CSV: the lines of the file in error, each with its message, by SKU."""
+    reader = csv.reader(io.StringIO(text or ""), delimiter=";")
+    rows = list(reader)
+    if not rows:
+        return {}
+    head = [h.strip().lower() for h in rows[0]]
+    sku_col = head.index("offer-sku") if "offer-sku" in head else 0
+    msg_col = next((i for i, h in enumerate(head) if "error" in h), len(head) - 1)
+    return {r[sku_col]: r[msg_col] for r in rows[1:] if len(r) > max(sku_col, msg_col) and r[sku_col]}
+
+
+def check_stock_import(shop_id: int, import_row_id: int) -> str:
+    """STO02 until the import ends (never more often than every 15 s), then STO03 for the
+    lines in error, kept per SKU."""
+
+    def work(shop: Shop) -> str:
+        imp = db.session.get(MiraklStockImport, import_row_id)
+        if imp is None or imp.shop_id != shop.id or not imp.import_id:
+            return "import introuvable"
+        client = client_for(shop)
+        wait = wait_for(client, "STO02")
+        if wait > 0:
+            enqueue("addons.mirakl.jobs.check_stock_import", shop_id, import_row_id,
+                    job_id=f"mirakl-stock_status-{shop_id}-{import_row_id}-later", unique=True, shop_id=shop_id,
+                    delay=wait)
+            db.session.commit()
+            return f"statut lu dans {wait:.0f} s"
+        status = client.stock_import_status(imp.import_id)
+        imp.status, imp.checked_at = status["status"], utcnow()
+        imp.lines_in_success = int(status.get("lines_in_success") or 0)
+        imp.lines_in_error = int(status.get("lines_in_error") or 0)
+        if imp.status in ("WAITING", "RUNNING"):
+            enqueue("addons.mirakl.jobs.check_stock_import", shop_id, import_row_id,
+                    job_id=f"mirakl-stock_status-{shop_id}-{import_row_id}-next", unique=True, shop_id=shop_id,
+                    delay=STATUS_POLL)
+            db.session.commit()
+            return f"import {imp.import_id} : en cours"
+        if status.get("has_error_report"):
+            imp.errors = parse_error_report(client.stock_import_errors(imp.import_id))
+        db.session.commit()
+        if imp.errors:
+            listed = "; ".join(f"{sku} : {msg}" for sku, msg in sorted(imp.errors.items())[:20])
+            return f"import {imp.import_id} : {imp.lines_in_success} ligne(s) prise(s), {len(imp.errors)} en erreur — {listed}"
+        return f"import {imp.import_id} : {imp.lines_in_success} ligne(s) prise(s)"
+
+    return _guarded(shop_id, work)
+
+
+def reconcile_stock(shop_id: int) -> str:
+    """Nightly: every variant with a SKU marked, so the next file carries them all."""
+    shop = _shop(shop_id)
+    ids = db.session.scalars(select(Variant.id).where(Variant.organization_id == shop.organization_id,
+                                                      Variant.sku.is_not(None))).all()
+    mark_pending(shop, list(ids))
+    enqueue("addons.mirakl.jobs.push_stock", shop_id, job_id=f"mirakl-push_stock-{shop_id}", unique=True,
+            shop_id=shop_id)
+    db.session.commit()
+    return f"{len(ids)} article(s) à renvoyer"
+
+
+def reconcile_all_stock() -> int:
+    shops = db.session.scalars(select(Shop.id).where(Shop.addon == "mirakl")).all()
+    for shop_id in shops:
+        enqueue("addons.mirakl.jobs.reconcile_stock", shop_id, job_id=f"mirakl-reconcile-{shop_id}", unique=True,
+                shop_id=shop_id)
+    db.session.commit()
+    return len(shops)
+
+
+# ============================================================================ carriers (SH21)
+def refresh_carriers(shop_id: int, force: bool = False) -> str:
+    """SH21 once a day per instance: the carriers this operator lists, with their codes."""
+
+    def work(shop: Shop) -> str:
+        state = _state(shop)
+        client = client_for(shop)
+        if state.carriers_at is not None and not force and utcnow() - state.carriers_at < timedelta(hours=23):
+            return f"{len(state.carriers or [])} transporteur(s), liste du jour"
+        if wait_for(client, "SH21") > 0 and state.carriers and not force:
+            return f"{len(state.carriers or [])} transporteur(s), liste du jour"
+        state.carriers = client.carriers()
+        state.carriers_at = utcnow()
+        db.session.commit()
+        return f"{len(state.carriers)} transporteur(s)"
+
+    return _guarded(shop_id, work)
+
+
+def refresh_all_carriers() -> int:
+    shops = db.session.scalars(select(Shop.id).where(Shop.addon == "mirakl")).all()
+    for shop_id in shops:
+        enqueue("addons.mirakl.jobs.refresh_carriers", shop_id, job_id=f"mirakl-carriers-{shop_id}", unique=True,
+                shop_id=shop_id)
+    db.session.commit()
+    return len(shops)
+
+
+# ============================================================================ tracking (OR23/OR24, ST01)
+def _simple(text: str) -> str:
+    return "".join(ch for ch in (text or "").lower() if ch.isalnum())
+
+
+def carrier_map(settings: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for line in (settings.get("carrier_map") or "").splitlines():
+        if "=" in line:
+            left, right = line.split("=", 1)
+            if left.strip() and right.strip():
+                out[_simple(left)] = right.strip()
+    return out
+
+
+def tracking_body(shipment: Shipment, carriers: list[dict[str, Any]], mapped: dict[str, str]) -> dict[str, Any]:
+    """OR23's body: ``carrier_code`` of a carrier the instance lists (the merchant's mapping
+    first, else by name), otherwise ``carrier_name`` and ``carrier_url``."""
+    names = [n for n in (shipment.carrier, shipment.service) if n and n != "manual"]
+    codes = {c["code"]: c for c in carriers}
+    code = next((mapped[_simple(n)] for n in names if _simple(n) in mapped and mapped[_simple(n)] in codes), None)
+    if code is None:
+        for c in carriers:
+            if any(_simple(n) in (_simple(c.get("code", "")), _simple(c.get("label", ""))) for n in names):
+                code = c["code"]
+                break
+    body: dict[str, Any] = {"tracking_number": shipment.tracking_number or ""}
+    if code is not None:
+        body["carrier_code"] = code
+    else:
+        body["carrier_name"] = (shipment.service or shipment.carrier or "Transporteur")[:100]
+        if shipment.tracking_url:
+            body["carrier_url"] = shipment.tracking_url
+    return body
+
+
+def push_tracking(shop_id: int, shipment_id: int) -> str:
+    """The parcel's tracking, then its shipment: OR23 then OR24 for the whole order, or ST01
+    (shipped, with its lines) for one parcel of several where the operator enables it."""
+
+    def work(shop: Shop) -> str:
+        shipment = db.session.get(Shipment, shipment_id)
+        order = shipment.order
+        row = _row_for(order.id)
+        if row is None:
+            return "pas une commande Mirakl"
+        sent = db.session.scalar(select(MiraklShipment).where(MiraklShipment.shipment_id == shipment.id))
+        repeated = sent is not None
+        if sent is None:
+            sent = MiraklShipment(shop_id=shop.id, shipment_id=shipment.id, mirakl_order_id=row.mirakl_order_id)
+            db.session.add(sent)
+            db.session.commit()
+        if sent.shipped_sent_at is not None:
+            return f"{row.mirakl_order_id} : déjà expédiée sur Mirakl"
+        client = client_for(shop)
+        state = _state(shop)
+        if not state.carriers:
+            state.carriers, state.carriers_at = client.carriers(), utcnow()
+            db.session.commit()
+        body = tracking_body(shipment, state.carriers, carrier_map(shop.addon_settings("mirakl")))
+        sent.carrier_code = body.get("carrier_code")
+        lines = [(sl.order_line.external_id, sl.quantity) for sl in shipment.lines if sl.order_line.external_id]
+        whole = (not lines or sorted(lines) == sorted((ln.external_id, ln.quantity) for ln in order.lines)) \
+            and len(order.shipments) <= 1
+        if not whole and operator(shop).allows("multi_shipment"):
+            answer = client.create_shipments([{
+                "order_id": row.mirakl_order_id, "shipped": True, "tracking": body,
+                "shipment_lines": [{"order_line_id": lid, "quantity": qty} for lid, qty in lines]}])
+            ok = answer.get("shipment_success") or []
+            if not ok:
+                errors = answer.get("shipment_errors") or []
+                raise MiraklError(f"Mirakl a refusé le colis : {errors[0].get('message', '') if errors else ''}",
+                                  message_en="Mirakl refused the parcel.", retryable=False, raw=str(errors)[:2000])
+            sent.mirakl_shipment_id = str(ok[0].get("id") or "")
+            sent.tracking_sent_at = sent.shipped_sent_at = utcnow()
+            db.session.commit()
+            return f"{row.mirakl_order_id} : colis {sent.mirakl_shipment_id} expédié"
+        if sent.tracking_sent_at is None:
+            client.tracking(row.mirakl_order_id, body)  # a PUT: sent again, it sets the same tracking
+            sent.tracking_sent_at = utcnow()
+            db.session.commit()
+        if repeated and _read_state(client, row) != "SHIPPING":
+            sent.shipped_sent_at = utcnow()  # the lost OR24 had gone through
+            db.session.commit()
+            return f"{row.mirakl_order_id} : {mapping.state_label(row.state)} sur Mirakl"
+        try:
+            client.ship(row.mirakl_order_id)
+        except MiraklError as exc:
+            if exc.code != "ORDER_INVALID_STATE":
+                raise
+            _read_state(client, row)
+        sent.shipped_sent_at = utcnow()
+        row.state = "SHIPPED" if row.state == "SHIPPING" else row.state
+        order_flow.record(order, "channel", f"suivi {shipment.tracking_number} transmis à Mirakl", source="mirakl")
+        db.session.commit()
+        return f"{row.mirakl_order_id} : suivi {shipment.tracking_number} transmis, commande expédiée"
+
+    return _guarded(shop_id, work)
+
+
+# ============================================================================ returns (RT11)
+#: return states in which the units are back with the merchant (RT11 ``state``)
+RETURNED = frozenset({"RECEIVED", "CLOSED"})
+
+
+def poll_returns(shop_id: int) -> str:
+    """RT11 (seek paging, 100 a page) where the operator enables returns: a return whose units
+    came back is imported once into the OMS (core.returns), to inspect and restock."""
+    from core import returns as return_flow
+    from core.models import OrderLine, ReturnReason
+
+    def work(shop: Shop) -> str:
+        if not operator(shop).allows("returns"):
+            return "retours non gérés par cet opérateur"
+        client = client_for(shop)
+        if wait_for(client, "RT11") > 0:
+            return "retours lus il y a moins de 5 minutes"
+        state = _state(shop)
+        bag = dict(state.reasons or {})  # the returns cursor rides with the reason codes
+        since = bag.get("returns_cursor") or mapping.iso(_now() - timedelta(days=30))
+        started = mapping.iso(_now())
+        imported, token = 0, None
+        while True:
+            page = client.returns(page_token=token, return_last_updated_from=since)
+            for ret in page.get("data") or []:
+                if ret.get("state") not in RETURNED:
+                    continue
+                order = db.session.scalar(select(Order).where(Order.shop_id == shop.id,
+                                                              Order.external_id == str(ret["order_id"])))
+                if order is None:
+                    continue
+                by_ext = {ln.external_id: ln for ln in db.session.scalars(
+                    select(OrderLine).where(OrderLine.order_id == order.id))}
+                lines = [(by_ext[str(rl["order_line_id"])], int(rl["quantity"])) for rl in ret.get("return_lines") or []
+                         if str(rl.get("order_line_id")) in by_ext]
+                return_flow.import_channel_return(shop, order, lines, ReturnReason.CHANGED_MIND, None,
+                                                  external_id=f"mirakl-return-{ret['id']}")
+                imported += 1
+            db.session.commit()
+            token = page.get("next_page_token")
+            if not token:
+                break
+        state = _state(shop)
+        state.reasons = {**(state.reasons or {}), "returns_cursor": started}
+        db.session.commit()
+        return f"{imported} retour(s) reçu(s) importé(s)"
+
+    return _guarded(shop_id, work)
+
+
+def poll_all_returns() -> int:
+    shops = db.session.scalars(select(Shop).where(Shop.addon == "mirakl")).all()
+    count = 0
+    for shop in shops:
+        if operator(shop).allows("returns"):
+            enqueue("addons.mirakl.jobs.poll_returns", shop.id, job_id=f"mirakl-returns-{shop.id}", unique=True,
+                    shop_id=shop.id)
+            count += 1
+    db.session.commit()
+    return count

@@ -1,0 +1,85 @@
+"""Mirakl tables (prefixed ``mirakl_``), each referencing core rows by foreign key."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models import UTCDateTime, utcnow
+
+
+class MiraklOrder(db.Model):
+    """What the OMS keeps of a Mirakl order besides core's ``Order``: Mirakl's own state
+    (any value, a new one kept as it comes), its line ids (OR21 needs every one), the
+    shipping deadline, and the decision sent."""
+
+    __tablename__ = "mirakl_order"
+    __table_args__ = (UniqueConstraint("shop_id", "mirakl_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="SET NULL"), index=True)
+    mirakl_order_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    line_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipping_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    address_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    pickup_point_id: Mapped[str | None] = mapped_column(String(64))
+    #: "accept" / "refuse" once asked by the OMS; sent_at once Mirakl took it
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MiraklShopState(db.Model):
+    """One shop's Mirakl bookkeeping: variants whose stock waits to be pushed (coalesced),
+    the instance's carriers (SH21, read once a day) and reason codes (RE02)."""
+
+    __tablename__ = "mirakl_shop_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), unique=True)
+    pending_variants: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    carriers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    carriers_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reasons_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_stock_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MiraklStockImport(db.Model):
+    """One STO01 stock file sent, its status (STO02) and the errors per SKU (STO03)."""
+
+    __tablename__ = "mirakl_stock_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    import_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), default="SENDING")
+    quantities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    errors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    lines_in_success: Mapped[int] = mapped_column(Integer, default=0)
+    lines_in_error: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MiraklShipment(db.Model):
+    """What was told to Mirakl of one OMS shipment: tracking (OR23 or ST01) and OR24."""
+
+    __tablename__ = "mirakl_shipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"), unique=True)
+    mirakl_order_id: Mapped[str] = mapped_column(String(64))
+    carrier_code: Mapped[str | None] = mapped_column(String(64))
+    tracking_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mirakl_shipment_id: Mapped[str | None] = mapped_column(String(64))
