@@ -17,7 +17,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "core.runner", "core.scheduler", "core.ratelimit", "core.retention", "core.pipeline", "core.connectors",
     ),
     "domain": (
-        "core.intake", "core.routing", "core.stock", "core.orders", "core.shipping", "core.picking",
+        "core.intake", "core.routing", "core.stock", "core.orders", "core.shipping", "core.picking", "core.pickup",
         "core.barcodes", "core.bins", "core.picklist",
         "core.returns", "core.analytics", "core.analytics_jobs", "core.fx", "core.catalog", "core.documents",
         "core.plans", "core.services", "core.defaults",
