@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from . import __version__, analytics, defaults, intake, jobs, stock
 from .addons import AddonRegistry, discover
-from . import security
+from . import access, i18n, security
 from .config import from_env
 from .pipeline import CommitPipeline
 from .runner import EmbeddedRunner
@@ -66,9 +66,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     registry = AddonRegistry(core_plugin=defaults)
     registry.load(discover(app.config["ADDONS"], app.config["ADDON_MODULES"]))
     app.extensions["oms_addons"] = registry
+    i18n.install(babel, app, registry.loaded())
 
     app.url_map.converters["int"] = security.BoundedIntConverter
     _register_views(app, registry)
+    access.init_app(app)
     _register_filters(app)
 
     from .cli import register_cli
@@ -140,6 +142,10 @@ def _register_views(app: Flask, registry: AddonRegistry) -> None:
 
 
 def _register_filters(app: Flask) -> None:
+    from .markdown import render as markdown
+
+    app.add_template_filter(markdown, "markdown")
+
     @app.template_filter("money")
     def money(amount: Decimal | None, currency: str = "EUR") -> str:
         if amount is None:

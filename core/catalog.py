@@ -25,10 +25,14 @@ from .models import Product, StockLevel, Variant, Warehouse
 
 #: the columns of the products CSV, in order (export and import alike)
 PRODUCT_COLUMNS = ("sku", "product_title", "variant_title", "options", "barcode", "price", "currency", "cost_price",
-                   "weight_grams", "hs_code", "country_of_origin", "tags", "images", "description")
+                   "weight_grams", "hs_code", "country_of_origin", "tags", "images", "description",
+                   "dimensions_cm")
 STOCK_COLUMNS = ("sku", "quantity")
 MAX_PRICE = Decimal("1000000000")
 MAX_GRAMS = 10_000_000
+MAX_CM = Decimal("1000")  # 10 m: beyond, no parcel carrier takes it
+_DIMENSIONS = re.compile(r"\s*([0-9]{1,4}(?:[.,][0-9])?)\s*[x×*]\s*([0-9]{1,4}(?:[.,][0-9])?)\s*[x×*]\s*"
+                         r"([0-9]{1,4}(?:[.,][0-9])?)\s*(?:cm)?\s*", re.IGNORECASE)
 MAX_UNITS = 10_000_000
 MAX_ROWS = 20_000
 _AMOUNT = re.compile(r"-?[0-9]{1,13}(?:[.,][0-9]{1,6})?")
@@ -81,6 +85,27 @@ def parse_int(text: str, what: str, *, maximum: int, minimum: int = 0) -> int | 
     return value
 
 
+def parse_dimensions(text: str) -> tuple[int, int, int] | None:
+    """"30 x 20 x 10" (cm, length × width × height, a decimal allowed: 12,5) → millimetres."""
+    if not text.strip():
+        return None
+    match = _DIMENSIONS.fullmatch(text) if text.isascii() or "×" in text else None
+    if match is None:
+        raise CatalogError(f"dimensions : « {text[:40]} » : écrivez longueur x largeur x hauteur en cm, "
+                           "par exemple 30 x 20 x 10")
+    sizes = [Decimal(part.replace(",", ".")) for part in match.groups()]
+    if any(size <= 0 or size > MAX_CM for size in sizes):
+        raise CatalogError(f"dimensions : chaque côté entre 0,1 et {MAX_CM} cm")
+    return tuple(int(size * 10) for size in sizes)  # type: ignore[return-value]
+
+
+def format_dimensions(variant: Variant) -> str:
+    sizes = (variant.length_mm, variant.width_mm, variant.height_mm)
+    if any(size is None for size in sizes):
+        return ""
+    return " x ".join(str(Decimal(size) / 10).removesuffix(".0") for size in sizes)
+
+
 def parse_options(text: str) -> dict[str, str]:
     """``Taille=M; Couleur=Bleu`` (or with commas)."""
     options: dict[str, str] = {}
@@ -113,6 +138,7 @@ class VariantData:
     currency: str = "EUR"
     cost_price: Decimal | None = None
     weight_grams: int | None = None
+    dimensions_mm: tuple[int, int, int] | None = None  # length, width, height
     hs_code: str | None = None
     country_of_origin: str | None = None
     tags: list[str] = field(default_factory=list)
@@ -180,6 +206,7 @@ def row_to_data(row: dict[str, str]) -> VariantData:
         options=parse_options(get("options")), barcode=check_barcode(get("barcode")),
         price=parse_money(get("price"), "prix"), currency=currency, cost_price=parse_money(get("cost_price"), "coût"),
         weight_grams=parse_int(get("weight_grams"), "poids (g)", maximum=MAX_GRAMS),
+        dimensions_mm=parse_dimensions(get("dimensions_cm")),
         hs_code=check_hs(get("hs_code")), country_of_origin=check_country(get("country_of_origin")),
         tags=[t.strip()[:60] for t in get("tags").split(",") if t.strip()][:30],
         images=check_images(get("images").split()), description=get("description")[:20000])
@@ -218,6 +245,8 @@ def apply_variant(variant: Variant, data: VariantData, *, partial: bool = False)
     put("currency", data.currency)
     put("cost_price", data.cost_price)
     put("weight_grams", data.weight_grams)
+    if data.dimensions_mm is not None or not partial:
+        variant.length_mm, variant.width_mm, variant.height_mm = data.dimensions_mm or (None, None, None)
     put("hs_code", data.hs_code)
     put("country_of_origin", data.country_of_origin)
 
@@ -356,7 +385,7 @@ def export_products(org_id: int) -> str:
         w.writerow([v.sku, p.title, v.title if v.title != p.title else "", format_options(v.options), v.barcode or "",
                     _decimal(v.price), v.currency, _decimal(v.cost_price), v.weight_grams if v.weight_grams is not None
                     else "", v.hs_code or "", v.country_of_origin or "", ", ".join(p.tags or []),
-                    " ".join(p.images or []), p.description or ""])
+                    " ".join(p.images or []), p.description or "", format_dimensions(v)])
     return out.getvalue()
 
 

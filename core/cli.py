@@ -7,6 +7,7 @@ import logging
 import sys
 
 import click
+from werkzeug.datastructures import MultiDict
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
@@ -138,23 +139,37 @@ def register_cli(app: Flask) -> None:
         if form_cls is None:
             raise click.ClickException(f"{name} has no settings")
         with current_app.test_request_context():
-            form = form_cls(meta={"csrf": False})
-            fields = {f.name: f for f in form}
-            data = {}
+            probe = form_cls(meta={"csrf": False})
+            fields = {f.name: f for f in probe}
+            secrets = {f.name for f in probe if isinstance(f, PasswordField)}
+            given: dict[str, str] = {}
             for pair in pairs:
                 key, sep, value = pair.partition("=")
                 if not sep or key not in fields:
                     raise click.ClickException(f"unknown setting {key!r}; known: {', '.join(fields)}")
                 if value == "-":
                     value = sys.stdin.readline().rstrip("\n")
-                data[key] = value
-            form.process(data={**shop.addon_settings(name), **data})
+                given[key] = value
+            # the form is filled exactly as the settings page posts it: every stored value, then
+            # the ones given; a multi-value field takes comma-separated values
+            formdata = MultiDict()
+            stored = shop.addon_settings(name)
+            for key, field in fields.items():
+                if key in secrets and key not in given:
+                    continue  # blank: the stored secret is kept, as on the page
+                value = given[key] if key in given else stored.get(key)
+                for item in _form_values(field, value, key in given):
+                    formdata.add(key, item)
+            form = form_cls(formdata=formdata, meta={"csrf": False})
             if not form.validate():
-                raise click.ClickException("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()))
-            secrets = {f.name for f in form if isinstance(f, PasswordField)}
-            services.save_settings(shop, name, {k: fields[k].data for k in data}, secrets)
+                raise click.ClickException("; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in form.errors.items()))
+            data = {k: form[k].data for k in given}
+            try:
+                services.save_settings(shop, name, data, secrets)
+            except services.ServiceError as exc:
+                raise _fail(exc) from None
         db.session.commit()
-        click.echo(f"{name} settings saved for shop {shop_id}: {', '.join(sorted(data))}")
+        click.echo(f"{name} settings saved for shop {shop_id}: {', '.join(sorted(given))}")
 
     @addons_group.command("test")
     @click.argument("name")
@@ -339,3 +354,19 @@ def register_cli(app: Flask) -> None:
 
     # add-ons contribute their own commands
     app.extensions["oms_addons"].pm.hook.register_commands(cli=app.cli)
+
+
+def _form_values(field, value, typed: bool) -> list[str]:
+    """What a browser would post for ``field`` holding ``value`` (typed on the command line
+    or stored)."""
+    from wtforms import BooleanField, SelectMultipleField
+
+    if value is None:
+        return []
+    if isinstance(field, SelectMultipleField):
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return [str(item).strip() for item in items if str(item).strip()]
+    if isinstance(field, BooleanField):
+        on = value.strip().lower() in ("1", "y", "yes", "true", "on", "oui") if isinstance(value, str) else bool(value)
+        return ["y"] if on else []
+    return [str(value)]

@@ -67,4 +67,12 @@ def from_env(instance_path: str) -> dict[str, Any]:
         # hosts (or host:port) a merchant's API-address override or supplier URL may reach
         "OUTBOUND_ALLOW": [h.strip() for h in os.environ.get("OMS_OUTBOUND_ALLOW", "").split(",") if h.strip()],
         "PUBLIC_URL": os.environ.get("OMS_PUBLIC_URL", ""),
+        # the installation's own e-mail (invitations, the daily digest); empty: nothing is
+        # sent and the pages show the link to pass on instead
+        "SMTP_HOST": os.environ.get("OMS_SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("OMS_SMTP_PORT", "587") or 587),
+        "SMTP_USER": os.environ.get("OMS_SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("OMS_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": os.environ.get("OMS_SMTP_STARTTLS", "1") == "1",
+        "MAIL_FROM": os.environ.get("OMS_MAIL_FROM", ""),
     }

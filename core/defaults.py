@@ -45,4 +45,5 @@ def register_cron_jobs():
     return [CronJob("core.stock.reconcile_all", cron="0 2 * * *"),
             CronJob("core.analytics_jobs.refresh_changed", cron="30 2 * * *"),
             CronJob("core.retention.purge", cron="0 4 * * *"),
+            CronJob("core.alerts.send_digests", cron="0 6 * * *"),
             CronJob("core.shipping.track_all", interval=3600)]

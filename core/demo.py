@@ -50,6 +50,12 @@ CATALOG = [
 ]
 #: products the merchant does not stock: a supplier ships them (no stock in the merchant's warehouse)
 SUPPLIER_SHIPPED = frozenset({"Vase en grès"})
+#: the demo's own orders, numbered #1001 to #1000 + SEEDED_ORDERS; a live demo shop whose
+#: numbers look the same (Shopify's) continues after them
+SEEDED_ORDERS = 12
+#: the demo supplier's delivery: what is left below LOW is topped up to between the bounds
+REPLENISH_LOW = 3
+REPLENISH_TO = (15, 30)
 
 
 def ean13(seed: int) -> str:
@@ -162,7 +168,7 @@ def _configure_from_sandbox(shop, addon_name: str, box, url: str) -> None:
     if form_cls is not None:
         with current_app.test_request_context():
             secret_fields = {f.name for f in form_cls(meta={"csrf": False}) if isinstance(f, PasswordField)}
-    save_settings(shop, addon_name, settings, secret_fields)
+    save_settings(shop, addon_name, settings, secret_fields, by="démo")
     db.session.flush()
     # the check runs a few seconds after start-up, once the emulators answer
     enqueue("core.services.connection_test_job", shop.id, addon_name, shop_id=shop.id, delay=3,
@@ -185,7 +191,7 @@ def _demo_orders(org, shops, variants, warehouse, rng: random.Random) -> None:
     names = ["Julie Moreau", "Thomas Laurent", "Emma Girard", "Lucas Roux", "Chloé Fournier", "Nathan Faure"]
     cities = [("75011", "Paris"), ("69003", "Lyon"), ("33000", "Bordeaux"), ("59000", "Lille"), ("13006", "Marseille")]
     now = utcnow()
-    for n in range(1, 13):
+    for n in range(1, SEEDED_ORDERS + 1):
         shop = real_shops[n % len(real_shops)]
         name = names[n % len(names)]
         postal, city = cities[n % len(cities)]
@@ -226,6 +232,30 @@ def _demo_orders(org, shops, variants, warehouse, rng: random.Random) -> None:
                 returns.record_refund(ret, returns.refund_due(order, {first.id: 1}))
         elif n == 5 and order.status == OrderStatus.ALLOCATED:
             transition(order, OrderStatus.PICKING)
+
+
+def replenish(now=None) -> str:
+    """The demo supplier's delivery (every few hours while the emulators run): the demo
+    warehouse's articles that are nearly sold out are received again, through traced stock
+    receipts, so that the live shops always have something to sell."""
+    from . import stock
+    from .models import StockLevel
+
+    org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))
+    if org is None:
+        return "pas de démo"
+    rng = random.Random()
+    low = db.session.execute(
+        select(StockLevel.variant_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved)
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(Warehouse.organization_id == org.id, Warehouse.kind == WarehouseKind.OWN,
+               StockLevel.on_hand - StockLevel.reserved < REPLENISH_LOW)).all()
+    for variant_id, warehouse_id, on_hand, reserved in low:
+        target = rng.randint(*REPLENISH_TO)
+        stock.adjust(org.id, variant_id, warehouse_id, target - (on_hand - reserved),
+                     reason="Livraison fournisseur (démo)", user_id=None)
+    db.session.commit()
+    return f"{len(low)} article(s) réapprovisionné(s)"
 
 
 def _summary(org: Organization, created: bool) -> str:

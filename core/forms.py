@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import fields
 
 from .inputs import DATE_MAX, DATE_MIN, INT_MAX, in_date_range, parse_decimal, parse_id, parse_int
@@ -70,3 +71,7 @@ class DateField(fields.DateField):
         if self.data is not None and not in_date_range(self.data):
             self.data = None
             raise ValueError(_l("Date attendue entre %(lo)s et %(hi)s.", lo=DATE_MIN.year, hi=DATE_MAX.year))
+
+
+class ActionForm(FlaskForm):
+    """CSRF-only form for the POST buttons."""

@@ -253,6 +253,33 @@ def connection_test(shop, settings):
     """
 
 
+@hookspec
+def product_channel_actions(shop, product):
+    """Where ``product`` stands on ``shop``, and what can be done there (Shopify's
+    "Publier", Amazon's listing status), for the product page.
+
+    Called for every shop of the product's organization, on the add-ons enabled for it.
+
+    :param shop: the ``Shop``.
+    :param product: the ``Product``.
+    :return: a list of ``core.types.ChannelAction`` (or None when the add-on has nothing to say).
+    """
+
+
+@hookspec
+def collect_alerts(organization, now):
+    """What needs the merchant, in the add-on's own area (the bell and the daily digest).
+
+    Called for the whole organization, on every loaded add-on: look only at the
+    organization's own rows.
+
+    :param organization: the ``Organization``.
+    :param now: the current time (UTC).
+    :return: a list of ``core.alerts.Alert`` (kind, severity error|warning|info, title,
+        detail, endpoint and args of the page where it is fixed, the button's words).
+    """
+
+
 @hookspec(firstresult=True)
 def channel_account_key(shop, settings):
     """Which remote account these settings connect to, so one organization cannot connect

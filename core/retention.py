@@ -6,9 +6,10 @@ Ages in days, set with ``RETENTION_DAYS`` (a dict merged over :data:`DEFAULTS`):
 * ``sync_log_error`` (90): failed, interrupted or retried entries;
 * ``outbox_failed`` (7): outbox rows the embedded runner gave up on (done rows are deleted
   as soon as they ran);
-* ``webhook_body`` (7) and ``webhook_id`` (30): read by the add-ons' inbox purges — a
-  delivery's body is emptied after ``webhook_body`` days, its delivery id kept for
-  ``webhook_id`` days so that a redelivery is still recognised;
+* ``webhook_body`` (7) and ``webhook_id`` (30): a processed delivery's body is emptied after
+  ``webhook_body`` days, its delivery id kept for ``webhook_id`` days so that a redelivery
+  is still recognised (the kit's ``webhook_delivery`` table here; add-ons with their own
+  inbox table read the same ages);
 * ``stock_movement`` and ``order_event`` (``None``: kept). They are the stock ledger and the
   order history a merchant reads to explain a figure; an installation that wants them
   trimmed sets an age.
@@ -22,8 +23,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import Text, cast, delete, select, update
 
+from .connectors.models import WebhookDelivery
 from .extensions import db
 from .models import OrderEvent, OutboxJob, StockMovement, SyncLog, SyncStatus, utcnow
 
@@ -84,4 +86,16 @@ def purge(now: datetime | None = None) -> dict[str, int]:
         done["stock_movement"] = purge_batches(StockMovement, StockMovement.at < limit)
     if (limit := cutoff("order_event", now)) is not None:
         done["order_event"] = purge_batches(OrderEvent, OrderEvent.at < limit)
+    # the kit's inbox table: processed deliveries forgotten, then the bodies of the others
+    # emptied; a delivery still waiting is never touched (it has not been applied yet)
+    if (limit := cutoff("webhook_id", now)) is not None:
+        done["webhook_delivery"] = purge_batches(WebhookDelivery, WebhookDelivery.processed_at.is_not(None),
+                                                 WebhookDelivery.received_at < limit)
+    if (limit := cutoff("webhook_body", now)) is not None:
+        done["webhook_body"] = db.session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.processed_at.is_not(None),
+                                          WebhookDelivery.received_at < limit,
+                                          cast(WebhookDelivery.payload, Text) != "{}")
+            .values(payload={}).execution_options(synchronize_session=False)).rowcount or 0
+        db.session.commit()
     return done

@@ -11,7 +11,8 @@ from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from .connectors.emulator import mount_path
-from .types import Sandbox
+from . import hookimpl
+from .types import CronJob, Sandbox
 
 
 def sandboxes(app: Flask) -> dict[str, Sandbox]:
@@ -24,7 +25,20 @@ def base_url(app: Flask, name: str) -> str:
     return root.rstrip("/") + mount_path(name)
 
 
+class DemoPlugin:
+    """Registered with the add-ons while the emulators run (``OMS_SANDBOXES=1``): the demo
+    supplier's deliveries (``core.demo.replenish``)."""
+
+    @staticmethod
+    @hookimpl
+    def register_cron_jobs():
+        return [CronJob("core.demo.replenish", interval=3 * 3600)]
+
+
 def mount_sandboxes(app: Flask) -> None:
+    registry = app.extensions["oms_addons"]
+    if registry.pm.get_plugin("oms-demo") is None:  # the demo supplier's deliveries
+        registry.pm.register(DemoPlugin(), name="oms-demo")
     boxes = sandboxes(app)
     app.extensions["oms_sandboxes"] = boxes
     mounts = {mount_path(name): sb.make_app() for name, sb in boxes.items()}

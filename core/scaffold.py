@@ -38,10 +38,13 @@ FILES = {
     "{pkg}/readme/CONFIGURE.md": "common_CONFIGURE.md",
     "{pkg}/readme/USAGE.md": "common_USAGE.md",
     "{pkg}/static/description/icon.svg": "common_icon.svg",
+    "{pkg}/translations/en/LC_MESSAGES/messages.po": "common_messages.po",
+    "babel.cfg": "common_babel.cfg",
     "tests/__init__.py": None,
     "tests/conftest.py": "common_conftest.py",
     "tests/test_{name}.py": "{kind}_test.py",
     "tests/test_client.py": "common_test_client.py",
+    "tests/test_translations.py": "common_test_translations.py",
 }
 #: files only some kinds have
 KIND_FILES = {

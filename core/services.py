@@ -9,7 +9,7 @@ from sqlalchemy import select
 from .addons import Addon, registry
 from .extensions import db
 from .syncs import enqueue_shop_sync
-from .models import ConnectionStatus, Organization, Shop, ShopAddon, SyncMode, utcnow
+from .models import ConnectionStatus, Organization, SettingChange, Shop, ShopAddon, SyncMode, utcnow
 from .types import ConnectionResult
 
 
@@ -109,9 +109,11 @@ def set_enabled(shop: Shop, addon_name: str, active: bool) -> ShopAddon:
 
 
 def save_settings(shop: Shop, addon_name: str, data: dict[str, Any], secret_fields: set[str],
-                  clear: set[str] = frozenset()) -> ShopAddon:
+                  clear: set[str] = frozenset(), by: str | None = None) -> ShopAddon:
     """Store settings; secret fields go encrypted, and a blank secret keeps the stored one
-    unless it is in ``clear`` (the merchant ticked "clear"), which removes it."""
+    unless it is in ``clear`` (the merchant ticked "clear"), which removes it. The names of the
+    fields that changed are recorded with who changed them (``by``, else the signed-in user,
+    else the command line)."""
     row = shop.addon_row(addon_name) or set_enabled(shop, addon_name, True)
     settings = dict(row.settings or {})
     secrets = dict(row.secrets or {})
@@ -126,8 +128,35 @@ def save_settings(shop: Shop, addon_name: str, data: dict[str, Any], secret_fiel
     holder = account_holder(shop, addon_name, {**settings, **secrets})
     if holder is not None:
         raise AccountAlreadyConnected(holder)
+    changed = sorted(k for k in set(settings) | set(secrets) | set(row.settings or {}) | set(row.secrets or {})
+                     if settings.get(k) != (row.settings or {}).get(k) or secrets.get(k) != (row.secrets or {}).get(k))
     row.settings, row.secrets = settings, secrets
+    if changed:
+        record_setting_change(shop, addon_name, changed, by)
     return row
+
+
+def _actor() -> tuple[int | None, str]:
+    """Who is acting: the signed-in user of the request, else the command line."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.id, current_user.email
+    return None, ""
+
+
+def record_setting_change(shop: Shop, addon_name: str, fields: list[str], by: str | None = None) -> SettingChange:
+    user_id, email = _actor()
+    change = SettingChange(shop_id=shop.id, addon=addon_name, fields=list(fields), user_id=user_id,
+                           by=(by or email or "oms (ligne de commande)")[:254])
+    db.session.add(change)
+    return change
+
+
+def setting_changes(shop: Shop, limit: int = 20) -> list[SettingChange]:
+    return list(db.session.scalars(select(SettingChange).where(SettingChange.shop_id == shop.id)
+                                   .order_by(SettingChange.at.desc(), SettingChange.id.desc()).limit(limit)))
 
 
 def test_connection(shop: Shop, addon_name: str) -> ConnectionResult:

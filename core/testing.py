@@ -269,3 +269,38 @@ def redis_conn():
     yield conn
     conn.flushdb()
 
+
+
+# ----------------------------------------------------------------------------- e-mail
+class SmtpInbox:
+    """What a real SMTP server on loopback received: ``messages`` of (recipients, message)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Any]] = []
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler
+        from email import message_from_bytes, policy
+
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(app) -> Iterator[SmtpInbox]:
+    """A real SMTP server (aiosmtpd) on a free loopback port; the app sends its mail there."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = SmtpInbox()
+    inbox.port = port
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False, SMTP_USER="",
+                      MAIL_FROM="oms@boutique.example")
+    yield inbox
+    controller.stop()

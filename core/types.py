@@ -156,3 +156,18 @@ class Label:
     pdf: bytes | None = None
     external_id: str | None = None
     cost: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ChannelAction:
+    """What a channel add-on shows for one product on the product page: where the product
+    stands on that shop (``status``, with ``kind`` ok | warning | error | muted for its
+    badge) and, optionally, one button. ``endpoint`` and ``args`` name the page (GET) or the
+    action (``method="post"``, sent with the page's CSRF token and ``shop_id``)."""
+
+    label: str
+    status: str = ""
+    kind: str = "muted"
+    endpoint: str = ""
+    args: dict[str, Any] = field(default_factory=dict)
+    method: str = "get"

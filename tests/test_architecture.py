@@ -15,12 +15,13 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "core.inputs", "core.forms", "core.tenancy", "core.security", "core.csvexport", "core.hookspecs",
         "core.contracts", "core.addons", "core.jobs", "core.rqueue", "core.lease", "core.cron", "core.syncs",
         "core.runner", "core.scheduler", "core.ratelimit", "core.retention", "core.pipeline", "core.connectors",
+        "core.i18n", "core.access", "core.mail", "core.markdown",
     ),
     "domain": (
         "core.intake", "core.routing", "core.stock", "core.orders", "core.shipping", "core.picking", "core.pickup",
         "core.barcodes", "core.bins", "core.picklist",
         "core.returns", "core.analytics", "core.analytics_jobs", "core.fx", "core.catalog", "core.documents",
-        "core.plans", "core.services", "core.defaults",
+        "core.plans", "core.services", "core.defaults", "core.alerts", "core.team", "core.helpcentre",
     ),
     "application": (
         "core.app", "core.cli", "core.demo", "core.views", "core.sandboxes", "core.scaffold", "core.migrations",

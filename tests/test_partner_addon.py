@@ -102,9 +102,35 @@ def test_scaffold_output_passes_its_own_tests(tmp_path, kind):
     root = new_addon(f"acme_{kind}", kind, tmp_path, title=f"Acme {kind}")
     assert (root / "pyproject.toml").is_file()
     assert (root / f"oms_addon_acme_{kind}" / "migrations" / f"acme_{kind}_0001_initial.py").is_file()
+    assert (root / f"oms_addon_acme_{kind}" / "translations" / "en" / "LC_MESSAGES" / "messages.po").is_file()
     done = _pytest(root, pythonpath=root)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+def test_a_generated_addon_speaks_english_from_its_own_catalogue(tmp_path, monkeypatch):
+    import sys
+
+    from flask_babel import force_locale
+
+    from core import create_app
+
+    root = new_addon("acme_i18n", "carrier", tmp_path, title="Acme")
+    monkeypatch.syspath_prepend(str(root))
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "ADDONS": ["acme_i18n"], "ADDON_MODULES": {"acme_i18n": "oms_addon_acme_i18n.hooks"},
+                      "JOBS_MODE": "manual", "REDIS_URL": None})
+    try:
+        form_cls = app.extensions["oms_addons"].call_one("acme_i18n", "register_settings_form")
+        with app.test_request_context(), force_locale("en"):
+            form = form_cls(meta={"csrf": False})
+            assert str(form.api_key.label.text) == "API key"
+            assert str(form.api_base_url.label.text) == "API address"
+        with app.test_request_context(), force_locale("fr"):
+            assert str(form_cls(meta={"csrf": False}).api_key.label.text) == "Clé API"
+    finally:
+        for name in [m for m in sys.modules if m.startswith("oms_addon_acme_i18n")]:
+            del sys.modules[name]
 
 
 def test_scaffold_refuses_bad_names(tmp_path):

@@ -72,6 +72,16 @@ def test_a_product_made_in_the_form_appears_everywhere(app, client, login, org):
     assert db.session.get(Variant, v.id).price == Decimal("21")
 
 
+def test_dimensions_in_cm_stored_in_mm_shown_and_exported(app, client, login, org):
+    login(client)
+    assert _post(client, "/products/new", {**FORM, "dimensions_cm": "30,5 × 20 x 10 cm"}).status_code == 302
+    v = db.session.scalar(select(Variant))
+    assert (v.length_mm, v.width_mm, v.height_mm) == (305, 200, 100)
+    assert "30.5 x 20 x 10 cm" in client.get(f"/products/{v.product_id}").get_data(as_text=True)
+    exported = client.get("/products/export.csv").get_data(as_text=True)
+    assert exported.splitlines()[0].endswith(";dimensions_cm") and "30.5 x 20 x 10" in exported
+
+
 @pytest.mark.parametrize("field,value,why", [
     ("barcode", "4006381333932", "clé de contrôle"),
     ("barcode", "40063813339³1", "clé de contrôle"),
@@ -81,6 +91,9 @@ def test_a_product_made_in_the_form_appears_everywhere(app, client, login, org):
     ("weight_grams", "²", "nombre entier"),
     ("country_of_origin", "France", "deux lettres"),
     ("images", "javascript:alert(1)", "https://"),
+    ("dimensions_cm", "30 x 20", "longueur x largeur x hauteur"),
+    ("dimensions_cm", "30 x 0 x 10", "entre 0,1 et"),
+    ("dimensions_cm", "٣٠ x 20 x 10", "longueur x largeur x hauteur"),
 ])
 def test_the_form_refuses_bad_values_and_writes_nothing(app, client, login, field, value, why):
     login(client)

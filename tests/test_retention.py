@@ -45,10 +45,34 @@ def test_purge_deletes_old_history_and_keeps_the_rest(app, shop_factory):
         OutboxJob(func="x.pending_old", state="pending", created_at=utcnow() - timedelta(days=30)),
     ])
     db.session.commit()
-    assert purge() == {"sync_log_ok": 5, "sync_log_error": 2, "outbox_failed": 1}
+    assert purge() == {"sync_log_ok": 5, "sync_log_error": 2, "outbox_failed": 1,
+                       "webhook_body": 0, "webhook_delivery": 0}
     assert sorted(db.session.scalars(select(SyncLog.func))) == ["failed-kept", "ok-recent", "running-kept"]
     # a pending job is work still to do, whatever its age
     assert sorted(db.session.scalars(select(OutboxJob.func))) == ["x.failed_recent", "x.pending_old"]
+
+
+def test_kit_inbox_bodies_emptied_then_ids_forgotten_but_never_unprocessed_ones(app, shop_factory):
+    from core.connectors.models import WebhookDelivery
+
+    shop = shop_factory("beta")
+    now = utcnow()
+
+    def delivery(ident, age, processed=True):
+        db.session.add(WebhookDelivery(addon="beta", shop_id=shop.id, delivery_id=ident, topic="t",
+                                       payload={"n": ident}, received_at=now - timedelta(days=age),
+                                       processed_at=(now - timedelta(days=age)) if processed else None))
+
+    delivery("fresh", 1)
+    delivery("old-body", 10)
+    delivery("forgotten", 31)
+    delivery("waiting", 60, processed=False)
+    db.session.commit()
+    done = purge()
+    assert done["webhook_body"] == 1 and done["webhook_delivery"] == 1
+    rows = {d.delivery_id: d.payload for d in db.session.scalars(select(WebhookDelivery))}
+    assert rows == {"fresh": {"n": "fresh"}, "old-body": {}, "waiting": {"n": "waiting"}}
+    assert purge()["webhook_body"] == 0  # an emptied body is not written again
 
 
 def test_ages_are_configurable_and_the_ledger_kept_by_default(app, shop_factory):

@@ -206,3 +206,37 @@ def _match(shop: Shop, run: AmazonCatalogImport) -> None:
             "price": str(listing.price) if listing.price is not None else None, "currency": listing.currency}}
         binding.data = data
     run.listings, run.matched, run.unmatched = len(listings), matched, unmatched
+
+
+def channel_actions(shop: Shop, product) -> list:
+    """The product page's lines for this seller account: each listing of the product's SKUs
+    by marketplace, with Amazon's status, the quantity Amazon shows and the last push."""
+    from flask_babel import gettext as _
+
+    from core.types import ChannelAction
+
+    from .client import EU_MARKETPLACES
+
+    names = {m.id: m.name for m in EU_MARKETPLACES}
+    variant_ids = [v.id for v in product.variants] or [0]
+    rows = db.session.scalars(select(AmazonListing).where(AmazonListing.shop_id == shop.id,
+                                                          AmazonListing.variant_id.in_(variant_ids))
+                              .order_by(AmazonListing.marketplace_id, AmazonListing.sku)).all()
+    if not rows:
+        return [ChannelAction(label=_("Aucune annonce Amazon pour ces SKU"), status=_("Pas en vente"),
+                              endpoint="amazon.shop_page", args={"shop_id": shop.id})]
+    actions = []
+    for row in rows:
+        state = (row.status or "").upper()
+        if row.push_error:
+            status, kind = _("Stock refusé : %(why)s", why=row.push_error[:120]), "error"
+        elif "BUYABLE" in state or state in ("ACTIVE", "DISCOVERABLE,BUYABLE"):
+            status, kind = _("En vente (%(qty)s en stock chez Amazon)", qty=row.amazon_quantity or 0), "ok"
+        elif state:
+            status, kind = _("Statut Amazon : %(status)s", status=row.status), "warning"
+        else:
+            status, kind = _("Statut inconnu (catalogue à importer)"), "muted"
+        actions.append(ChannelAction(label=f"{row.sku} · {names.get(row.marketplace_id, row.marketplace_id)}",
+                                     status=status, kind=kind, endpoint="amazon.shop_page",
+                                     args={"shop_id": shop.id}))
+    return actions

@@ -120,3 +120,13 @@ def order_status_changed(shop, order, old, new) -> None:
     order_flow.record(order, "channel", f"annulée dans l'OMS : annulez aussi la commande {row.amazon_order_id} "
                       "dans Seller Central (Commandes › Gérer les commandes › Annuler la commande)",
                       source="amazon")
+
+
+@hookimpl
+def product_channel_actions(shop, product):
+    """On the product page: each Amazon listing of the product's SKUs, by marketplace."""
+    if shop.addon != "amazon":
+        return None
+    from .catalog import channel_actions
+
+    return channel_actions(shop, product)

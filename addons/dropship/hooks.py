@@ -77,3 +77,10 @@ def cost_of_line(order, line):
     if row is None or row.unit_cost is None:
         return None
     return Money(row.unit_cost, row.currency)
+
+
+@hookimpl
+def collect_alerts(organization, now):
+    from .alerts import late_and_failed
+
+    return late_and_failed(organization, now)

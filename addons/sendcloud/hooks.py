@@ -39,8 +39,7 @@ def register_blueprints(app):
 
 @hookimpl
 def register_cron_jobs():
-    return [CronJob("addons.sendcloud.jobs.poll_statuses", interval=30 * 60),
-            CronJob("addons.sendcloud.jobs.purge_webhook_events", cron="30 3 * * *")]
+    return [CronJob("addons.sendcloud.jobs.poll_statuses", interval=30 * 60)]
 
 
 @hookimpl

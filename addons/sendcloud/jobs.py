@@ -58,8 +58,9 @@ def poll_shop(shop_id: int, row_ids: list[int] | None = None) -> str:
     return f"{poll(shop, row_ids)} colis mis à jour"
 
 
-def purge_webhook_events() -> int:
-    """Forget processed webhook deliveries older than the replay window (kept two days)."""
-    from .tracking import purge_events
+def process_webhooks(shop_id: int) -> str:
+    """Apply the shop's stored Sendcloud deliveries, in arrival order (the inbox's job)."""
+    from .tracking import INBOX, handle
 
-    return purge_events()
+    done, errors = INBOX.process_pending(shop_id, handle)
+    return f"{done} statut(s) de colis traité(s)" + (f" ; erreurs : {'; '.join(errors)}" if errors else "")

@@ -85,19 +85,3 @@ class SendcloudParcel(db.Model):
 
     shipment: Mapped[Shipment] = relationship()
     rule: Mapped[SendcloudShippingRule | None] = relationship()
-
-
-class SendcloudWebhookEvent(db.Model):
-    """A webhook delivery already processed (SHA-256 of its raw body): the same delivery
-    replayed is refused. Rows older than the replay window are purged."""
-
-    __tablename__ = "sendcloud_webhook_event"
-    __table_args__ = (UniqueConstraint("shop_id", "digest"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"))
-    digest: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(64), default="")
-    parcel_id: Mapped[int | None] = mapped_column(BigInteger)
-    event_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,11 +1,12 @@
 """Parcel statuses from Sendcloud: signed webhooks, and a poll when webhooks go missing.
 
 Webhook (``parcel_status_changed``): header ``Sendcloud-Signature`` = hex HMAC-SHA256 of
-the raw body with the integration's secret key (or its webhook signature key). Sendcloud
-signs no timestamp, so replays are stopped here: a delivery whose ``timestamp`` (seconds or
-milliseconds) is older than :data:`REPLAY_WINDOW` is refused, and every processed delivery
-keeps the SHA-256 of its body so the same delivery is refused a second time. Statuses are
-stored by their numeric id and mapped to OMS shipment statuses in one table.
+the raw body with the integration's secret key (or its webhook signature key), received on
+the connector kit's inbox (:class:`SendcloudInbox`): verified, stored and answered at once,
+applied by a job. Sendcloud signs no timestamp, so replays are stopped here: a delivery whose
+``timestamp`` (seconds or milliseconds) is older than :data:`REPLAY_WINDOW` is refused, and
+every delivery is stored under the SHA-256 of its body, so the same delivery is stored once.
+Statuses are stored by their numeric id and mapped to OMS shipment statuses in one table.
 """
 from __future__ import annotations
 
@@ -16,22 +17,25 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+
+from collections.abc import Mapping
 
 from core import shipping
+from core.connectors.inbox import Headers, Refused, WebhookInbox
+from core.connectors.models import WebhookDelivery
 from core.extensions import db
 from core.inputs import checked_json
 from core.models import ShipmentStatus, Shop, utcnow
 
 from .checks import client_from_settings
-from .models import SendcloudParcel, SendcloudWebhookEvent
+from .models import SendcloudParcel
 
 ADDON = "sendcloud"
 SIGNATURE_HEADER = "Sendcloud-Signature"
 #: deliveries older than this are refused; processed ones are remembered a little longer
 REPLAY_WINDOW = timedelta(minutes=30)
 FUTURE_SKEW = timedelta(minutes=5)
-KEEP_EVENTS = timedelta(days=2)
+PROCESS_JOB = "addons.sendcloud.jobs.process_webhooks"
 #: a parcel without news for this long is polled
 POLL_AFTER = timedelta(hours=2)
 
@@ -54,21 +58,61 @@ STATUS_CODES: dict[str, ShipmentStatus] = {
 FINAL = (ShipmentStatus.DELIVERED, ShipmentStatus.CANCELLED)
 
 
-class WebhookRefused(Exception):
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+class SendcloudInbox(WebhookInbox):
+    """Sendcloud's scheme on the connector kit's inbox: the URL names the shop (the
+    ``webhook_url`` given to Sendcloud), ``Sendcloud-Signature`` is the hex HMAC-SHA256 of the
+    raw body with the integration's secret key or its webhook signature key. Sendcloud sends
+    no delivery id, so the SHA-256 of the body stands for one: a replayed body is stored no
+    second time. A body whose ``timestamp`` is outside the replay window is refused before
+    anything is stored. Sendcloud is enabled on shops of any channel."""
+
+    addon = ADDON
+    process_job = PROCESS_JOB
+    channel_only = False
+    store_raw = False
+
+    def signature(self, headers: Headers) -> str | None:
+        return (headers(SIGNATURE_HEADER) or "").strip().lower() or None
+
+    def verify(self, body: bytes, signature: str, secret: str) -> bool:
+        return hmac.compare_digest(sign(body, secret), signature)
+
+    def shop_secrets(self, shop: Shop) -> tuple[str, ...]:
+        return tuple(signing_keys(shop.addon_settings(ADDON)))
+
+    def parse(self, body: bytes) -> dict[str, Any]:
+        payload = super().parse(body)
+        at = event_time(payload.get("timestamp"))
+        now = utcnow()
+        if at is None:
+            raise Refused("horodatage manquant")
+        if at < now - REPLAY_WINDOW:
+            raise Refused("horodatage trop ancien : envoi rejoué ou trop tardif", 409)
+        if at > now + FUTURE_SKEW:
+            raise Refused("horodatage dans le futur", 409)
+        payload["_body_sha256"] = hashlib.sha256(body).hexdigest()
+        return payload
+
+    def delivery_id(self, headers: Headers, payload: Mapping[str, Any]) -> str:
+        return str(payload.get("_body_sha256") or "")
+
+    def topic(self, headers: Headers, payload: Mapping[str, Any]) -> str:
+        return str(payload.get("action") or "unknown")
+
+    def columns(self, headers: Headers, payload: Mapping[str, Any]) -> dict[str, Any]:
+        parcel = payload.get("parcel") if isinstance(payload.get("parcel"), dict) else {}
+        return {"resource_id": str(_int(parcel.get("id")) or "")[:64] or None,
+                "triggered_at": event_time(payload.get("timestamp"))}
 
 
-@dataclass(frozen=True)
-class WebhookOutcome:
-    action: str
-    changed: bool
-    message: str
+INBOX = SendcloudInbox()
 
 
-def signature(body: bytes, key: str) -> str:
+def sign(body: bytes, key: str) -> str:
     return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+signature = sign  # the documented name of the scheme
 
 
 def signing_keys(settings: dict[str, Any]) -> list[str]:
@@ -89,47 +133,24 @@ def event_time(value: Any) -> datetime | None:
         return None
 
 
-def receive(shop: Shop, body: bytes, signature_header: str, *, now: datetime | None = None) -> WebhookOutcome:
-    """Check one delivery and apply it; ``WebhookRefused`` says why it is refused."""
-    now = now or utcnow()
-    given = (signature_header or "").strip().lower()
-    keys = signing_keys(shop.addon_settings(ADDON))
-    if not keys or not given or not any(hmac.compare_digest(signature(body, k), given) for k in keys):
-        raise WebhookRefused("signature invalide", 401)
-    try:
-        payload = checked_json(body)
-    except ValueError:
-        raise WebhookRefused("JSON illisible", 400) from None
-    if not isinstance(payload, dict):
-        raise WebhookRefused("JSON illisible", 400)
-    at = event_time(payload.get("timestamp"))
-    if at is None:
-        raise WebhookRefused("horodatage manquant", 400)
-    if at < now - REPLAY_WINDOW:
-        raise WebhookRefused("horodatage trop ancien : envoi rejoué ou trop tardif", 409)
-    if at > now + FUTURE_SKEW:
-        raise WebhookRefused("horodatage dans le futur", 409)
+def handle(shop: Shop, row: WebhookDelivery) -> str:
+    """Apply one stored delivery (the inbox's processing job calls it); says what it did."""
+    payload = row.payload or {}
     parcel = payload.get("parcel") if isinstance(payload.get("parcel"), dict) else {}
     parcel_id = _int(parcel.get("id"))
-    action = str(payload.get("action") or "")
-    try:
-        with db.session.begin_nested():
-            db.session.add(SendcloudWebhookEvent(shop_id=shop.id, digest=hashlib.sha256(body).hexdigest(),
-                                                 action=action[:64], parcel_id=parcel_id, event_at=at,
-                                                 received_at=now))
-    except IntegrityError:
-        raise WebhookRefused("envoi déjà traité (rejoué)", 409) from None
-    if action != "parcel_status_changed" or parcel_id is None:
-        return WebhookOutcome(action, False, "ignoré")
-    row = db.session.scalar(select(SendcloudParcel).where(SendcloudParcel.shop_id == shop.id,
-                                                          SendcloudParcel.parcel_id == parcel_id))
-    if row is None:
-        return WebhookOutcome(action, False, f"colis {parcel_id} inconnu de l'OMS")
+    if row.topic != "parcel_status_changed" or parcel_id is None:
+        return "ignoré"
+    at = event_time(payload.get("timestamp")) or row.received_at
+    parcel_row = db.session.scalar(select(SendcloudParcel).where(SendcloudParcel.shop_id == shop.id,
+                                                                 SendcloudParcel.parcel_id == parcel_id))
+    if parcel_row is None:
+        return f"colis {parcel_id} inconnu de l'OMS"
     status = parcel.get("status") if isinstance(parcel.get("status"), dict) else {}
-    changed = apply_status(row, status_id=_int(status.get("id")), code=None, message=str(status.get("message") or ""),
+    changed = apply_status(parcel_row, status_id=_int(status.get("id")), code=None,
+                           message=str(status.get("message") or ""),
                            tracking_number=parcel.get("tracking_number") or None,
                            tracking_url=parcel.get("tracking_url") or None, at=at, source=f"{ADDON} (webhook)")
-    return WebhookOutcome(action, changed, "appliqué" if changed else "sans changement")
+    return "appliqué" if changed else "sans changement"
 
 
 def apply_status(row: SendcloudParcel, *, status_id: int | None, code: str | None, message: str,
@@ -223,10 +244,3 @@ def poll_shop(shop: Shop, row_ids: list[int] | None = None, *, now: datetime | N
                                     tracking_number=remote.tracking_number, tracking_url=remote.tracking_url,
                                     at=now, source=f"{ADDON} (suivi)"))
     return changed
-
-
-def purge_events(now: datetime | None = None) -> int:
-    now = now or utcnow()
-    return db.session.execute(delete(SendcloudWebhookEvent).where(
-        SendcloudWebhookEvent.received_at < now - KEEP_EVENTS)).rowcount or 0
-

@@ -20,7 +20,7 @@ from .forms import RuleForm
 from .labels import parcel_row
 from .models import SendcloudShippingMethod, SendcloudShippingRule
 from .rules import NoMethod, choose
-from .tracking import SIGNATURE_HEADER, WebhookRefused, receive
+from .tracking import INBOX
 
 ADDON = "sendcloud"
 bp = Blueprint(ADDON, __name__, template_folder="templates", url_prefix="/apps/sendcloud")
@@ -212,11 +212,12 @@ def webhook(shop_id: int):
     shop = db.session.get(Shop, shop_id)
     if shop is None or ADDON not in shop.enabled_addons():
         return jsonify({"error": "inconnu"}), 404
-    try:
-        outcome = receive(shop, request.get_data(cache=False), request.headers.get(SIGNATURE_HEADER, ""))
-    except WebhookRefused as exc:
+    got = INBOX.receive(request.get_data(cache=False), request.headers.get, shop_id=shop.id)
+    if got.status != 200:
         db.session.rollback()
-        return jsonify({"error": str(exc)}), exc.status
+        return jsonify({"error": got.message}), got.status
     db.session.commit()
-    return jsonify({"ok": True, "action": outcome.action, "result": outcome.message})
+    if got.duplicate:  # the same body again: already stored, applied once
+        return jsonify({"error": "envoi déjà traité (rejoué)"}), 409
+    return jsonify({"ok": True, "action": str(got.payload.get("action") or ""), "result": "reçu"})
 

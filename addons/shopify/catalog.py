@@ -311,3 +311,24 @@ def push_product(shop: Shop, client: ShopifyClient, product: Product) -> tuple[s
         bound_ids.append(variant.id)
     db.session.flush()
     return remote.get("id", ""), bound_ids
+
+
+def channel_actions(shop: Shop, product: Product) -> list:
+    """The product page's line for this store: how many variants it sells, and "Publier"."""
+    from flask_babel import gettext as _
+
+    from core.types import ChannelAction
+
+    variant_ids = [v.id for v in product.variants]
+    bound = db.session.scalars(select(VariantBinding.variant_id).where(
+        VariantBinding.shop_id == shop.id, VariantBinding.variant_id.in_(variant_ids or [0]))).all()
+    total = len(variant_ids)
+    if not bound:
+        status, kind, label = _("Pas encore sur cette boutique"), "muted", _("Publier sur Shopify")
+    elif len(set(bound)) < total:
+        status, kind = _("%(on)s variante(s) sur %(total)s en vente", on=len(set(bound)), total=total), "warning"
+        label = _("Publier les autres variantes")
+    else:
+        status, kind, label = _("En vente"), "ok", _("Mettre à jour sur Shopify")
+    return [ChannelAction(label=label, status=status, kind=kind, endpoint="shopify.push_product",
+                          args={"product_id": product.id}, method="post")]

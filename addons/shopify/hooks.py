@@ -102,3 +102,13 @@ def register_sandbox() -> Sandbox:
     from . import sandbox
 
     return Sandbox(name="shopify", make_app=sandbox.demo_app, settings=sandbox.demo_settings)
+
+
+@hookimpl
+def product_channel_actions(shop, product):
+    """On the product page: published on this Shopify store or not, with "Publier"."""
+    if shop.addon != "shopify":
+        return None
+    from .catalog import channel_actions
+
+    return channel_actions(shop, product)

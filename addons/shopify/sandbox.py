@@ -81,7 +81,7 @@ def error_body(status: int) -> dict[str, Any]:
 
 
 def make_app(emulator: ShopifyEmulator | None = None, *, access_token: str | None = None,
-             shop: dict[str, Any] | None = None, live: bool = False, order_interval: float = 8.0,
+             shop: dict[str, Any] | None = None, live: bool = False, order_interval: float = 1800.0,
              **options: Any) -> Flask:
     """The emulator as a WSGI app (``app.extensions["shopify"]`` is its state).
 
@@ -153,6 +153,9 @@ def make_app(emulator: ShopifyEmulator | None = None, *, access_token: str | Non
             emu.subscribe(DEMO_API_KEY, topic, None)
         root = os.environ.get("OMS_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
         emu.default_webhook_uri = root.rstrip("/") + WEBHOOK_PATH
+        from core.demo import SEEDED_ORDERS
+
+        emu.first_order_number = 1001 + SEEDED_ORDERS  # the demo's own orders are #1001…
         customers = Customers(emu, interval=order_interval, opening=opening_basket(emu))
         app.extensions["shopify_customers"] = customers
         customers.start()

@@ -1,5 +1,5 @@
-"""The demo's Shopify shop: the demo merchant's catalogue on sale, and customers ordering every
-few seconds."""
+"""The demo's Shopify shop: the demo merchant's catalogue on sale, and customers ordering at a
+believable pace (a few at start-up, then a couple an hour)."""
 from __future__ import annotations
 
 import random
@@ -49,13 +49,16 @@ MARKETS = (  # (country, city, zip, presentment currency, rate)
 
 
 class Customers:
-    """A background thread placing a customer order every ``interval`` seconds on in-stock
-    variants (the demo's live shop)."""
+    """A background thread placing customer orders on in-stock variants (the demo's live
+    shop) at a believable pace: ``burst`` orders ``burst_interval`` seconds apart at start-up,
+    then one every ``interval`` seconds on average (between half and one and a half times it)."""
 
-    def __init__(self, emu: ShopifyEmulator, interval: float = 8.0, seed: int | None = None,
-                 opening: list[str] | None = None) -> None:
+    def __init__(self, emu: ShopifyEmulator, interval: float = 1800.0, seed: int | None = None,
+                 opening: list[str] | None = None, burst: int = 3, burst_interval: float = 8.0) -> None:
         self.emu = emu
         self.interval = interval
+        self.burst = burst
+        self.burst_interval = burst_interval
         self.rng = random.Random(seed)
         #: the SKUs the first customer buys (one each), when given
         self.opening = list(opening or [])
@@ -68,13 +71,21 @@ class Customers:
     def stop(self) -> None:
         self.stop_event.set()
 
+    def next_delay(self, placed: int) -> float:
+        """Seconds until the next order, ``placed`` orders after start-up."""
+        if placed < self.burst:
+            return self.burst_interval
+        return self.interval * self.rng.uniform(0.5, 1.5)
+
     def _loop(self) -> None:
-        next_order = time.monotonic() + self.interval
+        placed = 0
+        next_order = time.monotonic() + self.next_delay(placed)
         while not self.stop_event.wait(1.0):
             self.emu.flush()
             if time.monotonic() >= next_order:
-                next_order = time.monotonic() + self.interval
                 self.place_one()
+                placed += 1
+                next_order = time.monotonic() + self.next_delay(placed)
 
     def place_one(self) -> dict[str, Any] | None:
         emu = self.emu

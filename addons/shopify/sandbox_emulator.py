@@ -90,6 +90,8 @@ class ShopifyEmulator:
         self.default_webhook_uri: str | None = None
         self.outbox: list[tuple[str, dict[str, Any]]] = []  # webhooks caused by API calls, sent later
         self._ids = itertools.count(1001)
+        #: the number of the emulator's first order ("#1001"); numbers follow on from it
+        self.first_order_number = 1001
         self.locations: dict[str, dict[str, Any]] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self.variants: dict[str, dict[str, Any]] = {}
@@ -291,7 +293,7 @@ class ShopifyEmulator:
             shop_cur = self.shop["currencyCode"]
             pres_cur = presentment_currency or shop_cur
             fx = Decimal(str(rate))
-            number = 1000 + len(self.orders) + 1
+            number = self.first_order_number + len(self.orders)
             pos = pos_location is not None
             items = []
             subtotal = Decimal("0")

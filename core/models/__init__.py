@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .base import utcnow, UTCDateTime, StrEnum
 from .accounts import Role, Plan, PlanChange, Organization, User
-from .shops import SyncMode, SYNC_INTERVALS, ConnectionStatus, Shop, ShopAddon
+from .shops import SyncMode, SYNC_INTERVALS, ConnectionStatus, Shop, ShopAddon, SettingChange
 from .catalog import Product, Variant, VariantBinding
 from .stock import WarehouseKind, Warehouse, BinLocation, StockLevel
 from .orders import (
@@ -61,7 +61,7 @@ from .analytics import (
 
 __all__ = [
     "utcnow", "UTCDateTime", "StrEnum", "Role", "Plan", "PlanChange", "Organization", "User",
-    "SyncMode", "SYNC_INTERVALS", "ConnectionStatus", "Shop", "ShopAddon", "Product", "Variant",
+    "SyncMode", "SYNC_INTERVALS", "ConnectionStatus", "Shop", "ShopAddon", "SettingChange", "Product", "Variant",
     "VariantBinding", "WarehouseKind", "Warehouse", "BinLocation", "StockLevel", "OrderStatus",
     "PaymentStatus", "ServiceLevel", "FulfillmentChannel", "Customer", "Order", "LineSource",
     "OrderLine", "OrderEvent", "ShipmentStatus", "Shipment", "ShipmentLine", "ReturnStatus",

@@ -69,8 +69,17 @@ class User(UserMixin, db.Model):
     #: part of the session and remember-me cookies; changed on logout and password change,
     #: which revokes every cookie issued before
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    #: invited by the owner and not yet signed in (``active`` is False until the invitation
+    #: link sets a password); removed people keep their row (their name stays on history)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization] = relationship()
+
+    @property
+    def pending_invitation(self) -> bool:
+        return not self.active and self.invited_at is not None and self.removed_at is None
 
     def set_password(self, password: str) -> None:
         from flask import current_app

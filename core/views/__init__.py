@@ -9,10 +9,10 @@ from flask_login import current_user
 
 
 def register_core_blueprints(app: Flask) -> None:
-    from . import account, analytics, auth, catalog, health, integrations, main, ops, picking
+    from . import account, alerts, analytics, auth, catalog, health, help, integrations, main, ops, picking
     from . import stock  # noqa: F401 - the stock pages, on main's blueprint
 
-    for module in (auth, health, main, catalog, account, ops, integrations, picking, analytics):
+    for module in (auth, health, main, catalog, account, alerts, help, ops, integrations, picking, analytics):
         app.register_blueprint(module.bp)
 
     from ..extensions import login_manager
@@ -105,4 +105,14 @@ def exception_count() -> int:
 def _layout_context() -> dict[str, Any]:
     # callables: the figures are computed only if a page's layout shows them (the
     # standalone 500 page never does, so it renders even with the database down)
-    return {"plan_quota": plan_quota, "exception_count": exception_count}
+    return {"plan_quota": plan_quota, "exception_count": exception_count, "alert_count": alert_count}
+
+
+def alert_count() -> int:
+    """The number on the bell (0 for those who may not open the alerts)."""
+    from ..access import can
+    from ..alerts import count
+
+    if not current_user.is_authenticated or not can("alerts.index"):
+        return 0
+    return count(current_user.organization)

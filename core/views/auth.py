@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ..extensions import db
 from ..models import User
@@ -82,3 +82,31 @@ def logout():
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+class InvitationForm(FlaskForm):
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(min=10, max=1024)],
+                             description=_l("Au moins 10 caractères."))
+    confirm = PasswordField(_l("Le même, une seconde fois"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("Les deux mots de passe diffèrent."))])
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """The link of an invitation: the invited person chooses a password and is signed in."""
+    from .. import team
+
+    try:
+        user = team.invited_user(token[:512])
+    except team.TeamError as exc:
+        return render_template("auth/invitation.html", error=str(exc), form=None, user=None), 410
+    form = InvitationForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            logout_user()
+        team.accept(user, form.password.data)
+        db.session.commit()
+        login_user(user)
+        flash(_("Bienvenue dans l'équipe %(org)s !", org=user.organization.name), "success")
+        return redirect(url_for("main.dashboard"))
+    return render_template("auth/invitation.html", form=form, user=user, error=None)

@@ -43,6 +43,8 @@ class VariantFields(FlaskForm):
     currency = SelectField(_l("Devise"), choices=[(c, c) for c in CURRENCIES], default="EUR")
     cost_price = StringField(_l("Coût d'achat HT"), validators=[Optional(), Length(max=32)])
     weight_grams = StringField(_l("Poids (g)"), validators=[Optional(), Length(max=16)])
+    dimensions_cm = StringField(_l("Dimensions (cm)"), validators=[Optional(), Length(max=40)],
+                                description=_l("Longueur x largeur x hauteur du colis prêt à partir : 30 x 20 x 10"))
     hs_code = StringField(_l("Code SH (douane)"), validators=[Optional(), Length(max=16)])
     country_of_origin = StringField(_l("Pays d'origine"), validators=[Optional(), Length(max=8)],
                                     description=_l("Code ISO à deux lettres : FR, PT…"))
@@ -136,6 +138,7 @@ def variant_form(product_id: str, variant_id: str | None = None):
                    "price": catalog._decimal(variant.price), "currency": variant.currency,
                    "cost_price": catalog._decimal(variant.cost_price),
                    "weight_grams": "" if variant.weight_grams is None else str(variant.weight_grams),
+                   "dimensions_cm": catalog.format_dimensions(variant),
                    "hs_code": variant.hs_code or "", "country_of_origin": variant.country_of_origin or ""}
     form = VariantFields(data=initial)
     error = None

@@ -2,6 +2,8 @@
 connection tests, sync log."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,7 +18,7 @@ from ..extensions import db
 from ..jobs import retry_log_entry
 from ..models import Shop, SyncLog, SyncMode
 from ..security import safe_next
-from ..services import AccountAlreadyConnected, ServiceError, create_shop, get_addon, save_settings, set_enabled, sync_now, test_connection
+from ..services import AccountAlreadyConnected, ServiceError, create_shop, setting_changes, get_addon, save_settings, set_enabled, sync_now, test_connection
 from ..tenancy import MANAGERS, get_owned, roles_required, scoped
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
@@ -228,7 +230,23 @@ def sync_log(shop_id: str):
     shop = get_owned(Shop, shop_id)
     entries = db.session.scalars(select(SyncLog).where(SyncLog.shop_id == shop.id)
                                  .order_by(SyncLog.started_at.desc(), SyncLog.id.desc()).limit(100)).all()
-    return render_template("integrations/sync_log.html", shop=shop, entries=entries, action=ActionForm())
+    return render_template("integrations/sync_log.html", shop=shop, entries=entries, action=ActionForm(),
+                           changes=_setting_changes(shop))
+
+
+def _setting_changes(shop: Shop) -> list[tuple[Any, str, str, list[str]]]:
+    """The shop's recent settings changes: (when, who, add-on title, field labels)."""
+    out = []
+    labels: dict[str, dict[str, str]] = {}
+    for change in setting_changes(shop):
+        if change.addon not in labels:
+            form_cls = registry().call_one(change.addon, "register_settings_form")
+            labels[change.addon] = ({f.name: str(f.label.text) for f in form_cls(meta={"csrf": False})}
+                                    if form_cls is not None else {})
+        addon = registry().get(change.addon)
+        out.append((change.at, change.by, addon.title if addon else change.addon,
+                    [labels[change.addon].get(name, name) for name in change.fields]))
+    return out
 
 
 @bp.route("/log/<entry_id>/retry", methods=["POST"])

@@ -15,13 +15,15 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import documents
 from .. import orders as order_flow
 from .. import stock as stock_flow
-from ..addons import registry
+from ..addons import call, registry
+from ..catalog import format_dimensions
 from ..extensions import db
 from ..intake import map_sku
 from ..models import (
@@ -176,6 +178,7 @@ def orders():
     stmt = _filtered_orders(f)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(stmt.order_by(Order.placed_at.desc(), Order.id.desc())
+                              .options(selectinload(Order.lines))  # who ships each part, in one query
                               .limit(PAGE).offset((_page() - 1) * PAGE)).all()
     shops = _shops()
     channels = sorted({s.addon for s in shops})
@@ -548,7 +551,14 @@ def products():
 @bp.route("/products/<product_id>")
 @roles_required(*MANAGERS)
 def product(product_id: str):
-    return render_template("main/product.html", product=get_owned(Product, product_id))
+    item = get_owned(Product, product_id)
+    channels = []
+    for shop in _shops():
+        actions = [a for found in (call(shop, "product_channel_actions", product=item) or []) for a in (found or [])]
+        if actions:
+            channels.append((shop, actions))
+    return render_template("main/product.html", product=item, channels=channels, action=ActionForm(),
+                           format_dimensions=format_dimensions)
 
 
 # ----------------------------------------------------------------------------- preparation

@@ -1,4 +1,5 @@
 """Records every hook call, so tests see which add-ons ran for which shop."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
@@ -11,7 +12,7 @@ CALLS: list[tuple[str, str, int]] = []
 
 class SettingsForm(FlaskForm):
     url = StringField("URL", validators=[DataRequired()])
-    api_key = PasswordField("Clé API")
+    api_key = PasswordField(_l("Clé API"))  # translated by the add-on's own catalogue
 
 
 @hookimpl
