@@ -1,7 +1,7 @@
 """the relay point or locker an order is delivered to
 
-Revision ID: core_0011
-Revises: core_0010
+Revision ID: core_0012
+Revises: core_0011
 Create Date: 2026-12-02 14:10:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'core_0011'
-down_revision = 'core_0010'
+revision = 'core_0012'
+down_revision = 'core_0011'
 branch_labels = None
 depends_on = None
 
