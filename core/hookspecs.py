@@ -187,6 +187,21 @@ def shipping_shipment_cancelled(shop, order, shipment):
     """
 
 
+@hookspec
+def shipping_search_pickup_points(shop, order, query):
+    """Relay points or lockers of a carrier's network near an address, for the merchant who
+    changes the point an order is delivered to (order page, ``core.pickup``).
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order`` (its parcel's weight and country help the carrier filter).
+    :param query: a dict ``{"postal_code", "city", "country", "network"}``; ``network`` empty
+        for every network, else only that one's add-on answers.
+    :return: a list of ``core.types.NormalizedPickupPoint`` (with ``opening_hours``), or None
+        when this add-on runs no pick-up network. All add-ons' lists are gathered; a network
+        that cannot be reached raises a ``core.connectors.RemoteError``.
+    """
+
+
 # ============================================================================ wiring
 @hookspec
 def register_blueprints(app):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import orders as order_flow
+from . import pickup
 from .extensions import db
 from .addons import call
 from .jobs import enqueue
@@ -160,6 +161,7 @@ def _row(shop: Shop, data: NormalizedOrder) -> dict[str, Any]:
         "service_level": ServiceLevel(data.service_level).value,
         "fulfillment_channel": FulfillmentChannel(data.fulfillment_channel).value,
         "origin": data.origin, "pos_location": data.pos_location, "tags": list(data.tags),
+        "pickup_point": pickup.to_dict(data.pickup_point),
         "status": OrderStatus.NEW.value, "over_quota": False, "created_at": now, "updated_at": now,
     }
 
@@ -242,6 +244,8 @@ def _apply(order: Order, shop: Shop, data: NormalizedOrder) -> list[str]:
         if current != value:
             setattr(order, key, value)
             changed.append(key)
+    if pickup.from_channel(order, data.pickup_point):
+        changed.append("pickup_point")
     order.external_updated_at = data.updated_at or order.external_updated_at
     if data.customer_email and order.customer_id is None:
         order.customer = _customers(shop.organization_id, [data])[data.customer_email]

@@ -96,6 +96,10 @@ class NormalizedPickupPoint:
     network: str = ""
     name: str = ""
     address: NormalizedAddress = field(default_factory=NormalizedAddress)
+    #: what a search answers (``shipping_search_pickup_points``): one line a day
+    #: ("lundi : 09:00–12:00, 14:00–19:00"), and the distance from the searched address
+    opening_hours: list[str] = field(default_factory=list)
+    distance_m: int | None = None
 
 
 @dataclass

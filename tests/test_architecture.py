@@ -18,7 +18,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "core.i18n", "core.access", "core.mail", "core.markdown", "core.wording",
     ),
     "domain": (
-        "core.intake", "core.routing", "core.stock", "core.orders", "core.shipping", "core.picking",
+        "core.intake", "core.routing", "core.stock", "core.orders", "core.shipping", "core.picking", "core.pickup",
         "core.barcodes", "core.bins", "core.picklist",
         "core.returns", "core.analytics", "core.analytics_jobs", "core.fx", "core.catalog", "core.documents",
         "core.plans", "core.services", "core.defaults", "core.alerts", "core.team", "core.helpcentre",

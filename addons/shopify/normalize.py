@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from core.types import NormalizedAddress, NormalizedLine, NormalizedOrder
+from core.types import NormalizedAddress, NormalizedLine, NormalizedOrder, NormalizedPickupPoint
 
 from .client import numeric_id
 
@@ -83,6 +83,24 @@ def _service_level(payload: dict[str, Any]) -> str:
         if any(word in text for word in EXPRESS_WORDS):
             return "express"
     return "standard"
+
+
+def _pickup_point(payload: dict[str, Any]) -> NormalizedPickupPoint | None:
+    """A pick-up point delivery: the shipping line of category ``pickup_point`` carries the
+    point's id as its code, and the order's shipping address is the point's address."""
+    for line in payload.get("shipping_lines") or []:
+        category = (line.get("delivery_category") or "").lower().replace("-", "_")
+        code = (line.get("code") or "").strip()
+        if category != "pickup_point" or not code:
+            continue
+        named = f"{line.get('source') or ''} {line.get('carrier_identifier') or ''} {line.get('title') or ''}".lower()
+        network = next((net for word, net in (("mondial", "mondialrelay"), ("chrono", "chronopost"),
+                                              ("colissimo", "colissimo"), ("inpost", "inpost"), ("ups", "ups"),
+                                              ("dhl", "dhl")) if word in named), "")
+        ship = payload.get("shipping_address") or {}
+        return NormalizedPickupPoint(id=code, network=network, name=ship.get("company") or line.get("title") or "",
+                                     address=_address(ship, None))
+    return None
 
 
 def normalize(payload: dict[str, Any], lookup: Lookup) -> NormalizedOrder:
@@ -149,6 +167,7 @@ def normalize(payload: dict[str, Any], lookup: Lookup) -> NormalizedOrder:
         tags=tags,
         origin="pos" if pos else "online",
         pos_location=pos_location,
+        pickup_point=_pickup_point(payload),
         raw={},
     )
 

@@ -100,6 +100,9 @@ class Order(db.Model):
     origin: Mapped[str] = mapped_column(String(16), default="online")
     #: for POS sales: the store's warehouse code
     pos_location: Mapped[str | None] = mapped_column(String(64))
+    #: the relay point or locker the parcel goes to (``core.pickup``): id, network, name,
+    #: address, opening hours, and who chose it (the channel or the merchant); None: home
+    pickup_point: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: received past the plan's monthly limit (kept and processed; the UI shows the limit)
     over_quota: Mapped[bool] = mapped_column(Boolean, default=False)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -4,6 +4,7 @@ blueprint), preparation. Analytics live in ``core.views.analytics``; ``/analytic
 there."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -333,7 +334,63 @@ def order(order_id: str):
         users=users, action=ActionForm(), cancel_form=CancelForm(formdata=None),
         hold_form=HoldForm(formdata=None),
         catalogue_skus=db.session.scalars(select(Variant.sku).where(Variant.organization_id == org_id())
-                                          .order_by(Variant.sku).limit(500)).all() if unmapped else [])
+                                          .order_by(Variant.sku).limit(500)).all() if unmapped else [],
+        **_pickup_search(order))
+
+
+def _pickup_search(order: Order) -> dict:
+    """The pick-up point card of the order page: the point, and the search the merchant ran."""
+    from .. import pickup
+
+    context = {"pickup": pickup.point_of(order), "pickup_network_name": pickup.network_name,
+               "pickup_results": None, "pickup_problems": [], "pickup_form": ActionForm(),
+               "pickup_query": {"postal_code": request.args.get("pickup_postal_code", "").strip(),
+                                "city": request.args.get("pickup_city", "").strip()}}
+    if not context["pickup_query"]["postal_code"]:
+        return context
+    current = context["pickup"]
+    try:
+        found, problems = pickup.search(order, context["pickup_query"]["postal_code"],
+                                        context["pickup_query"]["city"],
+                                        network=current.network if current else "")
+    except pickup.PickupError as exc:
+        found, problems = [], [str(exc)]
+    context.update(pickup_results=found, pickup_problems=problems,
+                   pickup_payloads=[json.dumps(pickup.to_dict(p)) for p in found])
+    return context
+
+
+@bp.route("/orders/<order_id>/pickup-point", methods=["POST"])
+@roles_required(*MANAGERS)
+def order_pickup_point(order_id: str):
+    """The merchant sends the parcel to another relay point (one from the search above)."""
+    from .. import pickup
+
+    order = get_owned(Order, order_id)
+    form = ActionForm()
+    point = None
+    if form.validate_on_submit():
+        try:
+            raw = json.loads(request.form.get("point", "")[:4000])
+            address = pickup.NormalizedAddress(**{k: str(v or "")[:200] for k, v in (raw.get("address") or {}).items()
+                                                  if k in pickup.NormalizedAddress.__dataclass_fields__})
+            point = pickup.NormalizedPickupPoint(
+                id=str(raw["id"])[:64], network=str(raw.get("network") or "")[:32], name=str(raw.get("name") or "")[:120],
+                address=address, opening_hours=[str(h)[:120] for h in (raw.get("opening_hours") or [])][:7])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            point = None
+    if point is None or not point.id:
+        flash(_("Choisissez un point de retrait dans la liste."), "error")
+        return redirect(url_for(".order", order_id=order.id))
+    try:
+        pickup.choose(order, point, user_id=current_user.id)
+    except pickup.PickupError as exc:
+        db.session.rollback()
+        flash(_("Refusé : %(reason)s", reason=str(exc)), "error")
+    else:
+        db.session.commit()
+        flash(_("Point de retrait changé : %(name)s.", name=point.name or point.id), "success")
+    return redirect(url_for(".order", order_id=order.id))
 
 
 @bp.route("/orders/<order_id>/cancel", methods=["POST"])

@@ -1,0 +1,1 @@
+"""Chronopost carrier: labels (ShippingServiceWS), tracking and cancellation (TrackingServiceWS)."""

@@ -1,0 +1,15 @@
+{
+    "name": "Chronopost",
+    "summary": "Expédiez en express avec votre compte Chronopost",
+    "summaries": {"en": "Ship express with your Chronopost account"},
+    "version": "1.0.0",
+    "category": "carrier",
+    "kind": "carrier",
+    "scope": "shop",
+    "depends": ["core"],
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "external_dependencies": {"python": ["httpx"]},
+}

@@ -1,0 +1,1 @@
+"""Mondial Relay carrier: relay-point search, labels (API 2 "Connect") and tracking (API 1)."""

@@ -1,0 +1,15 @@
+{
+    "name": "Mondial Relay",
+    "summary": "Expédiez en point relais Mondial Relay et à domicile",
+    "summaries": {"en": "Ship to Mondial Relay relay points and to the home"},
+    "version": "1.0.0",
+    "category": "carrier",
+    "kind": "carrier",
+    "scope": "shop",
+    "depends": ["core"],
+    "icon": "static/description/icon.svg",
+    "application": True,
+    "author": "OMS",
+    "license": "MIT",
+    "external_dependencies": {"python": ["httpx"]},
+}
