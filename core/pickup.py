@@ -13,14 +13,14 @@ from dataclasses import asdict
 from typing import Any
 
 from . import orders as order_flow
-from .addons import call
+from .addons import call, registry
 from .connectors import RemoteError
 from .models import Order, OrderStatus
 from .types import NormalizedAddress, NormalizedPickupPoint
 
-#: the networks core knows by name (what the order page shows)
-NETWORKS = {"mondialrelay": "Mondial Relay", "chronopost": "Chronopost Relais", "colissimo": "Colissimo",
-            "inpost": "InPost", "ups": "UPS Access Point", "dhl": "DHL ServicePoint", "amazon": "Amazon Hub"}
+#: networks no add-on of this installation is named after (what the order page shows); a
+#: network named like a loaded add-on (mondialrelay, chronopost…) shows that add-on's title
+NETWORKS = {"inpost": "InPost", "ups": "UPS Access Point"}
 #: a parcel already gone can no longer change its destination
 _FROZEN = (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.RETURNED, OrderStatus.CANCELLED)
 
@@ -53,6 +53,9 @@ def point_of(order: Order) -> NormalizedPickupPoint | None:
 
 
 def network_name(network: str) -> str:
+    addon = registry().get(network or "") if network else None
+    if addon is not None and addon.ok:
+        return addon.title
     return NETWORKS.get(network or "", network or "")
 
 

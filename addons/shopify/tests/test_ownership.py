@@ -107,7 +107,8 @@ def test_custom_app_deliveries_reach_only_the_shop_holding_the_secret(org, make_
     other_org = make_org("Autre organisation")
     typed = shop_factory("shopify", "Copie", organization=other_org)
     _typed_only(typed, emu, base_url)  # blank secret: the server's public-app secret would apply
-    guessed = shop_factory("shopify", "Devinette", organization=other_org)
+    third_org = make_org("Troisième organisation")  # one organization cannot type the same domain twice
+    guessed = shop_factory("shopify", "Devinette", organization=third_org)
     configure(guessed, {"shop_domain": emu.domain, "api_version": "2026-10", "api_base_url": base_url,
                         "api_key": "guess", "api_secret": "shpss_not_the_merchants_secret"})
 
@@ -116,7 +117,7 @@ def test_custom_app_deliveries_reach_only_the_shop_holding_the_secret(org, make_
     run_jobs()
 
     assert _orders(org.id) == 2
-    assert _orders(other_org.id) == 0
+    assert _orders(other_org.id) == 0 and _orders(third_org.id) == 0
     assert owner.id != typed.id
 
 
