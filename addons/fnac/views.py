@@ -3,16 +3,15 @@ create it), stock pushes and the offers Fnac Darty refused, the carriers, the or
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
+from core import listings as listing_fixes
 from core.connectors.guards import addon_required
 from core.extensions import db
-from core.intake import map_sku
 from core.jobs import enqueue
-from core.models import Product, Shop, Variant
+from core.models import Shop
 from core.tenancy import get_owned, scoped
 
 from .models import FnacAccount, FnacBatch, FnacOffer, FnacOrder
@@ -78,9 +77,9 @@ def run_action(shop_id: str, action: str):
     return redirect(url_for(".shop_page", shop_id=shop.id))
 
 
-@bp.route("/shops/<shop_id>/offers/<int:offer_id>/<any(link, create):how>", methods=["POST"])
+@bp.route("/shops/<shop_id>/offers/<int:offer_id>/fix", methods=["POST"])
 @addon_required("fnac")
-def fix_offer(shop_id: str, offer_id: int, how: str):
+def fix_offer(shop_id: str, offer_id: int):
     """An offer without product: linked to the variant of the SKU typed, or created as a product."""
     shop = _fnac_shop(shop_id)
     if not ActionForm().validate_on_submit():
@@ -88,24 +87,14 @@ def fix_offer(shop_id: str, offer_id: int, how: str):
     offer = db.session.get(FnacOffer, offer_id)
     if offer is None or offer.shop_id != shop.id:
         abort(404)
-    if how == "link":
-        sku = (request.form.get("variant_sku") or "").strip()
-        variant = db.session.scalar(select(Variant).where(Variant.organization_id == shop.organization_id,
-                                                          Variant.sku == sku)) if sku else None
-        if variant is None:
-            flash(_("Aucun produit ne porte le SKU « %(sku)s ».", sku=sku), "error")
-            return redirect(url_for(".shop_page", shop_id=shop.id))
-    else:
-        product = Product(organization_id=shop.organization_id, title=offer.title or offer.sku)
-        db.session.add(product)
-        db.session.flush()
-        variant = Variant(organization_id=shop.organization_id, product_id=product.id, sku=offer.sku,
-                          price=offer.price, currency="EUR")
-        db.session.add(variant)
-        db.session.flush()
+    listing = listing_fixes.RemoteListing(sku=offer.sku, title=offer.title, price=offer.price)
+    try:
+        variant = listing_fixes.apply(shop, request.form.get("do"), listing, request.form.get("sku"))
+    except listing_fixes.ListingFixError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".shop_page", shop_id=shop.id))
     offer.variant_id, offer.pending = variant.id, True
-    map_sku(shop.organization_id, offer.sku, variant)  # orders held for this SKU resume
     enqueue("addons.fnac.jobs.push_stock", shop.id, job_id=f"fnac-push_stock-{shop.id}", unique=True, shop_id=shop.id)
     db.session.commit()
-    flash(_("Offre %(sku)s reliée au produit %(variant)s.", sku=offer.sku, variant=variant.sku), "success")
+    flash(listing_fixes.fixed_message(variant), "success")
     return redirect(url_for(".shop_page", shop_id=shop.id))

@@ -3,13 +3,11 @@ alias), then by barcode; unmatched ones are listed on the shop's page with their
 to a variant, or create the product)."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlalchemy import select
 
 from core.extensions import db
-from core.intake import map_sku, variant_map
-from core.models import Product, Shop, Variant, utcnow
+from core.intake import variant_map
+from core.models import Shop, Variant, utcnow
 
 from . import mapping
 from .models import RakutenOffer
@@ -59,23 +57,3 @@ def _store(shop: Shop, adverts: list[mapping.Advert]) -> int:
         matched += offer.variant_id is not None
     db.session.flush()
     return matched
-
-
-def map_offer(shop: Shop, offer: RakutenOffer, variant: Variant) -> None:
-    """The merchant's fix: this advert is that variant (a SKU alias, so sales resume too)."""
-    offer.variant_id = variant.id
-    if offer.sku != variant.sku:
-        map_sku(shop.organization_id, offer.sku, variant)
-
-
-def create_product(shop: Shop, offer: RakutenOffer) -> Variant:
-    """The merchant's other fix: a product made from the advert (its SKU, title, barcode, price)."""
-    product = Product(organization_id=shop.organization_id, title=(offer.title or offer.sku)[:255])
-    db.session.add(product)
-    db.session.flush()
-    variant = Variant(organization_id=shop.organization_id, product_id=product.id, sku=offer.sku[:64],
-                      barcode=offer.ean or None, price=offer.price or Decimal("0"), currency="EUR")
-    db.session.add(variant)
-    db.session.flush()
-    offer.variant_id = variant.id
-    return variant

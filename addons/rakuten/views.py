@@ -2,20 +2,19 @@
 files sent and what their reports said, SKU by SKU."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 from sqlalchemy import select
 
+from core import listings as listing_fixes
 from core.connectors.guards import addon_required
 from core.extensions import db
 from core.jobs import enqueue
-from core.models import Order, Shop, Variant
+from core.models import Order, Shop
 from core.tenancy import get_owned, scoped
 
-from . import catalog, mapping
+from . import mapping
 from .models import RakutenItem, RakutenOffer, RakutenStockImport
 
 bp = Blueprint("rakuten", __name__, template_folder="templates", url_prefix="/apps/rakuten")
@@ -23,10 +22,6 @@ bp = Blueprint("rakuten", __name__, template_folder="templates", url_prefix="/ap
 
 class ActionForm(FlaskForm):
     """CSRF-only form for the POST buttons."""
-
-
-class MapForm(FlaskForm):
-    sku = StringField(_l("SKU du produit OMS"), validators=[DataRequired(), Length(max=64)])
 
 
 def _rakuten_shop(shop_id: str) -> Shop:
@@ -68,8 +63,7 @@ def shop_page(shop_id: str):
     confirmed = db.session.scalar(select(db.func.count()).select_from(RakutenOffer).where(
         RakutenOffer.shop_id == shop.id, RakutenOffer.pushed_at.is_not(None))) or 0
     return render_template("rakuten/shop.html", shop=shop, items=items, imports=imports, rejected=rejected,
-                           confirmed=confirmed, unmatched=unmatched, listed=listed, action=ActionForm(),
-                           map_form=MapForm())
+                           confirmed=confirmed, unmatched=unmatched, listed=listed, action=ActionForm())
 
 
 _ACTIONS = {
@@ -102,40 +96,21 @@ def _offer(shop: Shop, offer_id: int) -> RakutenOffer:
     return offer
 
 
-@bp.route("/shops/<shop_id>/offers/<int:offer_id>/map", methods=["POST"])
+@bp.route("/shops/<shop_id>/offers/<int:offer_id>/fix", methods=["POST"])
 @addon_required("rakuten")
-def map_offer(shop_id: str, offer_id: int):
-    """Fix an unmatched advert: it is the OMS variant with this SKU."""
-    shop = _rakuten_shop(shop_id)
-    offer = _offer(shop, offer_id)
-    form = MapForm()
-    if not form.validate_on_submit():
-        flash(str(_l("Indiquez le SKU d'un produit de votre catalogue.")), "error")
-        return redirect(url_for(".shop_page", shop_id=shop.id))
-    variant = db.session.scalar(select(Variant).where(Variant.organization_id == shop.organization_id,
-                                                      Variant.sku == form.sku.data.strip()))
-    if variant is None:
-        flash(str(_l("Aucun produit de votre catalogue ne porte ce SKU.")), "error")
-        return redirect(url_for(".shop_page", shop_id=shop.id))
-    catalog.map_offer(shop, offer, variant)
-    db.session.commit()
-    flash(str(_l("Annonce associée au produit.")), "success")
-    return redirect(url_for(".shop_page", shop_id=shop.id))
-
-
-@bp.route("/shops/<shop_id>/offers/<int:offer_id>/create", methods=["POST"])
-@addon_required("rakuten")
-def create_product(shop_id: str, offer_id: int):
-    """Fix an unmatched advert: create the product from it."""
+def fix_offer(shop_id: str, offer_id: int):
+    """Fix an unmatched advert: it is the OMS variant with the SKU typed, or a product made from it."""
     shop = _rakuten_shop(shop_id)
     offer = _offer(shop, offer_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if db.session.scalar(select(Variant.id).where(Variant.organization_id == shop.organization_id,
-                                                  Variant.sku == offer.sku)) is not None:
-        flash(str(_l("Un produit porte déjà ce SKU : associez l'annonce à ce produit.")), "error")
+    listing = listing_fixes.RemoteListing(sku=offer.sku, title=offer.title, price=offer.price, barcode=offer.ean)
+    try:
+        variant = listing_fixes.apply(shop, request.form.get("do"), listing, request.form.get("sku"))
+    except listing_fixes.ListingFixError as exc:
+        flash(str(exc), "error")
         return redirect(url_for(".shop_page", shop_id=shop.id))
-    catalog.create_product(shop, offer)
+    offer.variant_id = variant.id
     db.session.commit()
-    flash(str(_l("Produit créé depuis l'annonce Rakuten.")), "success")
+    flash(listing_fixes.fixed_message(variant), "success")
     return redirect(url_for(".shop_page", shop_id=shop.id))

@@ -7,18 +7,16 @@
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from core import listings as listing_fixes
 from core.connectors.guards import addon_required
 from core.extensions import csrf, db
-from core.intake import map_sku, resume_unknown_skus
 from core.jobs import enqueue
-from core.models import Product, Shop, Variant
+from core.models import Shop
 from core.tenancy import get_owned, scoped
 
 from .inbox import INBOX, is_ping
@@ -104,28 +102,14 @@ def fix_listing(shop_id: str, listing_id: int):
     row = db.session.get(WoocommerceListing, listing_id)
     if row is None or row.shop_id != shop.id:
         abort(404)
-    if request.form.get("do") == "create":
-        if not row.sku:
-            flash(_("Cet article n'a pas de SKU dans WooCommerce : ajoutez-en un avant de le créer."), "error")
-            return redirect(url_for(".shop_page", shop_id=shop.id))
-        product = Product(organization_id=shop.organization_id, title=row.title or row.sku)
-        db.session.add(product)
-        db.session.flush()
-        variant = Variant(organization_id=shop.organization_id, product_id=product.id, sku=row.sku,
-                          barcode=row.barcode, price=Decimal("0"))
-        db.session.add(variant)
-        db.session.flush()
-        resume_unknown_skus(shop.organization_id, [row.sku])
-        flash(_("Produit « %(title)s » créé.", title=product.title), "success")
-    else:
-        sku = (request.form.get("sku") or "").strip()
-        variant = db.session.scalar(scoped(Variant).where(Variant.sku == sku)) if sku else None
-        if variant is None:
-            flash(_("Aucune variante du catalogue ne porte le SKU « %(sku)s ».", sku=sku), "error")
-            return redirect(url_for(".shop_page", shop_id=shop.id))
-        if row.sku:
-            map_sku(shop.organization_id, row.sku, variant)
-        flash(_("Article relié à %(sku)s.", sku=variant.sku), "success")
+    try:
+        variant = listing_fixes.apply(shop, request.form.get("do"),
+                                 listing_fixes.RemoteListing(sku=row.sku or "", title=row.title, barcode=row.barcode),
+                                 request.form.get("sku"))
+    except listing_fixes.ListingFixError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".shop_page", shop_id=shop.id))
+    flash(listing_fixes.fixed_message(variant), "success")
     row.variant_id = variant.id
     enqueue("addons.woocommerce.jobs.push_stock", shop.id, [variant.id], shop_id=shop.id)
     db.session.commit()

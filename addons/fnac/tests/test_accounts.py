@@ -75,11 +75,11 @@ def test_shop_page_and_the_fix_buttons(client, login, emu, fnac_shop, catalog, p
     page = client.get(url).get_data(as_text=True)
     assert 'data-sku="SANS-PRODUIT"' in page and "Créer le produit" in page
     loose = {o.sku: o for o in db.session.scalars(sa.select(FnacOffer).where(FnacOffer.variant_id.is_(None)))}
-    res = post_form(f"{url}/offers/{loose['SANS-PRODUIT'].id}/create", page=url)
+    res = post_form(f"{url}/offers/{loose['SANS-PRODUIT'].id}/fix", {"do": "create"}, page=url)
     assert res.status_code == 302
     created = db.session.scalar(sa.select(Variant).where(Variant.sku == "SANS-PRODUIT"))
     assert created is not None and created.product.title == "Coffret collector"
-    res = post_form(f"{url}/offers/{loose['AUTRE-REF'].id}/link", {"variant_sku": "ALT-9"}, page=url)
+    res = post_form(f"{url}/offers/{loose['AUTRE-REF'].id}/fix", {"do": "link", "sku": "ALT-9"}, page=url)
     assert res.status_code == 302
     db.session.expire_all()
     assert db.session.get(FnacOffer, loose["AUTRE-REF"].id).variant_id is not None

@@ -34,11 +34,11 @@ def test_adverts_matched_by_sku_then_barcode_and_fixed_from_the_page(app, emu, r
     login(client)
     page = client.get(f"/apps/rakuten/shops/{shop.id}").get_data(as_text=True)
     assert "RK-CASQUETTE" in page and "Poster vintage" in page and "Créer le produit" in page
-    res = post_form(f"/apps/rakuten/shops/{shop.id}/offers/{offer('RK-CASQUETTE').id}/map", {"sku": "CAP-STD"},
+    res = post_form(f"/apps/rakuten/shops/{shop.id}/offers/{offer('RK-CASQUETTE').id}/fix", {"do": "link", "sku": "CAP-STD"},
                     page=f"/apps/rakuten/shops/{shop.id}")
     assert res.status_code == 302
     assert offer("RK-CASQUETTE").variant_id == variants["CAP-STD"].id
-    res = post_form(f"/apps/rakuten/shops/{shop.id}/offers/{offer('RK-INCONNU').id}/create", {},
+    res = post_form(f"/apps/rakuten/shops/{shop.id}/offers/{offer('RK-INCONNU').id}/fix", {"do": "create"},
                     page=f"/apps/rakuten/shops/{shop.id}")
     assert res.status_code == 302
     created = db.session.scalar(sa.select(Variant).where(Variant.sku == "RK-INCONNU"))
@@ -68,6 +68,6 @@ def test_another_shops_offer_cannot_be_touched(app, emu, rakuten_shop, catalog, 
     services.save_settings(other, "rakuten", {"login": "autre", "token": "t"}, {"token"})
     db.session.commit()
     login(client)
-    res = post_form(f"/apps/rakuten/shops/{other.id}/offers/{offer('RK-X').id}/map", {"sku": "MUG-STD"},
+    res = post_form(f"/apps/rakuten/shops/{other.id}/offers/{offer('RK-X').id}/fix", {"do": "link", "sku": "MUG-STD"},
                     page=f"/apps/rakuten/shops/{shop.id}")
     assert res.status_code == 404 and offer("RK-X").variant_id is None
