@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import fields
+from wtforms import fields, validators
 
 from .inputs import DATE_MAX, DATE_MIN, INT_MAX, in_date_range, parse_decimal, parse_id, parse_int
 
@@ -75,3 +75,33 @@ class DateField(fields.DateField):
 
 class ActionForm(FlaskForm):
     """CSRF-only form for the POST buttons."""
+
+
+class ConditionsForm(FlaskForm):
+    """The conditions of a shipping rule (``core.shipping_rules``), for core's carrier rules and
+    a carrier add-on's own rule form alike: subclass it and add what the rule gives.
+    ``channels.choices`` is set by the view (the channel add-ons)."""
+
+    service_levels = fields.SelectMultipleField(
+        _l("Niveaux de service"), validate_choice=False,
+        choices=[("standard", _l("Standard")), ("express", _l("Express")), ("prime", _l("Prime"))])
+    channels = fields.SelectMultipleField(_l("Canaux de vente"), validate_choice=False)
+    destination = fields.SelectField(
+        _l("Destination"), default="",
+        choices=[("", _l("Toutes")), ("domestic", _l("Nationale (pays d'expédition)")),
+                 ("eu", _l("Union européenne, hors national")), ("non_eu", _l("Hors Union européenne (douane)"))])
+    countries = fields.StringField(_l("Pays (codes ISO séparés par des virgules)"),
+                                   filters=[lambda v: v.strip() if isinstance(v, str) else v],
+                                   validators=[validators.Optional(), validators.Length(max=500)],
+                                   description=_l("Par exemple CH, GB, US."))
+    min_weight_grams = IntegerField(_l("Poids minimum (g)"), validators=[validators.Optional(),
+                                                                         validators.NumberRange(min=0)])
+    max_weight_grams = IntegerField(_l("Poids maximum (g)"), validators=[validators.Optional(),
+                                                                         validators.NumberRange(min=1)])
+    min_value = DecimalField(_l("Valeur minimum de la commande"), places=2,
+                             validators=[validators.Optional(), validators.NumberRange(min=0)])
+    max_value = DecimalField(_l("Valeur maximum de la commande"), places=2,
+                             validators=[validators.Optional(), validators.NumberRange(min=0)])
+    sku_tag = fields.StringField(_l("Étiquette produit"), filters=[lambda v: v.strip() if isinstance(v, str) else v],
+                                 validators=[validators.Optional(), validators.Length(max=64)],
+                                 description=_l("Un article du colis porte cette étiquette (par exemple fragile)."))

@@ -26,9 +26,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
 from . import orders as order_flow
+from . import shipping_rules
 from . import stock
 from .addons import _isolate, call, registry
 from .extensions import db
@@ -75,14 +77,20 @@ def carrier_choices(shop: Shop) -> list[tuple[str, str]]:
     """What the packing screen offers: with several carrier add-ons, the cheapest for the
     order's service level first; the carrier add-ons; then manual entry."""
     carriers = carrier_addons(shop)
-    cheapest = [(CHEAPEST, "Le moins cher pour le niveau de service")] if len(carriers) > 1 else []
-    return cheapest + carriers + [(MANUAL, "Saisie manuelle du suivi")]
+    cheapest = [(CHEAPEST, _l("Le moins cher pour le niveau de service"))] if len(carriers) > 1 else []
+    rules = [(BY_RULES, _l("Selon vos règles de transporteur"))] if carriers and shipping_rules.carrier_rules(
+        shop.organization_id) else []
+    return rules + cheapest + carriers + [(MANUAL, _l("Saisie manuelle du suivi"))]
 
 
 # ----------------------------------------------------------------------------- rate shopping
 #: the packing screen's (and a rule's) choice: the cheapest enabled carrier that meets the
 #: order's service level, resolved when the shipment is created
 CHEAPEST = "cheapest"
+#: the packing screen's choice when the organization has carrier rules: the first rule that
+#: holds gives the carrier (``core.shipping_rules``); also what a shipment created with no
+#: carrier gets
+BY_RULES = "rules"
 #: what each order service level accepts of a rate's ``service_level`` ("" counts as standard)
 ACCEPTS = {"standard": ("", "standard", "express"), "express": ("express",), "prime": ("express",)}
 
@@ -169,7 +177,11 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
         raise ShippingError("le poids du colis doit être positif")
     if warehouse_id is None:
         warehouse_id = next((line.warehouse_id for line, _q in planned if line.warehouse_id), None)
-    chosen_by = None
+    chosen_by = rule = None
+    if carrier in (None, BY_RULES):
+        enabled = {name for name, _title in carrier_addons(order.shop)} | {CHEAPEST}
+        rule = shipping_rules.choose_carrier(order, planned, weight_grams, warehouse_id, enabled)
+        carrier = rule.carrier if rule is not None else None
     if carrier == CHEAPEST:
         carrier, picked, chosen_by = choose_cheapest(order, weight_grams)
         service = service or picked
@@ -182,6 +194,9 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
     db.session.flush()
     order_flow.record(order, "shipment", f"colis créé ({shipment.carrier}, {weight_grams or '?'} g)",
                       user_id=user_id, data={"shipment": shipment.id})
+    if rule is not None:
+        order_flow.record(order, "shipment", f"règle de transporteur « {rule.name} »", user_id=user_id,
+                          data={"shipment": shipment.id, "carrier_rule": rule.id})
     if chosen_by is not None:
         rate = chosen_by.rate
         order_flow.record(order, "shipment", f"transporteur le moins cher pour le niveau de service : {chosen_by.title}"

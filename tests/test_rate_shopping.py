@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from addons.colissimo import sandbox as colissimo_sandbox
 from addons.dhl import sandbox as dhl_sandbox
@@ -125,3 +125,73 @@ def test_one_carrier_only_means_no_rate_shopping(app, client, login, org, shop):
     login(client, "picker")
     page = client.get(f"/preparation/pack/{member.id}").get_data(as_text=True)
     assert "data-rates" not in page and 'value="cheapest"' not in page
+
+
+# ----------------------------------------------------------------------------- saved carrier rules
+def _rule(org, name, carrier, position, **conditions):
+    from core.models import CarrierRule
+
+    empty = {"channels": [], "service_levels": [], "destination": "", "countries": []}
+    rule = CarrierRule(organization_id=org.id, name=name, carrier=carrier, position=position, active=True,
+                       **{**empty, **conditions})
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def test_a_saved_rule_sends_express_with_dhl_and_the_rest_at_the_cheapest(app, client, login, org, shop):
+    _rule(org, "Express en DHL", "dhl", 1, service_levels=["express"])
+    _rule(org, "Le reste au moins cher", shipping.CHEAPEST, 2)
+    express = packed(allocated(shop, "cr-1", [("TEE", 1)], service_level="express"))
+    standard = packed(allocated(shop, "cr-2", [("TEE", 1)]))
+    login(client, "picker")
+    page = client.get(f"/preparation/pack/{express.id}").get_data(as_text=True)
+    assert "Selon vos règles de transporteur" in page
+    assert 'value="rules" selected' in page or 'selected value="rules"' in page
+    assert ship(client, express, carrier=shipping.BY_RULES).status_code == 302
+    assert ship(client, standard, carrier=shipping.BY_RULES).status_code == 302
+    by_order = {s.order_id: s for s in db.session.scalars(select(Shipment))}
+    assert by_order[express.order_id].carrier == "dhl"
+    assert by_order[standard.order_id].carrier == "colissimo"  # 4,99 € beats DHL
+    events = [e.message for e in standard.order.events]
+    assert any("Le reste au moins cher" in m for m in events) and any("moins cher" in m for m in events)
+
+
+def test_a_rule_naming_a_carrier_the_shop_lacks_is_passed_over(app, org, shop):
+    _rule(org, "Tout en Sendcloud", "sendcloud", 1)  # not enabled for this shop
+    _rule(org, "Lourd en DHL", "dhl", 2, min_weight_grams=5000)
+    _rule(org, "Léger en Colissimo", "colissimo", 3)
+    order = allocated(shop, "cr-3", [("TEE", 1)])
+    light = shipping.create_shipment(order, [(ln, ln.quantity) for ln in order.lines], 180)
+    assert light.carrier == "colissimo"
+    heavy_order = allocated(shop, "cr-4", [("TEE", 1)])
+    heavy = shipping.create_shipment(heavy_order, [(ln, ln.quantity) for ln in heavy_order.lines], 7000)
+    assert heavy.carrier == "dhl"
+    chosen = allocated(shop, "cr-5", [("TEE", 1)])
+    by_hand = shipping.create_shipment(chosen, [(ln, ln.quantity) for ln in chosen.lines], 180, carrier="dhl")
+    assert by_hand.carrier == "dhl"  # a carrier picked by hand wins over the rules
+
+
+def test_the_rules_page_saves_a_rule_in_words(app, client, login, org, shop, make_org):
+    from core.models import CarrierRule
+
+    login(client)
+    page = "/shipping/rules/new"
+    form = client.get(page).get_data(as_text=True)
+    assert "Le moins cher pour le niveau de service" in form and "DHL Express" in form
+    res = client.post(page, data={"csrf_token": csrf_token(client, page), "name": "Suisse en DHL", "carrier": "dhl",
+                                  "destination": "non_eu", "countries": "ch, li", "max_weight_grams": "30000",
+                                  "active": "y"})
+    assert res.status_code == 302
+    rule = db.session.scalar(select(CarrierRule))
+    assert (rule.carrier, rule.countries, rule.destination, rule.max_weight_grams) == ("dhl", ["CH", "LI"],
+                                                                                       "non_eu", 30000)
+    listing = client.get("/shipping/rules").get_data(as_text=True)
+    assert "Suisse en DHL" in listing and "DHL Express" in listing and "pays : CH, LI" in listing
+    assert ">dhl<" not in listing
+    bad = client.post(page, data={"csrf_token": csrf_token(client, page), "name": "x", "carrier": "nope"})
+    assert bad.status_code == 200 and db.session.scalar(select(func.count()).select_from(CarrierRule)) == 1
+    stranger = make_org("Concurrent")
+    theirs = _rule(stranger, "Leur règle", "dhl", 1)
+    assert client.get(f"/shipping/rules/{theirs.id}").status_code == 404
+    assert "Leur règle" not in client.get("/shipping/rules").get_data(as_text=True)

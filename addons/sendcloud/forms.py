@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField, URLField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, URL
+from wtforms import BooleanField, PasswordField, SelectField, StringField, URLField
+from wtforms.validators import DataRequired, Email, Length, Optional, URL
 
 from core.connectors.validators import RemoteAddress
-from core.forms import DecimalField, IntegerField
+from core.forms import ConditionsForm
 
 from .client import DEFAULT_BASE_URL, REMOTE
 
@@ -18,9 +18,6 @@ SENDER_COUNTRIES = [
 ]
 API_VERSIONS = [("v3", _l("API v3 : expéditions (recommandée)")),
                 ("v2", _l("API v2 : colis (comptes créés avant le 13 avril 2026)"))]
-SERVICE_LEVELS = [("standard", _l("Standard")), ("express", _l("Express")), ("prime", _l("Prime"))]
-DESTINATIONS = [("", _l("Toutes")), ("domestic", _l("Nationale (pays d'expédition)")),
-                ("eu", _l("Union européenne, hors national")), ("non_eu", _l("Hors Union européenne (douane)"))]
 
 
 def _strip(value):
@@ -63,18 +60,7 @@ class SettingsForm(FlaskForm):
         description=_l("https://panel.sendcloud.sc/api ; à modifier seulement pour l'émulateur de démonstration."))
 
 
-class RuleForm(FlaskForm):
+class RuleForm(ConditionsForm):
     name = StringField(_l("Nom de la règle"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     method_id = SelectField(_l("Méthode d'expédition"), validate_choice=False, validators=[DataRequired()])
-    service_levels = SelectMultipleField(_l("Niveaux de service"), choices=SERVICE_LEVELS, validate_choice=False)
-    channels = SelectMultipleField(_l("Canaux de vente"), validate_choice=False)
-    destination = SelectField(_l("Destination"), choices=DESTINATIONS, default="")
-    countries = StringField(_l("Pays (codes ISO séparés par des virgules)"), filters=[_strip],
-                            validators=[Optional(), Length(max=500)], description=_l("Par exemple CH, GB, US."))
-    min_weight_grams = IntegerField(_l("Poids minimum (g)"), validators=[Optional(), NumberRange(min=0)])
-    max_weight_grams = IntegerField(_l("Poids maximum (g)"), validators=[Optional(), NumberRange(min=1)])
-    min_value = DecimalField(_l("Valeur minimum de la commande"), places=2, validators=[Optional(), NumberRange(min=0)])
-    max_value = DecimalField(_l("Valeur maximum de la commande"), places=2, validators=[Optional(), NumberRange(min=0)])
-    sku_tag = StringField(_l("Étiquette produit"), filters=[_strip], validators=[Optional(), Length(max=64)],
-                          description=_l("Un article du colis porte cette étiquette (par exemple fragile)."))
     active = BooleanField(_l("Active"), default=True)

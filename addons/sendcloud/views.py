@@ -2,15 +2,13 @@
 (``/apps/sendcloud/webhooks/<shop id>``, the URL to give Sendcloud as ``webhook_url``)."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
-from core import shipping
+from core import shipping, shipping_rules
 from core.connectors.guards import addon_required
 from core.extensions import csrf, db
 from core.models import Order, OrderStatus, Shipment, ShipmentLine, ShipmentStatus, Shop, ShopAddon
@@ -53,8 +51,7 @@ def _rule_form(shops: list[Shop], rule: SendcloudShippingRule | None = None) -> 
     if rule is not None and rule.method_id not in dict(methods):
         methods.append((rule.method_id, rule.method_name or rule.method_id))
     form.method_id.choices = methods
-    channels = sorted({s.addon for s in db.session.scalars(scoped(Shop))})
-    form.channels.choices = [(c, c) for c in channels]
+    form.channels.choices = shipping_rules.channel_choices()
     return form
 
 
@@ -62,16 +59,7 @@ def _fill(rule: SendcloudShippingRule, form: RuleForm) -> None:
     rule.name = form.name.data
     rule.method_id = form.method_id.data
     rule.method_name = dict(form.method_id.choices).get(form.method_id.data, form.method_id.data)[:200]
-    rule.service_levels = [s for s in form.service_levels.data or [] if s in ("standard", "express", "prime")]
-    rule.channels = list(form.channels.data or [])
-    rule.destination = form.destination.data or ""
-    rule.countries = sorted({c.strip().upper() for c in (form.countries.data or "").replace(";", ",").split(",")
-                             if len(c.strip()) == 2})
-    rule.min_weight_grams = form.min_weight_grams.data
-    rule.max_weight_grams = form.max_weight_grams.data
-    rule.min_value = Decimal(form.min_value.data) if form.min_value.data is not None else None
-    rule.max_value = Decimal(form.max_value.data) if form.max_value.data is not None else None
-    rule.sku_tag = form.sku_tag.data or None
+    shipping_rules.fill_conditions(rule, form.data)
     rule.active = bool(form.active.data)
 
 

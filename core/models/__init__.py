@@ -35,6 +35,7 @@ from .shipping import (
     ReturnReason,
     Return,
     ReturnLine,
+    CarrierRule,
 )
 from .central_stock import (
     SkuAlias,
@@ -65,7 +66,7 @@ __all__ = [
     "VariantBinding", "WarehouseKind", "Warehouse", "BinLocation", "StockLevel", "OrderStatus",
     "PaymentStatus", "ServiceLevel", "FulfillmentChannel", "Customer", "Order", "LineSource",
     "OrderLine", "OrderEvent", "ShipmentStatus", "Shipment", "ShipmentLine", "ReturnStatus",
-    "ReturnReason", "Return", "ReturnLine", "SkuAlias", "StockPool", "StockPoolWarehouse",
+    "ReturnReason", "Return", "ReturnLine", "CarrierRule", "SkuAlias", "StockPool", "StockPoolWarehouse",
     "ChannelStockRule", "StockMovement", "STOCK_DIRTY_SEQ", "StockDirty", "RoutingRule",
     "SyncStatus", "SyncLog", "OutboxJob", "JobLease", "ClockMark", "RateBucket", "PickWaveStatus",
     "PickWave", "PickWaveOrderStatus", "PickWaveOrder", "PickWaveLine", "FxRate",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -132,3 +132,28 @@ class ReturnLine(db.Model):
 
     ret: Mapped[Return] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine] = relationship()
+
+
+class CarrierRule(db.Model):
+    """Which carrier a parcel gets, tried in ``position`` order (``core.shipping_rules``): the
+    first active rule whose conditions all hold names a carrier add-on, or ``cheapest``."""
+
+    __tablename__ = "carrier_rule"
+    __table_args__ = (Index("ix_carrier_rule_org_position", "organization_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    carrier: Mapped[str] = mapped_column(String(64))  # a carrier add-on's name, or "cheapest"
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)  # channel add-on names
+    service_levels: Mapped[list[str]] = mapped_column(JSON, default=list)  # standard | express | prime
+    #: "" any, "domestic" (the sender's country), "eu" (EU but not domestic), "non_eu"
+    destination: Mapped[str] = mapped_column(String(16), default="")
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO 3166-1 alpha-2
+    min_weight_grams: Mapped[int | None] = mapped_column(Integer)
+    max_weight_grams: Mapped[int | None] = mapped_column(Integer)
+    min_value: Mapped[Decimal | None] = mapped_column(Amount)
+    max_value: Mapped[Decimal | None] = mapped_column(Amount)
+    sku_tag: Mapped[str | None] = mapped_column(String(64))  # a product tag of an item in the parcel

@@ -11,6 +11,7 @@ from flask_login import current_user
 def register_core_blueprints(app: Flask) -> None:
     from . import account, alerts, analytics, auth, catalog, health, help, integrations, main, ops, picking
     from . import stock  # noqa: F401 - the stock pages, on main's blueprint
+    from . import carriers  # noqa: F401 - the carrier rules, on ops' blueprint
 
     for module in (auth, health, main, catalog, account, alerts, help, ops, integrations, picking, analytics):
         app.register_blueprint(module.bp)

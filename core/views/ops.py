@@ -131,6 +131,16 @@ def _push_all() -> None:
     enqueue("core.stock.reconcile", org_id(), job_id=f"stock-reconcile-{org_id()}", unique=True)
 
 
+def reorder(rules: list[Any], rule: Any, direction: str) -> None:
+    """Move ``rule`` one place up or down among ``rules`` (renumbered first: ties and gaps go)."""
+    for position, r in enumerate(rules, start=1):
+        r.position = position
+    i = rules.index(rule)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(rules):
+        rules[i].position, rules[j].position = rules[j].position, rules[i].position
+
+
 def _invalid(form: FlaskForm) -> None:
     if form.is_submitted() and form.errors:
         flash(_("Vérifiez le formulaire."), "error")
@@ -265,13 +275,7 @@ def rule_move(rule_id: str, direction: str):
     rule = get_owned(RoutingRule, rule_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    rules = _rules()
-    for position, r in enumerate(rules, start=1):  # renumber first: ties and gaps disappear
-        r.position = position
-    i = rules.index(rule)
-    j = i - 1 if direction == "up" else i + 1
-    if 0 <= j < len(rules):
-        rules[i].position, rules[j].position = rules[j].position, rules[i].position
+    reorder(_rules(), rule, direction)
     db.session.commit()
     return redirect(url_for(".routing") + "#rules")
 

@@ -334,7 +334,9 @@ def pack(member_id: str):
     form = PackForm()
     form.carrier.choices = shipping.carrier_choices(shop)
     several = len(shipping.carrier_addons(shop)) > 1
-    form.carrier.data = form.carrier.data or (shipping.CHEAPEST if several else shipping.default_carrier(shop))
+    offered = {c for c, _t in form.carrier.choices}
+    form.carrier.data = form.carrier.data or next(c for c in (shipping.BY_RULES, shipping.CHEAPEST if several else "",
+                                                               shipping.default_carrier(shop)) if c in offered)
     content = [(ln.order_line, ln.quantity) for ln in lines]
     form.weight_grams.data = form.weight_grams.data or shipping.shipment_weight(content)
     quotes, best = [], None
