@@ -13,8 +13,9 @@ from dataclasses import asdict
 from typing import Any
 
 from . import orders as order_flow
-from .addons import call, registry
-from .connectors import RemoteError
+from . import wording
+from .addons import _isolate, registry
+from .extensions import db
 from .models import Order, OrderStatus
 from .types import NormalizedAddress, NormalizedPickupPoint
 
@@ -84,12 +85,21 @@ def search(order: Order, postal_code: str, city: str = "", country: str = "",
              "network": (network or "").strip().lower()}
     found: list[NormalizedPickupPoint] = []
     problems: list[str] = []
-    try:
-        answers = call(order.shop, "shipping_search_pickup_points", order=order, query=query) or []
-    except RemoteError as exc:
-        answers, problems = [], [str(exc)]
-    for answer in answers:
-        found.extend(answer or [])
+    shop = order.shop
+    reg = registry()
+    enabled = shop.enabled_addons()
+    for addon in reg.loaded():  # each network on its own: one that fails is named, the others answer
+        if addon.kind != "carrier" or addon.name not in enabled:
+            continue
+        try:
+            with db.session.begin_nested():
+                answer = reg.call_one(addon.name, "shipping_search_pickup_points", shop=shop, order=order,
+                                      query=query)
+        except Exception as exc:  # noqa: BLE001 - an add-on's failure is isolated, as core.addons.call does
+            _isolate(shop, addon.name, "shipping_search_pickup_points", exc)
+            problems.append(f"{addon.title} : {wording.for_merchant(exc)}")
+            continue
+        found.extend(p for p in answer or [] if isinstance(p, NormalizedPickupPoint))
     found.sort(key=lambda p: (p.distance_m is None, p.distance_m or 0, p.name))
     return found, problems
 

@@ -7,7 +7,9 @@ the body (no token):
 - ``/tracking-cxf/TrackingServiceWS``: ``trackSkybillV2`` (events of one waybill) and
   ``cancelSkybill`` — the cancellation lives on the tracking service, not the shipping one;
 - ``/quickcost-cxf/QuickcostServiceWS``: ``calculateProducts`` (the products the account can
-  use between two postal codes: the connection test) and ``quickCost`` (a price).
+  use between two postal codes: the connection test) and ``quickCost`` (a price);
+- ``/recherchebt-ws-cxf/PointRelaisServiceWS``: ``recherchePointChronopost`` (the Chrono
+  Relais points near an address, with their opening hours).
 
 Errors are ``return/errorCode`` other than 0 in a 200 answer (a SOAP fault for a malformed
 request). Reads are retried by the kit on 429/5xx; a label request is never resent by the
@@ -29,8 +31,11 @@ SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SHIPPING_NS = "http://cxf.shipping.soap.chronopost.fr/"
 TRACKING_NS = "http://cxf.tracking.soap.chronopost.fr/"
 QUICKCOST_NS = "http://cxf.quickcost.soap.chronopost.fr/"
+RELAY_NS = "http://cxf.rechercheBt.soap.chronopost.fr/"
 SERVICES = {SHIPPING_NS: "/shipping-cxf/ShippingServiceWS", TRACKING_NS: "/tracking-cxf/TrackingServiceWS",
-            QUICKCOST_NS: "/quickcost-cxf/QuickcostServiceWS"}
+            QUICKCOST_NS: "/quickcost-cxf/QuickcostServiceWS", RELAY_NS: "/recherchebt-ws-cxf/PointRelaisServiceWS"}
+#: ``jour`` of ``listeHoraireOuverture``: 1 is Monday
+DAYS = {1: "lundi", 2: "mardi", 3: "mercredi", 4: "jeudi", 5: "vendredi", 6: "samedi", 7: "dimanche"}
 REMOTE = Remote("chronopost", "Chronopost", ("ws.chronopost.fr",))
 RETRY = RetryPolicy(attempts=3, base=0.25, cap=2.0, max_wait=3.0)
 TIMEOUT = 15.0
@@ -50,6 +55,19 @@ class ChronopostError(RemoteError):
 class Skybill:
     number: str
     pdf: bytes
+
+
+@dataclass
+class RelayPoint:
+    id: str
+    name: str
+    line1: str
+    line2: str
+    postal_code: str
+    city: str
+    country: str
+    distance_m: int | None
+    opening_hours: list[str]
 
 
 @dataclass
@@ -199,6 +217,38 @@ class ChronopostClient:
                                                           "password": self.password, "language": language,
                                                           "skybillNumber": skybill}, idempotent=True)
         self.check(answer, "l'annulation")
+
+
+    def search_points(self, *, address: str, postal_code: str, city: str, country: str, weight_kg: str,
+                      shipping_date: str, max_points: int = 10, max_distance_km: int = 10) -> list[RelayPoint]:
+        """The Chrono Relais points (``type`` P, product 86) near an address; ``shipping_date``
+        is dd/mm/yyyy (points closed that day are left out unless ``holidayTolerant``)."""
+        answer = self.call(RELAY_NS, "recherchePointChronopost", {
+            "accountNumber": self.account_number, "password": self.password, "address": address,
+            "zipCode": postal_code, "city": city, "countryCode": country, "type": "P", "productCode": "86",
+            "service": "L", "weight": weight_kg, "shippingDate": shipping_date, "maxPointChronopost": max_points,
+            "maxDistanceSearch": max_distance_km, "holidayTolerant": 1})
+        self.check(answer, "la recherche de points relais")
+        out = []
+        for p in answer.findall("listePointRelais"):
+            if (p.findtext("actif") or "true").strip() == "false":
+                continue
+            hours = []
+            for day in sorted(p.findall("listeHoraireOuverture"), key=lambda d: int(d.findtext("jour") or 0)):
+                text = (day.findtext("horairesAsString") or "").strip()
+                name = DAYS.get(int(day.findtext("jour") or 0))
+                if name and text:
+                    hours.append(f"{name} : {text}")
+            distance = (p.findtext("distanceEnMetre") or "").strip()
+            out.append(RelayPoint(
+                id=(p.findtext("identifiant") or "").strip(), name=(p.findtext("nom") or "").strip(),
+                line1=(p.findtext("adresse1") or "").strip(),
+                line2=" ".join(x for x in ((p.findtext("adresse2") or "").strip(),
+                                           (p.findtext("adresse3") or "").strip()) if x),
+                postal_code=(p.findtext("codePostal") or "").strip(), city=(p.findtext("localite") or "").strip(),
+                country=(p.findtext("codePays") or country).strip().upper(),
+                distance_m=int(distance) if distance.isdigit() else None, opening_hours=hours))
+        return [p for p in out if p.id]
 
 
 def _http_error(code: int, text: str) -> ChronopostError:

@@ -70,3 +70,13 @@ def shipping_quote_rates(shop, order, parcels):
     from .labels import quote
 
     return quote(shop, order, parcels)
+
+
+@hookimpl
+def shipping_search_pickup_points(shop, order, query):
+    """Chrono Relais points (``recherchePointChronopost``) near the searched address."""
+    if query.get("network") not in ("", None, ADDON):
+        return None
+    from .labels import search
+
+    return search(shop, order, query)

@@ -17,7 +17,7 @@ from core import pickup
 from core.extensions import db
 from core.jobs import enqueue
 from core.models import Order, Shipment, ShipmentStatus, Shop
-from core.types import Label, Rate
+from core.types import Label, NormalizedAddress, NormalizedPickupPoint, Rate
 
 from .client import ChronopostClient, ChronopostError
 from .models import ChronopostSkybill
@@ -272,3 +272,23 @@ def quote(shop: Shop, order: Order, parcels: list[dict[str, Any]]) -> list[Rate]
             return []
         total += price
     return [Rate(carrier=ADDON, service=PRODUCTS.get(product, product), price=total, currency="EUR", method_id=product)]
+
+
+def search(shop: Shop, order: Order, query: dict[str, Any], *, today: datetime | None = None
+           ) -> list[NormalizedPickupPoint]:
+    """Chrono Relais points near the searched postal code (France only, where product 86 runs)."""
+    country = (query.get("country") or "FR").upper()
+    if country != "FR":
+        return []
+    address = order.shipping_address or {}
+    same_place = (address.get("postal_code") or "").strip() == query.get("postal_code")
+    grams = sum((ln.variant.weight_grams or 0) * ln.quantity for ln in order.lines if ln.variant) or 1000
+    day = (today or datetime.now(timezone.utc)).strftime("%d/%m/%Y")
+    found = client_for(shop).search_points(
+        address=(address.get("line1") or "") if same_place else "", postal_code=query.get("postal_code") or "",
+        city=query.get("city") or (address.get("city") if same_place else "") or "", country=country,
+        weight_kg=_kg(grams), shipping_date=day)
+    return [NormalizedPickupPoint(id=p.id, network=ADDON, name=p.name,
+                                  address=NormalizedAddress(name=p.name, line1=p.line1, line2=p.line2,
+                                                            postal_code=p.postal_code, city=p.city, country=p.country),
+                                  opening_hours=p.opening_hours, distance_m=p.distance_m) for p in found]

@@ -1,8 +1,9 @@
 """Emulator of Chronopost's SOAP web services (CXF, SOAP 1.1), for the tests and the demo.
 
 ``/shipping-cxf/ShippingServiceWS`` (``shippingMultiParcelV5``), ``/tracking-cxf/TrackingServiceWS``
-(``trackSkybillV2``, ``cancelSkybill``) and ``/quickcost-cxf/QuickcostServiceWS``
-(``calculateProducts``, ``quickCost``), with Chronopost's ``errorCode`` answers (2: account
+(``trackSkybillV2``, ``cancelSkybill``), ``/quickcost-cxf/QuickcostServiceWS``
+(``calculateProducts``, ``quickCost``) and ``/recherchebt-ws-cxf/PointRelaisServiceWS``
+(``recherchePointChronopost``: a few Chrono Relais points around any French postal code), with Chronopost's ``errorCode`` answers (2: account
 refused, 3: product not allowed, 33: waybill already scanned) and SOAP faults for malformed
 requests. Mounted under /sandbox/chronopost in the demo; faults on demand through the kit. A
 parcel's events follow the clock (taken over after an hour, out for delivery, delivered after a
@@ -21,7 +22,7 @@ from flask import Flask, Response, request
 
 from core.connectors.emulator import EmulatorKit
 
-from .client import QUICKCOST_NS, SHIPPING_NS, SOAP_NS, TRACKING_NS
+from .client import QUICKCOST_NS, RELAY_NS, SHIPPING_NS, SOAP_NS, TRACKING_NS
 
 #: the public test account Chronopost gives integrators
 DEMO_ACCOUNT = "19869502"
@@ -243,4 +244,44 @@ def make_app(clock: Any = None) -> Flask:
                                                    "<errorMessage></errorMessage>")
         return fault(f"Unexpected wrapper element {{{QUICKCOST_NS}}}{operation} found.")
 
+    # ------------------------------------------------------------------ relay points
+    @app.post("/recherchebt-ws-cxf/PointRelaisServiceWS")
+    def relay_points():
+        parsed = parse(RELAY_NS)
+        if isinstance(parsed, Response):
+            return parsed
+        operation, call = parsed
+        if operation != "recherchePointChronopost":
+            return fault(f"Unexpected wrapper element {{{RELAY_NS}}}{operation} found.")
+        if not authorised(call.findtext("accountNumber") or "", call.findtext("password") or ""):
+            return answer(RELAY_NS, operation, "<errorCode>3</errorCode><errorMessage>Identifiant ou mot de passe "
+                                               "incorrect</errorMessage><qualiteReponse>0</qualiteReponse>")
+        zip_code = (call.findtext("zipCode") or "").strip()
+        if (call.findtext("countryCode") or "FR").upper() != "FR" or not (zip_code.isdigit() and len(zip_code) == 5):
+            return answer(RELAY_NS, operation, "<errorCode>6</errorCode><errorMessage>Code postal invalide"
+                                               "</errorMessage><qualiteReponse>0</qualiteReponse>")
+        limit = int(call.findtext("maxPointChronopost") or "5") if (call.findtext("maxPointChronopost") or "").isdigit() else 5
+        city = escape((call.findtext("city") or "").strip().upper() or "VILLE")
+        points = ""
+        for n, (name, street, closed) in enumerate(RELAYS[:max(1, min(limit, 25))]):
+            hours = "".join(f"<listeHoraireOuverture><horairesAsString>{'' if day in closed else '09:00-12:30 14:00-19:00'}"
+                            f"</horairesAsString><jour>{day}</jour></listeHoraireOuverture>" for day in range(1, 8))
+            points += (f"<listePointRelais><accesPersonneMobiliteReduite>true</accesPersonneMobiliteReduite>"
+                       f"<actif>true</actif><adresse1>{street}</adresse1><adresse2></adresse2><adresse3></adresse3>"
+                       f"<codePays>FR</codePays><codePostal>{zip_code}</codePostal>"
+                       f"<coordGeolocalisationLatitude>48.86</coordGeolocalisationLatitude>"
+                       f"<coordGeolocalisationLongitude>2.35</coordGeolocalisationLongitude>"
+                       f"<distanceEnMetre>{250 + 420 * n}</distanceEnMetre>"
+                       f"<identifiant>{zip_code[:2]}{n + 1:02d}R</identifiant><indiceDeLocalisation></indiceDeLocalisation>"
+                       f"{hours}<localite>{city}</localite><nom>{name}</nom><poidsMaxi>20000</poidsMaxi>"
+                       f"<typeDePoint>P</typeDePoint></listePointRelais>")
+        return answer(RELAY_NS, operation, f"<errorCode>0</errorCode><errorMessage></errorMessage>{points}"
+                                           "<qualiteReponse>1</qualiteReponse><wsRequestId>emu</wsRequestId>")
+
     return app
+
+
+#: the points the emulator answers around any postal code: (name, street, days closed)
+RELAYS = (("RELAIS DU MARCHE", "4 PLACE DU MARCHE", {7}), ("TABAC DE LA GARE", "1 AVENUE DE LA GARE", {7}),
+          ("FLEURS ET CADEAUX", "18 RUE DE LA REPUBLIQUE", {1, 7}), ("PRESSING CENTRAL", "9 RUE VICTOR HUGO", {6, 7}),
+          ("EPICERIE DU PARC", "27 BOULEVARD DU PARC", {7}))

@@ -31,7 +31,8 @@ def validate(name: str, element: etree._Element) -> None:
 
 FILES = {"/shipping-cxf/ShippingServiceWS": "chronopost-shipping.xsd",
          "/tracking-cxf/TrackingServiceWS": "chronopost-tracking.xsd",
-         "/quickcost-cxf/QuickcostServiceWS": "chronopost-quickcost.xsd"}
+         "/quickcost-cxf/QuickcostServiceWS": "chronopost-quickcost.xsd",
+         "/recherchebt-ws-cxf/PointRelaisServiceWS": "chronopost-pointrelais.xsd"}
 
 
 def check_exchanges(exchanges: list[tuple[str, bytes, bytes]]) -> int:

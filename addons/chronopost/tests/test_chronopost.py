@@ -263,3 +263,42 @@ def test_migration_branch_applies(app):
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     upgrade(revision="heads")
     assert inspect(db.engine).has_table("chronopost_skybill")
+
+
+def test_relay_points_are_searched_chosen_and_labelled(app, org, shop, wh, emulator):
+    from core import pickup
+
+    order = db.session.get(Order, ingest(shop, norm("c-pts", [("TEE", 1)])).order_id)
+    db.session.commit()
+    points, problems = pickup.search(order, "75011", "Paris")
+    assert not problems and len(points) == 5
+    first = points[0]
+    assert (first.network, first.id, first.name, first.address.postal_code) == ("chronopost", "7501R",
+                                                                                 "RELAIS DU MARCHE", "75011")
+    assert first.distance_m == 250 and first.opening_hours[0] == "lundi : 09:00-12:30 14:00-19:00"
+    assert not any(h.startswith("dimanche") for h in first.opening_hours)  # closed that day
+    assert [p.distance_m for p in points] == sorted(p.distance_m for p in points)
+    exchanges = [e for e in emulator.config["STATE"]["exchanges"] if e[0].endswith("PointRelaisServiceWS")]
+    assert check_exchanges(exchanges) == 1
+    sent = soap_payload(exchanges[0][1])
+    assert (sent.findtext("type"), sent.findtext("productCode"), sent.findtext("zipCode")) == ("P", "86", "75011")
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", sent.findtext("shippingDate"))
+
+    pickup.choose(order, points[2])
+    db.session.commit()
+    outcome = picking.pack_and_ship(packed(fresh(Order, order.id)), 200)
+    db.session.commit()
+    assert outcome.state == "shipped"
+    [label] = labels_sent(emulator)
+    assert label.findtext("skybillValue/productCode") == "86" and label.findtext("refValue/recipientRef") == "7503R"
+
+
+def test_a_refused_relay_search_is_a_sentence(app, org, shop, wh, emulator):
+    from core import pickup
+
+    emulator.config["STATE"]["accounts"].clear()
+    order = db.session.get(Order, ingest(shop, norm("c-pts2", [("TEE", 1)])).order_id)
+    db.session.commit()
+    points, problems = pickup.search(order, "75011")
+    assert points == [] and len(problems) == 1
+    assert "points relais" in problems[0] and "Error" not in problems[0]
