@@ -22,9 +22,10 @@ the label request can declare the items (customs). :func:`mark_shipped` hands th
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
@@ -338,6 +339,25 @@ def switch_to_manual(shipment: Shipment, *, user_id: int | None = None) -> None:
     shipment.label_error = None
     order_flow.record(shipment.order, "shipment", "colis passé en saisie manuelle du suivi", user_id=user_id,
                       data={"shipment": shipment.id})
+
+
+def confirm_lost_label(shipment: Shipment, row: Any, exists_number: str | None, *, number_field: str,
+                       tracking_url: str | Callable[[str], str] = "", user_id: int | None = None) -> None:
+    """After a label request whose answer was lost (a carrier add-on's ``row`` in state
+    ``lost``), the merchant checked the carrier's portal: the shipment exists there (its number
+    given: the parcel leaves with it, its label printed from the portal) or it does not
+    (``failed``: the next request may leave). Nothing is ever bought twice."""
+    if row is None or row.state != "lost":
+        return
+    shipment.label_error = None
+    number = (exists_number or "").strip()[:32]
+    if not number:
+        row.state = "failed"
+        return
+    row.state = "created"
+    setattr(row, number_field, number)
+    url = tracking_url(number) if callable(tracking_url) else tracking_url
+    set_tracking(shipment, number, tracking_url=url, user_id=user_id)
 
 
 def set_tracking(shipment: Shipment, tracking_number: str, *, tracking_url: str = "", carrier_name: str = "",

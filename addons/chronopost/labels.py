@@ -210,15 +210,9 @@ def confirm_lost(shipment: Shipment, exists_number: str | None, user_id: int | N
     printed from the Chronopost account) or it does not (the next request may leave)."""
     from core import shipping
 
-    row = row_of(shipment)
-    if row is None or row.state != "lost":
-        return
-    shipment.label_error = None
-    if exists_number and exists_number.strip():
-        row.state, row.skybill = "created", exists_number.strip().upper()[:32]
-        shipping.set_tracking(shipment, row.skybill, tracking_url=tracking_url(row.skybill), user_id=user_id)
-    else:
-        row.state = "failed"
+    number = (exists_number or "").strip().upper() or None
+    shipping.confirm_lost_label(shipment, row_of(shipment), number, number_field="skybill",
+                                tracking_url=tracking_url, user_id=user_id)
 
 
 def cancel(shop: Shop, shipment: Shipment) -> bool | None:

@@ -196,18 +196,10 @@ def confirm_lost(shipment: Shipment, exists_number: str | None, user_id: int | N
     does not (the next request may leave)."""
     from core import shipping
 
-    row = row_of(shipment)
-    if row is None or row.state != "lost":
-        return
-    shipment.label_error = None
-    if exists_number and exists_number.strip():
-        row.state, row.number = "created", exists_number.strip()[:32]
-        settings = shipment.order.shop.addon_settings(ADDON)
-        postal = (shipment.order.shipping_address or {}).get("postal_code", "")
-        shipping.set_tracking(shipment, row.number, tracking_url=tracking_url(settings, row.number, postal),
-                              user_id=user_id)
-    else:
-        row.state = "failed"
+    settings = shipment.order.shop.addon_settings(ADDON)
+    postal = (shipment.order.shipping_address or {}).get("postal_code", "")
+    shipping.confirm_lost_label(shipment, row_of(shipment), exists_number, number_field="number",
+                                tracking_url=lambda number: tracking_url(settings, number, postal), user_id=user_id)
 
 
 def cancel(shop: Shop, shipment: Shipment) -> bool | None:
