@@ -311,6 +311,44 @@ def outcome_of(shipment: Shipment) -> LabelOutcome:
                         "Le transporteur n'a pas encore fourni l'étiquette : elle sera créée automatiquement.")
 
 
+def retry_label_job(shipment_id: int, addon: str, create: Callable[[Shop, Order, Shipment], Label],
+                    failed: Callable[[Shipment, str], None], *, data_errors: tuple[type[Exception], ...],
+                    remote_errors: tuple[type[Exception], ...], refused: str = "") -> str:
+    """A carrier add-on's label retry job: core's claim (lease and attempt count, committed
+    before the call), the add-on's ``create``, then core's commit of the label and departure.
+
+    Data to fix (``data_errors``) or a refusal (a ``remote_errors`` that is not ``transient``)
+    ends the attempt with ``failed(shipment, message)`` (``refused`` prefixes the carrier's
+    answer); an outage releases the lease and raises, so the job is retried."""
+    current = db.session.get(Shipment, shipment_id)
+    if current is None:
+        return "colis introuvable"
+    if current.status != ShipmentStatus.DRAFT or current.carrier != addon:
+        return f"rien à faire (colis {current.status.value}, {current.carrier})"
+    shipment = claim_label(shipment_id)
+    if shipment is None:
+        return "étiquette déjà demandée par ailleurs"
+    order = shipment.order
+    try:
+        label = create(order.shop, order, shipment)
+    except data_errors as exc:
+        failed(shipment, str(exc))
+        label_received(shipment)
+        return str(exc)
+    except remote_errors as exc:
+        if not getattr(exc, "transient", False):
+            failed(shipment, f"{refused}{exc}")
+            label_received(shipment)
+            return str(exc)
+        db.session.rollback()  # the attempt stays counted; the lease is let go for the next try
+        db.session.execute(update(Shipment).where(Shipment.id == shipment_id).values(label_requested_at=None))
+        db.session.commit()
+        raise
+    apply_label(shipment, label, source=addon)
+    outcome = label_received(shipment)
+    return f"étiquette {label.carrier or addon} {label.tracking_number} ({outcome.state})"
+
+
 def apply_label(shipment: Shipment, label: Label, *, source: str = "core") -> None:
     """Store a carrier's label on the shipment (also called by an add-on's retry job)."""
     shipment.carrier = label.carrier or shipment.carrier

@@ -11,13 +11,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from core import orders as order_flow
 from core import shipping
 from core.extensions import db
 from core.jobs import enqueue
-from core.models import Order, Shipment, ShipmentStatus, Shop, Warehouse
+from core.models import Order, Shipment, Shop, Warehouse
 from core.types import Label
 
 from . import mapping
@@ -171,32 +171,10 @@ def _wait_and_retry(shipment: Shipment, exc: ColissimoError) -> None:
 
 
 def retry_label(shipment_id: int) -> str:
-    current = db.session.get(Shipment, shipment_id)
-    if current is None:
-        return "colis introuvable"
-    if current.status != ShipmentStatus.DRAFT or current.carrier != ADDON:
-        return f"rien à faire (colis {current.status.value}, {current.carrier})"
-    shipment = shipping.claim_label(shipment_id)
-    if shipment is None:
-        return "étiquette déjà demandée par ailleurs"
-    order = shipment.order
-    try:
-        label = create(order.shop, order, shipment)
-    except MissingData as exc:
-        _failed(shipment, str(exc))
-        shipping.label_received(shipment)
-        return str(exc)
-    except ColissimoError as exc:
-        if not exc.transient:
-            _failed(shipment, str(exc))
-            shipping.label_received(shipment)
-            return str(exc)
-        db.session.rollback()
-        db.session.execute(update(Shipment).where(Shipment.id == shipment_id).values(label_requested_at=None))
-        db.session.commit()
-        raise
-    shipping.apply_label(shipment, label, source=ADDON)
-    return f"étiquette Colissimo {label.tracking_number} ({shipping.label_received(shipment).state})"
+    """The retry job (core's claim, the request, core's commit); raises while Colissimo is down."""
+    return shipping.retry_label_job(shipment_id, ADDON, create, _failed, data_errors=(MissingData,),
+                                    remote_errors=(ColissimoError,))
+
 
 
 def cancel(shop: Shop, shipment: Shipment) -> bool | None:

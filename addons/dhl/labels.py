@@ -15,13 +15,13 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from core import orders as order_flow
 from core import shipping
 from core.extensions import db
 from core.jobs import enqueue
-from core.models import Order, Shipment, ShipmentStatus, Shop, Warehouse, utcnow
+from core.models import Order, Shipment, Shop, Warehouse, utcnow
 from core.types import Label
 
 from . import mapping
@@ -186,33 +186,9 @@ def _wait_and_retry(shipment: Shipment, exc: DhlError) -> None:
 def retry_label(shipment_id: int) -> str:
     """The retry job: core's claim, the look-up then the request, core's commit. Raises while
     DHL stays unreachable, so the job is retried."""
-    current = db.session.get(Shipment, shipment_id)
-    if current is None:
-        return "colis introuvable"
-    if current.status != ShipmentStatus.DRAFT or current.carrier != ADDON:
-        return f"rien à faire (colis {current.status.value}, {current.carrier})"
-    shipment = shipping.claim_label(shipment_id)
-    if shipment is None:
-        return "étiquette déjà demandée par ailleurs"
-    order = shipment.order
-    try:
-        label = create(order.shop, order, shipment)
-    except MissingData as exc:
-        _failed(shipment, str(exc))
-        shipping.label_received(shipment)
-        return str(exc)
-    except DhlError as exc:
-        if not exc.transient:
-            _failed(shipment, f"DHL Express a refusé l'étiquette : {exc}")
-            shipping.label_received(shipment)
-            return str(exc)
-        db.session.rollback()  # the attempt stays counted by core; the lease is let go for the next try
-        db.session.execute(update(Shipment).where(Shipment.id == shipment_id).values(label_requested_at=None))
-        db.session.commit()
-        raise
-    shipping.apply_label(shipment, label, source=ADDON)
-    outcome = shipping.label_received(shipment)
-    return f"étiquette DHL {label.tracking_number} ({outcome.state})"
+    return shipping.retry_label_job(shipment_id, ADDON, create, _failed, data_errors=(MissingData,),
+                                    remote_errors=(DhlError,), refused="DHL Express a refusé l'étiquette : ")
+
 
 
 def cancel(shop: Shop, shipment: Shipment) -> bool | None:

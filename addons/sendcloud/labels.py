@@ -15,12 +15,12 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from core import shipping
 from core.extensions import db
 from core.jobs import enqueue
-from core.models import Order, Shipment, ShipmentStatus, Shop, Warehouse
+from core.models import Order, Shipment, Shop, Warehouse
 from core.types import Label
 
 from .checks import client_from_settings
@@ -346,30 +346,5 @@ def retry_label(shipment_id: int) -> str:
     """The retry job's work (see ``jobs.create_label``): core's claim (lease and attempt count,
     committed before the call), the announcement, then core's commit of the label and the
     departure. Raises while Sendcloud stays unreachable, so the job is retried."""
-    current = db.session.get(Shipment, shipment_id)
-    if current is None:
-        return "colis introuvable"
-    if current.status != ShipmentStatus.DRAFT or current.carrier != ADDON:
-        return f"rien à faire (colis {current.status.value}, {current.carrier})"
-    shipment = shipping.claim_label(shipment_id)
-    if shipment is None:
-        return "étiquette déjà demandée par ailleurs"
-    order = shipment.order
-    try:
-        label = announce(order.shop, order, shipment)
-    except (MissingData, NoMethod) as exc:
-        _failed(shipment, str(exc))
-        shipping.label_received(shipment)
-        return str(exc)
-    except SendcloudError as exc:
-        if not exc.transient:
-            _failed(shipment, f"Sendcloud a refusé l'étiquette : {exc}")
-            shipping.label_received(shipment)
-            return str(exc)
-        db.session.rollback()  # the attempt stays counted; the lease is let go for the next try
-        db.session.execute(update(Shipment).where(Shipment.id == shipment_id).values(label_requested_at=None))
-        db.session.commit()
-        raise
-    shipping.apply_label(shipment, label, source=ADDON)
-    outcome = shipping.label_received(shipment)
-    return f"étiquette {label.carrier} {label.tracking_number} ({outcome.state})"
+    return shipping.retry_label_job(shipment_id, ADDON, announce, _failed, data_errors=(MissingData, NoMethod),
+                                    remote_errors=(SendcloudError,), refused="Sendcloud a refusé l'étiquette : ")

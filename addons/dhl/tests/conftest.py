@@ -24,6 +24,9 @@ def addons():
 
 @pytest.fixture
 def clock():
+    from addons.dhl import tracking
+
+    tracking._last_call.clear()  # the pacing memory is the process's: a new clock starts it afresh
     return ManualClock()
 
 
