@@ -113,6 +113,16 @@ def _sqlite_pragmas(app: Flask) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 
+    @event.listens_for(db.engine, "savepoint")
+    def _savepoint_takes_the_write_lock(conn, _name):
+        """A SAVEPOINT outside a transaction starts a deferred one in SQLite: its reads pin a
+        snapshot, and its first write fails at once ("database is locked", no busy wait) if
+        another connection committed meanwhile. Begin it IMMEDIATE: the write lock is taken
+        up front, waiting ``busy_timeout`` for the other writer like any write."""
+        raw = conn.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+
 
 @migrate.configure
 def _alembic_version_locations(config):

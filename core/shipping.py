@@ -68,6 +68,14 @@ def carrier_addons(shop: Shop) -> list[tuple[str, str]]:
     return sorted(found, key=lambda pair: pair[1].lower())
 
 
+def carrier_title(name: str | None) -> str:
+    """A carrier as the merchant knows it: its add-on's title ("DHL Express", not "dhl")."""
+    for addon in registry().loaded():
+        if addon.name == name:
+            return addon.title
+    return name or ""
+
+
 def default_carrier(shop: Shop) -> str:
     """The first enabled carrier add-on, else the manual carrier."""
     carriers = carrier_addons(shop)
@@ -271,8 +279,9 @@ def label_received(shipment: Shipment, *, ship: bool = False, user_id: int | Non
             reason = f"étiquette créée, départ refusé : {exc}"
             order_flow.record(shipment.order, "shipment", reason, user_id=user_id, data={"shipment": shipment.id})
             db.session.commit()
-            return LabelOutcome("label_ready", shipment.id, f"Étiquette {shipment.carrier} créée, mais le colis n'est "
-                                f"pas parti : {exc}. Corrigez puis expédiez-le depuis sa page ; l'étiquette est gardée.")
+            return LabelOutcome("label_ready", shipment.id, f"Étiquette {carrier_title(shipment.carrier)} créée, mais "
+                                f"le colis n'est pas parti : {exc}. Corrigez puis expédiez-le depuis sa page ; "
+                                "l'étiquette est gardée.")
     return outcome_of(shipment)
 
 
@@ -299,7 +308,7 @@ def label_job(shipment_id: int) -> str:
 def outcome_of(shipment: Shipment) -> LabelOutcome:
     """Where a parcel stands, in the packer's words."""
     if shipment.status in (ShipmentStatus.SHIPPED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED):
-        return LabelOutcome("shipped", shipment.id, f"Étiquette {shipment.carrier} créée : colis expédié "
+        return LabelOutcome("shipped", shipment.id, f"Étiquette {carrier_title(shipment.carrier)} créée : colis expédié "
                             f"({shipment.tracking_number or 'sans numéro'}).")
     if shipment.status == ShipmentStatus.LABEL_CREATED:
         return LabelOutcome("label_ready", shipment.id, "Étiquette créée : imprimez-la puis expédiez le colis.")
