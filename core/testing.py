@@ -248,11 +248,14 @@ def redis_conn():
     """The real Redis on this worker's own db number, flushed around the test.
 
     ``TEST_REDIS_DB_BASE`` (default 1) moves the numbers, so two checkouts can run their suites
-    side by side on one Redis (databases 1-15 by default)."""
+    side by side on one Redis (databases 1-15 by default, more when Redis has more)."""
     import redis
 
     base = int(os.environ.get("TEST_REDIS_DB_BASE", "1"))
-    db_number = base + (int(WORKER[2:]) if WORKER[2:].isdigit() else 0) % max(1, 16 - base)
+    worker = int(WORKER[2:]) if WORKER[2:].isdigit() else 0
+    # within Redis's default 16 databases the workers wrap around; a base above them (a Redis
+    # started with more ``databases``) gives each worker its own
+    db_number = base + (worker % max(1, 16 - base) if base < 16 else worker)
     url = REDIS_URL.rsplit("/", 1)[0] + f"/{db_number}"
     conn = redis.Redis.from_url(url)
     try:
