@@ -261,6 +261,21 @@ def register_cli(app: Flask) -> None:
             total += n
         click.echo(f"{total} job(s) run")
 
+    @app.cli.command("serve")
+    @click.option("--bind", default=None, help="host:port (OMS_WEB_BIND; default 127.0.0.1:$PORT or :8000)")
+    @click.option("--workers", type=int, default=None, help="processes (OMS_WEB_WORKERS, default 2)")
+    @click.option("--threads", type=int, default=None, help="threads per process (OMS_WEB_THREADS, default 4)")
+    @click.option("--timeout", type=int, default=None, help="seconds before a stuck worker is restarted (OMS_WEB_TIMEOUT, 60)")
+    def serve_cmd(bind, workers, threads, timeout) -> None:
+        """Serve the app under gunicorn (production); each worker builds its own app."""
+        from .serve import defaults, serve
+
+        options = defaults()
+        for key, value in (("bind", bind), ("workers", workers), ("threads", threads), ("timeout", timeout)):
+            if value is not None:
+                options[key] = value
+        serve(options)
+
     @app.cli.command("worker")
     @click.option("--queue", "queues", multiple=True, default=["default"])
     @click.option("--burst", is_flag=True, help="exit when the queues are empty")

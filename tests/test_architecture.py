@@ -24,7 +24,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "core.plans", "core.services", "core.defaults", "core.alerts", "core.team", "core.helpcentre",
     ),
     "application": (
-        "core.app", "core.cli", "core.demo", "core.views", "core.sandboxes", "core.scaffold", "core.migrations",
+        "core.app", "core.cli", "core.serve", "core.demo", "core.views", "core.sandboxes", "core.scaffold", "core.migrations",
         "core.testing",
     ),
 }

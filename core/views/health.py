@@ -54,3 +54,58 @@ def healthz():
     if not _operator():
         status = {"status": status["status"]}
     return jsonify(status), code
+
+
+@bp.route("/healthz/live")
+def live():
+    """Liveness: the process answers; no database or network I/O."""
+    return jsonify({"status": "ok"}), 200
+
+
+def _migrations_at_head() -> tuple[bool, list[str]]:
+    """Compare the revisions applied in the database with the heads of every migration chain
+    (core and the add-ons). Returns (at head, the heads not applied)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with db.engine.connect() as conn:
+        applied = set(MigrationContext.configure(conn).get_current_heads())
+    missing = sorted(heads - applied)
+    return not missing, missing
+
+
+@bp.route("/healthz/ready")
+def ready():
+    """Readiness: the database reachable and its schema at the code's migration heads, and
+    Redis reachable when jobs go through it. 503 names what is not ready (no secrets)."""
+    checks: dict = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        checks["database"] = "ok"
+    except Exception as exc:
+        db.session.rollback()
+        checks["database"] = f"unreachable ({exc.__class__.__name__})"
+    if checks["database"] == "ok":
+        try:
+            at_head, missing = _migrations_at_head()
+            checks["migrations"] = "ok" if at_head else f"not at head ({len(missing)} to apply: oms create-db)"
+        except Exception as exc:
+            checks["migrations"] = f"unknown ({exc.__class__.__name__})"
+    else:
+        checks["migrations"] = "unknown (database unreachable)"
+    if current_app.config["JOBS_MODE"] == "rq":
+        try:
+            from ..jobs import redis_connection
+
+            redis_connection().ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"unreachable ({exc.__class__.__name__})"
+    not_ready = sorted(k for k, v in checks.items() if v != "ok")
+    body = {"status": "ready" if not not_ready else "not ready", "checks": checks}
+    if not_ready:
+        body["not_ready"] = not_ready
+    return jsonify(body), 200 if not not_ready else 503
