@@ -143,7 +143,7 @@ def shipping_shipment_shipped(shop, order, shipment) -> None:
 
 @hookimpl
 def order_status_changed(shop, order, old, new) -> None:
-    """An order the merchant cancels in the OMS after accepting it: OR29. (Never accepted,
+    """An order the merchant cancels in the OMS after accepting it: its lines cancelled with OR30. (Never accepted,
     core refuses it through ``channel_order_decision``; cancelled by Mirakl, nothing to say.)"""
     from core.models import OrderStatus
 
@@ -157,4 +157,15 @@ def order_status_changed(shop, order, old, new) -> None:
     from core.jobs import enqueue
 
     enqueue("addons.mirakl.jobs.cancel_order", shop.id, order.id, job_id=f"mirakl-cancel-{order.id}", unique=True,
+            shop_id=shop.id)
+
+
+@hookimpl
+def order_refund_recorded(shop, order, ret) -> None:
+    """A refund recorded in the OMS for a Mirakl order: OR28 in a job."""
+    if shop.addon != NAME or order.shop_id != shop.id or order.external_id is None:
+        return
+    from core.jobs import enqueue
+
+    enqueue("addons.mirakl.jobs.send_refund", shop.id, ret.id, job_id=f"mirakl-refund-{ret.id}", unique=True,
             shop_id=shop.id)
