@@ -27,15 +27,13 @@ def register_catalog_entries():
     from .operators import all_operators
 
     return [CatalogEntry(key=op.code, title=op.name, category="marketplace",
-                         summary=_("Vendez sur la marketplace %(name)s (Mirakl) : %(sells)s.", name=op.name,
-                                   sells=op.sells),
+                         summary=_("%(name)s — %(sells)s. Vos commandes %(name)s arrivent dans l'OMS et sont "
+                                   "acceptées d'elles-mêmes quand le stock est là ; vos stocks, les numéros de "
+                                   "suivi, les annulations et les remboursements repartent vers %(name)s.",
+                                   name=op.name, sells=op.sells),
                          sector=op.category, sector_label=op.category_label, website=op.instance_url,
-                         help_url=op.help_url, initials=op.initials, color=op.color,
-                         keywords=("mirakl", op.sells),
-                         details=((_("Instance"), op.instance_url),
-                                  (_("Acceptation partielle"), _("oui") if op.allows("partial_acceptance") else _("non")),
-                                  (_("Retours"), _("oui") if op.allows("returns") else _("non")),
-                                  (_("Expéditions multiples"), _("oui") if op.allows("multi_shipment") else _("non"))))
+                         help_url=op.help_url,
+                         initials=op.initials, color=op.color, keywords=("mirakl", op.sells))
             for op in all_operators()]
 
 
