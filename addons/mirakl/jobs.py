@@ -27,7 +27,7 @@ from core.money import Money
 
 from . import mapping
 from .client import MiraklClient, MiraklError
-from .models import MiraklOrder, MiraklRefund, MiraklShipment, MiraklShopState, MiraklStockImport
+from .models import MiraklOffer, MiraklOrder, MiraklRefund, MiraklShipment, MiraklShopState, MiraklStockImport
 from .runtime import client_for, clock, operator, wait_for
 
 OVERLAP = timedelta(minutes=5)
@@ -479,7 +479,9 @@ def push_stock(shop_id: int) -> str:
             return f"regroupé : envoi dans {wait:.0f} s"
         figures = stock.available_to_sell(shop, ids)
         skus = dict(db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(ids))).all())
-        rows = sorted((skus[vid], qty) for vid, qty in figures.items() if skus.get(vid))
+        offers = offer_skus(shop, ids)  # the matched offers' SKUs; else the variant's own
+        rows = sorted((sku, qty) for vid, qty in figures.items()
+                      for sku in (offers.get(vid) or ([skus[vid]] if skus.get(vid) else [])))
         imp = MiraklStockImport(shop_id=shop.id, status="SENDING", quantities=dict(rows), errors={})
         db.session.add(imp)
         state.pending_variants = []
@@ -766,3 +768,81 @@ def poll_all_returns() -> int:
             count += 1
     db.session.commit()
     return count
+
+
+# ============================================================================ offers (OF21)
+EAN_TYPES = frozenset({"EAN", "EAN13", "GTIN", "UPC"})
+
+
+def _ean(offer: dict[str, Any]) -> str | None:
+    for ref in offer.get("product_references") or []:
+        if str(ref.get("reference_type") or "").upper() in EAN_TYPES and ref.get("reference"):
+            return str(ref["reference"])[:32]
+    return None
+
+
+def match_offer(org_id: int, shop_sku: str, ean: str | None, product_sku: str | None) -> int | None:
+    """The variant behind an offer: its shop SKU (or a SKU alias), then its EAN, then the
+    product's SKU on the operator."""
+    from core.intake import variant_map
+
+    found = variant_map(org_id, {shop_sku}).get(shop_sku) if shop_sku else None
+    if found is None and ean:
+        found = db.session.scalar(select(Variant.id).where(Variant.organization_id == org_id, Variant.barcode == ean)
+                                  .order_by(Variant.id).limit(1))
+    if found is None and product_sku:
+        found = variant_map(org_id, {product_sku}).get(product_sku)
+    return found
+
+
+def import_offers(shop_id: int) -> str:
+    """OF21 page by page (100 a page, ``offset`` on ``total_count``): the shop's offers kept,
+    each matched to a variant; offers gone from Mirakl removed once every page is read."""
+
+    def work(shop: Shop) -> str:
+        client = client_for(shop)
+        offset, seen, matched = 0, set(), 0
+        rows = {o.shop_sku: o for o in db.session.scalars(select(MiraklOffer).where(MiraklOffer.shop_id == shop.id))}
+        while True:
+            page = client.offers(offset=offset)
+            batch = page.get("offers") or []
+            for item in batch:
+                sku = str(item.get("shop_sku") or "")[:128]
+                if not sku or sku in seen:
+                    continue
+                seen.add(sku)
+                row = rows.get(sku)
+                if row is None:
+                    row = MiraklOffer(shop_id=shop.id, shop_sku=sku)
+                    db.session.add(row)
+                    rows[sku] = row
+                row.offer_id = str(item.get("offer_id") or "") or None
+                row.product_sku = (item.get("product_sku") or None) and str(item["product_sku"])[:128]
+                row.ean = _ean(item)
+                row.title = (item.get("product_title") or None) and str(item["product_title"])[:255]
+                row.price = None if item.get("price") is None else str(item["price"])
+                row.quantity = int(item.get("quantity") or 0)
+                row.seen_at = utcnow()
+                if row.variant_id is None:
+                    row.variant_id = match_offer(shop.organization_id, sku, row.ean, row.product_sku)
+            db.session.commit()
+            offset += len(batch)
+            if not batch or offset >= int(page.get("total_count") or 0):
+                break
+        for sku, row in rows.items():
+            if sku not in seen:
+                db.session.delete(row)
+        matched = sum(1 for sku in seen if rows[sku].variant_id is not None)
+        db.session.commit()
+        return f"{len(seen)} offre(s) lue(s), {len(seen) - matched} sans produit"
+
+    return _guarded(shop_id, work)
+
+
+def offer_skus(shop: Shop, variant_ids: list[int]) -> dict[int, list[str]]:
+    """The offers' shop SKUs of these variants (a variant may carry several offers)."""
+    out: dict[int, list[str]] = {}
+    for vid, sku in db.session.execute(select(MiraklOffer.variant_id, MiraklOffer.shop_sku).where(
+            MiraklOffer.shop_id == shop.id, MiraklOffer.variant_id.in_(variant_ids))).all():
+        out.setdefault(vid, []).append(sku)
+    return out

@@ -765,10 +765,14 @@ class Emulator:
                 return paging
             offset, size = paging
             rows = sorted(inst.offers.values(), key=lambda o: o["shop_sku"])
-            return jsonify({"offers": [{"shop_sku": o["shop_sku"], "product_sku": o.get("product_id"),
-                                        "quantity": o.get("quantity", 0), "price": o.get("price"),
-                                        "description": o.get("description")} for o in rows[offset:offset + size]],
-                            "total_count": len(rows)})
+            return jsonify({"offers": [{
+                "offer_id": 1000 + index, "shop_sku": o["shop_sku"], "product_sku": o.get("product_id"),
+                "product_title": o.get("product_title") or f"Article {o['shop_sku']}",
+                "product_references": [{"reference": o["ean"], "reference_type": "EAN"}] if o.get("ean") else [],
+                "quantity": o.get("quantity", 0), "price": float(o.get("price") or 0), "active": True,
+                "state_code": o.get("state_code", "11"), "currency_iso_code": "EUR",
+                "description": o.get("description")} for index, o in enumerate(rows[offset:offset + size], start=offset)],
+                "total_count": len(rows)})
 
 
 def _parse(value: str) -> datetime:
