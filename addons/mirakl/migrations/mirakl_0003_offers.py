@@ -35,7 +35,7 @@ def upgrade():
         sa.ForeignKeyConstraint(["variant_id"], ["variant.id"], name=op.f("fk_mirakl_offer_variant_id_variant"),
                                 ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mirakl_offer")),
-        sa.UniqueConstraint("shop_id", "shop_sku", name=op.f("uq_mirakl_offer_shop_id")),
+        sa.UniqueConstraint("shop_id", "shop_sku", name=op.f("uq_mirakl_offer_shop_id_shop_sku")),
     )
     op.create_index(op.f("ix_mirakl_offer_shop_id"), "mirakl_offer", ["shop_id"], unique=False)
     op.create_index(op.f("ix_mirakl_offer_variant_id"), "mirakl_offer", ["variant_id"], unique=False)
