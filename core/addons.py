@@ -50,7 +50,7 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "kind": str, "scope": str, "icon": str, "application": bool, "auto_install": bool,
     "author": str, "maintainers": list, "license": str, "external_dependencies": dict,
-    "core_version": str, "website": str, "api_version": str, "summaries": dict,
+    "core_version": str, "website": str, "api_version": str, "summaries": dict, "example": bool,
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")

@@ -64,6 +64,8 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "SANDBOXES": os.environ.get("OMS_SANDBOXES", "") == "1",
+        #: example add-ons (manifest ``"example": True``) are listed in the catalog only when asked
+        "CATALOG_SHOW_EXAMPLES": os.environ.get("OMS_CATALOG_SHOW_EXAMPLES", "") == "1",
         # hosts (or host:port) a merchant's API-address override or supplier URL may reach
         "OUTBOUND_ALLOW": [h.strip() for h in os.environ.get("OMS_OUTBOUND_ALLOW", "").split(",") if h.strip()],
         "PUBLIC_URL": os.environ.get("OMS_PUBLIC_URL", ""),

@@ -92,6 +92,21 @@ def order_status_changed(shop, order, old, new):
 
 
 @hookspec
+def order_refund_recorded(shop, order, ret):
+    """The merchant recorded a refund in the OMS (a return's refund, or a refund without
+    return): channels where the seller refunds through the marketplace send it there.
+
+    Does not fire for refunds a channel add-on imported itself (``core.returns.import_channel_return``).
+
+    :param shop: the order's ``Shop``.
+    :param order: the ``Order``.
+    :param ret: the ``Return`` carrying ``refund_amount`` and its lines (none for a refund
+        without return).
+    :return: nothing. Enqueue the remote call.
+    """
+
+
+@hookspec
 def channel_order_decision(shop, order, accepted, reason):
     """Core has decided whether the merchant takes a new order: channels that make the seller
     accept or refuse each order (Mirakl-based marketplaces such as Fnac Darty, Cdiscount)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from . import orders as order_flow
 from . import stock
+from .addons import call
 from .extensions import db
 from .models import (
     Order,
@@ -221,6 +222,8 @@ def record_refund(ret: Return, amount: Decimal, *, user_id: int | None = None, s
                                 else PaymentStatus.PARTIALLY_REFUNDED)
     order_flow.record(order, "refund", f"remboursement {ret.rma} : {Money(ret.refund_amount, order.currency)}",
                       source=source, data={"return": ret.id}, user_id=user_id)
+    if source == "user" and order.shop is not None:
+        call(order.shop, "order_refund_recorded", order=order, ret=ret)
 
 
 def mark_returned_if_complete(order: Order, *, user_id: int | None = None, source: str = "core") -> bool:

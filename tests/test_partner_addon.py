@@ -39,6 +39,11 @@ def addons():
     return ["colissimo_partner"]  # no ADDON_MODULES: found through its entry point like any partner's
 
 
+@pytest.fixture
+def app_config():
+    return {"CATALOG_SHOW_EXAMPLES": True}  # an example add-on: listed in the catalog only when asked
+
+
 def test_installed_as_its_own_distribution():
     if not _installed():
         pytest.skip("not installed")
@@ -159,3 +164,13 @@ def test_scaffold_builds_on_the_connector_kit(tmp_path):
         other = new_addon(f"acme_{kind}", kind, tmp_path) / f"oms_addon_acme_{kind}"
         assert "HttpClient(REMOTE" in (other / "client.py").read_text()
         assert "EmulatorKit(" in (other / "sandbox.py").read_text()
+
+
+def test_an_example_addon_is_hidden_from_the_catalog_unless_asked(app, client, login):
+    login(client)
+    app.config["CATALOG_SHOW_EXAMPLES"] = False
+    hidden = client.get("/integrations/?category=carrier").get_data(as_text=True)
+    assert 'data-addon="colissimo_partner"' not in hidden
+    app.config["CATALOG_SHOW_EXAMPLES"] = True
+    shown = client.get("/integrations/?category=carrier").get_data(as_text=True)
+    assert 'data-addon="colissimo_partner"' in shown

@@ -12,5 +12,5 @@
     "author": "OMS",
     "license": "MIT",
     "external_dependencies": {"python": ["httpx"]},
-    "api_version": "Mirakl Marketplace Platform seller API (MMP, OpenAPI 3.1: A01, OR11, OR21, OR23, OR24, OR28-OR30, SH21, ST01, STO01-STO03, RE02, RT11)",
+    "api_version": "Mirakl Marketplace Platform seller API (MMP, OpenAPI 3.1: A01, OR11, OR21, OR23, OR24, OR28, OR30, SH21, ST01, STO01-STO03, RE02, RT11)",
 }

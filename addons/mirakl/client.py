@@ -185,6 +185,12 @@ class MiraklClient:
     def accept_returns(self, decisions: list[dict[str, Any]]) -> None:
         self.request("PUT", "/api/returns/accept", json=decisions[:100])
 
+    # ------------------------------------------------------------------ offers (OF21)
+    def offers(self, *, offset: int = 0, max_: int = MAX_PAGE) -> dict[str, Any]:
+        """OF21: one page of the shop's offers (``offers``, ``total_count``), offset-paged."""
+        return self.request("GET", "/api/offers", params={"offset": offset, "max": min(max_, MAX_PAGE),
+                                                          "paginate": "true"})
+
     # ------------------------------------------------------------------ stock (STO01 / STO02 / STO03)
     def import_stock(self, csv_text: str) -> str:
         """STO01: the CSV file of quantities; Mirakl's import id. Not resent on its own: an

@@ -27,15 +27,13 @@ def register_catalog_entries():
     from .operators import all_operators
 
     return [CatalogEntry(key=op.code, title=op.name, category="marketplace",
-                         summary=_("Vendez sur la marketplace %(name)s (Mirakl) : %(sells)s.", name=op.name,
-                                   sells=op.sells),
+                         summary=_("%(name)s — %(sells)s. Vos commandes %(name)s arrivent dans l'OMS et sont "
+                                   "acceptées d'elles-mêmes quand le stock est là ; vos stocks, les numéros de "
+                                   "suivi, les annulations et les remboursements repartent vers %(name)s.",
+                                   name=op.name, sells=op.sells),
                          sector=op.category, sector_label=op.category_label, website=op.instance_url,
-                         help_url=op.help_url, initials=op.initials, color=op.color,
-                         keywords=("mirakl", op.sells),
-                         details=((_("Instance"), op.instance_url),
-                                  (_("Acceptation partielle"), _("oui") if op.allows("partial_acceptance") else _("non")),
-                                  (_("Retours"), _("oui") if op.allows("returns") else _("non")),
-                                  (_("Expéditions multiples"), _("oui") if op.allows("multi_shipment") else _("non"))))
+                         help_url=op.help_url,
+                         initials=op.initials, color=op.color, keywords=("mirakl", op.sells))
             for op in all_operators()]
 
 
@@ -143,7 +141,7 @@ def shipping_shipment_shipped(shop, order, shipment) -> None:
 
 @hookimpl
 def order_status_changed(shop, order, old, new) -> None:
-    """An order the merchant cancels in the OMS after accepting it: OR29. (Never accepted,
+    """An order the merchant cancels in the OMS after accepting it: its lines cancelled with OR30. (Never accepted,
     core refuses it through ``channel_order_decision``; cancelled by Mirakl, nothing to say.)"""
     from core.models import OrderStatus
 
@@ -157,4 +155,15 @@ def order_status_changed(shop, order, old, new) -> None:
     from core.jobs import enqueue
 
     enqueue("addons.mirakl.jobs.cancel_order", shop.id, order.id, job_id=f"mirakl-cancel-{order.id}", unique=True,
+            shop_id=shop.id)
+
+
+@hookimpl
+def order_refund_recorded(shop, order, ret) -> None:
+    """A refund recorded in the OMS for a Mirakl order: OR28 in a job."""
+    if shop.addon != NAME or order.shop_id != shop.id or order.external_id is None:
+        return
+    from core.jobs import enqueue
+
+    enqueue("addons.mirakl.jobs.send_refund", shop.id, ret.id, job_id=f"mirakl-refund-{ret.id}", unique=True,
             shop_id=shop.id)

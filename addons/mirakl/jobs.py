@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, Iterator
 
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from core.money import Money
 
 from . import mapping
 from .client import MiraklClient, MiraklError
-from .models import MiraklOrder, MiraklShipment, MiraklShopState, MiraklStockImport
+from .models import MiraklOffer, MiraklOrder, MiraklRefund, MiraklShipment, MiraklShopState, MiraklStockImport
 from .runtime import client_for, clock, operator, wait_for
 
 OVERLAP = timedelta(minutes=5)
@@ -273,21 +274,77 @@ def check_acceptance_all() -> int:
     return len(shops)
 
 
-# ============================================================================ cancellations (OR29)
+# ============================================================================ reasons (RE02)
+def reason_code(shop: Shop, client: MiraklClient, reason_type: str) -> str:
+    """The operator's first reason code of ``reason_type`` (``CANCELATION``, ``REFUND``),
+    read with RE02 at most once a day and kept with the shop's state."""
+    state = _state(shop)
+    bag = dict(state.reasons or {})
+    codes = bag.get(reason_type) or []
+    fresh = state.reasons_at is not None and utcnow() - state.reasons_at < timedelta(hours=23)
+    if not codes or not fresh:
+        if wait_for(client, "RE02") <= 0 or not codes:
+            codes = [r["code"] for r in client.reasons(reason_type)]
+            state = _state(shop)
+            state.reasons = {**(state.reasons or {}), reason_type: codes}
+            state.reasons_at = utcnow()
+            db.session.commit()
+    if not codes:
+        raise MiraklError(f"L'opérateur ne propose aucun motif de type {reason_type} : contactez-le.",
+                          message_en=f"The operator lists no {reason_type} reason: contact it.", retryable=False)
+    return str(codes[0])
+
+
+def _line_taxes(line: dict[str, Any], share: Decimal) -> list[dict[str, Any]]:
+    """The line's taxes (OR11) for a ``share`` of it: required by OR28/OR30 when the order has taxes."""
+    return [{"code": t["code"], "amount": float((Decimal(str(t.get("amount") or 0)) * share).quantize(CENT))}
+            for t in line.get("taxes") or [] if t.get("code")]
+
+
+CENT = Decimal("0.01")
+
+
+# ============================================================================ cancellations (OR29 / OR30)
 def cancel_order(shop_id: int, order_id: int) -> str:
-    """The merchant cancelled, in the OMS, an order Mirakl had accepted: OR29 (whole order)."""
+    """The merchant cancelled, in the OMS, an order Mirakl had accepted: every line still
+    open cancelled with OR30 (its quantity, amount, shipping and taxes, the operator's
+    cancellation reason). The order is read first: sent again after a lost answer, the
+    lines already cancelled are not sent twice."""
 
     def work(shop: Shop) -> str:
         row = _row_for(order_id)
         if row is None or row.cancel_sent_at is not None:
             return "rien à annuler"
         client = client_for(shop)
-        state = _read_state(client, row)
+        found = client.orders_by_id([row.mirakl_order_id])
+        remote = found[0] if found else {}
+        state = remote.get("order_state") or row.state
+        row.state = state
         if state in ("CANCELED", "REFUSED"):
             row.cancel_sent_at = utcnow()
         elif state in mapping.BEFORE_SHIPPING or state == "SHIPPING":
-            client.cancel(row.mirakl_order_id)
+            code = reason_code(shop, client, "CANCELATION")
+            cancelations = []
+            for line in remote.get("order_lines") or []:
+                left = int(line.get("quantity") or 0) - sum(int(c.get("quantity") or 0)
+                                                            for c in line.get("cancelations") or [])
+                if left <= 0 or line.get("order_line_state") in ("CANCELED", "REFUSED"):
+                    continue
+                share = Decimal(left) / Decimal(int(line["quantity"]))
+                cancelations.append({
+                    "order_line_id": str(line["order_line_id"]), "quantity": left, "reason_code": code,
+                    "amount": float((Decimal(str(line.get("price") or 0)) * share).quantize(CENT)),
+                    "shipping_amount": float((Decimal(str(line.get("shipping_price") or 0)) * share).quantize(CENT)),
+                    "taxes": _line_taxes(line, share),
+                    "shipping_taxes": [{"code": t["code"], "amount": float(
+                        (Decimal(str(t.get("amount") or 0)) * share).quantize(CENT))}
+                        for t in line.get("shipping_taxes") or [] if t.get("code")]})
+            if cancelations:
+                client.cancel_lines(cancelations)
             row.cancel_sent_at, row.state = utcnow(), "CANCELED"
+            order = db.session.get(Order, order_id)
+            order_flow.record(order, "channel", f"annulée sur Mirakl ({len(cancelations)} ligne(s))",
+                              source="mirakl")
         else:
             order = db.session.get(Order, order_id)
             order_flow.record(order, "channel", f"déjà {mapping.state_label(state)} sur Mirakl : l'annulation ne "
@@ -296,6 +353,92 @@ def cancel_order(shop_id: int, order_id: int) -> str:
             row.cancel_sent_at = utcnow()
         db.session.commit()
         return f"{row.mirakl_order_id} : {mapping.state_label(row.state)}"
+
+    return _guarded(shop_id, work)
+
+
+# ============================================================================ refunds (OR28)
+def _refund_ids(remote: dict[str, Any]) -> list[str]:
+    return sorted(str(r.get("id")) for line in remote.get("order_lines") or [] for r in line.get("refunds") or [])
+
+
+def refund_lines(ret, remote: dict[str, Any], amount: Decimal, code: str) -> list[dict[str, Any]]:
+    """OR28's refunds for ``amount`` (tax included) on the return's lines (or, a refund
+    without return, on every line), shared in proportion to what each line cost and capped
+    at it; what is over goes to the shipping of the last line."""
+    by_ext = {str(ln["order_line_id"]): ln for ln in remote.get("order_lines") or []}
+    wanted: list[tuple[dict[str, Any], int]] = []
+    if ret.lines:
+        for rl in ret.lines:
+            line = by_ext.get(str(rl.order_line.external_id or ""))
+            if line is not None:
+                wanted.append((line, rl.quantity))
+    else:
+        wanted = [(ln, int(ln.get("quantity") or 0)) for ln in by_ext.values()]
+    if not wanted:
+        return []
+    dues = [Decimal(str(ln.get("price") or 0)) * qty / max(int(ln.get("quantity") or 1), 1) for ln, qty in wanted]
+    total_due = sum(dues, Decimal(0))
+    left = amount
+    out = []
+    for index, ((line, qty), due) in enumerate(zip(wanted, dues)):
+        last = index == len(wanted) - 1
+        part = min(due, left) if last else min(due, (amount * due / total_due).quantize(CENT) if total_due else 0)
+        part = max(part.quantize(CENT), Decimal(0))
+        left -= part
+        shipping = max(left, Decimal(0)) if last else Decimal(0)
+        price = Decimal(str(line.get("price") or 0))
+        share = part / price if price else Decimal(0)
+        out.append({"order_line_id": str(line["order_line_id"]), "quantity": qty, "reason_code": code,
+                    "amount": float(part), "shipping_amount": float(shipping.quantize(CENT)),
+                    "taxes": _line_taxes(line, share)})
+    return out
+
+
+def send_refund(shop_id: int, return_id: int) -> str:
+    """A refund the merchant recorded in the OMS for a Mirakl order: OR28, once. The row is
+    committed with the refunds the lines carried before the call; after a lost answer the
+    order is read and a new refund on its lines settles it."""
+    from core.models import Return
+
+    def work(shop: Shop) -> str:
+        ret = db.session.get(Return, return_id)
+        if ret is None or ret.order is None or ret.order.shop_id != shop.id or not ret.refund_amount:
+            return "rien à rembourser"
+        row = _row_for(ret.order_id)
+        if row is None:
+            return "commande saisie hors Mirakl : rien à transmettre"
+        sent = db.session.scalar(select(MiraklRefund).where(MiraklRefund.return_id == ret.id))
+        if sent is not None and sent.sent_at is not None:
+            return f"{row.mirakl_order_id} : remboursement déjà transmis"
+        client = client_for(shop)
+        found = client.orders_by_id([row.mirakl_order_id])
+        if not found:
+            raise MiraklError(f"Mirakl ne trouve plus la commande {row.mirakl_order_id}.",
+                              message_en=f"Mirakl no longer finds order {row.mirakl_order_id}.", retryable=False)
+        remote = found[0]
+        now_ids = _refund_ids(remote)
+        if sent is not None and sent.attempted_at is not None and set(now_ids) - set(sent.known_refund_ids or []):
+            sent.refund_ids = sorted(set(now_ids) - set(sent.known_refund_ids or []))
+            sent.sent_at = utcnow()  # the lost call had gone through
+            db.session.commit()
+            return f"{row.mirakl_order_id} : remboursement déjà pris par Mirakl"
+        code = reason_code(shop, client, "REFUND")
+        refunds = refund_lines(ret, remote, Decimal(ret.refund_amount), code)
+        if not refunds:
+            return f"{row.mirakl_order_id} : aucune ligne à rembourser"
+        if sent is None:
+            sent = MiraklRefund(shop_id=shop.id, return_id=ret.id, mirakl_order_id=row.mirakl_order_id,
+                                amount=str(ret.refund_amount))
+            db.session.add(sent)
+        sent.known_refund_ids, sent.attempted_at = now_ids, utcnow()
+        db.session.commit()  # the attempt is on record before the call
+        answer = client.refund(refunds)
+        sent.refund_ids = [str(r.get("refund_id") or r.get("order_refund_id")) for r in answer.get("refunds") or []]
+        sent.sent_at = utcnow()
+        order_flow.record(ret.order, "channel", f"remboursement {ret.rma} transmis à Mirakl", source="mirakl")
+        db.session.commit()
+        return f"{row.mirakl_order_id} : {len(refunds)} ligne(s) remboursée(s)"
 
     return _guarded(shop_id, work)
 
@@ -336,7 +479,9 @@ def push_stock(shop_id: int) -> str:
             return f"regroupé : envoi dans {wait:.0f} s"
         figures = stock.available_to_sell(shop, ids)
         skus = dict(db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(ids))).all())
-        rows = sorted((skus[vid], qty) for vid, qty in figures.items() if skus.get(vid))
+        offers = offer_skus(shop, ids)  # the matched offers' SKUs; else the variant's own
+        rows = sorted((sku, qty) for vid, qty in figures.items()
+                      for sku in (offers.get(vid) or ([skus[vid]] if skus.get(vid) else [])))
         imp = MiraklStockImport(shop_id=shop.id, status="SENDING", quantities=dict(rows), errors={})
         db.session.add(imp)
         state.pending_variants = []
@@ -623,3 +768,81 @@ def poll_all_returns() -> int:
             count += 1
     db.session.commit()
     return count
+
+
+# ============================================================================ offers (OF21)
+EAN_TYPES = frozenset({"EAN", "EAN13", "GTIN", "UPC"})
+
+
+def _ean(offer: dict[str, Any]) -> str | None:
+    for ref in offer.get("product_references") or []:
+        if str(ref.get("reference_type") or "").upper() in EAN_TYPES and ref.get("reference"):
+            return str(ref["reference"])[:32]
+    return None
+
+
+def match_offer(org_id: int, shop_sku: str, ean: str | None, product_sku: str | None) -> int | None:
+    """The variant behind an offer: its shop SKU (or a SKU alias), then its EAN, then the
+    product's SKU on the operator."""
+    from core.intake import variant_map
+
+    found = variant_map(org_id, {shop_sku}).get(shop_sku) if shop_sku else None
+    if found is None and ean:
+        found = db.session.scalar(select(Variant.id).where(Variant.organization_id == org_id, Variant.barcode == ean)
+                                  .order_by(Variant.id).limit(1))
+    if found is None and product_sku:
+        found = variant_map(org_id, {product_sku}).get(product_sku)
+    return found
+
+
+def import_offers(shop_id: int) -> str:
+    """OF21 page by page (100 a page, ``offset`` on ``total_count``): the shop's offers kept,
+    each matched to a variant; offers gone from Mirakl removed once every page is read."""
+
+    def work(shop: Shop) -> str:
+        client = client_for(shop)
+        offset, seen, matched = 0, set(), 0
+        rows = {o.shop_sku: o for o in db.session.scalars(select(MiraklOffer).where(MiraklOffer.shop_id == shop.id))}
+        while True:
+            page = client.offers(offset=offset)
+            batch = page.get("offers") or []
+            for item in batch:
+                sku = str(item.get("shop_sku") or "")[:128]
+                if not sku or sku in seen:
+                    continue
+                seen.add(sku)
+                row = rows.get(sku)
+                if row is None:
+                    row = MiraklOffer(shop_id=shop.id, shop_sku=sku)
+                    db.session.add(row)
+                    rows[sku] = row
+                row.offer_id = str(item.get("offer_id") or "") or None
+                row.product_sku = (item.get("product_sku") or None) and str(item["product_sku"])[:128]
+                row.ean = _ean(item)
+                row.title = (item.get("product_title") or None) and str(item["product_title"])[:255]
+                row.price = None if item.get("price") is None else str(item["price"])
+                row.quantity = int(item.get("quantity") or 0)
+                row.seen_at = utcnow()
+                if row.variant_id is None:
+                    row.variant_id = match_offer(shop.organization_id, sku, row.ean, row.product_sku)
+            db.session.commit()
+            offset += len(batch)
+            if not batch or offset >= int(page.get("total_count") or 0):
+                break
+        for sku, row in rows.items():
+            if sku not in seen:
+                db.session.delete(row)
+        matched = sum(1 for sku in seen if rows[sku].variant_id is not None)
+        db.session.commit()
+        return f"{len(seen)} offre(s) lue(s), {len(seen) - matched} sans produit"
+
+    return _guarded(shop_id, work)
+
+
+def offer_skus(shop: Shop, variant_ids: list[int]) -> dict[int, list[str]]:
+    """The offers' shop SKUs of these variants (a variant may carry several offers)."""
+    out: dict[int, list[str]] = {}
+    for vid, sku in db.session.execute(select(MiraklOffer.variant_id, MiraklOffer.shop_sku).where(
+            MiraklOffer.shop_id == shop.id, MiraklOffer.variant_id.in_(variant_ids))).all():
+        out.setdefault(vid, []).append(sku)
+    return out

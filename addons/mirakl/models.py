@@ -83,3 +83,41 @@ class MiraklShipment(db.Model):
     tracking_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shipped_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mirakl_shipment_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class MiraklRefund(db.Model):
+    """One OMS refund sent to Mirakl (OR28), once: the attempt is on record before the call,
+    with the refund ids the lines already carried, so a lost answer is settled by reading the
+    order (a new refund on the lines means Mirakl took it)."""
+
+    __tablename__ = "mirakl_refund"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("return.id", ondelete="CASCADE"), unique=True)
+    mirakl_order_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[str] = mapped_column(String(32))
+    known_refund_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    refund_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MiraklOffer(db.Model):
+    """One offer of the shop on the operator (OF21), matched to a variant by shop SKU, then
+    EAN, then the product's SKU; unmatched ones are shown with the listing fixes."""
+
+    __tablename__ = "mirakl_offer"
+    __table_args__ = (UniqueConstraint("shop_id", "shop_sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variant.id", ondelete="SET NULL"), index=True)
+    shop_sku: Mapped[str] = mapped_column(String(128))
+    offer_id: Mapped[str | None] = mapped_column(String(32))
+    product_sku: Mapped[str | None] = mapped_column(String(128))
+    ean: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(String(255))
+    price: Mapped[str | None] = mapped_column(String(32))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,7 +20,10 @@ Mirakl's documented behaviours it keeps (seller OpenAPI and the pitfalls integra
   STO02 statuses WAITING → RUNNING → COMPLETE, STO03 the lines in error as CSV;
 * OF24 resets every offer field it is not sent (quantity 0, description and discount
   deleted…); PRI01 deletes the prices of an offer that the file does not carry;
-* ST01 (multiple shipments) only where the operator enables it.
+* ST01 (multiple shipments) only where the operator enables it;
+* OR30 cancels quantities of lines (a line wholly cancelled is CANCELED, the order too once
+  every line is), OR28 refunds shipped lines (never above a line's amount, taxes required
+  when the order has taxes), each with a reason code of RE02, kept on the lines of OR11.
 """
 from __future__ import annotations
 
@@ -505,25 +508,97 @@ class Emulator:
             self._state(order, "CANCELED")
             return "", 204
 
+        def _line(inst: Instance, line_id: str) -> tuple[dict[str, Any], dict[str, Any]] | tuple[None, None]:
+            for order in inst.orders.values():
+                for line in order["order_lines"]:
+                    if line["order_line_id"] == line_id:
+                        return order, line
+            return None, None
+
+        def _missing(item: dict[str, Any], fields: tuple[str, ...]) -> str | None:
+            return next((f for f in fields if item.get(f) in (None, "")), None)
+
         @app.put("/<code>/api/orders/cancel")
         @guarded
         def cancel_lines(inst: Instance):
+            """OR30: quantities of lines cancelled, each with a CANCELATION reason; a line wholly
+            cancelled is CANCELED, and so is the order once every line is."""
             items = (request.get_json(silent=True) or {}).get("cancelations") or []
+            if not items:
+                return _fail(400, "cancelations is required")
+            codes = {r["code"] for r in REASONS["CANCELATION"]}
+            for item in items:  # all or nothing: checked before anything changes
+                missing = _missing(item, ("amount", "order_line_id", "quantity", "reason_code", "shipping_amount"))
+                if missing:
+                    return _fail(400, f"{missing} is required")
+                if item["reason_code"] not in codes:
+                    return _fail(400, f"Unknown cancelation reason {item['reason_code']}")
+                order, line = _line(inst, str(item["order_line_id"]))
+                if line is None:
+                    return _fail(404, f"Order line {item['order_line_id']} not found", "ORDER_LINE_NOT_FOUND")
+                if order["order_state"] not in ("WAITING_DEBIT", "WAITING_DEBIT_PAYMENT", "SHIPPING"):
+                    return _fail(400, f"Order {order['order_id']} cannot be canceled", "ORDER_INVALID_STATE")
+                left = line["quantity"] - sum(c["quantity"] for c in line["cancelations"])
+                if not 0 < int(item["quantity"]) <= left:
+                    return _fail(400, f"Order line {line['order_line_id']}: {left} unit(s) left to cancel")
             out = []
             for item in items:
+                order, line = _line(inst, str(item["order_line_id"]))
                 inst.cancelations.append(item)
-                out.append({"cancelation_id": f"CANC-{len(inst.cancelations)}", "order_line_id": item.get("order_line_id")})
-            return jsonify({"cancelations": out}), 200
+                made = {"id": f"CANC-{len(inst.cancelations)}", "amount": item["amount"],
+                        "shipping_amount": item["shipping_amount"], "quantity": int(item["quantity"]),
+                        "reason_code": item["reason_code"], "created_date": self.stamp(),
+                        "taxes": item.get("taxes") or [], "shipping_taxes": item.get("shipping_taxes") or []}
+                line["cancelations"].append(made)
+                if sum(c["quantity"] for c in line["cancelations"]) >= line["quantity"]:
+                    line["order_line_state"] = "CANCELED"
+                if all(ln["order_line_state"] == "CANCELED" for ln in order["order_lines"]):
+                    self._state(order, "CANCELED")
+                out.append({"cancelation_id": made["id"], "order_line_id": line["order_line_id"],
+                            "amount": item["amount"], "shipping_amount": item["shipping_amount"],
+                            "quantity": made["quantity"], "reason_code": item["reason_code"],
+                            "currency_iso_code": order["currency_iso_code"]})
+            return jsonify({"cancelations": out, "order_tax_mode": "TAX_INCLUDED"}), 200
 
         @app.put("/<code>/api/orders/refund")
         @guarded
         def refund(inst: Instance):
+            """OR28: refunds of shipped lines, each with a REFUND reason, never more than the line
+            cost; kept on the line (``refunds`` of OR11)."""
             items = (request.get_json(silent=True) or {}).get("refunds") or []
+            if not items:
+                return _fail(400, "refunds is required")
+            codes = {r["code"] for r in REASONS["REFUND"]}
+            for item in items:
+                missing = _missing(item, ("amount", "order_line_id", "reason_code", "shipping_amount"))
+                if missing:
+                    return _fail(400, f"{missing} is required")
+                if item["reason_code"] not in codes:
+                    return _fail(400, f"Unknown refund reason {item['reason_code']}")
+                order, line = _line(inst, str(item["order_line_id"]))
+                if line is None:
+                    return _fail(404, f"Order line {item['order_line_id']} not found", "ORDER_LINE_NOT_FOUND")
+                if order["order_state"] not in ("SHIPPED", "TO_COLLECT", "RECEIVED", "CLOSED"):
+                    return _fail(400, f"Order {order['order_id']} cannot be refunded", "ORDER_INVALID_STATE")
+                done = sum(float(r["amount"]) for r in line["refunds"])
+                if float(item["amount"]) + done > float(line["price"]) + 0.005:
+                    return _fail(400, f"Order line {line['order_line_id']}: refund above the line amount")
+                if order["order_tax_mode"] == "TAX_INCLUDED" and line["taxes"] and not item.get("taxes"):
+                    return _fail(400, "taxes is required: the order has taxes")
             out = []
             for item in items:
+                order, line = _line(inst, str(item["order_line_id"]))
                 inst.refunds.append(item)
-                out.append({"order_refund_id": f"REF-{len(inst.refunds)}", "order_line_id": item.get("order_line_id")})
-            return jsonify({"refunds": out}), 200
+                made = {"id": f"RF-{len(inst.refunds)}", "amount": item["amount"],
+                        "shipping_amount": item["shipping_amount"], "quantity": int(item.get("quantity") or 0),
+                        "reason_code": item["reason_code"], "created_date": self.stamp(), "state": "WAITING_REFUND",
+                        "taxes": item.get("taxes") or [], "shipping_taxes": item.get("shipping_taxes") or []}
+                line["refunds"].append(made)
+                out.append({"refund_id": made["id"], "order_refund_id": f"OREF-{len(inst.refunds)}",
+                            "order_line_id": line["order_line_id"], "amount": item["amount"],
+                            "shipping_amount": item["shipping_amount"], "quantity": made["quantity"],
+                            "reason_code": item["reason_code"], "currency_iso_code": order["currency_iso_code"]})
+            return jsonify({"refunds": out, "order_tax_mode": "TAX_INCLUDED"}), 200
 
         @app.post("/<code>/api/shipments")
         @guarded
@@ -690,10 +765,14 @@ class Emulator:
                 return paging
             offset, size = paging
             rows = sorted(inst.offers.values(), key=lambda o: o["shop_sku"])
-            return jsonify({"offers": [{"shop_sku": o["shop_sku"], "product_sku": o.get("product_id"),
-                                        "quantity": o.get("quantity", 0), "price": o.get("price"),
-                                        "description": o.get("description")} for o in rows[offset:offset + size]],
-                            "total_count": len(rows)})
+            return jsonify({"offers": [{
+                "offer_id": 1000 + index, "shop_sku": o["shop_sku"], "product_sku": o.get("product_id"),
+                "product_title": o.get("product_title") or f"Article {o['shop_sku']}",
+                "product_references": [{"reference": o["ean"], "reference_type": "EAN"}] if o.get("ean") else [],
+                "quantity": o.get("quantity", 0), "price": float(o.get("price") or 0), "active": True,
+                "state_code": o.get("state_code", "11"), "currency_iso_code": "EUR",
+                "description": o.get("description")} for index, o in enumerate(rows[offset:offset + size], start=offset)],
+                "total_count": len(rows)})
 
 
 def _parse(value: str) -> datetime:

@@ -2,11 +2,12 @@
 imports and their errors per SKU, the instance's carriers."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from core import listings
 from core.connectors.guards import addon_required
 from core.extensions import db
 from core.jobs import enqueue
@@ -14,7 +15,7 @@ from core.models import Shop
 from core.tenancy import get_owned, scoped
 
 from . import mapping
-from .models import MiraklOrder, MiraklShopState, MiraklStockImport
+from .models import MiraklOffer, MiraklOrder, MiraklShopState, MiraklStockImport
 from .runtime import instance_url, operator
 
 bp = Blueprint("mirakl", __name__, template_folder="templates", url_prefix="/apps/mirakl")
@@ -54,8 +55,12 @@ def shop_page(shop_id: str):
     state = db.session.scalar(select(MiraklShopState).where(MiraklShopState.shop_id == shop.id))
     others = db.session.scalars(scoped(Shop).where(Shop.addon == "mirakl", Shop.id != shop.id)
                                 .order_by(Shop.name, Shop.id)).all()
+    unmatched = db.session.scalars(select(MiraklOffer).where(MiraklOffer.shop_id == shop.id,
+                                                             MiraklOffer.variant_id.is_(None))
+                                   .order_by(MiraklOffer.shop_sku).limit(200)).all()
+    offers_count = len(db.session.scalars(select(MiraklOffer.id).where(MiraklOffer.shop_id == shop.id)).all())
     return render_template("mirakl/shop.html", shop=shop, op=operator(shop), url=instance_url(shop),
-                           waiting=waiting, unknown=unknown, imports=imports, state=state, others=others,
+                           unmatched=unmatched, offers_count=offers_count, waiting=waiting, unknown=unknown, imports=imports, state=state, others=others,
                            label=mapping.state_label, action=ActionForm())
 
 
@@ -69,4 +74,50 @@ def refresh_carriers(shop_id: str):
             shop_id=shop.id)
     db.session.commit()
     flash(_("Liste des transporteurs demandée à Mirakl."), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>/offers", methods=["POST"])
+@addon_required("mirakl")
+def read_offers(shop_id: str):
+    shop = _mirakl_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    enqueue("addons.mirakl.jobs.import_offers", shop.id, job_id=f"mirakl-offers-{shop.id}", unique=True,
+            shop_id=shop.id)
+    db.session.commit()
+    flash(_("Lecture des offres demandée à Mirakl."), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>/offers/<int:offer_id>/fix", methods=["POST"])
+@addon_required("mirakl")
+def fix_offer(shop_id: str, offer_id: int):
+    """An offer without product: linked to the variant of the SKU typed, or created as a product."""
+    shop = _mirakl_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    offer = db.session.get(MiraklOffer, offer_id)
+    if offer is None or offer.shop_id != shop.id:
+        abort(404)
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        price = Decimal(offer.price) if offer.price else None
+    except InvalidOperation:
+        price = None
+    listing = listings.RemoteListing(sku=offer.shop_sku, title=offer.title, price=price, barcode=offer.ean)
+    try:
+        variant = listings.apply(shop, request.form.get("do"), listing, request.form.get("sku"))
+    except listings.ListingFixError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".shop_page", shop_id=shop.id))
+    offer.variant_id = variant.id
+    from .jobs import mark_pending
+
+    mark_pending(shop, [variant.id])
+    enqueue("addons.mirakl.jobs.push_stock", shop.id, job_id=f"mirakl-push_stock-{shop.id}", unique=True,
+            shop_id=shop.id)
+    db.session.commit()
+    flash(listings.fixed_message(variant), "success")
     return redirect(url_for(".shop_page", shop_id=shop.id))

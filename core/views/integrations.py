@@ -98,7 +98,10 @@ def catalog():
     shops = _shops()
     cards = []
     sectors: dict[str, str] = {}
+    show_examples = bool(current_app.config.get("CATALOG_SHOW_EXAMPLES"))
     for addon in registry().loaded():
+        if addon.manifest.get("example") and not show_examples:
+            continue  # a developer's example add-on, not a merchant's integration
         entries = catalog_entries(addon) or [None]
         for entry in entries:
             if entry is not None and entry.sector:

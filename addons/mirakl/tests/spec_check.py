@@ -25,6 +25,8 @@ ROUTES = [
     ("GET", r"/api/offers/stock/imports/[^/]+/status", None, None, "STO02.response"),
     ("POST", r"/api/shipments", "ST01.request", None, "ST01.response"),
     ("GET", r"/api/reasons/[^/]+", None, None, "RE02.response"),
+    ("PUT", r"/api/orders/cancel", "OR30.request", None, "OR30.response"),
+    ("PUT", r"/api/orders/refund", "OR28.request", None, "OR28.response"),
 ]
 
 

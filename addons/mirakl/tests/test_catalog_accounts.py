@@ -50,6 +50,9 @@ def test_the_catalog_shows_twenty_operators_searchable_and_filtered(app, client,
                                                                                                   "decathlon"}
     assert _entries(client.get("/integrations/?category=carrier").get_data(as_text=True)) == set()
     assert _entries(client.get("/integrations/?q=zzzz").get_data(as_text=True)) == set()
+    # a merchant's description on the card, no instance address or settings-like lines
+    assert "Vos commandes Carrefour arrivent dans l" in page
+    assert "mirakl.net" not in page and "Acceptation partielle" not in page
     icon = client.get("/integrations/mirakl/icon?entry=boulanger")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b">BO<" in icon.data
 

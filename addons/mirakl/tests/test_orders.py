@@ -141,7 +141,7 @@ def test_cancelled_in_the_oms_after_acceptance_is_cancelled_on_mirakl(app, make_
     cancel(_orders(shop)[0], reason="client injoignable")
     db.session.commit()
     run_jobs(clock)
-    assert ("PUT", f"/carrefour/api/orders/{mid}/cancel") in emu.kit.calls
+    assert ("PUT", "/carrefour/api/orders/cancel") in emu.kit.calls  # OR30, every line
     assert emu.instances["carrefour"].orders[mid]["order_state"] == "CANCELED"
 
 

@@ -10,6 +10,7 @@
     "core_version": ">=1.0,<2",
     "icon": "static/description/icon.svg",
     "application": True,
+    "example": True,
     "author": "Exemple Partenaire SAS",
     "license": "MIT",
     "api_version": "SLS REST 2.0",
