@@ -270,6 +270,10 @@ def register_cli(app: Flask) -> None:
         """Serve the app under gunicorn (production); each worker builds its own app."""
         from .serve import defaults, serve
 
+        master_runner = current_app.extensions.get("oms_runner")
+        if master_runner is not None:  # the app the command was found in: the workers run the jobs
+            master_runner.stop()
+
         options = defaults()
         for key, value in (("bind", bind), ("workers", workers), ("threads", threads), ("timeout", timeout)):
             if value is not None:
