@@ -190,14 +190,12 @@ class Client:
         body = self.request("GET", "/carriers")
         return body.get("items", []) if isinstance(body, dict) else (body or [])
 
-    def orders_page(self, page: int, **filters: Any) -> tuple[list[dict[str, Any]], bool]:
-        """``GET /orders`` (1-based ``pageIndex``, ``pageSize`` ≤ 100, filters such as
-        ``updatedAtMin``), sorted by last update, oldest first: the page's orders, and whether
+    def _page(self, path: str, page: int, params: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        """One page of a list (1-based ``pageIndex``, ``pageSize`` ≤ 100): its items, and whether
         another page follows (the ``Link: <…>; rel="next"`` header; without a Link header, a
         full page means there may be another)."""
-        params = {"pageIndex": page, "pageSize": PAGE_SIZE, "sort": "updatedAt", "desc": "false",
-                  **{k: v for k, v in filters.items() if v is not None}}
-        res = self.send("GET", "/orders", params=params)
+        params = {"pageIndex": page, "pageSize": PAGE_SIZE, **{k: v for k, v in params.items() if v is not None}}
+        res = self.send("GET", path, params=params)
         items = (res.json() or {}).get("items") or []
         link = res.headers.get("Link")
         if link is not None:
@@ -205,6 +203,17 @@ class Client:
         # once the API has sent a Link header, its absence on a page means the last page
         more = 'rel="next"' in link if link is not None else (not self.links_seen and len(items) >= PAGE_SIZE)
         return items, more
+
+    def orders_page(self, page: int, **filters: Any) -> tuple[list[dict[str, Any]], bool]:
+        """``GET /orders`` (filters such as ``updatedAtMin``), sorted by last update, oldest first."""
+        return self._page("/orders", page, {"sort": "updatedAt", "desc": "false", **filters})
+
+    def operations_page(self, page: int, **filters: Any) -> tuple[list[dict[str, Any]], bool]:
+        """``GET /operations`` of the Financial Report API (``eventTypes``, ``updatedAtMin``…):
+        sales, commissions, refunds of the seller's orders, the day after the order's
+        acceptance. The attributes are documented (developer.octopia-io.net, "Financial
+        management"); the path and its paging, as ``GET /orders``, are this add-on's reading."""
+        return self._page("/operations", page, {"sort": "updatedAt", "desc": "false", **filters})
 
     def order(self, order_id: str) -> dict[str, Any]:
         return self.request("GET", f"/orders/{order_id}") or {}

@@ -76,7 +76,9 @@ def channel_sync_job(shop):
 @hookimpl
 def register_cron_jobs():
     return [CronJob("addons.cdiscount.jobs.refuse_all", interval=600),
-            CronJob("addons.cdiscount.jobs.reconcile_all", cron="15 3 * * *")]
+            CronJob("addons.cdiscount.jobs.reconcile_all", cron="15 3 * * *"),
+            # Octopia posts an order's financial operations the day after its acceptance
+            CronJob("addons.cdiscount.jobs.read_all_finances", interval=6 * 3600)]
 
 
 @hookimpl

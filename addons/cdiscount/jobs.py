@@ -338,3 +338,26 @@ def refuse_all() -> int:
     shop_ids = db.session.scalars(select(ShopAddon.shop_id).where(ShopAddon.addon == NAME,
                                                                   ShopAddon.active.is_(True))).all()
     return sum(refuse_waiting(sid) for sid in shop_ids)
+
+
+# ----------------------------------------------------------------------------- money in
+def read_finances(shop_id: int) -> int:
+    """Octopia's financial operations since the shop's cursor: the orders' commissions into
+    analytics, refunds and commercial gestures into OMS returns (see ``finance``)."""
+    from . import finance
+
+    shop = db.session.get(Shop, shop_id)
+    return finance.read(shop, client_for(shop), utc_now, int(shop.addon_settings(NAME).get("import_days") or 14))
+
+
+def read_all_finances() -> int:
+    """One finance read queued per connected Cdiscount shop."""
+    from core.jobs import enqueue
+
+    shop_ids = db.session.scalars(select(ShopAddon.shop_id).where(ShopAddon.addon == NAME,
+                                                                  ShopAddon.active.is_(True))).all()
+    for sid in shop_ids:
+        enqueue("addons.cdiscount.jobs.read_finances", sid, job_id=f"cdiscount-finances-{sid}", unique=True,
+                shop_id=sid)
+    db.session.commit()
+    return len(shop_ids)

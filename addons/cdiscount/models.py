@@ -68,3 +68,39 @@ class CdiscountOffer(db.Model):
     stock: Mapped[int | None] = mapped_column(Integer)
     price: Mapped[Decimal | None] = mapped_column(Amount)
     pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CdiscountState(db.Model):
+    """Where the shop's reading of Octopia's financial operations stands (its poll cursor)."""
+
+    __tablename__ = "cdiscount_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), unique=True)
+    finance_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finance_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CdiscountOperation(db.Model):
+    """One financial operation of Octopia (a sale, a commission, a refund…) as last read: the
+    order's fees are the sum of its fee operations, a refund becomes an OMS return."""
+
+    __tablename__ = "cdiscount_operation"
+    __table_args__ = (UniqueConstraint("shop_id", "operation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    operation_id: Mapped[str] = mapped_column(String(64))
+    #: Octopia's order id (``operationReference``); the OMS order once it is known
+    reference: Mapped[str] = mapped_column(String(64), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    #: signed from the seller's side (a commission is negative)
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    payment_state: Mapped[str | None] = mapped_column(String(20))
+    #: the operation as Octopia answered it (JSON), for a refund read before its order
+    data: Mapped[str | None] = mapped_column(Text)
+    #: a refund imported as an OMS return
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

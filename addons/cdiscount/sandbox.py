@@ -11,7 +11,13 @@ request recorded, faults on demand (``kit_of(app).fail_next(429)``, 500, timeout
   pageSize ≤ 100, updatedAtMin/Max, status, sort; ``Link: <…>; rel="next"``),
   ``GET /orders/{id}``, ``POST /orders/{id}/approval-status``, ``POST /orders/{id}/shipments``
   (only ``InPreparation`` orders of supply mode ``Seller``), ``PUT /offers``,
-  ``GET /cancellation-reasons``, ``POST /order-cancellation-requests``.
+  ``GET /cancellation-reasons``, ``POST /order-cancellation-requests``, ``GET /operations``
+  (the Financial Report API's operations: pageIndex, pageSize ≤ 100, updatedAtMin,
+  eventTypes; ``Link`` as the orders).
+* Money: an accepted order's ``Sale`` and ``Commission`` operations (``commission_rate`` of
+  its total, the emulator's figure) show ``finance_delay`` seconds later (a day: Octopia posts
+  them the day after acceptance); ``refund()`` adds a ``Refund`` (a refund, a return or a
+  commercial gesture) and the commission given back in proportion.
 * Orders accepted pass Octopia's final controls ``preparation_delay`` seconds later
   (``Accepted`` → ``InPreparation``), on the emulator's clock.
 * ``lose_answer(path)``: the next call under ``path`` is carried out, then answered 504 — the
@@ -29,6 +35,7 @@ import secrets
 import threading
 import zlib
 from copy import deepcopy
+from decimal import ROUND_HALF_UP, Decimal
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -119,7 +126,8 @@ def make_order(order_id: str, lines: list[tuple[str, int, str]], *, created: flo
 class Emulator:
     def __init__(self, *, clock: Any = None, client_id: str = DEMO_CLIENT_ID, client_secret: str = DEMO_CLIENT_SECRET,
                  seller_id: str = DEMO_SELLER_ID, token_lifetime: int = 7200, token_quota: int = 500,
-                 preparation_delay: float = 60.0, live: bool = False) -> None:
+                 preparation_delay: float = 60.0, live: bool = False, finance_delay: float = 86400.0,
+                 commission_rate: str = "0.12") -> None:
         self.clock = clock or SystemClock()
         self.client_id, self.client_secret, self.seller_id = client_id, client_secret, seller_id
         self.token_lifetime, self.token_quota = token_lifetime, token_quota
@@ -137,6 +145,9 @@ class Emulator:
         self.shipments: list[tuple[str, list[dict[str, Any]]]] = []
         self.cancellations: list[dict[str, Any]] = []
         self.lost: list[str] = []
+        self.finance_delay, self.commission_rate = finance_delay, Decimal(commission_rate)
+        self.operations: list[dict[str, Any]] = []
+        self.operation_visible: dict[str, float] = {}
         self.rng = random.Random(2026)
         self._ids = itertools.count(1)
         self.kit = EmulatorKit("cdiscount", clock=self.clock, error_body=error_body)
@@ -181,6 +192,45 @@ class Emulator:
         """The next call under ``path`` is carried out, then answered 504 (the answer is lost)."""
         with self.lock:
             self.lost.append(path)
+
+    def add_operation(self, order_id: str, event_type: str, gross: Decimal, *, at: float | None = None,
+                      refund: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A financial operation of an order, visible from ``at`` (now by default)."""
+        with self.lock:
+            when = self.now() if at is None else at
+            op_id = f"OP{next(self._ids):010d}"
+            gross = Decimal(gross).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            op: dict[str, Any] = {
+                "operationId": op_id, "eventType": event_type, "operationReference": order_id,
+                "salesChannelId": self.orders[order_id]["salesChannelId"] if order_id in self.orders else "CDISFR",
+                "paymentState": "Estimated", "operationDate": iso(when), "updatedAt": iso(when),
+                "releasePaymentDate": None, "currency": "EUR",
+                "amount": {"gross": float(gross), "vat": float((gross / 6).quantize(Decimal("0.01"), ROUND_HALF_UP))}}
+            if refund is not None:
+                op["refund"] = refund
+            self.operations.append(op)
+            self.operation_visible[op_id] = when
+            return deepcopy(op)
+
+    def commission_of(self, order_id: str) -> Decimal:
+        total = Decimal(str(self.orders[order_id]["totalPrice"]))
+        return (total * self.commission_rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    def refund(self, order_id: str, amount: str, *, kind: str = "CommercialGesture", reason: str = "",
+               lines: list[tuple[str, int]] | None = None) -> dict[str, Any]:
+        """The buyer refunded (by the seller in the seller portal or by Cdiscount after a claim):
+        a ``Refund`` operation and the commission given back in proportion."""
+        with self.lock:
+            value = Decimal(amount)
+            body: dict[str, Any] = {"type": kind}
+            if reason:
+                body["reason"] = reason
+            if lines:
+                body["lines"] = [{"orderLineId": lid, "quantity": qty} for lid, qty in lines]
+            op = self.add_operation(order_id, "Refund", -value, refund=body)
+            total = Decimal(str(self.orders[order_id]["totalPrice"]))
+            self.add_operation(order_id, "Commission", self.commission_of(order_id) * value / total)
+            return op
 
     def _advance(self) -> None:
         """What Octopia does on its own as time passes: final controls of accepted orders, the
@@ -260,6 +310,7 @@ class Emulator:
         app.add_url_rule(f"{API}/offers", "offers", self._offers, methods=["PUT"])
         app.add_url_rule(f"{API}/cancellation-reasons", "reasons", self._reasons)
         app.add_url_rule(f"{API}/order-cancellation-requests", "cancel", self._cancel, methods=["POST"])
+        app.add_url_rule(f"{API}/operations", "operations", self._operations)
         return app
 
     def _token(self):
@@ -325,6 +376,35 @@ class Emulator:
             res.headers["Link"] = f'<{request.base_url}?{urlencode(query)}>; rel="next"'
         return res
 
+    def _operations(self):
+        args = request.args
+        errors: dict[str, list[str]] = {}
+        try:
+            page = int(args.get("pageIndex", 1))
+            size = int(args.get("pageSize", 50))
+        except ValueError:
+            return problem(400, "One or more validation errors occurred.", errors={"pageIndex": ["Not a number."]})
+        if page < 1:
+            errors["pageIndex"] = ["pageIndex must be greater than or equal to 1."]
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            errors["pageSize"] = [f"pageSize must be between 1 and {MAX_PAGE_SIZE}."]
+        low = parse(args.get("updatedAtMin"))
+        if args.get("updatedAtMin") and low is None:
+            errors["updatedAtMin"] = ["Not a valid date."]
+        if errors:
+            return problem(400, "One or more validation errors occurred.", errors=errors)
+        types = set(filter(None, (args.get("eventTypes") or "").split(",")))
+        now = self.now()
+        with self.lock:
+            rows = [op for op in self.operations if self.operation_visible[op["operationId"]] <= now
+                    and (low is None or parse(op["updatedAt"]) >= low) and (not types or op["eventType"] in types)]
+            rows.sort(key=lambda op: (parse(op["updatedAt"]), op["operationId"]))
+            items = deepcopy(rows[(page - 1) * size:page * size])
+        res = jsonify({"items": items, "pageIndex": page, "itemsPerPage": size, "total": len(rows)})
+        if page * size < len(rows):
+            res.headers["Link"] = f'<{request.base_url}?{urlencode({**args.to_dict(), "pageIndex": page + 1})}>; rel="next"'
+        return res
+
     def _order(self, order_id: str):
         with self.lock:
             order = self.orders.get(order_id)
@@ -349,6 +429,9 @@ class Emulator:
             self.set_status(order_id, wanted)
             if wanted == "Accepted":
                 self.accepted_at[order_id] = self.now()
+                posted = self.now() + self.finance_delay
+                self.add_operation(order_id, "Sale", Decimal(str(order["totalPrice"])), at=posted)
+                self.add_operation(order_id, "Commission", -self.commission_of(order_id), at=posted)
         return "", 204
 
     def _shipments(self, order_id: str):

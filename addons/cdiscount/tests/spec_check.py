@@ -27,6 +27,7 @@ ROUTES = [
     ("PUT", r"/seller/v2/offers$", "offersRequest", "offersResponse"),
     ("POST", r"/seller/v2/order-cancellation-requests$", "cancellationRequest", None),
     ("GET", r"/seller/v2/cancellation-reasons$", None, None),
+    ("GET", r"/seller/v2/operations$", None, "operationsPage"),
 ]
 
 
