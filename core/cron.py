@@ -17,7 +17,8 @@ from flask import Flask
 from .jobs import enqueue
 from .types import CronJob
 
-REDIS_KEY = "oms:scheduler:cron"
+#: the hash of last runs, one per queue prefix (as the scheduler's lock)
+REDIS_KEY = "{prefix}:scheduler:cron"
 
 
 class CronClock(Protocol):
@@ -40,17 +41,18 @@ class MemoryClock:
 
 
 class RedisClock:
-    """Last runs in a Redis hash shared by every scheduler."""
+    """Last runs in a Redis hash shared by every scheduler of one queue prefix."""
 
-    def __init__(self, redis) -> None:
+    def __init__(self, redis, prefix: str = "oms") -> None:
         self.redis = redis
+        self.key = REDIS_KEY.format(prefix=prefix)
 
     def last(self, key: str) -> float | None:
-        raw = self.redis.hget(REDIS_KEY, key)
+        raw = self.redis.hget(self.key, key)
         return float(raw) if raw else None
 
     def mark(self, key: str, at: float) -> None:
-        self.redis.hset(REDIS_KEY, key, at)
+        self.redis.hset(self.key, key, at)
 
 
 def cron_jobs(app: Flask) -> list[CronJob]:

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 import uuid
 from datetime import datetime, timezone
 from typing import Callable
 
-from flask import Flask
+from flask import Flask, current_app
 
 from . import cron
 from .extensions import db
@@ -30,7 +32,13 @@ from .rqueue import redis_connection, relay_outbox, requeue_abandoned
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = "oms:scheduler:lock"
+#: the leader lock, one per queue prefix: deployments sharing a Redis under different
+#: ``RQ_QUEUE_PREFIX`` values each have their own scheduler
+LOCK_KEY = "{prefix}:scheduler:lock"
+
+
+def lock_key() -> str:
+    return LOCK_KEY.format(prefix=current_app.config.get("RQ_QUEUE_PREFIX", "oms"))
 #: renew the lock only if this scheduler still holds it, in one step (a GET then an EXPIRE
 #: could extend a lock another scheduler took in between)
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
@@ -44,21 +52,23 @@ class Scheduler:
         self.lock_ttl = lock_ttl
         self.ident = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.errors = 0
+        self._stopping = threading.Event()
 
     def acquire(self) -> bool:
         """Take or renew the leader lock; False while another scheduler holds it."""
         r = redis_connection()
-        if r.set(LOCK_KEY, self.ident, nx=True, ex=self.lock_ttl):
+        key = lock_key()
+        if r.set(key, self.ident, nx=True, ex=self.lock_ttl):
             return True
-        return bool(r.eval(_RENEW, 1, LOCK_KEY, self.ident, self.lock_ttl))
+        return bool(r.eval(_RENEW, 1, key, self.ident, self.lock_ttl))
 
     def release(self) -> None:
-        redis_connection().eval(_RELEASE, 1, LOCK_KEY, self.ident)
+        redis_connection().eval(_RELEASE, 1, lock_key(), self.ident)
 
     def tick(self, now: datetime | None = None) -> dict[str, int]:
         now = now or datetime.now(timezone.utc)
         syncs = schedule_due_syncs(now)
-        crons = cron.enqueue_due(self.app, now, cron.RedisClock(redis_connection()))
+        crons = cron.enqueue_due(self.app, now, cron.RedisClock(redis_connection(), self.app.config.get("RQ_QUEUE_PREFIX", "oms")))
         db.session.commit()  # the after-commit hook relays what was enqueued
         relayed = relay_outbox()  # and anything an earlier crash or outage left behind
         abandoned = requeue_abandoned()
@@ -78,12 +88,22 @@ class Scheduler:
             log.info("scheduler: %s", stats)
         return last_tick
 
+    def stop(self, *_signal) -> None:
+        """End the loop after the pass under way (a signal handler: it only sets a flag)."""
+        self._stopping.set()
+
     def run(self, interval: float = 15.0, once: bool = False, relay_every: float = 1.0,
-            max_backoff: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> None:
+            max_backoff: float = 5.0, sleep: Callable[[float], None] | None = None) -> None:
+        """Loop until stopped. SIGTERM (systemd's stop, a deploy) ends it after the pass under
+        way and releases the lock, so the next scheduler takes over at once, not after
+        ``lock_ttl``."""
+        wait_for = sleep or self._stopping.wait
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.stop)
         with self.app.app_context():
             last_tick = float("-inf")
             try:
-                while True:
+                while not self._stopping.is_set():
                     try:
                         last_tick = self.step(last_tick, interval)
                         self.errors = 0
@@ -94,13 +114,13 @@ class Scheduler:
                         _reset_session()
                         if once:
                             raise
-                        sleep(wait)
+                        wait_for(wait)
                         continue
                     finally:
                         _reset_session()
                     if once:
                         return
-                    sleep(relay_every)
+                    wait_for(relay_every)
             finally:
                 try:
                     self.release()

@@ -250,8 +250,10 @@ def test_scheduler_single_leader_and_tick(rq_app, shop_factory):
 
 @pytest.mark.redis
 def test_scheduler_lock_is_renewed_and_released_only_by_its_holder(rq_app):
-    from core.scheduler import LOCK_KEY, Scheduler
+    from core.scheduler import Scheduler, lock_key
 
+    LOCK_KEY = lock_key()
+    assert LOCK_KEY == f"{rq_app.config['RQ_QUEUE_PREFIX']}:scheduler:lock"
     first, second = Scheduler(rq_app, lock_ttl=30), Scheduler(rq_app, lock_ttl=30)
     r = redis_connection()
     assert first.acquire()

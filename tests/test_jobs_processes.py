@@ -169,3 +169,28 @@ def test_database_connections_cut_worker_and_scheduler_carry_on(app, redis_conn,
     wait_for(lambda: cursor(shop_id) == ["a", "b", "c", "d"], 30, what="the scheduler's relay")
     assert worker.alive(), worker.output()
     assert scheduler.alive(), scheduler.output()
+
+
+@pytest.mark.redis
+def test_a_stopped_scheduler_hands_over_at_once(app, redis_conn, procs, shop_factory):
+    """SIGTERM (systemd's stop, a deploy) releases the leader lock: the next scheduler relays
+    at once instead of waiting out the lock's 60 s."""
+    if redis_conn.url is None:
+        pytest.skip("processes connect by URL: needs the real Redis")
+    from core.rqueue import redis_connection
+    from core.scheduler import lock_key
+
+    use_redis(app, redis_conn.url)
+    shop_id = shop_factory("beta").id
+    procs(["worker"], redis_conn.url, "worker")
+    first = procs(["scheduler", "--interval", "1"], redis_conn.url, "scheduler-1")
+    with app.app_context():
+        key, r = lock_key(), redis_connection()
+        wait_for(lambda: r.get(key), 30, what=f"the first scheduler's lock\n{first.output()}")
+        first.kill(signal.SIGTERM)
+        assert first.proc.returncode == 0, first.output()
+        assert r.get(key) is None
+    second = procs(["scheduler", "--interval", "1"], redis_conn.url, "scheduler-2")
+    db.session.add(OutboxJob(func=COUNT, args=[shop_id, "after"], kwargs={}, shop_id=shop_id, queue="default"))
+    db.session.commit()
+    wait_for(lambda: cursor(shop_id) == ["after"], 20, what=f"the second scheduler's relay\n{second.output()}")
