@@ -318,6 +318,36 @@ def cancel(order: Order, *, source: str = "core", user_id: int | None = None, re
                 shipment.status = ShipmentStatus.CANCELLED
 
 
+def cancel_units(order: Order, line: OrderLine, quantity: int, *, source: str = "core", reason: str = "") -> int:
+    """Units of a line the channel no longer sells (cancelled or refused there): the line
+    keeps only what is still due, their reservation goes back to the pool, and the order
+    ends cancelled when nothing is left of it, or shipped when what is left has left.
+    Returns how many units were taken off (never below what has already shipped)."""
+    if order.status == S.CANCELLED or quantity <= 0:
+        return 0
+    lock(order)
+    shipped = shipped_quantity(line)
+    take = min(quantity, max(line.quantity - shipped, 0))
+    if take <= 0:
+        return 0
+    line.quantity -= take
+    surplus = line.reserved_quantity - max(line.quantity - shipped, 0)
+    if surplus > 0 and line.warehouse_id and line.variant_id:
+        stock.release(order.organization_id, line.variant_id, line.warehouse_id, surplus, order_id=order.id,
+                      reason="annulation partielle")
+        line.reserved_quantity -= surplus
+    record(order, "line_cancelled", f"{line.sku} : {take} unité(s) annulée(s)" + (f" — {reason}" if reason else ""),
+           source=source, data={"line": line.id, "quantity": take})
+    if all(ln.quantity <= 0 for ln in order.lines):
+        cancel(order, source=source, reason=reason or "toutes les unités annulées sur le canal")
+    elif S.SHIPPED in TRANSITIONS[order.status] and order.shipments and \
+            all(shipped_quantity(ln) >= ln.quantity for ln in order.lines):
+        transition(order, S.SHIPPED, source=source, reason="le reste de la commande est annulé")
+    elif order.status == S.ON_HOLD:
+        allocate(order)  # the units it waited for may be the ones cancelled
+    return take
+
+
 def ship(order: Order, shipment: Shipment, lines: Iterable[tuple[OrderLine, int]] | None = None, *,
          user_id: int | None = None) -> None:
     """A shipment left: its units are consumed, the order is shipped once every line is,

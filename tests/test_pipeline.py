@@ -288,6 +288,40 @@ def test_cancellation_releases(app, shop, wh, org):
     assert kinds == ["reserve", "release"]
 
 
+def test_units_cancelled_on_the_channel_free_their_stock_and_settle_the_order(app, shop, wh, org):
+    from core.models import Shipment, ShipmentStatus
+
+    mug, tee = variant(org.id, "MUG", {wh: 3}), variant(org.id, "TEE", {wh: 1})
+    waiting = db.session.get(Order, ingest(shop, norm("w1", [("TEE", 2)])).order_id)
+    order = db.session.get(Order, ingest(shop, norm("p1", [("MUG", 3), ("TEE", 1)])).order_id)
+    db.session.commit()
+    assert waiting.status == OrderStatus.ON_HOLD  # 2 TEE asked, 1 on the shelf
+    mug_line = next(ln for ln in order.lines if ln.sku == "MUG")
+    assert order_flow.cancel_units(order, mug_line, 2, source="alpha:poll", reason="annulée sur le canal") == 2
+    db.session.commit()
+    assert (mug_line.quantity, mug_line.reserved_quantity) == (1, 1)
+    assert stock.level(mug.id, wh.id) == stock.Level(3, 1)
+    # the units the held order waited for: one of its two is cancelled, it allocates
+    tee_wait = waiting.lines[0]
+    tee_line = next(ln for ln in order.lines if ln.sku == "TEE")
+    order_flow.cancel_units(order, tee_line, 1, source="alpha:poll")
+    order_flow.cancel_units(waiting, tee_wait, 1, source="alpha:poll")
+    db.session.commit()
+    assert waiting.status == OrderStatus.ALLOCATED and stock.level(tee.id, wh.id) == stock.Level(1, 1)
+    # the rest ships, then what is left is cancelled: never below what left
+    order_flow.ship(order, Shipment(carrier="manual", tracking_number="T1", status=ShipmentStatus.SHIPPED))
+    db.session.commit()
+    assert order.status == OrderStatus.SHIPPED
+    assert order_flow.cancel_units(order, mug_line, 1, source="alpha:poll") == 0
+    # nothing left of an order: cancelled, its stock back
+    other = db.session.get(Order, ingest(shop, norm("p2", [("MUG", 2)])).order_id)
+    db.session.commit()
+    order_flow.cancel_units(other, other.lines[0], 5, source="alpha:poll")
+    db.session.commit()
+    assert other.status == OrderStatus.CANCELLED and other.lines[0].quantity == 0
+    assert stock.level(mug.id, wh.id) == stock.Level(2, 0)
+
+
 def test_backorder_resumes_on_receipt_and_adjustments_record_who_why(app, shop, wh, org, make_user):
     v = variant(org.id, "MUG", {wh: 1})
     a = ingest(shop, norm("b1", [("MUG", 1)]))

@@ -2,7 +2,7 @@
     "name": "Mirakl",
     "summary": "Connecte les marketplaces Mirakl (Carrefour, Leroy Merlin, Boulanger…) par l'API vendeur",
     "summaries": {"en": "Connects the Mirakl marketplaces (Carrefour, Leroy Merlin, Boulanger…) through the seller API"},
-    "version": "1.0.0",
+    "version": "1.1.0",
     "category": "marketplace",
     "kind": "channel",
     "scope": "shop",
@@ -12,5 +12,5 @@
     "author": "OMS",
     "license": "MIT",
     "external_dependencies": {"python": ["httpx"]},
-    "api_version": "Mirakl Marketplace Platform seller API (MMP, OpenAPI 3.1: A01, OR11, OR21, OR23, OR24, OR28, OR30, SH21, ST01, STO01-STO03, RE02, RT11)",
+    "api_version": "Mirakl Marketplace Platform seller API (MMP, OpenAPI 3.1: A01, OR11, OR21, OR23, OR24, OR28, OR30, SH21, ST01, STO01-STO03, RE02, RT11, RT21)",
 }

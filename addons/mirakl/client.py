@@ -182,8 +182,13 @@ class MiraklClient:
             params["page_token"] = page_token
         return self.request("GET", "/api/returns", params=params)
 
-    def accept_returns(self, decisions: list[dict[str, Any]]) -> None:
-        self.request("PUT", "/api/returns/accept", json=decisions[:100])
+    def accept_returns(self, decisions: list[dict[str, Any]]) -> dict[str, Any]:
+        """RT21: ``{"id", "accepted", "rejection_reason_code"}`` for at most 100 return requests;
+        each is answered apart (``return_success``, ``return_errors``). No idempotency key: a lost
+        answer is settled by reading the return (RT11 ``return_id``) before sending again."""
+        if not 1 <= len(decisions) <= 100:
+            raise ValueError("RT21 takes between 1 and 100 returns")
+        return self.request("PUT", "/api/returns/accept", json={"returns": decisions}, idempotent=False) or {}
 
     # ------------------------------------------------------------------ offers (OF21)
     def offers(self, *, offset: int = 0, max_: int = MAX_PAGE) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, PasswordField, StringField, TextAreaField, URLField
 from wtforms.validators import Length, NumberRange, Optional, Regexp, URL
 
 from core.connectors.validators import RemoteAddress
@@ -37,3 +37,7 @@ class SettingsForm(FlaskForm):
         description=_l("Une ligne par transporteur : transporteur OMS = code Mirakl (par exemple "
                        "« colissimo = COLISSIMO »). Sans correspondance, le nom du transporteur et l'adresse de "
                        "suivi sont envoyés."))
+    auto_accept_returns = BooleanField(
+        _l("Accepter automatiquement les demandes de retour"), default=False,
+        description=_l("Chez les opérateurs qui gèrent les retours : chaque demande d'un client est acceptée dès "
+                       "qu'elle est lue. Sinon, vous l'acceptez ou la refusez depuis la page de la boutique."))

@@ -27,7 +27,8 @@ from core.money import Money
 
 from . import mapping
 from .client import MiraklClient, MiraklError
-from .models import MiraklOffer, MiraklOrder, MiraklRefund, MiraklShipment, MiraklShopState, MiraklStockImport
+from .models import (MiraklOffer, MiraklOrder, MiraklRefund, MiraklReturn, MiraklShipment, MiraklShopState,
+                     MiraklStockImport)
 from .runtime import client_for, clock, operator, wait_for
 
 OVERLAP = timedelta(minutes=5)
@@ -121,11 +122,39 @@ def ingest_page(shop: Shop, orders: list[dict[str, Any]], *, source: str = "poll
         row.shipping_deadline = mapping.parse_dt(raw.get("shipping_deadline"))
         row.address_known = bool((raw.get("customer") or {}).get("shipping_address"))
         row.pickup_point_id = raw.get("shipping_pudo_id") or None
+        _cancelled_lines(shop, order, row, raw, f"{shop.addon}:{source}")
         commission = raw.get("total_commission")
         if result.created and commission not in (None, "") and order.status != OrderStatus.CANCELLED:
             set_actual_fees(order, [("commission", Money(str(commission), raw.get("currency_iso_code") or "EUR"))])
     db.session.flush()
     return results
+
+
+def cancelled_on_mirakl(line: dict[str, Any]) -> int:
+    """Units of an OR11 line Mirakl no longer sells: all of a line ``CANCELED`` or ``REFUSED``
+    (a partial acceptance, the operator, the customer), else the sum of its ``cancelations``."""
+    quantity = int(line.get("quantity") or 0)
+    if line.get("order_line_state") in ("CANCELED", "REFUSED"):
+        return quantity
+    return min(quantity, sum(int(c.get("quantity") or 0) for c in line.get("cancelations") or []))
+
+
+def _cancelled_lines(shop: Shop, order: Order, row: MiraklOrder, raw: dict[str, Any], source: str) -> None:
+    """Units cancelled or refused on Mirakl taken off the OMS order once each (core's
+    ``cancel_units``: the line keeps what is still due, the reservation goes back)."""
+    done = dict(row.cancelled_units or {})
+    by_ext = {ln.external_id: ln for ln in order.lines}
+    for line in raw.get("order_lines") or []:
+        lid = str(line["order_line_id"])
+        gone = cancelled_on_mirakl(line)
+        extra = gone - int(done.get(lid) or 0)
+        if extra <= 0 or lid not in by_ext:
+            continue
+        why = "refusée sur Mirakl" if line.get("order_line_state") == "REFUSED" else "annulée sur Mirakl"
+        order_flow.cancel_units(order, by_ext[lid], extra, source=source, reason=why)
+        done[lid] = gone
+    if done != (row.cancelled_units or {}):
+        row.cancelled_units = done
 
 
 def sync_orders(shop_id: int) -> str:
@@ -708,16 +737,17 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
     return _guarded(shop_id, work)
 
 
-# ============================================================================ returns (RT11)
+# ============================================================================ returns (RT11 / RT21)
 #: return states in which the units are back with the merchant (RT11 ``state``)
 RETURNED = frozenset({"RECEIVED", "CLOSED"})
 
 
 def poll_returns(shop_id: int) -> str:
-    """RT11 (seek paging, 100 a page) where the operator enables returns: a return whose units
-    came back is imported once into the OMS (core.returns), to inspect and restock."""
-    from core import returns as return_flow
-    from core.models import OrderLine, ReturnReason
+    """RT11 (seek paging, 100 a page, at most every 5 minutes) where the operator enables
+    returns: each return kept from its request (``WAITING_ACCEPTANCE``: the merchant accepts
+    or refuses it, or the shop accepts them itself), imported once into the OMS (core.returns)
+    when its units are back, to inspect and restock. The cursor moves once every page is
+    committed; a return whose order is not in the OMS yet is kept and matched on a later read."""
 
     def work(shop: Shop) -> str:
         if not operator(shop).allows("returns"):
@@ -729,31 +759,137 @@ def poll_returns(shop_id: int) -> str:
         bag = dict(state.reasons or {})  # the returns cursor rides with the reason codes
         since = bag.get("returns_cursor") or mapping.iso(_now() - timedelta(days=30))
         started = mapping.iso(_now())
-        imported, token = 0, None
+        read, token = 0, None
         while True:
             page = client.returns(page_token=token, return_last_updated_from=since)
             for ret in page.get("data") or []:
-                if ret.get("state") not in RETURNED:
-                    continue
-                order = db.session.scalar(select(Order).where(Order.shop_id == shop.id,
-                                                              Order.external_id == str(ret["order_id"])))
-                if order is None:
-                    continue
-                by_ext = {ln.external_id: ln for ln in db.session.scalars(
-                    select(OrderLine).where(OrderLine.order_id == order.id))}
-                lines = [(by_ext[str(rl["order_line_id"])], int(rl["quantity"])) for rl in ret.get("return_lines") or []
-                         if str(rl.get("order_line_id")) in by_ext]
-                return_flow.import_channel_return(shop, order, lines, ReturnReason.CHANGED_MIND, None,
-                                                  external_id=f"mirakl-return-{ret['id']}")
-                imported += 1
+                keep_return(shop, ret)
+                read += 1
             db.session.commit()
             token = page.get("next_page_token")
             if not token:
                 break
+        imported = _import_returned(shop)
         state = _state(shop)
         state.reasons = {**(state.reasons or {}), "returns_cursor": started}
+        if shop.addon_settings("mirakl").get("auto_accept_returns"):
+            for row in db.session.scalars(select(MiraklReturn).where(
+                    MiraklReturn.shop_id == shop.id, MiraklReturn.state == "WAITING_ACCEPTANCE",
+                    MiraklReturn.decision.is_(None))):
+                decide_return(row, True, source="mirakl")
         db.session.commit()
-        return f"{imported} retour(s) reçu(s) importé(s)"
+        _send_decisions_soon(shop)
+        return f"{read} retour(s) lu(s), {imported} reçu(s) importé(s)"
+
+    return _guarded(shop_id, work)
+
+
+def keep_return(shop: Shop, ret: dict[str, Any]) -> MiraklReturn:
+    """One RT11 return on record (created or brought up to date)."""
+    row = db.session.scalar(select(MiraklReturn).where(MiraklReturn.shop_id == shop.id,
+                                                       MiraklReturn.return_id == str(ret["id"])))
+    if row is None:
+        row = MiraklReturn(shop_id=shop.id, return_id=str(ret["id"])[:64], mirakl_order_id=str(ret["order_id"])[:64],
+                           state=str(ret.get("state") or ""), lines=[], requested_at=mapping.parse_dt(ret.get("date_created")))
+        db.session.add(row)
+    elif row.state != ret.get("state") and row.order_id:
+        order = db.session.get(Order, row.order_id)
+        if order is not None:
+            order_flow.record(order, "channel", f"retour Mirakl : {mapping.return_state_label(ret.get('state') or '')}",
+                              source="mirakl", data={"return": row.return_id, "state": ret.get("state")})
+    row.state = str(ret.get("state") or row.state)[:64]
+    row.reason_code = (ret.get("reason_code") or None) and str(ret["reason_code"])[:64]
+    row.lines = [[str(rl["order_line_id"]), int(rl.get("quantity") or 0)] for rl in ret.get("return_lines") or []]
+    if row.order_id is None:
+        row.order_id = db.session.scalar(select(Order.id).where(Order.shop_id == shop.id,
+                                                                Order.external_id == row.mirakl_order_id))
+    db.session.flush()
+    return row
+
+
+def _import_returned(shop: Shop) -> int:
+    """Returns whose units are back and not yet in the OMS: imported once each."""
+    from core import returns as return_flow
+    from core.models import OrderLine
+
+    imported = 0
+    rows = db.session.scalars(select(MiraklReturn).where(
+        MiraklReturn.shop_id == shop.id, MiraklReturn.state.in_(sorted(RETURNED)),
+        MiraklReturn.imported_return_id.is_(None))).all()
+    for row in rows:
+        if row.order_id is None:
+            row.order_id = db.session.scalar(select(Order.id).where(Order.shop_id == shop.id,
+                                                                    Order.external_id == row.mirakl_order_id))
+        order = db.session.get(Order, row.order_id) if row.order_id else None
+        if order is None:
+            continue  # the order is not in the OMS (yet): kept, matched on a later read
+        by_ext = {ln.external_id: ln for ln in db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))}
+        lines = [(by_ext[lid], qty) for lid, qty in row.lines if lid in by_ext]
+        made = return_flow.import_channel_return(shop, order, lines, mapping.return_reason(row.reason_code), None,
+                                                 external_id=f"mirakl-return-{row.return_id}")
+        row.imported_return_id = made.id
+        imported += 1
+    db.session.commit()
+    return imported
+
+
+def decide_return(row: MiraklReturn, accepted: bool, rejection: str | None = None, *,
+                  source: str = "user", user_id: int | None = None) -> None:
+    """The merchant's (or the shop's automatic) answer to a return request, on record before
+    it is sent (RT21, by :func:`send_return_decisions`)."""
+    if row.state != "WAITING_ACCEPTANCE" or row.decision is not None:
+        raise MiraklError("Cette demande de retour a déjà reçu une réponse.",
+                          message_en="This return request has already been answered.", retryable=False)
+    if not accepted and rejection not in mapping.REJECTIONS:
+        raise MiraklError("Choisissez le motif du refus.", message_en="Choose the reason for the refusal.",
+                          retryable=False)
+    row.decision, row.rejection_reason, row.decided_at, row.error = (
+        "accept" if accepted else "refuse"), (None if accepted else rejection), utcnow(), None
+    order = db.session.get(Order, row.order_id) if row.order_id else None
+    if order is not None:
+        order_flow.record(order, "channel", "demande de retour acceptée" if accepted else
+                          f"demande de retour refusée : {mapping.rejection_label(rejection or '')}",
+                          source=source, user_id=user_id, data={"return": row.return_id})
+
+
+def _send_decisions_soon(shop: Shop) -> None:
+    if db.session.scalar(select(MiraklReturn.id).where(MiraklReturn.shop_id == shop.id,
+                                                       MiraklReturn.decision.is_not(None),
+                                                       MiraklReturn.sent_at.is_(None)).limit(1)):
+        enqueue("addons.mirakl.jobs.send_return_decisions", shop.id, job_id=f"mirakl-return-decisions-{shop.id}",
+                unique=True, shop_id=shop.id)
+        db.session.commit()
+
+
+def send_return_decisions(shop_id: int) -> str:
+    """RT21 for the decisions not sent yet, 100 a call. RT21 has no idempotency key, but a
+    decision sent again after a lost answer cannot act twice: Mirakl answers it with an error
+    for that return (no longer waiting), and the next RT11 read tells its state."""
+
+    def work(shop: Shop) -> str:
+        client = client_for(shop)
+        sent = refused = 0
+        while True:
+            rows = db.session.scalars(select(MiraklReturn).where(
+                MiraklReturn.shop_id == shop.id, MiraklReturn.decision.is_not(None), MiraklReturn.sent_at.is_(None))
+                .order_by(MiraklReturn.id).limit(100)).all()
+            if not rows:
+                break
+            body = [{"id": r.return_id, "accepted": r.decision == "accept"} |
+                    ({} if r.decision == "accept" else {"rejection_reason_code": r.rejection_reason}) for r in rows]
+            answer = client.accept_returns(body)
+            ok = {str(x.get("id")) for x in answer.get("return_success") or []}
+            errors = {str(x.get("id")): str(x.get("message") or "") for x in answer.get("return_errors") or []}
+            for row in rows:
+                row.sent_at = utcnow()
+                if row.return_id in ok:
+                    row.state = "IN_PROGRESS" if row.decision == "accept" else "REFUSED"
+                    sent += 1
+                else:
+                    row.error = (errors.get(row.return_id) or "sans réponse de Mirakl")[:500]
+                    refused += 1
+            db.session.commit()
+        return f"{sent} décision(s) de retour transmise(s)" + (f", {refused} refusée(s) par Mirakl" if refused else "")
 
     return _guarded(shop_id, work)
 

@@ -53,6 +53,43 @@ ALPHA3 = {"FRA": "FR", "BEL": "BE", "LUX": "LU", "CHE": "CH", "DEU": "DE", "ESP"
           "MTQ": "MQ", "GUF": "GF", "MYT": "YT"}
 
 
+#: RT11's return reasons → the OMS's; a reason Mirakl adds later is kept on the Mirakl side
+#: and counted as "autre" (changed mind) in the OMS
+RETURN_REASONS = {
+    "RETURN_BROKEN_ITEM": "defect", "RETURN_DEFECTIVE_ITEM": "defect", "RETURN_DEFECTIVE_ON_ARRIVAL": "defect",
+    "RETURN_DAMAGED_PACKAGING": "defect", "RETURN_WARRANTY": "defect", "RETURN_COUNTERFEIT_ITEM": "not_as_described",
+    "RETURN_INACCURATE_ITEM_DESCRIPTION": "not_as_described", "RETURN_CM_QUALITY": "not_as_described",
+    "RETURN_DELIVERED_PRODUCT_DIFFERENT": "wrong_item", "RETURN_DPD_WRONG_COLOR": "wrong_item",
+    "RETURN_MISSING_ITEM": "wrong_item", "RETURN_DPD_WRONG_SIZE": "size", "RETURN_PRODUCT_DOES_NOT_FIT": "size",
+    "RETURN_PDNT_TOO_BIG": "size", "RETURN_PDNT_TOO_SMALL": "size", "RETURN_CHANGED_MIND": "changed_mind",
+    "RETURN_CM_DONT_WANT": "changed_mind", "RETURN_CM_DONT_LIKE": "changed_mind", "RETURN_OTHER": "changed_mind",
+}
+RETURN_STATE_LABELS = {
+    "WAITING_ACCEPTANCE": "demande à accepter", "IN_PROGRESS": "en cours de retour",
+    "REFUSED": "refusé", "RECEIVED": "reçu", "NO_RECEPTION": "non reçu", "CLOSED": "clôturé",
+    "CANCELED": "annulé",
+}
+#: RT21's rejection reasons, in the merchant's words
+REJECTIONS = {
+    "RETURN_REJECTION_NOT_ELIGIBLE": "article non éligible au retour",
+    "RETURN_REJECTION_NOT_NEEDED": "retour inutile (remboursement sans retour, échange…)",
+    "RETURN_REJECTION_WINDOW_CLOSED": "délai de retour dépassé",
+}
+
+
+def return_reason(code: str | None) -> str:
+    return RETURN_REASONS.get(code or "", "changed_mind")
+
+
+def return_state_label(state: str) -> str:
+    """In French, as the order history keeps it (pages translate it with ``_()``)."""
+    return RETURN_STATE_LABELS.get(state, state)
+
+
+def rejection_label(code: str) -> str:
+    return REJECTIONS.get(code, code)
+
+
 def state_label(state: str) -> str:
     """The merchant's words for a state; a state Mirakl added later is shown as it comes."""
     return LABELS.get(state, state)

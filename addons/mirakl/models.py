@@ -34,6 +34,8 @@ class MiraklOrder(db.Model):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     decision_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: units of each line cancelled or refused on Mirakl and already taken off the OMS order
+    cancelled_units: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -121,3 +123,32 @@ class MiraklOffer(db.Model):
     price: Mapped[str | None] = mapped_column(String(32))
     quantity: Mapped[int] = mapped_column(Integer, default=0)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MiraklReturn(db.Model):
+    """A customer's return on Mirakl (RT11), kept from its request: accepted or refused by the
+    merchant (RT21, once: the decision is on record before the call, and a lost answer is
+    settled by reading the return), then imported into the OMS once its units are back."""
+
+    __tablename__ = "mirakl_return"
+    __table_args__ = (UniqueConstraint("shop_id", "return_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="SET NULL"), index=True)
+    return_id: Mapped[str] = mapped_column(String(64))
+    mirakl_order_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    #: [[order_line_id, quantity], …]
+    lines: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: "accept" / "refuse", with the rejection reason, once the merchant (or the automatic
+    #: acceptance) decided; sent_at once Mirakl took it
+    decision: Mapped[str | None] = mapped_column(String(16))
+    rejection_reason: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what Mirakl answered for this return when it did not take the decision
+    error: Mapped[str | None] = mapped_column(Text)
+    imported_return_id: Mapped[int | None] = mapped_column(ForeignKey("return.id", ondelete="SET NULL"))

@@ -32,7 +32,9 @@ import io
 import json
 import random
 import threading
+import uuid
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,8 @@ REASONS = {
                     {"code": "35", "label": "Annulation à la demande du client", "type": "CANCELATION"}],
     "INCIDENT_OPEN": [{"code": "5", "label": "Colis non reçu", "type": "INCIDENT_OPEN"}],
 }
+#: RT21's rejection reasons (``rejection_reason_code``)
+REJECTIONS = ("RETURN_REJECTION_NOT_ELIGIBLE", "RETURN_REJECTION_NOT_NEEDED", "RETURN_REJECTION_WINDOW_CLOSED")
 OFFER_DEFAULTS = {"quantity": 0, "description": None, "discount": None, "leadtime_to_ship": None,
                   "min_quantity_alert": None, "available_started": None, "available_ended": None,
                   "logistic_class": None, "internal_description": None}
@@ -236,18 +240,49 @@ class Emulator:
             return order
 
     def add_return(self, code: str, order_id: str, lines: list[tuple[str, int]], state: str = "RECEIVED",
-                   reason_code: str = "13") -> dict[str, Any]:
-        """A customer's return (RT11's shape) of some lines of an order."""
+                   reason_code: str = "RETURN_DEFECTIVE_ITEM") -> dict[str, Any]:
+        """A customer's return (RT11's shape) of some lines of an order; ``WAITING_ACCEPTANCE``
+        for a request the seller accepts or refuses with RT21."""
         inst = self.instances[code]
         with self.lock:
             order = inst.orders[order_id]
-            ret = {"id": f"RET-{len(inst.returns) + 1}", "order_id": order_id,
+            ret = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{code}/{order_id}/{len(inst.returns) + 1}")),
+                   "order_id": order_id,
                    "order_commercial_id": order["commercial_id"], "state": state, "reason_code": reason_code,
-                   "date_created": self.stamp(), "last_updated": self.stamp(), "method_code": "POST",
-                   "return_address": {}, "rma": None,
+                   "date_created": self.stamp(), "last_updated": self.stamp(), "method_code": "RETURN_METHOD_BY_MAIL",
+                   "return_address": {"street1": "1 rue du Dépôt", "zip_code": "91000", "city": "Évry",
+                                      "country_iso_code": "FRA"}, "rma": None,
                    "return_lines": [{"order_line_id": lid, "quantity": qty, "reason_code": reason_code}
                                     for lid, qty in lines]}
             inst.returns.append(ret)
+            return ret
+
+    def cancel_on_operator(self, code: str, order_id: str, line_id: str, quantity: int,
+                           reason_code: str = "35") -> dict[str, Any]:
+        """Units of a line cancelled at the operator's (the customer, the operator's service):
+        a ``cancelations`` entry on the line as OR11 shows it; the line is ``CANCELED`` once
+        every unit is, and the order once every line is."""
+        with self.lock:
+            order = self.instances[code].orders[order_id]
+            line = next(ln for ln in order["order_lines"] if ln["order_line_id"] == line_id)
+            share = Decimal(quantity) / Decimal(line["quantity"])
+            line["cancelations"].append({
+                "id": f"CANC-OP-{len(line['cancelations']) + 1}", "quantity": quantity, "reason_code": reason_code,
+                "amount": float((Decimal(str(line["price"])) * share).quantize(Decimal("0.01"))),
+                "shipping_amount": 0.0, "created_date": self.stamp(), "taxes": [], "shipping_taxes": []})
+            if sum(c["quantity"] for c in line["cancelations"]) >= line["quantity"]:
+                line["order_line_state"] = "CANCELED"
+            if all(ln["order_line_state"] == "CANCELED" for ln in order["order_lines"]):
+                self._state(order, "CANCELED")
+            else:
+                order["last_updated_date"] = line["last_updated_date"] = self.stamp()
+            return order
+
+    def set_return_state(self, code: str, return_id: str, state: str) -> dict[str, Any]:
+        """The return moves on at the operator's (the parcel came back: ``RECEIVED``…)."""
+        with self.lock:
+            ret = next(r for r in self.instances[code].returns if r["id"] == return_id)
+            ret["state"], ret["last_updated"] = state, self.stamp()
             return ret
 
     def set_state(self, code: str, order_id: str, state: str) -> dict[str, Any]:
@@ -635,12 +670,51 @@ class Emulator:
                 return _fail(400, "limit must be between 1 and 100")
             start = int(request.args.get("page_token") or 0)
             found = inst.returns
+            if request.args.getlist("return_id"):
+                found = [r for r in found if r["id"] in request.args.getlist("return_id")]
+            if request.args.getlist("return_state"):
+                found = [r for r in found if r["state"] in request.args.getlist("return_state")]
             if request.args.get("return_last_updated_from"):
                 bound = _parse(request.args["return_last_updated_from"])
                 found = [r for r in found if _parse(r["last_updated"]) >= bound]
             rows = found[start:start + limit]
             nxt = str(start + limit) if start + limit < len(found) else None
             return jsonify({"data": rows, "next_page_token": nxt})
+
+        @app.put("/<code>/api/returns/accept")
+        @guarded
+        def accept_returns(inst: Instance):
+            """RT21: return requests accepted (to come back) or refused with a rejection reason,
+            100 at most a call; each answered apart, in ``return_success`` or ``return_errors``."""
+            if not inst.settings.get("returns"):
+                return _fail(403, "The returns module is not enabled on this platform")
+            items = (request.get_json(silent=True) or {}).get("returns")
+            if not isinstance(items, list) or not 1 <= len(items) <= 100:
+                return _fail(400, "returns must hold between 1 and 100 returns")
+            success, errors = [], []
+            with self.lock:
+                by_id = {r["id"]: r for r in inst.returns}
+                for item in items:
+                    if not isinstance(item, dict) or "id" not in item or not isinstance(item.get("accepted"), bool):
+                        return _fail(400, "id and accepted are required for each return")
+                    ret = by_id.get(str(item["id"]))
+                    if ret is None:
+                        errors.append({"id": str(item["id"]), "message": "Return not found"})
+                        continue
+                    if ret["state"] != "WAITING_ACCEPTANCE":
+                        errors.append({"id": ret["id"], "message": f"Return is in state {ret['state']}"})
+                        continue
+                    if item["accepted"]:
+                        ret["state"] = "IN_PROGRESS"
+                    else:
+                        code = item.get("rejection_reason_code")
+                        if code not in REJECTIONS:
+                            errors.append({"id": ret["id"], "message": "A valid rejection_reason_code is required"})
+                            continue
+                        ret["state"], ret["rejection_reason_code"] = "REFUSED", code
+                    ret["last_updated"] = self.stamp()
+                    success.append({"id": ret["id"]})
+            return jsonify({"return_success": success, "return_errors": errors})
 
         # -------------------------------------------------------------- offers and stock
         @app.post("/<code>/api/offers/stock/imports")

@@ -11,11 +11,11 @@ from core import listings
 from core.connectors.guards import addon_required
 from core.extensions import db
 from core.jobs import enqueue
-from core.models import Shop
+from core.models import Order, Shop
 from core.tenancy import get_owned, scoped
 
 from . import mapping
-from .models import MiraklOffer, MiraklOrder, MiraklShopState, MiraklStockImport
+from .models import MiraklOffer, MiraklOrder, MiraklReturn, MiraklShopState, MiraklStockImport
 from .runtime import instance_url, operator
 
 bp = Blueprint("mirakl", __name__, template_folder="templates", url_prefix="/apps/mirakl")
@@ -58,10 +58,20 @@ def shop_page(shop_id: str):
     unmatched = db.session.scalars(select(MiraklOffer).where(MiraklOffer.shop_id == shop.id,
                                                              MiraklOffer.variant_id.is_(None))
                                    .order_by(MiraklOffer.shop_sku).limit(200)).all()
+    requests = db.session.scalars(select(MiraklReturn).where(
+        MiraklReturn.shop_id == shop.id, MiraklReturn.state == "WAITING_ACCEPTANCE")
+        .order_by(MiraklReturn.requested_at, MiraklReturn.id)).all()
+    recent = db.session.scalars(select(MiraklReturn).where(
+        MiraklReturn.shop_id == shop.id, MiraklReturn.state != "WAITING_ACCEPTANCE")
+        .order_by(MiraklReturn.id.desc()).limit(20)).all()
+    orders = {o.id: o for o in db.session.scalars(scoped(Order).where(
+        Order.id.in_([r.order_id for r in [*requests, *recent] if r.order_id])))}
     offers_count = len(db.session.scalars(select(MiraklOffer.id).where(MiraklOffer.shop_id == shop.id)).all())
     return render_template("mirakl/shop.html", shop=shop, op=operator(shop), url=instance_url(shop),
                            unmatched=unmatched, offers_count=offers_count, waiting=waiting, unknown=unknown, imports=imports, state=state, others=others,
-                           label=mapping.state_label, action=ActionForm())
+                           label=mapping.state_label, action=ActionForm(), requests=requests, recent=recent,
+                           orders=orders, return_label=mapping.return_state_label,
+                           rejections=mapping.REJECTIONS, reasons=RETURN_REASON_LABELS)
 
 
 @bp.route("/shops/<shop_id>/carriers", methods=["POST"])
@@ -121,3 +131,47 @@ def fix_offer(shop_id: str, offer_id: int):
     db.session.commit()
     flash(listings.fixed_message(variant), "success")
     return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+#: RT11's return reasons in the merchant's words (a reason Mirakl adds later shows as it comes)
+RETURN_REASON_LABELS = {
+    "RETURN_BROKEN_ITEM": "article cassé", "RETURN_DEFECTIVE_ITEM": "article défectueux",
+    "RETURN_DEFECTIVE_ON_ARRIVAL": "défectueux à la livraison", "RETURN_DAMAGED_PACKAGING": "emballage abîmé",
+    "RETURN_WARRANTY": "garantie", "RETURN_COUNTERFEIT_ITEM": "contrefaçon",
+    "RETURN_INACCURATE_ITEM_DESCRIPTION": "description inexacte", "RETURN_CM_QUALITY": "qualité décevante",
+    "RETURN_DELIVERED_PRODUCT_DIFFERENT": "produit différent", "RETURN_DPD_WRONG_COLOR": "mauvaise couleur",
+    "RETURN_MISSING_ITEM": "article manquant", "RETURN_DPD_WRONG_SIZE": "mauvaise taille",
+    "RETURN_PRODUCT_DOES_NOT_FIT": "ne convient pas", "RETURN_PDNT_TOO_BIG": "trop grand",
+    "RETURN_PDNT_TOO_SMALL": "trop petit", "RETURN_CHANGED_MIND": "changement d'avis",
+    "RETURN_CM_DONT_WANT": "n'en veut plus", "RETURN_CM_DONT_LIKE": "ne plaît pas", "RETURN_OTHER": "autre",
+}
+
+
+@bp.route("/shops/<shop_id>/returns/<int:row_id>", methods=["POST"])
+@addon_required("mirakl")
+def answer_return(shop_id: str, row_id: int):
+    """The merchant accepts or refuses (with a reason) a customer's return request (RT21 in a job)."""
+    from flask_login import current_user
+
+    from .client import MiraklError
+    from .jobs import _send_decisions_soon, decide_return
+
+    shop = _mirakl_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    row = db.session.get(MiraklReturn, row_id)
+    if row is None or row.shop_id != shop.id:
+        abort(404)
+    accepted = request.form.get("do") == "accept"
+    try:
+        decide_return(row, accepted, request.form.get("rejection"), user_id=current_user.id)
+    except MiraklError as exc:
+        from flask_babel import get_locale
+
+        flash(exc.for_locale(str(get_locale())), "error")
+        return redirect(url_for(".shop_page", shop_id=shop.id) + "#returns")
+    db.session.commit()
+    _send_decisions_soon(shop)
+    flash(_("Retour accepté : la réponse part chez l'opérateur.") if accepted
+          else _("Retour refusé : la réponse part chez l'opérateur."), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id) + "#returns")

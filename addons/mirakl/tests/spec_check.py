@@ -27,6 +27,8 @@ ROUTES = [
     ("GET", r"/api/reasons/[^/]+", None, None, "RE02.response"),
     ("PUT", r"/api/orders/cancel", "OR30.request", None, "OR30.response"),
     ("PUT", r"/api/orders/refund", "OR28.request", None, "OR28.response"),
+    ("GET", r"/api/returns", None, None, "RT11.response"),
+    ("PUT", r"/api/returns/accept", "RT21.request", None, "RT21.response"),
 ]
 
 

@@ -163,11 +163,11 @@ def test_a_received_return_is_imported_once_where_the_operator_enables_returns(a
     db.session.commit()
     run_jobs(clock)
     emu.add_return("carrefour", mid, [(f"{mid}-1", 1)], state="IN_PROGRESS")
-    emu.add_return("carrefour", mid, [(f"{mid}-1", 1)], state="RECEIVED")
-    assert poll_returns(shop.id).startswith("1 retour")
+    back = emu.add_return("carrefour", mid, [(f"{mid}-1", 1)], state="RECEIVED")
+    assert poll_returns(shop.id) == "2 retour(s) lu(s), 1 reçu(s) importé(s)"
     clock.advance(301)
     poll_returns(shop.id)
     rows = db.session.scalars(select(Return).where(Return.shop_id == shop.id)).all()
-    assert [r.external_id for r in rows] == ["mirakl-return-RET-2"]
+    assert [r.external_id for r in rows] == [f"mirakl-return-{back['id']}"]
     other = make_shop("conforama")  # Conforama: no returns module
     assert "non gérés" in poll_returns(other.id)
