@@ -27,6 +27,8 @@ from . import xmlio
 
 REMOTE = Remote("prestashop", "PrestaShop", ())
 PAGE = 100
+#: the node of a resource's list when it is not the resource's own name (``objectsNodeName``)
+LIST_NODES = {"order_slip": "order_slips"}
 RETRY = RetryPolicy(attempts=4, base=0.5, cap=5.0, max_wait=15.0)
 
 STRIPPED_FR = ("PrestaShop refuse la clé du webservice (401) : vérifiez qu'elle est active (Paramètres avancés → "
@@ -176,9 +178,11 @@ class Client:
                              retryable=False) from None
 
     def listing(self, resource: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """``GET /api/{resource}`` (PrestaShop answers ``[]`` for an empty list)."""
+        """``GET /api/{resource}`` (PrestaShop answers ``[]`` for an empty list). The list is
+        keyed by the class's ``objectsNodeName``: the resource's name, except ``order_slip``
+        whose list is ``order_slips`` (classes/order/OrderSlip.php, ``$webserviceParameters``)."""
         body = self.get(f"/{resource}", params)
-        return list(body.get(resource) or []) if isinstance(body, dict) else []
+        return list(body.get(LIST_NODES.get(resource, resource)) or []) if isinstance(body, dict) else []
 
     def pages(self, resource: str, params: dict[str, Any]):
         """Every page (``limit=offset,100``) until a short one: PrestaShop gives no total."""
@@ -193,7 +197,7 @@ class Client:
     def one(self, resource: str, rid: int | str) -> dict[str, Any]:
         body = self.get(f"/{resource}/{rid}")
         singular = {"orders": "order", "order_carriers": "order_carrier", "stock_availables": "stock_available",
-                    "order_states": "order_state"}.get(resource, resource.rstrip("s"))
+                    "order_states": "order_state", "order_slip": "order_slip"}.get(resource, resource.rstrip("s"))
         return body.get(singular) or {}
 
     def root(self) -> tuple[str, dict[str, dict[str, str]]]:
