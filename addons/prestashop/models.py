@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
-from core.models import UTCDateTime, utcnow
+from core.models import Order, UTCDateTime, utcnow
 
 
 class PrestashopState(db.Model):
@@ -83,3 +84,14 @@ class PrestashopSlip(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    order: Mapped[Order | None] = relationship(Order, lazy="joined")
+
+    @property
+    def refund(self) -> Decimal:
+        """What the slip gives back, tax included."""
+        return Decimal(self.amount or "0")
+
+    @property
+    def currency(self) -> str:
+        return self.order.currency if self.order is not None else "EUR"
