@@ -43,9 +43,18 @@ STRIPPED_EN = ("PrestaShop refuses the webservice key (401): check it is enabled
 class PrestaError(RemoteError):
     """A refusal or an outage of a PrestaShop webservice; ``str()`` is the merchant's sentence."""
 
+    #: the key works but lacks this resource or method (PrestaShop's codes 26 and 25)
+    not_granted: bool = False
+
     @property
     def credentials(self) -> bool:
         return self.status in (401, 403)
+
+
+#: WebserviceRequest::checkResource / checkHTTPMethod (classes/webservice/WebserviceRequest.php):
+#: 401 code 26 "Resource of type … is not allowed with this authentication key", 405 code 25
+#: "Method … is not allowed for the resource … with this authentication key"
+NOT_GRANTED_CODES = {"25", "26"}
 
 
 def shop_root(url: str | None) -> str:
@@ -152,6 +161,14 @@ class Client:
             except ValueError:
                 errs = []
         detail = "; ".join(e["message"] for e in errs if e.get("message"))
+        if res.status_code in (401, 405) and NOT_GRANTED_CODES & {str(e.get("code")) for e in errs}:
+            resource = urlsplit(str(res.request.url)).path.rstrip("/").rsplit("/api/", 1)[-1].split("/")[0]
+            exc = error_from(res, f"La clé du webservice n'a pas le droit « {res.request.method} » sur « {resource} » : "
+                             "cochez-le dans Paramètres avancés → Webservice.", f"The webservice key lacks the "
+                             f"\"{res.request.method}\" permission on \"{resource}\": tick it in Advanced parameters → "
+                             "Webservice.", cls=PrestaError, retryable=False)
+            exc.not_granted = True
+            raise exc
         if res.status_code == 401:
             raise error_from(res, STRIPPED_FR, STRIPPED_EN, cls=PrestaError)
         if res.status_code == 403:

@@ -147,14 +147,15 @@ def sync_orders(shop_id: int) -> str:
 
 def read_slips(shop: Shop, client: Client) -> str:
     """The credit slips after the orders (see ``slips``). A key without the ``order_slip``
-    right leaves the orders' sync alone: the reason is kept and shown on the shop's page."""
+    right leaves the orders' sync and the shop's connection alone: the reason is kept and
+    shown on the shop's page, and the slips are read once the right is given."""
     id_shop, tz = settings_of(shop)
     days = int(shop.addon_settings(ADDON).get("import_days") or DEFAULT_IMPORT_DAYS)
     state = state_of(shop)
     try:
         counts = slips.read(shop, client, state, tz=tz, id_shop=id_shop, first_days=days, now=utcnow)
     except PrestaError as exc:
-        if exc.status != 403:
+        if not (exc.not_granted or exc.status == 403):
             raise
         db.session.rollback()
         state = state_of(_shop(shop.id))

@@ -342,6 +342,15 @@ class PrestaEmulator:
                 return ps_error(401, 17, "Authentication key is empty", json_out)
             if key not in emu.keys:
                 return ps_error(401, 18, "Invalid authentication key", json_out)
+            parts = request.path.removeprefix("/api").strip("/").split("/")
+            if emu.permissions and parts[0] in emu.permissions:  # WebserviceRequest::checkResource, checkHTTPMethod
+                granted = emu.permissions[parts[0]]
+                if not granted:
+                    return ps_error(401, 26, f'Resource of type "{parts[0]}" is not allowed with this authentication '
+                                    "key", json_out)
+                if request.method.lower() not in granted:
+                    return ps_error(405, 25, f"Method {request.method} is not allowed for the resource {parts[0]} "
+                                    "with this authentication key", json_out)
             return None
 
         @app.after_request
@@ -356,6 +365,8 @@ class PrestaEmulator:
             top = ET.Element("prestashop", {"xmlns:xlink": xmlio.XLINK})
             api = ET.SubElement(top, "api", {"shopName": emu.shop_name})
             for resource in RESOURCES:
+                if emu.permissions and resource in emu.permissions and not emu.permissions[resource]:
+                    continue  # a resource the key is not given is not listed
                 rights = {m: "true" for m in ("get", "put", "post", "delete", "head")}
                 if emu.permissions and resource in emu.permissions:
                     rights = {m: ("true" if m in emu.permissions[resource] else "false") for m in rights}

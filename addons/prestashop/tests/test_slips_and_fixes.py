@@ -258,3 +258,24 @@ def test_fix_buttons_refuse_an_unknown_sku_and_other_shops(app, client, login, e
     assert client.post(f"{url}/listings/{rows['TASSE-B'].id}/fix", data={"do": "create"}).status_code == 400
     db.session.expire_all()
     assert db.session.get(PrestashopListing, rows["TASSE-B"].id).variant_id is None
+
+
+def test_a_key_without_the_slip_right_keeps_the_orders_going(app, client, login, emu, shipped):
+    shop, placed, order = shipped
+    emu.add_slip(placed["id"], [("MUG-1", 1)])
+    emu.permissions = {"order_slip": ()}
+    emu.place_order([("MUG-1", 1)])
+    out = sync_orders(shop.id)
+    assert "avoirs non lus" in out and "order_slip" in out
+    db.session.expire_all()
+    assert db.session.get(type(shop), shop.id).status.value == "connected"
+    assert len(db.session.scalars(select(Order).where(Order.shop_id == shop.id)).all()) == 2
+    state = db.session.get(PrestashopState, shop.id)
+    assert "order_slip" in state.slip_error and returns_of(order) == []
+    login(client)
+    page = client.get(f"/apps/prestashop/shops/{shop.id}").get_data(as_text=True)
+    assert "Avoirs non lus" in page and "Paramètres avancés" in page
+    emu.permissions = {"order_slip": ("get",)}
+    sync_orders(shop.id)
+    db.session.expire_all()
+    assert db.session.get(PrestashopState, shop.id).slip_error is None and len(returns_of(order)) == 1
