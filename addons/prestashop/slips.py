@@ -85,15 +85,16 @@ def import_row(shop: Shop, row: PrestashopSlip) -> str:
         return row.status
     by_detail = {ln.external_id: ln for ln in order.lines if ln.external_id}
     done = returned_quantities(order)
-    goods, unknown = [], []
+    goods, unknown, not_sent = [], [], 0
     for detail_id, qty in slip.units:
         line = by_detail.get(detail_id)
         if line is None:
             unknown.append(detail_id)
             continue
-        room = shipped_quantity(line) - done.get(line.id, 0)
+        room = max(shipped_quantity(line) - done.get(line.id, 0), 0)
         if room > 0:
             goods.append((line, min(qty, room)))
+        not_sent += max(min(qty, line.quantity - done.get(line.id, 0)) - room, 0)
     try:
         ret = import_channel_return(shop, order, goods if row.return_id is None else [], REASON,
                                     Money(slip.total, order.currency) if slip.total > 0 else None,
@@ -101,9 +102,17 @@ def import_row(shop: Shop, row: PrestashopSlip) -> str:
     except ReturnError as exc:
         row.status, row.note = ERROR, str(exc)
         return row.status
+    first = row.return_id is None
     row.return_id, row.status = ret.id, IMPORTED
-    row.note = (f"{len(unknown)} ligne(s) de l'avoir absente(s) de la commande de l'OMS : remboursées sans retour "
-                "de marchandise") if unknown else None
+    notes = []
+    if unknown:
+        notes.append(f"{len(unknown)} ligne(s) de l'avoir absente(s) de la commande de l'OMS : remboursées sans retour "
+                     "de marchandise")
+    if first and not_sent:
+        notes.append(f"{not_sent} unité(s) remboursée(s) avant leur expédition : pas de retour de marchandise, "
+                     "retirez-les de la commande si elles ne doivent plus partir")
+    if first or unknown:
+        row.note = " ; ".join(notes) or None
     return row.status
 
 

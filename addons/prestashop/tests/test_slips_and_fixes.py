@@ -279,3 +279,34 @@ def test_a_key_without_the_slip_right_keeps_the_orders_going(app, client, login,
     sync_orders(shop.id)
     db.session.expire_all()
     assert db.session.get(PrestashopState, shop.id).slip_error is None and len(returns_of(order)) == 1
+
+
+def test_slips_before_shipping_and_of_cancelled_orders(app, emu, stocked, ps_shop, clock):
+    emu.add_product("Mug", "MUG-1", quantity=30, price="12.00")
+    shop = ps_shop()
+    waiting = emu.place_order([("MUG-1", 2)])
+    gone = emu.place_order([("MUG-1", 1)])
+    sync_orders(shop.id)
+    clock.advance(60)
+    emu.set_state(gone["id"], 6)
+    sync_orders(shop.id)
+    by_ext = {o.external_id: o for o in db.session.scalars(select(Order).where(Order.shop_id == shop.id))}
+    assert by_ext[str(gone["id"])].status == OrderStatus.CANCELLED
+    early = emu.add_slip(waiting["id"], [("MUG-1", 1)])
+    void = emu.add_slip(gone["id"], [("MUG-1", 1)])
+    sync_orders(shop.id)
+    # refunded before it left: the money, no goods back, and the merchant told
+    [ret] = returns_of(by_ext[str(waiting["id"])])
+    assert ret.lines == [] and ret.refund_amount == Decimal("12.00")
+    row = db.session.scalar(select(PrestashopSlip).where(PrestashopSlip.slip_id == early["id"]))
+    assert row.status == "imported" and "avant leur expédition" in row.note
+    # a cancelled order's slip is its cancellation's refund: set aside, with the reason
+    assert returns_of(by_ext[str(gone["id"])]) == []
+    row = db.session.scalar(select(PrestashopSlip).where(PrestashopSlip.slip_id == void["id"]))
+    assert row.status == "skipped" and "annulée" in row.note
+    clock.advance(60)
+    sync_orders(shop.id)  # read again: still one return, the note kept
+    db.session.expire_all()
+    assert len(returns_of(by_ext[str(waiting["id"])])) == 1
+    kept = db.session.scalar(select(PrestashopSlip).where(PrestashopSlip.slip_id == early["id"]))
+    assert "avant leur expédition" in kept.note
