@@ -310,3 +310,26 @@ def test_slips_before_shipping_and_of_cancelled_orders(app, emu, stocked, ps_sho
     assert len(returns_of(by_ext[str(waiting["id"])])) == 1
     kept = db.session.scalar(select(PrestashopSlip).where(PrestashopSlip.slip_id == early["id"]))
     assert "avant leur expédition" in kept.note
+
+
+def test_slips_page_by_100_and_an_outage_keeps_the_committed_page(app, emu, stocked, ps_shop, monkeypatch, clock):
+    monkeypatch.setattr(client_module, "RETRY", NO_RETRY)
+    emu.add_product("Mug", "MUG-1", quantity=30, price="12.00")
+    shop = ps_shop()
+    placed = emu.place_order([("MUG-1", 1)])
+    sync_orders(shop.id)
+    order = db.session.scalar(select(Order).where(Order.shop_id == shop.id))
+    cursor = db.session.get(PrestashopState, shop.id).slip_cursor
+    clock.advance(600)
+    for _ in range(130):
+        emu.add_slip(placed["id"], [], shipping=True)
+    emu.kit.fail_next(500, times=3, path="/api/order_slip", after=1)
+    with pytest.raises(PrestaError):
+        sync_orders(shop.id)
+    db.session.rollback()
+    assert len(returns_of(order)) == 100  # the first page committed
+    assert db.session.get(PrestashopState, shop.id).slip_cursor == cursor
+    emu.kit.reset()
+    sync_orders(shop.id)
+    assert len(returns_of(order)) == 130
+    assert len([c for c in emu.kit.calls if c == ("GET", "/api/order_slip")]) >= 2
