@@ -2,7 +2,7 @@
     "name": "PrestaShop",
     "summary": "Connecte une boutique PrestaShop (1.7, 8, 9) par son webservice : commandes, stock et suivi",
     "summaries": {"en": "Connects a PrestaShop store (1.7, 8, 9) through its webservice: orders, stock and tracking"},
-    "version": "1.0.0",
+    "version": "1.1.0",
     "category": "marketplace",
     "kind": "channel",
     "scope": "shop",

@@ -13,7 +13,7 @@ QUICK = RetryPolicy(attempts=2, max_wait=2.0)
 NEEDED = {"orders": ("get",), "order_histories": ("get", "post"), "order_carriers": ("get", "put"),
           "order_states": ("get",), "stock_availables": ("get", "put"), "customers": ("get",),
           "addresses": ("get",), "countries": ("get",), "currencies": ("get",), "products": ("get",),
-          "combinations": ("get",)}
+          "combinations": ("get",), "order_slip": ("get",)}
 METHODS_FR = {"get": "GET (voir)", "put": "PUT (modifier)", "post": "POST (ajouter)"}
 
 

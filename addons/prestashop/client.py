@@ -27,6 +27,8 @@ from . import xmlio
 
 REMOTE = Remote("prestashop", "PrestaShop", ())
 PAGE = 100
+#: the node of a resource's list when it is not the resource's own name (``objectsNodeName``)
+LIST_NODES = {"order_slip": "order_slips"}
 RETRY = RetryPolicy(attempts=4, base=0.5, cap=5.0, max_wait=15.0)
 
 STRIPPED_FR = ("PrestaShop refuse la clé du webservice (401) : vérifiez qu'elle est active (Paramètres avancés → "
@@ -41,9 +43,18 @@ STRIPPED_EN = ("PrestaShop refuses the webservice key (401): check it is enabled
 class PrestaError(RemoteError):
     """A refusal or an outage of a PrestaShop webservice; ``str()`` is the merchant's sentence."""
 
+    #: the key works but lacks this resource or method (PrestaShop's codes 26 and 25)
+    not_granted: bool = False
+
     @property
     def credentials(self) -> bool:
         return self.status in (401, 403)
+
+
+#: WebserviceRequest::checkResource / checkHTTPMethod (classes/webservice/WebserviceRequest.php):
+#: 401 code 26 "Resource of type … is not allowed with this authentication key", 405 code 25
+#: "Method … is not allowed for the resource … with this authentication key"
+NOT_GRANTED_CODES = {"25", "26"}
 
 
 def shop_root(url: str | None) -> str:
@@ -150,6 +161,14 @@ class Client:
             except ValueError:
                 errs = []
         detail = "; ".join(e["message"] for e in errs if e.get("message"))
+        if res.status_code in (401, 405) and NOT_GRANTED_CODES & {str(e.get("code")) for e in errs}:
+            resource = urlsplit(str(res.request.url)).path.rstrip("/").rsplit("/api/", 1)[-1].split("/")[0]
+            exc = error_from(res, f"La clé du webservice n'a pas le droit « {res.request.method} » sur « {resource} » : "
+                             "cochez-le dans Paramètres avancés → Webservice.", f"The webservice key lacks the "
+                             f"\"{res.request.method}\" permission on \"{resource}\": tick it in Advanced parameters → "
+                             "Webservice.", cls=PrestaError, retryable=False)
+            exc.not_granted = True
+            raise exc
         if res.status_code == 401:
             raise error_from(res, STRIPPED_FR, STRIPPED_EN, cls=PrestaError)
         if res.status_code == 403:
@@ -176,9 +195,11 @@ class Client:
                              retryable=False) from None
 
     def listing(self, resource: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """``GET /api/{resource}`` (PrestaShop answers ``[]`` for an empty list)."""
+        """``GET /api/{resource}`` (PrestaShop answers ``[]`` for an empty list). The list is
+        keyed by the class's ``objectsNodeName``: the resource's name, except ``order_slip``
+        whose list is ``order_slips`` (classes/order/OrderSlip.php, ``$webserviceParameters``)."""
         body = self.get(f"/{resource}", params)
-        return list(body.get(resource) or []) if isinstance(body, dict) else []
+        return list(body.get(LIST_NODES.get(resource, resource)) or []) if isinstance(body, dict) else []
 
     def pages(self, resource: str, params: dict[str, Any]):
         """Every page (``limit=offset,100``) until a short one: PrestaShop gives no total."""
@@ -193,7 +214,7 @@ class Client:
     def one(self, resource: str, rid: int | str) -> dict[str, Any]:
         body = self.get(f"/{resource}/{rid}")
         singular = {"orders": "order", "order_carriers": "order_carrier", "stock_availables": "stock_available",
-                    "order_states": "order_state"}.get(resource, resource.rstrip("s"))
+                    "order_states": "order_state", "order_slip": "order_slip"}.get(resource, resource.rstrip("s"))
         return body.get(singular) or {}
 
     def root(self) -> tuple[str, dict[str, dict[str, str]]]:

@@ -18,7 +18,7 @@ from core.models import ConnectionStatus, Order, Shipment, Shop, Variant, utcnow
 from core.orders import shipped_quantity
 from core.services import save_settings
 
-from . import mapping
+from . import mapping, slips
 from .client import Client, PrestaError
 from .models import PrestashopListing, PrestashopState, PrestashopTracking
 
@@ -139,9 +139,35 @@ def sync_orders(shop_id: int) -> str:
         cursor = Cursor(load=lambda: datetime.fromisoformat(shop.sync_cursor) if shop.sync_cursor else None,
                         save=save)
         result = Poller(cursor, pages, handle, db.session.commit, overlap=OVERLAP, now=utcnow).run()
-        return f"{result.items} commande(s) lue(s) sur {result.pages} page(s)"
+        out = f"{result.items} commande(s) lue(s) sur {result.pages} page(s)"
+        return f"{out} ; {read_slips(shop, client)}"
 
     return _guarded(shop_id, work)
+
+
+def read_slips(shop: Shop, client: Client) -> str:
+    """The credit slips after the orders (see ``slips``). A key without the ``order_slip``
+    right leaves the orders' sync and the shop's connection alone: the reason is kept and
+    shown on the shop's page, and the slips are read once the right is given."""
+    id_shop, tz = settings_of(shop)
+    days = int(shop.addon_settings(ADDON).get("import_days") or DEFAULT_IMPORT_DAYS)
+    state = state_of(shop)
+    try:
+        counts = slips.read(shop, client, state, tz=tz, id_shop=id_shop, first_days=days, now=utcnow)
+    except PrestaError as exc:
+        if not (exc.not_granted or exc.status == 403):
+            raise
+        db.session.rollback()
+        state = state_of(_shop(shop.id))
+        state.slip_error = str(exc)
+        db.session.commit()
+        return "avoirs non lus : " + str(exc)
+    return slips.summary(counts)
+
+
+def sync_slips(shop_id: int) -> str:
+    """The credit slips alone (the orders' sync reads them after the orders)."""
+    return _guarded(shop_id, read_slips)
 
 
 def _change_state(client: Client, order_ext: str, state_id: str) -> bool:

@@ -2,10 +2,11 @@
 
 Sources: PrestaShop developer documentation, webservice reference (``orders``,
 ``order_histories``, ``order_carriers``, ``order_states``, ``stock_availables``, ``addresses``,
-``customers``) for 1.7, 8 and 9; see ``specs/README.md``.
+``customers``, ``order_slip``) for 1.7, 8 and 9; see ``specs/README.md``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -134,3 +135,55 @@ def stock_update(current: dict[str, Any], quantity: int, id_shop: int) -> dict[s
     fields = {k: v for k, v in current.items() if k not in ("associations",)}
     fields.update(quantity=max(0, int(quantity)), id_shop=id_shop)
     return fields
+
+
+# ----------------------------------------------------------------------------- credit slips
+@dataclass(frozen=True)
+class Slip:
+    """A credit slip ("avoir") in core's terms: the units refunded per order detail id and
+    what the customer gets back (tax included), goods and shipping apart."""
+
+    slip_id: int
+    id_order: int
+    units: list[tuple[str, int]] = field(default_factory=list)
+    products: Decimal = Decimal("0.00")
+    shipping: Decimal = Decimal("0.00")
+
+    @property
+    def total(self) -> Decimal:
+        return self.products + self.shipping
+
+
+def slip(data: dict[str, Any]) -> Slip:
+    """An ``order_slip`` of the webservice (PrestaShop's classes/order/OrderSlip.php:
+    ``$definition`` fields ``id_order``, ``total_products_tax_incl``, ``total_shipping_tax_incl``,
+    ``amount``, ``shipping_cost_amount``, ``partial``; ``$webserviceParameters`` association
+    ``order_slip_details`` with ``id_order_detail``, ``product_quantity``, ``amount_tax_incl``,
+    read by ``getWsOrderSlipDetails``).
+
+    The refund is ``total_products_tax_incl`` + ``total_shipping_tax_incl``, as PrestaShop
+    1.7.7+ writes them (src/Adapter/Order/Refund/OrderSlipCreator.php, ``OrderSlip::create``).
+    An older partial refund (``partial`` = 1, ``OrderSlip::createPartialOrderSlip``) leaves
+    those totals at 0 and keeps the goods' amount in ``amount`` (the details'
+    ``amount_tax_incl``) and the shipping in ``shipping_cost_amount``. A detail with
+    ``product_quantity`` 0 refunds money on a line without its goods. ``id_order_detail`` is
+    the id of the order's ``order_rows`` (``Order::getWsOrderRows`` selects
+    ``id_order_detail as id``)."""
+    details = ((data.get("associations") or {}).get("order_slip_details")) or []
+    if isinstance(details, dict):  # one detail, read from XML
+        details = [details]
+    units: list[tuple[str, int]] = []
+    for d in details:
+        try:
+            qty = int(float(d.get("product_quantity") or 0))
+        except (TypeError, ValueError):
+            qty = 0
+        if d.get("id_order_detail") not in (None, "", "0") and qty > 0:
+            units.append((str(d["id_order_detail"]), qty))
+    products, shipping = money(data.get("total_products_tax_incl")), money(data.get("total_shipping_tax_incl"))
+    if not products and not shipping and str(data.get("partial") or "0") == "1":
+        products = money(data.get("amount")) or sum((money(d.get("amount_tax_incl")) for d in details),
+                                                    Decimal("0.00"))
+        shipping = money(data.get("shipping_cost_amount"))
+    return Slip(slip_id=int(data["id"]), id_order=int(data.get("id_order") or 0), units=units,
+                products=max(products, Decimal("0.00")), shipping=max(shipping, Decimal("0.00")))

@@ -6,7 +6,9 @@
 * ``GET /api/``: the shop's name and the key's permissions per resource (XML).
 * Resources ``orders``, ``order_states``, ``order_histories``, ``order_carriers``,
   ``customers``, ``addresses``, ``countries``, ``currencies``, ``products``, ``combinations``,
-  ``stock_availables``: ``display=full|[f1,f2]``, ``filter[field]=[a|b]`` (OR) or ``[a,b]``
+  ``stock_availables``, ``order_slip`` (credit slips, listed as ``order_slips``, with their
+  ``order_slip_details``; read only, made by :meth:`PrestaEmulator.add_slip` or the
+  storefront's "Rembourser" button as the back office makes them): ``display=full|[f1,f2]``, ``filter[field]=[a|b]`` (OR) or ``[a,b]``
   (interval; on a date field only with ``date=1``), ``sort=[field_ASC]``, ``limit=offset,count``,
   ``output_format=JSON`` (``[]`` for an empty list, translated fields as ``[{id, value}]``),
   XML otherwise; writes are XML bodies.
@@ -27,7 +29,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, jsonify, render_template_string, request
+from flask import Flask, Response, jsonify, redirect, render_template_string, request
 
 from core.connectors.emulator import EmulatorKit, ManualClock, SystemClock  # noqa: F401 (ManualClock: the tests')
 
@@ -39,11 +41,13 @@ TZ = ZoneInfo("Europe/Paris")
 FIRST_ORDER_ID = 7301
 REALM = 'Basic realm="Welcome to PrestaShop Webservice, please enter the authentication key as the login. No password required."'
 RESOURCES = ("orders", "order_states", "order_histories", "order_carriers", "customers", "addresses", "countries",
-             "currencies", "products", "combinations", "stock_availables", "carriers")
+             "currencies", "products", "combinations", "stock_availables", "carriers", "order_slip")
 SINGULAR = {"orders": "order", "order_states": "order_state", "order_histories": "order_history",
             "order_carriers": "order_carrier", "customers": "customer", "addresses": "address",
             "countries": "country", "currencies": "currency", "products": "product", "combinations": "combination",
-            "stock_availables": "stock_available", "carriers": "carrier"}
+            "stock_availables": "stock_available", "carriers": "carrier", "order_slip": "order_slip"}
+#: a list's node when it is not the resource's name (``objectsNodeName`` of classes/order/OrderSlip.php)
+LIST_NODES = {"order_slip": "order_slips"}
 DATE_FIELDS = {"date_add", "date_upd"}
 LANG_FIELDS = {"name", "template"}
 #: PrestaShop's default order states (id, name, template, paid, shipped, delivery, logable)
@@ -96,6 +100,8 @@ class PrestaEmulator:
         self.emails: list[tuple[int, str]] = []
         self._ids: dict[str, int] = {r: 0 for r in RESOURCES}
         self._ids["orders"] = FIRST_ORDER_ID - 1
+        #: ``id_order_detail``: one sequence for every order's rows, as PrestaShop's table
+        self._ids["order_details"] = 0
         self.puts: list[tuple[str, dict[str, Any]]] = []
         self.rng = random.Random(9)
         for sid, name, template, paid, shipped, delivery, logable in STATES:
@@ -172,11 +178,12 @@ class PrestaEmulator:
                                                  "address2": "", "postcode": postcode, "city": city,
                                                  "phone": "", "phone_mobile": "0611223344"})
             rows, total = [], 0.0
-            for n, (ref, qty) in enumerate(lines, 1):
+            for ref, qty in lines:
                 product, combo = self._find(ref)
                 price = float(product.get("price") or 10)
                 total += price * qty
-                rows.append({"id": n, "product_id": product["id"], "product_attribute_id": combo["id"] if combo else 0,
+                self._ids["order_details"] += 1
+                rows.append({"id": self._ids["order_details"], "product_id": product["id"], "product_attribute_id": combo["id"] if combo else 0,
                              "product_quantity": qty, "product_name": xmlio._text(product["name"]["1"]),
                              "product_reference": ref, "product_ean13": (combo or product).get("ean13", ""),
                              "product_price": f"{price:.6f}", "unit_price_tax_incl": f"{price:.6f}",
@@ -211,6 +218,44 @@ class PrestaEmulator:
             if email and template:
                 self.emails.append((oid, template))
 
+    def add_slip(self, oid: int, lines: list[tuple[str | int, int]] = (), *, shipping: bool = False,
+                 partial: bool = False, amount: str | None = None, shipping_amount: str | None = None) \
+            -> dict[str, Any]:
+        """A credit slip as the back office makes one. ``lines``: (product reference or
+        ``id_order_detail``, units). PrestaShop 1.7.7+ (standard refund, return of products,
+        partial refund) fills the totals; ``partial=True`` is the older partial refund
+        (``OrderSlip::createPartialOrderSlip``): totals at 0, the goods' refund in ``amount``
+        and the shipping's in ``shipping_cost_amount``."""
+        with self.lock:
+            order = self.tables["orders"][oid]
+            rows = order["associations"]["order_rows"]
+            details = []
+            for key, qty in lines:
+                row = next(r for r in rows if str(r["id"]) == str(key) or r["product_reference"] == key)
+                incl = float(row["unit_price_tax_incl"]) * qty
+                details.append({"id_order_detail": str(row["id"]), "product_quantity": str(qty),
+                                "amount_tax_excl": f"{incl / 1.2:.6f}", "amount_tax_incl": f"{incl:.6f}"})
+            products = sum(float(d["amount_tax_incl"]) for d in details)
+            ship = float(order["total_shipping_tax_incl"]) if shipping else 0.0
+            now = self.local_now()
+            slip = {"id_customer": order["id_customer"], "id_order": oid, "conversion_rate": "1.000000",
+                    "date_add": now, "date_upd": now, "order_slip_type": "2" if ship else "0"}
+            if partial:
+                goods = float(amount) if amount is not None else products
+                ship = float(shipping_amount or 0)
+                slip.update(total_products_tax_excl="0.000000", total_products_tax_incl="0.000000",
+                            total_shipping_tax_excl="0.000000", total_shipping_tax_incl="0.000000",
+                            amount=f"{goods:.6f}", shipping_cost="0", shipping_cost_amount=f"{ship:.6f}", partial="1")
+            else:
+                slip.update(total_products_tax_excl=f"{products / 1.2:.6f}", total_products_tax_incl=f"{products:.6f}",
+                            total_shipping_tax_excl=f"{ship / 1.2:.6f}", total_shipping_tax_incl=f"{ship:.6f}",
+                            amount=f"{products / 1.2:.6f}", shipping_cost="1" if ship else "0",
+                            shipping_cost_amount=f"{ship:.6f}", partial="0")
+            slip = self._insert("order_slip", slip)
+            # getWsOrderSlipDetails: ``id_order_slip as id``, then the detail's own fields
+            slip["associations"] = {"order_slip_details": [{"id": str(slip["id"]), **d} for d in details]}
+            return slip
+
     # ------------------------------------------------------------------ the app
     def _render(self, resource: str, rows: list[dict[str, Any]], fields: list[str] | None, json_out: bool,
                 single: bool = False) -> Response:
@@ -226,13 +271,14 @@ class PrestaEmulator:
         if json_out:
             if single:
                 return jsonify({SINGULAR[resource]: shape(rows[0])})
+            node = LIST_NODES.get(resource, resource)
             if not rows:
                 return jsonify([])
             if fields is None and not request.args.get("display"):
-                return jsonify({resource: [{"id": r["id"]} for r in rows]})
-            return jsonify({resource: [shape(r) for r in rows]})
+                return jsonify({node: [{"id": r["id"]} for r in rows]})
+            return jsonify({node: [shape(r) for r in rows]})
         root = ET.Element("prestashop", {"xmlns:xlink": xmlio.XLINK})
-        target = root if single else ET.SubElement(root, resource)
+        target = root if single else ET.SubElement(root, LIST_NODES.get(resource, resource))
         for row in rows:
             xmlio._fill(target, {SINGULAR[resource]: shape(row)})
         return Response(b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root), mimetype="text/xml")
@@ -296,6 +342,15 @@ class PrestaEmulator:
                 return ps_error(401, 17, "Authentication key is empty", json_out)
             if key not in emu.keys:
                 return ps_error(401, 18, "Invalid authentication key", json_out)
+            parts = request.path.removeprefix("/api").strip("/").split("/")
+            if emu.permissions and parts[0] in emu.permissions:  # WebserviceRequest::checkResource, checkHTTPMethod
+                granted = emu.permissions[parts[0]]
+                if not granted:
+                    return ps_error(401, 26, f'Resource of type "{parts[0]}" is not allowed with this authentication '
+                                    "key", json_out)
+                if request.method.lower() not in granted:
+                    return ps_error(405, 25, f"Method {request.method} is not allowed for the resource {parts[0]} "
+                                    "with this authentication key", json_out)
             return None
 
         @app.after_request
@@ -310,6 +365,8 @@ class PrestaEmulator:
             top = ET.Element("prestashop", {"xmlns:xlink": xmlio.XLINK})
             api = ET.SubElement(top, "api", {"shopName": emu.shop_name})
             for resource in RESOURCES:
+                if emu.permissions and resource in emu.permissions and not emu.permissions[resource]:
+                    continue  # a resource the key is not given is not listed
                 rights = {m: "true" for m in ("get", "put", "post", "delete", "head")}
                 if emu.permissions and resource in emu.permissions:
                     rights = {m: ("true" if m in emu.permissions[resource] else "false") for m in rights}
@@ -384,6 +441,17 @@ class PrestaEmulator:
                         order["shipping_number"] = row["tracking_number"]
                 return emu._render(resource, [row], None, json_out, single=True)
 
+        @app.post("/orders/<int:oid>/slip")
+        def refund_all(oid: int):
+            """The back office's "Remboursement standard" of a whole order (the demo's button)."""
+            with emu.lock:
+                order = emu.tables["orders"].get(oid)
+                if order is None:
+                    return ps_error(404, 87, f"Id(s) not exists: {oid}", False)
+                emu.add_slip(oid, [(r["id"], int(r["product_quantity"])) for r in order["associations"]["order_rows"]],
+                             shipping=True)
+            return redirect("/")
+
         @app.get("/")
         def storefront():
             with emu.lock:
@@ -392,6 +460,7 @@ class PrestaEmulator:
                          "tracking": next((c["tracking_number"] for c in emu.tables["order_carriers"].values()
                                            if c["id_order"] == o["id"]), ""),
                          "emails": [t for oid, t in emu.emails if oid == o["id"]],
+                         "slips": [sl for sl in emu.tables["order_slip"].values() if sl["id_order"] == o["id"]],
                          "customer": emu.tables["customers"].get(o["id_customer"], {})}
                         for o in sorted(emu.tables["orders"].values(), key=lambda o: o["id"], reverse=True)[:100]]
             return render_template_string(ORDERS_PAGE, rows=rows, shop=emu.shop_name)
@@ -404,12 +473,16 @@ ORDERS_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><tit
 th,td{text-align:left;padding:.5rem;border-bottom:1px solid #ddd;vertical-align:top}small{color:#777}</style></head>
 <body><h1>{{ shop }}</h1><p><small>Émulateur PrestaShop : les commandes telles que les clients les suivent
 (état, numéro de suivi, e-mails envoyés).</small></p><table><thead><tr><th>Référence</th><th>Client</th><th>Articles</th>
-<th>État</th><th>Suivi</th></tr></thead><tbody>{% for r in rows %}<tr data-order="{{ r.order.reference }}">
+<th>État</th><th>Suivi</th><th>Avoirs</th></tr></thead><tbody>{% for r in rows %}<tr data-order="{{ r.order.reference }}">
 <td><strong>{{ r.order.reference }}</strong></td><td>{{ r.customer.firstname }} {{ r.customer.lastname }}</td>
 <td>{% for row in r.order.associations.order_rows %}{{ row.product_quantity }} × {{ row.product_name }}
 <small>{{ row.product_reference }}</small><br>{% endfor %}</td><td>{{ r.state }}</td>
 <td class="tracking">{{ r.tracking or "—" }}{% if r.emails %}<br><small>e-mails : {{ r.emails|join(", ") }}</small>{% endif %}</td>
-</tr>{% else %}<tr><td colspan="5">Aucune commande.</td></tr>{% endfor %}</tbody></table></body></html>"""
+<td class="slips">{% for sl in r.slips %}Avoir n° {{ sl.id }} : {{ "%.2f"|format((sl.total_products_tax_incl|float)
++ (sl.total_shipping_tax_incl|float) or (sl.amount|float) + (sl.shipping_cost_amount|float)) }} €<br>{% endfor %}
+{% if not r.slips %}<form method="post" action="/orders/{{ r.order.id }}/slip"><button type="submit">Rembourser
+(avoir)</button></form>{% endif %}</td>
+</tr>{% else %}<tr><td colspan="6">Aucune commande.</td></tr>{% endfor %}</tbody></table></body></html>"""
 
 
 # ----------------------------------------------------------------------------- the demo

@@ -28,6 +28,8 @@ ROUTES: list[tuple[str, str, str | None, str | None, str | None]] = [
     ("POST", r"^/api/order_histories$", "order_history_write", None, None),
     ("GET", r"^/api/stock_availables/\d+$", None, "stock_available", "stock_available"),
     ("PUT", r"^/api/stock_availables/\d+$", "stock_available_write", "stock_available", "stock_available"),
+    ("GET", r"^/api/order_slip$", None, "order_slips", None),
+    ("GET", r"^/api/order_slip/\d+$", None, "order_slip", "order_slip"),
     ("GET", r"^/api/(stock_availables|customers|addresses|countries|currencies|products|combinations)$",
      None, None, None),
 ]

@@ -239,5 +239,5 @@ def test_migration_branch_applies(app):
     with db.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     upgrade(revision="heads")
-    for table in ("prestashop_state", "prestashop_listing", "prestashop_tracking"):
+    for table in ("prestashop_state", "prestashop_listing", "prestashop_tracking", "prestashop_slip"):
         assert inspect(db.engine).has_table(table)
