@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from core import orders as order_flow
 from core import stock as core_stock
@@ -27,7 +27,7 @@ from . import returns as ebay_returns
 from .client import BULK_MIGRATE_MAX, BULK_PRICE_QUANTITY_MAX, ORDERS_PAGE, RETURNS_PAGE, EbayAuthError, EbayClient, EbayError
 from .connection import ADDON, account_for, client_for, clock, mark, settings
 from .inbox import INBOX, handle
-from .models import EbayFulfillment, EbayListing, EbayOrder, EbayStockPending
+from .models import EbayFulfillment, EbayListing, EbayOrder, EbayReturn, EbayStockPending
 
 OVERLAP = timedelta(minutes=10)
 FIRST_IMPORT_DAYS = 30
@@ -547,7 +547,7 @@ def read_returns(shop_id: int) -> int:
     client = client_for(shop)
     db.session.commit()
     seen: set[str] = set()
-    previous = account.returns_cursor
+    previous, run_started = account.returns_cursor, utcnow()
     before = db.session.scalar(select(func.count()).select_from(Return).where(Return.shop_id == shop.id)) or 0
 
     def fetch(since: datetime | None):
@@ -573,8 +573,11 @@ def read_returns(shop_id: int) -> int:
         raise
     ebay_returns.link_waiting(shop)
     recent = select(EbayOrder).where(EbayOrder.shop_id == shop.id, EbayOrder.order_id.is_not(None))
-    if previous is not None:  # the orders read since the last run (their refunds as read then)
-        recent = recent.where(EbayOrder.fetched_at >= previous - OVERLAP)
+    if previous is not None:  # the orders read since the last run, and those of returns read or open
+        with_returns = select(EbayReturn.order_id).where(
+            EbayReturn.shop_id == shop.id, EbayReturn.order_id.is_not(None),
+            or_(EbayReturn.read_at >= run_started, EbayReturn.state != "CLOSED"))
+        recent = recent.where(or_(EbayOrder.fetched_at >= previous - OVERLAP, EbayOrder.order_id.in_(with_returns)))
     ebay_returns.settle_refunds(shop, [link for link in db.session.scalars(recent) if link.refunds])
     db.session.commit()
     after = db.session.scalar(select(func.count()).select_from(Return).where(Return.shop_id == shop.id)) or 0

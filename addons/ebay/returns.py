@@ -16,7 +16,9 @@ Sources and what is read from them (:mod:`.mapping` holds the payload side):
   a ``REFUNDED`` refund becomes an OMS return without goods (``external_id`` =
   ``refund:<refundId>``), unless it is the refund the OMS issued itself (``issue_refund``,
   ``ebay_order.refund_id``), or the refund of an eBay return of the same order (the same
-  amount; the return carries it), or the refund of a cancelled order (its cancellation).
+  amount; the return carries it), or the refund of a cancelled order (its cancellation). While
+  an eBay return of the order is open and not refunded as last read, the order's refunds
+  wait for that return to be read again.
 * A return or refund whose order the OMS has not imported yet is kept, with its eBay order
   id, and imported when the order arrives (:func:`link_waiting`, at each read).
 """
@@ -141,6 +143,13 @@ def _claimed_amounts(shop: Shop, order_id: int) -> list[Decimal]:
     return amounts
 
 
+def _return_pending(shop: Shop, order_id: int) -> bool:
+    """An eBay return of the order still open and not refunded as last read."""
+    return db.session.scalar(select(EbayReturn.id).where(
+        EbayReturn.shop_id == shop.id, EbayReturn.kind == RETURN, EbayReturn.order_id == order_id,
+        EbayReturn.refund_amount.is_(None), EbayReturn.state != "CLOSED").limit(1)) is not None
+
+
 def settle_refunds(shop: Shop, links: Iterable[EbayOrder]) -> int:
     """The orders' completed refunds into OMS returns without goods (see the module's
     rules); the refunds already settled are left alone. The count imported."""
@@ -165,6 +174,8 @@ def settle_refunds(shop: Shop, links: Iterable[EbayOrder]) -> int:
                 row.settled = OF_CANCELLATION
             elif row.refund_amount in _claimed_amounts(shop, order.id):
                 row.settled = OF_RETURN
+            elif _return_pending(shop, order.id):
+                continue  # an eBay return of the order may be this refund: settled once it is read again
             elif db.session.scalar(select(Return.id).where(Return.shop_id == shop.id, Return.external_id == (
                     refund_external_id(row.external_id)))) is not None:
                 row.settled = "imported"
