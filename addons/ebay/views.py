@@ -3,6 +3,8 @@
 * ``/apps/ebay/``: the organization's eBay shops (listings, what is not managed, deletions),
   guarded by ``addon_required``;
 * ``POST /apps/ebay/shops/<id>/install``: saves the settings and opens eBay's consent page;
+* ``POST /apps/ebay/shops/<id>/listings/<listing id>/fix``: a listing without an OMS product
+  linked to one (its SKU typed) or made into one (``core.listings``);
 * ``/apps/ebay/oauth/callback``: the RuName's "accept URL" (public: trusted through the
   signed ``state`` and the browser's nonce, then the code is exchanged);
 * ``/apps/ebay/notifications/<shop id>``: public, the notification destination: GET answers
@@ -21,6 +23,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from wtforms import PasswordField
 
+from core import listings as listing_fixes
 from core.connectors.guards import addon_required, enabled_for_shop
 from core.extensions import csrf, db
 from core.jobs import enqueue
@@ -100,6 +103,38 @@ def shop_action(shop_id: str, what: str):
         flash(_("Abonnement aux notifications eBay lancé."), "success")
     db.session.commit()
     return redirect(url_for(".index"))
+
+
+@bp.route("/shops/<shop_id>/listings/<int:listing_id>/fix", methods=["POST"])
+@addon_required(ADDON)
+def fix_listing(shop_id: str, listing_id: int):
+    """A listing without an OMS product: linked to the variant of the SKU typed, or created
+    as a product from the listing (SKU, title, price)."""
+    shop = _ebay_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    listing = db.session.get(EbayListing, listing_id)
+    if listing is None or listing.shop_id != shop.id:
+        abort(404)
+    remote = listing_fixes.RemoteListing(sku=listing.sku, title=listing.title, price=listing.price,
+                                         currency=listing.currency or "EUR")
+    try:
+        variant = listing_fixes.apply(shop, request.form.get("do"), remote, request.form.get("sku"))
+    except listing_fixes.ListingFixError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".index", _anchor=f"listing-{listing_id}"))
+    listing.variant_id = variant.id
+    if "aucun produit" in (listing.push_error or ""):
+        listing.push_error = None
+    from .jobs import mark_pending
+
+    mark_pending(shop, [variant.id])
+    enqueue("addons.ebay.jobs.push_stock", shop.id, job_id=f"ebay-push_stock-{shop.id}", unique=True,
+            shop_id=shop.id)
+    db.session.commit()
+    flash(listing_fixes.fixed_message(variant), "success")
+    return redirect(url_for(".index", _anchor=f"listing-{listing_id}"))
 
 
 # ----------------------------------------------------------------------------- install (OAuth)
