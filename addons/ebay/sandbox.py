@@ -26,7 +26,8 @@ return (the Seller Hub's, eBay's guarantee) with :meth:`Emulator.seller_refund`;
 
 Errors carry eBay's body ``{"errors": [{"errorId", "domain", "category", "message",
 "longMessage"}]}``. The demo shop gets a burst of three orders at start-up, then one every
-20 minutes at most, on the emulator's clock.
+20 minutes at most, and a return of a shipped order every two hours at most, on the
+emulator's clock; ``POST /_emulator/returns`` opens one on demand.
 """
 from __future__ import annotations
 
@@ -168,6 +169,7 @@ class Emulator:
         self.live = live
         self.started = self.clock.time()
         self.demo_placed = 0
+        self.demo_returns = 0
         self._numbers: set[str] = set()
         self.app = self._make_app()
         if seed:
@@ -494,6 +496,19 @@ class Emulator:
                 lines.append((DEMO_FOREIGN[0][0], 1))
             threading.Thread(target=self.place_order, args=(lines,), kwargs={"buyer": name, "city": city,
                              "postal": postal}, daemon=True).start()
+        # a buyer sends back one article of a shipped order every two hours at most
+        while self.demo_returns < int(elapsed // 7200):
+            self.demo_returns += 1
+            with self.lock:
+                returned = {r["orderId"] for r in self.state.returns.values()}
+                shipped = [o for o in self.state.orders.values()
+                           if o["orderFulfillmentStatus"] == "FULFILLED" and o["orderId"] not in returned]
+            if not shipped:
+                return
+            order = min(shipped, key=lambda o: o["creationDate"])
+            opened = self.open_return(order["orderId"], order["lineItems"][0]["sku"], 1,
+                                      reason=self.rng.choice(("WRONG_SIZE", "NO_LONGER_NEED_ITEM", "DEFECTIVE_ITEM")))
+            self.return_delivered(opened["returnId"])
 
     # ------------------------------------------------------------------ the wire
     def _user_ok(self, scheme: str = "Bearer") -> bool:
@@ -550,6 +565,22 @@ class Emulator:
                 return error(401, 1001, "Invalid access token", domain="OAuth",
                              long="Invalid access token. Check the value of the Authorization HTTP request header.")
             return None
+
+        @app.post(f"{CONTROL_PREFIX}returns")
+        def control_open_return():
+            """The demo's (or a tester's) buyer opens a return: ``{"orderId", "sku", "quantity",
+            "reason", "delivered"}``."""
+            body = request.get_json(silent=True) or {}
+            if str(body.get("orderId")) not in state.orders:
+                return jsonify({"error": "unknown orderId"}), 404
+            try:
+                opened = emu.open_return(str(body["orderId"]), body.get("sku"), int(body.get("quantity") or 1),
+                                         reason=str(body.get("reason") or "WRONG_SIZE"))
+            except (KeyError, ValueError):
+                return jsonify({"error": "unknown sku or bad quantity"}), 400
+            if body.get("delivered"):
+                emu.return_delivered(opened["returnId"])
+            return jsonify(opened), 201
 
         # -------------------------------------------------------------- OAuth
         @app.get("/oauth2/authorize")

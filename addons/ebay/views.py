@@ -17,6 +17,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -27,7 +28,7 @@ from core import listings as listing_fixes
 from core.connectors.guards import addon_required, enabled_for_shop
 from core.extensions import csrf, db
 from core.jobs import enqueue
-from core.models import ConnectionStatus, Shop
+from core.models import ConnectionStatus, ReturnReason, Shop
 from core.services import AccountAlreadyConnected, save_settings
 from core.tenancy import get_owned, scoped
 
@@ -35,8 +36,9 @@ from . import signing
 from .client import EbayError, authorize_url, exchange_code
 from .connection import ADDON, account_for, hosts, mark, settings, store_grant
 from .forms import SettingsForm
+from .mapping import return_reason
 from .inbox import INBOX
-from .models import EbayAccount, EbayAccountDeletion, EbayListing
+from .models import EbayAccount, EbayAccountDeletion, EbayListing, EbayReturn
 
 bp = Blueprint("ebay", __name__, url_prefix="/apps/ebay", template_folder="templates")
 NONCE_KEY = "ebay_oauth_nonce"
@@ -46,6 +48,19 @@ STATE_MAX_AGE = 900
 
 class ActionForm(FlaskForm):
     """CSRF-only form for the POST buttons."""
+
+
+#: eBay's return states (ReturnStateEnum) the merchant meets before the OMS return exists;
+#: another one is shown as eBay names it
+RETURN_STATES = {
+    "RETURN_REQUESTED": _l("demandé par l'acheteur"), "WAITING_FOR_RETURN_LABEL": _l("en attente d'étiquette"),
+    "RETURN_LABEL_REQUESTED": _l("en attente d'étiquette"), "ITEM_READY_TO_SHIP": _l("prêt à être renvoyé"),
+    "ITEM_SHIPPED": _l("renvoyé par l'acheteur"), "ITEM_DELIVERED": _l("colis revenu"),
+    "RETURN_REJECTED": _l("refusé"), "CLOSED": _l("clos"),
+}
+REASON_LABELS = {ReturnReason.SIZE: _l("Taille"), ReturnReason.DEFECT: _l("Défaut"),
+                 ReturnReason.NOT_AS_DESCRIBED: _l("Non conforme à la description"),
+                 ReturnReason.CHANGED_MIND: _l("Changement d'avis"), ReturnReason.WRONG_ITEM: _l("Erreur d'article")}
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -73,10 +88,14 @@ def index():
                                        .order_by(EbayListing.shop_id, EbayListing.sku).limit(500)))
     deletions = list(db.session.scalars(select(EbayAccountDeletion).where(EbayAccountDeletion.shop_id.in_(ids))
                                         .order_by(EbayAccountDeletion.received_at.desc()).limit(20)))
+    waiting = list(db.session.scalars(select(EbayReturn).where(
+        EbayReturn.shop_id.in_(ids), EbayReturn.kind == "return", EbayReturn.return_id.is_(None),
+        EbayReturn.state != "CLOSED").order_by(EbayReturn.opened_at.desc(), EbayReturn.id.desc()).limit(50)))
     endpoints = {s.id: public_url(".notifications", shop_id=s.id) for s in shops}
     return render_template("ebay/index.html", shops=shops, accounts=accounts, listings=listings,
                            deletions=deletions, endpoints=endpoints, callback=public_url(".callback"),
-                           action=ActionForm())
+                           action=ActionForm(), waiting=waiting, return_states=RETURN_STATES,
+                           reasons={r.external_id: REASON_LABELS[return_reason(r.reason)] for r in waiting})
 
 
 @bp.route("/shops/<shop_id>/<any(listings, stock, migrate, notifications):what>", methods=["POST"])

@@ -194,3 +194,23 @@ def test_a_cancelled_orders_refund_is_its_cancellation(app, ebay_shop, emu, cata
     assert db.session.get(Order, oms.id).status == OrderStatus.CANCELLED
     assert _returns(shop) == []
     assert db.session.scalar(select(func.count()).select_from(EbayReturn)) == 1
+
+
+def test_the_ebay_page_lists_the_returns_not_imported_yet(app, client, login, ebay_shop, emu, catalog, clock):
+    catalog({"CAP-STD": 10})
+    shop = ebay_shop()
+    order, oms = _imported(shop, emu, [("CAP-STD", 1)])
+    asked = emu.app.test_client().post("/_emulator/returns", json={"orderId": order["orderId"], "sku": "CAP-STD",
+                                                                   "reason": "DEFECTIVE_ITEM"})
+    assert asked.status_code == 201
+    stranger = emu.place_order([("CAP-STD", 1)], notify=False, created=clock.time() - 40 * 86400)
+    emu.open_return(stranger["orderId"], reason="NO_LONGER_NEED_ITEM")
+    assert emu.app.test_client().post("/_emulator/returns", json={"orderId": "nope"}).status_code == 404
+    jobs.read_returns(shop.id)
+    login(client)
+    page = client.get("/apps/ebay/").get_data(as_text=True)
+    mine = page.split(f'data-return="{asked.get_json()["returnId"]}"')[1].split("</tr>")[0]
+    assert f"/orders/{oms.id}" in mine or oms.number in mine
+    assert "Défaut" in mine and "demandé par l" in mine
+    waiting = page.split('data-return="')[1:]
+    assert any(stranger["orderId"] in w and "commande pas encore importée" in w for w in waiting)
