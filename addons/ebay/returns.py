@@ -25,6 +25,7 @@ Sources and what is read from them (:mod:`.mapping` holds the payload side):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -208,9 +209,17 @@ def link_waiting(shop: Shop) -> int:
     return linked
 
 
+#: a return still open this long after it was opened is left to the Seller Hub
+REFRESH_DAYS = 120
+
+
 def open_returns(shop: Shop, skip: set[str]) -> list[EbayReturn]:
-    """Returns whose state may still change (not imported with a refund, not closed)."""
+    """Returns whose state may still change: not closed, not imported with their refund, opened
+    in the last :data:`REFRESH_DAYS` days (eBay's return search filters on creation only, so
+    these are read again one by one)."""
+    since = utcnow() - timedelta(days=REFRESH_DAYS)
     rows = db.session.scalars(select(EbayReturn).where(
-        EbayReturn.shop_id == shop.id, EbayReturn.kind == RETURN, EbayReturn.state != "CLOSED")
-        .order_by(EbayReturn.id))
+        EbayReturn.shop_id == shop.id, EbayReturn.kind == RETURN, EbayReturn.state != "CLOSED",
+        or_(EbayReturn.return_id.is_(None), EbayReturn.refund_amount.is_(None)),
+        or_(EbayReturn.opened_at.is_(None), EbayReturn.opened_at >= since)).order_by(EbayReturn.id))
     return [r for r in rows if r.external_id not in skip]

@@ -144,8 +144,6 @@ def fix_listing(shop_id: str, listing_id: int):
         flash(str(exc), "error")
         return redirect(url_for(".index", _anchor=f"listing-{listing_id}"))
     listing.variant_id = variant.id
-    if "aucun produit" in (listing.push_error or ""):
-        listing.push_error = None
     from .jobs import mark_pending
 
     mark_pending(shop, [variant.id])
