@@ -470,7 +470,8 @@ def refund_order(order_id: int, amount: str | None = None, reason: str = "BUYER_
 
 # ----------------------------------------------------------------------------- money
 def read_finances(shop_id: int) -> int:
-    """Fees of SALE transactions from the Finances API into analytics (set_actual_fees)."""
+    """Fees of SALE transactions from the Finances API into analytics (set_actual_fees); the
+    orders of REFUND transactions read again, their completed refunds settled as returns."""
     shop = _shop(shop_id)
     account = account_for(shop)
     client = client_for(shop)
