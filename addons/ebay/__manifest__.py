@@ -2,7 +2,7 @@
     "name": "eBay",
     "summary": "Vendez sur eBay : commandes, stock, suivi, annulations et frais par les API Sell d'eBay",
     "summaries": {"en": "Sell on eBay: orders, stock, tracking, cancellations and fees through eBay's Sell APIs"},
-    "version": "1.0.0",
+    "version": "1.1.0",
     "category": "marketplace",
     "kind": "channel",
     "scope": "shop",

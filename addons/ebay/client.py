@@ -45,6 +45,7 @@ BULK_PRICE_QUANTITY_MAX = 25
 #: bulkMigrateListing: up to five listings per call
 BULK_MIGRATE_MAX = 5
 ORDERS_PAGE = 200  # getOrders: limit's maximum
+RETURNS_PAGE = 200  # Post-Order return search: returns per page
 
 
 class EbayError(RemoteError):
@@ -417,6 +418,22 @@ class EbayClient:
         body = self._post_order("GET", "/cancellation/search", "la lecture des annulations",
                                 params={"legacy_order_id": legacy_order_id})
         return list(body.get("cancellations") or [])
+
+    def search_returns(self, since: str, until: str | None = None, *, limit: int = RETURNS_PAGE,
+                       page: int = 1) -> dict[str, Any]:
+        """``GET /post-order/v2/return/search`` as the seller, by creation date (eBay's only
+        date filter); ``offset`` is the page number, from 1."""
+        params: dict[str, Any] = {"creation_date_range_from": since, "limit": limit, "offset": page}
+        if until:
+            params["creation_date_range_to"] = until
+        return self._post_order("GET", "/return/search", "la lecture des retours", params=params)
+
+    def get_return(self, return_id: str) -> dict[str, Any]:
+        """``GET /post-order/v2/return/{returnId}`` with ``fieldgroups=SUMMARY``: the return's
+        ``summary`` (the same fields as a search member)."""
+        body = self._post_order("GET", f"/return/{quote(str(return_id))}", "la lecture du retour",
+                                params={"fieldgroups": "SUMMARY"})
+        return dict(body.get("summary") or {})
 
     # ------------------------------------------------------------------ Finances
     def get_transactions(self, filter_: str, *, limit: int = 1000, offset: int = 0) -> dict[str, Any]:

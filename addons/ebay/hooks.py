@@ -49,7 +49,8 @@ def channel_sync_job() -> str:
 @hookimpl
 def register_cron_jobs() -> list[CronJob]:
     return [CronJob("addons.ebay.jobs.push_all_stock", cron="15 3 * * *"),
-            CronJob("addons.ebay.jobs.read_all_finances", cron="50 * * * *")]
+            CronJob("addons.ebay.jobs.read_all_finances", cron="50 * * * *"),
+            CronJob("addons.ebay.jobs.read_all_returns", cron="5,35 * * * *")]
 
 
 @hookimpl

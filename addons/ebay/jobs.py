@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 
 from core import orders as order_flow
 from core import stock as core_stock
@@ -19,14 +19,15 @@ from core.connectors.poller import Cursor, Poller
 from core.extensions import db
 from core.intake import ingest_many, variant_map
 from core.jobs import enqueue
-from core.models import ConnectionStatus, Order, Shipment, Shop, utcnow
+from core.models import ConnectionStatus, Order, Return, Shipment, Shop, utcnow
 from core.money import Money
 
 from . import mapping
-from .client import BULK_MIGRATE_MAX, BULK_PRICE_QUANTITY_MAX, ORDERS_PAGE, EbayAuthError, EbayClient, EbayError
+from . import returns as ebay_returns
+from .client import BULK_MIGRATE_MAX, BULK_PRICE_QUANTITY_MAX, ORDERS_PAGE, RETURNS_PAGE, EbayAuthError, EbayClient, EbayError
 from .connection import ADDON, account_for, client_for, clock, mark, settings
 from .inbox import INBOX, handle
-from .models import EbayFulfillment, EbayListing, EbayOrder, EbayStockPending
+from .models import EbayFulfillment, EbayListing, EbayOrder, EbayReturn, EbayStockPending
 
 OVERLAP = timedelta(minutes=10)
 FIRST_IMPORT_DAYS = 30
@@ -81,6 +82,7 @@ def record_orders(shop: Shop, orders: list[dict[str, Any]], *, source: str = "po
                                   source="ebay")
         row.cancel_state = cancel.get("cancelState")
         row.collected_tax = mapping.collected_vat(order)
+        row.refunds = mapping.order_refunds(order)
         row.last_modified = mapping.parse_time(order.get("lastModifiedDate"))
         row.fetched_at = utcnow()
     _note_foreign_listings(shop, orders)
@@ -230,6 +232,9 @@ def import_listings(shop_id: int) -> int:
         row.variant_id = mapped.get(sku)
         row.offer_ids = [o["offerId"] for o in offers if o.get("offerId")]
         row.inventory_api = True
+        price = next(((o.get("pricingSummary") or {}).get("price") for o in offers
+                      if (o.get("pricingSummary") or {}).get("price")), None)
+        row.price, row.currency = mapping.amount_value(price)
         row.legacy_item_id = next(((o.get("listing") or {}).get("listingId") for o in offers
                                    if (o.get("listing") or {}).get("listingId")), row.legacy_item_id)
         if row.push_error and "hors de l'API Inventory" in row.push_error:
@@ -465,7 +470,8 @@ def refund_order(order_id: int, amount: str | None = None, reason: str = "BUYER_
 
 # ----------------------------------------------------------------------------- money
 def read_finances(shop_id: int) -> int:
-    """Fees of SALE transactions from the Finances API into analytics (set_actual_fees)."""
+    """Fees of SALE transactions from the Finances API into analytics (set_actual_fees); the
+    orders of REFUND transactions read again, their completed refunds settled as returns."""
     shop = _shop(shop_id)
     account = account_for(shop)
     client = client_for(shop)
@@ -473,6 +479,7 @@ def read_finances(shop_id: int) -> int:
     since = account.finances_cursor or (started - timedelta(days=FIRST_IMPORT_DAYS))
     flt = f"transactionDate:[{mapping.ebay_time(since - OVERLAP)}..{mapping.ebay_time(started)}]"
     offset, done = 0, 0
+    refunded: set[str] = set()
     while True:
         page = client.get_transactions(flt, limit=1000, offset=offset)
         txs = list(page.get("transactions") or [])
@@ -481,6 +488,9 @@ def read_finances(shop_id: int) -> int:
             EbayOrder.shop_id == shop.id, EbayOrder.ebay_order_id.in_(ids or [""])))}
         for tx in txs:
             link = links.get(str(tx.get("orderId")))
+            if tx.get("transactionType") == "REFUND" and tx.get("orderId"):
+                refunded.add(str(tx["orderId"]))
+                continue
             if tx.get("transactionType") != "SALE" or link is None or link.order_id is None:
                 continue
             order = db.session.get(Order, link.order_id)
@@ -493,9 +503,95 @@ def read_finances(shop_id: int) -> int:
         offset += len(txs)
         if not txs or offset >= int(page.get("total") or 0):
             break
+    _reread_refunded(shop, client, refunded)
     account.finances_cursor = started
     db.session.commit()
     return done
+
+
+def _reread_refunded(shop: Shop, client: EbayClient, ebay_order_ids: set[str]) -> None:
+    """Orders a Finances REFUND names: read again (their ``paymentSummary.refunds``), and
+    their completed refunds settled (an order the OMS does not know is left to the poll)."""
+    links = list(db.session.scalars(select(EbayOrder).where(
+        EbayOrder.shop_id == shop.id, EbayOrder.ebay_order_id.in_(sorted(ebay_order_ids) or [""]))))
+    for link in links:
+        record_orders(shop, [client.get_order(link.ebay_order_id)])
+        ebay_returns.settle_refunds(shop, [link])
+        db.session.commit()
+
+
+# ----------------------------------------------------------------------------- returns, refunds
+RETURNS_FIRST_DAYS = 90  # eBay's return windows run to 60 days after delivery
+
+
+def return_pages(client: EbayClient, since: datetime) -> Iterator[list[dict[str, Any]]]:
+    """Return search by creation date from ``since``, every page followed (``offset`` is a
+    page number there)."""
+    page = 1
+    while True:
+        body = client.search_returns(mapping.ebay_time(since), limit=RETURNS_PAGE, page=page)
+        members = list(body.get("members") or [])
+        yield members
+        pages = int((body.get("paginationOutput") or {}).get("totalPages") or 0)
+        if not members or page >= pages:
+            return
+        page += 1
+
+
+def read_returns(shop_id: int) -> int:
+    """The returns opened on eBay since the cursor (minus the overlap), page by page, each
+    page committed, the cursor moved after the last; then the returns still moving read
+    again by id, the returns read before their order linked, and the orders' refunds
+    settled. Returns the count of OMS returns imported."""
+    shop = _shop(shop_id)
+    account = account_for(shop)
+    client = client_for(shop)
+    db.session.commit()
+    seen: set[str] = set()
+    previous, run_started = account.returns_cursor, utcnow()
+    before = db.session.scalar(select(func.count()).select_from(Return).where(Return.shop_id == shop.id)) or 0
+
+    def fetch(since: datetime | None):
+        return return_pages(client, since or (_now() - timedelta(days=RETURNS_FIRST_DAYS)))
+
+    def handle(page: list[dict[str, Any]]) -> None:
+        for summary in page:
+            row = ebay_returns.store_return(shop, summary)
+            if row is not None:
+                seen.add(row.external_id)
+
+    def save(when: datetime) -> None:
+        account.returns_cursor = when
+
+    try:
+        Poller(Cursor(load=lambda: account.returns_cursor, save=save), fetch, handle, db.session.commit,
+               overlap=OVERLAP, now=_now).run()
+        for row in ebay_returns.open_returns(shop, seen):
+            ebay_returns.store_return(shop, client.get_return(row.external_id))
+            db.session.commit()
+    except EbayAuthError as exc:
+        _auth_failed(shop, exc)
+        raise
+    ebay_returns.link_waiting(shop)
+    recent = select(EbayOrder).where(EbayOrder.shop_id == shop.id, EbayOrder.order_id.is_not(None))
+    if previous is not None:  # the orders read since the last run, and those of returns read or open
+        with_returns = select(EbayReturn.order_id).where(
+            EbayReturn.shop_id == shop.id, EbayReturn.order_id.is_not(None),
+            or_(EbayReturn.read_at >= run_started, EbayReturn.state != "CLOSED"))
+        recent = recent.where(or_(EbayOrder.fetched_at >= previous - OVERLAP, EbayOrder.order_id.in_(with_returns)))
+    ebay_returns.settle_refunds(shop, [link for link in db.session.scalars(recent) if link.refunds])
+    db.session.commit()
+    after = db.session.scalar(select(func.count()).select_from(Return).where(Return.shop_id == shop.id)) or 0
+    return after - before
+
+
+def read_all_returns() -> int:
+    ids = list(db.session.scalars(select(Shop.id).where(Shop.addon == ADDON,
+                                                        Shop.status == ConnectionStatus.CONNECTED)))
+    for sid in ids:
+        enqueue("addons.ebay.jobs.read_returns", sid, job_id=f"ebay-returns-{sid}", unique=True, shop_id=sid)
+    db.session.commit()
+    return len(ids)
 
 
 def read_all_finances() -> int:

@@ -7,10 +7,12 @@ parameter of ``getOrders``), marketplaces.md §2 and next/ebay.md §4, §7.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from core.models import ReturnReason
 from core.types import NormalizedAddress, NormalizedLine, NormalizedOrder, NormalizedPickupPoint
 
 #: the eBay marketplaces a French merchant sells on (EBAY_FR first)
@@ -212,3 +214,106 @@ def sale_fees(transaction: dict[str, Any]) -> dict[str, Decimal]:
             kind = FEE_KINDS.get(fee.get("feeType") or "", "other")
             fees[kind] = fees.get(kind, Decimal("0")) + _money(fee.get("amount"))
     return fees
+
+
+# ----------------------------------------------------------------------------- returns, refunds
+# Post-Order API v2 (developer.ebay.com/devzone/post-order): ``GET /return/search`` members and
+# ``GET /return/{returnId}?fieldgroups=SUMMARY`` are ``ReturnSummaryType`` objects:
+# ``returnId``, ``orderId``, ``state`` (ReturnStateEnum), ``status``, ``currentType``,
+# ``creationInfo`` (``item.itemId`` / ``transactionId`` / ``returnQuantity``, ``reason``
+# (ReturnReasonEnum), ``creationDate.value``), ``sellerTotalRefund`` / ``buyerTotalRefund``
+# (``estimatedRefundAmount``, ``actualRefundAmount``: ``{value, currency}``, value a number).
+
+#: ReturnReasonEnum → the OMS reason; a reason added later reads as a change of mind
+RETURN_REASONS = {
+    "WRONG_SIZE": ReturnReason.SIZE,
+    "DEFECTIVE_ITEM": ReturnReason.DEFECT, "ARRIVED_DAMAGED": ReturnReason.DEFECT,
+    "MISSING_PARTS": ReturnReason.DEFECT, "EXPIRED_ITEM": ReturnReason.DEFECT,
+    "NOT_AS_DESCRIBED": ReturnReason.NOT_AS_DESCRIBED, "DIFFERENT_FROM_LISTING": ReturnReason.NOT_AS_DESCRIBED,
+    "FAKE_OR_COUNTERFEIT": ReturnReason.NOT_AS_DESCRIBED,
+    "ORDERED_WRONG_ITEM": ReturnReason.WRONG_ITEM, "ORDERED_DIFFERENT_ITEM": ReturnReason.WRONG_ITEM,
+    "NO_LONGER_NEED_ITEM": ReturnReason.CHANGED_MIND, "ORDERED_ACCIDENTALLY": ReturnReason.CHANGED_MIND,
+    "FOUND_BETTER_PRICE": ReturnReason.CHANGED_MIND, "RETURNING_GIFT": ReturnReason.CHANGED_MIND,
+    "ARRIVED_LATE": ReturnReason.CHANGED_MIND, "NO_REASON": ReturnReason.CHANGED_MIND,
+    "OTHER": ReturnReason.CHANGED_MIND,
+}
+DEFAULT_RETURN_REASON = ReturnReason.CHANGED_MIND
+#: a refund with no return behind it (seller's refund, eBay's guarantee) carries no reason
+REFUND_REASON = ReturnReason.CHANGED_MIND
+#: ReturnStateEnum values where the goods are back with the seller
+GOODS_ARRIVED = frozenset({"ITEM_DELIVERED"})
+#: the buyer keeps the item (a partial refund instead of a return, or "keep it" refund)
+GOODS_KEPT = frozenset({"ITEM_KEPT", "PARTIAL_REFUND_INITIATED", "PARTIAL_REFUND_AS_PAYOUT_INITIATED",
+                        "PARTIAL_REFUND_NON_PAYPAL_INITIATED", "LESS_THAN_A_FULL_REFUND_ISSUED"})
+#: Fulfillment ``refundStatus`` of a refund the buyer has received
+REFUND_DONE = "REFUNDED"
+
+
+def return_reason(code: str | None) -> ReturnReason:
+    return RETURN_REASONS.get(str(code or "").upper(), DEFAULT_RETURN_REASON)
+
+
+def amount_value(amount: dict[str, Any] | None) -> tuple[Decimal | None, str | None]:
+    """A Post-Order ``Amount`` (``value`` is a number there, a string in the Sell APIs)."""
+    if not amount or amount.get("value") in (None, ""):
+        return None, None
+    return Decimal(str(amount["value"])).quantize(Decimal("0.01")), amount.get("currency")
+
+
+@dataclass(frozen=True)
+class ReturnFacts:
+    """One eBay return as the OMS reads it."""
+
+    return_id: str
+    order_id: str
+    item_id: str
+    transaction_id: str
+    quantity: int
+    reason: str
+    state: str
+    refund: Decimal | None
+    currency: str | None
+    opened_at: datetime | None
+
+    @property
+    def goods_back(self) -> bool:
+        """The units came back (or will, on a refunded return the buyer does not keep)."""
+        return self.state not in GOODS_KEPT
+
+    @property
+    def due(self) -> bool:
+        """Time to become an OMS return: the goods arrived, or eBay says the buyer was refunded."""
+        return self.state in GOODS_ARRIVED or bool(self.refund and self.refund > 0)
+
+
+def return_facts(summary: dict[str, Any]) -> ReturnFacts:
+    info = summary.get("creationInfo") or {}
+    item = info.get("item") or {}
+    refund, currency = None, None
+    for holder in ("sellerTotalRefund", "buyerTotalRefund"):
+        refund, currency = amount_value((summary.get(holder) or {}).get("actualRefundAmount"))
+        if refund is not None:
+            break
+    return ReturnFacts(return_id=str(summary.get("returnId") or ""), order_id=str(summary.get("orderId") or ""),
+                       item_id=str(item.get("itemId") or ""), transaction_id=str(item.get("transactionId") or ""),
+                       quantity=max(int(item.get("returnQuantity") or 1), 0), reason=str(info.get("reason") or ""),
+                       state=str(summary.get("state") or ""), refund=refund, currency=currency,
+                       opened_at=parse_time((info.get("creationDate") or {}).get("value")))
+
+
+def order_refunds(order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The refunds eBay shows on an order (``paymentSummary.refunds`` and the line items'
+    ``refunds`` of line-level refunds), once per ``refundId``: id, status, amount, currency."""
+    found: dict[str, dict[str, Any]] = {}
+    entries = list((order.get("paymentSummary") or {}).get("refunds") or [])
+    for line in order.get("lineItems") or []:
+        entries.extend(line.get("refunds") or [])
+    for entry in entries:
+        rid = str(entry.get("refundId") or entry.get("refundReferenceId") or "")
+        if not rid:
+            continue
+        value, currency = amount_value(entry.get("amount"))
+        found.setdefault(rid, {"refundId": rid, "refundStatus": entry.get("refundStatus") or "",
+                               "amount": str(value) if value is not None else None, "currency": currency,
+                               "refundDate": entry.get("refundDate")})
+    return list(found.values())

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.models import UTCDateTime, utcnow
@@ -26,6 +26,7 @@ class EbayAccount(db.Model):
     signing_key_id: Mapped[str | None] = mapped_column(String(64))
     listings_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finances_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returns_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -51,6 +52,8 @@ class EbayOrder(db.Model):
     cancellation_sent: Mapped[str | None] = mapped_column(String(64))
     refund_id: Mapped[str | None] = mapped_column(String(64))
     fees_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: ``paymentSummary.refunds`` (and line-level refunds) as last read: refundId, status, amount
+    refunds: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class EbayListing(db.Model):
@@ -67,6 +70,8 @@ class EbayListing(db.Model):
     variant_id: Mapped[int | None] = mapped_column(ForeignKey("variant.id", ondelete="SET NULL"), index=True)
     offer_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     legacy_item_id: Mapped[str | None] = mapped_column(String(32))
+    price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
     inventory_api: Mapped[bool] = mapped_column(Boolean, default=True)
     pushed_quantity: Mapped[int | None] = mapped_column(Integer)
     pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -112,3 +117,36 @@ class EbayAccountDeletion(db.Model):
     user_id: Mapped[str] = mapped_column(String(64), default="")
     orders_anonymised: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EbayReturn(db.Model):
+    """A return opened on eBay (Post-Order ``returnId``, ``kind`` ``return``) or a refund read
+    on an order (``refundId``, ``kind`` ``refund``), kept as read even while its order is
+    unknown to the OMS; ``return_id`` is the OMS return it became. A refund that belongs to
+    an eBay return, or that the OMS issued, is kept with ``settled`` saying so and imports
+    nothing."""
+
+    __tablename__ = "ebay_return"
+    __table_args__ = (UniqueConstraint("shop_id", "kind", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="return")
+    external_id: Mapped[str] = mapped_column(String(64))
+    ebay_order_id: Mapped[str] = mapped_column(String(64), default="")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="SET NULL"), index=True)
+    state: Mapped[str] = mapped_column(String(48), default="")
+    reason: Mapped[str] = mapped_column(String(48), default="")
+    item_id: Mapped[str] = mapped_column(String(32), default="")
+    transaction_id: Mapped[str] = mapped_column(String(32), default="")
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    refund_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("return.id", ondelete="SET NULL"))
+    settled: Mapped[str | None] = mapped_column(String(80))
+    noted: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order = relationship("Order", lazy="joined")

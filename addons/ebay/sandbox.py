@@ -15,12 +15,19 @@ It speaks what the add-on uses, as eBay's references define it:
   200 or 207 Multi-Status with per-SKU errors), ``bulkMigrateListing`` (≤ 5 listings);
 * Notification: ``getPublicKey`` (ECDSA key it publishes), destinations (the endpoint
   challenge sent to the OMS), subscriptions, and signed deliveries (:meth:`Emulator.notify`);
-* Post-Order cancellations (``IAF`` token, signed), Key Management ``createSigningKey``,
-  Finances ``getTransactions``.
+* Post-Order cancellations (``IAF`` token, signed) and returns (``return/search`` by
+  creation date, ``offset`` a page number, ``paginationOutput``; ``return/{returnId}``),
+  Key Management ``createSigningKey``, Finances ``getTransactions`` (SALE and REFUND).
+
+A buyer's return is opened on an order with :meth:`Emulator.open_return`, then moved on
+with :meth:`Emulator.return_delivered` and :meth:`Emulator.refund_return`; a refund without a
+return (the Seller Hub's, eBay's guarantee) with :meth:`Emulator.seller_refund`; refunds
+``issue_refund`` left PENDING are completed by :meth:`Emulator.complete_refunds`.
 
 Errors carry eBay's body ``{"errors": [{"errorId", "domain", "category", "message",
 "longMessage"}]}``. The demo shop gets a burst of three orders at start-up, then one every
-20 minutes at most, on the emulator's clock.
+20 minutes at most, and a return of a shipped order every two hours at most, on the
+emulator's clock; ``POST /_emulator/returns`` opens one on demand.
 """
 from __future__ import annotations
 
@@ -131,6 +138,7 @@ class State:
     signing_keys: dict[str, str] = field(default_factory=dict)  # jwe → public key
     cancellations: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    returns: dict[str, dict[str, Any]] = field(default_factory=dict)  # returnId → ReturnSummaryType
     transactions: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -161,6 +169,7 @@ class Emulator:
         self.live = live
         self.started = self.clock.time()
         self.demo_placed = 0
+        self.demo_returns = 0
         self._numbers: set[str] = set()
         self.app = self._make_app()
         if seed:
@@ -306,6 +315,94 @@ class Emulator:
                                             "cancelRequests": [{"cancelInitiator": "BUYER",
                                                                 "cancelReason": "BUYER_CANCEL"}]})
 
+    # ------------------------------------------------------------------ returns and refunds (tests, demo)
+    def open_return(self, order_id: str, sku: str | None = None, quantity: int = 1, *, reason: str = "WRONG_SIZE",
+                    comment: str = "") -> dict[str, Any]:
+        """The buyer opens a return on one line of an order (``RETURN_REQUESTED``)."""
+        with self.lock:
+            order = self.state.orders[order_id]
+            line = next((ln for ln in order["lineItems"] if sku is None or ln["sku"] == sku), None)
+            if line is None:
+                raise KeyError(sku)
+            return_id = str(5_200_000_000 + len(self.state.returns) + 1)
+            unit = Decimal(line["lineItemCost"]["value"]) / int(line["quantity"])
+            estimate = {"value": float(unit * quantity), "currency": line["lineItemCost"]["currency"]}
+            now = iso(self.now())
+            summary = {"returnId": return_id, "orderId": order_id, "buyerLoginName": order["buyer"]["username"],
+                       "sellerLoginName": self.username, "currentType": "MONEY_BACK",
+                       "state": "RETURN_REQUESTED", "status": "RETURN_REQUESTED",
+                       "creationInfo": {"item": {"itemId": line["legacyItemId"], "transactionId": line["lineItemId"],
+                                                 "returnQuantity": quantity},
+                                        "type": "MONEY_BACK", "reason": reason, "reasonType": "BUYER_REMORSE"
+                                        if reason in ("WRONG_SIZE", "NO_LONGER_NEED_ITEM", "ORDERED_ACCIDENTALLY")
+                                        else "SNAD", "comments": {"content": comment},
+                                        "creationDate": {"value": now}},
+                       "sellerTotalRefund": {"estimatedRefundAmount": estimate},
+                       "buyerTotalRefund": {"estimatedRefundAmount": estimate},
+                       "sellerResponseDue": {"activityDue": "SELLER_APPROVE_REQUEST",
+                                             "respondByDate": {"value": iso(self.now() + 3 * 86400)}}}
+            self.state.returns[return_id] = summary
+            return summary
+
+    def return_delivered(self, return_id: str) -> dict[str, Any]:
+        """The returned parcel reached the seller."""
+        with self.lock:
+            summary = self.state.returns[return_id]
+            summary["state"] = summary["status"] = "ITEM_DELIVERED"
+            summary.pop("sellerResponseDue", None)
+            return summary
+
+    def refund_return(self, return_id: str, amount: str | None = None, *, keep_item: bool = False) -> dict[str, Any]:
+        """The seller (or eBay) refunds the buyer for a return: the return closes with its
+        actual refund, and the refund shows on the order and in the Finances API."""
+        with self.lock:
+            summary = self.state.returns[return_id]
+            estimate = summary["sellerTotalRefund"]["estimatedRefundAmount"]
+            value = Decimal(amount) if amount is not None else Decimal(str(estimate["value"]))
+            actual = {"value": float(value), "currency": estimate["currency"]}
+            summary["sellerTotalRefund"]["actualRefundAmount"] = actual
+            summary["buyerTotalRefund"]["actualRefundAmount"] = actual
+            summary["state"], summary["status"] = ("ITEM_KEPT", "CLOSED") if keep_item else ("CLOSED", "CLOSED")
+            self._refund(summary["orderId"], value)
+            return summary
+
+    def seller_refund(self, order_id: str, amount: str) -> dict[str, Any]:
+        """A refund without a return (made in the Seller Hub, or eBay's money-back guarantee)."""
+        with self.lock:
+            return self._refund(order_id, Decimal(amount))
+
+    def complete_refunds(self) -> None:
+        """eBay processes the refunds issue_refund left PENDING: REFUNDED, with their
+        Finances REFUND transaction."""
+        with self.lock:
+            for order in self.state.orders.values():
+                for entry in order["paymentSummary"]["refunds"]:
+                    if entry["refundStatus"] == "PENDING":
+                        entry["refundStatus"] = "REFUNDED"
+                        self._refund_transaction(order["orderId"], entry["refundId"], Decimal(entry["amount"]["value"]))
+                        order["lastModifiedDate"] = iso(self.now())
+
+    def _refund(self, order_id: str, value: Decimal) -> dict[str, Any]:
+        order = self.state.orders[order_id]
+        refund_id = str(5_000_000_000_000 + len(self.state.refunds) + 1)
+        entry = {"refundId": refund_id, "refundStatus": "REFUNDED",
+                 "amount": {"value": f"{value:.2f}", "currency": "EUR"}, "refundDate": iso(self.now())}
+        self.state.refunds.append({"orderId": order_id, **entry, "body": None})
+        order["paymentSummary"]["refunds"].append(entry)
+        refunded = sum((Decimal(r["amount"]["value"]) for r in order["paymentSummary"]["refunds"]), Decimal("0"))
+        total = Decimal(order["pricingSummary"]["total"]["value"])
+        order["orderPaymentStatus"] = "FULLY_REFUNDED" if refunded >= total else "PARTIALLY_REFUNDED"
+        order["lastModifiedDate"] = iso(self.now())
+        self._refund_transaction(order_id, refund_id, value)
+        return entry
+
+    def _refund_transaction(self, order_id: str, refund_id: str, value: Decimal) -> None:
+        self.state.transactions.append({
+            "transactionId": refund_id, "orderId": order_id, "transactionType": "REFUND",
+            "transactionStatus": "FUNDS_PROCESSING", "transactionDate": iso(self.now()), "bookingEntry": "DEBIT",
+            "amount": {"value": f"{value:.2f}", "currency": "EUR"},
+            "totalFeeAmount": {"value": "0.00", "currency": "EUR"}, "orderLineItems": []})
+
     def _price(self, sku: str) -> Decimal:
         for o in self.state.offers.values():
             if o["sku"] == sku:
@@ -399,6 +496,19 @@ class Emulator:
                 lines.append((DEMO_FOREIGN[0][0], 1))
             threading.Thread(target=self.place_order, args=(lines,), kwargs={"buyer": name, "city": city,
                              "postal": postal}, daemon=True).start()
+        # a buyer sends back one article of a shipped order every two hours at most
+        while self.demo_returns < int(elapsed // 7200):
+            self.demo_returns += 1
+            with self.lock:
+                returned = {r["orderId"] for r in self.state.returns.values()}
+                shipped = [o for o in self.state.orders.values()
+                           if o["orderFulfillmentStatus"] == "FULFILLED" and o["orderId"] not in returned]
+            if not shipped:
+                return
+            order = min(shipped, key=lambda o: o["creationDate"])
+            opened = self.open_return(order["orderId"], order["lineItems"][0]["sku"], 1,
+                                      reason=self.rng.choice(("WRONG_SIZE", "NO_LONGER_NEED_ITEM", "DEFECTIVE_ITEM")))
+            self.return_delivered(opened["returnId"])
 
     # ------------------------------------------------------------------ the wire
     def _user_ok(self, scheme: str = "Bearer") -> bool:
@@ -455,6 +565,22 @@ class Emulator:
                 return error(401, 1001, "Invalid access token", domain="OAuth",
                              long="Invalid access token. Check the value of the Authorization HTTP request header.")
             return None
+
+        @app.post(f"{CONTROL_PREFIX}returns")
+        def control_open_return():
+            """The demo's (or a tester's) buyer opens a return: ``{"orderId", "sku", "quantity",
+            "reason", "delivered"}``."""
+            body = request.get_json(silent=True) or {}
+            if str(body.get("orderId")) not in state.orders:
+                return jsonify({"error": "unknown orderId"}), 404
+            try:
+                opened = emu.open_return(str(body["orderId"]), body.get("sku"), int(body.get("quantity") or 1),
+                                         reason=str(body.get("reason") or "WRONG_SIZE"))
+            except (KeyError, ValueError):
+                return jsonify({"error": "unknown sku or bad quantity"}), 400
+            if body.get("delivered"):
+                emu.return_delivered(opened["returnId"])
+            return jsonify(opened), 201
 
         # -------------------------------------------------------------- OAuth
         @app.get("/oauth2/authorize")
@@ -872,6 +998,48 @@ class Emulator:
             legacy = request.args.get("legacy_order_id")
             rows = [c for c in state.cancellations.values() if not legacy or c["legacyOrderId"] == legacy]
             return jsonify({"cancellations": rows, "total": len(rows)})
+
+        @app.get("/post-order/v2/return/search")
+        def return_search():
+            args = request.args
+            lo, hi = args.get("creation_date_range_from"), args.get("creation_date_range_to")
+            for name, value in (("creation_date_range_from", lo), ("creation_date_range_to", hi)):
+                if value is not None and not TIMESTAMP.match(value):
+                    return error(400, 1700, "Invalid date format.", domain="API_POSTORDER",
+                                 long=f"The {name} value is not an ISO 8601 UTC timestamp.",
+                                 params=[{"name": name, "value": value[:40]}])
+            try:
+                limit = int(args.get("limit", 25))
+                page = int(args.get("offset", 1))
+            except ValueError:
+                return error(400, 1701, "Invalid limit or offset.", domain="API_POSTORDER")
+            if not 1 <= limit <= 200 or page < 1:
+                return error(400, 1701, "Invalid limit or offset.", domain="API_POSTORDER",
+                             long="limit must be between 1 and 200 and offset (the page number) at least 1.")
+            with emu.lock:
+                rows = [dict(r) for r in state.returns.values()
+                        if (lo is None or parse_iso(r["creationInfo"]["creationDate"]["value"]) >= parse_iso(lo))
+                        and (hi is None or parse_iso(r["creationInfo"]["creationDate"]["value"]) <= parse_iso(hi))]
+            rows.sort(key=lambda r: (r["creationInfo"]["creationDate"]["value"], r["returnId"]))
+            pages = (len(rows) + limit - 1) // limit
+            return jsonify({"members": rows[(page - 1) * limit:page * limit], "total": len(rows),
+                            "paginationOutput": {"limit": limit, "offset": page, "totalEntries": len(rows),
+                                                 "totalPages": pages}})
+
+        @app.get("/post-order/v2/return/<return_id>")
+        def get_return(return_id: str):
+            summary = state.returns.get(return_id)
+            if summary is None:
+                return error(404, 1702, "Invalid return id.", domain="API_POSTORDER",
+                             long=f"The return ID {return_id[:40]} is invalid.")
+            group = (request.args.get("fieldgroups") or "FULL").upper()
+            if group == "SUMMARY":
+                return jsonify({"summary": summary})
+            detail = {"itemDetail": {"itemId": summary["creationInfo"]["item"]["itemId"],
+                                     "transactionId": summary["creationInfo"]["item"]["transactionId"],
+                                     "returnQuantity": summary["creationInfo"]["item"]["returnQuantity"]},
+                      "returnShipmentInfo": {}, "refundInfo": {}}
+            return jsonify({"detail": detail})
 
         # -------------------------------------------------------------- Finances
         @app.get("/sell/finances/v1/transaction")

@@ -3,6 +3,8 @@
 * ``/apps/ebay/``: the organization's eBay shops (listings, what is not managed, deletions),
   guarded by ``addon_required``;
 * ``POST /apps/ebay/shops/<id>/install``: saves the settings and opens eBay's consent page;
+* ``POST /apps/ebay/shops/<id>/listings/<listing id>/fix``: a listing without an OMS product
+  linked to one (its SKU typed) or made into one (``core.listings``);
 * ``/apps/ebay/oauth/callback``: the RuName's "accept URL" (public: trusted through the
   signed ``state`` and the browser's nonce, then the code is exchanged);
 * ``/apps/ebay/notifications/<shop id>``: public, the notification destination: GET answers
@@ -15,16 +17,18 @@ import secrets
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from wtforms import PasswordField
 
+from core import listings as listing_fixes
 from core.connectors.guards import addon_required, enabled_for_shop
 from core.extensions import csrf, db
 from core.jobs import enqueue
-from core.models import ConnectionStatus, Shop
+from core.models import ConnectionStatus, ReturnReason, Shop
 from core.services import AccountAlreadyConnected, save_settings
 from core.tenancy import get_owned, scoped
 
@@ -32,8 +36,9 @@ from . import signing
 from .client import EbayError, authorize_url, exchange_code
 from .connection import ADDON, account_for, hosts, mark, settings, store_grant
 from .forms import SettingsForm
+from .mapping import return_reason
 from .inbox import INBOX
-from .models import EbayAccount, EbayAccountDeletion, EbayListing
+from .models import EbayAccount, EbayAccountDeletion, EbayListing, EbayReturn
 
 bp = Blueprint("ebay", __name__, url_prefix="/apps/ebay", template_folder="templates")
 NONCE_KEY = "ebay_oauth_nonce"
@@ -43,6 +48,19 @@ STATE_MAX_AGE = 900
 
 class ActionForm(FlaskForm):
     """CSRF-only form for the POST buttons."""
+
+
+#: eBay's return states (ReturnStateEnum) the merchant meets before the OMS return exists;
+#: another one is shown as eBay names it
+RETURN_STATES = {
+    "RETURN_REQUESTED": _l("demandé par l'acheteur"), "WAITING_FOR_RETURN_LABEL": _l("en attente d'étiquette"),
+    "RETURN_LABEL_REQUESTED": _l("en attente d'étiquette"), "ITEM_READY_TO_SHIP": _l("prêt à être renvoyé"),
+    "ITEM_SHIPPED": _l("renvoyé par l'acheteur"), "ITEM_DELIVERED": _l("colis revenu"),
+    "RETURN_REJECTED": _l("refusé"), "CLOSED": _l("clos"),
+}
+REASON_LABELS = {ReturnReason.SIZE: _l("Taille"), ReturnReason.DEFECT: _l("Défaut"),
+                 ReturnReason.NOT_AS_DESCRIBED: _l("Non conforme à la description"),
+                 ReturnReason.CHANGED_MIND: _l("Changement d'avis"), ReturnReason.WRONG_ITEM: _l("Erreur d'article")}
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -70,10 +88,14 @@ def index():
                                        .order_by(EbayListing.shop_id, EbayListing.sku).limit(500)))
     deletions = list(db.session.scalars(select(EbayAccountDeletion).where(EbayAccountDeletion.shop_id.in_(ids))
                                         .order_by(EbayAccountDeletion.received_at.desc()).limit(20)))
+    waiting = list(db.session.scalars(select(EbayReturn).where(
+        EbayReturn.shop_id.in_(ids), EbayReturn.kind == "return", EbayReturn.return_id.is_(None),
+        EbayReturn.state != "CLOSED").order_by(EbayReturn.opened_at.desc(), EbayReturn.id.desc()).limit(50)))
     endpoints = {s.id: public_url(".notifications", shop_id=s.id) for s in shops}
     return render_template("ebay/index.html", shops=shops, accounts=accounts, listings=listings,
                            deletions=deletions, endpoints=endpoints, callback=public_url(".callback"),
-                           action=ActionForm())
+                           action=ActionForm(), waiting=waiting, return_states=RETURN_STATES,
+                           reasons={r.external_id: REASON_LABELS[return_reason(r.reason)] for r in waiting})
 
 
 @bp.route("/shops/<shop_id>/<any(listings, stock, migrate, notifications):what>", methods=["POST"])
@@ -100,6 +122,36 @@ def shop_action(shop_id: str, what: str):
         flash(_("Abonnement aux notifications eBay lancé."), "success")
     db.session.commit()
     return redirect(url_for(".index"))
+
+
+@bp.route("/shops/<shop_id>/listings/<int:listing_id>/fix", methods=["POST"])
+@addon_required(ADDON)
+def fix_listing(shop_id: str, listing_id: int):
+    """A listing without an OMS product: linked to the variant of the SKU typed, or created
+    as a product from the listing (SKU, title, price)."""
+    shop = _ebay_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    listing = db.session.get(EbayListing, listing_id)
+    if listing is None or listing.shop_id != shop.id:
+        abort(404)
+    remote = listing_fixes.RemoteListing(sku=listing.sku, title=listing.title, price=listing.price,
+                                         currency=listing.currency or "EUR")
+    try:
+        variant = listing_fixes.apply(shop, request.form.get("do"), remote, request.form.get("sku"))
+    except listing_fixes.ListingFixError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".index", _anchor=f"listing-{listing_id}"))
+    listing.variant_id = variant.id
+    from .jobs import mark_pending
+
+    mark_pending(shop, [variant.id])
+    enqueue("addons.ebay.jobs.push_stock", shop.id, job_id=f"ebay-push_stock-{shop.id}", unique=True,
+            shop_id=shop.id)
+    db.session.commit()
+    flash(listing_fixes.fixed_message(variant), "success")
+    return redirect(url_for(".index", _anchor=f"listing-{listing_id}"))
 
 
 # ----------------------------------------------------------------------------- install (OAuth)

@@ -61,6 +61,8 @@ ROUTES: list[tuple[str, re.Pattern, str | None, dict[int, str]]] = [
      {200: f"{P}#/$defs/EligibilityResponse"}),
     ("POST", r"/post-order/v2/cancellation", f"{P}#/$defs/CreateCancelRequest", {201: f"{P}#/$defs/CreateCancelResponse"}),
     ("GET", r"/post-order/v2/cancellation/search", None, {200: f"{P}#/$defs/CancellationSearchResponse"}),
+    ("GET", r"/post-order/v2/return/search", None, {200: f"{P}#/$defs/ReturnSearchResponse"}),
+    ("GET", r"/post-order/v2/return/[^/]+", None, {200: f"{P}#/$defs/GetReturnResponse"}),
     ("GET", r"/sell/finances/v1/transaction", None, {200: f"{FIN}#/$defs/Transactions"}),
 ]
 ROUTES = [(m, re.compile(p + "$"), rq, rs) for m, p, rq, rs in ROUTES]

@@ -87,7 +87,7 @@ def test_migration_matches_the_model(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "ADDONS": ["ebay"], "JOBS_MODE": "manual",
                       "REDIS_URL": None, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.db'}"})
     tables = [t.name for t in db.metadata.sorted_tables if t.name.startswith("ebay_")]
-    assert len(tables) == 6
+    assert len(tables) == 7
     with app.app_context():
         flask_migrate.upgrade(revision="heads")
         with db.engine.connect() as conn:
