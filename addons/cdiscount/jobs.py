@@ -363,7 +363,7 @@ def match_offers(org_id: int, offers: list[mapping.RemoteOffer]) -> dict[str, in
     return found
 
 
-def import_offers(shop_id: int) -> str:
+def import_catalog(shop_id: int) -> str:
     """Octopia's catalogue of the seller's offers (``GET /offers``), every page by its cursor,
     each page committed: each offer kept, matched to an OMS variant by SKU then by EAN. An
     offer newly matched gets its stock pushed; an offer still unmatched waits for the
@@ -421,12 +421,12 @@ def import_offers(shop_id: int) -> str:
     return f"{len(seen)} offre(s) lue(s), {without} sans produit OMS"
 
 
-def import_all_offers() -> int:
+def import_all_catalogs() -> int:
     """The nightly reading of every connected Cdiscount shop's offers, one job a shop."""
     shop_ids = db.session.scalars(select(ShopAddon.shop_id).where(ShopAddon.addon == NAME,
                                                                   ShopAddon.active.is_(True))).all()
     for sid in shop_ids:
-        enqueue("addons.cdiscount.jobs.import_offers", sid, job_id=f"cdiscount-offers-{sid}", unique=True,
+        enqueue("addons.cdiscount.jobs.import_catalog", sid, job_id=f"cdiscount-catalog-{sid}", unique=True,
                 shop_id=sid)
     db.session.commit()
     return len(shop_ids)

@@ -79,7 +79,7 @@ def read_offers(shop_id: str):
     shop = _shop(shop_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    enqueue("addons.cdiscount.jobs.import_offers", shop.id, job_id=f"cdiscount-offers-{shop.id}", unique=True,
+    enqueue("addons.cdiscount.jobs.import_catalog", shop.id, job_id=f"cdiscount-catalog-{shop.id}", unique=True,
             shop_id=shop.id)
     db.session.commit()
     flash(_("Lecture des offres demandée à Cdiscount."), "success")
