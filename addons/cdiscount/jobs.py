@@ -328,7 +328,8 @@ def reconcile_stock(shop_id: int) -> int:
     """The nightly check: every offer's figures sent again (the push is a PUT: the same
     figures change nothing)."""
     shop = db.session.get(Shop, shop_id)
-    for offer in db.session.scalars(select(CdiscountOffer).where(CdiscountOffer.shop_id == shop_id)):
+    for offer in db.session.scalars(select(CdiscountOffer).where(CdiscountOffer.shop_id == shop_id,
+                                                                 CdiscountOffer.variant_id.is_not(None))):
         offer.pending = True
     db.session.commit()
     return push_stock(shop.id)

@@ -256,3 +256,23 @@ def test_an_outage_mid_read_keeps_what_was_there_with_a_clear_error_on_the_sync_
     assert import_catalog(shop.id) == "101 offre(s) lue(s), 100 sans produit OMS"
     offers = offers_of(shop)
     assert "ZZ-120" not in offers and offers["TCB-BLA-M"].variant_id == variants["TCB-BLA-M"].id
+
+
+def test_the_catalogue_migration_goes_both_ways(app):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    upgrade(revision="heads")
+    columns = {c["name"]: c for c in inspect(db.engine).get_columns("cdiscount_offer")}
+    assert {"seller_sku", "offer_id", "gtin", "remote_price", "remote_stock", "offer_state"} <= set(columns)
+    assert columns["variant_id"]["nullable"]
+    downgrade(revision="cdiscount_0002")
+    db.engine.dispose()
+    columns = {c["name"]: c for c in inspect(db.engine).get_columns("cdiscount_offer")}
+    assert "seller_sku" not in columns and not columns["variant_id"]["nullable"]
+    upgrade(revision="heads")
+    db.engine.dispose()
+    assert "seller_sku" in {c["name"] for c in inspect(db.engine).get_columns("cdiscount_offer")}
