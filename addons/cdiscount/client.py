@@ -18,6 +18,7 @@ import hashlib
 import threading
 import time
 from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -30,6 +31,11 @@ REMOTE = Remote("cdiscount", "Cdiscount (Octopia)", ("api.octopia-io.net", "auth
 RETRY = RetryPolicy(attempts=4, base=0.5, cap=5.0, max_wait=15.0)
 #: page size of GET /orders: 100 is Octopia's maximum ("limited to a 100 items")
 PAGE_SIZE = 100
+#: offers asked per page of GET /offers (two third-party clients send ``limit`` up to 1000;
+#: 100 keeps each page's commit small, as the orders' pages)
+OFFERS_PAGE_SIZE = 100
+#: Cdiscount's sales channel on Octopia (GET /offers requires one)
+SALES_CHANNEL = "CDISFR"
 #: a token is used until this many seconds before its documented expiry
 TOKEN_MARGIN = 120.0
 
@@ -82,6 +88,20 @@ def _problem(res: httpx.Response) -> str:
         text = "; ".join([text] + [f"{k} : {', '.join(map(str, v if isinstance(v, list) else [v]))}"
                                    for k, v in errors.items()]).strip("; ")
     return text[:300]
+
+
+def next_cursor(link: str | None, body: Any = None) -> str | None:
+    """The ``cursor`` of the ``rel="next"`` URL of a ``Link`` header (or the body's
+    ``nextCursor``); None when no page follows."""
+    for part in (link or "").split(","):
+        url, _, rel = part.partition(";")
+        if 'rel="next"' in rel.replace(" ", "") or "rel=next" in rel.replace(" ", ""):
+            found = parse_qs(urlsplit(url.strip().strip("<>")).query).get("cursor")
+            if found and found[0]:
+                return found[0]
+    if isinstance(body, dict) and body.get("nextCursor"):
+        return str(body["nextCursor"])
+    return None
 
 
 class Client:
@@ -214,6 +234,24 @@ class Client:
         acceptance. The attributes are documented (developer.octopia-io.net, "Financial
         management"); the path and its paging, as ``GET /orders``, are this add-on's reading."""
         return self._page("/operations", page, {"sort": "updatedAt", "desc": "false", **filters})
+
+    def offers_page(self, cursor: str | None = None, sales_channel: str = SALES_CHANNEL,
+                    **filters: Any) -> tuple[list[dict[str, Any]], str | None]:
+        """``GET /offers`` of the Offers Catalog Retrieval API: one page of the seller's offers
+        on a sales channel (``salesChannelId`` is required in every request, as Octopia's
+        "Retrieve Offers" page says), and the cursor of the next page, or None after the last.
+
+        The paging — ``limit`` and an opaque ``cursor`` handed back in the ``Link: <…>;
+        rel="next"`` header — is known from third-party clients only (an edge function and a
+        PHP SDK agree); a ``nextCursor`` in the body is taken as well."""
+        params = {"salesChannelId": sales_channel, "limit": OFFERS_PAGE_SIZE,
+                  **{k: v for k, v in filters.items() if v is not None}}
+        if cursor:
+            params["cursor"] = cursor
+        res = self.send("GET", "/offers", params=params)
+        body = res.json() if res.content else {}
+        items = (body.get("items") if isinstance(body, dict) else body) or []
+        return [i for i in items if isinstance(i, dict)], next_cursor(res.headers.get("Link"), body)
 
     def order(self, order_id: str) -> dict[str, Any]:
         return self.request("GET", f"/orders/{order_id}") or {}

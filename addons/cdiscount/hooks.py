@@ -77,6 +77,8 @@ def channel_sync_job(shop):
 def register_cron_jobs():
     return [CronJob("addons.cdiscount.jobs.refuse_all", interval=600),
             CronJob("addons.cdiscount.jobs.reconcile_all", cron="15 3 * * *"),
+            # the offer catalogue read again each night: new offers matched or listed to fix
+            CronJob("addons.cdiscount.jobs.import_all_catalogs", cron="45 2 * * *"),
             # Octopia posts an order's financial operations the day after its acceptance
             CronJob("addons.cdiscount.jobs.read_all_finances", interval=6 * 3600)]
 

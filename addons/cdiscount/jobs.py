@@ -22,7 +22,8 @@ from core import orders as order_flow
 from core import stock
 from core.connectors.poller import Cursor, Poller
 from core.extensions import db
-from core.intake import ingest_many
+from core.intake import ingest_many, variant_map
+from core.jobs import enqueue
 from core.models import Order, OrderStatus, Shipment, Shop, ShopAddon, Variant
 
 from . import mapping
@@ -275,25 +276,28 @@ def cancel_order(order_id: int) -> str:
 
 # ----------------------------------------------------------------------------- stock out
 def mark_pending(shop: Shop, variant_ids: list[int]) -> None:
-    existing = {o.variant_id: o for o in db.session.scalars(select(CdiscountOffer).where(
-        CdiscountOffer.shop_id == shop.id, CdiscountOffer.variant_id.in_(variant_ids)))}
-    for vid in set(variant_ids):
-        if vid in existing:
-            existing[vid].pending = True
-        else:
-            db.session.add(CdiscountOffer(shop_id=shop.id, variant_id=vid, pending=True))
+    """New figures wait for every offer of these variants; a variant no offer was read for
+    yet gets a row of its own (sent under the variant's SKU)."""
+    offered: set[int] = set()
+    for offer in db.session.scalars(select(CdiscountOffer).where(
+            CdiscountOffer.shop_id == shop.id, CdiscountOffer.variant_id.in_(variant_ids))):
+        offer.pending = True
+        offered.add(offer.variant_id)
+    for vid in sorted(set(variant_ids) - offered):
+        db.session.add(CdiscountOffer(shop_id=shop.id, variant_id=vid, pending=True))
 
 
 def push_stock(shop_id: int) -> int:
     """One coalesced push of the final figures of every offer waiting, in batches of
-    ``OFFER_BATCH`` (``PUT /offers``)."""
+    ``OFFER_BATCH`` (``PUT /offers``), each under the offer's own reference on Octopia."""
     shop = db.session.get(Shop, shop_id)
     offers = db.session.scalars(select(CdiscountOffer).where(CdiscountOffer.shop_id == shop_id,
-                                                             CdiscountOffer.pending.is_(True))
-                                .order_by(CdiscountOffer.variant_id)).all()
+                                                             CdiscountOffer.pending.is_(True),
+                                                             CdiscountOffer.variant_id.is_not(None))
+                                .order_by(CdiscountOffer.variant_id, CdiscountOffer.id)).all()
     if not offers:
         return 0
-    figures = stock.available_to_sell(shop, [o.variant_id for o in offers])
+    figures = stock.available_to_sell(shop, sorted({o.variant_id for o in offers}))
     variants = {v.id: v for v in db.session.scalars(select(Variant).where(
         Variant.id.in_([o.variant_id for o in offers])))}
     client = client_for(shop)
@@ -303,10 +307,12 @@ def push_stock(shop_id: int) -> int:
         body = []
         for offer in batch:
             variant = variants[offer.variant_id]
-            item: dict[str, Any] = {"sellerProductId": variant.sku, "stock": max(int(figures.get(offer.variant_id, 0)), 0),
+            item: dict[str, Any] = {"sellerProductId": offer.seller_sku or variant.sku,
+                                    "stock": max(int(figures.get(offer.variant_id, 0)), 0),
                                     "price": float(variant.price)}
-            if variant.barcode:
-                item["productEan"] = variant.barcode
+            ean = offer.gtin or variant.barcode
+            if ean and ean.isdigit() and 8 <= len(ean) <= 14:
+                item["productEan"] = ean
             body.append(item)
         answer = client.put_offers(body) or {}
         rejected = {i.get("sellerProductId") for i in answer.get("items", []) if i.get("status") == "Rejected"}
@@ -314,7 +320,7 @@ def push_stock(shop_id: int) -> int:
             if item["sellerProductId"] not in rejected:
                 offer.pending, offer.stock, offer.price, offer.pushed_at = False, item["stock"], item["price"], utc_now()
         db.session.commit()  # each batch done is kept
-        sent += len(body) - len(rejected)
+        sent += sum(1 for item in body if item["sellerProductId"] not in rejected)
     return sent
 
 
@@ -322,7 +328,8 @@ def reconcile_stock(shop_id: int) -> int:
     """The nightly check: every offer's figures sent again (the push is a PUT: the same
     figures change nothing)."""
     shop = db.session.get(Shop, shop_id)
-    for offer in db.session.scalars(select(CdiscountOffer).where(CdiscountOffer.shop_id == shop_id)):
+    for offer in db.session.scalars(select(CdiscountOffer).where(CdiscountOffer.shop_id == shop_id,
+                                                                 CdiscountOffer.variant_id.is_not(None))):
         offer.pending = True
     db.session.commit()
     return push_stock(shop.id)
@@ -340,6 +347,92 @@ def refuse_all() -> int:
     return sum(refuse_waiting(sid) for sid in shop_ids)
 
 
+# ----------------------------------------------------------------------------- offer catalogue in
+def match_offers(org_id: int, offers: list[mapping.RemoteOffer]) -> dict[str, int]:
+    """The OMS variant behind each offer: its SKU (or a SKU alias the merchant made), then its
+    GTIN / EAN as a variant's barcode. Offers matched by neither are left out."""
+    found = variant_map(org_id, {o.sku for o in offers})
+    gtins = {o.gtin for o in offers if o.sku not in found and o.gtin}
+    by_gtin: dict[str, int] = {}
+    if gtins:
+        for barcode, vid in db.session.execute(select(Variant.barcode, Variant.id).where(
+                Variant.organization_id == org_id, Variant.barcode.in_(gtins)).order_by(Variant.id.desc())):
+            by_gtin[barcode] = vid  # the oldest variant of a shared barcode wins
+    for offer in offers:
+        if offer.sku not in found and offer.gtin in by_gtin:
+            found[offer.sku] = by_gtin[offer.gtin]
+    return found
+
+
+def import_catalog(shop_id: int) -> str:
+    """Octopia's catalogue of the seller's offers (``GET /offers``), every page by its cursor,
+    each page committed: each offer kept, matched to an OMS variant by SKU then by EAN. An
+    offer newly matched gets its stock pushed; an offer still unmatched waits for the
+    merchant's fix on the shop's page. Offers gone from Octopia are forgotten once the last
+    page is read (an outage mid-way keeps everything as it was)."""
+    shop = db.session.get(Shop, shop_id)
+    client = client_for(shop)
+    rows = {o.seller_sku: o for o in db.session.scalars(select(CdiscountOffer).where(
+        CdiscountOffer.shop_id == shop.id, CdiscountOffer.seller_sku.is_not(None)))}
+    # rows a stock change made before the catalogue was read: adopted by their variant's offer
+    loose = {o.variant_id: o for o in db.session.scalars(select(CdiscountOffer).where(
+        CdiscountOffer.shop_id == shop.id, CdiscountOffer.seller_sku.is_(None)).order_by(CdiscountOffer.id))}
+    seen: set[str] = set()
+    matched_now = 0
+    cursor: str | None = None
+    while True:
+        items, following = client.offers_page(cursor)
+        page: dict[str, mapping.RemoteOffer] = {}
+        for item in items:
+            offer = mapping.remote_offer(item)
+            if offer.sku and offer.sku not in seen and offer.sku not in page:
+                page[offer.sku] = offer
+        unmatched = [o for o in page.values() if o.sku not in rows or rows[o.sku].variant_id is None]
+        variants = match_offers(shop.organization_id, unmatched)
+        now_ = utc_now()
+        for sku, offer in page.items():
+            seen.add(sku)
+            row = rows.get(sku)
+            if row is None:
+                row = loose.pop(variants[sku], None) if sku in variants else None
+                if row is None:
+                    row = CdiscountOffer(shop_id=shop.id, pending=False)
+                    db.session.add(row)
+                row.seller_sku = sku
+                rows[sku] = row
+            row.offer_id, row.gtin, row.title = offer.offer_id, offer.gtin, offer.title
+            row.remote_price, row.remote_stock, row.offer_state, row.seen_at = (
+                offer.price, offer.quantity, offer.state, now_)
+            if row.variant_id is None and sku in variants:
+                row.variant_id, row.pending = variants[sku], True
+                matched_now += 1
+        db.session.commit()  # each page read is kept
+        if not following or following == cursor:
+            break
+        cursor = following
+    for sku, row in rows.items():
+        if sku not in seen:
+            db.session.delete(row)
+    db.session.commit()
+    if matched_now:
+        enqueue("addons.cdiscount.jobs.push_stock", shop.id, job_id=f"cdiscount-push_stock-{shop.id}", unique=True,
+                shop_id=shop.id)
+        db.session.commit()
+    without = sum(1 for sku in seen if rows[sku].variant_id is None)
+    return f"{len(seen)} offre(s) lue(s), {without} sans produit OMS"
+
+
+def import_all_catalogs() -> int:
+    """The nightly reading of every connected Cdiscount shop's offers, one job a shop."""
+    shop_ids = db.session.scalars(select(ShopAddon.shop_id).where(ShopAddon.addon == NAME,
+                                                                  ShopAddon.active.is_(True))).all()
+    for sid in shop_ids:
+        enqueue("addons.cdiscount.jobs.import_catalog", sid, job_id=f"cdiscount-catalog-{sid}", unique=True,
+                shop_id=sid)
+    db.session.commit()
+    return len(shop_ids)
+
+
 # ----------------------------------------------------------------------------- money in
 def read_finances(shop_id: int) -> int:
     """Octopia's financial operations since the shop's cursor: the orders' commissions into
@@ -352,8 +445,6 @@ def read_finances(shop_id: int) -> int:
 
 def read_all_finances() -> int:
     """One finance read queued per connected Cdiscount shop."""
-    from core.jobs import enqueue
-
     shop_ids = db.session.scalars(select(ShopAddon.shop_id).where(ShopAddon.addon == NAME,
                                                                   ShopAddon.active.is_(True))).all()
     for sid in shop_ids:

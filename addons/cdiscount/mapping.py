@@ -19,6 +19,7 @@ V2", is published behind the developer portal; it was not readable when this was
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -80,7 +81,7 @@ def iso(stamp: datetime) -> str:
 
 def money(value: Any) -> Decimal:
     if isinstance(value, dict):
-        value = value.get("amount", value.get("value"))
+        value = value.get("amount", value.get("value", value.get("price")))
     try:
         return Decimal(str(value)) if value is not None and value != "" else Decimal("0")
     except InvalidOperation:
@@ -172,3 +173,52 @@ def parcels(shipment_number: str, carrier: str, tracking_url: str | None, line_i
 
 def has_parcel(order: dict[str, Any], number: str) -> bool:
     return any(str(p.get("parcelNumber")) == number for p in order.get("parcels") or [])
+
+
+# ----------------------------------------------------------------------------- offers (GET /offers)
+@dataclass(frozen=True)
+class RemoteOffer:
+    """One offer of the seller's catalogue as Octopia shows it."""
+
+    sku: str
+    offer_id: str | None
+    gtin: str | None
+    title: str | None
+    price: Decimal | None
+    quantity: int | None
+    state: str | None
+
+
+def _text(value: Any, size: int) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text[:size] or None
+
+
+def remote_offer(item: dict[str, Any]) -> RemoteOffer:
+    """An item of ``GET /offers``. Sources, field by field:
+
+    * ``sellerExternalReference`` (the seller's own unique reference of the offer), ``offerId``
+      (seller_product_condition_channel), ``gtin``, ``offerState`` (Active / Inactive) and the
+      price integrated by the seller, taxes included: Octopia's "Retrieve Offers" page
+      (developer.octopia-io.net/api-reference/offer-management/retrieve-offers);
+    * ``product.gtin`` and ``integrationPrice`` as the field names: third-party clients only
+      (a PHP SDK asks ``fields=condition,product,integrationPrice``; an edge function reads
+      ``gtin`` or ``product.gtin``); a price given as an object is read from its ``price``;
+    * ``quantity`` (the name of the stock in Octopia's offer integration requests),
+      ``product.title`` and the ``sellerProductId`` fallback (the name orders and ``PUT
+      /offers`` use): this add-on's reading, unconfirmed.
+    """
+    product = item.get("product") if isinstance(item.get("product"), dict) else {}
+    sku = _text(item.get("sellerExternalReference") or item.get("sellerProductId"), 128) or ""
+    gtin = _text(item.get("gtin") or product.get("gtin"), 32)
+    raw_price = item.get("integrationPrice", item.get("price"))
+    price = money(raw_price) if raw_price not in (None, "") else None
+    quantity = item.get("quantity", item.get("stock"))
+    try:
+        quantity = int(quantity) if quantity is not None else None
+    except (TypeError, ValueError):
+        quantity = None
+    return RemoteOffer(sku=sku, offer_id=_text(item.get("offerId"), 128), gtin=gtin,
+                       title=_text(product.get("title") or item.get("productTitle"), 255),
+                       price=price if price is None or price > 0 else None, quantity=quantity,
+                       state=_text(item.get("offerState"), 20))

@@ -56,14 +56,30 @@ class CdiscountParcel(db.Model):
 
 
 class CdiscountOffer(db.Model):
-    """A variant's offer on Cdiscount: the figures last sent, and whether new ones wait."""
+    """An offer of the seller on Cdiscount: as Octopia's catalogue last showed it (``GET
+    /offers``), the OMS variant behind it (none while the merchant has not fixed it), and the
+    stock and price last sent (``PUT /offers``), with whether new figures wait.
+
+    A row made by a stock change before the catalogue was read has no ``seller_sku``: the
+    variant's own SKU is sent; the catalogue's reading adopts the row."""
 
     __tablename__ = "cdiscount_offer"
-    __table_args__ = (UniqueConstraint("shop_id", "variant_id"),)
+    __table_args__ = (UniqueConstraint("shop_id", "seller_sku"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
-    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"))
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"), index=True)
+    #: the seller's reference of the offer on Octopia (``sellerExternalReference``)
+    seller_sku: Mapped[str | None] = mapped_column(String(128))
+    #: Octopia's own id of the offer (seller, product, condition, channel)
+    offer_id: Mapped[str | None] = mapped_column(String(128))
+    gtin: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(String(255))
+    #: as Octopia shows them: the price integrated (taxes included), the quantity, Active / Inactive
+    remote_price: Mapped[Decimal | None] = mapped_column(Amount)
+    remote_stock: Mapped[int | None] = mapped_column(Integer)
+    offer_state: Mapped[str | None] = mapped_column(String(20))
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending: Mapped[bool] = mapped_column(Boolean, default=True)
     stock: Mapped[int | None] = mapped_column(Integer)
     price: Mapped[Decimal | None] = mapped_column(Amount)

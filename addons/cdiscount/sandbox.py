@@ -11,7 +11,11 @@ request recorded, faults on demand (``kit_of(app).fail_next(429)``, 500, timeout
   pageSize ≤ 100, updatedAtMin/Max, status, sort; ``Link: <…>; rel="next"``),
   ``GET /orders/{id}``, ``POST /orders/{id}/approval-status``, ``POST /orders/{id}/shipments``
   (only ``InPreparation`` orders of supply mode ``Seller``), ``PUT /offers``,
-  ``GET /cancellation-reasons``, ``POST /order-cancellation-requests``, ``GET /operations``
+  ``GET /cancellation-reasons``, ``POST /order-cancellation-requests``, ``GET /offers`` (the
+  Offers Catalog Retrieval API: ``salesChannelId`` required, ``limit`` ≤ 1000, an opaque
+  ``cursor`` handed in the ``Link: <…>; rel="next"`` header, filters
+  ``sellerExternalReferences``, ``gtins``, ``offerStates``; an offer pushed by ``PUT /offers``
+  shows there with its new figures), ``GET /operations``
   (the Financial Report API's operations: pageIndex, pageSize ≤ 100, updatedAtMin,
   eventTypes; ``Link`` as the orders).
 * Money: an accepted order's ``Sale`` and ``Commission`` operations (``commission_rate`` of
@@ -22,13 +26,18 @@ request recorded, faults on demand (``kit_of(app).fail_next(429)``, 500, timeout
   (``Accepted`` → ``InPreparation``), on the emulator's clock.
 * ``lose_answer(path)``: the next call under ``path`` is carried out, then answered 504 — the
   ambiguous write the add-on must check by reading before sending again.
-* The demo's shop (``live=True``): a burst of three orders at start-up — one of them for more
+* ``add_offer(sku, …)``: an offer in the seller's catalogue, as the seller created it on the
+  portal.
+* The demo's shop (``live=True``): its offers (the demo catalogue's, and two no OMS product
+  stands behind, to fix); a burst of three orders at start-up — one of them for more
   candles than the warehouse holds, to be refused — then one order every 20 minutes, all
   waiting for the seller's acceptance. Order numbers look like Cdiscount's (``YYMMDDhhmm`` and
   five letters).
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import random
 import secrets
@@ -50,6 +59,10 @@ DEMO_SELLER_ID = "217842"
 TOKEN_PATH = "/auth/realms/maas/protocol/openid-connect/token"
 API = "/seller/v2"
 MAX_PAGE_SIZE = 100
+#: largest ``limit`` of ``GET /offers`` (third-party clients clamp it there; not documented)
+MAX_OFFERS_LIMIT = 1000
+#: the sales channels of the emulator's seller
+SALES_CHANNELS = ("CDISFR",)
 #: offers per ``PUT /offers`` this emulator takes (not documented by Octopia: this add-on's bound)
 MAX_OFFERS = 100
 CARRIERS = ["Colissimo", "La Poste", "Chronopost", "Mondial Relay", "Relais Colis", "DPD", "GLS", "UPS", "DHL",
@@ -172,6 +185,34 @@ class Emulator:
             self.visible_from[order["orderId"]] = self.stamps[order["orderId"]] if at is None else at
         return order
 
+    def add_offer(self, sku: str, *, gtin: str | None = None, price: str = "19.90", quantity: int = 0,
+                  title: str | None = None, state: str = "Active", condition: str = "New") -> dict[str, Any]:
+        """An offer of the seller's catalogue, as created on the seller portal."""
+        with self.lock:
+            offer: dict[str, Any] = {"sellerProductId": sku, "price": float(price), "stock": quantity,
+                                     "title": title or f"Produit {sku}", "offerState": state, "condition": condition,
+                                     "updatedAt": iso(self.now())}
+            if gtin:
+                offer["productEan"] = gtin
+            self.offers[sku] = offer
+            return offer
+
+    def offer_view(self, sku: str) -> dict[str, Any]:
+        """An offer as ``GET /offers`` answers it (specs: ``catalogOffer``)."""
+        offer = self.offers[sku]
+        gtin = offer.get("productEan")
+        reference = f"AUC{gtin}" if gtin else f"PRD{zlib.crc32(sku.encode()) % 10**10:010d}"
+        condition = offer.get("condition", "New")
+        product: dict[str, Any] = {"reference": reference, "title": offer.get("title") or f"Produit {sku}"}
+        view: dict[str, Any] = {
+            "offerId": f"{self.seller_id}_{reference}_{condition}_{SALES_CHANNELS[0]}", "sellerId": self.seller_id,
+            "salesChannelId": SALES_CHANNELS[0], "sellerExternalReference": sku, "product": product,
+            "condition": condition, "offerState": offer.get("offerState", "Active"),
+            "integrationPrice": offer.get("price"), "quantity": offer.get("stock", 0), "updatedAt": offer["updatedAt"]}
+        if gtin:
+            view["gtin"] = product["gtin"] = gtin
+        return view
+
     def set_status(self, order_id: str, status: str) -> dict[str, Any]:
         """Octopia (or the buyer) moves an order; its ``updatedAt`` moves with it."""
         with self.lock:
@@ -259,6 +300,12 @@ class Emulator:
             self.add_order(make_order(self.new_order_id(at), lines, created=at, buyer=self.DEMO_BUYERS[n],
                                       relay=n == 1))
         self.next_demo_at = now + 20 * 60
+        for sku, price in self.DEMO_STOCKED:
+            self.add_offer(sku, price=price, quantity=5)
+        # two offers created on the portal that no OMS product stands behind: fixed on the shop's page
+        self.add_offer("CDS-PLAID-XL", gtin="3701234567893", price="59.00", quantity=3,
+                       title="Plaid en laine XL (annonce Cdiscount)")
+        self.add_offer("CDS-TASSE-LOT4", price="24.90", quantity=0, title="Lot de 4 tasses en grès", state="Inactive")
 
     def _demo_order(self, at: float) -> None:
         n = next(self._ids)
@@ -308,6 +355,7 @@ class Emulator:
         app.add_url_rule(f"{API}/orders/<order_id>/approval-status", "approval", self._approval, methods=["POST"])
         app.add_url_rule(f"{API}/orders/<order_id>/shipments", "shipments", self._shipments, methods=["POST"])
         app.add_url_rule(f"{API}/offers", "offers", self._offers, methods=["PUT"])
+        app.add_url_rule(f"{API}/offers", "catalogue", self._catalogue, methods=["GET"])
         app.add_url_rule(f"{API}/cancellation-reasons", "reasons", self._reasons)
         app.add_url_rule(f"{API}/order-cancellation-requests", "cancel", self._cancel, methods=["POST"])
         app.add_url_rule(f"{API}/operations", "operations", self._operations)
@@ -467,6 +515,50 @@ class Emulator:
                 order["updatedAt"] = iso(self.now())
                 self.stamps[order_id] = parse(order["updatedAt"])
         return "", 204
+
+    def _catalogue(self):
+        """``GET /offers``: the seller's offers on a sales channel, by ``sellerExternalReference``,
+        ``limit`` a page, the next page's opaque cursor in the ``Link`` header."""
+        args = request.args
+        errors: dict[str, list[str]] = {}
+        channel = args.get("salesChannelId")
+        if not channel:
+            errors["salesChannelId"] = ["The salesChannelId field is required."]
+        try:
+            limit = int(args.get("limit", 100))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= MAX_OFFERS_LIMIT:
+            errors["limit"] = [f"limit must be between 1 and {MAX_OFFERS_LIMIT}."]
+        after = ""
+        if args.get("cursor"):
+            try:
+                after = base64.urlsafe_b64decode(args["cursor"].encode()).decode()
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                errors["cursor"] = ["The cursor is not valid."]
+            else:
+                if not after.startswith("after:"):
+                    errors["cursor"] = ["The cursor is not valid."]
+                after = after[len("after:"):]
+        if errors:
+            return problem(400, "One or more validation errors occurred.", errors=errors)
+        wanted = {name: set(filter(None, (args.get(name) or "").split(",")))
+                  for name in ("sellerExternalReferences", "gtins", "offerStates")}
+        with self.lock:
+            skus = sorted(self.offers) if channel in SALES_CHANNELS else []
+            views = [self.offer_view(sku) for sku in skus if sku > after]
+            views = [v for v in views
+                     if (not wanted["sellerExternalReferences"] or v["sellerExternalReference"]
+                         in wanted["sellerExternalReferences"])
+                     and (not wanted["gtins"] or v.get("gtin") in wanted["gtins"])
+                     and (not wanted["offerStates"] or v["offerState"] in wanted["offerStates"])]
+        page = views[:limit]
+        res = jsonify({"items": page, "itemsPerPage": limit})
+        if len(views) > limit:
+            cursor = base64.urlsafe_b64encode(f"after:{page[-1]['sellerExternalReference']}".encode()).decode()
+            query = {**args.to_dict(), "cursor": cursor}
+            res.headers["Link"] = f'<{request.base_url}?{urlencode(query)}>; rel="next"'
+        return res
 
     def _offers(self):
         body = request.get_json(silent=True)

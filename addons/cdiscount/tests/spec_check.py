@@ -16,6 +16,8 @@ SCHEMA = json.loads(SPEC.read_text())
 REGISTRY = Registry().with_resource(SCHEMA["$id"], Resource.from_contents(SCHEMA))
 
 #: (method, path regex) → (request definition, answer definition on success)
+#: (method, path regex) → the definition of the query string the client sends
+QUERIES = [("GET", r"/seller/v2/offers$", "catalogueQuery")]
 ROUTES = [
     ("POST", r"/auth/realms/maas/protocol/openid-connect/token$", None, "tokenResponse"),
     ("GET", r"/seller/v2/sellers$", None, "seller"),
@@ -25,6 +27,7 @@ ROUTES = [
     ("POST", r"/seller/v2/orders/[^/]+/approval-status$", "approvalRequest", None),
     ("POST", r"/seller/v2/orders/[^/]+/shipments$", "shipmentsRequest", None),
     ("PUT", r"/seller/v2/offers$", "offersRequest", "offersResponse"),
+    ("GET", r"/seller/v2/offers$", None, "catalogueOffersPage"),
     ("POST", r"/seller/v2/order-cancellation-requests$", "cancellationRequest", None),
     ("GET", r"/seller/v2/cancellation-reasons$", None, None),
     ("GET", r"/seller/v2/operations$", None, "operationsPage"),
@@ -54,6 +57,9 @@ def attach(app: Flask) -> list[str]:
             problems.append(f"{request.method} {path}: not in the schema")
             return res
         _m, _p, req_def, res_def = route
+        for method, pattern, query_def in QUERIES:
+            if method == request.method and re.search(pattern, path):
+                problems.extend(f"{request.method} {path} query: {p}" for p in check(query_def, request.args.to_dict()))
         if req_def and res.status_code < 400:
             problems.extend(f"{request.method} {path} request: {p}" for p in check(req_def, request.get_json(silent=True)))
         body = json.loads(res.get_data()) if res.get_data() else None
