@@ -201,7 +201,8 @@ class Emulator:
                 order_lines.append({
                     "order_line_id": f"{order_id}-{index}", "order_line_index": index, "offer_id": 1000 + index,
                     "offer_sku": sku, "product_sku": f"P-{sku}", "product_shop_sku": sku,
-                    "product_title": f"Article {sku}", "offer_state_code": "11", "quantity": qty,
+                    "product_title": inst.offers.get(sku, {}).get("product_title") or f"Article {sku}",
+                    "offer_state_code": "11", "quantity": qty,
                     "price_unit": float(price), "price": amount, "shipping_price": 0.0, "total_price": amount,
                     "commission_fee": commission, "commission_rate_vat": 20.0, "commission_vat": round(commission * 0.2, 2),
                     "total_commission": round(commission * 1.2, 2), "order_line_state": state,
@@ -323,6 +324,8 @@ class Emulator:
             self._demo_next = now + DEMO_INTERVAL
             self._demo_turn += 1
             self._demo_order(DEMO_INSTANCES[self._demo_turn % len(DEMO_INSTANCES)])
+            for code in DEMO_INSTANCES:
+                self._demo_return(code)
 
     def _demo_order(self, code: str) -> None:
         inst = self.instances[code]
@@ -336,6 +339,23 @@ class Emulator:
         self.place_order(code, [(sku, 1, inst.offers[sku]["price"])], customer=self.rng.choice(names),
                          city=self.rng.choice(cities), pudo=pudo, shipping_type="RELAY" if pudo else "STD")
 
+    def _demo_return(self, code: str) -> None:
+        """Now and then a customer asks to return a shipped order (one request waiting at a
+        time), where the operator runs returns."""
+        inst = self.instances[code]
+        if not inst.settings.get("returns") or any(r["state"] == "WAITING_ACCEPTANCE" for r in inst.returns):
+            return
+        asked = {r["order_id"] for r in inst.returns}
+        shipped = [o for o in inst.orders.values() if o["order_state"] in ("SHIPPED", "RECEIVED")
+                   and o["order_id"] not in asked]
+        if not shipped or self.rng.random() > 0.5:
+            return
+        order = self.rng.choice(shipped)
+        line = order["order_lines"][0]
+        self.add_return(code, order["order_id"], [(line["order_line_id"], 1)], state="WAITING_ACCEPTANCE",
+                        reason_code=self.rng.choice(("RETURN_DPD_WRONG_SIZE", "RETURN_CM_DONT_LIKE",
+                                                     "RETURN_DEFECTIVE_ITEM")))
+
     def seed_demo(self) -> None:
         """The demo merchant's catalogue on sale on the demo instances (same SKUs as the OMS demo)."""
         from core.demo import CATALOG
@@ -345,7 +365,8 @@ class Emulator:
             for size, colour in opts:
                 suffix = "-".join(x[:3].upper() for x in (colour, size) if x) or "STD"
                 for code in DEMO_INSTANCES:
-                    self.add_offer(code, f"{base}-{suffix}", quantity=10, price=str(price))
+                    name = " ".join(x for x in (title, colour, size) if x)
+                    self.add_offer(code, f"{base}-{suffix}", quantity=10, price=str(price), product_title=name)
 
     # ------------------------------------------------------------------ serving
     def public(self, order: dict[str, Any]) -> dict[str, Any]:
@@ -715,6 +736,21 @@ class Emulator:
                     ret["last_updated"] = self.stamp()
                     success.append({"id": ret["id"]})
             return jsonify({"return_success": success, "return_errors": errors})
+
+        @app.post(f"{CONTROL_PREFIX}returns")
+        def control_add_return():
+            """A customer's return request on an order: ``{"instance", "order_id", "state"?,
+            "reason_code"?}`` (the order's first line, one unit)."""
+            body = request.get_json(silent=True) or {}
+            inst = self.instances.get(str(body.get("instance") or ""))
+            order = inst.orders.get(str(body.get("order_id") or "")) if inst else None
+            if order is None:
+                return _fail(404, "Unknown instance or order")
+            line = order["order_lines"][0]
+            made = self.add_return(inst.code, order["order_id"], [(line["order_line_id"], 1)],
+                                   state=str(body.get("state") or "WAITING_ACCEPTANCE"),
+                                   reason_code=str(body.get("reason_code") or "RETURN_DPD_WRONG_SIZE"))
+            return jsonify(made), 201
 
         # -------------------------------------------------------------- offers and stock
         @app.post("/<code>/api/offers/stock/imports")

@@ -225,3 +225,19 @@ def test_a_refused_line_counts_whole_and_cancellations_never_exceed_the_line():
     assert cancelled_on_mirakl({"quantity": 2, "order_line_state": "SHIPPING",
                                 "cancelations": [{"quantity": 5}]}) == 2
     assert cancelled_on_mirakl({"quantity": 2, "order_line_state": "SHIPPING"}) == 0
+
+
+def test_the_emulator_opens_return_requests_for_the_demo(app, emu, clock):
+    mid = emu.place_order("leroymerlin", [("MUG-1", 1, "12.00")])["order_id"]
+    http = emu.app.test_client()
+    assert http.post("/_emulator/returns", json={"instance": "leroymerlin", "order_id": "nope"}).status_code == 404
+    made = http.post("/_emulator/returns", json={"instance": "leroymerlin", "order_id": mid}).get_json()
+    assert made["state"] == "WAITING_ACCEPTANCE" and made["return_lines"] == [
+        {"order_line_id": f"{mid}-1", "quantity": 1, "reason_code": "RETURN_DPD_WRONG_SIZE"}]
+    # the demo's customers ask for returns of shipped orders, one request waiting at a time
+    emu.instances["leroymerlin"].returns.clear()
+    emu.set_state("leroymerlin", mid, "SHIPPED")
+    for _ in range(20):
+        emu._demo_return("leroymerlin")
+    waiting = [r for r in emu.instances["leroymerlin"].returns if r["state"] == "WAITING_ACCEPTANCE"]
+    assert len(waiting) == 1 and waiting[0]["order_id"] == mid
