@@ -73,6 +73,7 @@ def raw(exc: BaseException) -> str:
 JOB_KINDS = (
     ("orders", ("sync_orders", "import_orders", "poll_orders", "fetch_order", "sync_shop", "backlog", "reconcile_orders"),
      _l("Import des commandes")),
+    ("returns", ("return", "refund", "slip"), _l("Retours et remboursements")),
     ("stock", ("push_stock", "stock", "inventory", "offers"), _l("Envoi du stock")),
     ("tracking", ("tracking", "fulfil", "shipment", "confirm_to_send"), _l("Envoi du suivi")),
     ("webhooks", ("webhook", "notification", "process_"), _l("Notifications reçues")),
@@ -85,10 +86,17 @@ JOB_KINDS = (
 )
 
 
+#: names that would match a later kind's needle first ("offers" is also stock's)
+_BEFORE = (("catalog", ("import_offers", "read_offers", "import_catalog")),)
+
+
 def job_kind(func: str) -> str:
     if (func or "").startswith("hook:"):
         return "hooks"
     name = (func or "").rsplit(".", 1)[-1].lower()
+    for kind, needles in _BEFORE:
+        if any(n in name for n in needles):
+            return kind
     for kind, needles, _label in JOB_KINDS:
         if any(n in name for n in needles):
             return kind

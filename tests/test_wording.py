@@ -93,3 +93,10 @@ def test_job_kinds():
     assert wording.job_kind("addons.amazon.jobs.sync_orders") == "orders"
     assert wording.job_kind("addons.shopify.jobs.push_stock") == "stock"
     assert wording.job_kind("hook:stock_available_changed") == "hooks"
+    # reading a channel's offers is a catalogue import, not a stock push
+    assert wording.job_kind("addons.mirakl.jobs.import_offers") == "catalog"
+    assert wording.job_kind("addons.fnac.jobs.import_offers") == "catalog"
+    assert wording.job_kind("addons.mirakl.jobs.push_stock") == "stock"
+    assert wording.job_kind("addons.mirakl.jobs.send_return_decisions") == "returns"
+    assert wording.job_kind("addons.mirakl.jobs.send_refund") == "returns"
+    assert wording.job_kind("addons.ebay.jobs.read_returns") == "returns"
