@@ -3,12 +3,13 @@ refused and why), the parcels told to Cdiscount, and the offers no OMS product s
 (with the fix: link to a product, or create it) with the button that reads the offers again."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
+from core.views import listing_fix
 from core import listings
 from core.connectors.guards import addon_required
 from core.extensions import db
@@ -99,19 +100,15 @@ def fix_offer(shop_id: str, offer_id: int):
         abort(404)
     listing = listings.RemoteListing(sku=offer.seller_sku, title=offer.title, price=offer.remote_price,
                                      barcode=offer.gtin)
-    try:
-        variant = listings.apply(shop, request.form.get("do"), listing, request.form.get("sku"))
-    except listings.ListingFixError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".shop_page", shop_id=shop.id))
-    offer.variant_id = variant.id
-    for loose in db.session.scalars(select(CdiscountOffer).where(  # its stock now goes under this offer
-            CdiscountOffer.shop_id == shop.id, CdiscountOffer.variant_id == variant.id,
-            CdiscountOffer.seller_sku.is_(None))):
-        db.session.delete(loose)
-    mark_pending(shop, [variant.id])
-    enqueue("addons.cdiscount.jobs.push_stock", shop.id, job_id=f"cdiscount-push_stock-{shop.id}", unique=True,
-            shop_id=shop.id)
-    db.session.commit()
-    flash(listings.fixed_message(variant), "success")
-    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+    def attach(variant) -> None:
+        offer.variant_id = variant.id
+        for loose in db.session.scalars(select(CdiscountOffer).where(  # its stock now goes under this offer
+                CdiscountOffer.shop_id == shop.id, CdiscountOffer.variant_id == variant.id,
+                CdiscountOffer.seller_sku.is_(None))):
+            db.session.delete(loose)
+        mark_pending(shop, [variant.id])
+        enqueue("addons.cdiscount.jobs.push_stock", shop.id, job_id=f"cdiscount-push_stock-{shop.id}", unique=True,
+                shop_id=shop.id)
+
+    return listing_fix.answer(shop, listing, url_for(".shop_page", shop_id=shop.id), attach)

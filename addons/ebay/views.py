@@ -24,6 +24,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from wtforms import PasswordField
 
+from core.views import listing_fix
 from core import listings as listing_fixes
 from core.connectors.guards import addon_required, enabled_for_shop
 from core.extensions import csrf, db
@@ -137,21 +138,16 @@ def fix_listing(shop_id: str, listing_id: int):
         abort(404)
     remote = listing_fixes.RemoteListing(sku=listing.sku, title=listing.title, price=listing.price,
                                          currency=listing.currency or "EUR")
-    try:
-        variant = listing_fixes.apply(shop, request.form.get("do"), remote, request.form.get("sku"))
-    except listing_fixes.ListingFixError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".index", _anchor=f"listing-{listing_id}"))
-    listing.variant_id = variant.id
-    from .jobs import mark_pending
 
-    mark_pending(shop, [variant.id])
-    enqueue("addons.ebay.jobs.push_stock", shop.id, job_id=f"ebay-push_stock-{shop.id}", unique=True,
-            shop_id=shop.id)
-    db.session.commit()
-    flash(listing_fixes.fixed_message(variant), "success")
-    return redirect(url_for(".index", _anchor=f"listing-{listing_id}"))
+    def attach(variant) -> None:
+        from .jobs import mark_pending
+
+        listing.variant_id = variant.id
+        mark_pending(shop, [variant.id])
+        enqueue("addons.ebay.jobs.push_stock", shop.id, job_id=f"ebay-push_stock-{shop.id}", unique=True,
+                shop_id=shop.id)
+
+    return listing_fix.answer(shop, remote, url_for(".index", _anchor=f"listing-{listing_id}"), attach)
 
 
 # ----------------------------------------------------------------------------- install (OAuth)

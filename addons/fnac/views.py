@@ -2,11 +2,12 @@
 create it), stock pushes and the offers Fnac Darty refused, the carriers, the orders' states."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
+from core.views import listing_fix
 from core import listings as listing_fixes
 from core.connectors.guards import addon_required
 from core.extensions import db
@@ -88,13 +89,10 @@ def fix_offer(shop_id: str, offer_id: int):
     if offer is None or offer.shop_id != shop.id:
         abort(404)
     listing = listing_fixes.RemoteListing(sku=offer.sku, title=offer.title, price=offer.price)
-    try:
-        variant = listing_fixes.apply(shop, request.form.get("do"), listing, request.form.get("sku"))
-    except listing_fixes.ListingFixError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".shop_page", shop_id=shop.id))
-    offer.variant_id, offer.pending = variant.id, True
-    enqueue("addons.fnac.jobs.push_stock", shop.id, job_id=f"fnac-push_stock-{shop.id}", unique=True, shop_id=shop.id)
-    db.session.commit()
-    flash(listing_fixes.fixed_message(variant), "success")
-    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+    def attach(variant) -> None:
+        offer.variant_id, offer.pending = variant.id, True
+        enqueue("addons.fnac.jobs.push_stock", shop.id, job_id=f"fnac-push_stock-{shop.id}", unique=True,
+                shop_id=shop.id)
+
+    return listing_fix.answer(shop, listing, url_for(".shop_page", shop_id=shop.id), attach)

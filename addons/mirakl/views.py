@@ -13,6 +13,7 @@ from core.extensions import db
 from core.jobs import enqueue
 from core.models import Order, Shop
 from core.tenancy import get_owned, scoped
+from core.views import listing_fix
 
 from . import mapping
 from .models import MiraklOffer, MiraklOrder, MiraklReturn, MiraklShopState, MiraklStockImport
@@ -117,20 +118,16 @@ def fix_offer(shop_id: str, offer_id: int):
     except InvalidOperation:
         price = None
     listing = listings.RemoteListing(sku=offer.shop_sku, title=offer.title, price=price, barcode=offer.ean)
-    try:
-        variant = listings.apply(shop, request.form.get("do"), listing, request.form.get("sku"))
-    except listings.ListingFixError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".shop_page", shop_id=shop.id))
-    offer.variant_id = variant.id
-    from .jobs import mark_pending
 
-    mark_pending(shop, [variant.id])
-    enqueue("addons.mirakl.jobs.push_stock", shop.id, job_id=f"mirakl-push_stock-{shop.id}", unique=True,
-            shop_id=shop.id)
-    db.session.commit()
-    flash(listings.fixed_message(variant), "success")
-    return redirect(url_for(".shop_page", shop_id=shop.id))
+    def attach(variant) -> None:
+        from .jobs import mark_pending
+
+        offer.variant_id = variant.id
+        mark_pending(shop, [variant.id])
+        enqueue("addons.mirakl.jobs.push_stock", shop.id, job_id=f"mirakl-push_stock-{shop.id}", unique=True,
+                shop_id=shop.id)
+
+    return listing_fix.answer(shop, listing, url_for(".shop_page", shop_id=shop.id), attach)
 
 
 #: RT11's return reasons in the merchant's words (a reason Mirakl adds later shows as it comes)

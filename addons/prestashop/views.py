@@ -1,11 +1,12 @@
 """PrestaShop's page for a shop (store facts, catalogue matching), guarded by ``addon_required``."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from core.views import listing_fix
 from core import listings as listing_fixes
 from core.connectors.guards import addon_required
 from core.extensions import db
@@ -80,14 +81,10 @@ def fix_listing(shop_id: str, listing_id: int):
     if row is None or row.shop_id != shop.id:
         abort(404)
     listing = listing_fixes.RemoteListing(sku=row.sku or "", title=row.title, barcode=row.barcode)
-    try:
-        variant = listing_fixes.apply(shop, request.form.get("do"), listing, request.form.get("sku"))
-    except listing_fixes.ListingFixError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".shop_page", shop_id=shop.id))
-    row.variant_id = variant.id
-    enqueue("addons.prestashop.jobs.push_stock", shop.id, [variant.id], shop_id=shop.id,
-            intervals=(5, 30, 120, 600), retries=4)
-    db.session.commit()
-    flash(listing_fixes.fixed_message(variant), "success")
-    return redirect(url_for(".shop_page", shop_id=shop.id))
+
+    def attach(variant) -> None:
+        row.variant_id = variant.id
+        enqueue("addons.prestashop.jobs.push_stock", shop.id, [variant.id], shop_id=shop.id,
+                intervals=(5, 30, 120, 600), retries=4)
+
+    return listing_fix.answer(shop, listing, url_for(".shop_page", shop_id=shop.id), attach)

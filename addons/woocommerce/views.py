@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from core.views import listing_fix
 from core import listings as listing_fixes
 from core.connectors.guards import addon_required
 from core.extensions import csrf, db
@@ -102,18 +103,13 @@ def fix_listing(shop_id: str, listing_id: int):
     row = db.session.get(WoocommerceListing, listing_id)
     if row is None or row.shop_id != shop.id:
         abort(404)
-    try:
-        variant = listing_fixes.apply(shop, request.form.get("do"),
-                                 listing_fixes.RemoteListing(sku=row.sku or "", title=row.title, barcode=row.barcode),
-                                 request.form.get("sku"))
-    except listing_fixes.ListingFixError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".shop_page", shop_id=shop.id))
-    flash(listing_fixes.fixed_message(variant), "success")
-    row.variant_id = variant.id
-    enqueue("addons.woocommerce.jobs.push_stock", shop.id, [variant.id], shop_id=shop.id)
-    db.session.commit()
-    return redirect(url_for(".shop_page", shop_id=shop.id))
+    listing = listing_fixes.RemoteListing(sku=row.sku or "", title=row.title, barcode=row.barcode)
+
+    def attach(variant) -> None:
+        row.variant_id = variant.id
+        enqueue("addons.woocommerce.jobs.push_stock", shop.id, [variant.id], shop_id=shop.id)
+
+    return listing_fix.answer(shop, listing, url_for(".shop_page", shop_id=shop.id), attach)
 
 
 @bp.route("/webhooks/<int:shop_id>", methods=["POST"])
