@@ -13,7 +13,7 @@ from core.intake import variant_map
 from core.models import Shop, Variant, VariantBinding, utcnow
 
 from .client import AmazonError, SellingPartnerClient
-from .mapping import parse_tsv
+from .mapping import parse_tsv, report_barcode
 from .models import AmazonCatalogImport, AmazonListing
 from .runtime import marketplaces
 from .sync import REPORT_POLL, ResumeLater
@@ -96,6 +96,7 @@ def _store_rows(shop: Shop, marketplace_id: str, rows: list[dict[str, str]]) -> 
             db.session.add(listing)
             existing[(sku, marketplace_id)] = listing
         listing.asin = (row.get("asin1") or "").strip() or listing.asin
+        listing.barcode = report_barcode(row) or listing.barcode
         listing.title = (row.get("item-name") or "")[:500]
         listing.price = _decimal(row.get("price"))
         listing.images = [row["image-url"]] if row.get("image-url") else list(listing.images or [])
@@ -167,6 +168,12 @@ def apply_item(listing: AmazonListing, item: dict[str, Any]) -> None:
 
 
 def _match(shop: Shop, run: AmazonCatalogImport) -> None:
+    run.listings, run.matched, run.unmatched = match_listings(shop)
+
+
+def match_listings(shop: Shop) -> tuple[int, int, int]:
+    """Match the shop's stored listings to OMS variants by SKU (or alias) and bind them;
+    returns (listings, matched, unmatched) — parent listings count in neither."""
     listings = db.session.scalars(select(AmazonListing).where(AmazonListing.shop_id == shop.id)).all()
     mapping = variant_map(shop.organization_id, {ln.sku for ln in listings})
     bindings = {b.variant_id: b for b in db.session.scalars(
@@ -205,7 +212,7 @@ def _match(shop: Shop, run: AmazonCatalogImport) -> None:
             "channels": list(listing.channels or []),
             "price": str(listing.price) if listing.price is not None else None, "currency": listing.currency}}
         binding.data = data
-    run.listings, run.matched, run.unmatched = len(listings), matched, unmatched
+    return len(listings), matched, unmatched
 
 
 def channel_actions(shop: Shop, product) -> list:

@@ -188,3 +188,16 @@ def parse_tsv(text: str) -> list[dict[str, str]]:
         return []
     header = [h.strip() for h in lines[0].split("\t")]
     return [dict(zip(header, (v.strip() for v in ln.split("\t")))) for ln in lines[1:]]
+
+
+#: ``product-id-type`` of the listings report (Seller Central's inventory file template:
+#: 1 = ASIN, 2 = ISBN, 3 = UPC, 4 = EAN); an ASIN is not a barcode
+BARCODE_ID_TYPES = {"2": "ISBN", "3": "UPC", "4": "EAN"}
+
+
+def report_barcode(row: dict[str, str]) -> str | None:
+    """The barcode of a ``GET_MERCHANT_LISTINGS_ALL_DATA`` row, when its ``product-id`` is one."""
+    if (row.get("product-id-type") or "").strip() not in BARCODE_ID_TYPES:
+        return None
+    value = (row.get("product-id") or "").strip().upper()
+    return value if value and len(value) <= 32 and value.rstrip("X").isdigit() else None

@@ -92,6 +92,8 @@ class AmazonListing(db.Model):
     marketplace_id: Mapped[str] = mapped_column(String(32))
     variant_id: Mapped[int | None] = mapped_column(ForeignKey("variant.id", ondelete="SET NULL"))
     asin: Mapped[str | None] = mapped_column(String(16))
+    #: EAN, UPC or ISBN of the offer when the listings report gives one (``product-id``)
+    barcode: Mapped[str | None] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(500), default="")
     price: Mapped[Decimal | None] = mapped_column(Amount)
     currency: Mapped[str | None] = mapped_column(String(3))

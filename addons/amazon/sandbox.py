@@ -187,6 +187,7 @@ class Listing:
     theme: str | None = None
     missing: list[str] = field(default_factory=list)  # required attributes not supplied
     created: str = "2026-01-15T10:00:00Z"
+    ean: str | None = None  # the offer was created on this EAN (else on its ASIN)
 
     @property
     def asin(self) -> str:
@@ -871,8 +872,9 @@ class Emulator:
                        "seller-sku": listing.sku, "price": listing.prices.get(marketplace, ""),
                        "quantity": str(listing.channels.get("DEFAULT", "")) if channel == "DEFAULT" else "",
                        "open-date": listing.created.replace("T", " ").replace("Z", " UTC"),
-                       "image-url": listing.image, "item-is-marketplace": "y", "product-id-type": "1",
-                       "item-condition": "11", "asin1": listing.asin, "product-id": listing.asin,
+                       "image-url": listing.image, "item-is-marketplace": "y",
+                       "product-id-type": "4" if listing.ean else "1", "item-condition": "11",
+                       "asin1": listing.asin, "product-id": listing.ean or listing.asin,
                        "fulfillment-channel": channel, "status": "Active" if not listing.missing else "Incomplete"}
                 lines.append("\t".join(row.get(c, "") for c in LISTING_REPORT_COLUMNS))
             return ("\n".join(lines) + "\n").encode("utf-8")
@@ -1188,6 +1190,8 @@ DEMO_LISTINGS = [
     ("CAP-STD", "NOTEBOOK", "Carnet A5 pointillé", "12.90", 30, 18),
     ("AMZ-LOT3-BOUGIES", "CANDLE", "Lot de 3 bougies (offre Amazon seulement)", "59.00", 5, None),
 ]
+#: offers created on their EAN (the listings report gives it as ``product-id``)
+DEMO_EANS = {"AMZ-LOT3-BOUGIES": "3760301234562"}
 
 
 def seed_demo(emulator: Emulator) -> None:
@@ -1202,7 +1206,8 @@ def seed_demo(emulator: Emulator) -> None:
         prices = {FR: price, DE: price, UK: str((Decimal(price) * Decimal("0.86")).quantize(Decimal("0.01")))}
         emulator.add_listing(Listing(sku, product_type, title, prices, channels,
                                      image=f"https://m.media-amazon.com/images/I/{asin_of(sku)}.jpg",
-                                     parent="TCB-PARENT" if sku.startswith("TCB-") else None))
+                                     parent="TCB-PARENT" if sku.startswith("TCB-") else None,
+                                     ean=DEMO_EANS.get(sku)))
         if fba is not None:
             emulator.fba[sku] = fba
     plan = [(FR, "MERCHANT", "UNSHIPPED", False), (FR, "AMAZON", "SHIPPED", True), (DE, "MERCHANT", "UNSHIPPED", True),

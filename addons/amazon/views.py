@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from core import listings as listing_fixes
 from core.connectors.guards import addon_required
 from core.extensions import csrf, db
 from core.jobs import enqueue
@@ -14,7 +15,10 @@ from core.models import Shop
 from core.tenancy import get_owned, scoped
 
 from . import notifications
+from .catalog import match_listings
+from .client import EU_MARKETPLACES
 from .models import AmazonCatalogImport, AmazonFeed, AmazonListing, AmazonSyncState
+from .stock_sync import mark_pending
 
 bp = Blueprint("amazon", __name__, template_folder="templates", url_prefix="/apps/amazon")
 
@@ -61,6 +65,7 @@ def shop_page(shop_id: str, new_relay_secret: str | None = None):
     return render_template("amazon/shop.html", shop=shop, others=others, last_import=last_import, unmatched=unmatched,
                            matched_count=matched_count, rejected=rejected, feeds=feeds, state=state,
                            subscription=notifications.subscription(shop), action=ActionForm(),
+                           marketplace_names={m.id: m.name for m in EU_MARKETPLACES},
                            new_relay_secret=new_relay_secret,
                            queue_arn=shop.addon_settings("amazon").get("notification_queue_arn") or "")
 
@@ -84,6 +89,39 @@ def run_action(shop_id: str, action: str):
     db.session.commit()
     flash(_(message), "success")
     return redirect(url_for(".shop_page", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>/listings/<int:listing_id>/fix", methods=["POST"])
+@addon_required("amazon")
+def fix_listing(shop_id: str, listing_id: int):
+    """A listing without product: its SKU linked to the variant of the SKU typed, or a product
+    created from what the listings report said of it (title, price, barcode). Every
+    marketplace's listing of that SKU follows, and its stock is pushed to Amazon."""
+    shop = _amazon_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    listing = db.session.get(AmazonListing, listing_id)
+    if listing is None or listing.shop_id != shop.id:
+        abort(404)
+    remote = listing_fixes.RemoteListing(sku=listing.sku, title=listing.title or None, price=listing.price,
+                                         currency=listing.currency or "EUR", barcode=listing.barcode)
+    try:
+        variant = listing_fixes.apply(shop, request.form.get("do"), remote, request.form.get("sku"))
+    except listing_fixes.ListingFixError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".shop_page", shop_id=shop.id, _anchor="unmatched"))
+    counts = match_listings(shop)  # binds the SKU (ASIN and offers kept on the binding)
+    last_import = db.session.scalar(select(AmazonCatalogImport).where(AmazonCatalogImport.shop_id == shop.id)
+                                    .order_by(AmazonCatalogImport.id.desc()).limit(1))
+    if last_import is not None and last_import.state == "done":
+        last_import.listings, last_import.matched, last_import.unmatched = counts
+    mark_pending(shop, [variant.id])
+    enqueue("addons.amazon.jobs.push_stock", shop.id, job_id=f"amazon-push_stock-{shop.id}", unique=True,
+            shop_id=shop.id)
+    db.session.commit()
+    flash(listing_fixes.fixed_message(variant), "success")
+    return redirect(url_for(".shop_page", shop_id=shop.id, _anchor="listings"))
 
 
 @bp.route("/shops/<shop_id>/subscribe", methods=["POST"])

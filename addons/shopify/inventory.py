@@ -53,7 +53,7 @@ class Target:
 def targets(shop: Shop, variant_ids: Iterable[int] | None = None) -> list[Target]:
     """What each Shopify location of the shop should show, per bound variant."""
     locations = list(db.session.scalars(select(ShopifyLocation).where(
-        ShopifyLocation.shop_id == shop.id, ShopifyLocation.active.is_(True))))
+        ShopifyLocation.shop_id == shop.id, ShopifyLocation.active.is_(True), ShopifyLocation.ignored.is_(False))))
     stmt = select(VariantBinding).where(VariantBinding.shop_id == shop.id)
     if variant_ids is not None:
         stmt = stmt.where(VariantBinding.variant_id.in_(list(variant_ids)))

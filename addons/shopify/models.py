@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
@@ -72,6 +72,14 @@ class ShopifyLocation(db.Model):
     stock_target: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id", ondelete="SET NULL"))
+    #: what Shopify says of it (``fulfillsOnlineOrders``, address), shown on the locations page
+    online: Mapped[bool | None] = mapped_column(Boolean)
+    city: Mapped[str | None] = mapped_column(String(120))
+    country: Mapped[str | None] = mapped_column(String(2))
+    #: "ne pas utiliser": no stock pushed to it, never the stock target
+    ignored: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: mapped by the merchant (locations page): the syncs keep its role and warehouse
+    configured: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -16,16 +16,18 @@ from core.connectors.guards import addon_required, enabled_for_shop
 from core.extensions import csrf, db
 from core.inputs import parse_id
 from core.jobs import enqueue
-from core.models import Product, Shop, VariantBinding, Warehouse, utcnow
+from core.models import Product, Shop, VariantBinding, Warehouse, WarehouseKind, utcnow
 from core.services import AccountAlreadyConnected, save_settings
 from core.tenancy import get_owned, scoped
+from core.wording import plain
 
-from . import inbox
+from . import inbox, locations as shop_locations
 from .client import ShopifyError
 from .connection import (
     ADDON,
     app_credentials,
     base_url,
+    client_for,
     domain as shop_domain,
     mark_connected,
     own_webhook_secrets,
@@ -108,6 +110,75 @@ def shop_action(shop_id: str, what: str):
         flash(_("Envoi de tout le stock vers %(shop)s lancé.", shop=shop.name), "success")
     db.session.commit()
     return redirect(url_for(".index"))
+
+
+# ----------------------------------------------------------------------------- locations → warehouses
+def _location_rows(shop: Shop) -> list[ShopifyLocation]:
+    return list(db.session.scalars(select(ShopifyLocation).where(ShopifyLocation.shop_id == shop.id)
+                                   .order_by(ShopifyLocation.active.desc(), ShopifyLocation.name, ShopifyLocation.id)))
+
+
+@bp.route("/shops/<shop_id>/locations")
+@addon_required(ADDON)
+def locations(shop_id: str):
+    """The shop's Shopify locations, each mapped to an OMS warehouse (or a new store
+    warehouse, or not used), POS stores marked."""
+    shop = _shopify_shop(shop_id)
+    rows = _location_rows(shop)
+    options = shop_locations.warehouse_options(shop)
+    return render_template("shopify/locations.html", shop=shop, rows=rows, options=options,
+                           proposed={r.id: shop_locations.proposed(shop, r, options) for r in rows},
+                           warehouses={w.id: w for w in db.session.scalars(select(Warehouse).where(
+                               Warehouse.id.in_([r.warehouse_id for r in rows if r.warehouse_id] or [0])))},
+                           store_kind=WarehouseKind.STORE, action=ActionForm())
+
+
+@bp.route("/shops/<shop_id>/locations/read", methods=["POST"])
+@addon_required(ADDON)
+def read_locations(shop_id: str):
+    """"Relire les emplacements": the shop's locations read from Shopify now (a few queries)."""
+    shop = _shopify_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        with client_for(shop) as client:
+            rows = shop_locations.sync_locations(shop, client, assign=False)
+    except ShopifyError as exc:
+        db.session.rollback()
+        current_app.logger.warning("shopify locations of shop %s not read: %s", shop.id, exc)
+        flash(_("Les emplacements n'ont pas pu être lus chez Shopify : %(error)s", error=plain(str(exc))), "error")
+        return redirect(url_for(".locations", shop_id=shop.id))
+    db.session.commit()
+    flash(_("%(count)s emplacement(s) lu(s) chez Shopify : choisissez l'entrepôt de chacun, puis enregistrez.",
+            count=len(rows)), "success")
+    return redirect(url_for(".locations", shop_id=shop.id))
+
+
+@bp.route("/shops/<shop_id>/locations", methods=["POST"])
+@addon_required(ADDON)
+def save_locations(shop_id: str):
+    shop = _shopify_shop(shop_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    choices = {}
+    for row in _location_rows(shop):
+        target = request.form.get(f"target-{row.id}")
+        if target is None:
+            continue  # not on the page the merchant saw (read since)
+        choices[row.id] = shop_locations.Choice(target.strip(), request.form.get(f"pos-{row.id}") == "1")
+    try:
+        changed = shop_locations.apply_choices(shop, choices)
+    except shop_locations.LocationChoiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".locations", shop_id=shop.id))
+    if changed:
+        # the stores' quantities (and the online figure, if the stock target moved) go to Shopify
+        enqueue("addons.shopify.jobs.push_stock", shop.id, None, job_id=f"shopify-stock-all-{shop.id}",
+                unique=True, shop_id=shop.id)
+    db.session.commit()
+    flash(_("Emplacements enregistrés : les ventes en magasin et le stock suivent ces entrepôts."), "success")
+    return redirect(url_for(".locations", shop_id=shop.id))
 
 
 @bp.route("/privacy/<request_id>")
