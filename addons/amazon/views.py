@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from core.views import listing_fix
 from core import listings as listing_fixes
 from core.connectors.guards import addon_required
 from core.extensions import csrf, db
@@ -105,23 +106,18 @@ def fix_listing(shop_id: str, listing_id: int):
         abort(404)
     remote = listing_fixes.RemoteListing(sku=listing.sku, title=listing.title or None, price=listing.price,
                                          currency=listing.currency or "EUR", barcode=listing.barcode)
-    try:
-        variant = listing_fixes.apply(shop, request.form.get("do"), remote, request.form.get("sku"))
-    except listing_fixes.ListingFixError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".shop_page", shop_id=shop.id, _anchor="unmatched"))
-    counts = match_listings(shop)  # binds the SKU (ASIN and offers kept on the binding)
-    last_import = db.session.scalar(select(AmazonCatalogImport).where(AmazonCatalogImport.shop_id == shop.id)
-                                    .order_by(AmazonCatalogImport.id.desc()).limit(1))
-    if last_import is not None and last_import.state == "done":
-        last_import.listings, last_import.matched, last_import.unmatched = counts
-    mark_pending(shop, [variant.id])
-    enqueue("addons.amazon.jobs.push_stock", shop.id, job_id=f"amazon-push_stock-{shop.id}", unique=True,
-            shop_id=shop.id)
-    db.session.commit()
-    flash(listing_fixes.fixed_message(variant), "success")
-    return redirect(url_for(".shop_page", shop_id=shop.id, _anchor="listings"))
+
+    def attach(variant) -> None:
+        counts = match_listings(shop)  # binds the SKU (ASIN and offers kept on the binding)
+        last_import = db.session.scalar(select(AmazonCatalogImport).where(AmazonCatalogImport.shop_id == shop.id)
+                                        .order_by(AmazonCatalogImport.id.desc()).limit(1))
+        if last_import is not None and last_import.state == "done":
+            last_import.listings, last_import.matched, last_import.unmatched = counts
+        mark_pending(shop, [variant.id])
+        enqueue("addons.amazon.jobs.push_stock", shop.id, job_id=f"amazon-push_stock-{shop.id}", unique=True,
+                shop_id=shop.id)
+
+    return listing_fix.answer(shop, remote, url_for(".shop_page", shop_id=shop.id, _anchor="unmatched"), attach)
 
 
 @bp.route("/shops/<shop_id>/subscribe", methods=["POST"])
