@@ -2,8 +2,8 @@
 
 Measured: the time to cut every allocated order into waves (``core.picking.build_wave``,
 40 orders a wave, single-item orders first, each order moving to « en préparation »), and
-how far a picker walks with the wave's route (bins in ``sort_key`` order) against the same
-units picked order by order, line by line (the unsorted list).
+how far a picker walks with the wave's route (bins in ``sort_key`` order) against the
+shortest route through the same bins.
 
 Walking model. Each warehouse is one zone of 25 parallel aisles, 3 m apart (centre to
 centre), with 50 positions of 1 m along each aisle and 4 shelf levels per position: bin
@@ -20,7 +20,9 @@ The figure is the route in bin order against the shortest route through the same
 all waves. This layout (parallel aisles, a cross-aisle at each end, the depot at the front
 of an aisle) is the one for which Ratliff and Rosenthal (1983, "Order-picking in a
 rectangular warehouse: a solvable case of the traveling salesman problem", Operations
-Research 31(3)) give an exact dynamic programme; ``shortest_walk`` implements it, and
+Research 31(3)) give an exact dynamic programme. The leg above is the shortest path between
+two points of that aisle graph, so the graph's shortest closed walk through the bins is also
+the best order of the bins under ``walk``; ``shortest_walk`` computes it, and
 ``tests/test_bench_bounds.py`` checks it against every order of the picks on small layouts.
 The walk order picked unit by unit, order by order (the unsorted list) is shown beside.
 """
@@ -38,7 +40,6 @@ from decimal import Decimal
 ORDERS, SKUS, WAREHOUSES, WAVE_SIZE = 2000, 5000, 3, 40
 AISLES, POSITIONS, LEVELS = 25, 50, 4
 AISLE_PITCH, BAY = 3.0, 1.0
-DEPOT = (AISLE_PITCH * 1, 0.0)
 
 
 @dataclass(frozen=True)
@@ -214,10 +215,6 @@ def bin_code(index: int) -> str:
 def point(code: str) -> tuple[float, float]:
     _zone, aisle, position, _level = code.split("-")
     return AISLE_PITCH * int(aisle), BAY * int(position)
-
-
-def leg(a: tuple[float, float], b: tuple[float, float]) -> float:
-    return LAYOUT.leg(a, b)
 
 
 def walk(codes: list[str]) -> float:
