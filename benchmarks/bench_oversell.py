@@ -40,18 +40,22 @@ class Replay:
     reserved: int
     lowest_available: int
     movements: int
+    #: lowest on hand and lowest reserved met: below 0 means a movement replayed before one it needs
+    lowest_on_hand: int = 0
+    lowest_reserved: int = 0
 
 
 def replay(deltas: Iterable[tuple[int, int]]) -> Replay:
-    """Apply (Δ on hand, Δ reserved) in order from an empty shelf; the lowest available seen."""
+    """Apply (Δ on hand, Δ reserved) in order from an empty shelf; the lowest figures seen."""
     on_hand = reserved = count = 0
-    lowest: int | None = None
+    lowest = low_on_hand = low_reserved = 0
     for d_on_hand, d_reserved in deltas:
         on_hand += d_on_hand
         reserved += d_reserved
+        lowest = min(lowest, on_hand - reserved) if count else on_hand - reserved
+        low_on_hand, low_reserved = min(low_on_hand, on_hand), min(low_reserved, reserved)
         count += 1
-        lowest = on_hand - reserved if lowest is None else min(lowest, on_hand - reserved)
-    return Replay(on_hand, reserved, 0 if lowest is None else lowest, count)
+    return Replay(on_hand, reserved, lowest, count, low_on_hand, low_reserved)
 
 
 def _fail(ok: bool, what: str = "") -> str:
@@ -187,6 +191,8 @@ def _scenario(workers: int) -> list[tuple[str, str, str]]:
          "every kind, both signs; cache 1"),
         ("  lowest available seen in the ledger",
          str(seen.lowest_available) + _fail(seen.lowest_available >= 0, "oversold"), ">= 0"),
+        ("  lowest on hand / reserved in the replay", f"{seen.lowest_on_hand} / {seen.lowest_reserved}"
+         + _fail(min(seen.lowest_on_hand, seen.lowest_reserved) >= 0, "a movement before its cause"), ">= 0 / >= 0"),
         ("  wall time", f"{elapsed:.2f} s", "-"),
         ("  exit codes", ",".join(str(p.exitcode) for p in procs), "all 0"),
     ]

@@ -44,3 +44,6 @@ def test_ledger_replay_reports_the_lowest_available_and_an_oversell():
     assert (seen.on_hand, seen.reserved, seen.lowest_available, seen.movements) == (6, 3, 0, 6)
     # a reservation committed after the unit had gone: the replay goes below zero
     assert replay([(1, 0), (-1, 0), (0, 1), (1, 0)]).lowest_available == -1
+    # a release replayed before the reservation it gives back
+    out_of_order = replay([(2, 0), (0, -1), (0, 1)])
+    assert (out_of_order.lowest_reserved, out_of_order.lowest_on_hand, out_of_order.lowest_available) == (-1, 0, 2)
