@@ -30,7 +30,8 @@ from . import orders as order_flow
 from . import shipping
 # the scan and bin helpers are also read as ``core.picking.X`` by the views, tests and benchmarks
 from .barcodes import ScanCode, clean_scan, code_matches, gtin_check_digit, gtin_key, is_valid_gtin, read_code
-from .bins import PickingError, assign_bin, import_bins, natural_key, parse_bin, serpentine_sort_key, walk_key
+from .bins import (PickingError, assign_bin, import_bins, natural_key, parse_bin, serpentine_sort_key,
+                   visited_serpentine, walk_key)
 from .extensions import db
 from .models import (
     BinLocation,
@@ -285,11 +286,14 @@ class PickStop:
 
 def route(wave: PickWave) -> list[PickStop]:
     """The walk: one stop per (bin, item), in ``sort_key`` order (bins without a key by code,
-    items without a bin at the end)."""
+    items without a bin at the end). On the default serpentine order the direction of each
+    aisle follows the aisles that have picks (:func:`core.bins.visited_serpentine`)."""
     stops: dict[tuple[str | None, int | None], PickStop] = {}
     order_keys: dict[tuple[str | None, int | None], tuple] = {}
+    custom = False  # a bin the merchant gave its own place in the walk
     for line in live_lines(wave):
         key = (line.bin_code, line.variant_id)
+        custom = custom or bool(line.bin_code and line.sort_key != serpentine_sort_key(line.bin_code))
         stop = stops.get(key)
         if stop is None:
             variant = line.variant
@@ -308,6 +312,12 @@ def route(wave: PickWave) -> list[PickStop]:
         stop.line_ids.append(line.id)
     for stop in stops.values():
         stop.slots.sort()
+    # bins on the default serpentine order: the direction follows the aisles visited
+    visited = None if custom else visited_serpentine({code for (code, _v) in stops if code})
+    if visited:
+        for key in order_keys:
+            if key[0] in visited:
+                order_keys[key] = (0, visited[key[0]], natural_key(key[0])) + order_keys[key][3:]
     return [stops[k] for k in sorted(stops, key=lambda k: order_keys[k])]
 
 

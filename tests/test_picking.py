@@ -382,3 +382,13 @@ def test_draft_waiting_for_the_carrier_is_listed_and_switches_to_manual(app, cli
     emulator.config["DOWN"] = False
     run_pending(now=utcnow() + timedelta(hours=1))  # the retry job sees a manual draft: nothing to do
     assert fresh(Shipment, outcome.shipment.id).status == ShipmentStatus.DRAFT
+
+
+def test_the_serpentine_turns_with_the_aisles_that_have_picks():
+    from core.bins import visited_serpentine
+
+    keys = visited_serpentine(["A-01-10-1", "A-01-40-1", "A-03-05-1", "A-03-45-1", "A-04-20-1"])
+    walk = sorted(keys, key=keys.get)
+    # up aisle 1, down aisle 3 (aisle 2 has nothing: the picker does not walk it), up aisle 4
+    assert walk == ["A-01-10-1", "A-01-40-1", "A-03-45-1", "A-03-05-1", "A-04-20-1"]
+    assert visited_serpentine(["A-01-10-1", "PALETTE"]) is None  # another shape: the stored order stays
