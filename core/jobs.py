@@ -40,19 +40,20 @@ _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 def enqueue(func: str, *args: Any, job_id: str | None = None, unique: bool = False,
             shop_id: int | None = None, queue: str = "default", retries: int = 3,
-            intervals: tuple[int, ...] = DEFAULT_INTERVALS, delay: float = 0,
+            intervals: tuple[int, ...] = DEFAULT_INTERVALS, delay: float = 0, checked: bool = False,
             **kwargs: Any) -> OutboxJob:
     """Queue ``func`` (a dotted path to a module-level function) to run after commit.
 
     ``job_id`` with ``unique=True`` makes a second enqueue of the same id a no-op while the
     first is queued or running. RQ takes letters, digits, ``_`` and ``-`` in job ids: any
-    other character becomes ``-``.
+    other character becomes ``-``. ``checked=True``: the caller has just found, in this
+    transaction, that no row of that id waits (one statement less on a hot path).
     """
     if "." not in func:
         raise ValueError("enqueue a job by its dotted path, e.g. 'addons.shopify.jobs.sync_orders'")
     if job_id:
         job_id = _JOB_ID_UNSAFE.sub("-", job_id)
-    if unique and job_id:
+    if unique and job_id and not checked:
         with db.session.no_autoflush:
             pending = next((o for o in db.session.new if isinstance(o, OutboxJob) and o.job_id == job_id), None)
             pending = pending or db.session.scalar(

@@ -8,6 +8,7 @@ caller's transaction; the push to the channels runs after commit, coalesced per 
 """
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -95,22 +96,52 @@ def flush_ledger() -> None:
         db.session.execute(insert(StockMovement.__table__), [{**r, "at": now} for r in rows])
 
 
-def _change(org_id: int, variant_id: int, warehouse_id: int, *, kind: str, d_on_hand: int = 0,
-            d_reserved: int = 0, guard=None, reason: str = "", order_id: int | None = None,
+#: what must hold for a change to apply (``qty`` and ``d_on_hand`` are the change's parameters)
+_GUARDS = {
+    "available": lambda c, qty, _d: c.on_hand - c.reserved >= qty,  # units free to reserve or sell
+    "reserved": lambda c, qty, _d: c.reserved >= qty,  # units reserved to release
+    "shippable": lambda c, qty, _d: (c.reserved >= qty) & (c.on_hand >= qty),  # reserved units leaving
+    "count": lambda c, _q, d: (c.on_hand + d >= c.reserved) & (c.on_hand + d <= QTY_MAX),  # a correction
+}
+_CHANGE_STATEMENTS: dict[str, Any] = {}
+
+
+def _change_statement(guard: str) -> Any:
+    """The guarded ``UPDATE stock_level`` of one (variant, warehouse), built once per guard:
+    every change of that kind runs the same cached statement with its own parameters."""
+    stmt = _CHANGE_STATEMENTS.get(guard)
+    if stmt is None:
+        levels = StockLevel.__table__
+        d_on_hand, d_reserved = bindparam("d_on_hand", type_=Integer), bindparam("d_reserved", type_=Integer)
+        stmt = (update(levels)
+                .where(levels.c.variant_id == bindparam("variant", type_=Integer),
+                       levels.c.warehouse_id == bindparam("warehouse", type_=Integer),
+                       _GUARDS[guard](levels.c, bindparam("qty", type_=Integer), d_on_hand))
+                .values(on_hand=levels.c.on_hand + d_on_hand, reserved=levels.c.reserved + d_reserved,
+                        updated_at=func.now()))
+        _CHANGE_STATEMENTS[guard] = stmt
+    return stmt
+
+
+def _change(org_id: int, variant_id: int, warehouse_id: int, *, kind: str, guard: str, qty: int = 0,
+            d_on_hand: int = 0, d_reserved: int = 0, reason: str = "", order_id: int | None = None,
             user_id: int | None = None) -> bool:
-    """Apply one delta atomically if ``guard`` holds; ledger and dirty mark on success."""
-    stmt = (update(StockLevel)
-            .where(StockLevel.variant_id == variant_id, StockLevel.warehouse_id == warehouse_id)
-            .values(on_hand=StockLevel.on_hand + d_on_hand, reserved=StockLevel.reserved + d_reserved,
-                    updated_at=func.now())
-            .execution_options(synchronize_session=False))
-    if guard is not None:
-        stmt = stmt.where(guard)
-    if db.session.execute(stmt).rowcount != 1:
+    """Apply one delta atomically if the ``guard`` (a :data:`_GUARDS` name) holds for ``qty``;
+    ledger and dirty mark on success.
+
+    One statement: the ledger row and the mark are buffered and written, with every other
+    change of the transaction, just before it commits (:func:`write_buffers`)."""
+    session = db.session()
+    if session.autoflush:  # as an ORM statement would: rows added through the session are there
+        session.flush()
+    result = session.connection().execute(_change_statement(guard), {
+        "variant": variant_id, "warehouse": warehouse_id, "qty": qty, "d_on_hand": d_on_hand,
+        "d_reserved": d_reserved})
+    if result.rowcount != 1:
         return False
     _ledger(organization_id=org_id, variant_id=variant_id, warehouse_id=warehouse_id, kind=kind,
             delta_on_hand=d_on_hand, delta_reserved=d_reserved, reason=reason, order_id=order_id, user_id=user_id)
-    mark_dirty(org_id, [variant_id])
+    mark_dirty(org_id, (variant_id,))
     return True
 
 
@@ -118,9 +149,8 @@ def reserve(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_
     """Reserve ``qty`` units if that many are available; False (nothing changed) otherwise."""
     if qty <= 0:
         return True
-    guard = StockLevel.on_hand - StockLevel.reserved >= qty
-    if _change(org_id, variant_id, warehouse_id, kind="reserve", d_reserved=qty, guard=guard, order_id=order_id,
-               reason="réservation pour commande"):
+    if _change(org_id, variant_id, warehouse_id, kind="reserve", guard="available", qty=qty, d_reserved=qty,
+               order_id=order_id, reason="réservation pour commande"):
         return True
     if level_exists(variant_id, warehouse_id):
         return False
@@ -178,8 +208,8 @@ def release(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_
             reason: str = "libération") -> None:
     if qty <= 0:
         return
-    if not _change(org_id, variant_id, warehouse_id, kind="release", d_reserved=-qty,
-                   guard=(StockLevel.reserved >= qty), order_id=order_id, reason=reason):
+    if not _change(org_id, variant_id, warehouse_id, kind="release", guard="reserved", qty=qty, d_reserved=-qty,
+                   order_id=order_id, reason=reason):
         raise StockError(f"cannot release {qty}: fewer units reserved")
 
 
@@ -190,12 +220,11 @@ def consume(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_
         return
     _level_row(variant_id, warehouse_id)
     if reserved:
-        ok = _change(org_id, variant_id, warehouse_id, kind="ship", d_on_hand=-qty, d_reserved=-qty,
-                     guard=(StockLevel.reserved >= qty) & (StockLevel.on_hand >= qty), order_id=order_id,
-                     reason=reason)
+        ok = _change(org_id, variant_id, warehouse_id, kind="ship", guard="shippable", qty=qty, d_on_hand=-qty,
+                     d_reserved=-qty, order_id=order_id, reason=reason)
     else:
-        ok = _change(org_id, variant_id, warehouse_id, kind="sale", d_on_hand=-qty,
-                     guard=(StockLevel.on_hand - StockLevel.reserved >= qty), order_id=order_id, reason=reason)
+        ok = _change(org_id, variant_id, warehouse_id, kind="sale", guard="available", qty=qty, d_on_hand=-qty,
+                     order_id=order_id, reason=reason)
     if not ok:
         raise StockError(f"stock insuffisant pour sortir {qty} unité(s)")
 
@@ -203,33 +232,43 @@ def consume(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_
 def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reason: str,
            user_id: int | None) -> None:
     """A manual correction (inventory count, damage, receipt): who and why are recorded.
-    On hand may never fall below what open orders have reserved."""
+    On hand may never fall below what open orders have reserved, nor rise above ``QTY_MAX``.
+
+    The guarded update is the only statement on the way of a change that succeeds; a refused
+    one reads the level to say why. Backorders the receipt may serve are looked for when the
+    transaction commits (:func:`write_buffers`), with the other buffered work."""
     if not reason.strip():
         raise StockError("indiquez la raison de l'ajustement")
-    if abs(delta) > QTY_MAX or level(variant_id, warehouse_id).on_hand + delta > QTY_MAX:
-        raise StockError(f"impossible : au plus {QTY_MAX:,} unités par article et par entrepôt".replace(",", " "))
-    kind = "adjust" if delta < 0 else "receive"
-    guard = (StockLevel.on_hand + delta >= StockLevel.reserved) & (StockLevel.on_hand + delta <= QTY_MAX)
-    if not _change(org_id, variant_id, warehouse_id, kind=kind, d_on_hand=delta, guard=guard,
-                   reason=reason.strip(), user_id=user_id):
-        if level_exists(variant_id, warehouse_id):
+    if abs(delta) > QTY_MAX:
+        raise StockError(_TOO_MANY)
+    kind, reason = ("adjust" if delta < 0 else "receive"), reason.strip()
+    if not _change(org_id, variant_id, warehouse_id, kind=kind, guard="count", d_on_hand=delta, reason=reason,
+                   user_id=user_id):
+        current = db.session.execute(select(StockLevel.on_hand).where(
+            StockLevel.variant_id == variant_id, StockLevel.warehouse_id == warehouse_id)).first()
+        if current is not None and current.on_hand + delta > QTY_MAX:
+            raise StockError(_TOO_MANY)
+        if current is not None:
             raise StockError("impossible : le stock passerait sous les unités déjà réservées par des commandes")
         _level_row(variant_id, warehouse_id)
-        if not _change(org_id, variant_id, warehouse_id, kind=kind, d_on_hand=delta, guard=guard,
-                       reason=reason.strip(), user_id=user_id):
+        if not _change(org_id, variant_id, warehouse_id, kind=kind, guard="count", d_on_hand=delta, reason=reason,
+                       user_id=user_id):
             raise StockError("impossible : le stock ne peut pas être négatif")
-    if delta > 0 and _has_backorders(variant_id):
-        enqueue("core.orders.retry_backorders", org_id, [variant_id],
-                job_id=f"backorders-{org_id}-{variant_id}", unique=True)
+    if delta > 0:
+        db.session.info.setdefault(_GAINED, set()).add((org_id, variant_id))
 
 
-def _has_backorders(variant_id: int) -> bool:
+_TOO_MANY = f"impossible : au plus {QTY_MAX:,} unités par article et par entrepôt".replace(",", " ")
+
+
+def _backordered(variant_ids: Iterable[int]) -> set[int]:
+    """Those of the variants that orders on hold for a stock-out wait for."""
     from .models import Order, OrderLine, OrderStatus
 
-    return db.session.scalar(
-        select(OrderLine.id).join(Order, Order.id == OrderLine.order_id)
-        .where(OrderLine.variant_id == variant_id, Order.status == OrderStatus.ON_HOLD,
-               Order.hold_code == "backorder").limit(1)) is not None
+    return set(db.session.scalars(
+        select(OrderLine.variant_id).join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.variant_id.in_(sorted(set(variant_ids))), Order.status == OrderStatus.ON_HOLD,
+               Order.hold_code == "backorder").distinct()))
 
 
 def level(variant_id: int, warehouse_id: int) -> Level:
@@ -309,21 +348,22 @@ def available_to_sell(shop: Shop, variant_ids: Iterable[int]) -> dict[int, int]:
 # ----------------------------------------------------------------------------- fan-out
 _PENDING_PUSH = "oms_tx_stock_push_orgs"
 _DIRTY = "oms_tx_stock_dirty"
+_GAINED = "oms_tx_stock_gained"
 
 
 def mark_dirty(org_id: int, variant_ids: Iterable[int]) -> None:
-    """Remember that these variants changed, and queue (once per window) the push job.
-    The marks are written in one statement before the transaction commits."""
+    """Remember that these variants changed. The marks are written, and the push job queued
+    (once per window), in one statement just before the transaction commits."""
     ids = set(variant_ids)
     if not ids:
         return
     db.session.info.setdefault(_DIRTY, set()).update((org_id, vid) for vid in ids)
-    queued = db.session.info.setdefault(_PENDING_PUSH, set())
-    if org_id not in queued:
-        queued.add(org_id)
-        bucket = int(time.time() // PUSH_WINDOW)
-        enqueue("core.stock.push_changes", org_id, job_id=f"stock-push-{org_id}-{bucket}", unique=True,
-                delay=PUSH_WINDOW)
+    db.session.info.setdefault(_PENDING_PUSH, set()).add(org_id)
+
+
+def push_job_id(org_id: int, at: float | None = None) -> str:
+    """The push job of the organization for the window ``at`` (now) falls in."""
+    return f"stock-push-{org_id}-{int((time.time() if at is None else at) // PUSH_WINDOW)}"
 
 
 def _mark_statement() -> Any:
@@ -345,6 +385,86 @@ def flush_dirty() -> None:
                            [{"organization_id": o, "variant_id": v, **seq} for o, v in sorted(marks)])
 
 
+_BUFFERS_SQL: str | None = None
+
+
+def _buffers_sql() -> str:
+    """PostgreSQL, one round trip for everything a transaction's stock changes leave to do at
+    commit: write its ledger rows, write its dirty marks (in one fixed order, so two
+    transactions never deadlock on them), and answer two questions for the jobs to queue with
+    them — which of its organizations have no push job waiting for the current window, and
+    which of the variants it received are waited for by orders in backorder.
+
+    The buffers travel as one JSON document (``%(doc)s``), so the statement text is built
+    once and the driver adapts a single string however many rows the transaction changed."""
+    global _BUFFERS_SQL
+    if _BUFFERS_SQL is None:
+        from .models import Order, OrderLine, OrderStatus, OutboxJob
+
+        quote = db.engine.dialect.identifier_preparer.format_table
+        _BUFFERS_SQL = f"""
+WITH doc AS (SELECT CAST(%(doc)s AS json) AS d),
+ledger AS (
+    INSERT INTO {quote(StockMovement.__table__)} (organization_id, variant_id, warehouse_id, kind, delta_on_hand,
+                                                   delta_reserved, reason, order_id, user_id, at)
+    SELECT l.organization_id, l.variant_id, l.warehouse_id, l.kind, l.delta_on_hand, l.delta_reserved, l.reason,
+           l.order_id, l.user_id, CAST(doc.d->>'at' AS timestamptz)
+    FROM doc, json_to_recordset(doc.d->'ledger') AS l(organization_id int, variant_id int, warehouse_id int,
+                                                      kind text, delta_on_hand int, delta_reserved int,
+                                                      reason text, order_id int, user_id int)
+),
+marks AS (
+    INSERT INTO {quote(StockDirty.__table__)} (organization_id, variant_id, seq)
+    SELECT m.org, m.variant, nextval('{STOCK_DIRTY_SEQ.name}')
+    FROM doc, json_to_recordset(doc.d->'marks') AS m(org int, variant int)
+    ORDER BY m.org, m.variant
+    ON CONFLICT (organization_id, variant_id) DO UPDATE SET seq = excluded.seq
+)
+SELECT
+    ARRAY(SELECT p.org FROM doc, json_to_recordset(doc.d->'push') AS p(org int, job text)
+          WHERE NOT EXISTS (SELECT 1 FROM {quote(OutboxJob.__table__)} AS q
+                            WHERE q.job_id = p.job AND q.state = 'pending')) AS unqueued,
+    ARRAY(SELECT DISTINCT ol.variant_id
+          FROM {quote(OrderLine.__table__)} AS ol JOIN {quote(Order.__table__)} AS o ON o.id = ol.order_id
+          WHERE ol.variant_id IN (SELECT CAST(json_array_elements_text(doc.d->'gained') AS int) FROM doc)
+            AND o.status = '{OrderStatus.ON_HOLD.value}' AND o.hold_code = 'backorder') AS backordered
+"""
+    return _BUFFERS_SQL
+
+
+def write_buffers(session: Session) -> None:
+    """Commit pipeline, before commit: the ledger rows and dirty marks go to the database with
+    the transaction they belong to, and the jobs they call for are queued in it — the
+    organization's push for this window unless one already waits, and the retry of the
+    backorders a receipt may serve."""
+    info = session.info
+    if not (info.get(_LEDGER) or info.get(_DIRTY) or info.get(_PENDING_PUSH) or info.get(_GAINED)):
+        return
+    if session is not db.session():  # buffers are only ever filled through db.session
+        return
+    orgs = sorted(info.pop(_PENDING_PUSH, ()))
+    gained = info.pop(_GAINED, set())
+    jobs = {org: push_job_id(org) for org in orgs}
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql:
+        doc = {"at": utcnow().isoformat(), "ledger": info.pop(_LEDGER, []),
+               "marks": [{"org": o, "variant": v} for o, v in info.pop(_DIRTY, ())],
+               "push": [{"org": o, "job": jobs[o]} for o in orgs], "gained": sorted({v for _o, v in gained})}
+        row = session.connection().exec_driver_sql(_buffers_sql(), {"doc": json.dumps(doc)}).one()
+        unqueued, backordered = set(row.unqueued), set(row.backordered)
+    else:
+        flush_ledger()
+        flush_dirty()
+        unqueued, backordered = set(orgs), _backordered(v for _o, v in gained) if gained else set()
+    for org in orgs:
+        if org in unqueued:  # on PostgreSQL, the statement has just looked for a waiting one
+            enqueue("core.stock.push_changes", org, job_id=jobs[org], unique=True, delay=PUSH_WINDOW,
+                    checked=postgresql)
+    for org, vid in sorted(gained):
+        if vid in backordered:
+            enqueue("core.orders.retry_backorders", org, [vid], job_id=f"backorders-{org}-{vid}", unique=True)
+
+
 def _seen_marks(org_id: int) -> list[tuple[int, int]]:
     return [(v, q) for v, q in db.session.execute(
         select(StockDirty.variant_id, StockDirty.seq).where(StockDirty.organization_id == org_id)
@@ -358,15 +478,6 @@ def _drop_marks(org_id: int, seen: list[tuple[int, int]]) -> None:
         db.session.execute(delete(StockDirty).where(
             StockDirty.organization_id == org_id,
             tuple_(StockDirty.variant_id, StockDirty.seq).in_(seen[start:start + 500])))
-
-
-def write_buffers(session: Session) -> None:
-    """Commit pipeline, before commit: ledger rows and dirty marks go to the database with the
-    transaction they belong to."""
-    if session.info.get(_LEDGER) or session.info.get(_DIRTY):
-        if session is db.session():  # buffers are only ever filled through db.session
-            flush_ledger()
-            flush_dirty()
 
 
 def push_changes(org_id: int) -> int:
