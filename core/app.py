@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from . import __version__, analytics, defaults, intake, jobs, stock
 from .addons import AddonRegistry, discover
-from . import access, i18n, security
+from . import access, i18n, liveness, security
 from .config import from_env
 from .pipeline import CommitPipeline
 from .runner import EmbeddedRunner
@@ -62,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from .connectors import models as _connector_models  # noqa: F401  (the connector kit's tables)
 
         _sqlite_pragmas(app)
+        liveness.install(db.engine)  # PostgreSQL: a connection the server closed is replaced
 
     registry = AddonRegistry(core_plugin=defaults)
     registry.load(discover(app.config["ADDONS"], app.config["ADDON_MODULES"]))

@@ -47,8 +47,9 @@ def from_env(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(os.environ.get("OMS_MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        # a connection the server closed (restart, pg_terminate_backend) is replaced, not used
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # a connection the server closed (restart, pg_terminate_backend) is replaced, not used:
+        # core.liveness checks each PostgreSQL connection at checkout, pinging only long-idle ones
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "REDIS_URL": redis_url,
         # rq: relay to Redis workers; thread: embedded in-process runner; manual: tests call run_pending()
         "JOBS_MODE": os.environ.get("OMS_JOBS_MODE") or ("rq" if redis_url else "thread"),
