@@ -79,11 +79,37 @@ def run() -> list[tuple[str, str, str]]:
                 wrong += sum(1 for vid in ids
                              if channel.LAST.get((shop.id, f"SKU-{ids.index(vid)}")) != truth[vid])
             shop_ids = [s.id for s in db.session.scalars(db.select(Shop).where(Shop.organization_id == org_id))]
+            floor = _bare_commits(db.engine, ids, wh_id)
     return [
         (f"{CHANGES} changes over {SKUS} SKUs, {WRITERS} writers", f"{burst:.2f} s ({CHANGES / burst:.0f}/s)",
          "1 s (each change commits on PostgreSQL)"),
+        (f"anchor: bare UPDATE + COMMIT, same rows, {WRITERS} writers", f"{floor:.2f} s ({CHANGES / floor:.0f}/s)",
+         "the floor on this machine"),
         ("push calls per shop", " / ".join(str(per_shop[s]) for s in shop_ids), "<= 10 each"),
         ("SKU figures pushed, all shops", str(figures_pushed), f"vs {CHANGES * SHOPS} uncoalesced"),
         ("final figures different from the truth", str(wrong), "0"),
         ("push window", f"{stock.PUSH_WINDOW:.0f} s", "-"),
     ]
+
+
+def _bare_commits(engine, variant_ids: list[int], warehouse_id: int) -> float:
+    """The same number of one-row commits on the same rows from as many threads, straight
+    through the driver (no ORM, no ledger, no marks): what PostgreSQL and this machine allow."""
+    def writer(k: int) -> None:
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            for n in range(k, CHANGES, WRITERS):
+                cur.execute("UPDATE stock_level SET on_hand = on_hand + 0 WHERE variant_id = %s AND warehouse_id = %s",
+                            (variant_ids[n % SKUS], warehouse_id))
+                raw.commit()
+        finally:
+            raw.close()
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(WRITERS)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
