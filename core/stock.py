@@ -429,6 +429,7 @@ SELECT
           WHERE ol.variant_id IN (SELECT CAST(json_array_elements_text(doc.d->'gained') AS int) FROM doc)
             AND o.status = '{OrderStatus.ON_HOLD.value}' AND o.hold_code = 'backorder') AS backordered
 """
+        _BUFFERS_SQL = " ".join(_BUFFERS_SQL.split())  # the driver reads it on every commit
     return _BUFFERS_SQL
 
 
@@ -448,7 +449,7 @@ def write_buffers(session: Session) -> None:
     postgresql = db.engine.dialect.name == "postgresql"
     if postgresql:
         doc = {"at": utcnow().isoformat(), "ledger": info.pop(_LEDGER, []),
-               "marks": [{"org": o, "variant": v} for o, v in info.pop(_DIRTY, ())],
+               "marks": [{"org": o, "variant": v} for o, v in sorted(info.pop(_DIRTY, ()))],
                "push": [{"org": o, "job": jobs[o]} for o in orgs], "gained": sorted({v for _o, v in gained})}
         row = session.connection().exec_driver_sql(_buffers_sql(), {"doc": json.dumps(doc)}).one()
         unqueued, backordered = set(row.unqueued), set(row.backordered)

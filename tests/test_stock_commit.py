@@ -33,7 +33,8 @@ def test_each_change_commits_its_ledger_row_mark_and_one_push_per_window(app, or
     wh = warehouse(org.id, "PAR")
     mug = variant(org.id, "MUG", {wh: 10})
     db.session.commit()
-    monkeypatch.setattr(stock.time, "time", lambda: 1_000_000.5)  # every change below in one window
+    window = stock.push_job_id
+    monkeypatch.setattr(stock, "push_job_id", lambda org_id: window(org_id, at=1_000_000.5))  # one window
     org_id, mug_id, wh_id = org.id, mug.id, wh.id  # (read once: the commits expire the objects)
     statements.clear()
     for delta in (2, -1, 3):
@@ -57,7 +58,8 @@ def test_a_push_that_has_started_gets_a_successor_for_later_changes(app, org, mo
     wh = warehouse(org.id, "PAR")
     mug = variant(org.id, "MUG", {wh: 10})
     db.session.commit()
-    monkeypatch.setattr(stock.time, "time", lambda: 2_000_000.5)
+    window = stock.push_job_id
+    monkeypatch.setattr(stock, "push_job_id", lambda org_id: window(org_id, at=2_000_000.5))
     stock.adjust(org.id, mug.id, wh.id, 1, reason="inventaire", user_id=None)
     db.session.commit()
     [job_id] = _pushes()
