@@ -97,8 +97,8 @@ def connection(shop: Shop) -> Check:
     title = addon_title(shop.addon)
     settings_url = _url("integrations.configure", name=shop.addon, shop_id=shop.id)
     row = shop.addon_row(shop.addon)
-    error = wording.plain(shop.last_error or (row.last_error if row is not None else None)) \
-        if (shop.last_error or (row is not None and row.last_error)) else ""
+    raw = shop.last_error or (row.last_error if row is not None else None)
+    error = _sentence(wording.plain(raw)) if raw else ""
     if shop.status == ConnectionStatus.NOT_CONFIGURED:
         return Check("error", _("Boutique pas encore connectée"),
                      _("Renseignez les identifiants de votre compte %(channel)s puis cliquez sur « Enregistrer et "
@@ -258,6 +258,10 @@ def _sync_mode_words(mode: SyncMode) -> str:
                 SyncMode.EVERY_15_MIN: _l("toutes les 15 minutes"),
                 SyncMode.HOURLY: _l("toutes les heures"),
                 SyncMode.MANUAL: _l("manuelle")}.get(mode, mode))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _url(endpoint: str, **values) -> str | None:

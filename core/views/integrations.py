@@ -62,6 +62,10 @@ class ShopSyncForm(FlaskForm):
     shown = HiddenField()
 
 
+class NoSettingsForm(FlaskForm):
+    """The settings page of a channel whose add-on asks for nothing: core's switches alone."""
+
+
 #: core's settings of a shop, by the name the settings-change history records
 CORE_FIELD_LABELS = {"stock_sync": _l("Sync stock automatique")}
 
@@ -245,6 +249,8 @@ def configure(name: str, shop_id: str):
     a = _addon_or_404(name)
     shop = get_owned(Shop, shop_id)
     form_cls = registry().call_one(name, "register_settings_form")
+    if form_cls is None and shop.addon == name:
+        form_cls = NoSettingsForm  # a channel shop still has core's own switches
     if form_cls is None:
         flash(_("Cet add-on n'a pas de paramètres."), "info")
         return redirect(url_for(".addon", name=name))
