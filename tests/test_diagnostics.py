@@ -21,7 +21,7 @@ from tests.pipeline_helpers import norm, variant, warehouse
 
 @pytest.fixture
 def addons():
-    return ["alpha", "beta"]
+    return ["alpha", "beta", "raiser"]
 
 
 @pytest.fixture
@@ -292,3 +292,19 @@ def test_the_stock_sync_command(app, runner, beta_shop):
     assert db.session.get(Shop, beta_shop.id).stock_sync is False
     again = runner.invoke(args=["shops", "stock-sync", str(beta_shop.id), "off"])
     assert "(unchanged)" in again.output
+
+
+def test_an_addon_whose_check_raises_is_named_and_the_others_go_on(app, client, login, shop_factory):
+    from core.services import set_enabled
+
+    shop = shop_factory("beta", "Boutique fragile")
+    set_enabled(shop, "raiser", True)
+    db.session.commit()
+    login(client)
+    res = client.get(f"/integrations/shops/{shop.id}/diagnostic")
+    assert res.status_code == 200
+    page = res.get_data(as_text=True)
+    assert "Une vérification n&#39;a pas pu aboutir" in page and "RuntimeError" not in page
+    assert "Commandes en attente" in page  # core's checks are all there
+    failure = db.session.scalar(select(SyncLog).where(SyncLog.shop_id == shop.id, SyncLog.addon == "raiser"))
+    assert failure.func == "hook:shop_diagnose" and "diagnostic exploded" in failure.error
