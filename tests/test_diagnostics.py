@@ -201,6 +201,8 @@ def test_the_switch_is_on_the_shop_settings_page_and_saved_from_it(app, client, 
     log_page = client.get(f"/integrations/shops/{beta_shop.id}/log").get_data(as_text=True)
     assert "Sync stock automatique" in log_page and "stock_sync" not in log_page  # the change, by its label
 
+    assert "data-stock-sync-off" in client.get("/integrations/beta").get_data(as_text=True)
+
     post_form(url, {"then": "save"})  # a post that never showed the switch leaves it alone
     db.session.expire_all()
     assert db.session.get(Shop, beta_shop.id).stock_sync is False
