@@ -419,15 +419,18 @@ def reconcile(org_id: int) -> int:
     return total
 
 
-def reconcile_shop(shop_id: int) -> int:
-    """Push every SKU's figure to one shop (its "Sync stock automatique" switched back on:
-    what changed meanwhile is sent)."""
+def reconcile_shop_stock(shop_id: int) -> str:
+    """Hand every SKU's figure to one shop's channel (its "Sync stock automatique" switched
+    back on: what changed meanwhile is sent); the sync log's line."""
     shop = db.session.get(Shop, shop_id)
-    if shop is None or sync_off(shop):
-        return 0
+    if shop is None:
+        return "boutique introuvable"
+    if off := sync_off(shop):
+        return off
     variant_ids = list(db.session.scalars(select(Variant.id).where(Variant.organization_id == shop.organization_id)))
-    return sum(_push(shop.organization_id, variant_ids[start:start + 500], shop_id=shop.id)
-               for start in range(0, len(variant_ids), 500))
+    total = sum(_push(shop.organization_id, variant_ids[start:start + 500], shop_id=shop.id)
+                for start in range(0, len(variant_ids), 500))
+    return f"{total} quantité(s) remise(s) au canal pour envoi"
 
 
 def set_stock_sync(shop: Shop, on: bool) -> bool:
@@ -438,7 +441,7 @@ def set_stock_sync(shop: Shop, on: bool) -> bool:
         return False
     shop.stock_sync = on
     if on and shop.id is not None:
-        enqueue("core.stock.reconcile_shop", shop.id, job_id=f"stock-reconcile-shop-{shop.id}", unique=True,
+        enqueue("core.stock.reconcile_shop_stock", shop.id, job_id=f"stock-reconcile-shop-{shop.id}", unique=True,
                 shop_id=shop.id)
     return True
 

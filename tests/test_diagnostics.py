@@ -178,7 +178,7 @@ def test_switch_off_core_pushes_nothing_to_that_shop_and_back_on_every_figure_go
     db.session.commit()
     run_pending(now=utcnow() + timedelta(seconds=30))
     assert LAST[(beta_shop.id, "TEE-M")] == 7  # back on: the current figure is sent
-    entry = db.session.scalar(select(SyncLog).where(SyncLog.func == "core.stock.reconcile_shop"))
+    entry = db.session.scalar(select(SyncLog).where(SyncLog.func == "core.stock.reconcile_shop_stock"))
     assert entry is not None and entry.status == SyncStatus.OK
 
 

@@ -55,6 +55,8 @@ def test_a_marketplace_the_seller_does_not_sell_on_is_red_by_name(app, client, l
     assert 'data-diagnostic-summary="error"' in page
     english = client.get(f"/integrations/shops/{shop.id}/diagnostic?lang=en").get_data(as_text=True)
     assert "You chose Amazon.nl, but your account sells on Amazon.fr, Amazon.de" in english
+    shop_page = client.get(f"/apps/amazon/shops/{shop.id}").get_data(as_text=True)
+    assert f'href="/integrations/shops/{shop.id}/diagnostic"' in shop_page
 
 
 def test_the_right_marketplaces_are_green_and_the_others_named(app, amazon_shop):
