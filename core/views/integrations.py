@@ -49,7 +49,7 @@ class ActionForm(FlaskForm):
 
 
 class ShopSyncForm(FlaskForm):
-    """Core's own settings of a channel shop, shown above its add-on's fields on the shop's
+    """Core's own settings of a channel shop, shown after its add-on's fields on the shop's
     settings page (prefixed ``shop-``, so they never meet an add-on's field names)."""
 
     class Meta:
