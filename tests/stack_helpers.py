@@ -21,6 +21,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,16 @@ class Stack:
                 proc.wait(10)
 
 
+def _quiet_handler():
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs) -> None:  # one line per API call drowns the output
+            pass
+
+    return Quiet
+
+
 class Store:
     """One Shopify store: its emulator served on a loopback port by a threaded server of this
     process, webhooks delivered over HTTP as Shopify does. ``changes[sku]`` lists
@@ -152,7 +163,7 @@ class Store:
                 self._note()
 
         app.wsgi_app = recording  # type: ignore[method-assign]
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_quiet_handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -207,7 +218,7 @@ def connect_stores(app, stores: list[Store], on_hand: int, oms_root: str) -> tup
 
     from addons.shopify import jobs
     from core.extensions import db
-    from core.models import Organization, StockLevel, Variant
+    from core.models import SYNC_INTERVALS, Organization, Shop, StockLevel, Variant, utcnow
     from core.services import create_shop, save_settings
 
     from .pipeline_helpers import warehouse
@@ -226,6 +237,8 @@ def connect_stores(app, stores: list[Store], on_hand: int, oms_root: str) -> tup
             store.subscribe(oms_root)
         for shop_id in shop_ids:
             jobs.sync_shop(shop_id)
+            shop = db.session.get(Shop, shop_id)  # synced now: the periodic poll is next due in an interval
+            shop.next_sync_at = utcnow() + timedelta(seconds=SYNC_INTERVALS[shop.sync_mode])
             db.session.commit()
         for variant in db.session.scalars(select(Variant).where(Variant.organization_id == org.id)):
             db.session.add(StockLevel(variant_id=variant.id, warehouse_id=wh.id, on_hand=on_hand, reserved=0))

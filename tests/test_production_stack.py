@@ -35,7 +35,8 @@ def env():
     redis_url = f"redis://127.0.0.1:6379/{int(os.environ.get('TEST_REDIS_DB_BASE', '1')) + 9}"
     with pg_database(PG_URL, "oms_stack") as db_url:
         try:
-            yield stack_env(db_url, redis_url, OMS_SANDBOXES="1", OMS_WEB_WORKERS="2", OMS_WEB_THREADS="2")
+            yield stack_env(db_url, redis_url, OMS_SANDBOXES="1", OMS_WEB_WORKERS="2", OMS_WEB_THREADS="2",
+                            OMS_WEB_GRACEFUL_TIMEOUT="5")
         finally:
             redis.Redis.from_url(redis_url).flushdb()
 
@@ -115,5 +116,6 @@ def test_an_order_on_one_store_reaches_the_other_stores_stock(stack, env):
         for label in ("web", "worker", "scheduler"):
             assert stack.running(label), f"{label} exited"
     finally:
+        stack.stop()
         for store in stores:
             store.close()
