@@ -8,7 +8,8 @@ public app), then one insert keyed by ``X-Shopify-Webhook-Id`` (a redelivery ins
 nothing) and the shop's processing job queued in the same transaction.
 
 Processing (:func:`process_pending`) takes the shop's waiting deliveries in arrival order,
-each in its own transaction. Orders go through core intake, which ignores an update older
+each in its own transaction, but for a run of consecutive order deliveries, ingested together
+in one (:func:`handle_orders`; one by one should the run fail). Orders go through core intake, which ignores an update older
 than what it holds (``updated_at``), so out-of-order deliveries are harmless. Product
 deliveries are a signal: the product is read again from Shopify unless the OMS already
 imported a version at least as recent. Refunds (an order's ``refunds`` and the

@@ -16,8 +16,9 @@ allows (Shopify gives 5 seconds):
    shop's processing job queued in the same transaction.
 
 Processing (:meth:`WebhookInbox.process_pending`, from the add-on's job) takes the shop's
-waiting deliveries in arrival order, one transaction each; a delivery that fails is retried
-by the next run, up to :data:`MAX_ATTEMPTS` times, without blocking the others.
+waiting deliveries in arrival order, one transaction each (or, where the add-on handles them
+in batches, a run of consecutive ones together, one by one if the run fails); a delivery that
+fails is retried by the next run, up to :data:`MAX_ATTEMPTS` times, without blocking the others.
 
 An add-on subclasses :class:`WebhookInbox` and supplies only its signature scheme, its
 headers (account, delivery id, topic) and its handler; the rows go to the core table
