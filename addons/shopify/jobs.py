@@ -37,7 +37,7 @@ from .graphql import (
     WEBHOOK_SUBSCRIPTIONS,
     topic_enum,
 )
-from .inbox import handle, pending, process_pending
+from .inbox import handle, handle_orders, pending, process_pending
 from .models import ShopifyWebhookInbox
 from .normalize import Lookup, normalize, parse_time, rest_from_graphql
 
@@ -295,7 +295,9 @@ def process_webhooks(shop_id: int) -> str:
     handler = partial(handle, normalize_order=normalize_order, refresh_product=_refresh_product,
                       unbind=catalog.unbind_product, privacy=PRIVACY, note_order=inventory.note_order,
                       refunds=import_webhook_refunds)
-    done, errors = process_pending(shop_id, handler)
+    orders = partial(handle_orders, normalize_order=normalize_order, note_order=inventory.note_order,
+                     refunds=import_webhook_refunds)
+    done, errors = process_pending(shop_id, handler, batch=orders)
     if errors:
         raise RuntimeError(f"{len(errors)} livraison(s) en échec (nouvel essai automatique) : "
                            + " ; ".join(errors[:5]))
