@@ -8,11 +8,13 @@ import sys
 
 import click
 from werkzeug.datastructures import MultiDict
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_babel import force_locale
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from . import analytics as an
+from . import diagnostics
 from . import create_app
 from .extensions import db
 from .jobs import relay_outbox, run_pending
@@ -240,6 +242,42 @@ def register_cli(app: Flask) -> None:
         func, job_id = job.func, job.job_id  # the commit relays the row to RQ, which deletes it
         db.session.commit()
         click.echo(f"sync queued: {func} ({job_id})")
+
+    @shops_group.command("diagnose")
+    @click.argument("shop_id", type=int)
+    @click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", help="language of the lines")
+    @with_appcontext
+    def shops_diagnose(shop_id: int, lang: str) -> None:
+        """The shop's diagnostic, as on its "Diagnostic" page: one line per check, green
+        (OK), orange (WARN) or red (ERROR); exits 1 when something is red."""
+        shop = _shop(shop_id)
+        base = current_app.config.get("PUBLIC_URL") or "http://localhost"
+        with current_app.test_request_context(base_url=base), force_locale(lang):
+            checks = diagnostics.run(shop)
+            db.session.commit()  # an add-on's failed check is kept on the sync log
+            click.echo(f"{shop.name} ({diagnostics.addon_title(shop.addon)})")
+            for check in checks:
+                mark, color = {"ok": ("OK", "green"), "warn": ("WARN", "yellow"),
+                               "error": ("ERROR", "red")}[check.level]
+                click.echo(click.style(f"{mark:<6}", fg=color) + f"{check.title}")
+                if check.detail:
+                    click.echo(f"      {check.detail}")
+                if check.fix_url:
+                    label = f"{check.fix_label} : " if check.fix_label else ""
+                    click.echo(f"      → {label}{request.host_url.rstrip('/')}{check.fix_url}")
+        if diagnostics.worst(checks) == "error":
+            sys.exit(1)
+
+    @shops_group.command("stock-sync")
+    @click.argument("shop_id", type=int)
+    @click.argument("state", type=click.Choice(["on", "off"]))
+    @with_appcontext
+    def shops_stock_sync(shop_id: int, state: str) -> None:
+        """Turn the shop's "Sync stock automatique" on or off (off: no stock is sent to it)."""
+        shop = _shop(shop_id)
+        changed = services.set_stock_sync(shop, state == "on")
+        db.session.commit()
+        click.echo(f"stock sync {state} for shop {shop_id}" + ("" if changed else " (unchanged)"))
 
     # ------------------------------------------------------------------ jobs
     @app.cli.group("jobs")

@@ -269,6 +269,24 @@ def connection_test(shop, settings):
 
 
 @hookspec
+def shop_diagnose(shop):
+    """What the add-on checks of a shop for its diagnostic ("Diagnostic" on the shop's page,
+    ``oms shops diagnose N``), after core's own checks (connection, last import, stock sync,
+    held orders, unknown SKUs): what is wrong, in the merchant's words, and where it is fixed.
+
+    Called on the add-ons enabled for the shop, from a request or the CLI, when the merchant
+    asks. Like ``connection_test``, it may make a short, harmless read call to its remote
+    (Amazon: the seller's marketplace participations); it writes nothing. An add-on that
+    raises is isolated, and the diagnostic says a check could not run.
+
+    :param shop: the ``Shop`` being diagnosed (answer only for your own channel's shops).
+    :return: a list of ``core.diagnostics.Check`` (level ok | warn | error, title, detail,
+        fix_url, fix_label), or None when the add-on has nothing to check. All add-ons' lists
+        are gathered.
+    """
+
+
+@hookspec
 def product_channel_actions(shop, product):
     """Where ``product`` stands on ``shop``, and what can be done there (Shopify's
     "Publier", Amazon's listing status), for the product page.

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import wording
+from . import stock, wording
 from .addons import Addon, registry
 from .extensions import db
 from .syncs import enqueue_shop_sync
@@ -135,6 +135,16 @@ def save_settings(shop: Shop, addon_name: str, data: dict[str, Any], secret_fiel
     if changed:
         record_setting_change(shop, addon_name, changed, by)
     return row
+
+
+def set_stock_sync(shop: Shop, on: bool, by: str | None = None) -> bool:
+    """The shop's "Sync stock automatique" switch, from its settings page or the CLI: off, no
+    stock is sent to the channel; back on, every figure is sent again. The change is recorded
+    with the shop's settings changes. Returns True when it changed."""
+    if not stock.set_stock_sync(shop, on):
+        return False
+    record_setting_change(shop, shop.addon, ["stock_sync"], by)
+    return True
 
 
 def _actor() -> tuple[int | None, str]:

@@ -492,11 +492,24 @@ def push_changes(org_id: int) -> int:
     return pushed
 
 
-def _push(org_id: int, variant_ids: list[int]) -> int:
+#: what a channel's stock job writes on the sync log when the shop's switch is off
+SYNC_OFF = "« Sync stock automatique » désactivée pour cette boutique : aucun stock envoyé"
+
+
+def sync_off(shop: Shop) -> str | None:
+    """None when stock may be sent to ``shop``; else the sentence its stock jobs return (the
+    sync log's line) instead of calling the remote. Every add-on's push and reconciliation
+    job asks it first."""
+    return SYNC_OFF if shop.stock_sync is False else None  # None: a new shop, on by default
+
+
+def _push(org_id: int, variant_ids: list[int], shop_id: int | None = None) -> int:
     skus = dict(db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(variant_ids))).all())
-    shops = db.session.scalars(select(Shop).where(Shop.organization_id == org_id,
-                                                  Shop.status != ConnectionStatus.DISCONNECTED)
-                               .order_by(Shop.id)).all()
+    stmt = select(Shop).where(Shop.organization_id == org_id, Shop.status != ConnectionStatus.DISCONNECTED,
+                              Shop.stock_sync.is_(True))
+    if shop_id is not None:
+        stmt = stmt.where(Shop.id == shop_id)
+    shops = db.session.scalars(stmt.order_by(Shop.id)).all()
     pushed = 0
     for shop in shops:
         figures = available_to_sell(shop, skus)
@@ -516,6 +529,33 @@ def reconcile(org_id: int) -> int:
         total += _push(org_id, variant_ids[start:start + 500])
     _drop_marks(org_id, seen)
     return total
+
+
+def reconcile_shop_stock(shop_id: int) -> str:
+    """Hand every SKU's figure to one shop's channel (its "Sync stock automatique" switched
+    back on: what changed meanwhile is sent); the sync log's line."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        return "boutique introuvable"
+    if off := sync_off(shop):
+        return off
+    variant_ids = list(db.session.scalars(select(Variant.id).where(Variant.organization_id == shop.organization_id)))
+    total = sum(_push(shop.organization_id, variant_ids[start:start + 500], shop_id=shop.id)
+                for start in range(0, len(variant_ids), 500))
+    return f"{total} quantité(s) remise(s) au canal pour envoi"
+
+
+def set_stock_sync(shop: Shop, on: bool) -> bool:
+    """Turn the shop's "Sync stock automatique" on or off; back on, every figure is sent
+    again after commit. Returns True when the switch changed."""
+    on = bool(on)
+    if (shop.stock_sync is not False) == on:
+        return False
+    shop.stock_sync = on
+    if on and shop.id is not None:
+        enqueue("core.stock.reconcile_shop_stock", shop.id, job_id=f"stock-reconcile-shop-{shop.id}", unique=True,
+                shop_id=shop.id)
+    return True
 
 
 def reconcile_all() -> int:

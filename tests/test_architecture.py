@@ -22,6 +22,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "core.barcodes", "core.bins", "core.picklist", "core.listings", "core.shipping_rules",
         "core.returns", "core.analytics", "core.analytics_jobs", "core.fx", "core.catalog", "core.documents",
         "core.plans", "core.services", "core.defaults", "core.alerts", "core.team", "core.helpcentre",
+        "core.diagnostics",
     ),
     "application": (
         "core.app", "core.cli", "core.serve", "core.demo", "core.views", "core.sandboxes", "core.scaffold", "core.migrations",

@@ -35,6 +35,16 @@ def connection_test(shop, settings) -> ConnectionResult:
 
 
 @hookimpl
+def shop_diagnose(shop):
+    """Amazon's lines of the shop's diagnostic (one read of the seller's marketplaces)."""
+    if shop.addon != "amazon":
+        return None
+    from .checks import diagnose
+
+    return diagnose(shop)
+
+
+@hookimpl
 def channel_sync_job() -> str:
     return "addons.amazon.jobs.sync_orders"
 

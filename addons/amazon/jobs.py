@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.jobs import enqueue
+from core.stock import sync_off
 from core.syncs import sync_job_id
 from core.models import ConnectionStatus, Shipment, Shop, utcnow
 
@@ -141,6 +142,8 @@ def import_listings(shop_id: int, import_id: int | None = None) -> str:
 # ----------------------------------------------------------------------------- stock
 def push_stock(shop_id: int) -> str:
     """Push the figures of the variants marked by ``stock_available_changed``."""
+    if off := sync_off(_shop(shop_id)):
+        return off  # the marks stay: switched back on, they are sent
     variant_ids: list[int] = []
 
     def work(shop: Shop) -> str:
@@ -161,8 +164,10 @@ def reconcile_stock(shop_id: int) -> str:
 
     def work(shop: Shop) -> str:
         client = client_for(shop)
-        fba = stock_sync.refresh_fba(shop, client)
+        fba = stock_sync.refresh_fba(shop, client)  # reading Amazon's stock goes on when the switch is off
         db.session.commit()
+        if off := sync_off(shop):
+            return f"FBA : {fba} SKU mis à jour ; FBM : {off}"
         return f"FBA : {fba} SKU mis à jour ; FBM : {stock_sync.push(shop, client, None, force=True)}"
 
     def resume(wait: float) -> None:

@@ -287,10 +287,13 @@ def mark_pending(shop: Shop, variant_ids: list[int]) -> None:
         db.session.add(CdiscountOffer(shop_id=shop.id, variant_id=vid, pending=True))
 
 
-def push_stock(shop_id: int) -> int:
+def push_stock(shop_id: int) -> int | str:
     """One coalesced push of the final figures of every offer waiting, in batches of
-    ``OFFER_BATCH`` (``PUT /offers``), each under the offer's own reference on Octopia."""
+    ``OFFER_BATCH`` (``PUT /offers``), each under the offer's own reference on Octopia; the
+    count sent (the switch's sentence when "Sync stock automatique" is off)."""
     shop = db.session.get(Shop, shop_id)
+    if off := stock.sync_off(shop):
+        return off  # the offers stay pending: switched back on, they are sent
     offers = db.session.scalars(select(CdiscountOffer).where(CdiscountOffer.shop_id == shop_id,
                                                              CdiscountOffer.pending.is_(True),
                                                              CdiscountOffer.variant_id.is_not(None))
@@ -324,10 +327,12 @@ def push_stock(shop_id: int) -> int:
     return sent
 
 
-def reconcile_stock(shop_id: int) -> int:
+def reconcile_stock(shop_id: int) -> int | str:
     """The nightly check: every offer's figures sent again (the push is a PUT: the same
     figures change nothing)."""
     shop = db.session.get(Shop, shop_id)
+    if off := stock.sync_off(shop):
+        return off
     for offer in db.session.scalars(select(CdiscountOffer).where(CdiscountOffer.shop_id == shop_id,
                                                                  CdiscountOffer.variant_id.is_not(None))):
         offer.pending = True
@@ -338,7 +343,7 @@ def reconcile_stock(shop_id: int) -> int:
 def reconcile_all() -> int:
     shop_ids = db.session.scalars(select(ShopAddon.shop_id).where(ShopAddon.addon == NAME,
                                                                   ShopAddon.active.is_(True))).all()
-    return sum(reconcile_stock(sid) for sid in shop_ids)
+    return sum(n for n in (reconcile_stock(sid) for sid in shop_ids) if isinstance(n, int))
 
 
 def refuse_all() -> int:

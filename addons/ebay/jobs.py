@@ -288,6 +288,8 @@ def push_stock(shop_id: int, force: bool = False) -> str:
     ``force``: the nightly reconciliation), 25 SKUs per bulk call; eBay's 207 per-SKU errors
     kept on each listing."""
     shop = _shop(shop_id)
+    if off := core_stock.sync_off(shop):
+        return off  # the marks stay: switched back on, they are sent
     pending = list(db.session.scalars(delete(EbayStockPending).where(EbayStockPending.shop_id == shop.id)
                                       .returning(EbayStockPending.variant_id)))
     stmt = select(EbayListing).where(EbayListing.shop_id == shop.id, EbayListing.variant_id.is_not(None))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from core import orders as order_flow
 from core.extensions import db
 from core.jobs import enqueue
+from core.stock import sync_off
 from core.models import ConnectionStatus, Order, OrderStatus, Shipment, Shop, utcnow
 
 from . import actions, offers, sync
@@ -100,6 +101,8 @@ def import_offers(shop_id: int) -> str:
 def push_stock(shop_id: int) -> str:
     """Push the pending figures, then follow each batch until Fnac Darty is done."""
     shop = _shop(shop_id)
+    if off := sync_off(shop):
+        return off
     client = client_for(shop)
     batch_ids = offers.push_stock(shop, client)
     if not batch_ids:
@@ -139,6 +142,8 @@ def _follow(shop: Shop, batch_id: str, client) -> str:
 
 def reconcile_stock(shop_id: int) -> str:
     shop = _shop(shop_id)
+    if off := sync_off(shop):
+        return off
     client = client_for(shop)
     drift = offers.reconcile(shop, client)
     db.session.commit()

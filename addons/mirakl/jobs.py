@@ -492,6 +492,8 @@ def _csv(rows: list[tuple[str, int]]) -> str:
 def push_stock(shop_id: int) -> str:
     """One STO01 file with the final figures of every variant marked since the last one;
     at most one a minute per instance and key (a later run takes what came meanwhile)."""
+    if off := stock.sync_off(_shop(shop_id)):
+        return off
 
     def work(shop: Shop) -> str:
         state = _state(shop)
@@ -591,6 +593,8 @@ def check_stock_import(shop_id: int, import_row_id: int) -> str:
 def reconcile_stock(shop_id: int) -> str:
     """Nightly: every variant with a SKU marked, so the next file carries them all."""
     shop = _shop(shop_id)
+    if off := stock.sync_off(shop):
+        return off
     ids = db.session.scalars(select(Variant.id).where(Variant.organization_id == shop.organization_id,
                                                       Variant.sku.is_not(None))).all()
     mark_pending(shop, list(ids))

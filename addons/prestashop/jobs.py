@@ -17,6 +17,7 @@ from core.intake import ingest_many
 from core.models import ConnectionStatus, Order, Shipment, Shop, Variant, utcnow
 from core.orders import shipped_quantity
 from core.services import save_settings
+from core.stock import sync_off
 
 from . import mapping, slips
 from .client import Client, PrestaError
@@ -281,6 +282,9 @@ def push_stock(shop_id: int, variant_ids: list[int]) -> str:
     """Each variant's sellable figure to its stock_available: read, the quantity changed, the
     whole object put back with ``id_shop`` (the webservice has no bulk stock call)."""
 
+    if off := sync_off(_shop(shop_id)):
+        return off
+
     def work(shop: Shop, client: Client) -> str:
         if state_of(shop).catalog_synced_at is None:
             db.session.commit()
@@ -323,6 +327,8 @@ def push_stock_with(shop: Shop, client: Client, variant_ids: list[int]) -> str:
 
 def reconcile_stock(shop_id: int) -> str:
     shop = _shop(shop_id)
+    if off := sync_off(shop):
+        return off
     ids = sorted({v for v in db.session.scalars(select(PrestashopListing.variant_id).where(
         PrestashopListing.shop_id == shop.id, PrestashopListing.variant_id.is_not(None)))})
     return push_stock(shop_id, ids) if ids else "rien à comparer"

@@ -409,6 +409,8 @@ def push_stock(shop_id: int) -> str:
     push (genericimportfile); its report is read by ``check_import``. One file at a time per
     shop (Rakuten advises at most 10 files an hour)."""
     shop = _shop(shop_id)
+    if off := stock.sync_off(shop):
+        return off
     running = db.session.scalar(select(RakutenStockImport).where(
         RakutenStockImport.shop_id == shop.id, RakutenStockImport.state.in_(("sending", "waiting"))).limit(1))
     if running is not None:
@@ -520,6 +522,8 @@ def reconcile_stock(shop_id: int) -> str:
     Rakuten confirmed is pushed again; SKUs Rakuten does not know are left out, and once the
     adverts are imported only the variants matched to one are sent."""
     shop = _shop(shop_id)
+    if off := stock.sync_off(shop):
+        return off
     variant_ids = list(db.session.scalars(select(Variant.id).where(Variant.organization_id == shop.organization_id)))
     figures = stock.available_to_sell(shop, variant_ids)
     offers = {o.variant_id: o for o in db.session.scalars(select(RakutenOffer).where(

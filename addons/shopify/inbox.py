@@ -8,7 +8,8 @@ public app), then one insert keyed by ``X-Shopify-Webhook-Id`` (a redelivery ins
 nothing) and the shop's processing job queued in the same transaction.
 
 Processing (:func:`process_pending`) takes the shop's waiting deliveries in arrival order,
-each in its own transaction. Orders go through core intake, which ignores an update older
+each in its own transaction, but for a run of consecutive order deliveries, ingested together
+in one (:func:`handle_orders`; one by one should the run fail). Orders go through core intake, which ignores an update older
 than what it holds (``updated_at``), so out-of-order deliveries are harmless. Product
 deliveries are a signal: the product is read again from Shopify unless the OMS already
 imported a version at least as recent. Refunds (an order's ``refunds`` and the
@@ -22,7 +23,7 @@ from typing import Any
 
 from core.connectors import ownership
 from core.connectors.inbox import Headers, Received, Refused, WebhookInbox
-from core.intake import ingest
+from core.intake import ingest, ingest_many
 from core.models import ConnectionStatus, Shop, utcnow
 
 from .client import ShopifyAuthError, ShopifyError, check_domain, gid, normalize_domain, numeric_id
@@ -137,9 +138,37 @@ def pending(shop_id: int) -> list[int]:
     return INBOX.pending(shop_id)
 
 
-def process_pending(shop_id: int, handler: Callable[[Shop, ShopifyWebhookInbox], str]) -> tuple[int, list[str]]:
-    """Process the shop's waiting deliveries one transaction each; (done, errors)."""
-    return INBOX.process_pending(shop_id, handler)
+def process_pending(shop_id: int, handler: Callable[[Shop, ShopifyWebhookInbox], str],
+                    batch: Callable[[Shop, list[ShopifyWebhookInbox]], Any] | None = None) -> tuple[int, list[str]]:
+    """Process the shop's waiting deliveries one transaction each, consecutive order
+    deliveries together when ``batch`` is given (:func:`handle_orders`); (done, errors)."""
+    return INBOX.process_pending(shop_id, handler, batch=batch, batchable=lambda row: row.topic in ORDER_TOPICS)
+
+
+def handle_orders(shop: Shop, rows: list[ShopifyWebhookInbox], *,
+                  normalize_order: Callable[[Shop, dict[str, Any]], Any],
+                  note_order: Callable[..., None] | None = None,
+                  refunds: Callable[[Shop, list[dict[str, Any]], Any], int] | None = None) -> int:
+    """Apply consecutive order deliveries together, as :func:`handle` applies each one: the
+    orders ingested in one batch (in arrival order), then each delivery's stock note and
+    refunds. Returns how many deliveries were applied."""
+    if shop.status == ConnectionStatus.DISCONNECTED:
+        return 0
+    batch = []
+    for row in rows:
+        data = normalize_order(shop, row.payload or {})
+        if row.triggered_at is not None and (data.updated_at is None or row.triggered_at > data.updated_at):
+            data.updated_at = row.triggered_at
+        batch.append(data)
+    results = ingest_many(shop, batch, source="webhook")
+    for row, data, result in zip(rows, batch, results):
+        payload = row.payload or {}
+        if note_order is not None and not result.stale:
+            note_order(shop, payload, created=result.created and data.status != "cancelled",
+                       cancelled=not result.created and data.status == "cancelled" and "status" in result.changed)
+        if refunds is not None and payload.get("refunds"):
+            refunds(shop, list(payload["refunds"]), payload.get("id"))
+    return len(rows)
 
 
 def handle(shop: Shop, row: ShopifyWebhookInbox, *, normalize_order: Callable[[Shop, dict[str, Any]], Any],

@@ -17,6 +17,7 @@ from core.extensions import db
 from core.intake import ingest_many
 from core.jobs import enqueue
 from core.retention import cutoff, purge_batches
+from core.stock import sync_off
 from core.models import ConnectionStatus, Order, Product, Shipment, Shop, Variant, VariantBinding, utcnow
 from core.types import NormalizedOrder
 
@@ -36,7 +37,7 @@ from .graphql import (
     WEBHOOK_SUBSCRIPTIONS,
     topic_enum,
 )
-from .inbox import handle, pending, process_pending
+from .inbox import handle, handle_orders, pending, process_pending
 from .models import ShopifyWebhookInbox
 from .normalize import Lookup, normalize, parse_time, rest_from_graphql
 
@@ -294,7 +295,9 @@ def process_webhooks(shop_id: int) -> str:
     handler = partial(handle, normalize_order=normalize_order, refresh_product=_refresh_product,
                       unbind=catalog.unbind_product, privacy=PRIVACY, note_order=inventory.note_order,
                       refunds=import_webhook_refunds)
-    done, errors = process_pending(shop_id, handler)
+    orders = partial(handle_orders, normalize_order=normalize_order, note_order=inventory.note_order,
+                     refunds=import_webhook_refunds)
+    done, errors = process_pending(shop_id, handler, batch=orders)
     if errors:
         raise RuntimeError(f"{len(errors)} livraison(s) en échec (nouvel essai automatique) : "
                            + " ; ".join(errors[:5]))
@@ -337,6 +340,8 @@ def push_stock(shop_id: int, variant_ids: list[int] | None = None) -> str:
     shop = _live_shop(shop_id)
     if shop is None:
         return "boutique déconnectée : stock non envoyé"
+    if off := sync_off(shop):
+        return off
     try:
         with client_for(shop) as client:
             sent = inventory.push(shop, client, variant_ids)
@@ -356,7 +361,7 @@ def push_product(shop_id: int, product_id: int) -> str:
         with client_for(shop) as client:
             product_gid, bound = catalog.push_product(shop, client, product)
             db.session.commit()
-            sent = inventory.push(_shop(shop_id), client, bound) if bound else 0
+            sent = inventory.push(_shop(shop_id), client, bound) if bound and not sync_off(shop) else 0
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
         raise

@@ -20,6 +20,7 @@ from core.jobs import enqueue
 from core.models import ConnectionStatus, Order, Shipment, Shop, Variant, utcnow
 from core.orders import shipped_quantity
 from core.services import save_settings
+from core.stock import sync_off
 from core.syncs import enqueue_shop_sync
 
 from . import mapping
@@ -276,6 +277,9 @@ def push_stock(shop_id: int, variant_ids: list[int]) -> str:
     ``woocommerce_rest_request_entity_too_large`` gives its own, remembered). Each item's error
     inside the HTTP 200 is kept on its listing and reported by SKU."""
 
+    if off := sync_off(_shop(shop_id)):
+        return off
+
     def work(shop: Shop, client: Client) -> str:
         state = state_of(shop)
         if state.catalog_synced_at is None:
@@ -340,6 +344,8 @@ def push_stock_with(shop: Shop, client: Client, variant_ids: list[int]) -> str:
 def reconcile_stock(shop_id: int) -> str:
     """Nightly: every listed variant's figure sent again (a sale on the store moved it)."""
     shop = _shop(shop_id)
+    if off := sync_off(shop):
+        return off
     ids = sorted({vid for vid in db.session.scalars(select(WoocommerceListing.variant_id).where(
         WoocommerceListing.shop_id == shop.id, WoocommerceListing.variant_id.is_not(None)))})
     return push_stock(shop_id, ids) if ids else "rien à comparer"

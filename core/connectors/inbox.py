@@ -16,8 +16,9 @@ allows (Shopify gives 5 seconds):
    shop's processing job queued in the same transaction.
 
 Processing (:meth:`WebhookInbox.process_pending`, from the add-on's job) takes the shop's
-waiting deliveries in arrival order, one transaction each; a delivery that fails is retried
-by the next run, up to :data:`MAX_ATTEMPTS` times, without blocking the others.
+waiting deliveries in arrival order, one transaction each (or, where the add-on handles them
+in batches, a run of consecutive ones together, one by one if the run fails); a delivery that
+fails is retried by the next run, up to :data:`MAX_ATTEMPTS` times, without blocking the others.
 
 An add-on subclasses :class:`WebhookInbox` and supplies only its signature scheme, its
 headers (account, delivery id, topic) and its handler; the rows go to the core table
@@ -44,6 +45,8 @@ from core.models import OutboxJob, Shop, ShopAddon, utcnow
 from .models import RemoteAccountClaim, WebhookDelivery
 
 MAX_ATTEMPTS = 5
+#: deliveries handled together at most, where the add-on handles them in batches
+BATCH_SIZE = 50
 #: seconds a process remembers who may receive an account's deliveries
 TARGETS_TTL = 60.0
 #: a delivery nobody may receive reads the shops again once they are this old (a shop
@@ -348,35 +351,84 @@ class WebhookInbox(abc.ABC):
     def on_fatal(self, shop: Shop, exc: BaseException) -> None:
         """A :attr:`fatal` error stopped processing (the caller commits, then it escapes)."""
 
-    def process_pending(self, shop_id: int, handler: Callable[[Shop, Any], str]) -> tuple[int, list[str]]:
-        """Process the shop's waiting deliveries one transaction each; (done, errors)."""
+    def process_pending(self, shop_id: int, handler: Callable[[Shop, Any], str], *,
+                        batch: Callable[[Shop, list[Any]], Any] | None = None,
+                        batchable: Callable[[Any], bool] | None = None,
+                        batch_size: int = BATCH_SIZE) -> tuple[int, list[str]]:
+        """Process the shop's waiting deliveries one transaction each; (done, errors).
+
+        With ``batch``, a run of consecutive deliveries that ``batchable`` accepts (up to
+        ``batch_size``) is handled by one call in one transaction (orders ingested together:
+        one insert, one allocation, one commit); should it fail, the run is rolled back and
+        its deliveries go one by one, so a bad one still only fails itself (and, having
+        failed once, is never batched again)."""
         done, errors = 0, []
-        for row_id in self.pending(shop_id):
-            row = db.session.get(self.model, row_id)
-            shop = db.session.get(Shop, shop_id)
-            if row is None or shop is None or row.processed_at is not None:
+        ids = self.pending(shop_id)
+        position = 0
+        while position < len(ids):
+            run: list[int] = []
+            if batch is not None and batchable is not None:
+                while position + len(run) < len(ids) and len(run) < batch_size:
+                    row = db.session.get(self.model, ids[position + len(run)])
+                    if row is None or row.processed_at is not None or row.attempts or not batchable(row):
+                        break
+                    run.append(row.id)
+            if len(run) > 1 and self._process_run(shop_id, run, batch):
+                done += len(run)
+                position += len(run)
                 continue
-            topic = row.topic
-            try:
-                handler(shop, row)
-                row.processed_at = utcnow()
-                row.last_error = None
-                db.session.commit()
-                done += 1
-            except self.fatal as exc:
-                db.session.rollback()
-                shop = db.session.get(Shop, shop_id)
-                if shop is not None:
-                    self.on_fatal(shop, exc)
-                db.session.commit()
-                raise
-            except Exception as exc:  # noqa: BLE001 - one bad delivery must not block the others
-                db.session.rollback()
-                row = db.session.get(self.model, row_id)
-                if row is None:
-                    continue
-                row.attempts += 1
-                row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-                db.session.commit()
-                errors.append(f"{topic} #{row_id} : {exc}")
+            for row_id in run or ids[position:position + 1]:
+                ok, error = self._process_one(shop_id, row_id, handler)
+                done += ok
+                if error:
+                    errors.append(error)
+            position += len(run) or 1
         return done, errors
+
+    def _process_run(self, shop_id: int, run: list[int], batch: Callable[[Shop, list[Any]], Any]) -> bool:
+        """Handle these deliveries together in one transaction; False (rolled back) if that failed."""
+        rows = [db.session.get(self.model, row_id) for row_id in run]
+        shop = db.session.get(Shop, shop_id)
+        if shop is None or any(row is None for row in rows):
+            return False
+        try:
+            batch(shop, rows)
+            now = utcnow()
+            for row in rows:
+                row.processed_at = now
+                row.last_error = None
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - the deliveries go one by one, each its own outcome
+            db.session.rollback()
+            return False
+        return True
+
+    def _process_one(self, shop_id: int, row_id: int, handler: Callable[[Shop, Any], str]) -> tuple[int, str | None]:
+        """One delivery in its own transaction: (1 if processed, the error if it failed)."""
+        row = db.session.get(self.model, row_id)
+        shop = db.session.get(Shop, shop_id)
+        if row is None or shop is None or row.processed_at is not None:
+            return 0, None
+        topic = row.topic
+        try:
+            handler(shop, row)
+            row.processed_at = utcnow()
+            row.last_error = None
+            db.session.commit()
+            return 1, None
+        except self.fatal as exc:
+            db.session.rollback()
+            shop = db.session.get(Shop, shop_id)
+            if shop is not None:
+                self.on_fatal(shop, exc)
+            db.session.commit()
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad delivery must not block the others
+            db.session.rollback()
+            row = db.session.get(self.model, row_id)
+            if row is None:
+                return 0, None
+            row.attempts += 1
+            row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            db.session.commit()
+            return 0, f"{topic} #{row_id} : {exc}"

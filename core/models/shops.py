@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedJSON
@@ -54,6 +54,9 @@ class Shop(db.Model):
     sync_cursor: Mapped[str | None] = mapped_column(String(255))
     #: None: the organization's default (shared) stock pool
     stock_pool_id: Mapped[int | None] = mapped_column(ForeignKey("stock_pool.id", ondelete="SET NULL"))
+    #: "Sync stock automatique": off, core sends this shop no stock figure (changes, full
+    #: pushes and nightly reconciliations alike); orders still come in
+    stock_sync: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organization: Mapped[Organization] = relationship(back_populates="shops")

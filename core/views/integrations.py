@@ -12,16 +12,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .. import wording
+from .. import diagnostics, wording
 from ..addons import CATEGORIES, Addon, catalog_entries, catalog_entry, registry
 from ..extensions import db
 from ..jobs import retry_log_entry
 from ..models import Shop, SyncLog, SyncMode, SyncStatus, utcnow
 from ..security import safe_next
-from ..services import AccountAlreadyConnected, ServiceError, create_shop, setting_changes, get_addon, save_settings, set_enabled, sync_now, test_connection
+from ..services import (AccountAlreadyConnected, ServiceError, create_shop, get_addon, save_settings, set_enabled,
+                        set_stock_sync, setting_changes, sync_now, test_connection)
 from ..tenancy import MANAGERS, get_owned, roles_required, scoped
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
@@ -45,6 +46,28 @@ class ShopForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """CSRF-only form for the POST buttons."""
+
+
+class ShopSyncForm(FlaskForm):
+    """Core's own settings of a channel shop, shown after its add-on's fields on the shop's
+    settings page (prefixed ``shop-``, so they never meet an add-on's field names)."""
+
+    class Meta:
+        csrf = False  # posted inside the add-on's form, which carries the token
+
+    stock_sync = BooleanField(_l("Sync stock automatique"), description=_l(
+        "Envoie au canal le stock disponible à chaque changement, et chaque nuit. Décochée : "
+        "aucun stock n'est envoyé à cette boutique (les commandes sont toujours importées)."))
+    #: posted as "1" when the page showed the switch: a post without it leaves the switch alone
+    shown = HiddenField()
+
+
+class NoSettingsForm(FlaskForm):
+    """The settings page of a channel whose add-on asks for nothing: core's switches alone."""
+
+
+#: core's settings of a shop, by the name the settings-change history records
+CORE_FIELD_LABELS = {"stock_sync": _l("Sync stock automatique")}
 
 
 def _shops() -> list[Shop]:
@@ -226,12 +249,17 @@ def configure(name: str, shop_id: str):
     a = _addon_or_404(name)
     shop = get_owned(Shop, shop_id)
     form_cls = registry().call_one(name, "register_settings_form")
+    if form_cls is None and shop.addon == name:
+        form_cls = NoSettingsForm  # a channel shop still has core's own switches
     if form_cls is None:
         flash(_("Cet add-on n'a pas de paramètres."), "info")
         return redirect(url_for(".addon", name=name))
     row = shop.addon_row(name)
     form = form_cls(data=(row.settings if row else {}))
     secret_fields = {f.name for f in form if isinstance(f, PasswordField)}
+    # the shop's own switches, on its channel add-on's page only
+    shop_form = ShopSyncForm(prefix="shop", data={"stock_sync": shop.stock_sync is not False}) \
+        if shop.addon == name else None
     if form.validate_on_submit():
         data = {f.name: f.data for f in form if f.name != "csrf_token" and f.type not in ("SubmitField",)}
         cleared = set(request.form.getlist("clear_secret")) & secret_fields
@@ -243,8 +271,10 @@ def configure(name: str, shop_id: str):
                     "que d'en créer une seconde (chaque commande serait importée deux fois et le "
                     "stock réservé deux fois).", shop=exc.holder.name), "error")
             return render_template("integrations/configure.html", addon=a, shop=shop, form=form,
-                                   secret_fields=secret_fields,
+                                   secret_fields=secret_fields, shop_form=shop_form,
                                    stored_secrets=set((row.secrets or {}).keys()) if row else set())
+        if shop_form is not None and shop_form.shown.data:
+            set_stock_sync(shop, shop_form.stock_sync.data)
         db.session.commit()
         if request.form.get("then") == "test":
             return _run_test(a, shop)
@@ -252,7 +282,7 @@ def configure(name: str, shop_id: str):
         return redirect(url_for(".addon", name=name))
     stored_secrets = set((row.secrets or {}).keys()) if row else set()
     return render_template("integrations/configure.html", addon=a, shop=shop, form=form,
-                           secret_fields=secret_fields, stored_secrets=stored_secrets)
+                           secret_fields=secret_fields, stored_secrets=stored_secrets, shop_form=shop_form)
 
 
 def _run_test(a: Addon, shop: Shop):
@@ -316,6 +346,17 @@ def sync_log(shop_id: str):
                            statuses=STATUS_LABELS)
 
 
+@bp.route("/shops/<shop_id>/diagnostic")
+@roles_required(*MANAGERS)
+def diagnostic(shop_id: str):
+    """The shop's diagnostic: core's checks and its add-ons', green / orange / red."""
+    shop = get_owned(Shop, shop_id)
+    checks = diagnostics.run(shop)
+    db.session.commit()  # an add-on's failed check is kept on the sync log
+    return render_template("integrations/diagnostic.html", shop=shop, checks=checks,
+                           worst=diagnostics.worst(checks), channel=diagnostics.addon_title(shop.addon))
+
+
 PERIODS = {"day": (_l("24 dernières heures"), timedelta(days=1)), "week": (_l("7 derniers jours"), timedelta(days=7)),
            "month": (_l("30 derniers jours"), timedelta(days=30))}
 STATUS_LABELS = {"ok": _l("Réussie"), "failed": _l("Échec"), "retrying": _l("Nouvel essai prévu"),
@@ -333,7 +374,8 @@ def _setting_changes(shop: Shop) -> list[tuple[Any, str, str, list[str]]]:
                                     if form_cls is not None else {})
         addon = registry().get(change.addon)
         out.append((change.at, change.by, addon.title if addon else change.addon,
-                    [labels[change.addon].get(name, name) for name in change.fields]))
+                    [labels[change.addon].get(name) or str(CORE_FIELD_LABELS.get(name, name))
+                     for name in change.fields]))
     return out
 
 

@@ -330,3 +330,47 @@ def test_two_stores_on_one_pool_never_oversell(shop, emu, paris, make_emulator, 
 
 def test_webhook_url_is_the_subscribed_one(shop, emu):
     assert {s["uri"] for s in emu.subscriptions.values()} == {WEBHOOK_URL}
+
+
+def test_order_deliveries_are_ingested_together_and_a_bad_one_fails_alone(shop, emu, inbound, monkeypatch):
+    from addons.shopify import inbox
+
+    sizes: list[int] = []
+    real = inbox.ingest_many
+
+    def counted(s, batch, **kwargs):
+        sizes.append(len(batch))
+        return real(s, batch, **kwargs)
+
+    monkeypatch.setattr(inbox, "ingest_many", counted)
+    inbound.paused = True
+    first = emu.place_order([(SKU, 1)])
+    emu.emit("orders/create", {**first, "id": 4242, "admin_graphql_api_id": "gid://shopify/Order/4242",
+                               "line_items": [{"id": 1, "quantity": "beaucoup", "sku": SKU}]})
+    second = emu.place_order([(SKU, 2)])
+    inbound.paused = False
+    for url, body, headers in inbound.held:
+        assert inbound(url, body, headers) == 200
+    inbound.held.clear()
+    with pytest.raises(RuntimeError, match="1 livraison"):  # the bad one, retried later
+        jobs.process_webhooks(shop.id)
+
+    assert 3 not in sizes  # the run with the bad one failed as a whole: its deliveries went one by one
+    assert oms_order(shop, first).status == oms_order(shop, second).status == OrderStatus.ALLOCATED
+    bad = db.session.scalar(select(ShopifyWebhookInbox).where(ShopifyWebhookInbox.resource_id == "4242"))
+    assert bad.processed_at is None and bad.attempts >= 1 and bad.last_error
+
+    sizes.clear()
+    inbound.paused = True
+    later = [emu.place_order([(SKU, 1)]) for _ in range(3)]
+    inbound.paused = False
+    for url, body, headers in inbound.held:
+        assert inbound(url, body, headers) == 200
+    with pytest.raises(RuntimeError, match="1 livraison"):
+        jobs.process_webhooks(shop.id)
+    assert sizes == [3]  # the good run, ingested in one batch
+    assert all(oms_order(shop, p).status == OrderStatus.ALLOCATED for p in later)
+    assert db.session.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop.id)) == 5
+    level = db.session.scalar(select(StockLevel).where(StockLevel.variant_id == variant_by_sku(
+        shop.organization_id, SKU).id))
+    assert level.reserved == 6

@@ -14,3 +14,8 @@ def order_status_changed(shop, order, old, new):
 @hookimpl
 def intake_order_received(shop, order, created):
     raise RuntimeError("intake listener exploded")
+
+
+@hookimpl
+def shop_diagnose(shop):
+    raise RuntimeError("diagnostic exploded")
