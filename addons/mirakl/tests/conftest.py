@@ -97,3 +97,29 @@ def run_jobs(clock: ManualClock, rounds: int = 20) -> None:
         clock.advance(61)
         if not run_pending(now=utcnow() + timedelta(hours=1)):
             return
+
+
+def order_of(shop):
+    """The shop's one OMS order."""
+    from sqlalchemy import select
+
+    from core.models import Order
+
+    return db.session.scalar(select(Order).where(Order.shop_id == shop.id))
+
+
+def shipped_order(emu, shop, clock, code="carrefour", lines=(("MUG-1", 2, "12.00"),)):
+    """An order accepted, debited and shipped on Mirakl, shipped in the OMS."""
+    from addons.mirakl.jobs import sync_orders
+    from core.models import OrderStatus
+
+    mid = emu.place_order(code, list(lines))["order_id"]
+    sync_orders(shop.id)
+    run_jobs(clock)
+    emu.set_state(code, mid, "SHIPPED")
+    clock.advance(120)
+    sync_orders(shop.id)
+    order = order_of(shop)
+    order.status = OrderStatus.SHIPPED
+    db.session.commit()
+    return mid, order

@@ -15,25 +15,14 @@ from core.extensions import db
 from core.models import Order, OrderStatus, Return
 from core.orders import cancel
 
-from .conftest import run_jobs
+from .conftest import order_of, run_jobs, shipped_order
 
 
-def _order_of(shop):
-    return db.session.scalar(select(Order).where(Order.shop_id == shop.id))
+_order_of = order_of
 
 
 def _shipped(emu, shop, clock, code="carrefour", lines=(("MUG-1", 2, "12.00"),)):
-    """An order accepted, debited and shipped on Mirakl, shipped in the OMS."""
-    mid = emu.place_order(code, list(lines))["order_id"]
-    sync_orders(shop.id)
-    run_jobs(clock)
-    emu.set_state(code, mid, "SHIPPED")
-    clock.advance(120)
-    sync_orders(shop.id)
-    order = _order_of(shop)
-    order.status = OrderStatus.SHIPPED
-    db.session.commit()
-    return mid, order
+    return shipped_order(emu, shop, clock, code, lines)
 
 
 def test_cancelled_in_the_oms_cancels_every_line_with_or30(app, make_shop, emu, clock, catalog):

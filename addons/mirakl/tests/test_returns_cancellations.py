@@ -12,24 +12,14 @@ from addons.mirakl.models import MiraklReturn
 from core.extensions import db
 from core.models import Order, OrderEvent, OrderStatus, Return, ReturnReason, ReturnStatus, StockLevel
 
-from .conftest import run_jobs
+from .conftest import order_of, run_jobs, shipped_order
 
 
-def _order_of(shop):
-    return db.session.scalar(select(Order).where(Order.shop_id == shop.id))
+_order_of = order_of
 
 
 def _shipped(emu, shop, clock, code="leroymerlin", lines=(("MUG-1", 2, "12.00"),)):
-    mid = emu.place_order(code, list(lines))["order_id"]
-    sync_orders(shop.id)
-    run_jobs(clock)
-    emu.set_state(code, mid, "SHIPPED")
-    clock.advance(120)
-    sync_orders(shop.id)
-    order = _order_of(shop)
-    order.status = OrderStatus.SHIPPED
-    db.session.commit()
-    return mid, order
+    return shipped_order(emu, shop, clock, code, lines)
 
 
 def _row(shop) -> MiraklReturn:
