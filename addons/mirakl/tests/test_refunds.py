@@ -12,7 +12,7 @@ from addons.mirakl.jobs import poll_returns, send_refund, sync_orders
 from addons.mirakl.models import MiraklRefund
 from core import returns as rma
 from core.extensions import db
-from core.models import Order, OrderStatus, Return
+from core.models import Return
 from core.orders import cancel
 
 from .conftest import order_of, run_jobs, shipped_order

@@ -10,7 +10,7 @@ from addons.mirakl import mapping
 from addons.mirakl.jobs import cancelled_on_mirakl, poll_returns, send_return_decisions, sync_orders
 from addons.mirakl.models import MiraklReturn
 from core.extensions import db
-from core.models import Order, OrderEvent, OrderStatus, Return, ReturnReason, ReturnStatus, StockLevel
+from core.models import OrderEvent, OrderStatus, Return, ReturnReason, ReturnStatus, StockLevel
 
 from .conftest import order_of, run_jobs, shipped_order
 
