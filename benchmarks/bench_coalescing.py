@@ -45,11 +45,14 @@ def _writer_process(url: str, org_id: int, wh_id: int, ids: list[int], k: int, s
         db.session.execute(db.text("SELECT 1"))
         db.session.remove()
     start.wait()
+    cpu = time.process_time()
     _changes(app, org_id, wh_id, ids, k)
-    done.put(time.monotonic())
+    done.put((time.monotonic(), time.process_time() - cpu))
 
 
-def _burst_processes(url: str, org_id: int, wh_id: int, ids: list[int]) -> float:
+def _burst_processes(url: str, org_id: int, wh_id: int, ids: list[int]) -> tuple[float, float, float]:
+    """Seconds from the writers' release to the last one's end, the writers' CPU seconds, and
+    the machine's busy CPU seconds meanwhile."""
     context = multiprocessing.get_context("spawn")
     start, done = context.Barrier(WRITERS + 1), context.Queue()
     procs = [context.Process(target=_writer_process, args=(url, org_id, wh_id, ids, k, start, done))
@@ -57,23 +60,26 @@ def _burst_processes(url: str, org_id: int, wh_id: int, ids: list[int]) -> float
     for proc in procs:
         proc.start()
     start.wait()
-    started = time.monotonic()
-    ended = max(done.get(timeout=600) for _ in procs)
+    started, busy = time.monotonic(), _cpu_busy()
+    reports = [done.get(timeout=600) for _ in procs]
+    busy = _cpu_busy() - busy
     for proc in procs:
         proc.join()
         if proc.exitcode:
             raise RuntimeError(f"a writer process failed ({proc.exitcode})")
-    return ended - started
+    return max(end for end, _cpu in reports) - started, sum(cpu for _end, cpu in reports), busy
 
 
-def _burst_threads(app, org_id: int, wh_id: int, ids: list[int]) -> float:
+def _burst_threads(app, org_id: int, wh_id: int, ids: list[int]) -> tuple[float, float, float]:
+    """Seconds of the burst, this process's CPU seconds meanwhile (the job runner's too), and
+    the machine's."""
     threads = [threading.Thread(target=_changes, args=(app, org_id, wh_id, ids, k)) for k in range(WRITERS)]
-    started = time.perf_counter()
+    started, cpu, busy = time.perf_counter(), time.process_time(), _cpu_busy()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu, _cpu_busy() - busy
 
 
 def run() -> list[tuple[str, str, str]]:
@@ -123,11 +129,14 @@ def run() -> list[tuple[str, str, str]]:
     load = os.getloadavg()
     rows = []
     for mode, label in (("processes", "processes (as in production)"), ("threads", "threads of one process")):
-        burst, at_start, (per_shop, figures_pushed, wrong) = results[mode]
+        (burst, cpu, busy), at_start, (per_shop, figures_pushed, wrong) = results[mode]
         rows += [
             (f"{CHANGES} changes over {SKUS} SKUs, {WRITERS} writer {label}",
              f"{burst:.2f} s ({CHANGES / burst:.0f}/s)",
              f"1 s (each change commits on PostgreSQL; load {at_start:.2f} at start)"),
+            ("  writers' Python, CPU per change", f"{cpu / CHANGES * 1000:.2f} ms", "-"),
+            ("  machine CPU during the burst (every process, PostgreSQL's too)",
+             f"{busy:.2f} s of {burst * (os.cpu_count() or 1):.2f} s", f"{os.cpu_count()} cores"),
             ("  push calls per shop", " / ".join(str(n) for n in per_shop), "<= 10 each"),
             ("  SKU figures pushed, all shops", str(figures_pushed), f"vs {CHANGES * SHOPS} uncoalesced"),
             ("  final figures different from the truth", str(wrong), "0"),
@@ -138,6 +147,16 @@ def run() -> list[tuple[str, str, str]]:
         ("push window", f"{stock.PUSH_WINDOW:.0f} s", "-"),
         ("load average (1, 5, 15 min) after the runs", " ".join(f"{x:.2f}" for x in load), "-"),
     ]
+
+
+def _cpu_busy() -> float:
+    """CPU seconds the whole machine has spent busy since boot (Linux ``/proc/stat``), 0 elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in stat.readline().split()[1:9])
+    except (OSError, ValueError):
+        return 0.0
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _runner(app, writing: threading.Event) -> None:
