@@ -33,8 +33,8 @@ from .models import BinLocation
 AISLE_PITCH_M = 3.0
 #: width of one position along an aisle, in metres
 BAY_M = 1.0
-#: above this many stops the route is not improved move by move (a long list, a few seconds)
-IMPROVE_UP_TO = 400
+#: above this many places the route is not improved move by move (each pass grows with the square)
+IMPROVE_UP_TO = 150
 EPSILON = 1e-9
 
 Point = tuple[int, int]  # (aisle, position); position 0 is the front cross-aisle
@@ -153,7 +153,7 @@ def combined(aisles: Aisles, layout: AisleLayout) -> list[Point]:
 
 
 # ----------------------------------------------------------------------------- shortening moves
-def improve(points: list[Point], layout: AisleLayout, *, passes: int = 30) -> list[Point]:
+def improve(points: list[Point], layout: AisleLayout, *, passes: int = 10) -> list[Point]:
     """Reverse a run of stops (2-opt) or move a run of one to three stops elsewhere (or-opt)
     while one of these moves shortens the walk."""
     tour = [layout.depot, *points, layout.depot]
