@@ -5,7 +5,8 @@ Layout. The bins ``Z-aa-pp[-l]`` of a zone stand in parallel aisles: aisle ``a``
 (``y = 0``) and one across the back, one bay beyond its deepest position. Levels of a position
 share its place. Between two bins of one aisle the picker walks along the aisle; between two
 aisles he goes round by the front or by the back, whichever is shorter. The route starts and
-ends at the packing station, at the front of the zone's first aisle. The zone's depth and
+ends at the front of the zone's first aisle (the packing station, or the way into the next
+zone: zones are walked one after the other). The zone's depth and
 first aisle are read from the warehouse's bins; aisles stand :data:`AISLE_PITCH_M` apart and
 positions :data:`BAY_M` wide.
 
@@ -228,30 +229,35 @@ def shortest_order(points: Iterable[Point], layout: AisleLayout) -> list[Point]:
     return best
 
 
-def layout_of(warehouse_id: int, zone: str, codes: Iterable[str] = ()) -> AisleLayout:
-    """The zone's layout as its bins in the warehouse (and ``codes``) draw it."""
-    aisles: set[int] = set()
-    deepest = 0
+def layouts_of(warehouse_id: int, codes: Iterable[str] = ()) -> dict[str, AisleLayout]:
+    """Each zone's layout as its bins in the warehouse (and ``codes``) draw it."""
+    aisles: dict[str, set[int]] = {}
+    deepest: dict[str, int] = {}
     stored = db.session.scalars(select(BinLocation.code).where(BinLocation.warehouse_id == warehouse_id))
     for code in (*stored, *codes):
         parts = parse_bin(code)
-        if parts is not None and parts[0] == zone:
-            aisles.add(parts[1])
-            deepest = max(deepest, parts[2])
-    return AisleLayout(positions=max(deepest, 1), first_aisle=min(aisles, default=1))
+        if parts is not None:
+            zone, aisle, position, _level = parts
+            aisles.setdefault(zone, set()).add(aisle)
+            deepest[zone] = max(deepest.get(zone, 0), position)
+    return {zone: AisleLayout(positions=max(deepest[zone], 1), first_aisle=min(aisles[zone])) for zone in aisles}
 
 
 def walk_order(warehouse_id: int, codes: Iterable[str]) -> dict[str, int] | None:
-    """Each bin's rank in the shortest route found through these bins of one zone (bins of a
-    position together, by level); None when the bins are not all of the ``Z-aa-pp[-l]`` shape
-    in one zone (the stored order is kept)."""
+    """Each bin's rank in the shortest route found through these bins, zone after zone (bins
+    of a position together, by level); None when a bin is not of the ``Z-aa-pp[-l]`` shape
+    (the stored order is kept)."""
     parsed = {code: parse_bin(code) for code in set(codes)}
     if not parsed or any(p is None for p in parsed.values()):
         return None
-    zones = {p[0] for p in parsed.values() if p}
-    if len(zones) != 1:
-        return None
-    layout = layout_of(warehouse_id, zones.pop(), parsed)
-    rank = {place: i for i, place in enumerate(shortest_order(((p[1], p[2]) for p in parsed.values() if p), layout))}
-    ordered = sorted(parsed, key=lambda c: (rank[(parsed[c][1], parsed[c][2])], parsed[c][3], natural_key(c)))
+    zones: dict[str, list[str]] = {}
+    for code, parts in parsed.items():
+        zones.setdefault(parts[0] if parts else "", []).append(code)
+    layouts = layouts_of(warehouse_id, parsed)
+    ordered: list[str] = []
+    for zone in sorted(zones):
+        layout = layouts[zone]
+        places = {code: (parsed[code][1], parsed[code][2]) for code in zones[zone] if parsed[code]}
+        rank = {place: i for i, place in enumerate(shortest_order(places.values(), layout))}
+        ordered += sorted(places, key=lambda c: (rank[places[c]], parsed[c][3], natural_key(c)))
     return {code: i for i, code in enumerate(ordered)}

@@ -422,3 +422,14 @@ def test_the_picker_walks_the_route_drawn_through_the_wave(app, client, login, o
     assert shown == [s.bin_code for s in stops]
     wave_html = client.get(f"/preparation/waves/{wave.id}").get_data(as_text=True)
     assert sorted((s.bin_code for s in stops), key=wave_html.index) == [s.bin_code for s in stops]
+
+def test_zones_are_walked_one_after_the_other_each_on_its_route(app, org, shop, wh, catalog):
+    for sku, code in (("Z1", "B-02-08-1"), ("Z2", "B-01-03-1"), ("Z3", "B-02-01-1")):
+        stocked(org.id, wh, sku, 5, bin_code=code, sort_key=picking.serpentine_sort_key(code))
+    db.session.commit()
+    order = allocated(shop, "zones-1", [("Z1", 1), ("TEE", 1), ("Z2", 1), ("MUG", 1), ("Z3", 1)])
+    wave = picking.build_wave(org.id, picking.WaveFilters(warehouse_id=wh.id, order_ids=[order.id]))
+    db.session.commit()
+    # zone A (aisle 1, then aisle 2), then zone B: up aisle 1, across the back, down aisle 2
+    assert [s.bin_code for s in picking.route(wave)] == ["A-01-03", "A-02-05", "B-01-03-1", "B-02-08-1",
+                                                        "B-02-01-1"]
