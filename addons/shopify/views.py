@@ -262,6 +262,15 @@ def callback():
         return _refuse(_("Boutique introuvable."), 404)
     if current_user.is_authenticated and current_user.organization_id != shop.organization_id:
         return _refuse(_("Cette installation concerne une boutique d'une autre organisation."), 403)
+    if params.get("error"):  # the merchant pressed "Annuler" on Shopify's install screen
+        session.pop(NONCE_KEY, None)
+        if params.get("error") == "access_denied":
+            flash(_("Installation annulée sur Shopify : la boutique %(shop)s n'est pas connectée. Cliquez de nouveau "
+                    "sur « Installer sur Shopify » quand vous voulez l'autoriser.", shop=shop.name), "warning")
+        else:
+            flash(_("Shopify n'a pas terminé l'installation de la boutique %(shop)s : relancez « Installer sur "
+                    "Shopify ».", shop=shop.name), "error")
+        return redirect(url_for("integrations.configure", name=ADDON, shop_id=shop.id))
     app = app_credentials(shop)
     try:
         domain = shop_domain(shop)

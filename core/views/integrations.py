@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   send_file, url_for)
 from markupsafe import escape
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .. import diagnostics, wording
+from .. import diagnostics, syncs, wording
 from ..addons import CATEGORIES, Addon, catalog_entries, catalog_entry, registry
 from ..extensions import db
 from ..jobs import retry_log_entry
@@ -344,6 +345,24 @@ def sync_log(shop_id: str):
                                                                       "period": period, "q": query},
                            kinds=[(k, label) for k, _n, label in wording.JOB_KINDS], periods=PERIODS,
                            statuses=STATUS_LABELS)
+
+
+@bp.route("/shops/<shop_id>/progress")
+@roles_required(*MANAGERS)
+def progress(shop_id: str):
+    """The shop's latest import progress (``?unit=products|orders|listings``), for the
+    progress partial's poll."""
+    shop = get_owned(Shop, shop_id)
+    unit = request.args.get("unit") or None
+    if unit is not None and unit not in syncs.UNITS:
+        abort(404)
+    return jsonify(syncs.progress_view(syncs.latest_progress(shop.id, unit)) or {})
+
+
+@bp.app_template_global("shop_progress")
+def shop_progress(shop: Shop, unit: str | None = None) -> dict[str, Any] | None:
+    """For ``integrations/_progress.html``: the shop's latest import progress, in words."""
+    return syncs.progress_view(syncs.latest_progress(shop.id, unit))
 
 
 @bp.route("/shops/<shop_id>/diagnostic")
