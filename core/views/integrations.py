@@ -90,6 +90,7 @@ def _card(addon: Addon, shops: list[Shop], entry=None) -> dict:
         status = "not_configured"
     last_error = next((r.last_error for _s, r in used if r is not None and r.last_error), None)
     return {"addon": addon, "entry": entry, "status": status, "shops": used, "last_error": last_error,
+            "shop_links": [(s, r, shop_url(addon.name, s)) for s, r in used],
             "app_url": app_url(addon) if used else None,
             "title": entry.title if entry is not None else addon.title,
             "category": (entry.category or addon.category) if entry is not None else addon.category,
@@ -105,6 +106,14 @@ def _haystack(addon: Addon, entry=None) -> str:
         words = [addon.title, entry.key, entry.title, entry.summary, entry.sector, str(entry.sector_label),
                  *entry.keywords]
     return " ".join(str(w) for w in words).lower()
+
+
+def shop_url(addon_name: str, shop: Shop) -> str:
+    """A shop's own page: its add-on's ``shop_page`` view if any, else its settings."""
+    endpoint = f"{addon_name}.shop_page"
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint, shop_id=shop.id)
+    return url_for(".configure", name=addon_name, shop_id=shop.id)
 
 
 def app_url(addon: Addon) -> str | None:
