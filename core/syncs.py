@@ -97,8 +97,8 @@ class ItemError:
 class Progress:
     """The progress of the import the running job makes (``Progress.for_job("products")``).
 
-    ``start(total)`` once the total is known, ``advance(n, errors)`` after each committed
-    batch. Each call writes the entry in a transaction of its own: call it between the job's
+    ``start(total)`` once the total is known (or estimated), ``advance(n, errors)`` after each
+    committed batch, ``finish()`` when an estimated total turns out different. Each call writes the entry in a transaction of its own: call it between the job's
     commits, never with the job's own changes pending. Outside a job it records nothing."""
 
     def __init__(self, entry_id: int | None, unit: str) -> None:
@@ -114,8 +114,14 @@ class Progress:
     def for_job(cls, unit: str) -> Progress:
         return cls(running_entry(), unit)
 
-    def start(self, total: int | None) -> None:
-        self.done, self.total, self.errors = 0, total, []
+    def start(self, total: int | None, done: int = 0) -> None:
+        """The total (None: unknown yet); ``done``: what a resumed import had done before."""
+        self.done, self.total, self.errors = done, total, []
+        self._write()
+
+    def finish(self) -> None:
+        """Everything is read: the total is what was done (an estimate becomes exact)."""
+        self.total = self.done
         self._write()
 
     def advance(self, done: int = 1, errors: Iterable[ItemError | tuple[Any, Any]] = ()) -> None:
