@@ -1,0 +1,122 @@
+"""A newcomer on the demo (``make run``) connects a NEW Shopify store from the catalog, in a
+real browser: Intégrations › Shopify › new shop › its domain, client id and secret left
+empty › "Installer sur Shopify" › Shopify's install screen › "Installer l'application" ›
+back on the catalog "✅ Connecté" › the shop's page shows its products imported (n / n).
+
+The app runs as ``make run`` runs it: the emulators mounted, the embedded job runner, an
+SQLite file. ``SCREENSHOTS_DIR`` keeps the screenshots of each step there."""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core import create_app
+from core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from core.extensions import db
+from core.runner import EmbeddedRunner
+from tests.test_scan_browser import chromium  # noqa: F401  (the fixture)
+
+pytestmark = pytest.mark.browser
+DOMAIN = "atelier-bleu.myshopify.com"
+WORDS = {"fr": {"install": "Installer sur Shopify", "approve": "Installer l'application", "connected": "✅ Connecté",
+                "imported": "3 / 3 produits importés", "done": "Terminé"},
+         "en": {"install": "Install on Shopify", "approve": "Install app", "connected": "✅ Connected",
+                "imported": "3 / 3 products imported", "done": "Done"}}
+
+
+@pytest.fixture
+def demo(tmp_path) -> Iterator[str]:
+    """The demo as ``make run`` serves it, on a loopback port."""
+    from werkzeug.serving import make_server
+
+    holder: dict = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "browser-install", "ADDONS": ["shopify"], "ADDON_MODULES": {},
+                      "SANDBOXES": True, "PUBLIC_URL": url, "JOBS_MODE": "thread", "REDIS_URL": None,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    holder["app"] = app
+    with app.app_context():
+        db.create_all()
+        load_demo()
+        db.session.remove()
+    runner = EmbeddedRunner(app, poll=0.3)
+    app.extensions["oms_runner"] = runner
+    runner.start()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        runner.stop()
+        server.shutdown()
+        thread.join(5)
+        app.extensions["oms_sandbox_apps"]["shopify"].extensions["shopify_platform"].stop()
+        app.extensions["oms_sandbox_apps"]["shopify"].extensions["shopify_customers"].stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("width,lang", [(1280, "fr"), (390, "en")])
+def test_a_new_store_is_installed_from_the_catalog_and_its_products_imported(chromium, demo, width,  # noqa: F811
+                                                                               lang):
+    from playwright.sync_api import expect, sync_playwright
+
+    words = WORDS[lang]
+    shots = os.environ.get("SCREENSHOTS_DIR")
+
+    def shot(page, step: str) -> None:
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(shots) / f"install-{width}-{lang}-{step}.png"), full_page=True)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900},
+                                    locale="fr-FR" if lang == "fr" else "en-GB")
+            page.goto(f"{demo}/login?lang={lang}")
+            page.fill("#email", DEMO_USERS[0][0])
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+
+            page.goto(f"{demo}/integrations/shopify")
+            page.fill("input[name=name]", "Atelier Bleu")
+            page.click("form[action$='/integrations/shopify/shops'] button[type=submit]")
+            page.wait_for_url("**/configure")
+            page.fill("input[name=shop_domain]", DOMAIN)
+            assert page.input_value("input[name=api_key]") == "" and page.input_value("input[name=api_secret]") == ""
+            install = page.locator("button#install")
+            expect(install).to_have_text(words["install"])
+            install.click()
+
+            page.wait_for_url(f"**/sandbox/shopify/stores/{DOMAIN}/admin/oauth/authorize**")
+            expect(page.locator("[data-scopes] li").first).to_be_visible()
+            shot(page, "1-consent")
+            approve = page.locator("button[value=install]")
+            expect(approve).to_have_text(words["approve"])
+            approve.click()
+
+            page.wait_for_url("**/integrations/")
+            line = page.locator(".addon-card[data-addon=shopify] li", has_text="Atelier Bleu")
+            expect(line).to_contain_text(words["connected"])
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            shot(page, "2-catalog")
+
+            line.get_by_role("link", name="Atelier Bleu").click()
+            progress = page.locator("[data-import-progress]")
+            expect(progress.locator("[data-progress-text]")).to_have_text(words["imported"], timeout=30_000)
+            expect(progress.locator("[data-progress-state]")).to_contain_text(words["done"])
+            expect(progress.locator("progress")).to_have_attribute("value", "100")
+            expect(page.locator("[data-connected]")).to_contain_text(words["connected"])
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            shot(page, "3-shop")
+        finally:
+            browser.close()
