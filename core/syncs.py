@@ -98,8 +98,9 @@ class Progress:
     """The progress of the import the running job makes (``Progress.for_job("products")``).
 
     ``start(total)`` once the total is known (or estimated), ``advance(n, errors)`` after each
-    committed batch, ``finish()`` when an estimated total turns out different. Each call writes the entry in a transaction of its own: call it between the job's
-    commits, never with the job's own changes pending. Outside a job it records nothing."""
+    committed batch, ``finish()`` when an estimated total turns out different. Each call
+    writes the entry in a transaction of its own: call it between the job's commits, never
+    with the job's own changes pending. Outside a job it records nothing."""
 
     def __init__(self, entry_id: int | None, unit: str) -> None:
         if unit not in UNITS:
@@ -170,7 +171,7 @@ def progress_view(entry: SyncLog | None) -> dict[str, Any] | None:
     if entry is None or entry.progress_unit is None:
         return None
     done, total = entry.progress_done or 0, entry.progress_total
-    running = entry.status in (SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.RETRYING)
+    running = entry.status in (SyncStatus.QUEUED, SyncStatus.RUNNING)
     errors = list(entry.progress_errors or [])
     if running:
         state = _("En cours")

@@ -2,8 +2,6 @@
 of searchOrders, or the orders report) and the listings import."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 
@@ -11,19 +9,13 @@ from addons.amazon import sync
 from addons.amazon.sandbox import DE, FR, UK, make_order, seed_demo
 from core import syncs
 from core.extensions import db
-from core.jobs import enqueue, run_pending
-from core.models import SyncLog, utcnow
+from core.jobs import enqueue
+from core.models import SyncLog
 
 from .conftest import T0
+from .test_catalog_stock import drain
 
 HOUR = 3600
-
-
-def drain() -> int:
-    ran = 0
-    while (n := run_pending(now=utcnow() + timedelta(days=2))):
-        ran += n
-    return ran
 
 
 @pytest.fixture

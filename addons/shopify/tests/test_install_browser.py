@@ -29,7 +29,7 @@ WORDS = {"fr": {"install": "Installer sur Shopify", "approve": "Installer l'appl
 
 
 @pytest.fixture
-def demo(tmp_path) -> Iterator[str]:
+def demo_app(tmp_path) -> Iterator:
     """The demo as ``make run`` serves it, on a loopback port."""
     from werkzeug.serving import make_server
 
@@ -51,7 +51,7 @@ def demo(tmp_path) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield url
+        yield app, url
     finally:
         runner.stop()
         server.shutdown()
@@ -60,6 +60,26 @@ def demo(tmp_path) -> Iterator[str]:
         app.extensions["oms_sandbox_apps"]["shopify"].extensions["shopify_customers"].stop()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def demo(demo_app) -> str:
+    return demo_app[1]
+
+
+def _browser(pw, chromium: str, width: int, lang: str):  # noqa: F811
+    browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    page = browser.new_page(viewport={"width": width, "height": 900}, locale="fr-FR" if lang == "fr" else "en-GB")
+    return browser, page
+
+
+def _login(page, url: str, lang: str) -> None:
+    page.goto(f"{url}/login?lang={lang}")
+    page.fill("#email", DEMO_USERS[0][0])
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("width,lang", [(1280, "fr"), (390, "en")])
@@ -76,17 +96,9 @@ def test_a_new_store_is_installed_from_the_catalog_and_its_products_imported(chr
             page.screenshot(path=str(Path(shots) / f"install-{width}-{lang}-{step}.png"), full_page=True)
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser, page = _browser(pw, chromium, width, lang)
         try:
-            page = browser.new_page(viewport={"width": width, "height": 900},
-                                    locale="fr-FR" if lang == "fr" else "en-GB")
-            page.goto(f"{demo}/login?lang={lang}")
-            page.fill("#email", DEMO_USERS[0][0])
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_load_state()
-
+            _login(page, demo, lang)
             page.goto(f"{demo}/integrations/shopify")
             page.fill("input[name=name]", "Atelier Bleu")
             page.click("form[action$='/integrations/shopify/shops'] button[type=submit]")
@@ -118,5 +130,47 @@ def test_a_new_store_is_installed_from_the_catalog_and_its_products_imported(chr
             expect(page.locator("[data-connected]")).to_contain_text(words["connected"])
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             shot(page, "3-shop")
+        finally:
+            browser.close()
+
+
+def test_the_progress_bar_follows_a_running_import(chromium, demo_app):  # noqa: F811
+    """The shop page polls while the import runs: the bar, the count and the refused items
+    follow what the job writes, without a reload."""
+    from playwright.sync_api import expect, sync_playwright
+    from sqlalchemy import select
+
+    from core.models import Shop, SyncLog, SyncStatus
+
+    app, url = demo_app
+    with app.app_context():
+        shop_id = db.session.scalar(select(Shop.id).where(Shop.addon == "shopify"))
+        entry = SyncLog(shop_id=shop_id, func="addons.shopify.jobs.import_products", status=SyncStatus.RUNNING,
+                        progress_done=1, progress_total=4, progress_unit="products", progress_errors=[])
+        db.session.add(entry)
+        db.session.commit()
+        entry_id = entry.id
+        db.session.remove()
+    with sync_playwright() as pw:
+        browser, page = _browser(pw, chromium, 1280, "fr")
+        try:
+            _login(page, url, "fr")
+            page.goto(f"{url}/apps/shopify/shops/{shop_id}")
+            progress = page.locator("[data-import-progress]")
+            expect(progress.locator("[data-progress-text]")).to_have_text("1 / 4 produits importés")
+            expect(progress.locator("progress")).to_have_attribute("value", "25")
+            with app.app_context():
+                row = db.session.get(SyncLog, entry_id)
+                row.progress_done, row.status = 4, SyncStatus.OK
+                row.progress_errors = [{"ref": "Mug / Bleu", "message": "Variante sans SKU dans Shopify : ajoutez-lui "
+                                        "un SKU pour la relier à un article de l'OMS, puis relancez l'import."}]
+                db.session.commit()
+                db.session.remove()
+            expect(progress.locator("[data-progress-text]")).to_have_text("4 / 4 produits importés")
+            expect(progress.locator("[data-progress-state]")).to_have_text("Terminé, 1 refus")
+            expect(progress.locator("[data-progress-errors] li")).to_have_text(
+                "Mug / Bleu : Variante sans SKU dans Shopify : ajoutez-lui un SKU pour la relier à un article de "
+                "l'OMS, puis relancez l'import.")
+            expect(progress).to_have_attribute("data-running", "false")
         finally:
             browser.close()
