@@ -102,3 +102,25 @@ def test_a_merchants_own_app_still_installs_through_its_own_credentials(
     db.session.expire_all()
     assert db.session.get(Shop, shop.id).status == ConnectionStatus.CONNECTED
     assert any(path == "/admin/oauth/access_token" for _m, path in stores.first.calls)
+
+
+def test_variants_the_import_refuses_are_listed_with_the_reason(client, login, post_form, shop_factory, platform,
+                                                                 run_jobs):
+    stores, _url = platform
+    store = stores.open_store(DOMAIN)
+    store.add_product("Carte cadeau", [{"sku": "", "price": "20.00", "options": {"Montant": "20 €"}}])
+    login(client)
+    shop = shop_factory("shopify", "Atelier Bleu")
+    client.get(approve(_start(post_form, shop).headers["Location"]).headers["Location"])
+    run_jobs()
+
+    entry = db.session.scalar(select(SyncLog).where(SyncLog.shop_id == shop.id, SyncLog.progress_unit == "products"))
+    assert (entry.progress_done, entry.progress_total) == (4, 4)
+    assert [e["ref"] for e in entry.progress_errors] == ["20 €"]
+    page = html.unescape(client.get(f"/apps/shopify/shops/{shop.id}").get_data(as_text=True))
+    assert "Terminé, 1 refus" in page
+    assert "<strong>20 €</strong> : Variante sans SKU dans Shopify : ajoutez-lui un SKU" in page
+    english = client.get(f"/integrations/shops/{shop.id}/progress?unit=products&lang=en").get_json()
+    assert english["errors"] == [{"ref": "20 €", "message": "Variant without a SKU in Shopify: give it a SKU to link "
+                                                          "it to an OMS item, then import again."}]
+    assert english["text"] == "4 / 4 products imported"
