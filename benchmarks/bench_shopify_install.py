@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-import threading
 import time
-from pathlib import Path
 
 STORES = 5
 WRITES = 300
@@ -82,31 +80,12 @@ def _progress_write_ms() -> float:
 
 def run() -> list[tuple[str, str, str]]:
     import httpx
-    from werkzeug.serving import make_server
 
-    from core import create_app
-    from core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
-    from core.extensions import db
-    from core.runner import EmbeddedRunner
+    from addons.shopify.sandbox import stop_customers
+    from core.demo import DEMO_PASSWORD, DEMO_USERS
+    from core.testing import demo_served
 
-    with tempfile.TemporaryDirectory() as tmp:
-        holder: dict = {}
-        server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-        root = f"http://127.0.0.1:{server.server_port}"
-        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "ADDONS": ["shopify"], "ADDON_MODULES": {},
-                          "SANDBOXES": True, "PUBLIC_URL": root, "JOBS_MODE": "thread", "REDIS_URL": None,
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'demo.db'}",
-                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-        holder["app"] = app
-        with app.app_context():
-            db.create_all()
-            load_demo()
-            db.session.remove()
-        runner = EmbeddedRunner(app, poll=0.3)
-        app.extensions["oms_runner"] = runner
-        runner.start()
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+    with tempfile.TemporaryDirectory() as tmp, demo_served(tmp, ["shopify"]) as (app, root):
         try:
             with httpx.Client(base_url=root, timeout=60) as http:
                 page = http.get("/login").text
@@ -118,14 +97,7 @@ def run() -> list[tuple[str, str, str]]:
                     _install(http, root, f"boutique-{n + 1}")
                 five = time.perf_counter() - t0
         finally:
-            runner.stop()
-            server.shutdown()
-            thread.join(5)
-            emulator = app.extensions["oms_sandbox_apps"]["shopify"]
-            emulator.extensions["shopify_platform"].stop()
-            emulator.extensions["shopify_customers"].stop()
-            with app.app_context():
-                db.engine.dispose()
+            stop_customers(app)
     write_ms = _progress_write_ms()
     return [
         ("new store: install click → consent → back on the catalog ✅", f"{first[0]:.2f} s", "< 3 min by hand"),

@@ -304,6 +304,16 @@ def demo_app() -> Flask:
     return platform_app(live=True)
 
 
+def stop_customers(app: Flask) -> None:
+    """Stop every store's customers of a live platform app (the OMS app it is mounted in, or
+    the platform app itself)."""
+    mounted = app.extensions.get("oms_sandbox_apps", {}).get("shopify", app)
+    for name in ("shopify_customers", "shopify_platform"):  # the first store's, then the others'
+        running = mounted.extensions.get(name)
+        if running is not None:
+            running.stop()
+
+
 def demo_settings(base_url: str) -> dict[str, Any]:
     """Settings pointing the add-on at an emulator served at ``base_url``."""
     return {"shop_domain": DEMO_DOMAIN, "api_version": DEFAULT_API_VERSION, "access_token": DEMO_TOKEN,

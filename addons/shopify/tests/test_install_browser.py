@@ -8,16 +8,15 @@ SQLite file. ``SCREENSHOTS_DIR`` keeps the screenshots of each step there."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from core import create_app
-from core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from addons.shopify.sandbox import stop_customers
+from core.demo import DEMO_PASSWORD, DEMO_USERS
 from core.extensions import db
-from core.runner import EmbeddedRunner
+from core.testing import demo_served
 from tests.test_scan_browser import chromium  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
@@ -31,35 +30,11 @@ WORDS = {"fr": {"install": "Installer sur Shopify", "approve": "Installer l'appl
 @pytest.fixture
 def demo_app(tmp_path) -> Iterator:
     """The demo as ``make run`` serves it, on a loopback port."""
-    from werkzeug.serving import make_server
-
-    holder: dict = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-install", "ADDONS": ["shopify"], "ADDON_MODULES": {},
-                      "SANDBOXES": True, "PUBLIC_URL": url, "JOBS_MODE": "thread", "REDIS_URL": None,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    holder["app"] = app
-    with app.app_context():
-        db.create_all()
-        load_demo()
-        db.session.remove()
-    runner = EmbeddedRunner(app, poll=0.3)
-    app.extensions["oms_runner"] = runner
-    runner.start()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, url
-    finally:
-        runner.stop()
-        server.shutdown()
-        thread.join(5)
-        app.extensions["oms_sandbox_apps"]["shopify"].extensions["shopify_platform"].stop()
-        app.extensions["oms_sandbox_apps"]["shopify"].extensions["shopify_customers"].stop()
-        with app.app_context():
-            db.engine.dispose()
+    with demo_served(tmp_path, ["shopify"]) as (app, url):
+        try:
+            yield app, url
+        finally:
+            stop_customers(app)
 
 
 @pytest.fixture
