@@ -57,7 +57,7 @@ def _login(page, url: str, lang: str) -> None:
     page.wait_for_load_state()
 
 
-@pytest.mark.parametrize("width,lang", [(1280, "fr"), (390, "en")])
+@pytest.mark.parametrize("width,lang", [(1280, "fr"), (390, "fr"), (1280, "en"), (390, "en")])
 def test_a_new_store_is_installed_from_the_catalog_and_its_products_imported(chromium, demo, width,  # noqa: F811
                                                                                lang):
     from playwright.sync_api import expect, sync_playwright
