@@ -87,6 +87,7 @@ class _Resolvers:
                 [loc for loc in emu.locations.values() if includeInactive or loc["isActive"]], first, after,
                 self.location),
             "products": self.products,
+            "productsCount": lambda _i, query=None: {"count": len(self._products(query)), "precision": "EXACT"},
             "product": lambda _i, id: self.product(emu.products[id]) if id in emu.products else None,
             "orders": self.orders,
             "order": lambda _i, id: self.order(emu.orders[id]) if id in emu.orders else None,
@@ -300,11 +301,14 @@ class _Resolvers:
     # ---------------------------------------------------------------- lists with search
     def products(self, _info: Any, first: int | None = None, after: str | None = None, query: str | None = None,
                  sortKey: str | None = None, reverse: bool = False) -> dict[str, Any]:
-        items = [p for p in self.emu.products.values() if _matches(query, {
-            "updated_at": p["updatedAt"], "created_at": p["createdAt"], "title": p["title"],
-            "sku": [self.emu.variants[v]["sku"] for v in p["variants"]], "status": p["status"].lower()})]
+        items = self._products(query)
         items.sort(key=lambda p: (p["updatedAt"] if sortKey == "UPDATED_AT" else p["id"], p["id"]), reverse=reverse)
         return _conn(items, first, after, self.product)
+
+    def _products(self, query: str | None) -> list[dict[str, Any]]:
+        return [p for p in self.emu.products.values() if _matches(query, {
+            "updated_at": p["updatedAt"], "created_at": p["createdAt"], "title": p["title"],
+            "sku": [self.emu.variants[v]["sku"] for v in p["variants"]], "status": p["status"].lower()})]
 
     def orders(self, _info: Any, first: int | None = None, after: str | None = None, query: str | None = None,
                sortKey: str | None = None, reverse: bool = False) -> dict[str, Any]:
