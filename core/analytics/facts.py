@@ -492,6 +492,9 @@ def _enqueue_collected(session: Session) -> None:
 
 
 REFRESH_JOB = "core.analytics_jobs.refresh_pending"
+#: seconds a refresh waits after the first change that queued it: the changes committed in
+#: that window (a burst of webhooks, the pages of a sync) are refreshed by the same run
+REFRESH_WINDOW = 5.0
 
 
 def refresh_job_id(org_id: int) -> str:
@@ -500,7 +503,9 @@ def refresh_job_id(org_id: int) -> str:
 
 def mark_dirty(session: Session, org_id: int, order_ids: Iterable[int]) -> None:
     """Mark these orders for the organization's refresh (in the caller's transaction) and
-    queue its one refresh job: a burst of transactions makes one queued job, not one each."""
+    queue its one refresh job, run :data:`REFRESH_WINDOW` seconds later: a burst of
+    transactions makes one queued job, not one each (nor one per transaction that commits
+    after the last run: the scheduled run covers them)."""
     ids = sorted(set(order_ids))
     if not ids:
         return
@@ -509,7 +514,7 @@ def mark_dirty(session: Session, org_id: int, order_ids: Iterable[int]) -> None:
     stmt = upsert(AnalyticsDirty).values([{"organization_id": org_id, "order_id": i, "seq": seq} for i in ids])
     session.execute(stmt.on_conflict_do_update(index_elements=["organization_id", "order_id"],
                                                set_={"seq": stmt.excluded.seq}))
-    enqueue(REFRESH_JOB, org_id, job_id=refresh_job_id(org_id), unique=True)
+    enqueue(REFRESH_JOB, org_id, job_id=refresh_job_id(org_id), unique=True, delay=REFRESH_WINDOW)
 
 
 def _ours(session: Session) -> bool:
