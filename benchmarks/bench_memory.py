@@ -18,9 +18,7 @@ the machine's load average.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
-from pathlib import Path
 
 ORDERS = int(os.environ.get("BENCH_MEMORY_ORDERS", "10000"))
 TIMEOUT = float(os.environ.get("BENCH_MEMORY_TIMEOUT", "1800"))
@@ -60,55 +58,39 @@ def _runs(app, shop_id: int) -> str:
 def run() -> list[tuple[str, str, str]]:
     import random
 
-    from benchmarks.common import PG_URL
-    from benchmarks.stack import load_row, memory
+    from benchmarks.stack import exited_rows, load_row, memory, production
     from core.extensions import db
     from core.models import Shop
     from core.services import sync_now
-    from tests.proc_helpers import PrivateRedis
-    from tests.stack_helpers import Stack, Store, connect_stores, local_app, pg_database, stack_env
+    from tests.stack_helpers import Store, connect_stores
 
     rnd = random.Random(3)
     marks = {ORDERS // 10: None, ORDERS // 2: None, ORDERS: None}
-    with tempfile.TemporaryDirectory(prefix="oms-memory-") as tmp, pg_database(PG_URL, "oms_bench_memory") as db_url:
-        redis_server = PrivateRedis(Path(tmp) / "redis")
-        redis_server.start()
-        stack = Stack(stack_env(db_url, redis_server.url), Path(tmp))
-        store = Store(1, SKUS, 0, **PLUS)
-        try:
-            stack.create_db()
-            worker = stack.start("worker", ["worker"]).pid
-            stack.start("scheduler", ["scheduler"])
-            app = local_app(stack.env)
-            _org, (shop_id,) = connect_stores(app, [store], 1_000_000, "http://127.0.0.1:9")
-            for _ in range(ORDERS):
-                store.emu.place_order([(sku, rnd.choice((1, 2))) for sku in rnd.sample(SKUS, rnd.choice((1, 2, 3)))],
-                                      notify=False)
-            time.sleep(10)  # the worker's first cron jobs run
-            idle = memory(worker)[0]
-            with app.app_context():
-                sync_now(db.session.get(Shop, shop_id))
-                db.session.commit()
-                db.session.remove()
-            started, count = time.monotonic(), 0
-            while count < ORDERS and time.monotonic() - started < TIMEOUT:
-                time.sleep(0.5)
-                count = _imported(app, shop_id)
-                rss = memory(worker)[0]
-                for mark in marks:
-                    if marks[mark] is None and count >= mark:
-                        marks[mark] = rss
-            took = time.monotonic() - started
-            peak = memory(worker)[1]
-            runs = _runs(app, shop_id)
-            exited = [label for label in stack.procs if not stack.running(label)]
-        except BaseException:
-            print(stack.logs())
-            raise
-        finally:
-            stack.stop()
-            store.close()
-            redis_server.stop()
+    store = Store(1, SKUS, 0, **PLUS)
+    with production("memory", [store], workers=1, serve=False) as (stack, _root, app):
+        worker = stack.procs["worker"][0].pid
+        _org, (shop_id,) = connect_stores(app, [store], 1_000_000, "http://127.0.0.1:9")
+        for _ in range(ORDERS):
+            store.emu.place_order([(sku, rnd.choice((1, 2))) for sku in rnd.sample(SKUS, rnd.choice((1, 2, 3)))],
+                                  notify=False)
+        time.sleep(10)  # the worker's first cron jobs run
+        idle = memory(worker)[0]
+        with app.app_context():
+            sync_now(db.session.get(Shop, shop_id))
+            db.session.commit()
+            db.session.remove()
+        started, count = time.monotonic(), 0
+        while count < ORDERS and time.monotonic() - started < TIMEOUT:
+            time.sleep(0.5)
+            count = _imported(app, shop_id)
+            rss = memory(worker)[0]
+            for mark in marks:
+                if marks[mark] is None and count >= mark:
+                    marks[mark] = rss
+        took = time.monotonic() - started
+        peak = memory(worker)[1]
+        runs = _runs(app, shop_id)
+        exited = exited_rows(stack)
 
     first, last = marks[ORDERS // 10], marks[ORDERS]
 
@@ -124,9 +106,8 @@ def run() -> list[tuple[str, str, str]]:
          f"flat (<= +{100 * MARGIN:.0f} %)"),
         ("import rate, sync job runs", f"{count / took:.1f} orders/s ({count:,} in {took:.0f} s), runs: {runs}", "-"),
         load_row(),
+        *exited,
     ]
-    if exited:
-        rows.append(("processes that exited", ", ".join(exited), "none"))
     return rows
 
 

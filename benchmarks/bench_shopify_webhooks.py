@@ -98,76 +98,39 @@ def _pct(values: list[float], q: float) -> float:
 
 def run() -> list[tuple[str, str, str]]:
     import sys
-    import tempfile
-    from pathlib import Path
 
     from sqlalchemy import func, select
 
     from addons.shopify.models import ShopifyWebhookInbox
-    from benchmarks.common import PG_URL
     from benchmarks.served import BARE_PATH
-    from benchmarks.stack import children, load_row, memory, wait_idle
+    from benchmarks.stack import children, exited_rows, load_row, memory, production, wait_idle
     from core.extensions import db
-    from tests.proc_helpers import PrivateRedis
-    from tests.stack_helpers import (
-        WEBHOOK_PATH,
-        Stack,
-        Store,
-        connect_stores,
-        free_port,
-        local_app,
-        pg_database,
-        stack_env,
-        wait_status,
-    )
+    from tests.stack_helpers import WEBHOOK_PATH, Store, connect_stores
 
     skus = ["TCB-BLA-M", "MÉ-CRÈ"]
-    with tempfile.TemporaryDirectory(prefix="oms-webhooks-") as tmp, \
-            pg_database(PG_URL, "oms_bench_shopify_webhooks") as db_url:
-        redis_server = PrivateRedis(Path(tmp) / "redis")
-        redis_server.start()
-        logs = Path(os.environ.get("BENCH_SHOPIFY_LOGS") or tmp)  # the processes' logs, kept when named
-        logs.mkdir(parents=True, exist_ok=True)
-        stack = Stack(stack_env(db_url, redis_server.url), logs)
-        stores = [Store(n, skus, 0) for n in (1, 2)]
-        try:
-            stack.create_db()
-            root = stack.serve(free_port(), program=[sys.executable, "-m", "benchmarks.served"])
-            for n in (1, 2):
-                stack.start(f"worker-{n}", ["worker"])
-            stack.start("scheduler", ["scheduler"])
-            wait_status(f"{root}/healthz/ready", 200)
-            app = local_app(stack.env)
-            _org, shop_ids = connect_stores(app, stores, ON_HAND, root)
-            template = stores[1].emu.place_order([(skus[0], 2), (skus[1], 1)], notify=False)  # never on A
-            domain, secret = stores[0].domain, stores[0].secret
-            web = children(stack.procs["web"][0].pid)
+    stores = [Store(n, skus, 0) for n in (1, 2)]
+    with production("shopify_webhooks", stores, web=[sys.executable, "-m", "benchmarks.served"],
+                    logs=os.environ.get("BENCH_SHOPIFY_LOGS")) as (stack, root, app):
+        _org, shop_ids = connect_stores(app, stores, ON_HAND, root)
+        template = stores[1].emu.place_order([(skus[0], 2), (skus[1], 1)], notify=False)  # never on A
+        domain, secret = stores[0].domain, stores[0].secret
+        web = children(stack.procs["web"][0].pid)
 
-            warm = _deliveries(WARMUP, template, domain, secret, first=0)
-            _round(f"{root}{BARE_PATH}", warm)
-            _round(f"{root}{WEBHOOK_PATH}", warm)
-            rss_start = sum(memory(pid)[0] for pid in web)
-            work = _deliveries(DELIVERIES, template, domain, secret, first=WARMUP)
-            bare_s, bare_lat, bare_err = _round(f"{root}{BARE_PATH}", work)
-            hook_s, hook_lat, hook_err = _round(f"{root}{WEBHOOK_PATH}", work)
-            last_post = time.monotonic()
-            redelivered_s, _lat, redelivered_err = _round(f"{root}{WEBHOOK_PATH}", work[:1000])
-            settled, state = wait_idle(app, shop_ids[0], DELIVERIES + WARMUP, SETTLE_TIMEOUT)
-            drained = time.monotonic() - last_post - (SETTLE_TIMEOUT if settled is None else 0)
-            rss = [memory(pid) for pid in web]
-            with app.app_context():
-                stored = db.session.scalar(select(func.count()).select_from(ShopifyWebhookInbox))
-                db.session.remove()
-                db.engine.dispose()
-            exited = [label for label in stack.procs if not stack.running(label)]
-        except BaseException:
-            print(stack.logs())
-            raise
-        finally:
-            stack.stop()
-            for store in stores:
-                store.close()
-            redis_server.stop()
+        warm = _deliveries(WARMUP, template, domain, secret, first=0)
+        _round(f"{root}{BARE_PATH}", warm)
+        _round(f"{root}{WEBHOOK_PATH}", warm)
+        rss_start = sum(memory(pid)[0] for pid in web)
+        work = _deliveries(DELIVERIES, template, domain, secret, first=WARMUP)
+        bare_s, bare_lat, bare_err = _round(f"{root}{BARE_PATH}", work)
+        hook_s, hook_lat, hook_err = _round(f"{root}{WEBHOOK_PATH}", work)
+        redelivered_s, _lat, redelivered_err = _round(f"{root}{WEBHOOK_PATH}", work[:1000])
+        drained, state = wait_idle(app, shop_ids[0], DELIVERIES + WARMUP, SETTLE_TIMEOUT)
+        rss = [memory(pid) for pid in web]
+        with app.app_context():
+            stored = db.session.scalar(select(func.count()).select_from(ShopifyWebhookInbox))
+            db.session.remove()
+            db.engine.dispose()
+        exited = exited_rows(stack)
 
     assert stored == DELIVERIES + WARMUP, stored
     assert bare_err == hook_err == redelivered_err == 0, (bare_err, hook_err, redelivered_err)
@@ -183,14 +146,13 @@ def run() -> list[tuple[str, str, str]]:
         (f"redeliveries ({min(1000, DELIVERIES):,} already stored)",
          f"{min(1000, DELIVERIES) / redelivered_s:,.0f} req/s, none stored twice", "-"),
         ("workers: every order imported and every job run, after the last POST",
-         f"{drained:.1f} s" if settled is not None else f"not idle after {SETTLE_TIMEOUT:.0f} s: {state}", "-"),
+         f"{drained:.1f} s" if drained is not None else f"not idle after {SETTLE_TIMEOUT:.0f} s: {state}", "-"),
         (f"gunicorn workers' RSS ({len(web)}), after warm-up -> after {DELIVERIES + 1000:,} more requests",
          f"{rss_start:.0f} MiB -> {rss_end:.0f} MiB (peak {rss_peak:.0f} MiB)",
          f"flat (<= {rss_start * 1.1:.0f} MiB)"),
         load_row(),
+        *exited,
     ]
-    if exited:
-        rows.append(("processes that exited", ", ".join(exited), "none"))
     return rows
 
 

@@ -1,10 +1,58 @@
-"""What the benchmarks on the production stack share: the installation's idle check, the
-memory of its processes (from ``/proc``) and the machine's load, printed beside the figures."""
+"""What the benchmarks on the production stack share: the installation started and stopped
+(:func:`production`), its idle check, the memory of its processes (from ``/proc``) and the
+machine's load, printed beside the figures."""
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def production(prefix: str, stores: list[Any], *, workers: int = 2, web: list[str] | None = None,
+               serve: bool = True, logs: str | None = None) -> Iterator[tuple[Any, str, Any]]:
+    """PostgreSQL (a database of its own), a private redis-server, ``oms serve`` (or the
+    ``web`` program taking the same ``--bind``; none without ``serve``), ``workers`` ``oms
+    worker`` and ``oms scheduler``, ready. Yields (the stack, the web root, an app of this
+    process on the installation); everything stopped and the ``stores`` closed afterwards,
+    the processes' logs printed on an error (kept in the folder ``logs`` names)."""
+    from benchmarks.common import PG_URL
+    from tests.proc_helpers import PrivateRedis
+    from tests.stack_helpers import Stack, free_port, local_app, pg_database, stack_env, wait_status
+
+    with tempfile.TemporaryDirectory(prefix=f"oms-{prefix}-") as tmp, pg_database(PG_URL, f"oms_bench_{prefix}") as url:
+        redis_server = PrivateRedis(Path(tmp) / "redis")
+        redis_server.start()
+        log_dir = Path(logs or tmp)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        stack = Stack(stack_env(url, redis_server.url), log_dir)
+        try:
+            stack.create_db()
+            root = stack.serve(free_port(), program=web) if serve else ""
+            for n in range(1, workers + 1):
+                stack.start(f"worker-{n}" if workers > 1 else "worker", ["worker"])
+            stack.start("scheduler", ["scheduler"])
+            if serve:
+                wait_status(f"{root}/healthz/ready", 200)
+            yield stack, root, local_app(stack.env)
+        except BaseException:
+            print(stack.logs())
+            raise
+        finally:
+            stack.stop()
+            for store in stores:
+                store.close()
+            redis_server.stop()
+
+
+def exited_rows(stack) -> list[tuple[str, str, str]]:
+    """A row naming the installation's processes that exited before the end, if any."""
+    exited = [label for label in stack.procs if not stack.running(label)]
+    return [("processes that exited", ", ".join(exited), "none")] if exited else []
 
 
 def busy(app, shop_id: int, expected: int) -> str:
