@@ -6,6 +6,7 @@ import signal
 import uuid
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -208,3 +209,28 @@ def test_the_commits_of_a_burst_share_one_analytics_refresh(rq_app, shop_factory
     assert scheduled == [refresh_job_id(org.id)]
     at = q.scheduled_job_registry.get_scheduled_time(scheduled[0]).timestamp()
     assert at >= time.time() + REFRESH_WINDOW - 3
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_only_a_unique_rows_relay_skips_waiting_for_the_disk(rq_app, shop_factory):
+    """PostgreSQL (``synchronous_commit`` is its own): the relay's delete of a unique row is
+    committed without waiting for the disk (a lost delete only sends the row again); a row
+    that must run once waits for it."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    shop = shop_factory("beta")
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        enqueue(SYNC, shop.id, shop_id=shop.id)
+        db.session.commit()
+        once = sum("synchronous_commit" in s for s in seen)
+        enqueue(SYNC, shop.id, job_id=f"beta-sync-{shop.id}", unique=True, shop_id=shop.id)
+        db.session.commit()
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+    assert once == 0 and sum("synchronous_commit" in s for s in seen) == 1
+    assert pending_rows() == 0 and rq_queue().count == 2
