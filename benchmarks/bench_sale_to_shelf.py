@@ -20,10 +20,8 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 RATE = float(os.environ.get("BENCH_SHELF_RATE", "20"))
 SECONDS = float(os.environ.get("BENCH_SHELF_SECONDS", "15"))
@@ -56,27 +54,6 @@ def _order_latencies(orders, stores) -> list[float | None]:
                     worst = max(worst, seen - sent)
         found.append(worst)
     return found
-
-
-def _idle(app, shop_a: int, expected: int) -> str:
-    """Every order imported, the outbox empty, nothing queued, scheduled or running in RQ."""
-    from sqlalchemy import func, select
-    from rq.registry import ScheduledJobRegistry, StartedJobRegistry
-
-    from core.extensions import db
-    from core.models import Order, OutboxJob
-    from core.rqueue import rq_queue
-
-    with app.app_context():
-        imported = db.session.scalar(select(func.count()).select_from(Order).where(Order.shop_id == shop_a))
-        waiting = db.session.scalar(select(func.count()).select_from(OutboxJob).where(OutboxJob.state == "pending"))
-        q = rq_queue()
-        soon = len(q.connection.zrangebyscore(ScheduledJobRegistry(queue=q).key, 0, time.time() + 10))
-        busy = q.count + soon + StartedJobRegistry(queue=q).count
-        db.session.remove()
-    if imported == expected and waiting == 0 and busy == 0:
-        return ""
-    return f"{imported}/{expected} orders, {waiting} in the outbox, {busy} jobs in RQ"
 
 
 def _import_rate(app, shop_a: int) -> float:
@@ -123,100 +100,59 @@ def _one_push(app, shop_id: int, sku: str) -> float:
 
 
 def run() -> list[tuple[str, str, str]]:
-    from benchmarks.common import PG_URL
+    from benchmarks.stack import exited_rows, production, wait_idle
     from core.stock import PUSH_WINDOW
-    from tests.proc_helpers import PrivateRedis
-    from tests.stack_helpers import (
-        Stack,
-        Store,
-        available_to_sell,
-        connect_stores,
-        free_port,
-        local_app,
-        pg_database,
-        stack_env,
-        wait_status,
-    )
+    from tests.stack_helpers import Store, available_to_sell, connect_stores
 
     rnd = random.Random(16)
-    with tempfile.TemporaryDirectory(prefix="oms-shelf-") as tmp, pg_database(PG_URL, "oms_bench_shelf") as db_url:
-        redis_server = PrivateRedis(Path(tmp) / "redis")
-        redis_server.start()
-        logs = Path(os.environ.get("BENCH_SHELF_LOGS") or tmp)  # the processes' logs, kept when named
-        logs.mkdir(parents=True, exist_ok=True)
-        stack = Stack(stack_env(db_url, redis_server.url), logs)
-        stores = [Store(n, SKUS, 0) for n in (1, 2, 3)]
-        try:
-            stack.create_db()
-            root = stack.serve(free_port())
-            for n in (1, 2):
-                stack.start(f"worker-{n}", ["worker"])
-            stack.start("scheduler", ["scheduler"])
-            wait_status(f"{root}/healthz/ready", 200)
-            app = local_app(stack.env)
-            _org, shop_ids = connect_stores(app, stores, ON_HAND, root)
-            a, others = stores[0], stores[1:]
-            push_s = _one_push(app, shop_ids[1], SKUS[0])
-            anchor = PUSH_WINDOW + push_s
-            warm = a.emu.place_order([(SKUS[0], 1)])  # the first request of the web workers
-            ordered_warm = [(time.time(), [(SKUS[0], 1)])]
-            assert warm and a.emu.deliveries[-1].status == 200, a.emu.deliveries[-1]
+    stores = [Store(n, SKUS, 0) for n in (1, 2, 3)]
+    with production("shelf", stores, logs=os.environ.get("BENCH_SHELF_LOGS")) as (stack, root, app):
+        _org, shop_ids = connect_stores(app, stores, ON_HAND, root)
+        a, others = stores[0], stores[1:]
+        push_s = _one_push(app, shop_ids[1], SKUS[0])
+        anchor = PUSH_WINDOW + push_s
+        warm = a.emu.place_order([(SKUS[0], 1)])  # the first request of the web workers
+        ordered_warm = [(time.time(), [(SKUS[0], 1)])]
+        assert warm and a.emu.deliveries[-1].status == 200, a.emu.deliveries[-1]
 
-            def basket() -> list[tuple[str, int]]:
-                picked = rnd.sample(SKUS, rnd.choice((1, 1, 2)))
-                return [(sku, rnd.choice((1, 1, 2))) for sku in picked]
+        def basket() -> list[tuple[str, int]]:
+            picked = rnd.sample(SKUS, rnd.choice((1, 1, 2)))
+            return [(sku, rnd.choice((1, 1, 2))) for sku in picked]
 
-            orders: list[tuple[float, list[tuple[str, int]]]] = []
-            failed = 0
+        orders: list[tuple[float, list[tuple[str, int]]]] = []
+        failed = 0
 
-            def place(lines):
-                sent = time.time()
-                a.emu.place_order(lines)
-                return sent, lines
+        def place(lines):
+            sent = time.time()
+            a.emu.place_order(lines)
+            return sent, lines
 
-            with ThreadPoolExecutor(SENDERS) as pool:
-                steady = []
-                start = time.monotonic()
-                count = int(SECONDS * RATE)
-                for k in range(count):
-                    lag = start + k / RATE - time.monotonic()
-                    if lag > 0:
-                        time.sleep(lag)
-                    steady.append(pool.submit(place, basket()))
-                steady_orders = sorted((f.result() for f in steady), key=lambda o: o[0])
-                steady_rate = count / (time.monotonic() - start)
-                time.sleep(PUSH_WINDOW + 3)
-                burst_start = time.monotonic()
-                burst_orders = sorted((f.result() for f in [pool.submit(place, basket()) for _ in range(BURST)]),
-                                      key=lambda o: o[0])
-                burst_s = time.monotonic() - burst_start
-            orders = ordered_warm + steady_orders + burst_orders
-            failed = sum(1 for d in a.emu.deliveries if d.topic == "orders/create" and d.status != 200)
-            idle_since, settle_start, busy = None, time.monotonic(), ""
-            while time.monotonic() - settle_start < SETTLE_TIMEOUT:
-                busy = _idle(app, shop_ids[0], len(orders))
-                if not busy:
-                    idle_since = idle_since or time.monotonic()
-                    if time.monotonic() - idle_since >= 2:
-                        break
-                else:
-                    idle_since = None
-                time.sleep(0.25)
-            settled = idle_since is not None
-            wrong = 0
-            for shop_id, store in zip(shop_ids, stores):
-                truth = available_to_sell(app, shop_id, SKUS)
-                wrong += sum(1 for sku in SKUS if store.available(sku) != truth[sku])
-            imported = _import_rate(app, shop_ids[0])
-            exited = [label for label in stack.procs if not stack.running(label)]
-        except BaseException:
-            print(stack.logs())
-            raise
-        finally:
-            stack.stop()
-            for store in stores:
-                store.close()
-            redis_server.stop()
+        with ThreadPoolExecutor(SENDERS) as pool:
+            steady = []
+            start = time.monotonic()
+            count = int(SECONDS * RATE)
+            for k in range(count):
+                lag = start + k / RATE - time.monotonic()
+                if lag > 0:
+                    time.sleep(lag)
+                steady.append(pool.submit(place, basket()))
+            steady_orders = sorted((f.result() for f in steady), key=lambda o: o[0])
+            steady_rate = count / (time.monotonic() - start)
+            time.sleep(PUSH_WINDOW + 3)
+            burst_start = time.monotonic()
+            burst_orders = sorted((f.result() for f in [pool.submit(place, basket()) for _ in range(BURST)]),
+                                  key=lambda o: o[0])
+            burst_s = time.monotonic() - burst_start
+        orders = ordered_warm + steady_orders + burst_orders
+        failed = sum(1 for d in a.emu.deliveries if d.topic == "orders/create" and d.status != 200)
+        idle_after, busy = wait_idle(app, shop_ids[0], len(orders), SETTLE_TIMEOUT)
+        settled = idle_after is not None
+        wrong = 0
+        for shop_id, store in zip(shop_ids, stores):
+            truth = available_to_sell(app, shop_id, SKUS)
+            wrong += sum(1 for sku in SKUS if store.available(sku) != truth[sku])
+        imported = _import_rate(app, shop_ids[0])
+        exited = exited_rows(stack)
 
     # the warm-up order counts in the cumulated figures, not in the latencies
     latencies = _order_latencies(orders, others)[1:]
@@ -239,9 +175,8 @@ def run() -> list[tuple[str, str, str]]:
         ("orders never shown on B and C / webhooks refused", f"{never} / {failed}", "0 / 0"),
         ("final figures wrong (3 stores x 20 SKUs vs available-to-sell)",
          str(wrong) + ("" if settled else f" (not idle after {SETTLE_TIMEOUT:.0f} s: {busy})"), "0"),
+        *exited,
     ]
-    if exited:
-        rows.append(("processes that exited", ", ".join(exited), "none"))
     return rows
 
 

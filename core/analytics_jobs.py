@@ -1,8 +1,9 @@
 """The analytics jobs: the organization's one coalesced refresh, and the nightly pass.
 
 A transaction that changes orders marks them (``analytics_dirty``) and queues the
-organization's refresh under one unique id, so a burst of webhooks makes one queued job
-that refreshes every marked order, not one job per transaction. The job deletes only the
+organization's refresh under one unique id, run a few seconds later
+(``core.analytics.facts.REFRESH_WINDOW``), so a burst of webhooks or the pages of a sync
+make one job that refreshes every marked order, not one job per transaction. The job deletes only the
 marks it saw (same ``seq``): an order marked again while it ran stays for the next run,
 which that new mark's transaction queued.
 

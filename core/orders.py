@@ -100,11 +100,13 @@ def record(order: Order, kind: str, message: str, *, source: str = "core", data:
 
 
 def transition(order: Order, new: OrderStatus, *, source: str = "core", user_id: int | None = None,
-               reason: str = "") -> None:
-    """Move an order to ``new`` if allowed; history and the ``order_status_changed`` hook follow."""
+               reason: str = "", notify: bool = True) -> bool:
+    """Move an order to ``new`` if allowed; history and the ``order_status_changed`` hook follow
+    (``notify=False``: the caller fires the hook itself, see :func:`allocate_many`). Returns
+    whether the status changed."""
     old = order.status
     if new == old and new != S.ON_HOLD:
-        return
+        return False
     if new not in TRANSITIONS[old]:
         raise TransitionError(f"une commande {LABELS[old]} ne peut pas passer à « {LABELS[new]} »")
     _set_status(order, old, new)
@@ -112,7 +114,9 @@ def transition(order: Order, new: OrderStatus, *, source: str = "core", user_id:
         order.hold_code = order.hold_reason = None
     record(order, "status", f"{LABELS[old]} → {LABELS[new]}" + (f" : {reason}" if reason else ""),
            source=source, data={"from": old.value, "to": new.value}, user_id=user_id)
-    call(order.shop, "order_status_changed", order=order, old=old, new=new)
+    if notify:
+        call(order.shop, "order_status_changed", order=order, old=old, new=new)
+    return True
 
 
 def _set_status(order: Order, old: OrderStatus, new: OrderStatus) -> None:
@@ -257,7 +261,11 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
         short.setdefault(order.id, []).append(
             f"{line.sku} ({max(level.available, 0)} disponible(s), {missing} demandé(s))")
 
-    # 3. outcome per order
+    # 3. outcome per order: the page's new statuses and history first, written in one flush,
+    # then each order's hooks (an add-on's hook runs in a savepoint, which writes whatever is
+    # pending first: the page's rows would otherwise be written order by order)
+    moved: list[tuple[Order, OrderStatus, OrderStatus]] = []
+    decided: list[Order] = []
     for order in todo:
         if order.id in failed:
             result[order.id] = False
@@ -265,20 +273,31 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
             hold(order, "backorder", "Rupture de stock : " + "; ".join(short[order.id]))
             result[order.id] = False
         else:
-            transition(order, S.DELIVERED if order.origin == "pos" else S.ALLOCATED,
-                       reason="remise en magasin" if order.origin == "pos" else "")
-            decide(order, True, "stock alloué")
+            old, new = order.status, S.DELIVERED if order.origin == "pos" else S.ALLOCATED
+            if transition(order, new, reason="remise en magasin" if order.origin == "pos" else "", notify=False):
+                moved.append((order, old, new))
+            if decide(order, True, "stock alloué", notify=False):
+                decided.append(order)
             result[order.id] = True
+    if moved or decided:
+        db.session.flush()
+    for order, old, new in moved:
+        call(order.shop, "order_status_changed", order=order, old=old, new=new)
+    for order in decided:
+        call(order.shop, "channel_order_decision", order=order, accepted=True, reason="stock alloué")
     return result
 
 
-def decide(order: Order, accepted: bool, reason: str) -> None:
-    """Tell the channel, once, whether the merchant takes the order (``channel_order_decision``)."""
+def decide(order: Order, accepted: bool, reason: str, notify: bool = True) -> bool:
+    """Tell the channel, once, whether the merchant takes the order (``channel_order_decision``;
+    ``notify=False``: the caller fires it). Returns whether this was the order's decision."""
     if any(e.kind == "decision" for e in order.events):
-        return
+        return False
     record(order, "decision", ("acceptée" if accepted else "refusée") + f" : {reason}",
            data={"accepted": accepted})
-    call(order.shop, "channel_order_decision", order=order, accepted=accepted, reason=reason)
+    if notify:
+        call(order.shop, "channel_order_decision", order=order, accepted=accepted, reason=reason)
+    return True
 
 
 #: why units leave a warehouse that is not the merchant's to pick from, by line source

@@ -11,7 +11,10 @@ that job's state:
   again under the same id.
 
 A row is deleted only once RQ holds its job. Rows without ``unique`` run once each (their
-RQ id carries the row id), so a crash between enqueue and delete sends nothing twice.
+RQ id carries the row id), so a crash between enqueue and delete sends nothing twice. A
+unique row's delete is committed without waiting for the disk (PostgreSQL's
+``synchronous_commit``): one lost in a database crash sends the row again, which a new
+request of that id would do anyway; the webhook that queued it is answered sooner.
 
 The worker (:class:`OmsWorker`) runs each job in a fresh app context and database session,
 and beats every few seconds while a job runs, so a worker killed mid-job leaves a started
@@ -28,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -155,6 +158,11 @@ def relay_outbox(limit: int = 500) -> int:
             if row is None:
                 s.commit()
                 continue
+            if pg and row.unique:
+                # a unique row's delete need not wait for the disk: lost in a database crash,
+                # the row is sent again and found waiting in RQ, or its job runs once more,
+                # as for any new request of that id
+                s.execute(text("SET LOCAL synchronous_commit TO OFF"))
             q = queues.get(row.queue) or queues.setdefault(row.queue, rq_queue(row.queue))
             outcome = _send(q, row)
             if outcome == "busy":

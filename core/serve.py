@@ -24,6 +24,27 @@ def defaults() -> dict:
     }
 
 
+#: the most of an unread request body read away after the view (a larger one keeps its
+#: connection from being reused: the client sees it closed)
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+def drain_request_bodies(wsgi_app):
+    """gunicorn keeps a connection open for the client's next request. A request answered
+    without its body being read (a 404 or a refusal on a POST, a route that needs no body)
+    leaves that body in the connection, and the next request on it waits and is dropped:
+    whatever the view left of the body is read away before the answer is sent, so the
+    connection serves on."""
+    def app(environ, start_response):
+        result = wsgi_app(environ, start_response)
+        stream, left = environ.get("wsgi.input"), DRAIN_LIMIT
+        while stream is not None and left > 0 and (chunk := stream.read(min(65536, left))):
+            left -= len(chunk)
+        return result
+
+    return app
+
+
 def _post_fork(server, worker) -> None:
     from .extensions import db
 
@@ -61,6 +82,7 @@ class OmsApplication(BaseApplication):
         app = create_app()
         if self.cfg.preload_app:
             self._preloaded = app
+        app.wsgi_app = drain_request_bodies(app.wsgi_app)  # type: ignore[method-assign]
         return app
 
 

@@ -93,14 +93,18 @@ class Stack:
     def create_db(self) -> None:
         subprocess.run([OMS, "create-db"], env=self.env, check=True, timeout=180, capture_output=True)
 
-    def start(self, label: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    def start(self, label: str, args: list[str], env: dict[str, str] | None = None,
+              program: list[str] | None = None) -> subprocess.Popen:
+        """``oms <args>`` (or ``program + args``) under ``label``, logging to its file."""
         log = self.log_dir / f"{label}.log"
-        proc = subprocess.Popen([OMS, *args], env=env or self.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([*(program or [OMS]), *args], env=env or self.env, stdout=log.open("w"),
+                                stderr=subprocess.STDOUT)
         self.procs[label] = (proc, log)
         return proc
 
-    def serve(self, port: int, *extra: str) -> str:
-        self.start("web", ["serve", "--bind", f"127.0.0.1:{port}", *extra])
+    def serve(self, port: int, *extra: str, program: list[str] | None = None) -> str:
+        """``oms serve`` on ``port`` (or ``program``, taking the same ``--bind``)."""
+        self.start("web", [*([] if program else ["serve"]), "--bind", f"127.0.0.1:{port}", *extra], program=program)
         return f"http://127.0.0.1:{port}"
 
     def running(self, label: str) -> bool:
@@ -244,11 +248,30 @@ def connect_stores(app, stores: list[Store], on_hand: int, oms_root: str) -> tup
             db.session.add(StockLevel(variant_id=variant.id, warehouse_id=wh.id, on_hand=on_hand, reserved=0))
         db.session.commit()
         for shop_id in shop_ids:
-            jobs.push_stock(shop_id)
-            db.session.commit()
+            _push_all(shop_id)
         org_id = org.id
         db.session.remove()
     return org_id, shop_ids
+
+
+def _push_all(shop_id: int, attempts: int = 5) -> None:
+    """Every figure of the shop sent, as the first import's push job does; a worker may be
+    running that job at the same moment (Shopify then refuses the figures read before it, and
+    the push is tried again, as the job layer would)."""
+    from addons.shopify import jobs
+    from addons.shopify.inventory import StaleInventory
+    from core.extensions import db
+
+    for attempt in range(attempts):
+        try:
+            jobs.push_stock(shop_id)
+            db.session.commit()
+            return
+        except StaleInventory:
+            db.session.rollback()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 def available_to_sell(app, shop_id: int, skus: list[str]) -> dict[str, int]:

@@ -185,3 +185,38 @@ def test_pipeline_goes_on_when_an_addon_raises(app, shop_factory, org):
     assert db.session.get(Order, result.order_id).status == OrderStatus.ALLOCATED
     failures = {e.func for e in db.session.query(SyncLog).filter_by(addon="raiser")}
     assert failures == {"hook:order_status_changed", "hook:intake_order_received"}
+
+
+def test_a_page_of_orders_is_written_in_one_flush_before_the_addons_hooks(app, shop_factory, org):
+    """Allocating a page, the new statuses and history of every order are written together,
+    then each order's ``order_status_changed`` runs in its savepoint (which then has nothing
+    of the page left to write); an add-on failing there loses none of it."""
+    from core.intake import ingest_many
+    from core.models import Order, OrderEvent, OrderStatus
+    from tests.pipeline_helpers import norm, variant, warehouse
+
+    shop = shop_factory("beta")
+    set_enabled(shop, "halfwriter", True)
+    variant(org.id, "TEE", {warehouse(org.id, "PAR"): 100})
+    db.session.commit()
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        ingest_many(shop, [norm(f"page-{n}", [("TEE", 1)]) for n in range(10)], source="poll")
+        db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    orders = db.session.scalars(sa.select(Order).where(Order.shop_id == shop.id)).all()
+    assert len(orders) == 10 and {o.status for o in orders} == {OrderStatus.ALLOCATED}
+    kinds = db.session.scalars(sa.select(OrderEvent.kind).where(OrderEvent.order_id.in_([o.id for o in orders])))
+    assert sorted(k for k in kinds if k in ("status", "decision")) == ["decision"] * 10 + ["status"] * 10
+    first_savepoint = next(n for n, s in enumerate(seen) if s.startswith("SAVEPOINT"))
+    history = [n for n, s in enumerate(seen) if s.startswith("INSERT INTO order_event")]
+    assert history and max(history) < first_savepoint  # not order by order, between the hooks
+    failures = db.session.scalar(sa.select(sa.func.count()).select_from(SyncLog).where(
+        SyncLog.addon == "halfwriter", SyncLog.func == "hook:order_status_changed"))
+    assert failures == 10

@@ -1,4 +1,5 @@
-"""The kit's poller: overlap, pages committed one by one, the cursor moved only at the end."""
+"""The kit's poller: overlap, pages committed one by one, the cursor moved at the end (or after
+each committed page of a fetch sorted by change time)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -55,3 +56,31 @@ def test_a_failure_mid_way_keeps_the_committed_pages_and_the_old_cursor():
     poller.now = lambda: T0 + timedelta(minutes=10)
     poller.run()  # starts over from the same point; the upsert makes the repeat harmless
     assert remote.asked == [None, None] and store["cursor"] == T0 + timedelta(minutes=10)
+
+
+def test_a_fetch_sorted_by_change_time_moves_the_cursor_after_each_committed_page():
+    store: dict = {"cursor": None}
+    saved: list[datetime] = []
+    stamps = [T0 - timedelta(minutes=m) for m in (50, 40, 30, 20)]
+    remote = Remote(list(zip("abcd", stamps)), fail_on_page=1)
+    poller = Poller(cursor=Cursor(lambda: store["cursor"], lambda when: (saved.append(when),
+                                                                         store.update(cursor=when))),
+                    fetch=remote.pages, handle=lambda page: None, commit=lambda: None,
+                    overlap=timedelta(minutes=5), now=lambda: T0, reached=lambda page: page[-1][1])
+    with pytest.raises(ConnectionError):
+        poller.run()
+    assert store["cursor"] == stamps[1]  # the first page's last change, committed
+    remote.fail_on_page = None
+    result = poller.run()  # resumes there (less the overlap), not from the start
+    assert remote.asked == [None, stamps[1] - timedelta(minutes=5)]
+    assert result.items == 3 and saved == [stamps[1], stamps[2], stamps[3], T0]
+
+
+def test_a_page_reaching_past_the_run_start_moves_the_cursor_to_the_start_only():
+    store: dict = {"cursor": T0 - timedelta(hours=1)}
+    remote = Remote([("a", T0 - timedelta(minutes=1)), ("b", T0 + timedelta(minutes=3))])
+    poller = Poller(cursor=Cursor(lambda: store["cursor"], lambda when: store.update(cursor=when)),
+                    fetch=remote.pages, handle=lambda page: None, commit=lambda: None,
+                    now=lambda: T0, reached=lambda page: page[-1][1])
+    poller.run()
+    assert store["cursor"] == T0

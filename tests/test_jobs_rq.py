@@ -6,7 +6,8 @@ import signal
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select
 
 from core.extensions import db
 from core.jobs import enqueue, relay_outbox, rq_queue
@@ -181,3 +182,55 @@ def test_reenqueued_after_its_execution_records_expired(rq_app, shop_factory, re
     assert pending_rows() == 0 and q.count == 1
     work(q)
     assert RUNS == [shop.id, shop.id]
+
+
+@pytest.mark.redis
+def test_the_commits_of_a_burst_share_one_analytics_refresh(rq_app, shop_factory, org):
+    """Each commit that changes orders queues the organization's refresh; the first one is
+    scheduled a window later, and the commits after it, even with a worker idle in between,
+    are covered by that run instead of making one run each."""
+    import time
+
+    from core.analytics.facts import REFRESH_WINDOW, refresh_job_id
+    from core.intake import ingest
+    from core.models import AnalyticsDirty
+    from tests.pipeline_helpers import norm
+
+    shop = shop_factory("beta")
+    db.session.commit()
+    q = rq_queue()
+    for n in range(3):
+        ingest(shop, norm(f"burst-{n}", [("NOPE", 1)]))
+        db.session.commit()  # relayed to RQ here
+        work(q)
+    assert pending_rows() == 0
+    assert db.session.scalar(select(func.count()).select_from(AnalyticsDirty)) == 3  # not refreshed yet
+    scheduled = q.scheduled_job_registry.get_job_ids()
+    assert scheduled == [refresh_job_id(org.id)]
+    at = q.scheduled_job_registry.get_scheduled_time(scheduled[0]).timestamp()
+    assert at >= time.time() + REFRESH_WINDOW - 3
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_only_a_unique_rows_relay_skips_waiting_for_the_disk(rq_app, shop_factory):
+    """PostgreSQL (``synchronous_commit`` is its own): the relay's delete of a unique row is
+    committed without waiting for the disk (a lost delete only sends the row again); a row
+    that must run once waits for it."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    shop = shop_factory("beta")
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        enqueue(SYNC, shop.id, shop_id=shop.id)
+        db.session.commit()
+        once = sum("synchronous_commit" in s for s in seen)
+        enqueue(SYNC, shop.id, job_id=f"beta-sync-{shop.id}", unique=True, shop_id=shop.id)
+        db.session.commit()
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+    assert once == 0 and sum("synchronous_commit" in s for s in seen) == 1
+    assert pending_rows() == 0 and rq_queue().count == 2

@@ -132,3 +132,14 @@ def test_an_order_on_one_store_reaches_the_other_stores_stock(stack, env):
         stack.stop()
         for store in stores:
             store.close()
+
+
+def test_a_post_answered_without_reading_its_body_leaves_the_connection_usable(stack):
+    import httpx
+
+    root = stack.serve(free_port(), "--workers", "1")
+    wait_status(f"{root}/healthz/live", 200)
+    with httpx.Client(timeout=5.0) as http:
+        for _ in range(20):  # a 404: nothing reads the body
+            assert http.post(f"{root}/no-such-page", content=b"x" * 20_000).status_code == 404
+            assert http.get(f"{root}/healthz/live").status_code == 200

@@ -122,8 +122,9 @@ def install(shop_id: int, webhook_url: str) -> str:
 
 # ----------------------------------------------------------------------------- reconciliation
 def poll_orders(shop: Shop, client: ShopifyClient) -> int:
-    """Orders updated since the cursor (minus an overlap), page by page; the cursor moves
-    only once every page is committed (the connector kit's poller)."""
+    """Orders updated since the cursor (minus an overlap), page by page, oldest change first;
+    the cursor follows the committed pages (the connector kit's poller), so a backlog longer
+    than a job's time limit is read over several runs, never from the start again."""
     shop_id = shop.id
 
     def fetch(since: datetime | None):
@@ -160,8 +161,9 @@ def poll_orders(shop: Shop, client: ShopifyClient) -> int:
     def save(when: datetime) -> None:
         _shop(shop_id).sync_cursor = when.isoformat()
 
+    # the pages come oldest change first (sortKey UPDATED_AT): a run cut short resumes after them
     poller = Poller(cursor=Cursor(load, save), fetch=fetch, handle=store_page, commit=db.session.commit,
-                    overlap=OVERLAP, now=utcnow)
+                    overlap=OVERLAP, now=utcnow, reached=lambda page: parse_time(page[-1].get("updatedAt")))
     return poller.run().items
 
 

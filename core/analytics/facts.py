@@ -504,6 +504,9 @@ def _loaded_organization(session: Session, order_id: int) -> int | None:
 
 
 REFRESH_JOB = "core.analytics_jobs.refresh_pending"
+#: seconds a refresh waits after the first change that queued it: the changes committed in
+#: that window (a burst of webhooks, the pages of a sync) are refreshed by the same run
+REFRESH_WINDOW = 5.0
 
 
 def refresh_job_id(org_id: int) -> str:
@@ -512,14 +515,16 @@ def refresh_job_id(org_id: int) -> str:
 
 def mark_dirty(session: Session, org_id: int, order_ids: Iterable[int]) -> None:
     """Mark these orders for the organization's refresh (in the caller's transaction) and
-    queue its one refresh job: a burst of transactions makes one queued job, not one each."""
+    queue its one refresh job, run :data:`REFRESH_WINDOW` seconds later: a burst of
+    transactions makes one queued job, not one each (nor one per transaction that commits
+    after the last run: the scheduled run covers them)."""
     ids = sorted(set(order_ids))
     if not ids:
         return
     seq = time.time_ns()
     session.execute(_mark_statement(session.get_bind().dialect.name),
                     [{"organization_id": org_id, "order_id": i, "seq": seq} for i in ids])
-    enqueue(REFRESH_JOB, org_id, job_id=refresh_job_id(org_id), unique=True)
+    enqueue(REFRESH_JOB, org_id, job_id=refresh_job_id(org_id), unique=True, delay=REFRESH_WINDOW)
 
 
 @cache

@@ -10,7 +10,11 @@ The rules every channel's periodic sync follows (Shopify's orders, Amazon's wind
    items are seen twice and the add-on's upsert must be idempotent;
 3. each page is handled and committed on its own (a failure later keeps what is done);
 4. the cursor moves to the run's start only after the last page is committed; a run that
-   fails leaves it where it was, and the next run starts over from the same point.
+   fails leaves it where it was, and the next run starts over from the same point;
+5. a fetch sorted by change time, oldest first, may say how far each page reached
+   (``reached(page)``: its last item's change time): the cursor then moves there as soon as
+   the page is committed, so a run cut short (a failure, a job's time limit on a large
+   backlog) resumes after the pages it stored instead of reading them all again.
 
 The cursor's storage is the caller's (``Shop.sync_cursor``, an add-on's state row): a
 :class:`Cursor` is two functions, so the helper stays free of any model.
@@ -54,6 +58,7 @@ class Poller(Generic[Item]):
     commit: Callable[[], None]
     overlap: timedelta = timedelta(minutes=5)
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    reached: Callable[[list[Item]], datetime | None] | None = None
 
     def run(self) -> PollResult:
         started = self.now()
@@ -65,6 +70,10 @@ class Poller(Generic[Item]):
             self.commit()
             result.pages += 1
             result.items += len(page)
+            stamp = self.reached(page) if self.reached is not None and page else None
+            if stamp is not None:
+                self.cursor.save(min(stamp, started))
+                self.commit()
         self.cursor.save(started)
         self.commit()
         return result

@@ -217,6 +217,37 @@ def test_the_poll_catches_missed_webhooks_and_moves_its_cursor_after_commit(shop
     assert _shop(shop.id).sync_cursor == cursor
 
 
+def test_a_backlog_poll_cut_short_resumes_after_its_last_committed_page(shop_factory, org, emu, base_url, monkeypatch):
+    paris = warehouse(org.id, "PAR")
+    variant(org.id, SKU, {paris: 50})
+    db.session.commit()
+    shop = connect(shop_factory("shopify"), emu, base_url)
+    emu.sender = lambda *_: 503
+    start = utcnow().timestamp() - 3 * 3600
+    placed = [emu.place_order([(SKU, 1)], updated_at=start + n * 600) for n in range(10)]
+    real, seen = jobs.reconcile_order, []
+
+    def time_limit_on_the_second_page(shop, client, node):
+        seen.append(node["id"])
+        if len(seen) > jobs.ORDERS_PAGE:
+            raise TimeoutError("the job's time limit")
+        real(shop, client, node)
+
+    monkeypatch.setattr(jobs, "reconcile_order", time_limit_on_the_second_page)
+    with pytest.raises(TimeoutError):
+        jobs.sync_shop(shop.id)
+    fourth = placed[jobs.ORDERS_PAGE - 1]
+    assert _shop(shop.id).sync_cursor == jobs.parse_time(fourth["updated_at"]).isoformat()
+
+    monkeypatch.setattr(jobs, "reconcile_order", real)
+    emu.operations.clear()
+    jobs.sync_shop(shop.id)
+    orders = db.session.scalars(select(Order).where(Order.shop_id == shop.id)).all()
+    assert sorted(o.external_id for o in orders) == sorted(str(p["id"]) for p in placed)
+    # read again from the fourth order (less the overlap): 7 orders, 2 pages instead of 3
+    assert emu.operations.count("Orders") == 2
+
+
 # ----------------------------------------------------------------------------- products to Shopify
 def test_an_oms_product_is_published_and_its_stock_sent(client, login, shop_factory, org, emu, base_url, run_jobs):
     paris = warehouse(org.id, "PAR")
