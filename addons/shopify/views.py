@@ -94,7 +94,7 @@ def index():
                            requests=requests, warehouses=warehouses, action=ActionForm())
 
 
-@bp.route("/shops/<shop_id>/<any(import, stock):what>", methods=["POST"])
+@bp.route("/shops/<shop_id>/<any(import, stock, webhooks):what>", methods=["POST"])
 @addon_required(ADDON)
 def shop_action(shop_id: str, what: str):
     shop = _shopify_shop(shop_id)
@@ -104,6 +104,10 @@ def shop_action(shop_id: str, what: str):
         enqueue("addons.shopify.jobs.import_products", shop.id, True, job_id=f"shopify-import-{shop.id}",
                 unique=True, shop_id=shop.id)
         flash(_("Import des produits Shopify lancé pour %(shop)s.", shop=shop.name), "success")
+    elif what == "webhooks":
+        enqueue("addons.shopify.jobs.resubscribe_webhooks", shop.id, public_url(".webhook"),
+                job_id=f"shopify-webhooks-{shop.id}", unique=True, shop_id=shop.id)
+        flash(_("Réenregistrement des notifications Shopify lancé pour %(shop)s.", shop=shop.name), "success")
     else:
         enqueue("addons.shopify.jobs.push_stock", shop.id, None, job_id=f"shopify-stock-all-{shop.id}",
                 unique=True, shop_id=shop.id)
