@@ -45,8 +45,10 @@ def max_wait() -> float:
     return float(current_app.config.get("AMAZON_MAX_RATE_WAIT", default))
 
 
-def client_from_settings(settings: dict[str, Any]) -> SellingPartnerClient:
-    return SellingPartnerClient(client_id=settings.get("lwa_client_id") or "",
+def client_from_settings(settings: dict[str, Any], timeout: float | None = None) -> SellingPartnerClient:
+    """The shop's SP-API client; ``timeout`` shortens its calls' own (the diagnostic's)."""
+    extra = {"timeout": timeout} if timeout else {}
+    return SellingPartnerClient(**extra,client_id=settings.get("lwa_client_id") or "",
                                 client_secret=settings.get("lwa_client_secret") or "",
                                 refresh_token=settings.get("refresh_token") or "",
                                 region=settings.get("region") or "eu",
