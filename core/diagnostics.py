@@ -334,13 +334,13 @@ def remote_backlog(shop: Shop, probe: Callable[[datetime], Backlog], now: dateti
         return None
     now = now or utcnow()
     channel = addon_title(shop.addon)
-    title = _("Commandes en attente chez %(channel)s", channel=channel)
+    title = _("Nouvelles commandes chez %(channel)s", channel=channel)
     try:
         backlog = probe(since)
     except Exception as exc:  # an outage is a line of the page, never its crash
         log.warning("diagnostic of shop %s: the orders past the cursor could not be read: %s", shop.id,
                     wording.plain(str(exc)))
-        return Check("warn", _("Impossible de vérifier les commandes en attente chez %(channel)s", channel=channel),
+        return Check("warn", _("Impossible de vérifier les nouvelles commandes chez %(channel)s", channel=channel),
                      _("%(channel)s n'a pas répondu : %(error)s Réessayez dans un instant ; les importations "
                        "habituelles continuent.", channel=channel, error=_end(wording.for_merchant(exc))),
                      _url("integrations.diagnostic", shop_id=shop.id), _("Réessayer"))
@@ -374,7 +374,7 @@ def webhooks_registered(shop: Shop, needed: dict[str, str], registered: set[str]
     against those the remote lists (``registered``; None when it could not be read, ``error``
     saying why). Red when some are missing, with ``fix_url`` (a POST) re-registering them."""
     channel = addon_title(shop.addon)
-    title = _("Notifications de %(channel)s", channel=channel)
+    title = _("Notifications envoyées par %(channel)s", channel=channel)
     if registered is None:
         return Check("warn", _("Impossible de lire les notifications enregistrées chez %(channel)s", channel=channel),
                      _("%(error)s Les commandes restent importées par la relecture %(every)s.",
@@ -407,11 +407,11 @@ def last_delivery(shop: Shop, model: Any = None, now: datetime | None = None) ->
     orders = db.session.scalar(select(func.count()).select_from(Order).where(
         Order.shop_id == shop.id, Order.placed_at >= now - RATE_WINDOW)) or 0
     channel = addon_title(shop.addon)
-    title = _("Dernière notification reçue de %(channel)s", channel=channel)
+    title = _("Dernière notification envoyée par %(channel)s", channel=channel)
     fallback = _("Les commandes restent importées par la relecture %(every)s.", every=_sync_mode_words(shop.sync_mode))
     if last is None:
         if orders:
-            return Check("warn", _("Aucune notification reçue de %(channel)s", channel=channel),
+            return Check("warn", _("%(channel)s n'a envoyé aucune notification", channel=channel),
                          ngettext("%(num)s commande importée en 30 jours, mais aucune notification reçue : vérifiez "
                                   "que l'adresse de l'OMS est joignable depuis internet.",
                                   "%(num)s commandes importées en 30 jours, mais aucune notification reçue : "
@@ -425,7 +425,7 @@ def last_delivery(shop: Shop, model: Any = None, now: datetime | None = None) ->
     if orders >= RATE_MIN_ORDERS:
         expected = max(QUIET_FLOOR, QUIET_GAPS * (RATE_WINDOW / orders))
         if silent > expected:
-            return Check("warn", _("Plus de notification de %(channel)s depuis %(ago)s", channel=channel,
+            return Check("warn", _("%(channel)s n'envoie plus de notification depuis %(ago)s", channel=channel,
                                    ago=format_timedelta(silent)),
                          detail + " " + _("Avec %(num)s commandes en 30 jours, une notification arrive d'habitude au "
                                           "moins toutes les %(gap)s.", num=orders,

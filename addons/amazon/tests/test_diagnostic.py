@@ -118,7 +118,7 @@ def test_orders_amazon_has_and_the_oms_has_not_are_orange_with_the_import_button
     shop = amazon_shop(marketplaces=[FR])
     jobs.sync_orders(shop.id)
     db.session.commit()
-    line = next(c for c in _diagnose(app, shop) if "Commandes en attente chez Amazon" in c.title)
+    line = next(c for c in _diagnose(app, shop) if "Nouvelles commandes chez Amazon" in c.title)
     assert line.level == "ok" and "Aucune commande plus récente" in line.detail
 
     stuck = db.session.get(Shop, shop.id)
@@ -146,7 +146,7 @@ def test_an_empty_quota_is_said_and_never_waited_for(app, amazon_shop, emu, cloc
     client.limiter.drain(client.bucket_key("searchOrders"))  # the sync has just used every request
     before, slept = emu.operations["searchOrders"], clock.slept
 
-    line = next(c for c in _diagnose(app, shop) if "commandes en attente chez amazon" in c.title.lower())
+    line = next(c for c in _diagnose(app, shop) if "nouvelles commandes chez amazon" in c.title.lower())
     assert line.level == "warn" and line.title.startswith("Impossible de vérifier"), line
     assert "Quota" in line.detail and "Error" not in line.detail
     assert emu.operations["searchOrders"] == before and clock.slept == slept  # nothing sent, nothing waited

@@ -40,8 +40,8 @@ def test_a_synced_shop_is_green_on_every_shopify_line(app, shop_factory, org, em
     jobs.sync_shop(shop.id)
 
     checks = _diagnose(app, shop.id)
-    assert _line(checks, "Commandes en attente chez Shopify").level == "ok"
-    assert _line(checks, "Notifications de Shopify").level == "ok"
+    assert _line(checks, "Nouvelles commandes chez Shopify").level == "ok"
+    assert _line(checks, "Notifications envoyées par Shopify").level == "ok"
     token = _line(checks, "Validité des identifiants")
     assert token.level == "ok" and "n'expire pas" in token.detail
     assert "OrdersPast" in emu.operations
@@ -82,7 +82,7 @@ def test_orders_arriving_within_a_sync_period_are_normal(app, shop_factory, org,
     db.session.commit()
     emu.place_order([(SKU, 1)], notify=False, updated_at=time.time() - 120)
 
-    line = _line(_diagnose(app, shop.id), "Commandes en attente chez Shopify")
+    line = _line(_diagnose(app, shop.id), "Nouvelles commandes chez Shopify")
     assert line.level == "ok" and "prochaine importation" in line.detail
 
 
@@ -103,7 +103,7 @@ def test_a_missing_subscription_is_red_and_reregistered(app, client, login, post
     assert res.status_code == 302
     run_jobs()
     assert any(s["topic"] == "orders/create" and s["uri"] == WEBHOOK_URL for s in emu.subscriptions.values())
-    assert _line(_diagnose(app, shop.id), "Notifications de Shopify").level == "ok"
+    assert _line(_diagnose(app, shop.id), "Notifications envoyées par Shopify").level == "ok"
 
 
 def test_an_outage_is_an_orange_line_and_the_page_still_renders(app, client, login, shop_factory, emu, base_url):
@@ -112,7 +112,7 @@ def test_an_outage_is_an_orange_line_and_the_page_still_renders(app, client, log
     emu.tokens.clear()  # Shopify refuses every call now
 
     checks = _diagnose(app, shop.id)
-    backlog = _line(checks, "Impossible de vérifier les commandes en attente")
+    backlog = _line(checks, "Impossible de vérifier les nouvelles commandes")
     assert backlog.level == "warn" and "Error" not in backlog.detail
     assert _line(checks, "Impossible de lire les notifications").level == "warn"
     login(client)
