@@ -286,7 +286,7 @@ def credentials_expiry(shop: Shop, expires_at: datetime | None, *, what: str, re
     now = now or utcnow()
     title = _("Validité des identifiants %(channel)s", channel=addon_title(shop.addon))
     if expires_at is None:
-        return Check("ok", title, unknown)
+        return credentials_without_expiry(shop, unknown)
     when = format_datetime(expires_at, "medium")
     if expires_at <= now:
         return Check("error", _("Identifiants %(channel)s expirés", channel=addon_title(shop.addon)),
@@ -298,6 +298,12 @@ def credentials_expiry(shop: Shop, expires_at: datetime | None, *, what: str, re
                      _("%(what)s expire le %(when)s (%(left)s).", what=what, when=when,
                        left=format_timedelta(left, add_direction=True)) + " " + renew, renew_url, renew_label)
     return Check("ok", title, _("%(what)s est valable jusqu'au %(when)s.", what=what, when=when))
+
+
+def credentials_without_expiry(shop: Shop, rule: str) -> Check:
+    """A channel whose credentials carry no end date: ``rule`` says what ends them (a refused
+    call turns the connection line red)."""
+    return Check("ok", _("Validité des identifiants %(channel)s", channel=addon_title(shop.addon)), rule)
 
 
 @dataclass(frozen=True)
