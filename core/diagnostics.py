@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_datetime, format_timedelta, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import format_datetime, format_timedelta, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import Select, func, select
 
 from . import wording
@@ -332,9 +332,9 @@ def order_cursor(shop: Shop) -> datetime | None:
 def remote_backlog(shop: Shop, probe: Callable[[datetime], Backlog], now: datetime | None = None) -> Check | None:
     """Whether the remote has orders the OMS has not read: ``probe(since)`` asks the remote, in
     one cheap call, for the orders created or updated after ``since`` (the OMS's cursor).
-    Orange when some wait longer than a sync period, with "Importer maintenant"; orange too
-    when the remote cannot be asked. None before the first import (the last import's line
-    says so)."""
+    Orange when some wait longer than a sync period (the oldest's date, else the cursor's),
+    with "Importer maintenant"; orange too when the remote cannot be asked. None before the
+    first import (the last import's line says so)."""
     since = order_cursor(shop)
     if since is None:
         return None
@@ -348,7 +348,7 @@ def remote_backlog(shop: Shop, probe: Callable[[datetime], Backlog], now: dateti
                     wording.plain(str(exc)))
         return Check("warn", _("Impossible de vérifier les nouvelles commandes chez %(channel)s", channel=channel),
                      _("%(channel)s n'a pas répondu : %(error)s Réessayez dans un instant ; les importations "
-                       "habituelles continuent.", channel=channel, error=_end(wording.for_merchant(exc))),
+                       "habituelles continuent.", channel=channel, error=_end(remote_words(exc))),
                      _url("integrations.diagnostic", shop_id=shop.id), _("Réessayer"))
     read = _("L'OMS a lu les commandes jusqu'au %(when)s.", when=format_datetime(since, "short"))
     if backlog.count <= 0:
@@ -356,7 +356,10 @@ def remote_backlog(shop: Shop, probe: Callable[[datetime], Backlog], now: dateti
                      + " " + read)
     count = (_("au moins %(num)s", num=backlog.count) if backlog.more else str(backlog.count))
     period = timedelta(seconds=SYNC_INTERVALS.get(shop.sync_mode) or SYNC_INTERVALS[SyncMode.HOURLY])
-    if backlog.oldest is not None and now - backlog.oldest < period and shop.sync_mode != SyncMode.MANUAL:
+    # what changed within a sync period of now arrives at the next import; without the oldest
+    # order's date, the cursor's own age tells
+    recent = now - (backlog.oldest or since) < period
+    if recent and shop.sync_mode != SyncMode.MANUAL:
         return Check("ok", title, ngettext("%(count)s commande modifiée il y a moins d'une période de synchronisation "
                                            "arrive à la prochaine importation.",
                                            "%(count)s commandes modifiées il y a moins d'une période de "
@@ -439,6 +442,23 @@ def last_delivery(shop: Shop, model: Any = None, now: datetime | None = None) ->
     return Check("ok", title, detail)
 
 
+def listed_variants(shop: Shop, model: Any) -> Select:
+    """The variants ``model`` (an add-on's listing table: ``shop_id``, ``variant_id``) lists
+    for ``shop``, for :func:`unlisted_products`."""
+    return select(model.variant_id).where(model.shop_id == shop.id, model.variant_id.is_not(None))
+
+
+def channel_lines(shop: Shop, *, keys: str, listings: Any, fix_label: str, what: str = "",
+                  probe: Callable[[datetime], Backlog] | None = None, now: datetime | None = None) -> list[Check]:
+    """The lines of a channel whose credentials carry no end date (``keys`` says what ends
+    them), whose orders past the cursor ``probe`` counts (None: the API has no cheap way),
+    and whose listings table is ``listings``."""
+    lines = [credentials_without_expiry(shop, keys),
+             remote_backlog(shop, probe, now) if probe is not None else None,
+             unlisted_products(shop, listed_variants(shop, listings), fix_label=fix_label, what=what)]
+    return [line for line in lines if line is not None]
+
+
 def unlisted_products(shop: Shop, listed: Select, *, fix_label: str, fix_endpoint: str = "main.product",
                       what: str = "") -> Check:
     """The organization's products with no listing on this channel (``listed``: a select of
@@ -478,6 +498,14 @@ def _sync_mode_words(mode: SyncMode) -> str:
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def remote_words(exc: BaseException) -> str:
+    """A remote's refusal or outage in the merchant's language (the connector kit's errors
+    carry both), without class names."""
+    if hasattr(exc, "for_locale"):
+        return wording.plain(exc.for_locale(str(get_locale() or "fr")))
+    return wording.for_merchant(exc)
 
 
 def _end(text: str) -> str:

@@ -135,8 +135,7 @@ def diagnose(shop) -> list[Check]:
                               "lesquelles vous vendez : sans elles, aucune commande n'est importée."),
                             settings_url, _("Choisir les marketplaces")))
     checks.append(diagnostics.unlisted_products(
-        shop, select(AmazonListing.variant_id).where(AmazonListing.shop_id == shop.id,
-                                                     AmazonListing.variant_id.is_not(None)),
+        shop, diagnostics.listed_variants(shop, AmazonListing),
         fix_label=_("mettre en vente sur Amazon"),
         what=_("Créez leur offre dans Seller Central avec le même SKU, puis relisez les annonces depuis la page "
                "Amazon de la boutique.")))

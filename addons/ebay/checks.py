@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 
 from flask import url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import select
 
 from core import diagnostics
 from core.connectors import RetryPolicy
@@ -15,7 +14,6 @@ from core.diagnostics import Backlog, Check
 from core.extensions import db
 from core.models import ConnectionStatus
 from core.types import ConnectionResult
-from core.wording import for_merchant
 
 from .client import EbayAuthError, EbayClient, EbayError
 from .connection import account_for, client_for, mark
@@ -105,7 +103,7 @@ def diagnose(shop) -> list[Check]:
                             _action_url(shop, "notifications"), _("S'abonner aux notifications"), fix_post=True))
     checks.append(diagnostics.last_delivery(shop))
     checks.append(diagnostics.unlisted_products(
-        shop, select(EbayListing.variant_id).where(EbayListing.shop_id == shop.id, EbayListing.variant_id.is_not(None)),
+        shop, diagnostics.listed_variants(shop, EbayListing),
         fix_label=_("mettre en vente sur eBay"),
         what=_("Créez leur annonce sur eBay avec le même SKU, puis relisez les annonces.")))
     return [c for c in checks if c is not None]
@@ -152,5 +150,5 @@ def subscriptions(shop, client: EbayClient, account: EbayAccount) -> Check:
         listed = {s.get("topicId") for s in client.get_subscriptions()
                   if s.get("destinationId") == account.destination_id and s.get("status", "ENABLED") == "ENABLED"}
     except EbayError as exc:
-        return diagnostics.webhooks_registered(shop, NEEDED, None, error=for_merchant(exc))
+        return diagnostics.webhooks_registered(shop, NEEDED, None, error=diagnostics.remote_words(exc))
     return diagnostics.webhooks_registered(shop, NEEDED, listed, fix_url=_action_url(shop, "notifications"))

@@ -12,7 +12,6 @@ from core import diagnostics
 from core.diagnostics import Backlog, Check
 from core.models import Shop, VariantBinding
 from core.types import ConnectionResult
-from core.wording import for_merchant
 
 from .client import DEFAULT_API_VERSION, ShopifyClient, ShopifyError
 from .connection import client_for, state_for
@@ -71,7 +70,7 @@ def diagnose(shop: Shop) -> list[Check]:
     try:
         client = client_for(shop, timeout=diagnostics.REMOTE_TIMEOUT)
     except ShopifyError as exc:
-        error = for_merchant(exc)
+        error = diagnostics.remote_words(exc)
     if client is not None:
         with client:
             checks.append(diagnostics.remote_backlog(shop, lambda since: _backlog(client, since)))
@@ -143,5 +142,5 @@ def _webhooks(shop: Shop, client: ShopifyClient) -> Check:
                                                                  page_size=50)
                       for node in page if not uri or node.get("uri") == uri}
     except ShopifyError as exc:
-        return diagnostics.webhooks_registered(shop, needed, None, error=for_merchant(exc))
+        return diagnostics.webhooks_registered(shop, needed, None, error=diagnostics.remote_words(exc))
     return diagnostics.webhooks_registered(shop, needed, registered, fix_url=fix_url)

@@ -7,13 +7,11 @@ from datetime import datetime
 
 from flask import url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import select
 
 from core import diagnostics
 from core.connectors import RetryPolicy
 from core.diagnostics import Backlog, Check
 from core.models import Shop
-from core.wording import for_merchant
 
 from . import mapping
 from .client import Client, WooError
@@ -45,8 +43,7 @@ def diagnose(shop: Shop) -> list[Check]:
         webhooks(shop, client),
         diagnostics.last_delivery(shop),
         diagnostics.unlisted_products(
-            shop, select(WoocommerceListing.variant_id).where(WoocommerceListing.shop_id == shop.id,
-                                                              WoocommerceListing.variant_id.is_not(None)),
+            shop, diagnostics.listed_variants(shop, WoocommerceListing),
             fix_label=_("créer l'article sur WooCommerce"),
             what=_("Créez l'article avec le même SKU dans WooCommerce, puis relisez le catalogue.")),
     ]
@@ -75,5 +72,5 @@ def webhooks(shop: Shop, client: Client) -> Check:
         active = {w.get("topic") for w in client.webhooks()
                   if w.get("delivery_url") == url and w.get("status") == "active"}
     except WooError as exc:
-        return diagnostics.webhooks_registered(shop, NEEDED, None, error=for_merchant(exc))
+        return diagnostics.webhooks_registered(shop, NEEDED, None, error=diagnostics.remote_words(exc))
     return diagnostics.webhooks_registered(shop, NEEDED, active, fix_url=fix_url)
