@@ -437,7 +437,7 @@ def last_delivery(shop: Shop, model: Any = None, now: datetime | None = None) ->
             return Check("warn", _("%(channel)s n'envoie plus de notification depuis %(ago)s", channel=channel,
                                    ago=format_timedelta(silent)),
                          detail + " " + _("Avec %(num)s commandes en 30 jours, une notification arrive d'habitude au "
-                                          "moins toutes les %(gap)s.", num=orders,
+                                          "moins une fois par période de %(gap)s.", num=orders,
                                           gap=format_timedelta(expected)) + " " + fallback)
     return Check("ok", title, detail)
 
