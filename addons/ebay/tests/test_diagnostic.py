@@ -7,23 +7,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from addons.ebay import jobs
-from core import diagnostics
 from core.extensions import db
 from core.models import Shop
+from core.testing import diagnosed, line_titled
 
 from .conftest import T0
-
-
-def _diagnose(app, shop_id: int):
-    db.session.expire_all()
-    with app.test_request_context():
-        return diagnostics.run(db.session.get(Shop, shop_id))
-
-
-def _line(checks, needle: str):
-    found = [c for c in checks if needle in c.title]
-    assert found, f"no line like {needle!r} in {[c.title for c in checks]}"
-    return found[0]
 
 
 @pytest.mark.parametrize("days, level", [(200, "ok"), (20, "warn"), (-3, "error")])
@@ -45,28 +33,28 @@ def test_orders_ebay_changed_past_the_cursor_are_orange(app, ebay_shop, emu, cat
     shop = ebay_shop()
     jobs.sync_orders(shop.id)
     db.session.commit()
-    assert _line(_diagnose(app, shop.id), "Nouvelles commandes chez eBay").level == "ok"
+    assert line_titled(diagnosed(app, shop.id), "Nouvelles commandes chez eBay").level == "ok"
 
     stuck = db.session.get(Shop, shop.id)
     cursor = datetime.fromtimestamp(clock.time(), tz=timezone.utc) - timedelta(hours=3)
     stuck.sync_cursor = cursor.isoformat()
     db.session.commit()
     emu.place_order([("MUG-1", 1)], created=clock.time() - 2 * 3600, notify=False)
-    line = _line(_diagnose(app, shop.id), "pas encore dans l'OMS")
+    line = line_titled(diagnosed(app, shop.id), "pas encore dans l'OMS")
     assert line.level == "warn" and line.title.startswith("1 commande chez eBay")
     assert line.fix_post and line.fix_label == "Importer maintenant"
 
 
 def test_notifications_not_subscribed_then_subscribed_then_one_missing(app, ebay_shop, emu):
     shop = ebay_shop()
-    line = _line(_diagnose(app, shop.id), "Notifications eBay non activées")
+    line = line_titled(diagnosed(app, shop.id), "Notifications eBay non activées")
     assert line.level == "error" and line.fix_post
     assert line.fix_url == f"/apps/ebay/shops/{shop.id}/notifications"
 
     jobs.subscribe(shop.id, f"http://localhost/apps/ebay/notifications/{shop.id}")
-    assert _line(_diagnose(app, shop.id), "Notifications envoyées par eBay").level == "ok"
+    assert line_titled(diagnosed(app, shop.id), "Notifications envoyées par eBay").level == "ok"
 
     gone = next(sid for sid, s in emu.state.subscriptions.items() if s["topicId"] == "ORDER_CONFIRMATION")
     del emu.state.subscriptions[gone]
-    line = _line(_diagnose(app, shop.id), "notification manquante")
+    line = line_titled(diagnosed(app, shop.id), "notification manquante")
     assert line.level == "error" and "commandes confirmées" in line.detail

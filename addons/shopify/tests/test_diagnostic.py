@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from addons.shopify import jobs
 from addons.shopify.tests.helpers import WEBHOOK_URL, connect
-from core import diagnostics
 from core.extensions import db
 from core.models import Shop, utcnow
+from core.testing import diagnosed, line_titled
 from tests.pipeline_helpers import variant, warehouse
 
 SKU = "TASSE-BLEUE"
@@ -21,17 +21,6 @@ def _shop(shop_id: int) -> Shop:
     return db.session.get(Shop, shop_id)
 
 
-def _line(checks, needle: str):
-    found = [c for c in checks if needle in c.title]
-    assert found, f"no line like {needle!r} in {[c.title for c in checks]}"
-    return found[0]
-
-
-def _diagnose(app, shop_id: int):
-    with app.test_request_context():
-        return diagnostics.run(_shop(shop_id))
-
-
 def test_a_synced_shop_is_green_on_every_shopify_line(app, shop_factory, org, emu, base_url):
     variant(org.id, SKU, {warehouse(org.id, "PAR"): 5})
     db.session.commit()
@@ -39,10 +28,10 @@ def test_a_synced_shop_is_green_on_every_shopify_line(app, shop_factory, org, em
     emu.place_order([(SKU, 1)], notify=False)
     jobs.sync_shop(shop.id)
 
-    checks = _diagnose(app, shop.id)
-    assert _line(checks, "Nouvelles commandes chez Shopify").level == "ok"
-    assert _line(checks, "Notifications envoyées par Shopify").level == "ok"
-    token = _line(checks, "Validité des identifiants")
+    checks = diagnosed(app, shop.id)
+    assert line_titled(checks, "Nouvelles commandes chez Shopify").level == "ok"
+    assert line_titled(checks, "Notifications envoyées par Shopify").level == "ok"
+    token = line_titled(checks, "Validité des identifiants")
     assert token.level == "ok" and "n'expire pas" in token.detail
     assert "OrdersPast" in emu.operations
 
@@ -60,7 +49,7 @@ def test_orders_shopify_has_and_the_oms_has_not_are_counted_with_an_import_butto
     for minutes in (90, 60, 5):
         emu.place_order([(SKU, 1)], notify=False, updated_at=time.time() - minutes * 60)
 
-    line = _line(_diagnose(app, shop.id), "pas encore dans l'OMS")
+    line = line_titled(diagnosed(app, shop.id), "pas encore dans l'OMS")
     assert line.level == "warn" and line.title.startswith("3 commandes chez Shopify")
     assert "il y a 1 heure" in line.detail or "il y a 2 heures" in line.detail, line.detail
     assert line.fix_post and line.fix_url == f"/integrations/shops/{shop.id}/sync"
@@ -82,7 +71,7 @@ def test_orders_arriving_within_a_sync_period_are_normal(app, shop_factory, org,
     db.session.commit()
     emu.place_order([(SKU, 1)], notify=False, updated_at=time.time() - 120)
 
-    line = _line(_diagnose(app, shop.id), "Nouvelles commandes chez Shopify")
+    line = line_titled(diagnosed(app, shop.id), "Nouvelles commandes chez Shopify")
     assert line.level == "ok" and "prochaine importation" in line.detail
 
 
@@ -94,7 +83,7 @@ def test_a_missing_subscription_is_red_and_reregistered(app, client, login, post
         if sub["topic"] == "orders/create":
             del emu.subscriptions[sid]
 
-    line = _line(_diagnose(app, shop.id), "notification manquante")
+    line = line_titled(diagnosed(app, shop.id), "notification manquante")
     assert line.level == "error" and "commandes créées" in line.detail
     assert line.fix_post and line.fix_url == f"/apps/shopify/shops/{shop.id}/webhooks"
 
@@ -103,7 +92,7 @@ def test_a_missing_subscription_is_red_and_reregistered(app, client, login, post
     assert res.status_code == 302
     run_jobs()
     assert any(s["topic"] == "orders/create" and s["uri"] == WEBHOOK_URL for s in emu.subscriptions.values())
-    assert _line(_diagnose(app, shop.id), "Notifications envoyées par Shopify").level == "ok"
+    assert line_titled(diagnosed(app, shop.id), "Notifications envoyées par Shopify").level == "ok"
 
 
 def test_an_outage_is_an_orange_line_and_the_page_still_renders(app, client, login, shop_factory, emu, base_url):
@@ -111,10 +100,10 @@ def test_an_outage_is_an_orange_line_and_the_page_still_renders(app, client, log
     jobs.sync_shop(shop.id)
     emu.tokens.clear()  # Shopify refuses every call now
 
-    checks = _diagnose(app, shop.id)
-    backlog = _line(checks, "Impossible de vérifier les nouvelles commandes")
+    checks = diagnosed(app, shop.id)
+    backlog = line_titled(checks, "Impossible de vérifier les nouvelles commandes")
     assert backlog.level == "warn" and "Error" not in backlog.detail
-    assert _line(checks, "Impossible de lire les notifications").level == "warn"
+    assert line_titled(checks, "Impossible de lire les notifications").level == "warn"
     login(client)
     res = client.get(f"/integrations/shops/{shop.id}/diagnostic")
     assert res.status_code == 200 and "Impossible de vérifier" in res.get_data(as_text=True)
@@ -126,7 +115,7 @@ def test_the_refresh_token_expiry_turns_orange_then_red(app, shop_factory, emu, 
         row = _shop(shop.id)
         row.credentials = {"refresh_token": "r", "refresh_token_expires_at": (utcnow() + timedelta(days=days)).isoformat()}
         db.session.commit()
-        line = _line(_diagnose(app, shop.id), "dentifiants Shopify")
+        line = line_titled(diagnosed(app, shop.id), "dentifiants Shopify")
         assert line.level == level, (days, line)
         if level != "ok":
             assert "Installer sur Shopify" in line.detail and line.fix_url == "/apps/shopify/"
@@ -137,6 +126,6 @@ def test_products_with_no_shopify_variant_are_listed_with_where_to_publish(app, 
     lone = variant(org.id, "PLAID-OCRE", {})
     db.session.commit()
 
-    line = _line(_diagnose(app, shop.id), "sans annonce sur Shopify")
+    line = line_titled(diagnosed(app, shop.id), "sans annonce sur Shopify")
     assert line.level == "warn" and "PLAID-OCRE" in line.detail
     assert ("PLAID-OCRE : publier sur Shopify", f"/products/{lone.product_id}") in line.links

@@ -6,22 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from addons.woocommerce.jobs import sync_orders
-from core import diagnostics
 from core.extensions import db
 from core.models import Shop, utcnow
+from core.testing import diagnosed, line_titled
 from tests.pipeline_helpers import variant, warehouse
-
-
-def _diagnose(app, shop_id: int):
-    db.session.expire_all()
-    with app.test_request_context():
-        return diagnostics.run(db.session.get(Shop, shop_id))
-
-
-def _line(checks, needle: str):
-    found = [c for c in checks if needle in c.title]
-    assert found, f"no line like {needle!r} in {[c.title for c in checks]}"
-    return found[0]
 
 
 def test_a_connected_store_is_green_and_its_keys_said_not_to_expire(app, org, emu, woo_shop, run_jobs):
@@ -32,11 +20,11 @@ def test_a_connected_store_is_green_and_its_keys_said_not_to_expire(app, org, em
     run_jobs()  # the delivery reaches the OMS
     sync_orders(shop.id)
 
-    checks = _diagnose(app, shop.id)
-    assert _line(checks, "Nouvelles commandes chez WooCommerce").level == "ok"
-    assert _line(checks, "Notifications envoyées par WooCommerce").level == "ok"
-    assert _line(checks, "Dernière notification envoyée par WooCommerce").level == "ok"
-    keys = _line(checks, "Validité des identifiants WooCommerce")
+    checks = diagnosed(app, shop.id)
+    assert line_titled(checks, "Nouvelles commandes chez WooCommerce").level == "ok"
+    assert line_titled(checks, "Notifications envoyées par WooCommerce").level == "ok"
+    assert line_titled(checks, "Dernière notification envoyée par WooCommerce").level == "ok"
+    keys = line_titled(checks, "Validité des identifiants WooCommerce")
     assert keys.level == "ok" and "n'expirent pas" in keys.detail
 
 
@@ -52,7 +40,7 @@ def test_orders_changed_on_the_store_past_the_cursor_are_orange(app, org, emu, w
     emu.place_order([("MUG-1", 2)])
     clock.now += 2 * 3600
 
-    line = _line(_diagnose(app, shop.id), "pas encore dans l'OMS")
+    line = line_titled(diagnosed(app, shop.id), "pas encore dans l'OMS")
     assert line.level == "warn" and line.title.startswith("2 commandes chez WooCommerce")
     assert "il y a 2 heures" in line.detail
     assert line.fix_post and line.fix_url == f"/integrations/shops/{shop.id}/sync"
@@ -64,7 +52,7 @@ def test_a_webhook_woocommerce_disabled_is_red_and_reregistered(app, client, log
     hook = next(h for h in emu.webhooks.values() if h["topic"] == "order.created")
     hook["status"] = "disabled"  # five failed deliveries
 
-    line = _line(_diagnose(app, shop.id), "notification manquante")
+    line = line_titled(diagnosed(app, shop.id), "notification manquante")
     assert line.level == "error" and "commandes créées" in line.detail
     assert line.fix_post and line.fix_url == f"/apps/woocommerce/shops/{shop.id}/webhooks"
 
@@ -73,7 +61,7 @@ def test_a_webhook_woocommerce_disabled_is_red_and_reregistered(app, client, log
     assert res.status_code == 302
     run_jobs()
     assert hook["status"] == "active"
-    assert _line(_diagnose(app, shop.id), "Notifications envoyées par WooCommerce").level == "ok"
+    assert line_titled(diagnosed(app, shop.id), "Notifications envoyées par WooCommerce").level == "ok"
 
 
 def test_a_store_down_is_an_orange_line_never_a_crash(app, client, login, emu, woo_shop, serve_wsgi):
@@ -83,8 +71,8 @@ def test_a_store_down_is_an_orange_line_never_a_crash(app, client, login, emu, w
     stuck.addon_row("woocommerce").settings = {**stuck.addon_row("woocommerce").settings,
                                                "store_url": "http://127.0.0.1:9"}  # nothing listens there
     db.session.commit()
-    checks = _diagnose(app, shop.id)
-    assert _line(checks, "Impossible de vérifier les nouvelles commandes").level == "warn"
-    assert _line(checks, "Impossible de lire les notifications").level == "warn"
+    checks = diagnosed(app, shop.id)
+    assert line_titled(checks, "Impossible de vérifier les nouvelles commandes").level == "warn"
+    assert line_titled(checks, "Impossible de lire les notifications").level == "warn"
     login(client)
     assert client.get(f"/integrations/shops/{shop.id}/diagnostic").status_code == 200
