@@ -448,22 +448,48 @@ def listed_variants(shop: Shop, model: Any) -> Select:
     return select(model.variant_id).where(model.shop_id == shop.id, model.variant_id.is_not(None))
 
 
-def channel_lines(shop: Shop, *, keys: str, listings: Any, fix_label: str, what: str = "",
-                  probe: Callable[[datetime], Backlog] | None = None, now: datetime | None = None) -> list[Check]:
+def unmatched_listings(shop: Shop, model: Any, fix_url: str | None, *, sku: Any = None, where: Any = None) -> Check:
+    """The channel's listings no OMS product stands behind (``model``: the add-on's listing
+    table, ``sku`` its SKU column, ``where`` what else a row must meet), with the page of
+    the shop where each is linked to a product or made one (core.listings' two fixes)."""
+    channel = addon_title(shop.addon)
+    sku = sku if sku is not None else model.sku
+    stmt = select(sku).where(model.shop_id == shop.id, model.variant_id.is_(None), sku.is_not(None))
+    if where is not None:
+        stmt = stmt.where(where)
+    stmt = stmt.distinct()
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if not total:
+        return Check("ok", _("Annonces reliées aux produits"),
+                     _("Chaque annonce lue sur %(channel)s correspond à un produit de l'OMS.", channel=channel))
+    named = ", ".join(db.session.scalars(stmt.order_by(sku).limit(SKUS_SHOWN))) + (" …" if total > SKUS_SHOWN else "")
+    return Check("warn", ngettext("%(num)s annonce sur %(channel)s sans produit dans l'OMS",
+                                  "%(num)s annonces sur %(channel)s sans produit dans l'OMS", total, channel=channel),
+                 _("%(skus)s : leurs commandes attendent, faute de produit. Reliez chacune à un produit de votre "
+                   "catalogue, ou créez le produit.", skus=named),
+                 fix_url, _("Relier ou créer les produits"))
+
+
+def channel_lines(shop: Shop, *, keys: str, listings: Any, what: str = "",
+                  probe: Callable[[datetime], Backlog] | None = None, now: datetime | None = None,
+                  unmatched: Check | None = None) -> list[Check]:
     """The lines of a channel whose credentials carry no end date (``keys`` says what ends
     them), whose orders past the cursor ``probe`` counts (None: the API has no cheap way),
-    and whose listings table is ``listings``."""
+    whose listings table is ``listings`` (its unmatched rows: ``unmatched``)."""
     lines = [credentials_without_expiry(shop, keys),
              remote_backlog(shop, probe, now) if probe is not None else None,
-             unlisted_products(shop, listed_variants(shop, listings), fix_label=fix_label, what=what)]
+             unmatched,
+             unlisted_products(shop, listed_variants(shop, listings), what=what)]
     return [line for line in lines if line is not None]
 
 
-def unlisted_products(shop: Shop, listed: Select, *, fix_label: str, fix_endpoint: str = "main.product",
+def unlisted_products(shop: Shop, listed: Select, *, fix_label: str = "", fix_endpoint: str = "main.product",
                       what: str = "") -> Check:
     """The organization's products with no listing on this channel (``listed``: a select of
     the variant ids the channel lists), each linked to where it is published (its product
-    page, where the add-on's "Publier" stands, by default)."""
+    page, where the add-on's "Publier" stands, by default; ``fix_label`` names that action,
+    else the link opens the product)."""
+    fix_label = fix_label or _("ouvrir la fiche produit")
     channel = addon_title(shop.addon)
     stmt = (select(Variant.id, Variant.sku, Product.id, Product.title).join(Product, Product.id == Variant.product_id)
             .where(Variant.organization_id == shop.organization_id, Variant.id.not_in(listed))
@@ -512,6 +538,12 @@ def _end(text: str) -> str:
     """``text`` as a sentence ending with its full stop."""
     text = _sentence(text.strip())
     return text if not text or text[-1] in ".!?…" else text + "."
+
+
+def page_url(endpoint: str, **values) -> str | None:
+    """The address of a page a line links to, or None outside a request (the command line
+    builds one itself)."""
+    return _url(endpoint, **values)
 
 
 def _url(endpoint: str, **values) -> str | None:

@@ -134,9 +134,11 @@ def diagnose(shop) -> list[Check]:
                             _("Choisissez dans les paramètres de la boutique les marketplaces Amazon sur "
                               "lesquelles vous vendez : sans elles, aucune commande n'est importée."),
                             settings_url, _("Choisir les marketplaces")))
+    checks.append(diagnostics.unmatched_listings(
+        shop, AmazonListing, diagnostics.page_url("amazon.shop_page", shop_id=shop.id, _anchor="unmatched"),
+        where=AmazonListing.is_parent.is_(False)))
     checks.append(diagnostics.unlisted_products(
         shop, diagnostics.listed_variants(shop, AmazonListing),
-        fix_label=_("mettre en vente sur Amazon"),
         what=_("Créez leur offre dans Seller Central avec le même SKU, puis relisez les annonces depuis la page "
                "Amazon de la boutique.")))
     checks.append(Check("ok", _("Délai d'affichage du stock sur Amazon"),

@@ -102,9 +102,9 @@ def diagnose(shop) -> list[Check]:
                               "relecture périodique. Abonnez la boutique aux notifications."),
                             _action_url(shop, "notifications"), _("S'abonner aux notifications"), fix_post=True))
     checks.append(diagnostics.last_delivery(shop))
+    checks.append(diagnostics.unmatched_listings(shop, EbayListing, diagnostics.page_url("ebay.index")))
     checks.append(diagnostics.unlisted_products(
         shop, diagnostics.listed_variants(shop, EbayListing),
-        fix_label=_("mettre en vente sur eBay"),
         what=_("Créez leur annonce sur eBay avec le même SKU, puis relisez les annonces.")))
     return [c for c in checks if c is not None]
 

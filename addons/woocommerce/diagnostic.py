@@ -42,9 +42,10 @@ def diagnose(shop: Shop) -> list[Check]:
         diagnostics.remote_backlog(shop, lambda since: backlog(client, since)),
         webhooks(shop, client),
         diagnostics.last_delivery(shop),
+        diagnostics.unmatched_listings(shop, WoocommerceListing, diagnostics.page_url(
+            "woocommerce.shop_page", shop_id=shop.id, _anchor="unmatched")),
         diagnostics.unlisted_products(
             shop, diagnostics.listed_variants(shop, WoocommerceListing),
-            fix_label=_("créer l'article sur WooCommerce"),
             what=_("Créez l'article avec le même SKU dans WooCommerce, puis relisez le catalogue.")),
     ]
     return [c for c in checks if c is not None]

@@ -174,4 +174,4 @@ def test_oms_products_with_no_amazon_listing_are_named(app, amazon_shop, catalog
     catalog({"PLAID-OCRE": 3})
     line = next(c for c in _diagnose(app, shop) if "sans annonce sur Amazon" in c.title)
     assert line.level == "warn" and "PLAID-OCRE" in line.detail
-    assert line.links and line.links[0][0] == "PLAID-OCRE : mettre en vente sur Amazon"
+    assert line.links and line.links[0][0] == "PLAID-OCRE : ouvrir la fiche produit"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from addons.woocommerce.jobs import sync_orders
 from core.extensions import db
-from core.models import Shop, utcnow
+from core.models import Shop, Variant, utcnow
 from core.testing import diagnosed, line_titled
 from tests.pipeline_helpers import variant, warehouse
 
@@ -76,3 +76,26 @@ def test_a_store_down_is_an_orange_line_never_a_crash(app, client, login, emu, w
     assert line_titled(checks, "Impossible de lire les notifications").level == "warn"
     login(client)
     assert client.get(f"/integrations/shops/{shop.id}/diagnostic").status_code == 200
+
+
+def test_articles_with_no_oms_product_are_named_with_the_page_that_fixes_them(app, org, emu, woo_shop):
+    from addons.woocommerce.models import WoocommerceListing
+
+    emu.add_product("Plaid laine", sku="PLAID-OCRE")  # sold on the store, unknown to the OMS
+    shop = woo_shop()
+    unmatched = sorted({r.sku for r in db.session.scalars(
+        db.select(WoocommerceListing).where(WoocommerceListing.shop_id == shop.id,
+                                            WoocommerceListing.variant_id.is_(None))) if r.sku})
+    assert "PLAID-OCRE" in unmatched
+    line = line_titled(diagnosed(app, shop.id), "sans produit dans l'OMS")
+    assert line.level == "warn" and unmatched[0] in line.detail
+    assert line.fix_url == f"/apps/woocommerce/shops/{shop.id}#unmatched" and not line.fix_post
+
+    for sku in unmatched:  # the merchant creates the products: the line turns green
+        variant(org.id, sku, {})
+    db.session.commit()
+    for row in db.session.scalars(db.select(WoocommerceListing).where(WoocommerceListing.shop_id == shop.id)):
+        row.variant_id = db.session.scalar(db.select(Variant.id).where(Variant.organization_id == org.id,
+                                                                      Variant.sku == row.sku))
+    db.session.commit()
+    assert line_titled(diagnosed(app, shop.id), "Annonces reliées aux produits").level == "ok"
