@@ -448,11 +448,14 @@ def listed_variants(shop: Shop, model: Any) -> Select:
     return select(model.variant_id).where(model.shop_id == shop.id, model.variant_id.is_not(None))
 
 
-def unmatched_listings(shop: Shop, model: Any, fix_url: str | None, *, sku: Any = None, where: Any = None) -> Check:
+def unmatched_listings(shop: Shop, model: Any, page: str, *, anchor: str | None = None, sku: Any = None,
+                       where: Any = None) -> Check:
     """The channel's listings no OMS product stands behind (``model``: the add-on's listing
-    table, ``sku`` its SKU column, ``where`` what else a row must meet), with the page of
-    the shop where each is linked to a product or made one (core.listings' two fixes)."""
+    table, ``sku`` its SKU column, ``where`` what else a row must meet), linked to the
+    add-on's page of the shop (endpoint ``page``, taking ``shop_id``; ``anchor`` its table)
+    where each is linked to a product or made one (core.listings' two fixes)."""
     channel = addon_title(shop.addon)
+    fix_url = _url(page, shop_id=shop.id, _anchor=anchor)
     sku = sku if sku is not None else model.sku
     stmt = select(sku).where(model.shop_id == shop.id, model.variant_id.is_(None), sku.is_not(None))
     if where is not None:
@@ -538,12 +541,6 @@ def _end(text: str) -> str:
     """``text`` as a sentence ending with its full stop."""
     text = _sentence(text.strip())
     return text if not text or text[-1] in ".!?…" else text + "."
-
-
-def page_url(endpoint: str, **values) -> str | None:
-    """The address of a page a line links to, or None outside a request (the command line
-    builds one itself)."""
-    return _url(endpoint, **values)
 
 
 def _url(endpoint: str, **values) -> str | None:

@@ -383,8 +383,8 @@ def test_the_backlog_line_from_green_to_orange_and_an_outage_never_a_crash(app, 
         fresh = diagnostics.remote_backlog(beta_shop, probe(diagnostics.Backlog(2, oldest=now - timedelta(minutes=3))),
                                            now=now)
         assert fresh.level == "ok" and "prochaine importation" in fresh.detail
-        late = diagnostics.remote_backlog(beta_shop, probe(diagnostics.Backlog(100, more=True,
-                                                                               oldest=now - timedelta(hours=1))), now=now)
+        many = diagnostics.Backlog(100, more=True, oldest=now - timedelta(hours=1))
+        late = diagnostics.remote_backlog(beta_shop, probe(many), now=now)
         assert late.level == "warn" and late.title.startswith("au moins 100 commandes chez Beta Marketplace")
         assert late.fix_post and late.fix_url == f"/integrations/shops/{beta_shop.id}/sync"
 

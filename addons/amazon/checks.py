@@ -135,7 +135,7 @@ def diagnose(shop) -> list[Check]:
                               "lesquelles vous vendez : sans elles, aucune commande n'est importée."),
                             settings_url, _("Choisir les marketplaces")))
     checks.append(diagnostics.unmatched_listings(
-        shop, AmazonListing, diagnostics.page_url("amazon.shop_page", shop_id=shop.id, _anchor="unmatched"),
+        shop, AmazonListing, "amazon.shop_page", anchor="unmatched",
         where=AmazonListing.is_parent.is_(False)))
     checks.append(diagnostics.unlisted_products(
         shop, diagnostics.listed_variants(shop, AmazonListing),

@@ -27,8 +27,7 @@ def diagnose(shop) -> list[Check]:
         keys=_("Les identifiants API d'Octopia n'ont pas de date de fin connue ; l'OMS renouvelle lui-même ses "
                "jetons de 2 heures. Un identifiant supprimé dans l'espace Octopia est signalé à la prochaine "
                "synchronisation."),
-        unmatched=diagnostics.unmatched_listings(shop, CdiscountOffer, diagnostics.page_url("cdiscount.shop_page", shop_id=shop.id,
-                                                                                  _anchor="unmatched-offers"),
+        unmatched=diagnostics.unmatched_listings(shop, CdiscountOffer, "cdiscount.shop_page", anchor="unmatched-offers",
                                                  sku=CdiscountOffer.seller_sku),
         what=_("Créez leur offre sur Cdiscount avec le même SKU, puis relisez les offres."))
 

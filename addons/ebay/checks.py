@@ -102,7 +102,7 @@ def diagnose(shop) -> list[Check]:
                               "relecture périodique. Abonnez la boutique aux notifications."),
                             _action_url(shop, "notifications"), _("S'abonner aux notifications"), fix_post=True))
     checks.append(diagnostics.last_delivery(shop))
-    checks.append(diagnostics.unmatched_listings(shop, EbayListing, diagnostics.page_url("ebay.index")))
+    checks.append(diagnostics.unmatched_listings(shop, EbayListing, "ebay.index"))
     checks.append(diagnostics.unlisted_products(
         shop, diagnostics.listed_variants(shop, EbayListing),
         what=_("Créez leur annonce sur eBay avec le même SKU, puis relisez les annonces.")))
@@ -128,7 +128,8 @@ def grant(shop) -> Check:
         install_url = None
     return diagnostics.credentials_expiry(
         shop, expires, what=_("L'autorisation donnée à l'OMS sur votre compte eBay"),
-        renew=_("Cliquez sur « Installer sur eBay » dans les paramètres et acceptez à nouveau : l'autorisation repart pour 18 mois."),
+        renew=_("Cliquez sur « Installer sur eBay » dans les paramètres et acceptez à nouveau : l'autorisation "
+                "repart pour 18 mois."),
         renew_url=install_url, renew_label=_("Renouveler l'autorisation"),
         unknown=_("La date de fin de cette autorisation n'est pas connue (eBay la donne pour 18 mois au "
                   "consentement) : elle sera enregistrée au prochain « Installer sur eBay »."))

@@ -25,7 +25,7 @@ def diagnose(shop) -> list[Check]:
         # session token at each run; neither the XSDs nor the client say of any end date
         keys=_("La clé partenaire Fnac Darty n'a pas de date de fin connue : l'OMS l'échange contre un jeton de "
                "session à chaque synchronisation, et une clé refusée est signalée aussitôt."),
-        unmatched=diagnostics.unmatched_listings(shop, FnacOffer, diagnostics.page_url("fnac.shop_page", shop_id=shop.id, _anchor="offers")),
+        unmatched=diagnostics.unmatched_listings(shop, FnacOffer, "fnac.shop_page", anchor="offers"),
         what=_("Créez leur offre sur Fnac Darty avec le même SKU, puis relisez les offres."))
 
 

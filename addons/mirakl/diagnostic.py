@@ -27,7 +27,8 @@ def diagnose(shop) -> list[Check]:
         keys=_("La clé API Mirakl n'a pas de date de fin : elle cesse de valoir quand une nouvelle est générée "
                "dans le back-office de l'opérateur (menu utilisateur › Clé API), ce que la prochaine "
                "synchronisation signale."),
-        unmatched=diagnostics.unmatched_listings(shop, MiraklOffer, diagnostics.page_url("mirakl.shop_page", shop_id=shop.id, _anchor="offers"), sku=MiraklOffer.shop_sku),
+        unmatched=diagnostics.unmatched_listings(shop, MiraklOffer, "mirakl.shop_page", anchor="offers",
+                                                 sku=MiraklOffer.shop_sku),
         what=_("Créez leur offre chez l'opérateur avec le même SKU, puis relisez les offres."))
 
 

@@ -29,7 +29,8 @@ def diagnose(shop) -> list[Check]:
         # it is disabled or deleted there (devdocs.prestashop-project.org, "Webservice")
         keys=_("La clé de webservice PrestaShop n'a pas de date de fin : elle vaut tant qu'elle est active dans "
                "Paramètres avancés › Webservice, ce que la prochaine synchronisation vérifie."),
-        unmatched=diagnostics.unmatched_listings(shop, PrestashopListing, diagnostics.page_url("prestashop.shop_page", shop_id=shop.id, _anchor="unmatched")),
+        unmatched=diagnostics.unmatched_listings(shop, PrestashopListing, "prestashop.shop_page",
+                                                 anchor="unmatched"),
         what=_("Créez l'article avec la même référence dans PrestaShop, puis importez le catalogue."))
 
 

@@ -18,6 +18,6 @@ def diagnose(shop) -> list[Check]:
         # (the SDK sends them on every call); a refused one fails the next sync
         keys=_("Le jeton de webservice Rakuten n'a pas de date de fin : il cesse de valoir s'il est régénéré "
                "dans votre compte vendeur, ce que la prochaine synchronisation signale."),
-        unmatched=diagnostics.unmatched_listings(shop, RakutenOffer, diagnostics.page_url("rakuten.shop_page", shop_id=shop.id, _anchor="unmatched"),
+        unmatched=diagnostics.unmatched_listings(shop, RakutenOffer, "rakuten.shop_page", anchor="unmatched",
                                                  where=RakutenOffer.imported_at.is_not(None)),
         what=_("Créez leur offre sur Rakuten avec le même SKU, puis relisez les offres."))

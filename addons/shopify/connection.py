@@ -160,12 +160,12 @@ def _refresh_committed(shop_id: int, old_refresh: str, app: AppCredentials, shop
 
 def client_for(shop: Shop, *, refresh: bool = True, timeout: float | None = None) -> ShopifyClient:
     """A GraphQL client for this shop (token refreshed first if it is about to expire);
-    ``timeout`` shortens its calls' own (the diagnostic's)."""
+    ``timeout`` makes it the diagnostic's: that timeout, and one attempt per call."""
     tokens = ShopTokens(shop)
     if refresh:
         tokens.ensure_fresh()
     conf = current_app.config
-    extra = {"timeout": timeout} if timeout else {}
+    extra = {"timeout": timeout, "max_attempts": 1} if timeout else {}
     return ShopifyClient(domain(shop), api_version=api_version(shop), base_url=base_url(shop), **extra,
                          token_source=tokens, sleep=conf.get("SHOPIFY_SLEEP") or time.sleep,
                          monotonic=conf.get("SHOPIFY_MONOTONIC") or time.monotonic)

@@ -42,8 +42,7 @@ def diagnose(shop: Shop) -> list[Check]:
         diagnostics.remote_backlog(shop, lambda since: backlog(client, since)),
         webhooks(shop, client),
         diagnostics.last_delivery(shop),
-        diagnostics.unmatched_listings(shop, WoocommerceListing, diagnostics.page_url(
-            "woocommerce.shop_page", shop_id=shop.id, _anchor="unmatched")),
+        diagnostics.unmatched_listings(shop, WoocommerceListing, "woocommerce.shop_page", anchor="unmatched"),
         diagnostics.unlisted_products(
             shop, diagnostics.listed_variants(shop, WoocommerceListing),
             what=_("Créez l'article avec le même SKU dans WooCommerce, puis relisez le catalogue.")),

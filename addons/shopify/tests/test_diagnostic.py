@@ -113,7 +113,8 @@ def test_the_refresh_token_expiry_turns_orange_then_red(app, shop_factory, emu, 
     shop = connect(shop_factory("shopify"), emu, base_url)
     for days, level in ((80, "ok"), (12, "warn"), (-1, "error")):  # refresh tokens last 90 days
         row = _shop(shop.id)
-        row.credentials = {"refresh_token": "r", "refresh_token_expires_at": (utcnow() + timedelta(days=days)).isoformat()}
+        expires = (utcnow() + timedelta(days=days)).isoformat()
+        row.credentials = {"refresh_token": "r", "refresh_token_expires_at": expires}
         db.session.commit()
         line = line_titled(diagnosed(app, shop.id), "dentifiants Shopify")
         assert line.level == level, (days, line)
