@@ -130,3 +130,24 @@ def test_products_with_no_shopify_variant_are_listed_with_where_to_publish(app, 
     line = line_titled(diagnosed(app, shop.id), "sans annonce sur Shopify")
     assert line.level == "warn" and "PLAID-OCRE" in line.detail
     assert ("PLAID-OCRE : publier sur Shopify", f"/products/{lone.product_id}") in line.links
+
+
+def test_the_command_prints_the_shopify_lines_and_exits_1_on_red(app, runner, shop_factory, org, emu, base_url):
+    shop = connect(shop_factory("shopify", "Lune"), emu, base_url)
+    jobs.sync_shop(shop.id)
+    variant(org.id, "PLAID-OCRE", {})
+    db.session.commit()
+    calm = runner.invoke(args=["shops", "diagnose", str(shop.id)])
+    assert calm.exit_code == 0, calm.output  # orange lines only
+    assert "WARN  1 produit de l'OMS sans annonce sur Shopify" in calm.output
+    assert "→ PLAID-OCRE : publier sur Shopify : http://localhost/products/" in calm.output
+
+    for sid, sub in list(emu.subscriptions.items()):
+        if sub["topic"] == "orders/updated":
+            del emu.subscriptions[sid]
+    red = runner.invoke(args=["shops", "diagnose", str(shop.id), "--lang", "en"])
+    assert red.exit_code == 1, red.output
+    assert "ERROR 1 notification missing at Shopify" in red.output
+    # an action is a button of the page: the command gives the page, never the POST address
+    assert f"→ Register again : http://localhost/integrations/shops/{shop.id}/diagnostic" in red.output
+    assert "/apps/shopify/shops/" not in red.output
