@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from core import diagnostics, wording
@@ -19,6 +19,7 @@ from .client import EU_MARKETPLACES, AmazonError, Participation, SellingPartnerC
 from .clock import as_datetime, iso, parse_iso
 from .importing import fba_warehouse
 from .models import AmazonCatalogImport, AmazonListing, AmazonMarketplace
+from .notifications import ORDER_CHANGE, subscription
 from .runtime import client_from_settings
 from .sync import MIN_LAG
 
@@ -116,6 +117,8 @@ def diagnose(shop) -> list[Check]:
         client = client_from_settings(settings, timeout=diagnostics.REMOTE_TIMEOUT)
         checks.append(diagnostics.remote_backlog(shop, lambda since: backlog(shop, client, since),
                                                  now=as_datetime(client.clock.time())))
+        if settings.get("notification_queue_arn"):  # real time chosen: ORDER_CHANGE must reach the relay
+            checks += [order_change(shop, client), diagnostics.last_delivery(shop)]
         try:
             participations = client.marketplace_participations()
         except AmazonError as exc:
@@ -236,3 +239,25 @@ def _marketplaces_check(chosen: list[str], participations: list[Participation], 
         detail += " " + _("Votre compte vend aussi sur %(others)s, non choisie(s) ici : leurs commandes ne sont "
                           "pas importées dans cette boutique.", others=", ".join(unused))
     return Check("ok", _("Marketplaces Amazon"), detail + note)
+
+
+NEEDED = {ORDER_CHANGE: _l("changements de commande (ORDER_CHANGE)")}
+
+
+def order_change(shop, client: SellingPartnerClient) -> Check:
+    """The ORDER_CHANGE subscription Amazon holds (``getSubscription``), to the shop's SQS
+    destination."""
+    row = subscription(shop)
+    try:
+        fix_url = url_for("amazon.subscribe", shop_id=shop.id)
+    except RuntimeError:
+        fix_url = None
+    try:
+        sub = client.call("getSubscription", path={"notificationType": ORDER_CHANGE},
+                          params={"payloadVersion": "1.0"}).body.get("payload") or {}
+    except AmazonError as exc:
+        if exc.status != 404:
+            return diagnostics.webhooks_registered(shop, NEEDED, None, error=diagnostics.remote_words(exc))
+        sub = {}
+    ours = row is not None and sub.get("destinationId") == row.destination_id
+    return diagnostics.webhooks_registered(shop, NEEDED, {ORDER_CHANGE} if ours else set(), fix_url=fix_url)

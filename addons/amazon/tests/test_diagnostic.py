@@ -175,3 +175,25 @@ def test_oms_products_with_no_amazon_listing_are_named(app, amazon_shop, catalog
     line = next(c for c in _diagnose(app, shop) if "sans annonce sur Amazon" in c.title)
     assert line.level == "warn" and "PLAID-OCRE" in line.detail
     assert line.links and line.links[0][0] == "PLAID-OCRE : ouvrir la fiche produit"
+
+
+# ----------------------------------------------------------------------------- ORDER_CHANGE in real time
+def test_the_order_change_subscription_is_checked_when_real_time_is_chosen(app, amazon_shop, emu):
+    arn = "arn:aws:sqs:eu-west-1:123456789012:oms-amazon"
+    shop = amazon_shop(marketplaces=[FR], notification_queue_arn=arn)
+    line = next(c for c in _diagnose(app, shop) if "notification manquante" in c.title)
+    assert line.level == "error" and "ORDER_CHANGE" in line.detail
+    assert line.fix_post and line.fix_url == f"/apps/amazon/shops/{shop.id}/subscribe"
+
+    assert jobs.subscribe_notifications(shop.id, arn)
+    db.session.commit()
+    checks = _diagnose(app, shop)
+    assert next(c for c in checks if c.title == "Notifications envoyées par Amazon").level == "ok"
+    assert any(c.title == "Dernière notification envoyée par Amazon" for c in checks)
+
+
+def test_without_real_time_no_subscription_is_asked(app, amazon_shop, emu):
+    shop = amazon_shop(marketplaces=[FR])
+    checks = _diagnose(app, shop)
+    assert not any("otification" in c.title for c in checks)
+    assert ("GET", "/notifications/v1/subscriptions/ORDER_CHANGE") not in emu.calls
