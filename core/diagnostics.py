@@ -306,6 +306,25 @@ def credentials_without_expiry(shop: Shop, rule: str) -> Check:
     return Check("ok", _("Validité des identifiants %(channel)s", channel=addon_title(shop.addon)), rule)
 
 
+class Reach:
+    """One diagnostic's calls to one remote, so that an unreachable remote costs one timeout,
+    not one a line: after a call that got no answer at all (``status`` None: down, timed
+    out), the next calls raise that same error without being sent."""
+
+    def __init__(self) -> None:
+        self.unreachable: Exception | None = None
+
+    def __call__(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.unreachable is not None:
+            raise self.unreachable
+        try:
+            return call(*args, **kwargs)
+        except Exception as exc:
+            if getattr(exc, "status", None) is None:
+                self.unreachable = exc
+            raise
+
+
 @dataclass(frozen=True)
 class Backlog:
     """What the remote holds past the OMS's cursor: ``count`` orders (at least that many when

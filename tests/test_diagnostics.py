@@ -407,3 +407,28 @@ def test_subscriptions_missing_are_red_with_their_names(app, beta_shop):
         assert missing.fix_post and missing.fix_label == "Réenregistrer"
         unread = diagnostics.webhooks_registered(beta_shop, needed, None, error="délai dépassé")
         assert unread.level == "warn" and "Délai dépassé." in unread.detail
+
+
+def test_an_unreachable_remote_costs_one_call_not_one_a_line():
+    from core.connectors.errors import RemoteError
+
+    sent = []
+
+    def down():
+        sent.append("down")
+        raise RemoteError("le service n'a pas répondu en 5 s")
+
+    def refused():
+        sent.append("refused")
+        raise RemoteError("accès refusé", status=403)
+
+    answered = diagnostics.Reach()
+    with pytest.raises(RemoteError):
+        answered(refused)
+    with pytest.raises(RemoteError):
+        answered(refused)  # an answer, even a refusal: the next call is sent
+    silent = diagnostics.Reach()
+    for _ in range(3):
+        with pytest.raises(RemoteError, match="n'a pas répondu"):
+            silent(down)
+    assert sent == ["refused", "refused", "down"]

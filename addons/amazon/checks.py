@@ -115,12 +115,13 @@ def diagnose(shop) -> list[Check]:
     participations = None
     if settings.get("refresh_token") and settings.get("lwa_client_id"):
         client = client_from_settings(settings, timeout=diagnostics.REMOTE_TIMEOUT)
-        checks.append(diagnostics.remote_backlog(shop, lambda since: backlog(shop, client, since),
+        reach = diagnostics.Reach()
+        checks.append(diagnostics.remote_backlog(shop, lambda since: reach(backlog, shop, client, since),
                                                  now=as_datetime(client.clock.time())))
         if settings.get("notification_queue_arn"):  # real time chosen: ORDER_CHANGE must reach the relay
-            checks += [order_change(shop, client), diagnostics.last_delivery(shop)]
+            checks += [order_change(shop, client, reach), diagnostics.last_delivery(shop)]
         try:
-            participations = client.marketplace_participations()
+            participations = reach(client.marketplace_participations)
         except AmazonError as exc:
             checks.append(Check("error", _("Amazon ne répond pas à la lecture de vos marketplaces"),
                                 wording.for_merchant(exc), settings_url, _("Vérifier les identifiants")))
@@ -244,7 +245,7 @@ def _marketplaces_check(chosen: list[str], participations: list[Participation], 
 NEEDED = {ORDER_CHANGE: _l("changements de commande (ORDER_CHANGE)")}
 
 
-def order_change(shop, client: SellingPartnerClient) -> Check:
+def order_change(shop, client: SellingPartnerClient, reach: diagnostics.Reach) -> Check:
     """The ORDER_CHANGE subscription Amazon holds (``getSubscription``), to the shop's SQS
     destination."""
     row = subscription(shop)
@@ -253,8 +254,8 @@ def order_change(shop, client: SellingPartnerClient) -> Check:
     except RuntimeError:
         fix_url = None
     try:
-        sub = client.call("getSubscription", path={"notificationType": ORDER_CHANGE},
-                          params={"payloadVersion": "1.0"}).body.get("payload") or {}
+        sub = reach(client.call, "getSubscription", path={"notificationType": ORDER_CHANGE},
+                    params={"payloadVersion": "1.0"}).body.get("payload") or {}
     except AmazonError as exc:
         if exc.status != 404:
             return diagnostics.webhooks_registered(shop, NEEDED, None, error=diagnostics.remote_words(exc))

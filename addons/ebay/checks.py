@@ -91,11 +91,12 @@ def diagnose(shop) -> list[Check]:
         client, error = None, exc
     else:
         error = None
+    reach = diagnostics.Reach()
     checks.append(diagnostics.remote_backlog(
-        shop, (lambda since: backlog(client, since)) if client is not None else _failing(error)))
+        shop, (lambda since: reach(backlog, client, since)) if client is not None else _failing(error)))
     account = db.session.get(EbayAccount, shop.id)
     if account is not None and account.destination_id and client is not None:
-        checks.append(subscriptions(shop, client, account))
+        checks.append(subscriptions(shop, client, account, reach))
     elif account is None or not account.destination_id:
         checks.append(Check("error", _("Notifications eBay non activées"),
                             _("eBay ne prévient pas l'OMS des nouvelles commandes : elles n'arrivent qu'à la "
@@ -145,10 +146,10 @@ def backlog(client: EbayClient, since: datetime) -> Backlog:
     return Backlog(total, oldest=min(stamps) if stamps and total <= len(orders) else None)
 
 
-def subscriptions(shop, client: EbayClient, account: EbayAccount) -> Check:
+def subscriptions(shop, client: EbayClient, account: EbayAccount, reach: diagnostics.Reach) -> Check:
     """The subscriptions eBay lists to the shop's destination, enabled, against those the OMS needs."""
     try:
-        listed = {s.get("topicId") for s in client.get_subscriptions()
+        listed = {s.get("topicId") for s in reach(client.get_subscriptions)
                   if s.get("destinationId") == account.destination_id and s.get("status", "ENABLED") == "ENABLED"}
     except EbayError as exc:
         return diagnostics.webhooks_registered(shop, NEEDED, None, error=diagnostics.remote_words(exc))

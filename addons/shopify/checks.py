@@ -72,9 +72,10 @@ def diagnose(shop: Shop) -> list[Check]:
     except ShopifyError as exc:
         error = diagnostics.remote_words(exc)
     if client is not None:
+        reach = diagnostics.Reach()
         with client:
-            checks.append(diagnostics.remote_backlog(shop, lambda since: _backlog(client, since)))
-            checks.append(_webhooks(shop, client))
+            checks.append(diagnostics.remote_backlog(shop, lambda since: reach(_backlog, client, since)))
+            checks.append(_webhooks(shop, client, reach))
     elif shop.sync_cursor or shop.last_sync_at:
         checks.append(diagnostics.remote_backlog(shop, lambda since: _raise(error)))
     checks.append(diagnostics.last_delivery(shop, ShopifyWebhookInbox))
@@ -128,7 +129,7 @@ def _backlog(client: ShopifyClient, since: datetime) -> Backlog:
                    oldest=parse_time(nodes[0].get("updatedAt")) if nodes else None)
 
 
-def _webhooks(shop: Shop, client: ShopifyClient) -> Check:
+def _webhooks(shop: Shop, client: ShopifyClient, reach: diagnostics.Reach) -> Check:
     """The subscriptions Shopify lists for this app against :data:`TOPICS`, to the shop's
     webhook address."""
     uri = state_for(shop).webhook_url
@@ -138,9 +139,8 @@ def _webhooks(shop: Shop, client: ShopifyClient) -> Check:
     except RuntimeError:
         fix_url = None
     try:
-        registered = {node["topic"] for page in client.paginate(WEBHOOK_SUBSCRIPTIONS, {}, "webhookSubscriptions",
-                                                                 page_size=50)
-                      for node in page if not uri or node.get("uri") == uri}
+        pages = reach(lambda: list(client.paginate(WEBHOOK_SUBSCRIPTIONS, {}, "webhookSubscriptions", page_size=50)))
+        registered = {node["topic"] for page in pages for node in page if not uri or node.get("uri") == uri}
     except ShopifyError as exc:
         return diagnostics.webhooks_registered(shop, needed, None, error=diagnostics.remote_words(exc))
     return diagnostics.webhooks_registered(shop, needed, registered, fix_url=fix_url)

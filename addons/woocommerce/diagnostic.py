@@ -31,6 +31,7 @@ NEEDED = {topic: TOPIC_LABELS.get(topic, topic) for topic in mapping.TOPICS}
 
 def diagnose(shop: Shop) -> list[Check]:
     client = client_for(shop, timeout=diagnostics.REMOTE_TIMEOUT, retry=QUICK)
+    reach = diagnostics.Reach()
     checks = [
         # WooCommerce's REST API keys have no expiry: they work until revoked in WooCommerce ›
         # Réglages › Avancé › API REST (woocommerce.github.io/woocommerce-rest-api-docs,
@@ -39,8 +40,8 @@ def diagnose(shop: Shop) -> list[Check]:
             shop, _("Les clés API REST de WooCommerce n'expirent pas : seule leur révocation (WooCommerce › "
                   "Réglages › Avancé › API REST) les invalide, ce que la prochaine synchronisation "
                   "signale.")),
-        diagnostics.remote_backlog(shop, lambda since: backlog(client, since)),
-        webhooks(shop, client),
+        diagnostics.remote_backlog(shop, lambda since: reach(backlog, client, since)),
+        webhooks(shop, client, reach),
         diagnostics.last_delivery(shop),
         diagnostics.unmatched_listings(shop, WoocommerceListing, "woocommerce.shop_page", anchor="unmatched"),
         diagnostics.unlisted_products(
@@ -60,7 +61,7 @@ def backlog(client: Client, since: datetime) -> Backlog:
     return Backlog(int(res.headers.get("X-WP-Total") or len(items)), oldest=oldest)
 
 
-def webhooks(shop: Shop, client: Client) -> Check:
+def webhooks(shop: Shop, client: Client, reach: diagnostics.Reach) -> Check:
     """The add-on's webhooks on the store, pointed at this shop's address and active
     (WooCommerce disables one after 5 failed deliveries)."""
     try:
@@ -69,7 +70,7 @@ def webhooks(shop: Shop, client: Client) -> Check:
         fix_url = None
     url = webhook_url(shop)
     try:
-        active = {w.get("topic") for w in client.webhooks()
+        active = {w.get("topic") for w in reach(client.webhooks)
                   if w.get("delivery_url") == url and w.get("status") == "active"}
     except WooError as exc:
         return diagnostics.webhooks_registered(shop, NEEDED, None, error=diagnostics.remote_words(exc))
