@@ -20,7 +20,7 @@ from core.models import Organization, Role, Shop, User, utcnow
 from core.plans import ensure_plans
 from core.services import create_shop
 from tests.pipeline_helpers import variant, warehouse
-from tests.test_scan_browser import chromium  # noqa: F401  (the fixture)
+from tests.test_scan_browser import chromium, signed_in  # noqa: F401  (chromium: the fixture)
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -84,8 +84,6 @@ def served(tmp_path) -> Iterator[tuple[str, int]]:
 @pytest.mark.parametrize("lang, width", [("fr", 1280), ("fr", 390), ("en", 1280), ("en", 390)])
 def test_the_diagnostic_page_says_each_problem_in_the_merchants_language(chromium, served, lang, width,  # noqa: F811
                                                                           tmp_path):
-    from playwright.sync_api import sync_playwright
-
     url, shop_id = served
     words = {
         "fr": ["2 commandes chez Shopify pas encore dans l'OMS", "Importer maintenant",
@@ -96,25 +94,15 @@ def test_the_diagnostic_page_says_each_problem_in_the_merchants_language(chromiu
                "orders created", "Register again", "OMS products with no listing on Shopify",
                "PLAID-OCRE: publish on Shopify", "The Shopify access token does not expire"],
     }[lang]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 900})
-            page.goto(f"{url}/login?lang={lang}")
-            page.fill("#email", "owner@lune.example")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_load_state()
-            page.goto(f"{url}/integrations/shops/{shop_id}/diagnostic")
-            text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
-            for needle in words:
-                assert needle in text, (needle, text[:3000])
-            assert "Error" not in text and "gid://" not in text and "ORDERS_CREATE" not in text
-            buttons = page.locator("form button[data-fix]")
-            assert buttons.count() >= 2  # "Importer maintenant" and "Réenregistrer" are actions
-            assert page.evaluate("document.documentElement.scrollWidth") <= width
-            shots = Path(tmp_path) / f"diagnostic-{lang}-{width}.png"
-            page.screenshot(path=str(shots), full_page=True)
-            assert shots.stat().st_size > 10_000
-        finally:
-            browser.close()
+    with signed_in(chromium, url, "owner@lune.example", PASSWORD, width=width, lang=lang) as page:
+        page.goto(f"{url}/integrations/shops/{shop_id}/diagnostic")
+        text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
+        for needle in words:
+            assert needle in text, (needle, text[:3000])
+        assert "Error" not in text and "gid://" not in text and "ORDERS_CREATE" not in text
+        buttons = page.locator("form button[data-fix]")
+        assert buttons.count() >= 2  # "Importer maintenant" and "Réenregistrer" are actions
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shots = Path(tmp_path) / f"diagnostic-{lang}-{width}.png"
+        page.screenshot(path=str(shots), full_page=True)
+        assert shots.stat().st_size > 10_000
