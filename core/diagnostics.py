@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_datetime, format_timedelta, get_locale, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import Select, func, select
 
 from . import wording
@@ -284,10 +284,9 @@ def credentials_expiry(shop: Shop, expires_at: datetime | None, *, what: str, re
     :data:`EXPIRY_WARN_DAYS`, green else. ``renew`` says how to renew it; ``unknown`` is the
     sentence when the channel gives no expiry (``expires_at`` None)."""
     now = now or utcnow()
-    title = _("Validité des identifiants %(channel)s", channel=addon_title(shop.addon))
     if expires_at is None:
-        return credentials_without_expiry(shop, unknown)
-    when = format_datetime(expires_at, "medium")
+        return credentials_valid(shop, unknown)
+    when = format_date(expires_at, "long")
     if expires_at <= now:
         return Check("error", _("Identifiants %(channel)s expirés", channel=addon_title(shop.addon)),
                      _("%(what)s a expiré le %(when)s : plus aucune commande n'est importée.", what=what, when=when)
@@ -297,12 +296,12 @@ def credentials_expiry(shop: Shop, expires_at: datetime | None, *, what: str, re
         return Check("warn", _("Identifiants %(channel)s bientôt expirés", channel=addon_title(shop.addon)),
                      _("%(what)s expire le %(when)s (%(left)s).", what=what, when=when,
                        left=format_timedelta(left, add_direction=True)) + " " + renew, renew_url, renew_label)
-    return Check("ok", title, _("%(what)s est valable jusqu'au %(when)s.", what=what, when=when))
+    return credentials_valid(shop, _("%(what)s est valable jusqu'au %(when)s.", what=what, when=when))
 
 
-def credentials_without_expiry(shop: Shop, rule: str) -> Check:
-    """A channel whose credentials carry no end date: ``rule`` says what ends them (a refused
-    call turns the connection line red)."""
+def credentials_valid(shop: Shop, rule: str) -> Check:
+    """The green line of a channel's credentials: ``rule`` says until when they hold, or, for
+    keys with no end date, what ends them (a refused call turns the connection line red)."""
     return Check("ok", _("Validité des identifiants %(channel)s", channel=addon_title(shop.addon)), rule)
 
 
@@ -498,7 +497,7 @@ def channel_lines(shop: Shop, *, keys: str, listings: Any, what: str = "",
     """The lines of a channel whose credentials carry no end date (``keys`` says what ends
     them), whose orders past the cursor ``probe`` counts (None: the API has no cheap way),
     whose listings table is ``listings`` (its unmatched rows: ``unmatched``)."""
-    lines = [credentials_without_expiry(shop, keys),
+    lines = [credentials_valid(shop, keys),
              remote_backlog(shop, probe, now) if probe is not None else None,
              unmatched,
              unlisted_products(shop, listed_variants(shop, listings), what=what)]

@@ -36,7 +36,7 @@ def diagnose(shop: Shop) -> list[Check]:
         # WooCommerce's REST API keys have no expiry: they work until revoked in WooCommerce ›
         # Réglages › Avancé › API REST (woocommerce.github.io/woocommerce-rest-api-docs,
         # "Authentication"); a revoked key fails the next call, which the connection line says
-        diagnostics.credentials_without_expiry(
+        diagnostics.credentials_valid(
             shop, _("Les clés API REST de WooCommerce n'expirent pas : seule leur révocation (WooCommerce › "
                   "Réglages › Avancé › API REST) les invalide, ce que la prochaine synchronisation "
                   "signale.")),
