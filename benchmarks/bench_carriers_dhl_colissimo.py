@@ -41,14 +41,18 @@ class Timed:
 
 
 def _serve(app) -> tuple[str, object]:
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *_args, **_kwargs) -> None:  # one line per request would drown the table
+            pass
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server
 
 
-def _orders(shop, org_id: int, prefix: str) -> list[int]:
+def _orders(shop, org_id: int, prefix: str, count: int = PARCELS) -> list[int]:
     from core.extensions import db
     from core.intake import ingest
     from core.types import NormalizedAddress, NormalizedLine, NormalizedOrder
@@ -56,7 +60,7 @@ def _orders(shop, org_id: int, prefix: str) -> list[int]:
 
     now = datetime.now(timezone.utc)
     ids = []
-    for n in range(PARCELS):
+    for n in range(count):
         result = ingest(shop, NormalizedOrder(
             external_id=f"{prefix}-{n}", number=f"#{prefix}{n:04d}", placed_at=now, updated_at=now, currency="EUR",
             total=Decimal("24.00"), lines=[NormalizedLine(sku="BENCH-TEE", quantity=1, unit_price=Decimal("24.00"),
@@ -67,6 +71,30 @@ def _orders(shop, org_id: int, prefix: str) -> list[int]:
         ids.append(result.order_id)
     db.session.commit()
     return ids
+
+
+def _shop_with_stock(name: str, units: int = 10 * PARCELS):
+    """An organization, its shop on the bench channel, and ``units`` T-shirts in its Paris
+    warehouse (with their customs data): committed."""
+    from core import services
+    from core.extensions import db
+    from core.models import Organization, Product, StockLevel, Variant, Warehouse
+
+    org = Organization(name=name, plan_code="business")
+    db.session.add(org)
+    db.session.commit()
+    shop = services.create_shop(org, "bench_channel", "Boutique banc")
+    wh = Warehouse(organization_id=org.id, code="PAR", name="Paris", priority=1)
+    product = Product(organization_id=org.id, title="T-shirt")
+    db.session.add_all([wh, product])
+    db.session.flush()
+    variant = Variant(organization_id=org.id, product_id=product.id, sku="BENCH-TEE", title="T-shirt",
+                      price=Decimal("24.00"), weight_grams=250, hs_code="6109100010", country_of_origin="PT")
+    db.session.add(variant)
+    db.session.flush()
+    db.session.add(StockLevel(variant_id=variant.id, warehouse_id=wh.id, on_hand=units, reserved=0))
+    db.session.commit()
+    return org, shop
 
 
 def _label_all(order_ids: list[int], carrier: str) -> tuple[list[float], int]:
@@ -92,7 +120,6 @@ def run() -> list[tuple[str, str, str]]:
     from benchmarks.common import BENCH_ADDONS, make_app, pg_database, setup_schema
     from core import services
     from core.extensions import db
-    from core.models import Organization, Product, StockLevel, Variant, Warehouse
 
     dhl_app, colissimo_app = dhl_sandbox.make_app(), colissimo_sandbox.make_app()
     dhl_app.config["LATENCY"] = colissimo_app.config["LATENCY"] = LATENCY
@@ -106,21 +133,7 @@ def run() -> list[tuple[str, str, str]]:
             app = make_app(url, ADDONS=[*BENCH_ADDONS, "dhl", "colissimo"])
             setup_schema(app)
             with app.app_context():
-                org = Organization(name="Banc transporteurs", plan_code="business")
-                db.session.add(org)
-                db.session.commit()
-                shop = services.create_shop(org, "bench_channel", "Boutique banc")
-                wh = Warehouse(organization_id=org.id, code="PAR", name="Paris", priority=1)
-                product = Product(organization_id=org.id, title="T-shirt")
-                db.session.add_all([wh, product])
-                db.session.flush()
-                variant = Variant(organization_id=org.id, product_id=product.id, sku="BENCH-TEE", title="T-shirt",
-                                  price=Decimal("24.00"), weight_grams=250, hs_code="6109100010",
-                                  country_of_origin="PT")
-                db.session.add(variant)
-                db.session.flush()
-                db.session.add(StockLevel(variant_id=variant.id, warehouse_id=wh.id, on_hand=10 * PARCELS, reserved=0))
-                db.session.commit()
+                org, shop = _shop_with_stock("Banc transporteurs")
                 for name, settings, secrets in (
                         ("dhl", dhl_sandbox.demo_settings(dhl_url), {"api_secret", "tracking_api_key"}),
                         ("colissimo", colissimo_sandbox.demo_settings(colissimo_url), {"api_key", "okapi_key"})):

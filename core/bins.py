@@ -56,23 +56,6 @@ def serpentine_sort_key(code: str) -> str:
     return f"{zone}{aisle:04d}{walk:04d}{level}"
 
 
-def visited_serpentine(codes: Iterable[str]) -> dict[str, str] | None:
-    """The serpentine walk over the aisles that have something to pick, for bins still on
-    the default (serpentine) order: the direction alternates from one *visited* aisle to the
-    next, so an aisle with nothing to pick does not turn the picker the wrong way. None when
-    a bin is of another shape (the stored order is kept)."""
-    parsed = {code: parse_bin(code) for code in codes}
-    if not parsed or any(p is None for p in parsed.values()):
-        return None
-    aisles = sorted({(p[0], p[1]) for p in parsed.values()})
-    up = {za: index % 2 == 0 for index, za in enumerate(aisles)}
-    out = {}
-    for code, (zone, aisle, position, level) in parsed.items():
-        walk = position if up[(zone, aisle)] else 9999 - position
-        out[code] = f"{zone}{aisle:04d}{walk:04d}{level}"
-    return out
-
-
 def walk_key(sort_key: str | None, bin_code: str | None) -> tuple[int, str, str]:
     """Route order: the bin's sort key, else its code naturally; bins unknown last."""
     if not bin_code:

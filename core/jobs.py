@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -114,6 +115,9 @@ def _resolve(path: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
+_RUNNING_ENTRY: ContextVar[int | None] = ContextVar("oms_running_sync_log", default=None)
+
+
 def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | None = None,
             attempt: int | None = None, retries_left: int | None = None) -> Any:
     """Run one job in the app's context (``oms worker`` or the embedded runner gives each job
@@ -140,6 +144,7 @@ def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | N
     db.session.add(entry)
     db.session.commit()
     entry_id = entry.id
+    running = _RUNNING_ENTRY.set(entry_id)
     try:
         result = _resolve(func)(*args, **kwargs)
         db.session.commit()
@@ -148,8 +153,15 @@ def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | N
         final = not retries_left
         _finish(entry_id, SyncStatus.FAILED if final else SyncStatus.RETRYING, error=_describe(exc))
         raise
+    finally:
+        _RUNNING_ENTRY.reset(running)
     _finish(entry_id, SyncStatus.OK, result=None if result is None else str(result)[:2000])
     return result
+
+
+def running_entry() -> int | None:
+    """The sync-log entry of the job running in this context (None outside a job)."""
+    return _RUNNING_ENTRY.get()
 
 
 def _addon_of(func: str) -> str | None:

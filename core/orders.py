@@ -20,6 +20,7 @@ from .models import (
     Shipment,
     ShipmentLine,
     ShipmentStatus,
+    append,
     utcnow,
 )
 from . import stock
@@ -94,7 +95,7 @@ def lock(order: Order) -> None:
 def record(order: Order, kind: str, message: str, *, source: str = "core", data: dict[str, Any] | None = None,
            user_id: int | None = None) -> OrderEvent:
     event = OrderEvent(kind=kind, message=message, source=source, data=data or {}, user_id=user_id, at=utcnow())
-    order.events.append(event)
+    append(order, "events", event)  # the order's history is not read to add to it
     return event
 
 

@@ -1,10 +1,11 @@
-"""Picking and packing: pick waves, the walk sorted by bin, scans, the sort into one slot per
+"""Picking and packing: pick waves, the walk through their bins, scans, the sort into one slot per
 order, and packing up to the shipment.
 
 A **wave** takes allocated orders of one warehouse (filters: shops, channels, carrier,
 service level; single-item orders first) and gives each a slot (a tote or a shelf
-compartment). The picker walks once through the bins in ``sort_key`` order and picks the
-units of every order of the wave; at the end each unit is scanned again and goes to its
+compartment). The picker walks once through the bins, on the shortest route found through
+them (``core.pickroute``) or in the order the merchant gave them, and picks the units of
+every order of the wave; at the end each unit is scanned again and goes to its
 order's slot; at the packing station an order (or its slot) is scanned, every unit is
 checked, the parcel is weighed and the label printed (``core.shipping``).
 
@@ -30,8 +31,7 @@ from . import orders as order_flow
 from . import shipping
 # the scan and bin helpers are also read as ``core.picking.X`` by the views, tests and benchmarks
 from .barcodes import ScanCode, clean_scan, code_matches, gtin_check_digit, gtin_key, is_valid_gtin, read_code
-from .bins import (PickingError, assign_bin, import_bins, natural_key, parse_bin, serpentine_sort_key,
-                   visited_serpentine, walk_key)
+from .bins import PickingError, assign_bin, import_bins, natural_key, parse_bin, serpentine_sort_key, walk_key
 from .extensions import db
 from .models import (
     BinLocation,
@@ -54,6 +54,7 @@ from .models import (
     Variant,
     utcnow,
 )
+from .pickroute import walk_order
 
 _TOTE = re.compile(r"^V([0-9]{1,9})-B([0-9]{1,4})$", re.I)
 _PRIORITY = {ServiceLevel.PRIME: 0, ServiceLevel.EXPRESS: 1, ServiceLevel.STANDARD: 2}
@@ -285,15 +286,17 @@ class PickStop:
 
 
 def route(wave: PickWave) -> list[PickStop]:
-    """The walk: one stop per (bin, item), in ``sort_key`` order (bins without a key by code,
-    items without a bin at the end). On the default serpentine order the direction of each
-    aisle follows the aisles that have picks (:func:`core.bins.visited_serpentine`)."""
+    """The walk: one stop per (bin, item), items without a bin at the end. Bins on the default
+    order (serpentine, or none given) of one zone of aisles follow the shortest route found
+    through them (:func:`core.pickroute.walk_order`); bins the merchant ordered, or of another
+    shape, follow their ``sort_key`` (bins without a key by code)."""
     stops: dict[tuple[str | None, int | None], PickStop] = {}
     order_keys: dict[tuple[str | None, int | None], tuple] = {}
     custom = False  # a bin the merchant gave its own place in the walk
     for line in live_lines(wave):
         key = (line.bin_code, line.variant_id)
-        custom = custom or bool(line.bin_code and line.sort_key != serpentine_sort_key(line.bin_code))
+        custom = custom or bool(line.bin_code and line.sort_key
+                                and line.sort_key != serpentine_sort_key(line.bin_code))
         stop = stops.get(key)
         if stop is None:
             variant = line.variant
@@ -312,12 +315,12 @@ def route(wave: PickWave) -> list[PickStop]:
         stop.line_ids.append(line.id)
     for stop in stops.values():
         stop.slots.sort()
-    # bins on the default serpentine order: the direction follows the aisles visited
-    visited = None if custom else visited_serpentine({code for (code, _v) in stops if code})
-    if visited:
+    # bins on the default order: the shortest route found through them
+    ranks = None if custom else walk_order(wave.warehouse_id, {code for (code, _v) in stops if code})
+    if ranks:
         for key in order_keys:
-            if key[0] in visited:
-                order_keys[key] = (0, visited[key[0]], natural_key(key[0])) + order_keys[key][3:]
+            if key[0] in ranks:
+                order_keys[key] = (0, f"{ranks[key[0]]:06d}", "") + order_keys[key][3:]
     return [stops[k] for k in sorted(stops, key=lambda k: order_keys[k])]
 
 

@@ -1,7 +1,9 @@
 """Mount every loaded add-on's emulator under ``/sandbox/<name>`` (demo mode only).
 
 The emulators speak their remote API's wire format; pointing a shop at one is a matter of
-settings (base URL and credentials), exactly as pointing it at the real service.
+settings (base URL and credentials), exactly as pointing it at the real service. An emulator
+of a platform with public apps registers the installation's app with it
+(``Sandbox.installation``), so a new shop connects with no credentials typed in.
 """
 from __future__ import annotations
 
@@ -41,6 +43,11 @@ def mount_sandboxes(app: Flask) -> None:
         registry.pm.register(DemoPlugin(), name="oms-demo")
     boxes = sandboxes(app)
     app.extensions["oms_sandboxes"] = boxes
+    for name, box in boxes.items():
+        if box.installation is not None:  # what the operator set (config or environment) wins
+            for key, value in box.installation(base_url(app, name)).items():
+                if app.config.get(key) is None and not os.environ.get(key):
+                    app.config[key] = value
     mounts = {mount_path(name): sb.make_app() for name, sb in boxes.items()}
     app.extensions["oms_sandbox_apps"] = {name: mounts[mount_path(name)] for name in boxes}
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, mounts)  # type: ignore[method-assign]

@@ -44,6 +44,7 @@ from .models import (
     ShipmentLine,
     ShipmentStatus,
     Shop,
+    append,
     utcnow,
 )
 from .types import Label, Rate
@@ -199,7 +200,7 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
                         currency=order.currency, label_attempts=0)
     for line, qty in planned:
         shipment.lines.append(ShipmentLine(order_line_id=line.id, quantity=qty))
-    order.shipments.append(shipment)
+    append(order, "shipments", shipment)
     db.session.flush()
     order_flow.record(order, "shipment", f"colis créé ({shipment.carrier}, {weight_grams or '?'} g)",
                       user_id=user_id, data={"shipment": shipment.id})

@@ -13,6 +13,7 @@ those rules sets ``app.config["OUTBOUND_ALLOW"]`` itself.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -322,3 +323,40 @@ def smtp_server(app) -> Iterator[SmtpInbox]:
                       MAIL_FROM="oms@boutique.example")
     yield inbox
     controller.stop()
+
+
+@contextlib.contextmanager
+def demo_served(directory: str | os.PathLike, addons: list[str], **config: Any) -> Iterator[tuple[Any, str]]:
+    """The demo as ``make run`` serves it, on a loopback port: the add-ons' emulators mounted
+    at the app's public address, the demo loaded, the embedded job runner, an SQLite file in
+    ``directory``. Yields (app, base URL)."""
+    from werkzeug.serving import make_server
+
+    from core.demo import load_demo
+    from core.runner import EmbeddedRunner
+
+    holder: dict[str, Any] = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "demo-served", "ADDONS": list(addons), "ADDON_MODULES": {},
+                      "SANDBOXES": True, "PUBLIC_URL": url, "JOBS_MODE": "thread", "REDIS_URL": None,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{os.path.join(directory, 'demo.db')}",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **config})
+    holder["app"] = app
+    with app.app_context():
+        db.create_all()
+        load_demo()
+        db.session.remove()
+    runner = EmbeddedRunner(app, poll=0.3)
+    app.extensions["oms_runner"] = runner
+    runner.start()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, url
+    finally:
+        runner.stop()
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            db.engine.dispose()

@@ -38,12 +38,17 @@ class Sandbox:
 
     ``demo(organization, shops, base_url)``, when given, adds the add-on's part of the demo
     data once the demo's shops exist (a fulfilment add-on's suppliers, say), before the demo's
-    orders come in."""
+    orders come in.
+
+    ``installation(base_url)``, when given, is the installation's own configuration while
+    the emulator runs (the keys an operator sets for the real service, e.g. a public app's
+    credentials registered with the emulated platform); what the operator set is kept."""
 
     name: str
     make_app: Callable[[], Any]
     settings: Callable[[str], dict[str, Any]]
     demo: Callable[[Any, list[Any], str], None] | None = None
+    installation: Callable[[str], dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "domain": (
         "core.intake", "core.routing", "core.stock", "core.orders", "core.shipping", "core.picking", "core.pickup",
-        "core.barcodes", "core.bins", "core.picklist", "core.listings", "core.shipping_rules",
+        "core.barcodes", "core.bins", "core.pickroute", "core.picklist", "core.listings", "core.shipping_rules",
         "core.returns", "core.analytics", "core.analytics_jobs", "core.fx", "core.catalog", "core.documents",
         "core.plans", "core.services", "core.defaults", "core.alerts", "core.team", "core.helpcentre",
         "core.diagnostics",

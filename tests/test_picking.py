@@ -8,6 +8,7 @@ wave → pick scans → sort into slots → pack scans → label on the Sendclou
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from datetime import timedelta
 
@@ -385,10 +386,50 @@ def test_draft_waiting_for_the_carrier_is_listed_and_switches_to_manual(app, cli
 
 
 def test_the_serpentine_turns_with_the_aisles_that_have_picks():
-    from core.bins import visited_serpentine
+    from core.pickroute import s_shape
 
-    keys = visited_serpentine(["A-01-10-1", "A-01-40-1", "A-03-05-1", "A-03-45-1", "A-04-20-1"])
-    walk = sorted(keys, key=keys.get)
+    walk = s_shape({1: [10, 40], 3: [5, 45], 4: [20]})
     # up aisle 1, down aisle 3 (aisle 2 has nothing: the picker does not walk it), up aisle 4
-    assert walk == ["A-01-10-1", "A-01-40-1", "A-03-45-1", "A-03-05-1", "A-04-20-1"]
-    assert visited_serpentine(["A-01-10-1", "PALETTE"]) is None  # another shape: the stored order stays
+    assert walk == [(1, 10), (1, 40), (3, 45), (3, 5), (4, 20)]
+
+
+def test_the_picker_walks_the_route_drawn_through_the_wave(app, client, login, org, shop, wh, catalog):
+    from core.pickroute import AisleLayout, s_shape
+
+    # zone C, 40 positions deep: the serpentine would go down aisle 2 and up aisle 3 twice over
+    spots = {"C1": "C-01-02-1", "C2": "C-02-02-1", "C3": "C-02-30-2", "C4": "C-03-02-1", "C5": "C-03-30-1",
+             "C6": "C-04-02-3", "C7": "C-02-40-1"}
+    for sku, code in spots.items():
+        stocked(org.id, wh, sku, 5, bin_code=code, sort_key=picking.serpentine_sort_key(code))
+    db.session.commit()
+    wanted = ["C1", "C2", "C3", "C4", "C5", "C6"]
+    order = allocated(shop, "walk-1", [(sku, 1) for sku in wanted])
+    wave = picking.build_wave(org.id, picking.WaveFilters(warehouse_id=wh.id, order_ids=[order.id]))
+    db.session.commit()
+    stops = picking.route(wave)
+    assert sorted(s.sku for s in stops) == wanted  # every pick, once
+    layout = AisleLayout(positions=40)
+    place = {code: (int(code.split("-")[1]), int(code.split("-")[2])) for code in spots.values()}
+    walked = layout.walk([place[s.bin_code] for s in stops])
+    picks = [place[spots[sku]] for sku in wanted]
+    shortest = min(layout.walk(list(p)) for p in itertools.permutations(picks))
+    serpentine = layout.walk(s_shape({1: [2], 2: [2, 30], 3: [2, 30], 4: [2]}))
+    assert walked == shortest < serpentine
+    # the pick page and the printed list show the stops in the route's order
+    login(client, "picker")
+    html = client.get(f"/preparation/waves/{wave.id}/pick").get_data(as_text=True)
+    shown = sorted((s.bin_code for s in stops), key=html.index)
+    assert shown == [s.bin_code for s in stops]
+    wave_html = client.get(f"/preparation/waves/{wave.id}").get_data(as_text=True)
+    assert sorted((s.bin_code for s in stops), key=wave_html.index) == [s.bin_code for s in stops]
+
+def test_zones_are_walked_one_after_the_other_each_on_its_route(app, org, shop, wh, catalog):
+    for sku, code in (("Z1", "B-02-08-1"), ("Z2", "B-01-03-1"), ("Z3", "B-02-01-1")):
+        stocked(org.id, wh, sku, 5, bin_code=code, sort_key=picking.serpentine_sort_key(code))
+    db.session.commit()
+    order = allocated(shop, "zones-1", [("Z1", 1), ("TEE", 1), ("Z2", 1), ("MUG", 1), ("Z3", 1)])
+    wave = picking.build_wave(org.id, picking.WaveFilters(warehouse_id=wh.id, order_ids=[order.id]))
+    db.session.commit()
+    # zone A (aisle 1, then aisle 2), then zone B: up aisle 1, across the back, down aisle 2
+    assert [s.bin_code for s in picking.route(wave)] == ["A-01-03", "A-02-05", "B-01-03-1", "B-02-08-1",
+                                                        "B-02-01-1"]

@@ -6,11 +6,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.extensions import db
 from core.intake import variant_map
 from core.models import Shop, Variant, VariantBinding, utcnow
+from core.syncs import Progress
 
 from .client import AmazonError, SellingPartnerClient
 from .mapping import parse_tsv, report_barcode
@@ -20,6 +22,10 @@ from .sync import REPORT_POLL, ResumeLater
 
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
 DETAILS = ["summaries", "offers", "fulfillmentAvailability", "relationships"]
+#: listings detailed per commit (and per progress step)
+DETAILS_BATCH = 50
+#: a listing of the report that Amazon no longer gives (shown in the merchant's language)
+LISTING_GONE = _l("Annonce introuvable chez Amazon (supprimée depuis le rapport) : ses détails ne sont pas lus.")
 
 
 def start_import(shop: Shop) -> AmazonCatalogImport:
@@ -113,20 +119,27 @@ def _details(shop: Shop, client: SellingPartnerClient) -> None:
     seller = client.seller_id
     listings = db.session.scalars(select(AmazonListing).where(AmazonListing.shop_id == shop.id)
                                   .order_by(AmazonListing.sku, AmazonListing.marketplace_id)).all()
+    progress = Progress.for_job("listings")
+    progress.start(len(listings))
+    done, missing = 0, []
     for n, listing in enumerate(listings, 1):
         try:
             item = client.call("getListingsItem", path={"sellerId": seller, "sku": listing.sku},
                                params={"marketplaceIds": [listing.marketplace_id], "includedData": DETAILS,
                                        "issueLocale": "fr_FR"}).body
         except AmazonError as exc:
-            if exc.status == 404:
-                listing.status = "INTROUVABLE"
-                continue
-            raise
-        apply_item(listing, item)
-        if n % 50 == 0:
+            if exc.status != 404:
+                raise
+            listing.status = "INTROUVABLE"
+            missing.append((listing.sku, LISTING_GONE))
+        else:
+            apply_item(listing, item)
+        if n % DETAILS_BATCH == 0:
             db.session.commit()
+            progress.advance(n - done, missing)
+            done, missing = n, []
     db.session.commit()
+    progress.advance(len(listings) - done, missing)
 
 
 def apply_item(listing: AmazonListing, item: dict[str, Any]) -> None:

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Shop, utcnow
+from core.syncs import Progress
 
 from .client import AmazonError, SellingPartnerClient
 from .clock import as_datetime, iso, parse_iso
@@ -52,6 +54,9 @@ REPORT_POLL = 30.0
 #: orders of a report ingested (and committed) together; orders detailed by getOrder per commit
 REPORT_PAGE = 200
 DETAILS_PAGE = 20
+#: an order of the report that Amazon no longer gives (shown in the merchant's language)
+ORDER_GONE = _l("Commande introuvable chez Amazon (annulée ou archivée depuis le rapport) : elle n'est pas "
+                "importée.")
 
 
 class ResumeLater(Exception):
@@ -146,8 +151,33 @@ def _count(result: SyncResult, created: bool, changed: list[str]) -> None:
 
 
 # ----------------------------------------------------------------------------- searchOrders
+def _progress(state: AmazonSyncState) -> Progress | None:
+    """The first window's progress (the backlog import), carried over the runs that resume it."""
+    if not (state.decision or {}).get("first"):
+        return None
+    done, total = (state.decision or {}).get("progress") or (0, None)
+    progress = Progress.for_job("orders")
+    progress.start(total, done=done)
+    return progress
+
+
+def _advance(state: AmazonSyncState, progress: Progress | None, count: int, *, total: int | None = None,
+             restart: bool = False, errors: list[tuple[str, Any]] | None = None) -> None:
+    """Tell the progress what the last commit brought (call it between commits); the figures
+    are kept on the state, committed with the next page."""
+    if progress is None:
+        return
+    if restart:
+        progress.start(total)
+    elif total is not None:
+        progress.total = total
+    progress.advance(count, errors or [])
+    state.decision = {**(state.decision or {}), "progress": [progress.done, progress.total]}
+
+
 def _search(shop: Shop, client: SellingPartnerClient, state: AmazonSyncState, result: SyncResult) -> None:
     mps = marketplaces(shop)
+    progress = _progress(state)
     while True:
         params: dict[str, Any] = {"lastUpdatedAfter": state.window_after, "lastUpdatedBefore": state.window_before,
                                   "marketplaceIds": mps, "maxResultsPerPage": PAGE_SIZE,
@@ -160,19 +190,26 @@ def _search(shop: Shop, client: SellingPartnerClient, state: AmazonSyncState, re
             _count(result, r.created, r.changed)
         result.pages += 1
         token = (body.get("pagination") or {}).get("nextToken")
+        total = None
         if token and state.decision.get("first") and "chosen" not in state.decision:
-            state.decision = decide(client, orders, parse_iso(state.window_after), parse_iso(state.window_before),
-                                    len(mps))
+            state.decision = {**decide(client, orders, parse_iso(state.window_after), parse_iso(state.window_before),
+                                       len(mps)), "progress": state.decision.get("progress")}
             result.decision = dict(state.decision)
+            total = state.decision["estimated_orders"]
             if state.decision["chosen"] == "report":
                 state.path, state.next_token = "report", None
                 db.session.commit()
+                _advance(state, progress, len(orders), total=total)
                 return
         state.next_token = token
         if not token:
             _finish_window(shop, state)
+            if progress is not None:
+                _advance(state, progress, len(orders))
+                progress.finish()
             return
         db.session.commit()
+        _advance(state, progress, len(orders), total=total)
 
 
 def decide(client: SellingPartnerClient, first_page: list[dict[str, Any]], after: datetime, before: datetime,
@@ -209,6 +246,7 @@ def _bucket_time(client: SellingPartnerClient, operation: str, calls: int) -> fl
 
 # ----------------------------------------------------------------------------- orders report
 def _report(shop: Shop, client: SellingPartnerClient, state: AmazonSyncState, result: SyncResult) -> None:
+    progress = _progress(state)
     reports = dict(state.reports or {})
     for mp in marketplaces(shop):
         if mp not in reports:
@@ -240,6 +278,10 @@ def _report(shop: Shop, client: SellingPartnerClient, state: AmazonSyncState, re
             AmazonOrder.amazon_order_id.in_(list(by_order)))) if by_order else [])
         pending = list(state.details_pending or [])
         page: list[tuple[Any, Any]] = []
+        # the report's orders are the total (the first report's orders start the count again)
+        first_report = not any(r.get("ingested") for r in reports.values())
+        _advance(state, progress, 0, restart=first_report,
+                 total=(0 if first_report or progress is None else progress.total or 0) + len(by_order))
         for order_id, rows in by_order.items():
             normalized, facts = from_report_rows(rows, mp)
             if facts.fulfilled_by == "MERCHANT" and facts.status in OPEN_STATUSES and order_id not in complete:
@@ -247,8 +289,8 @@ def _report(shop: Shop, client: SellingPartnerClient, state: AmazonSyncState, re
                 continue
             page.append((normalized, facts))
             if len(page) == REPORT_PAGE:
-                _ingest_page(shop, page, result, "import")
-        _ingest_page(shop, page, result, "import")
+                _advance(state, progress, _ingest_page(shop, page, result, "import"))
+        _advance(state, progress, _ingest_page(shop, page, result, "import"))
         result.pages += 1
         rep["ingested"] = True
         reports[mp] = dict(rep)
@@ -256,7 +298,7 @@ def _report(shop: Shop, client: SellingPartnerClient, state: AmazonSyncState, re
         db.session.commit()
     pending = list(state.details_pending or [])
     while pending:
-        chunk, fetched = pending[:DETAILS_PAGE], []
+        chunk, fetched, missing = pending[:DETAILS_PAGE], [], []
         for order_id in chunk:
             try:
                 body = client.call("getOrder", path={"orderId": order_id},
@@ -264,20 +306,23 @@ def _report(shop: Shop, client: SellingPartnerClient, state: AmazonSyncState, re
             except AmazonError as exc:
                 if exc.status != 404:
                     raise
+                missing.append((order_id, ORDER_GONE))
                 continue
             fetched.append(from_order(body["order"]))
         pending = pending[len(chunk):]
         state.details_pending = list(pending)
-        _ingest_page(shop, fetched, result, "import")
+        _advance(state, progress, _ingest_page(shop, fetched, result, "import") + len(missing), errors=missing)
     _finish_window(shop, state)
 
 
-def _ingest_page(shop: Shop, page: list[tuple[Any, Any]], result: SyncResult, source: str) -> None:
-    """Ingest and commit a page of orders, then empty it."""
+def _ingest_page(shop: Shop, page: list[tuple[Any, Any]], result: SyncResult, source: str) -> int:
+    """Ingest and commit a page of orders, then empty it; returns how many it held."""
+    count = len(page)
     for r in ingest_orders(shop, page, source=source):
         _count(result, r.created, r.changed)
     db.session.commit()
     page.clear()
+    return count
 
 
 def _wait_report(client: SellingPartnerClient, report_id: str) -> dict[str, Any]:

@@ -46,8 +46,7 @@ def _row_for(shop: Shop, shipment: Shipment, version: str) -> SendcloudParcel:
     if row is None:
         row = SendcloudParcel(shop_id=shop.id, shipment_id=shipment.id, api_version=version,
                               external_reference=f"oms-{shipment.id}", state="pending", attempts=0)
-        db.session.add(row)
-        db.session.flush()
+        db.session.add(row)  # written with the method chosen next, at the next query's flush
     return row
 
 
@@ -226,13 +225,14 @@ def announce(shop: Shop, order: Order, shipment: Shipment) -> Label:
     version = _version(settings)
     row = _row_for(shop, shipment, version)
     client = client_from_settings(settings, shop.id)
-    if row.method_id:  # a retry keeps the method first chosen
-        method, rule = row.method_id, row.rule
-    elif shipment.service:  # chosen at the packing station
-        method, rule = shipment.service, None
-    else:
-        method, rule = choose(shop, order, shipment, settings)
-    name = method_name(shop.id, method)
+    with db.session.no_autoflush:  # the row is written once, with its method
+        if row.method_id:  # a retry keeps the method first chosen
+            method, rule = row.method_id, row.rule
+        elif shipment.service:  # chosen at the packing station
+            method, rule = shipment.service, None
+        else:
+            method, rule = choose(shop, order, shipment, settings)
+        name = method_name(shop.id, method)
     row.method_id, row.rule_id, row.api_version = method, rule.id if rule else None, version
     tried_before = bool(row.attempts) or (shipment.label_attempts or 0) > 1
     if version == "v3":

@@ -37,9 +37,11 @@ def rules_of(org_id: int) -> list[SendcloudShippingRule]:
 
 def choose(shop: Shop, order: Order, shipment: Shipment, settings: dict[str, Any]
            ) -> tuple[str, SendcloudShippingRule | None]:
-    """(method id, the rule that chose it or None for the default)."""
-    parcel = parcel_facts(shop, order, shipment, settings)
-    for rule in rules_of(shop.organization_id):
+    """(method id, the rule that chose it or None for the default). The parcel's facts (its
+    items, their products) are read only when the organization has rules to try."""
+    rules = rules_of(shop.organization_id)
+    parcel = parcel_facts(shop, order, shipment, settings) if rules else None
+    for rule in rules:
         if matches(rule, parcel):
             return rule.method_id, rule
     default = (settings.get("default_method") or "").strip()

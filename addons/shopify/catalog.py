@@ -20,16 +20,21 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Product, Shop, Variant, VariantBinding
+from core.syncs import Progress
 
 from .client import ShopifyClient, numeric_id
-from .graphql import PRODUCT, PRODUCT_SET, PRODUCT_VARIANTS, PRODUCTS, PRODUCTS_PAGE
+from .graphql import PRODUCT, PRODUCT_SET, PRODUCT_VARIANTS, PRODUCTS, PRODUCTS_COUNT, PRODUCTS_PAGE
 from .normalize import parse_time
 
 OVERLAP = timedelta(minutes=5)
+#: why an import leaves a Shopify variant out (shown in the merchant's language)
+NO_SKU = _l("Variante sans SKU dans Shopify : ajoutez-lui un SKU pour la relier à un article de l'OMS, "
+            "puis relancez l'import.")
 GRAMS = {"GRAMS": 1.0, "KILOGRAMS": 1000.0, "OUNCES": 28.3495, "POUNDS": 453.592}
 
 
@@ -119,14 +124,28 @@ def fetch_product(client: ShopifyClient, product_gid: str) -> RemoteProduct | No
     return read_product(client, data) if data else None
 
 
-def import_products(shop: Shop, client: ShopifyClient, currency: str, since: datetime | None = None) -> ImportResult:
-    """Every product (or those updated since ``since``, with an overlap), a page per commit."""
+def count_products(client: ShopifyClient, query: str | None) -> int | None:
+    """Shopify's count of the products a query lists (None when Shopify only gives a bound)."""
+    found = client.graphql(PRODUCTS_COUNT, {"query": query}).get("productsCount") or {}
+    return int(found["count"]) if found.get("precision") == "EXACT" and found.get("count") is not None else None
+
+
+def import_products(shop: Shop, client: ShopifyClient, currency: str, since: datetime | None = None,
+                    progress: Progress | None = None) -> ImportResult:
+    """Every product (or those updated since ``since``, with an overlap), a page per commit;
+    ``progress`` is told the total, then each committed page and its refused variants."""
     query = f"updated_at:>='{(since - OVERLAP).strftime('%Y-%m-%dT%H:%M:%SZ')}'" if since else None
     total = ImportResult()
+    if progress is not None:
+        progress.start(count_products(client, query))
     for page in client.paginate(PRODUCTS, {"query": query}, "products", page_size=PRODUCTS_PAGE):
+        done = ImportResult()
         for node in page:
-            total.add(upsert_product(shop, read_product(client, node), currency))
+            done.add(upsert_product(shop, read_product(client, node), currency))
         db.session.commit()
+        total.add(done)
+        if progress is not None:
+            progress.advance(len(page), [(ref, NO_SKU) for ref in done.skipped])
     return total
 
 

@@ -3,7 +3,9 @@
 App credentials (client id and secret) come from the shop's settings (a merchant's own
 app) or, when left blank, from the deployment's configuration ``SHOPIFY_API_KEY`` /
 ``SHOPIFY_API_SECRET`` (environment or app config; ``SHOPIFY_API_SECRET_PREVIOUS`` keeps
-webhooks verifiable during a secret rotation).
+webhooks verifiable during a secret rotation): the OMS's own public app, set once per
+installation. ``SHOPIFY_API_BASE_URL`` (``…/{shop}``) likewise sends every shop without an
+address of its own through one base (the demo's emulated platform).
 
 The access token obtained by the OAuth install lives in ``Shop.credentials`` (encrypted);
 a token pasted in the settings (custom app, emulator) is used otherwise. Expiring offline
@@ -27,7 +29,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.extensions import db
 from core.models import ConnectionStatus, Shop, ShopAddon, utcnow
 
-from .client import DEFAULT_API_VERSION, ShopifyAuthError, ShopifyClient, check_domain, normalize_domain
+from .client import (
+    DEFAULT_API_VERSION,
+    SHOP_DOMAIN,
+    ShopifyAuthError,
+    ShopifyClient,
+    check_domain,
+    normalize_domain,
+)
 from .models import ShopifyShopState
 from .oauth import refresh_token
 
@@ -78,7 +87,17 @@ def domain(shop: Shop) -> str:
 
 
 def base_url(shop: Shop) -> str | None:
-    return settings(shop).get("api_base_url") or None
+    """The shop's own API address (advanced setting), else the installation's
+    ``SHOPIFY_API_BASE_URL`` with ``{shop}`` standing for the shop's domain (a proxy, or an
+    emulated platform of many stores); None: ``https://{domain}``."""
+    own = settings(shop).get("api_base_url")
+    if own:
+        return own
+    template = _config("SHOPIFY_API_BASE_URL")
+    shop_domain = normalize_domain(settings(shop).get("shop_domain") or "")
+    if not template or not SHOP_DOMAIN.match(shop_domain):
+        return None
+    return template.replace("{shop}", shop_domain)
 
 
 def api_version(shop: Shop) -> str:

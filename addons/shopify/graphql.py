@@ -39,6 +39,13 @@ query Products($first: Int!, $after: String, $query: String) {{
 }}
 """
 
+#: how many products the import will read (its progress bar's total)
+PRODUCTS_COUNT = """
+query ProductsCount($query: String) {
+  productsCount(query: $query) { count precision }
+}
+"""
+
 PRODUCT = f"""
 query Product($id: ID!) {{
   product(id: $id) {{ {PRODUCT_FIELDS} }}

@@ -110,7 +110,8 @@ def order_status_changed(shop, order, new) -> None:
 def register_sandbox() -> Sandbox:
     from . import sandbox
 
-    return Sandbox(name="shopify", make_app=sandbox.demo_app, settings=sandbox.demo_settings)
+    return Sandbox(name="shopify", make_app=sandbox.demo_app, settings=sandbox.demo_settings, demo=sandbox.load_demo,
+                   installation=sandbox.installation)
 
 
 @hookimpl

@@ -18,6 +18,7 @@ from core.intake import ingest_many
 from core.jobs import enqueue
 from core.retention import cutoff, purge_batches
 from core.stock import sync_off
+from core.syncs import Progress
 from core.models import ConnectionStatus, Order, Product, Shipment, Shop, Variant, VariantBinding, utcnow
 from core.types import NormalizedOrder
 
@@ -240,7 +241,8 @@ def sync_shop(shop_id: int) -> str:
             db.session.commit()
             first_import = state.products_synced_at is None
             started = utcnow()
-            products = catalog.import_products(shop, client, state.currency or "EUR", since=state.products_synced_at)
+            products = catalog.import_products(shop, client, state.currency or "EUR", since=state.products_synced_at,
+                                               progress=Progress.for_job("products") if first_import else None)
             state = state_for(_shop(shop_id))
             state.products_synced_at = started
             db.session.commit()
@@ -268,7 +270,8 @@ def import_products(shop_id: int, full: bool = False) -> str:
                 state.currency = client.shop_info().currency
             started = utcnow()
             result = catalog.import_products(shop, client, state.currency or "EUR",
-                                             since=None if full else state.products_synced_at)
+                                             since=None if full else state.products_synced_at,
+                                             progress=Progress.for_job("products"))
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
         raise

@@ -65,11 +65,16 @@ def _parse_iso(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+#: the app's name on Shopify's install screen
+DEMO_APP_NAME = "OMS"
+
+
 @dataclass
 class _App:
     client_id: str
     secret: str
     compliance_uri: str | None = None
+    name: str = DEMO_APP_NAME
 
 
 @dataclass

@@ -19,13 +19,12 @@ def demo_sku(title: str, size: str | None, colour: str | None) -> str:
     return f"{base}-{suffix}"
 
 
-def seed_demo_catalog(emu: ShopifyEmulator) -> None:
-    """The demo merchant's shop: a warehouse fulfilling online orders, a store selling with
-    POS, and the same catalogue as the OMS demo (so SKUs match)."""
+def demo_catalog() -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """The OMS demo's catalogue as Shopify products: (title, description, variants), the
+    variants with the demo's SKUs and barcodes (no stock)."""
     from core.demo import CATALOG, ean13
 
-    online = emu.add_location("Entrepôt Paris Nord", online=True)
-    emu.add_location("Boutique Le Marais", online=False, city="Paris")
+    products = []
     seed = 1000
     for title, desc, hs, origin, opts, price, _cost, grams in CATALOG:
         variants = []
@@ -33,9 +32,18 @@ def seed_demo_catalog(emu: ShopifyEmulator) -> None:
             seed += 1
             options = {k: v for k, v in (("Taille", size), ("Couleur", colour)) if v}
             variants.append({"sku": demo_sku(title, size, colour), "price": price, "options": options,
-                             "barcode": ean13(seed), "hs_code": hs, "origin": origin, "grams": grams,
-                             "stock": {online: 12}})
-        emu.add_product(title, variants, description=f"<p>{desc}</p>")
+                             "barcode": ean13(seed), "hs_code": hs, "origin": origin, "grams": grams})
+        products.append((title, f"<p>{desc}</p>", variants))
+    return products
+
+
+def seed_demo_catalog(emu: ShopifyEmulator) -> None:
+    """The demo merchant's shop: a warehouse fulfilling online orders, a store selling with
+    POS, and the same catalogue as the OMS demo (so SKUs match)."""
+    online = emu.add_location("Entrepôt Paris Nord", online=True)
+    emu.add_location("Boutique Le Marais", online=False, city="Paris")
+    for title, description, variants in demo_catalog():
+        emu.add_product(title, [{**v, "stock": {online: 12}} for v in variants], description=description)
 
 
 # ----------------------------------------------------------------------------- live customers (demo)

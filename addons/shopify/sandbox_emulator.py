@@ -67,7 +67,7 @@ class ShopifyEmulator:
                  apps: dict[str, str] | None = None, tokens: dict[str, str] | None = None,
                  time_fn: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
                  bucket_size: float = BUCKET_SIZE, restore_rate: float = RESTORE_RATE, token_ttl: int = TOKEN_TTL,
-                 sender: Sender = http_sender, catalog: str | None = "demo") -> None:
+                 sender: Sender = http_sender, catalog: str | None = "demo", first_id: int = 1001) -> None:
         self.domain = domain
         self.shop = dict(shop or {**DEMO_SHOP, "myshopifyDomain": domain})
         self.time = time_fn
@@ -89,7 +89,7 @@ class ShopifyEmulator:
         self.deliveries: list[Delivery] = []
         self.default_webhook_uri: str | None = None
         self.outbox: list[tuple[str, dict[str, Any]]] = []  # webhooks caused by API calls, sent later
-        self._ids = itertools.count(1001)
+        self._ids = itertools.count(first_id)  # ids are Shopify's, unique across its stores
         #: the number of the emulator's first order ("#1001"); numbers follow on from it
         self.first_order_number = 1001
         self.locations: dict[str, dict[str, Any]] = {}

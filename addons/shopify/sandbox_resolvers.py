@@ -87,6 +87,7 @@ class _Resolvers:
                 [loc for loc in emu.locations.values() if includeInactive or loc["isActive"]], first, after,
                 self.location),
             "products": self.products,
+            "productsCount": lambda _i, query=None: {"count": len(self._products(query)), "precision": "EXACT"},
             "product": lambda _i, id: self.product(emu.products[id]) if id in emu.products else None,
             "orders": self.orders,
             "ordersCount": self.orders_count,
@@ -301,11 +302,14 @@ class _Resolvers:
     # ---------------------------------------------------------------- lists with search
     def products(self, _info: Any, first: int | None = None, after: str | None = None, query: str | None = None,
                  sortKey: str | None = None, reverse: bool = False) -> dict[str, Any]:
-        items = [p for p in self.emu.products.values() if _matches(query, {
-            "updated_at": p["updatedAt"], "created_at": p["createdAt"], "title": p["title"],
-            "sku": [self.emu.variants[v]["sku"] for v in p["variants"]], "status": p["status"].lower()})]
+        items = self._products(query)
         items.sort(key=lambda p: (p["updatedAt"] if sortKey == "UPDATED_AT" else p["id"], p["id"]), reverse=reverse)
         return _conn(items, first, after, self.product)
+
+    def _products(self, query: str | None) -> list[dict[str, Any]]:
+        return [p for p in self.emu.products.values() if _matches(query, {
+            "updated_at": p["updatedAt"], "created_at": p["createdAt"], "title": p["title"],
+            "sku": [self.emu.variants[v]["sku"] for v in p["variants"]], "status": p["status"].lower()})]
 
     @staticmethod
     def _order_fields(o: dict[str, Any]) -> dict[str, Any]:
@@ -315,9 +319,12 @@ class _Resolvers:
                 "fulfillment_status": o.get("fulfillment_status") or "unfulfilled",
                 "source_name": o["source_name"], "financial_status": o["financial_status"]}
 
+    def _orders(self, query: str | None) -> list[dict[str, Any]]:
+        return [o for o in self.emu.orders.values() if _matches(query, self._order_fields(o))]
+
     def orders(self, _info: Any, first: int | None = None, after: str | None = None, query: str | None = None,
                sortKey: str | None = None, reverse: bool = False) -> dict[str, Any]:
-        items = [o for o in self.emu.orders.values() if _matches(query, self._order_fields(o))]
+        items = self._orders(query)
         items.sort(key=lambda o: (o["updated_at"] if sortKey == "UPDATED_AT" else o["id"], o["id"]), reverse=reverse)
         return _conn(items, first, after, self.order)
 
@@ -325,7 +332,7 @@ class _Resolvers:
                      limit: int | None = 10000) -> dict[str, Any]:
         """``ordersCount``: the orders the search matches, counted up to ``limit`` (Shopify's
         default 10,000; null counts them all), ``precision`` AT_LEAST past it."""
-        matched = sum(1 for o in self.emu.orders.values() if _matches(query, self._order_fields(o)))
+        matched = len(self._orders(query))
         if limit is not None and matched > limit:
             return {"count": limit, "precision": "AT_LEAST"}
         return {"count": matched, "precision": "EXACT"}

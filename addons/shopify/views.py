@@ -34,7 +34,7 @@ from .connection import (
     state_for,
 )
 from .forms import SettingsForm
-from .models import ShopifyLocation, ShopifyPrivacyRequest, ShopifyWebhookInbox
+from .models import ShopifyLocation, ShopifyPrivacyRequest, ShopifyShopState, ShopifyWebhookInbox
 from .oauth import (
     SCOPES,
     OAuthError,
@@ -94,6 +94,20 @@ def index():
                            requests=requests, warehouses=warehouses, action=ActionForm())
 
 
+@bp.route("/shops/<shop_id>")
+@addon_required(ADDON)
+def shop_page(shop_id: str):
+    """One store: its connection and its products, the import's progress while it runs."""
+    shop = _shopify_shop(shop_id)
+    state = db.session.get(ShopifyShopState, shop.id)
+    bound = db.session.scalar(select(func.count()).select_from(VariantBinding).where(
+        VariantBinding.shop_id == shop.id)) or 0
+    # installed, first import not done yet: the page waits for it to start
+    waiting = bool(state and state.installed_at and state.products_synced_at is None)
+    return render_template("shopify/shop.html", shop=shop, state=state, bound=bound, waiting=waiting,
+                           domain=shop.addon_settings(ADDON).get("shop_domain"), action=ActionForm())
+
+
 @bp.route("/shops/<shop_id>/<any(import, stock, webhooks):what>", methods=["POST"])
 @addon_required(ADDON)
 def shop_action(shop_id: str, what: str):
@@ -104,7 +118,9 @@ def shop_action(shop_id: str, what: str):
         enqueue("addons.shopify.jobs.import_products", shop.id, True, job_id=f"shopify-import-{shop.id}",
                 unique=True, shop_id=shop.id)
         flash(_("Import des produits Shopify lancé pour %(shop)s.", shop=shop.name), "success")
-    elif what == "webhooks":
+        db.session.commit()
+        return redirect(url_for(".shop_page", shop_id=shop.id))
+    if what == "webhooks":
         enqueue("addons.shopify.jobs.resubscribe_webhooks", shop.id, public_url(".webhook"),
                 job_id=f"shopify-webhooks-{shop.id}", unique=True, shop_id=shop.id)
         flash(_("Réenregistrement des notifications Shopify lancé pour %(shop)s.", shop=shop.name), "success")
@@ -266,6 +282,15 @@ def callback():
         return _refuse(_("Boutique introuvable."), 404)
     if current_user.is_authenticated and current_user.organization_id != shop.organization_id:
         return _refuse(_("Cette installation concerne une boutique d'une autre organisation."), 403)
+    if params.get("error"):  # the merchant pressed "Annuler" on Shopify's install screen
+        session.pop(NONCE_KEY, None)
+        if params.get("error") == "access_denied":
+            flash(_("Installation annulée sur Shopify : la boutique %(shop)s n'est pas connectée. Cliquez de nouveau "
+                    "sur « Installer sur Shopify » quand vous voulez l'autoriser.", shop=shop.name), "warning")
+        else:
+            flash(_("Shopify n'a pas terminé l'installation de la boutique %(shop)s : relancez « Installer sur "
+                    "Shopify ».", shop=shop.name), "error")
+        return redirect(url_for("integrations.configure", name=ADDON, shop_id=shop.id))
     app = app_credentials(shop)
     try:
         domain = shop_domain(shop)

@@ -484,11 +484,23 @@ def _enqueue_collected(session: Session) -> None:
         if return_ids:
             order_ids |= set(session.scalars(select(Return.order_id).where(Return.id.in_(sorted(return_ids)))))
         by_org: dict[int, list[int]] = defaultdict(list)
-        for oid, org_id in session.execute(select(Order.id, Order.organization_id)
-                                           .where(Order.id.in_(sorted(order_ids)))):
-            by_org[org_id].append(oid)
+        unknown = []
+        for oid in sorted(order_ids):  # orders loaded in the session know their organization
+            org_id = _loaded_organization(session, oid)
+            if org_id is None:
+                unknown.append(oid)
+            else:
+                by_org[org_id].append(oid)
+        if unknown:
+            for oid, org_id in session.execute(select(Order.id, Order.organization_id).where(Order.id.in_(unknown))):
+                by_org[org_id].append(oid)
     for org_id, ids in sorted(by_org.items()):
         mark_dirty(session, org_id, ids)
+
+
+def _loaded_organization(session: Session, order_id: int) -> int | None:
+    order = session.identity_map.get(session.identity_key(Order, order_id))
+    return None if order is None else order.__dict__.get("organization_id")
 
 
 REFRESH_JOB = "core.analytics_jobs.refresh_pending"
@@ -505,11 +517,17 @@ def mark_dirty(session: Session, org_id: int, order_ids: Iterable[int]) -> None:
     if not ids:
         return
     seq = time.time_ns()
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = upsert(AnalyticsDirty).values([{"organization_id": org_id, "order_id": i, "seq": seq} for i in ids])
-    session.execute(stmt.on_conflict_do_update(index_elements=["organization_id", "order_id"],
-                                               set_={"seq": stmt.excluded.seq}))
+    session.execute(_mark_statement(session.get_bind().dialect.name),
+                    [{"organization_id": org_id, "order_id": i, "seq": seq} for i in ids])
     enqueue(REFRESH_JOB, org_id, job_id=refresh_job_id(org_id), unique=True)
+
+
+@cache
+def _mark_statement(dialect: str) -> Any:
+    """The marks' upsert, built once per dialect (every commit that changes an order runs it)."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(AnalyticsDirty)
+    return stmt.on_conflict_do_update(index_elements=["organization_id", "order_id"],
+                                      set_={"seq": stmt.excluded.seq})
 
 
 def _ours(session: Session) -> bool:

@@ -4,13 +4,27 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Enum
+from typing import Any
+
+from sqlalchemy import DateTime, Enum, inspect
 
 from ..extensions import db
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def append(parent: Any, collection: str, child: Any) -> None:
+    """``parent.<collection>.append(child)`` without reading a collection that is not loaded
+    yet (an order's whole history to add one event to it): the child is linked from its own
+    side and added to the parent's session; the collection, when it is read, has it."""
+    state = inspect(parent)
+    if state.key is None or state.session is None or collection in state.dict:
+        getattr(parent, collection).append(child)
+        return
+    setattr(child, state.mapper.relationships[collection].back_populates, parent)
+    state.session.add(child)
 
 
 class UTCDateTime(db.TypeDecorator):  # type: ignore[name-defined]

@@ -39,6 +39,12 @@ class SyncLog(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: a long import's progress (``core.syncs.Progress``): items done out of the total, what
+    #: they are (``core.syncs.UNITS``) and the items refused, ``[{"ref": …, "message": …}]``
+    progress_done: Mapped[int | None] = mapped_column(Integer)
+    progress_total: Mapped[int | None] = mapped_column(Integer)
+    progress_unit: Mapped[str | None] = mapped_column(String(32))
+    progress_errors: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
 
 class OutboxJob(db.Model):

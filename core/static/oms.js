@@ -3,6 +3,8 @@
  *   data-autosubmit            on a <select> inside a form: submit on change.
  *   data-check-all="name"      on a checkbox: (un)check every checkbox of that name in its form.
  *   .flash messages get a close button.
+ *   [data-import-progress="url"] (integrations/_progress.html): while data-running is "true",
+ *     polls the url (JSON) every 1.5 s and updates the bar, the count and the refused items.
  */
 (function () {
   "use strict";
@@ -57,4 +59,56 @@
       if (flash) { flash.remove(); }
     }
   });
+  function pollProgress(box) {
+    var url = box.getAttribute("data-import-progress");
+    var polls = 0;
+    function set(selector, text) {
+      var el = box.querySelector(selector);
+      if (el) { el.textContent = text; }
+    }
+    function tick() {
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (p) {
+          if (p && p.unit) {
+            box.hidden = false;
+            var bar = box.querySelector("progress");
+            if (bar) {
+              if (p.percent === null) { bar.removeAttribute("value"); } else { bar.value = p.percent; }
+            }
+            set("[data-progress-title]", p.title);
+            set("[data-progress-text]", p.text);
+            set("[data-progress-state]", p.state);
+            var list = box.querySelector("[data-progress-errors]");
+            var errorsBox = box.querySelector("[data-progress-errors-box]");
+            if (list) {
+              list.textContent = "";
+              p.errors.forEach(function (e) {
+                var li = document.createElement("li");
+                var ref = document.createElement("strong");
+                ref.textContent = e.ref;
+                li.appendChild(ref);
+                li.appendChild(document.createTextNode(" : " + e.message));
+                list.appendChild(li);
+              });
+            }
+            if (errorsBox) { errorsBox.hidden = p.errors.length === 0; }
+            box.setAttribute("data-running", p.running ? "true" : "false");
+          }
+          polls += 1;
+          if ((!p || !p.unit || p.running) && polls < 800) { window.setTimeout(tick, 1500); }
+        })
+        .catch(function () { window.setTimeout(tick, 5000); });
+    }
+    tick();
+  }
+  function startProgress() {
+    var boxes = document.querySelectorAll("[data-import-progress][data-running=true]");
+    for (var i = 0; i < boxes.length; i++) { pollProgress(boxes[i]); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", startProgress);
+  } else {
+    startProgress();
+  }
 })();

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   send_file, url_for)
 from markupsafe import escape
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .. import diagnostics, wording
+from .. import diagnostics, syncs, wording
 from ..addons import CATEGORIES, Addon, catalog_entries, catalog_entry, registry
 from ..extensions import db
 from ..jobs import retry_log_entry
@@ -89,6 +90,7 @@ def _card(addon: Addon, shops: list[Shop], entry=None) -> dict:
         status = "not_configured"
     last_error = next((r.last_error for _s, r in used if r is not None and r.last_error), None)
     return {"addon": addon, "entry": entry, "status": status, "shops": used, "last_error": last_error,
+            "shop_links": [(s, r, shop_url(addon.name, s)) for s, r in used],
             "app_url": app_url(addon) if used else None,
             "title": entry.title if entry is not None else addon.title,
             "category": (entry.category or addon.category) if entry is not None else addon.category,
@@ -104,6 +106,14 @@ def _haystack(addon: Addon, entry=None) -> str:
         words = [addon.title, entry.key, entry.title, entry.summary, entry.sector, str(entry.sector_label),
                  *entry.keywords]
     return " ".join(str(w) for w in words).lower()
+
+
+def shop_url(addon_name: str, shop: Shop) -> str:
+    """A shop's own page: its add-on's ``shop_page`` view if any, else its settings."""
+    endpoint = f"{addon_name}.shop_page"
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint, shop_id=shop.id)
+    return url_for(".configure", name=addon_name, shop_id=shop.id)
 
 
 def app_url(addon: Addon) -> str | None:
@@ -344,6 +354,24 @@ def sync_log(shop_id: str):
                                                                       "period": period, "q": query},
                            kinds=[(k, label) for k, _n, label in wording.JOB_KINDS], periods=PERIODS,
                            statuses=STATUS_LABELS)
+
+
+@bp.route("/shops/<shop_id>/progress")
+@roles_required(*MANAGERS)
+def progress(shop_id: str):
+    """The shop's latest import progress (``?unit=products|orders|listings``), for the
+    progress partial's poll."""
+    shop = get_owned(Shop, shop_id)
+    unit = request.args.get("unit") or None
+    if unit is not None and unit not in syncs.UNITS:
+        abort(404)
+    return jsonify(syncs.progress_view(syncs.latest_progress(shop.id, unit)) or {})
+
+
+@bp.app_template_global("shop_progress")
+def shop_progress(shop: Shop, unit: str | None = None) -> dict[str, Any] | None:
+    """For ``integrations/_progress.html``: the shop's latest import progress, in words."""
+    return syncs.progress_view(syncs.latest_progress(shop.id, unit))
 
 
 @bp.route("/shops/<shop_id>/diagnostic")

@@ -3,9 +3,11 @@ the label exists keeps it, and no retry — after a crash, a lost answer or a re
 ever announces a second parcel."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from addons.sendcloud.tests.openapi import check_traffic
 from addons.sendcloud.tests.test_shipping import (  # noqa: F401 - fixtures of the Sendcloud tests
@@ -105,3 +107,60 @@ def test_a_process_dying_during_the_call_never_buys_a_second_label(app, client, 
     assert len(announced(recorder)) == 1
     remote = next(iter(emulator.config["SHIPMENTS"].values()))
     assert shipment.tracking_number == emulator.config["PARCELS"][remote["parcel_ids"][0]]["tracking_number"]
+
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """The SQL statements sent meanwhile, blanks folded."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+def _count(seen: list[str], start: str) -> int:
+    return sum(1 for s in seen if s.startswith(start))
+
+
+def test_the_label_reads_and_writes_only_what_it_needs(app, org, shop, wh, recorder):
+    """From the committed draft to the stored label: the order's history is not read to add to
+    it, the parcel's items are not read when no rule needs them, the parcel row is written once
+    then updated with the answer, and the order's organization is not asked for again."""
+    order = allocated(shop, "sql-1", [("TEE", 1)])
+    shipment = shipping.create_shipment(order, [(order.lines[0], 1)], 250, carrier="sendcloud")
+    db.session.commit()
+    shipment_id = shipment.id
+    db.session.expire_all()
+    with _statements() as seen:
+        outcome = shipping.fetch_label(shipment_id)
+    assert outcome.state == "label_ready"
+    assert fresh(Shipment, shipment_id).label.startswith(b"%PDF")
+    assert _count(seen, "SELECT order_event") == _count(seen, "SELECT shipment_line") == 0
+    assert _count(seen, "SELECT product") == 0
+    assert _count(seen, "INSERT INTO order_event") == 1
+    assert _count(seen, "INSERT INTO sendcloud_parcel") == _count(seen, "UPDATE sendcloud_parcel") == 1
+    assert _count(seen, 'SELECT "order".id, "order".organization_id FROM') == 0
+    assert _count(seen, "UPDATE shipment SET carrier") == 1  # the label and the lease let go: one update
+    check_traffic(recorder.exchanges)
+
+
+def test_a_new_shipment_does_not_read_the_order_s_other_shipments_nor_its_history(app, org, shop, wh):
+    order = allocated(shop, "sql-2", [("TEE", 2)])
+    first = shipping.create_shipment(order, [(order.lines[0], 1)], 180, carrier="manual")
+    db.session.commit()
+    order = fresh(Order, order.id)
+    line = order.lines[0]
+    with _statements() as seen:
+        second = shipping.create_shipment(order, [(line, 1)], 180, carrier="manual")
+        db.session.flush()
+    assert _count(seen, "SELECT shipment.") == _count(seen, "SELECT order_event.") == 0
+    db.session.commit()
+    assert [s.id for s in fresh(Order, order.id).shipments] == [first.id, second.id]
+    assert [e.kind for e in fresh(Order, order.id).events].count("shipment") == 2

@@ -97,3 +97,13 @@ def drain(limit: int = 20) -> int:
 @pytest.fixture
 def run_jobs() -> Iterator[Callable[[], int]]:
     yield drain
+
+
+@pytest.fixture
+def platform(app, serve_wsgi, clock, inbound):
+    """Shopify's platform of many stores on a loopback port, with the installation's public
+    app registered on it (as ``make run`` does): (platform, base URL)."""
+    web = sandbox.platform_app(monotonic=clock.monotonic, sender=inbound)
+    url = serve_wsgi(web)
+    app.config.update(sandbox.installation(url))
+    return web.extensions["shopify_platform"], url

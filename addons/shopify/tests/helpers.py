@@ -35,16 +35,27 @@ def connect(shop: Shop, emu: sandbox.ShopifyEmulator, base_url: str, **overrides
 
 def install(client, post_form, shop: Shop, base_url: str, domain: str = sandbox.DEMO_DOMAIN,
             api_key: str = sandbox.DEMO_API_KEY, api_secret: str = sandbox.DEMO_API_SECRET):
-    """The merchant's install: settings posted with "Installer sur Shopify", Shopify's grant
-    screen (the emulator approves), the callback. Returns the callback's response."""
+    """The merchant's install: settings posted with "Installer sur Shopify", Shopify's install
+    screen approved, the callback. Returns the callback's response."""
     configure_url = f"/integrations/shopify/shops/{shop.id}/configure"
     res = post_form(f"/apps/shopify/shops/{shop.id}/install", page=configure_url, data={
         "shop_domain": domain, "api_version": "2026-10", "api_key": api_key, "api_secret": api_secret,
         "api_base_url": base_url, "access_token": ""})
     assert res.status_code == 303, res.get_data(as_text=True)[:500]
-    grant = httpx.get(res.headers["Location"], follow_redirects=False)
+    grant = approve(res.headers["Location"])
     assert grant.status_code == 302, grant.text
     return client.get(grant.headers["Location"])
+
+
+def approve(authorize_url: str, action: str = "install") -> httpx.Response:
+    """Shopify's install screen: read it, then press "Installer l'application" (or
+    "Annuler" with ``action="cancel"``). Returns the screen's redirect back to the app."""
+    screen = httpx.get(authorize_url, follow_redirects=False)
+    assert screen.status_code == 200, screen.text[:500]
+    fields = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
+    for name in fields:
+        assert f'name="{name}"' in screen.text, name
+    return httpx.post(authorize_url, data={**fields, "action": action}, follow_redirects=False)
 
 
 def callback_params(location: str) -> dict[str, str]:

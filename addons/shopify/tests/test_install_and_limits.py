@@ -18,7 +18,7 @@ from core.models import ConnectionStatus, Order, OrderStatus, Product, Shop, Var
 from core.stock import available_to_sell
 from tests.pipeline_helpers import variant, warehouse
 
-from .helpers import callback_params, connect, install, stock, variant_by_sku
+from .helpers import approve, callback_params, connect, install, stock, variant_by_sku
 
 SKU = "TCB-BLA-M"
 
@@ -50,7 +50,7 @@ def granted(client, login, post_form, shop_factory, base_url):
     res = post_form(f"/apps/shopify/shops/{shop.id}/install", page=f"/integrations/shopify/shops/{shop.id}/configure",
                     data={"shop_domain": sandbox.DEMO_DOMAIN, "api_version": "2026-10", "api_base_url": base_url,
                           "api_key": sandbox.DEMO_API_KEY, "api_secret": sandbox.DEMO_API_SECRET})
-    grant = httpx.get(res.headers["Location"], follow_redirects=False)
+    grant = approve(res.headers["Location"])
     return shop, grant.headers["Location"]
 
 
