@@ -8,8 +8,8 @@ import sys
 
 import click
 from werkzeug.datastructures import MultiDict
-from flask import Flask, current_app, request
-from flask_babel import force_locale
+from flask import Flask, current_app, request, url_for
+from flask_babel import force_locale, gettext as _
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
@@ -262,9 +262,15 @@ def register_cli(app: Flask) -> None:
                 click.echo(click.style(f"{mark:<6}", fg=color) + f"{check.title}")
                 if check.detail:
                     click.echo(f"      {check.detail}")
-                if check.fix_url:
+                root = request.host_url.rstrip("/")
+                if check.fix_url and check.fix_post:  # an action: its button is on the page
+                    page = url_for("integrations.diagnostic", shop_id=shop.id)
+                    click.echo(f"      → {check.fix_label or _('Corriger')} : {root}{page}")
+                elif check.fix_url:
                     label = f"{check.fix_label} : " if check.fix_label else ""
-                    click.echo(f"      → {label}{request.host_url.rstrip('/')}{check.fix_url}")
+                    click.echo(f"      → {label}{root}{check.fix_url}")
+                for label, url in check.links:
+                    click.echo(f"      → {label} : {root}{url}")
         if diagnostics.worst(checks) == "error":
             sys.exit(1)
 

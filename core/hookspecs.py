@@ -275,9 +275,13 @@ def shop_diagnose(shop):
     held orders, unknown SKUs): what is wrong, in the merchant's words, and where it is fixed.
 
     Called on the add-ons enabled for the shop, from a request or the CLI, when the merchant
-    asks. Like ``connection_test``, it may make a short, harmless read call to its remote
-    (Amazon: the seller's marketplace participations); it writes nothing. An add-on that
-    raises is isolated, and the diagnostic says a check could not run.
+    asks. Like ``connection_test``, it may make short, harmless read calls to its remote
+    (Amazon: the seller's marketplace participations, the orders past the cursor), each
+    bounded by ``core.diagnostics.REMOTE_TIMEOUT``; it writes nothing. The lines every
+    channel shares (credentials' expiry, orders the remote has and the OMS has not, webhook
+    subscriptions and deliveries, listings and products unmatched) are built by
+    ``core.diagnostics``' helpers. An add-on that raises is isolated, and the diagnostic says
+    a check could not run.
 
     :param shop: the ``Shop`` being diagnosed (answer only for your own channel's shops).
     :return: a list of ``core.diagnostics.Check`` (level ok | warn | error, title, detail,

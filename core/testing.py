@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from core import create_app
+from core import create_app, diagnostics
 from core.extensions import db
 from core.models import Organization, Role, Shop, User
 from core.plans import ensure_plans
@@ -177,6 +177,21 @@ def make_user(app) -> Callable[..., User]:
         return user
 
     return make
+
+
+def diagnosed(app, shop_id: int) -> list:
+    """A shop's diagnostic lines (``core.diagnostics.run``) as its page computes them, read
+    afresh from the database."""
+    db.session.expire_all()
+    with app.test_request_context():
+        return diagnostics.run(db.session.get(Shop, shop_id))
+
+
+def line_titled(checks: list, needle: str):
+    """The first diagnostic line whose title holds ``needle`` (a clear failure otherwise)."""
+    found = [c for c in checks if needle in c.title]
+    assert found, f"no line like {needle!r} in {[c.title for c in checks]}"
+    return found[0]
 
 
 def csrf_token(client, url: str = "/login") -> str:

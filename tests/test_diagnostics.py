@@ -310,3 +310,125 @@ def test_an_addon_whose_check_raises_is_named_and_the_others_go_on(app, client, 
     assert "Commandes en attente" in page  # core's checks are all there
     failure = db.session.scalar(select(SyncLog).where(SyncLog.shop_id == shop.id, SyncLog.addon == "raiser"))
     assert failure.func == "hook:shop_diagnose" and "diagnostic exploded" in failure.error
+
+
+# ----------------------------------------------------------------------------- add-ons' building blocks
+def _orders_over_the_last_days(shop, count: int, now):
+    for n in range(count):
+        ingest(shop, norm(f"R{n}", [("SKU-R", 1)]))
+    db.session.flush()
+    for n, order in enumerate(db.session.scalars(select(Order).where(Order.shop_id == shop.id).order_by(Order.id))):
+        order.placed_at = now - timedelta(days=n)
+    db.session.commit()
+
+
+def _delivery(shop, at):
+    from core.connectors.models import WebhookDelivery
+
+    db.session.add(WebhookDelivery(addon=shop.addon, shop_id=shop.id, delivery_id=f"d-{at.timestamp()}",
+                                   topic="order.created", received_at=at, payload={}))
+    db.session.commit()
+
+
+def test_webhooks_silent_longer_than_the_order_rate_suggests_are_orange(app, beta_shop):
+    now = utcnow()
+    with app.test_request_context():
+        assert diagnostics.last_delivery(beta_shop, now=now).level == "ok"  # no order, no delivery: nothing expected
+        _orders_over_the_last_days(beta_shop, 30, now)  # one order a day
+        none_yet = diagnostics.last_delivery(beta_shop, now=now)
+        assert none_yet.level == "warn" and "30 commandes importées en 30 jours" in none_yet.detail
+        assert "relecture toutes les 15 minutes" in none_yet.detail  # the polling fallback is said
+
+        _delivery(beta_shop, now - timedelta(days=2))
+        assert diagnostics.last_delivery(beta_shop, now=now).level == "ok"  # within 3 usual gaps (3 days)
+        quiet = diagnostics.last_delivery(beta_shop, now=now + timedelta(days=2))
+        assert quiet.level == "warn" and "n'envoie plus de notification depuis 4\xa0jours" in quiet.title
+        assert "une fois par période de 3\xa0jours" in quiet.detail and "relecture" in quiet.detail
+
+
+def test_a_quiet_shop_never_makes_webhooks_suspicious(app, beta_shop):
+    now = utcnow()
+    _orders_over_the_last_days(beta_shop, 3, now)  # too few orders to know a rate
+    _delivery(beta_shop, now - timedelta(days=20))
+    with app.test_request_context():
+        assert diagnostics.last_delivery(beta_shop, now=now).level == "ok"
+
+
+@pytest.mark.parametrize("left, level", [(timedelta(days=31), "ok"), (timedelta(days=29), "warn"),
+                                         (timedelta(seconds=-1), "error")])
+def test_a_grant_is_orange_within_30_days_of_its_end_and_red_after(app, beta_shop, left, level):
+    now = utcnow()
+    with app.test_request_context():
+        check = diagnostics.credentials_expiry(beta_shop, now + left, what="L'autorisation", renew="Renouvelez-la.",
+                                               renew_url="/renew", renew_label="Renouveler", now=now)
+    assert check.level == level
+    assert ("Renouvelez-la." in check.detail) == (level != "ok")
+
+
+def test_the_backlog_line_from_green_to_orange_and_an_outage_never_a_crash(app, beta_shop):
+    now = utcnow()
+    beta_shop.sync_cursor = (now - timedelta(hours=2)).isoformat()
+    db.session.commit()
+    asked = []
+
+    def probe(backlog):
+        def ask(since):
+            asked.append(since)
+            return backlog
+        return ask
+
+    with app.test_request_context():
+        assert diagnostics.remote_backlog(beta_shop, probe(diagnostics.Backlog(0)), now=now).level == "ok"
+        assert abs((asked[0] - (now - timedelta(hours=2))).total_seconds()) < 1  # asked from the cursor
+        fresh = diagnostics.remote_backlog(beta_shop, probe(diagnostics.Backlog(2, oldest=now - timedelta(minutes=3))),
+                                           now=now)
+        assert fresh.level == "ok" and "prochaine importation" in fresh.detail
+        many = diagnostics.Backlog(100, more=True, oldest=now - timedelta(hours=1))
+        late = diagnostics.remote_backlog(beta_shop, probe(many), now=now)
+        assert late.level == "warn" and late.title.startswith("au moins 100 commandes chez Beta Marketplace")
+        assert late.fix_post and late.fix_url == f"/integrations/shops/{beta_shop.id}/sync"
+
+        def down(_since):
+            raise ConnectionError("[Errno 111] Connection refused")
+
+        outage = diagnostics.remote_backlog(beta_shop, down, now=now)
+        assert outage.level == "warn" and "Errno" not in outage.detail and "ConnectionError" not in outage.detail
+
+        beta_shop.sync_cursor, beta_shop.last_sync_at = None, None
+        assert diagnostics.remote_backlog(beta_shop, probe(diagnostics.Backlog(5)), now=now) is None
+
+
+def test_subscriptions_missing_are_red_with_their_names(app, beta_shop):
+    needed = {"orders/create": "commandes créées", "orders/updated": "commandes modifiées"}
+    with app.test_request_context():
+        assert diagnostics.webhooks_registered(beta_shop, needed, set(needed)).level == "ok"
+        missing = diagnostics.webhooks_registered(beta_shop, needed, {"orders/updated"}, fix_url="/again")
+        assert missing.level == "error" and "commandes créées" in missing.detail and "modifiées" not in missing.detail
+        assert missing.fix_post and missing.fix_label == "Réenregistrer"
+        unread = diagnostics.webhooks_registered(beta_shop, needed, None, error="délai dépassé")
+        assert unread.level == "warn" and "Délai dépassé." in unread.detail
+
+
+def test_an_unreachable_remote_costs_one_call_not_one_a_line():
+    from core.connectors.errors import RemoteError
+
+    sent = []
+
+    def down():
+        sent.append("down")
+        raise RemoteError("le service n'a pas répondu en 5 s")
+
+    def refused():
+        sent.append("refused")
+        raise RemoteError("accès refusé", status=403)
+
+    answered = diagnostics.Reach()
+    with pytest.raises(RemoteError):
+        answered(refused)
+    with pytest.raises(RemoteError):
+        answered(refused)  # an answer, even a refusal: the next call is sent
+    silent = diagnostics.Reach()
+    for _ in range(3):
+        with pytest.raises(RemoteError, match="n'a pas répondu"):
+            silent(down)
+    assert sent == ["refused", "refused", "down"]

@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,27 @@ def chromium() -> str:
     except ImportError as exc:
         _unavailable(f"playwright is not installed: {exc}")
     return path
+
+
+@contextmanager
+def signed_in(chromium_path: str, base_url: str, email: str, password: str, *, width: int = 1280,
+              lang: str = "fr") -> Iterator:
+    """A Chromium page of ``width`` pixels, signed in to the OMS at ``base_url`` in ``lang``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(f"{base_url}/login?lang={lang}")
+            page.fill("#email", email)
+            page.fill("#password", password)
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+            yield page
+        finally:
+            browser.close()
 
 
 @pytest.fixture

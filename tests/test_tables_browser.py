@@ -12,7 +12,7 @@ from core import create_app
 from core.demo import DEMO_PASSWORD, load_demo
 from core.extensions import db
 from tests.fixtures import FAKE_ADDONS
-from tests.test_scan_browser import chromium  # noqa: F401  (the fixture)
+from tests.test_scan_browser import chromium, signed_in  # noqa: F401  (chromium: the fixture)
 
 pytestmark = pytest.mark.browser
 PAGES = ["/", "/orders", "/exceptions", "/products", "/stock", "/preparation/waves", "/returns", "/analytics/",
@@ -45,35 +45,23 @@ def demo_served(tmp_path) -> Iterator[str]:
 
 @pytest.mark.parametrize("width,lang", [(1280, "fr"), (390, "en")])
 def test_list_pages_fit_laptops_and_phones(chromium, demo_served, width, lang):  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 900})
-            page.goto(f"{demo_served}/login?lang={lang}")
-            page.fill("#email", "demo@oms.example")
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_load_state()
-            too_wide = []
-            for path in PAGES:
-                page.goto(demo_served + path)
-                if page.evaluate("document.documentElement.scrollWidth") > width:
-                    culprits = page.evaluate(f"""Array.from(document.querySelectorAll('body *'))
-                        .filter(e => e.getBoundingClientRect().right > {width} && !e.closest('.table-wrap'))
-                        .map(e => e.tagName + '.' + e.className).slice(0, 3)""")
-                    too_wide.append(f"{path}: {culprits}")
-            assert not too_wide
-            if width < 640:
-                page.goto(demo_served + "/orders")
-                headers = page.evaluate("""Array.from(document.querySelectorAll('thead th'))
-                    .filter(th => getComputedStyle(th).display !== 'none')
-                    .map(th => [th.textContent.trim(), th.getBoundingClientRect().right])""")
-                names = [name for name, _right in headers]
-                assert names[1:] == ["Number", "Total", "Status"], names
-                assert all(right <= width for _name, right in headers), headers
-                first = page.locator("tbody tr").first.locator("td").nth(1)
-                assert "démo" in first.inner_text()  # the shop, folded into the first cell
-        finally:
-            browser.close()
+    with signed_in(chromium, demo_served, "demo@oms.example", DEMO_PASSWORD, width=width, lang=lang) as page:
+        too_wide = []
+        for path in PAGES:
+            page.goto(demo_served + path)
+            if page.evaluate("document.documentElement.scrollWidth") > width:
+                culprits = page.evaluate(f"""Array.from(document.querySelectorAll('body *'))
+                    .filter(e => e.getBoundingClientRect().right > {width} && !e.closest('.table-wrap'))
+                    .map(e => e.tagName + '.' + e.className).slice(0, 3)""")
+                too_wide.append(f"{path}: {culprits}")
+        assert not too_wide
+        if width < 640:
+            page.goto(demo_served + "/orders")
+            headers = page.evaluate("""Array.from(document.querySelectorAll('thead th'))
+                .filter(th => getComputedStyle(th).display !== 'none')
+                .map(th => [th.textContent.trim(), th.getBoundingClientRect().right])""")
+            names = [name for name, _right in headers]
+            assert names[1:] == ["Number", "Total", "Status"], names
+            assert all(right <= width for _name, right in headers), headers
+            first = page.locator("tbody tr").first.locator("td").nth(1)
+            assert "démo" in first.inner_text()  # the shop, folded into the first cell

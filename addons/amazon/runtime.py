@@ -45,7 +45,13 @@ def max_wait() -> float:
     return float(current_app.config.get("AMAZON_MAX_RATE_WAIT", default))
 
 
-def client_from_settings(settings: dict[str, Any]) -> SellingPartnerClient:
+def client_from_settings(settings: dict[str, Any], timeout: float | None = None) -> SellingPartnerClient:
+    """The shop's SP-API client; ``timeout`` makes it the diagnostic's: that timeout, no wait
+    for a quota and no retry."""
+    limits: dict[str, Any] = {"max_wait": max_wait(),
+                              "max_retries": int(current_app.config.get("AMAZON_MAX_RETRIES", 8))}
+    if timeout:
+        limits = {"timeout": timeout, "max_wait": 0.0, "max_retries": 0}
     return SellingPartnerClient(client_id=settings.get("lwa_client_id") or "",
                                 client_secret=settings.get("lwa_client_secret") or "",
                                 refresh_token=settings.get("refresh_token") or "",
@@ -53,10 +59,9 @@ def client_from_settings(settings: dict[str, Any]) -> SellingPartnerClient:
                                 base_url=settings.get("api_base_url") or None,
                                 token_url=settings.get("token_url") or None,
                                 seller_id=settings.get("selling_partner_id") or "",
-                                clock=clock(), limiter=limiter(), max_wait=max_wait(),
-                                max_retries=int(current_app.config.get("AMAZON_MAX_RETRIES", 8)),
+                                clock=clock(), limiter=limiter(),
                                 http=current_app.config.get("AMAZON_HTTP"),
-                                stats=current_app.config.get("AMAZON_STATS"))
+                                stats=current_app.config.get("AMAZON_STATS"), **limits)
 
 
 def client_for(shop) -> SellingPartnerClient:

@@ -69,6 +69,15 @@ def register_blueprints(app):
 
 
 @hookimpl
+def shop_diagnose(shop):
+    if shop.addon != "cdiscount":
+        return None
+    from .diagnostic import diagnose
+
+    return diagnose(shop)
+
+
+@hookimpl
 def channel_sync_job(shop):
     return "addons.cdiscount.jobs.sync_orders"
 

@@ -42,6 +42,15 @@ def connection_test(shop, settings) -> ConnectionResult:
 
 
 @hookimpl
+def shop_diagnose(shop):
+    if shop.addon != "ebay":
+        return None
+    from .checks import diagnose
+
+    return diagnose(shop)
+
+
+@hookimpl
 def channel_sync_job() -> str:
     return "addons.ebay.jobs.sync_orders"
 

@@ -37,6 +37,15 @@ def connection_test(shop, settings) -> ConnectionResult:
 
 
 @hookimpl
+def shop_diagnose(shop):
+    if shop.addon != "fnac":
+        return None
+    from .diagnostic import diagnose
+
+    return diagnose(shop)
+
+
+@hookimpl
 def channel_sync_job() -> str:
     return "addons.fnac.jobs.sync_orders"
 

@@ -78,6 +78,15 @@ def connection_test(shop, settings) -> ConnectionResult:
 
 
 @hookimpl
+def shop_diagnose(shop):
+    if shop.addon != "mirakl":
+        return None
+    from .diagnostic import diagnose
+
+    return diagnose(shop)
+
+
+@hookimpl
 def channel_sync_job(shop):
     return "addons.mirakl.jobs.sync_orders"
 

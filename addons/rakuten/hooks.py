@@ -62,6 +62,15 @@ def connection_test(shop, settings) -> ConnectionResult:
 
 
 @hookimpl
+def shop_diagnose(shop):
+    if shop.addon != "rakuten":
+        return None
+    from .diagnostic import diagnose
+
+    return diagnose(shop)
+
+
+@hookimpl
 def channel_sync_job() -> str:
     return "addons.rakuten.jobs.sync_orders"
 

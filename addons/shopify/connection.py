@@ -177,13 +177,15 @@ def _refresh_committed(shop_id: int, old_refresh: str, app: AppCredentials, shop
         return creds
 
 
-def client_for(shop: Shop, *, refresh: bool = True) -> ShopifyClient:
-    """A GraphQL client for this shop (token refreshed first if it is about to expire)."""
+def client_for(shop: Shop, *, refresh: bool = True, timeout: float | None = None) -> ShopifyClient:
+    """A GraphQL client for this shop (token refreshed first if it is about to expire);
+    ``timeout`` makes it the diagnostic's: that timeout, and one attempt per call."""
     tokens = ShopTokens(shop)
     if refresh:
         tokens.ensure_fresh()
     conf = current_app.config
-    return ShopifyClient(domain(shop), api_version=api_version(shop), base_url=base_url(shop),
+    extra = {"timeout": timeout, "max_attempts": 1} if timeout else {}
+    return ShopifyClient(domain(shop), api_version=api_version(shop), base_url=base_url(shop), **extra,
                          token_source=tokens, sleep=conf.get("SHOPIFY_SLEEP") or time.sleep,
                          monotonic=conf.get("SHOPIFY_MONOTONIC") or time.monotonic)
 

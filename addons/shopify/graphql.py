@@ -227,3 +227,12 @@ COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact"
 def topic_enum(topic: str) -> str:
     """``orders/create`` → ``ORDERS_CREATE``."""
     return topic.replace("/", "_").upper()
+
+#: the diagnostic's one cheap look at the orders past the OMS's cursor: how many, and the
+#: least recently updated one (``ordersCount`` counts up to ``limit`` and says AT_LEAST past it)
+ORDERS_PAST = """
+query OrdersPast($query: String!) {
+  ordersCount(query: $query, limit: 1000) { count precision }
+  orders(first: 1, sortKey: UPDATED_AT, query: $query) { nodes { updatedAt } }
+}
+"""

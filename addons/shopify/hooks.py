@@ -38,6 +38,15 @@ def connection_test(shop, settings) -> ConnectionResult:
 
 
 @hookimpl
+def shop_diagnose(shop):
+    if shop.addon != ADDON:
+        return None
+    from .checks import diagnose
+
+    return diagnose(shop)
+
+
+@hookimpl
 def channel_sync_job() -> str:
     return "addons.shopify.jobs.sync_shop"
 

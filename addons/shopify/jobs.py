@@ -107,6 +107,11 @@ def subscribe_webhooks(client: ShopifyClient, uri: str) -> int:
 
 def install(shop_id: int, webhook_url: str) -> str:
     """After the OAuth install: subscribe the webhooks, then the first full sync."""
+    return resubscribe_webhooks(shop_id, webhook_url) + " ; " + sync_shop(shop_id)
+
+
+def resubscribe_webhooks(shop_id: int, webhook_url: str) -> str:
+    """The diagnostic's "Réenregistrer": the missing webhook subscriptions created again."""
     shop = _shop(shop_id)
     try:
         with client_for(shop) as client:
@@ -114,10 +119,9 @@ def install(shop_id: int, webhook_url: str) -> str:
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
         raise
-    state = state_for(shop)
-    state.webhook_url = webhook_url
+    state_for(shop).webhook_url = webhook_url
     db.session.commit()
-    return f"{created} abonnement(s) webhook créé(s) ; " + sync_shop(shop_id)
+    return f"{created} abonnement(s) webhook créé(s)"
 
 
 # ----------------------------------------------------------------------------- reconciliation

@@ -90,6 +90,7 @@ class _Resolvers:
             "productsCount": lambda _i, query=None: {"count": len(self._products(query)), "precision": "EXACT"},
             "product": lambda _i, id: self.product(emu.products[id]) if id in emu.products else None,
             "orders": self.orders,
+            "ordersCount": self.orders_count,
             "order": lambda _i, id: self.order(emu.orders[id]) if id in emu.orders else None,
             "refund": lambda _i, id: self.node(id) if id.startswith("gid://shopify/Refund/") else None,
             "node": lambda _i, id: self.node(id),
@@ -310,17 +311,31 @@ class _Resolvers:
             "updated_at": p["updatedAt"], "created_at": p["createdAt"], "title": p["title"],
             "sku": [self.emu.variants[v]["sku"] for v in p["variants"]], "status": p["status"].lower()})]
 
+    @staticmethod
+    def _order_fields(o: dict[str, Any]) -> dict[str, Any]:
+        """What the orders search filters on."""
+        return {"updated_at": o["updated_at"], "created_at": o["created_at"], "name": o["name"],
+                "status": "cancelled" if o["cancelled_at"] else ("closed" if o.get("closed_at") else "open"),
+                "fulfillment_status": o.get("fulfillment_status") or "unfulfilled",
+                "source_name": o["source_name"], "financial_status": o["financial_status"]}
+
+    def _orders(self, query: str | None) -> list[dict[str, Any]]:
+        return [o for o in self.emu.orders.values() if _matches(query, self._order_fields(o))]
+
     def orders(self, _info: Any, first: int | None = None, after: str | None = None, query: str | None = None,
                sortKey: str | None = None, reverse: bool = False) -> dict[str, Any]:
-        def fields(o: dict[str, Any]) -> dict[str, Any]:
-            return {"updated_at": o["updated_at"], "created_at": o["created_at"], "name": o["name"],
-                    "status": "cancelled" if o["cancelled_at"] else ("closed" if o.get("closed_at") else "open"),
-                    "fulfillment_status": o.get("fulfillment_status") or "unfulfilled",
-                    "source_name": o["source_name"], "financial_status": o["financial_status"]}
-
-        items = [o for o in self.emu.orders.values() if _matches(query, fields(o))]
+        items = self._orders(query)
         items.sort(key=lambda o: (o["updated_at"] if sortKey == "UPDATED_AT" else o["id"], o["id"]), reverse=reverse)
         return _conn(items, first, after, self.order)
+
+    def orders_count(self, _info: Any, query: str | None = None, savedSearchId: str | None = None,
+                     limit: int | None = 10000) -> dict[str, Any]:
+        """``ordersCount``: the orders the search matches, counted up to ``limit`` (Shopify's
+        default 10,000; null counts them all), ``precision`` AT_LEAST past it."""
+        matched = len(self._orders(query))
+        if limit is not None and matched > limit:
+            return {"count": limit, "precision": "AT_LEAST"}
+        return {"count": matched, "precision": "EXACT"}
 
     # ---------------------------------------------------------------- mutations
     def _idempotent_key(self, info: Any) -> str | None:

@@ -108,7 +108,7 @@ def shop_page(shop_id: str):
                            domain=shop.addon_settings(ADDON).get("shop_domain"), action=ActionForm())
 
 
-@bp.route("/shops/<shop_id>/<any(import, stock):what>", methods=["POST"])
+@bp.route("/shops/<shop_id>/<any(import, stock, webhooks):what>", methods=["POST"])
 @addon_required(ADDON)
 def shop_action(shop_id: str, what: str):
     shop = _shopify_shop(shop_id)
@@ -120,9 +120,14 @@ def shop_action(shop_id: str, what: str):
         flash(_("Import des produits Shopify lancé pour %(shop)s.", shop=shop.name), "success")
         db.session.commit()
         return redirect(url_for(".shop_page", shop_id=shop.id))
-    enqueue("addons.shopify.jobs.push_stock", shop.id, None, job_id=f"shopify-stock-all-{shop.id}",
-            unique=True, shop_id=shop.id)
-    flash(_("Envoi de tout le stock vers %(shop)s lancé.", shop=shop.name), "success")
+    if what == "webhooks":
+        enqueue("addons.shopify.jobs.resubscribe_webhooks", shop.id, public_url(".webhook"),
+                job_id=f"shopify-webhooks-{shop.id}", unique=True, shop_id=shop.id)
+        flash(_("Réenregistrement des notifications Shopify lancé pour %(shop)s.", shop=shop.name), "success")
+    else:
+        enqueue("addons.shopify.jobs.push_stock", shop.id, None, job_id=f"shopify-stock-all-{shop.id}",
+                unique=True, shop_id=shop.id)
+        flash(_("Envoi de tout le stock vers %(shop)s lancé.", shop=shop.name), "success")
     db.session.commit()
     return redirect(url_for(".index"))
 

@@ -39,6 +39,15 @@ def connection_test(shop, settings) -> ConnectionResult:
 
 
 @hookimpl
+def shop_diagnose(shop):
+    if shop.addon != "woocommerce":
+        return None
+    from .diagnostic import diagnose
+
+    return diagnose(shop)
+
+
+@hookimpl
 def channel_sync_job() -> str:
     return "addons.woocommerce.jobs.sync_orders"
 

@@ -381,7 +381,7 @@ def diagnostic(shop_id: str):
     shop = get_owned(Shop, shop_id)
     checks = diagnostics.run(shop)
     db.session.commit()  # an add-on's failed check is kept on the sync log
-    return render_template("integrations/diagnostic.html", shop=shop, checks=checks,
+    return render_template("integrations/diagnostic.html", shop=shop, checks=checks, action=ActionForm(),
                            worst=diagnostics.worst(checks), channel=diagnostics.addon_title(shop.addon))
 
 

@@ -4,6 +4,7 @@ delay for stock; the "Sync stock automatique" switch honoured by Amazon's own jo
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -104,3 +105,95 @@ def test_switch_off_amazon_stock_jobs_send_nothing(app, amazon_shop, catalog, em
     result = jobs.reconcile_stock(shop.id)
     assert result.endswith(SYNC_OFF)  # FBA stock is still read, FBM stock not sent
     assert not any("listings" in path or "feeds" in path for _m, path in emu.calls[before:])
+
+
+# ----------------------------------------------------------------------------- orders past the cursor
+def test_orders_amazon_has_and_the_oms_has_not_are_orange_with_the_import_button(app, amazon_shop, emu, catalog):
+    from addons.amazon.clock import iso
+
+    from .conftest import T0
+    from .test_orders import make_order
+
+    catalog({"TCB-BLA-S": 10})
+    shop = amazon_shop(marketplaces=[FR])
+    jobs.sync_orders(shop.id)
+    db.session.commit()
+    line = next(c for c in _diagnose(app, shop) if "Nouvelles commandes chez Amazon" in c.title)
+    assert line.level == "ok" and "Aucune commande plus récente" in line.detail
+
+    stuck = db.session.get(Shop, shop.id)
+    stuck.sync_cursor = iso(T0 - timedelta(hours=3))  # the OMS stopped reading three hours ago
+    db.session.commit()
+    for n, hours in enumerate((2, 1)):
+        emu.add_order(make_order(f"402-000000{n}-7777777", marketplace=FR, items=[("TCB-BLA-S", 1, "19.90")],
+                                 created=(T0 - timedelta(hours=hours)).timestamp()))
+    before = emu.operations["searchOrders"]
+    line = next(c for c in _diagnose(app, shop) if "pas encore dans l'OMS" in c.title)
+    assert emu.operations["searchOrders"] == before + 1  # one call
+    assert line.level == "warn" and line.title.startswith("2 commandes chez Amazon")
+    assert "il y a 2 heures" in line.detail
+    assert line.fix_post and line.fix_url == f"/integrations/shops/{shop.id}/sync"
+
+
+def test_an_empty_quota_is_said_and_never_waited_for(app, amazon_shop, emu, clock):
+    from addons.amazon.runtime import client_for
+
+    shop = amazon_shop(marketplaces=[FR])
+    jobs.sync_orders(shop.id)
+    db.session.commit()
+    clock.advance(10 * 60)
+    client = client_for(db.session.get(Shop, shop.id))
+    client.limiter.drain(client.bucket_key("searchOrders"))  # the sync has just used every request
+    before, slept = emu.operations["searchOrders"], clock.slept
+
+    line = next(c for c in _diagnose(app, shop) if "nouvelles commandes chez amazon" in c.title.lower())
+    assert line.level == "warn" and line.title.startswith("Impossible de vérifier"), line
+    assert "Quota" in line.detail and "Error" not in line.detail
+    assert emu.operations["searchOrders"] == before and clock.slept == slept  # nothing sent, nothing waited
+
+
+# ----------------------------------------------------------------------------- the authorization's age
+@pytest.mark.parametrize("age_days, level", [(10, "ok"), (340, "warn"), (400, "warn")])
+def test_the_refresh_token_anniversary_is_an_orange_reminder(app, amazon_shop, age_days, level):
+    from core.models import SettingChange, utcnow
+
+    shop = amazon_shop(marketplaces=[FR])
+    for change in db.session.scalars(select(SettingChange).where(SettingChange.shop_id == shop.id)):
+        change.at = utcnow() - timedelta(days=age_days)
+    db.session.commit()
+    line = next(c for c in _diagnose(app, shop) if "Autorisation Amazon" in c.title)
+    assert line.level == level
+    if level == "warn":
+        assert "365 jours" in line.detail and "Ré-autoriser" in line.detail
+        assert line.fix_url == f"/integrations/amazon/shops/{shop.id}/configure"
+
+
+# ----------------------------------------------------------------------------- products with no listing
+def test_oms_products_with_no_amazon_listing_are_named(app, amazon_shop, catalog):
+    shop = amazon_shop(marketplaces=[FR])
+    catalog({"PLAID-OCRE": 3})
+    line = next(c for c in _diagnose(app, shop) if "sans annonce sur Amazon" in c.title)
+    assert line.level == "warn" and "PLAID-OCRE" in line.detail
+    assert line.links and line.links[0][0] == "PLAID-OCRE : ouvrir la fiche produit"
+
+
+# ----------------------------------------------------------------------------- ORDER_CHANGE in real time
+def test_the_order_change_subscription_is_checked_when_real_time_is_chosen(app, amazon_shop, emu):
+    arn = "arn:aws:sqs:eu-west-1:123456789012:oms-amazon"
+    shop = amazon_shop(marketplaces=[FR], notification_queue_arn=arn)
+    line = next(c for c in _diagnose(app, shop) if "notification manquante" in c.title)
+    assert line.level == "error" and "ORDER_CHANGE" in line.detail
+    assert line.fix_post and line.fix_url == f"/apps/amazon/shops/{shop.id}/subscribe"
+
+    assert jobs.subscribe_notifications(shop.id, arn)
+    db.session.commit()
+    checks = _diagnose(app, shop)
+    assert next(c for c in checks if c.title == "Notifications envoyées par Amazon").level == "ok"
+    assert any(c.title == "Dernière notification envoyée par Amazon" for c in checks)
+
+
+def test_without_real_time_no_subscription_is_asked(app, amazon_shop, emu):
+    shop = amazon_shop(marketplaces=[FR])
+    checks = _diagnose(app, shop)
+    assert not any("otification" in c.title for c in checks)
+    assert ("GET", "/notifications/v1/subscriptions/ORDER_CHANGE") not in emu.calls
