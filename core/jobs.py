@@ -23,7 +23,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from . import wording
+from . import i18n, wording
 from .extensions import db
 from .rqueue import redis_connection, relay_outbox, rq_queue
 from .models import SYNC_INTERVALS, JobLease, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
@@ -148,7 +148,7 @@ def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | N
         final = not retries_left
         _finish(entry_id, SyncStatus.FAILED if final else SyncStatus.RETRYING, error=_describe(exc))
         raise
-    _finish(entry_id, SyncStatus.OK, result=None if result is None else str(result)[:2000])
+    _finish(entry_id, SyncStatus.OK, result=_result_text(result))
     return result
 
 
@@ -158,8 +158,17 @@ def _addon_of(func: str) -> str | None:
 
 
 def _describe(exc: BaseException) -> str:
+    message = i18n.message_of(exc)
+    if message is not None:  # kept translatable: the sync log shows it in the reader's language
+        return i18n.prefixed(exc.__class__.__name__, message)
     text = f"{exc.__class__.__name__}: {exc}"
     return text[:4000]
+
+
+def _result_text(result: Any) -> str | None:
+    if result is None or isinstance(result, i18n.Deferred):
+        return result
+    return str(result)[:2000]
 
 
 def _finish(entry_id: int, status: SyncStatus, *, error: str | None = None, result: str | None = None) -> None:
