@@ -24,6 +24,7 @@ from .models import (
 )
 from . import stock
 from .routing import forget_availability, prefetch_availability
+from .i18n import _
 
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
@@ -105,7 +106,8 @@ def transition(order: Order, new: OrderStatus, *, source: str = "core", user_id:
     if new == old and new != S.ON_HOLD:
         return
     if new not in TRANSITIONS[old]:
-        raise TransitionError(f"une commande {LABELS[old]} ne peut pas passer à « {LABELS[new]} »")
+        raise TransitionError(_("une commande %(labels)s ne peut pas passer à « %(labels2)s »",
+                                labels=LABELS[old], labels2=LABELS[new]))
     _set_status(order, old, new)
     if new != S.ON_HOLD:
         order.hold_code = order.hold_reason = None

@@ -18,6 +18,7 @@ from .addons import _isolate, registry
 from .extensions import db
 from .models import Order, OrderStatus
 from .types import NormalizedAddress, NormalizedPickupPoint
+from .i18n import _
 
 #: networks no add-on of this installation is named after (what the order page shows); a
 #: network named like a loaded add-on (mondialrelay, chronopost…) shows that add-on's title
@@ -107,8 +108,8 @@ def search(order: Order, postal_code: str, city: str = "", country: str = "",
 def choose(order: Order, point: NormalizedPickupPoint, *, user_id: int | None = None) -> None:
     """The merchant sends the parcel to ``point`` instead (kept over later channel updates)."""
     if order.status in _FROZEN:
-        raise PickupError(f"la commande {order.number} est {order_flow.LABELS[order.status]} : "
-                          "son point de retrait ne change plus")
+        raise PickupError(_("la commande %(number)s est %(labels)s : son point de retrait ne change plus",
+                            number=order.number, labels=order_flow.LABELS[order.status]))
     before = point_of(order)
     order.pickup_point = to_dict(point, chosen_by="merchant")
     was = f"{before.name} ({before.id})" if before else "livraison à domicile"

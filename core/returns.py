@@ -32,6 +32,7 @@ from .models import (
     utcnow,
 )
 from .money import Money
+from .i18n import _
 
 R = ReturnStatus
 #: where a return may go next (closing ends it once restocked or written off)
@@ -107,18 +108,19 @@ def open_return(order: Order, reason: ReturnReason | str, quantities: dict[int, 
     """Open a return for some units of a shipped or delivered order."""
     reason = _reason(reason)
     if order.status not in RETURNABLE_STATUSES:
-        raise ReturnError(f"seule une commande expédiée ou livrée peut être retournée (statut : "
-                          f"{order_flow.LABELS[order.status]})")
+        raise ReturnError(_("seule une commande expédiée ou livrée peut être retournée (statut : %(labels)s)",
+                            labels=order_flow.LABELS[order.status]))
     quantities = {lid: qty for lid, qty in quantities.items() if qty}
     if not quantities:
-        raise ReturnError("indiquez au moins un article à retourner")
+        raise ReturnError(_("indiquez au moins un article à retourner"))
     left = returnable_quantities(order)
     lines = {ln.id: ln for ln in order.lines}
     for line_id, qty in quantities.items():
         if line_id not in lines:
-            raise ReturnError("cet article n'appartient pas à la commande")
+            raise ReturnError(_("cet article n'appartient pas à la commande"))
         if qty < 0 or qty > left.get(line_id, 0):
-            raise ReturnError(f"{lines[line_id].sku} : {left.get(line_id, 0)} unité(s) au plus peuvent être retournées")
+            raise ReturnError(_("%(sku)s : %(line_id)s unité(s) au plus peuvent être retournées",
+                                sku=lines[line_id].sku, line_id=left.get(line_id, 0)))
     ret = Return(organization_id=order.organization_id, order_id=order.id, reason=reason, note=note.strip(),
                  status=R.OPEN, refund_status=PaymentStatus.PENDING, currency=order.currency, created_by=user_id,
                  lines=[ReturnLine(order_line_id=lid, quantity=qty) for lid, qty in sorted(quantities.items())])
@@ -139,7 +141,8 @@ def _reason(reason: ReturnReason | str) -> ReturnReason:
 
 def _move(ret: Return, new: ReturnStatus) -> None:
     if new not in TRANSITIONS[ret.status]:
-        raise ReturnError(f"un retour {LABELS[ret.status]} ne peut pas passer à « {LABELS[new]} »")
+        raise ReturnError(_("un retour %(labels)s ne peut pas passer à « %(labels2)s »",
+                            labels=LABELS[ret.status], labels2=LABELS[new]))
     ret.status = new
 
 
@@ -164,10 +167,11 @@ def inspect(ret: Return, *, note: str = "", user_id: int | None = None) -> None:
 def restock(ret: Return, warehouse: Warehouse, *, user_id: int | None = None) -> None:
     """Put the returned units back into ``warehouse`` (one ledger movement per line)."""
     if warehouse.organization_id != ret.organization_id:
-        raise ReturnError("entrepôt inconnu")
+        raise ReturnError(_("entrepôt inconnu"))
     missing = [ln.order_line.sku for ln in ret.lines if ln.order_line.variant_id is None]
     if missing:
-        raise ReturnError("ces articles ne sont associés à aucun produit du catalogue : " + ", ".join(missing))
+        raise ReturnError(_("ces articles ne sont associés à aucun produit du catalogue : %(items)s",
+                            items=', '.join(missing)))
     _move(ret, R.RESTOCKED)
     reason = f"retour client {ret.rma}"
     for line in ret.lines:
@@ -198,7 +202,7 @@ def close(ret: Return, *, user_id: int | None = None) -> None:
 def cancel(ret: Return, *, user_id: int | None = None) -> None:
     """Delete a return opened by mistake (only while nothing has happened to it)."""
     if ret.status != R.OPEN or ret.refund_amount:
-        raise ReturnError("seul un retour ouvert, sans remboursement, peut être annulé")
+        raise ReturnError(_("seul un retour ouvert, sans remboursement, peut être annulé"))
     order_flow.record(ret.order, "return", f"retour {ret.rma} annulé", data={"return": ret.id}, user_id=user_id)
     db.session.delete(ret)
 
@@ -207,7 +211,7 @@ def record_refund(ret: Return, amount: Decimal, *, user_id: int | None = None, s
     """Record the refund made to the customer (on the channel or the payment provider), in the
     order's currency; the order's payment status follows."""
     if amount < 0:
-        raise ReturnError("le remboursement ne peut pas être négatif")
+        raise ReturnError(_("le remboursement ne peut pas être négatif"))
     order = ret.order
     due = refund_due(order, {ln.order_line_id: ln.quantity for ln in ret.lines})
     ret.refund_amount = Money(amount, order.currency).quantize().amount
@@ -253,7 +257,7 @@ def import_channel_return(shop: Shop, order: Order, lines: Iterable[tuple[OrderL
     the channel). Runs in the caller's transaction.
     """
     if order.shop_id != shop.id:
-        raise ReturnError("la commande n'appartient pas à cette boutique")
+        raise ReturnError(_("la commande n'appartient pas à cette boutique"))
     if not external_id:
         raise ReturnError("external_id manquant")
     existing = db.session.scalar(select(Return).where(Return.shop_id == shop.id, Return.external_id == external_id))
@@ -262,7 +266,7 @@ def import_channel_return(shop: Shop, order: Order, lines: Iterable[tuple[OrderL
         wanted: dict[int, int] = defaultdict(int)
         for line, qty in lines:
             if line.order_id != order.id:
-                raise ReturnError("cet article n'appartient pas à la commande")
+                raise ReturnError(_("cet article n'appartient pas à la commande"))
             if qty > 0:
                 wanted[line.id] += qty
         done = returned_quantities(order)
@@ -287,7 +291,8 @@ def import_channel_return(shop: Shop, order: Order, lines: Iterable[tuple[OrderL
             mark_returned_if_complete(order, source=source)
     if refund_amount is not None:
         if refund_amount.currency != order.currency:
-            raise ReturnError(f"remboursement en {refund_amount.currency} pour une commande en {order.currency}")
+            raise ReturnError(_("remboursement en %(currency)s pour une commande en %(currency2)s",
+                                currency=refund_amount.currency, currency2=order.currency))
         amount = refund_amount.quantize().amount
         if existing.refund_amount != amount:
             record_refund(existing, amount, source=source)

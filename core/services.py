@@ -12,6 +12,7 @@ from .extensions import db
 from .syncs import enqueue_shop_sync
 from .models import ConnectionStatus, Organization, SettingChange, Shop, ShopAddon, SyncMode, utcnow
 from .types import ConnectionResult
+from .i18n import _
 
 
 class ServiceError(ValueError):
@@ -67,9 +68,10 @@ def create_shop(org: Organization, addon_name: str, name: str, *, marketplace: s
     """Connect a new shop to a channel add-on; the add-on is enabled for it at once."""
     addon = get_addon(addon_name)
     if addon.kind != "channel":
-        raise ServiceError(f"{addon.title} n'est pas un canal de vente : activez-le sur une boutique existante")
+        raise ServiceError(_("%(title)s n'est pas un canal de vente : activez-le sur une boutique existante",
+                             title=addon.title))
     if db.session.scalar(select(Shop.id).where(Shop.organization_id == org.id, Shop.name == name)):
-        raise ServiceError(f"une boutique nommée « {name} » existe déjà")
+        raise ServiceError(_("une boutique nommée « %(name)s » existe déjà", name=name))
     shop = Shop(organization_id=org.id, addon=addon_name, name=name, marketplace=marketplace,
                 region=region, sync_mode=SyncMode(sync_mode))
     db.session.add(shop)
@@ -87,7 +89,7 @@ def set_enabled(shop: Shop, addon_name: str, active: bool) -> ShopAddon:
     """Enable or disable an add-on for a shop. Disabling keeps its settings and data."""
     addon = get_addon(addon_name)
     if not active and addon_name == shop.addon:
-        raise ServiceError("le canal d'une boutique ne se désactive pas : déconnectez la boutique")
+        raise ServiceError(_("le canal d'une boutique ne se désactive pas : déconnectez la boutique"))
     if active:
         for dep in addon.depends:
             dep_addon = registry().get(dep)

@@ -47,6 +47,7 @@ from .models import (
     utcnow,
 )
 from .types import Label, Rate
+from .i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -177,13 +178,13 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
     """
     if order.status in (OrderStatus.CANCELLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
                         OrderStatus.RETURNED):
-        raise ShippingError(f"la commande {order.number} est {order_flow.LABELS[order.status]} : "
-                            "aucune expédition à créer")
+        raise ShippingError(_("la commande %(number)s est %(labels)s : aucune expédition à créer",
+                              number=order.number, labels=order_flow.LABELS[order.status]))
     planned = [(line, qty) for line, qty in lines if qty > 0]
     if not planned:
-        raise ShippingError("aucun article à expédier")
+        raise ShippingError(_("aucun article à expédier"))
     if weight_grams is not None and weight_grams <= 0:
-        raise ShippingError("le poids du colis doit être positif")
+        raise ShippingError(_("le poids du colis doit être positif"))
     if warehouse_id is None:
         warehouse_id = next((line.warehouse_id for line, _q in planned if line.warehouse_id), None)
     chosen_by = rule = None
@@ -381,7 +382,7 @@ def apply_label(shipment: Shipment, label: Label, *, source: str = "core") -> No
 def switch_to_manual(shipment: Shipment, *, user_id: int | None = None) -> None:
     """Give up on the carrier add-on for a draft: the merchant will type the tracking."""
     if shipment.status != ShipmentStatus.DRAFT:
-        raise ShippingError("seul un colis sans étiquette passe en saisie manuelle")
+        raise ShippingError(_("seul un colis sans étiquette passe en saisie manuelle"))
     shipment.carrier = MANUAL
     shipment.label_error = None
     order_flow.record(shipment.order, "shipment", "colis passé en saisie manuelle du suivi", user_id=user_id,
@@ -412,10 +413,10 @@ def set_tracking(shipment: Shipment, tracking_number: str, *, tracking_url: str 
     """The manual carrier: the merchant typed the tracking number; the parcel has left."""
     number = tracking_number.strip()
     if not number:
-        raise ShippingError("saisissez le numéro de suivi")
+        raise ShippingError(_("saisissez le numéro de suivi"))
     order_flow.lock(shipment.order)
     if shipment.status not in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
-        raise ShippingError("ce colis est déjà parti")
+        raise ShippingError(_("ce colis est déjà parti"))
     shipment.tracking_number = number[:128]
     shipment.tracking_url = tracking_url.strip()[:500] or None
     if carrier_name.strip():
@@ -434,11 +435,11 @@ def mark_shipped(shipment: Shipment, *, user_id: int | None = None) -> None:
     if shipment.status in (ShipmentStatus.SHIPPED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED):
         return
     if shipment.status == ShipmentStatus.CANCELLED:
-        raise ShippingError("ce colis a été annulé")
+        raise ShippingError(_("ce colis a été annulé"))
     order = shipment.order
     order_flow.lock(order)  # before any write: a cancellation racing it wins or loses whole
     if order.status == OrderStatus.CANCELLED:
-        raise ShippingError(f"la commande {order.number} est annulée")
+        raise ShippingError(_("la commande %(number)s est annulée", number=order.number))
     content = planned_lines(shipment)
     for sl in list(shipment.lines):  # ship() records each unit once, as shipped
         shipment.lines.remove(sl)
@@ -546,7 +547,7 @@ def cancel_shipment(shipment: Shipment, *, user_id: int | None = None) -> bool:
     """Cancel a parcel not yet gone (reprint, change of carrier); its label is cancelled
     with the carrier. True once cancelled."""
     if shipment.status not in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
-        raise ShippingError("ce colis est déjà parti : il ne s'annule plus")
+        raise ShippingError(_("ce colis est déjà parti : il ne s'annule plus"))
     order = shipment.order
     if not call(order.shop, "shipping_cancel_label", shipment=shipment):
         return False

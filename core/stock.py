@@ -38,6 +38,7 @@ from .models import (
     utcnow,
 )
 from .types import StockChange
+from .i18n import _
 
 #: seconds during which changes to a SKU coalesce into one push per shop
 PUSH_WINDOW = 2.0
@@ -226,7 +227,7 @@ def consume(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_
         ok = _change(org_id, variant_id, warehouse_id, kind="sale", guard="available", qty=qty, d_on_hand=-qty,
                      order_id=order_id, reason=reason)
     if not ok:
-        raise StockError(f"stock insuffisant pour sortir {qty} unité(s)")
+        raise StockError(_("stock insuffisant pour sortir %(qty)s unité(s)", qty=qty))
 
 
 def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reason: str,
@@ -249,11 +250,11 @@ def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reaso
         if current is not None and current.on_hand + delta > QTY_MAX:
             raise StockError(_TOO_MANY)
         if current is not None:
-            raise StockError("impossible : le stock passerait sous les unités déjà réservées par des commandes")
+            raise StockError(_("impossible : le stock passerait sous les unités déjà réservées par des commandes"))
         _level_row(variant_id, warehouse_id)
         if not _change(org_id, variant_id, warehouse_id, kind=kind, guard="count", d_on_hand=delta, reason=reason,
                        user_id=user_id):
-            raise StockError("impossible : le stock ne peut pas être négatif")
+            raise StockError(_("impossible : le stock ne peut pas être négatif"))
     if delta > 0:
         db.session.info.setdefault(_GAINED, set()).add((org_id, variant_id))
 

@@ -24,12 +24,13 @@ from .checks import check_connection as _check
 from .client import AmazonError, RateLimitWait
 from .models import AmazonCatalogImport, AmazonFeed
 from .runtime import client_for, clock
+from core.i18n import _
 
 
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 

@@ -31,6 +31,7 @@ from core.models import Shop, utcnow
 from .client import AmazonError, SellingPartnerClient
 from .models import AmazonSubscription
 from .runtime import marketplaces
+from core.i18n import _
 
 ORDER_CHANGE = "ORDER_CHANGE"
 CHANGE_TYPES = ["OrderStatusChange", "BuyerRequestedChange"]
@@ -92,7 +93,7 @@ def parse(raw: bytes | str) -> dict[str, Any]:
     except (ValueError, TypeError):
         raise NotificationRefused("corps JSON illisible") from None
     if not isinstance(data, dict):
-        raise NotificationRefused("une notification est un objet JSON")
+        raise NotificationRefused(_("une notification est un objet JSON"))
     return data
 
 

@@ -29,6 +29,7 @@ from core.models import Order, OrderStatus, Shipment, Shop, ShopAddon, Variant
 from . import mapping
 from .client import CdiscountError, Client
 from .models import CdiscountOffer, CdiscountOrder, CdiscountParcel
+from core.i18n import _
 
 NAME = "cdiscount"
 #: offers per PUT /offers (Octopia documents no bound; the emulator enforces this one)
@@ -212,8 +213,8 @@ def push_tracking(shipment_id: int) -> str:
         return "non concernée"
     if state in mapping.BEFORE_PREPARATION:
         db.session.commit()
-        raise CdiscountError(f"Cdiscount n'a pas encore passé la commande en préparation ({mapping.state_label(state)}) :"
-                             " le suivi sera transmis dès qu'elle le sera.",
+        raise CdiscountError(_("Cdiscount n'a pas encore passé la commande en préparation (%(state)s) : le suivi "
+                               "sera transmis dès qu'elle le sera.", state=mapping.state_label(state)),
                              message_en=f"Cdiscount has not moved the order to preparation yet ({state}): the "
                                         "tracking is sent as soon as it has.", retryable=True)
     if state != mapping.SHIPPABLE:
@@ -262,7 +263,7 @@ def cancel_order(order_id: int) -> str:
         "userType": "Seller", "orderStatus": state, "salesChannel": row.sales_channel or "CDISFR"}) or []
     codes = [r.get("code") for r in reasons if isinstance(r, dict) and r.get("code")]
     if not codes:
-        raise CdiscountError("Cdiscount ne propose aucun motif d'annulation pour cette commande.",
+        raise CdiscountError(_("Cdiscount ne propose aucun motif d'annulation pour cette commande."),
                              message_en="Cdiscount offers no cancellation reason for this order.", retryable=False)
     code = next((c for c in codes if "stock" in c), codes[0])
     row.cancel_state = "sending"

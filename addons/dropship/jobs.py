@@ -17,6 +17,7 @@ from .models import DropshipFeedRun, DropshipPurchaseOrder, DropshipSupplier
 from .models import PurchaseOrderStatus as PO
 from .purchasing import SENDABLE, deliver, queue_send
 from .suppliers import batch_times_of, latest_slot, organization_zone
+from core.i18n import _
 
 FEED_JOB = "addons.dropship.jobs.fetch_supplier_feed"
 
@@ -25,7 +26,7 @@ def check_smtp(shop_id: int) -> str:
     """Check the shop's SMTP server still accepts a session; raises on failure."""
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     result = check_connection(shop.addon_settings("dropship"))
     if not result.ok:
         raise DropshipError(result.message)

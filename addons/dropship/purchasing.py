@@ -19,6 +19,7 @@ from .models import DropshipLine, DropshipPurchaseOrder, DropshipSend, DropshipS
 from .models import PurchaseOrderStatus as PO
 from .routing import routed_line
 from .suppliers import batch_times_of
+from core.i18n import _
 
 ADDON = "dropship"
 SEND_JOB = "addons.dropship.jobs.send_purchase_orders"
@@ -122,8 +123,8 @@ def deliver(pos: list[DropshipPurchaseOrder], batch: str | None = None) -> str:
     try:
         if supplier.order_channel == "webhook":
             if not supplier.webhook_url:
-                raise DropshipError(f"{supplier.name} reçoit ses bons de commande par webhook mais aucune adresse "
-                                    "n'est renseignée sur sa fiche.")
+                raise DropshipError(_("%(name)s reçoit ses bons de commande par webhook mais aucune adresse n'est "
+                                      "renseignée sur sa fiche.", name=supplier.name))
             post_webhook(supplier.webhook_url, {"merchant": shop.name, "sent_at": now.isoformat(timespec="seconds"),
                                                 "purchase_orders": payloads}, supplier.webhook_secret)
         else:
@@ -153,7 +154,7 @@ def purchase_order_email(shop: Shop, supplier: DropshipSupplier, payloads: list[
     settings = shop.addon_settings(ADDON)
     sender = settings.get("from_address") or settings.get("smtp_username") or ""
     if not sender or "@" not in sender:
-        raise DropshipError("Aucune adresse d'expédition : renseignez-la dans les paramètres de l'add-on.")
+        raise DropshipError(_("Aucune adresse d'expédition : renseignez-la dans les paramètres de l'add-on."))
     message = EmailMessage()
     message["From"] = formataddr((shop.name, sender))
     message["To"] = supplier.email

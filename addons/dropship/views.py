@@ -424,7 +424,8 @@ def _quantities(po: DropshipPurchaseOrder) -> dict[int, int] | None:
         if raw:
             quantity = parse_int(raw, lo=0, hi=QTY_MAX)
             if quantity is None:
-                raise TrackingError(f"{line.supplier_sku} : quantité invalide « {raw} ».")
+                raise TrackingError(_("%(supplier_sku)s : quantité invalide « %(raw)s ».",
+                                      supplier_sku=line.supplier_sku, raw=raw))
             found[line.id] = quantity
     return found or None
 

@@ -28,6 +28,7 @@ from .client import BULK_MIGRATE_MAX, BULK_PRICE_QUANTITY_MAX, ORDERS_PAGE, RETU
 from .connection import ADDON, account_for, client_for, clock, mark, settings
 from .inbox import INBOX, handle
 from .models import EbayFulfillment, EbayListing, EbayOrder, EbayReturn, EbayStockPending
+from core.i18n import _
 
 OVERLAP = timedelta(minutes=10)
 FIRST_IMPORT_DAYS = 30
@@ -186,7 +187,7 @@ def subscribe(shop_id: int, endpoint: str) -> str:
     shop = _shop(shop_id)
     conf = settings(shop)
     if not conf.get("verification_token"):
-        raise EbayError("Renseignez le jeton de vérification des notifications dans les réglages.", retryable=False)
+        raise EbayError(_("Renseignez le jeton de vérification des notifications dans les réglages."), retryable=False)
     client = client_for(shop)
     account = account_for(shop)
     db.session.commit()  # eBay calls the endpoint back (challenge) before it answers

@@ -21,6 +21,7 @@ from . import mapping
 from .client import FnacClient, FnacError
 from .models import FnacAccount, FnacOrder
 from .sync import refresh_row, remote_order
+from core.i18n import _
 
 CARRIERS_TTL = timedelta(hours=24)
 
@@ -32,7 +33,8 @@ def _row(order: Order) -> FnacOrder | None:
 def _read(client: FnacClient, row: FnacOrder) -> mapping.FnacOrderFacts:
     found = remote_order(client, row.fnac_order_id)
     if found is None:
-        raise FnacError(f"La commande {row.fnac_order_id} est introuvable chez Fnac Darty.",
+        raise FnacError(_("La commande %(fnac_order_id)s est introuvable chez Fnac Darty.",
+                          fnac_order_id=row.fnac_order_id),
                         message_en=f"Order {row.fnac_order_id} not found at Fnac Darty.", retryable=False)
     facts = found[1]
     refresh_row(row, facts)
@@ -43,7 +45,8 @@ def _send(client: FnacClient, el, order_id: str) -> mapping.OrderResult:
     answer = client.orders_update([el])
     result = mapping.read_update(answer.root).get(order_id)
     if result is None:
-        raise FnacError(f"Fnac Darty n'a rien répondu pour la commande {order_id} ; nouvel essai plus tard.",
+        raise FnacError(_("Fnac Darty n'a rien répondu pour la commande %(order_id)s ; nouvel essai plus tard.",
+                          order_id=order_id),
                         message_en=f"Fnac Darty said nothing about order {order_id}; trying again later.",
                         retryable=True)
     return result
@@ -85,7 +88,8 @@ def decide(order: Order, accepted: bool, client: FnacClient) -> str:
                           source="fnac")
         if not done:
             db.session.commit()
-            raise FnacError(f"Fnac Darty a refusé la décision sur la commande {facts.order_id} : {result.sentence()}",
+            raise FnacError(_("Fnac Darty a refusé la décision sur la commande %(order_id)s : %(sentence)s",
+                              order_id=facts.order_id, sentence=result.sentence()),
                             message_en=f"Fnac Darty refused the decision on order {facts.order_id}: "
                                        f"{result.sentence()}", retryable=False)
     return f"{word} : {len(done)}/{len(waiting)} ligne(s)"
@@ -128,8 +132,8 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
     facts = _read(client, row)
     states = facts.line_states
     if facts.state == "Created":
-        raise FnacError(f"La commande {facts.order_id} n'est pas encore acceptée chez Fnac Darty ; "
-                        "le suivi partira après l'acceptation.",
+        raise FnacError(_("La commande %(order_id)s n'est pas encore acceptée chez Fnac Darty ; le suivi partira "
+                          "après l'acceptation.", order_id=facts.order_id),
                         message_en=f"Order {facts.order_id} is not accepted at Fnac Darty yet; tracking follows "
                                    "the acceptance.", retryable=True)
     todo = [d for d in wanted if states.get(d) in ("Accepted", "ToShip")]
@@ -154,7 +158,8 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
         sentence = result.sentence()
         order_flow.record(order, "channel", f"Fnac Darty a refusé une partie du suivi : {sentence}", source="fnac")
         db.session.commit()
-        raise FnacError(f"Fnac Darty a refusé le suivi de la commande {facts.order_id} : {sentence}",
+        raise FnacError(_("Fnac Darty a refusé le suivi de la commande %(order_id)s : %(sentence)s",
+                          order_id=facts.order_id, sentence=sentence),
                         message_en=f"Fnac Darty refused the tracking of order {facts.order_id}: {sentence}",
                         retryable=False)
     return f"{len(done)} ligne(s) confirmée(s)"
@@ -185,7 +190,8 @@ def cancel(order: Order, client: FnacClient, reason: str = mapping.DEFAULT_REFUN
     if not result.ok or result.failed_lines:
         sentence = result.sentence()
         db.session.commit()
-        raise FnacError(f"Fnac Darty a refusé l'annulation de la commande {facts.order_id} : {sentence}",
+        raise FnacError(_("Fnac Darty a refusé l'annulation de la commande %(order_id)s : %(sentence)s",
+                          order_id=facts.order_id, sentence=sentence),
                         message_en=f"Fnac Darty refused the cancellation of order {facts.order_id}: {sentence}",
                         retryable=False)
     return f"{len(done)} ligne(s) remboursée(s)"

@@ -18,6 +18,7 @@ from . import actions, offers, sync
 from .client import FnacError
 from .models import FnacAccount, FnacBatch, FnacOrder
 from .runtime import clock, client_for, max_wait
+from core.i18n import _
 
 #: hours Fnac Darty leaves the seller to accept; an order still short of stock is refused before
 DEFAULT_ACCEPT_HOURS = 36
@@ -26,7 +27,7 @@ DEFAULT_ACCEPT_HOURS = 36
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.addon != "fnac":
-        raise LookupError(f"boutique {shop_id} : pas une boutique Fnac Darty")
+        raise LookupError(_("boutique %(shop_id)s : pas une boutique Fnac Darty", shop_id=shop_id))
     return shop
 
 
@@ -123,8 +124,8 @@ def _follow(shop: Shop, batch_id: str, client) -> str:
     while not offers.check_batch(shop, batch, client):
         db.session.commit()
         if batch.checks >= offers.MAX_CHECKS:
-            raise RuntimeError(f"le lot d'offres {batch_id} est toujours en traitement chez Fnac Darty "
-                               f"après {batch.checks} lectures")
+            raise RuntimeError(_("le lot d'offres %(batch_id)s est toujours en traitement chez Fnac Darty après "
+                                 "%(checks)s lectures", batch_id=batch_id, checks=batch.checks))
         if waited + offers.BATCH_POLL > max_wait():
             enqueue("addons.fnac.jobs.check_batch", shop.id, batch_id, shop_id=shop.id,
                     job_id=f"fnac-batch-{batch_id}", unique=True, delay=offers.BATCH_POLL)

@@ -30,6 +30,7 @@ from .client import MiraklClient, MiraklError
 from .models import (MiraklOffer, MiraklOrder, MiraklRefund, MiraklReturn, MiraklShipment, MiraklShopState,
                      MiraklStockImport)
 from .runtime import client_for, clock, operator, wait_for
+from core.i18n import _
 
 OVERLAP = timedelta(minutes=5)
 DEFAULT_IMPORT_DAYS = 30
@@ -46,7 +47,7 @@ def _now() -> datetime:
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 
@@ -319,7 +320,8 @@ def reason_code(shop: Shop, client: MiraklClient, reason_type: str) -> str:
             state.reasons_at = utcnow()
             db.session.commit()
     if not codes:
-        raise MiraklError(f"L'opérateur ne propose aucun motif de type {reason_type} : contactez-le.",
+        raise MiraklError(_("L'opérateur ne propose aucun motif de type %(reason_type)s : contactez-le.",
+                            reason_type=reason_type),
                           message_en=f"The operator lists no {reason_type} reason: contact it.", retryable=False)
     return str(codes[0])
 
@@ -443,7 +445,8 @@ def send_refund(shop_id: int, return_id: int) -> str:
         client = client_for(shop)
         found = client.orders_by_id([row.mirakl_order_id])
         if not found:
-            raise MiraklError(f"Mirakl ne trouve plus la commande {row.mirakl_order_id}.",
+            raise MiraklError(_("Mirakl ne trouve plus la commande %(mirakl_order_id)s.",
+                                mirakl_order_id=row.mirakl_order_id),
                               message_en=f"Mirakl no longer finds order {row.mirakl_order_id}.", retryable=False)
         remote = found[0]
         now_ids = _refund_ids(remote)
@@ -712,7 +715,8 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
             ok = answer.get("shipment_success") or []
             if not ok:
                 errors = answer.get("shipment_errors") or []
-                raise MiraklError(f"Mirakl a refusé le colis : {errors[0].get('message', '') if errors else ''}",
+                raise MiraklError(_("Mirakl a refusé le colis : %(value)s",
+                                    value=errors[0].get('message', '') if errors else ''),
                                   message_en="Mirakl refused the parcel.", retryable=False, raw=str(errors)[:2000])
             sent.mirakl_shipment_id = str(ok[0].get("id") or "")
             sent.tracking_sent_at = sent.shipped_sent_at = utcnow()
@@ -842,10 +846,10 @@ def decide_return(row: MiraklReturn, accepted: bool, rejection: str | None = Non
     """The merchant's (or the shop's automatic) answer to a return request, on record before
     it is sent (RT21, by :func:`send_return_decisions`)."""
     if row.state != "WAITING_ACCEPTANCE" or row.decision is not None:
-        raise MiraklError("Cette demande de retour a déjà reçu une réponse.",
+        raise MiraklError(_("Cette demande de retour a déjà reçu une réponse."),
                           message_en="This return request has already been answered.", retryable=False)
     if not accepted and rejection not in mapping.REJECTIONS:
-        raise MiraklError("Choisissez le motif du refus.", message_en="Choose the reason for the refusal.",
+        raise MiraklError(_("Choisissez le motif du refus."), message_en="Choose the reason for the refusal.",
                           retryable=False)
     row.decision, row.rejection_reason, row.decided_at, row.error = (
         "accept" if accepted else "refuse"), (None if accepted else rejection), utcnow(), None

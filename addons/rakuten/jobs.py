@@ -29,6 +29,7 @@ from .client import Client, RakutenError
 from .models import RakutenItem, RakutenOffer, RakutenStockImport, RakutenStockPending
 from .runtime import client_for
 from .versions import note_latest
+from core.i18n import _
 
 ADDON = "rakuten"
 OVERLAP = timedelta(hours=1)
@@ -40,7 +41,7 @@ STOCK_BATCH = 5000
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 
@@ -333,8 +334,9 @@ def push_tracking(shipment_id: int) -> str:
     name = mapping.transporter(shipment.carrier, shipment.service)
     url = (shipment.tracking_url or "").strip() or None
     if name == "Autre" and not url:
-        raise RakutenError(f"Rakuten exige l'adresse de suivi pour le transporteur « {shipment.service or shipment.carrier} » "
-                           "(inconnu de Rakuten) : ajoutez-la à l'expédition puis relancez.",
+        raise RakutenError(_("Rakuten exige l'adresse de suivi pour le transporteur « %(value)s » (inconnu de "
+                             "Rakuten) : ajoutez-la à l'expédition puis relancez.",
+                             value=shipment.service or shipment.carrier),
                            message_en=f"Rakuten requires the tracking URL for carrier \"{shipment.service or shipment.carrier}\" "
                                       "(unknown to Rakuten): add it to the shipment, then retry.", retryable=False)
     itemids = [sl.order_line.external_id for sl in shipment.lines if sl.order_line.external_id]

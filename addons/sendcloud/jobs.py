@@ -8,13 +8,14 @@ from core.models import Shipment, Shop
 from .checks import check_connection
 from .client import SendcloudError
 from .labels import cancel_remote, parcel_row, retry_label
+from core.i18n import _
 
 
 def refresh_shipping_methods(shop_id: int) -> str:
     """Reload the shipping options of the shop's Sendcloud account; raises on failure."""
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     result = check_connection(shop, shop.addon_settings("sendcloud"))
     if not result.ok:
         raise SendcloudError(result.message)

@@ -29,6 +29,7 @@ from core.models import ShipmentStatus, Shop, utcnow
 
 from .checks import client_from_settings
 from .models import SendcloudParcel
+from core.i18n import _
 
 ADDON = "sendcloud"
 SIGNATURE_HEADER = "Sendcloud-Signature"
@@ -87,9 +88,9 @@ class SendcloudInbox(WebhookInbox):
         if at is None:
             raise Refused("horodatage manquant")
         if at < now - REPLAY_WINDOW:
-            raise Refused("horodatage trop ancien : envoi rejoué ou trop tardif", 409)
+            raise Refused(_("horodatage trop ancien : envoi rejoué ou trop tardif"), 409)
         if at > now + FUTURE_SKEW:
-            raise Refused("horodatage dans le futur", 409)
+            raise Refused(_("horodatage dans le futur"), 409)
         payload["_body_sha256"] = hashlib.sha256(body).hexdigest()
         return payload
 

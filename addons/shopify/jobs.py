@@ -40,6 +40,7 @@ from .graphql import (
 from .inbox import handle, handle_orders, pending, process_pending
 from .models import ShopifyWebhookInbox
 from .normalize import Lookup, normalize, parse_time, rest_from_graphql
+from core.i18n import _
 
 #: the reconciliation poll re-reads this much before its cursor (clock skew, late indexing)
 OVERLAP = timedelta(minutes=5)
@@ -50,7 +51,7 @@ INITIAL_LOOKBACK = timedelta(days=7)
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.addon != ADDON:
-        raise LookupError(f"boutique Shopify {shop_id} introuvable")
+        raise LookupError(_("boutique Shopify %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 
@@ -299,8 +300,8 @@ def process_webhooks(shop_id: int) -> str:
                      refunds=import_webhook_refunds)
     done, errors = process_pending(shop_id, handler, batch=orders)
     if errors:
-        raise RuntimeError(f"{len(errors)} livraison(s) en échec (nouvel essai automatique) : "
-                           + " ; ".join(errors[:5]))
+        raise RuntimeError(_("%(errors)s livraison(s) en échec (nouvel essai automatique) : %(items)s",
+                             errors=len(errors), items=' ; '.join(errors[:5])))
     return f"{done} livraison(s) traitée(s)"
 
 

@@ -27,6 +27,7 @@ from . import mapping
 from .client import Client, WooError
 from .inbox import INBOX, handle
 from .models import WoocommerceListing, WoocommerceState, WoocommerceTracking, WoocommerceWebhook
+from core.i18n import _
 
 ADDON = "woocommerce"
 #: how far back the first import reads, unless the settings say otherwise
@@ -39,7 +40,7 @@ TOO_LARGE = "woocommerce_rest_request_entity_too_large"
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 

@@ -33,6 +33,7 @@ import httpx
 from flask import current_app, has_app_context
 
 from .errors import OutboundRefused, RemoteError
+from ..i18n import _
 
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -120,7 +121,7 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise RemoteError(f"Le serveur {host} est introuvable : vérifiez l'adresse.",
+        raise RemoteError(_("Le serveur %(host)s est introuvable : vérifiez l'adresse.", host=host),
                           message_en=f"Server {host} not found: check the address.", retryable=True) from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
@@ -193,8 +194,8 @@ class Remote:
         parts = urlsplit(url)
         host = parts.hostname
         if parts.scheme not in ("http", "https") or not host:
-            raise OutboundRefused(f"L'adresse de {what} {self.label} « {url} » n'est pas valide : elle doit "
-                                  "commencer par https://.",
+            raise OutboundRefused(_("L'adresse de %(what)s %(label)s « %(url)s » n'est pas valide : elle doit "
+                                    "commencer par https://.", what=what, label=self.label, url=url),
                                   f"The {self.label} {what_en} address \"{url}\" is not valid: it must start "
                                   "with https://.")
         try:
@@ -207,9 +208,9 @@ class Remote:
         if policy.sandboxes or policy.allows(host, port or (443 if parts.scheme == "https" else 80)):
             return url
         raise OutboundRefused(
-            f"L'adresse de {what} {self.label} ne peut pas être remplacée par {host} : seule une installation "
-            "de démonstration, ou un serveur que l'exploitant autorise (OMS_OUTBOUND_ALLOW), peut le faire. "
-            "Videz ce champ.",
+            _("L'adresse de %(what)s %(label)s ne peut pas être remplacée par %(host)s : seule une installation "
+              "de démonstration, ou un serveur que l'exploitant autorise (OMS_OUTBOUND_ALLOW), peut le faire. "
+              "Videz ce champ.", what=what, label=self.label, host=host),
             f"The {self.label} {what_en} address cannot be replaced by {host}: only a demo installation, or a "
             "server the operator allows (OMS_OUTBOUND_ALLOW), can do that. Clear this field.")
 
@@ -229,12 +230,13 @@ def check_url(url: str) -> str:
     text = (url or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OutboundRefused(f"L'adresse « {text} » n'est pas valide : elle doit commencer par https://.",
+        raise OutboundRefused(_("L'adresse « %(text)s » n'est pas valide : elle doit commencer par https://.",
+                                text=text),
                               f"The address \"{text}\" is not valid: it must start with https://.")
     try:
         parts.port
     except ValueError:
-        raise OutboundRefused(f"L'adresse « {text} » a un port invalide.", f"The address \"{text}\" has an invalid "
+        raise OutboundRefused(_("L'adresse « %(text)s » a un port invalide.", text=text), f"The address \"{text}\" has an invalid "
                               "port.") from None
     return text
 
@@ -265,7 +267,8 @@ def fetch(url: str, *, method: str = "GET", content: bytes | None = None, header
                     body = _read(res, max_bytes, deadline, what, what_en)
                     return Fetched(res.status_code, res.headers, body, current)
             except httpx.TimeoutException:
-                raise RemoteError(f"{_cap(what)} n'a pas répondu en {timeout:g} s.",
+                raise RemoteError(_("%(what)s n'a pas répondu en %(timeout)s s.",
+                                    what=_cap(what), timeout=format(timeout, 'g')),
                                   message_en=f"{_cap(what_en)} did not answer within {timeout:g} s.",
                                   retryable=True) from None
             except httpx.HTTPError as exc:
@@ -290,7 +293,8 @@ def _read(res: httpx.Response, max_bytes: int, deadline: float, what: str, what_
         if size > max_bytes:
             raise _too_big(max_bytes, what, what_en)
         if time.monotonic() > deadline:
-            raise RemoteError(f"{_cap(what)} envoie sa réponse trop lentement : téléchargement interrompu.",
+            raise RemoteError(_("%(what)s envoie sa réponse trop lentement : téléchargement interrompu.",
+                                what=_cap(what)),
                               message_en=f"{_cap(what_en)} sends its answer too slowly: download stopped.",
                               retryable=True)
         chunks.append(chunk)

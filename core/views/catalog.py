@@ -71,9 +71,10 @@ def _data(form: FlaskForm, *, product_title: str = "") -> catalog.VariantData:
 
 def _check_unique(data: catalog.VariantData, variant_id: int | None) -> None:
     if catalog.sku_taken(org_id(), data.sku, variant_id):
-        raise catalog.CatalogError(f"le SKU {data.sku} existe déjà dans votre catalogue")
+        raise catalog.CatalogError(_("le SKU %(sku)s existe déjà dans votre catalogue", sku=data.sku))
     if catalog.barcode_taken(org_id(), data.barcode, variant_id):
-        raise catalog.CatalogError(f"le code-barres {data.barcode} est déjà porté par un autre article")
+        raise catalog.CatalogError(_("le code-barres %(barcode)s est déjà porté par un autre article",
+                                     barcode=data.barcode))
 
 
 # ----------------------------------------------------------------------------- products
