@@ -300,7 +300,7 @@ def read_csv(content: bytes, columns: tuple[str, ...], required: tuple[str, ...]
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise CatalogError(f"trop de lignes : {MAX_ROWS} au plus par fichier")
+                raise CatalogError(_("trop de lignes : %(max_rows)s au plus par fichier", max_rows=MAX_ROWS))
             rows.append((reader.line_num, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}))
     except csv.Error as exc:
         raise CatalogError(f"ligne {reader.line_num} illisible : {exc}") from None
@@ -456,7 +456,7 @@ def apply_stock(org_id: int, warehouse: Warehouse, plan: StockPlan, *, user_id: 
     for variant_id, _sku, counted, _before in plan.counts:
         current = stock.level(variant_id, warehouse.id).on_hand
         if counted != current:
-            stock.adjust(org_id, variant_id, warehouse.id, counted - current, reason="inventaire importé (CSV)",
+            stock.adjust(org_id, variant_id, warehouse.id, counted - current, reason=_("inventaire importé (CSV)"),
                          user_id=user_id)
             changed += 1
     return changed

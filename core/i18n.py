@@ -22,7 +22,7 @@ from typing import Any, Iterable
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app
-from flask_babel import Domain, gettext
+from flask_babel import Domain, get_locale, gettext
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
@@ -108,15 +108,17 @@ class Deferred(str):
     themselves messages (a status, a reason) are translated at display too.
     """
 
-    __slots__ = ("msgid", "params")
+    __slots__ = ("msgid", "params", "english")
 
-    def __new__(cls, msgid: str, params: dict[str, Any] | None = None) -> Deferred:
+    def __new__(cls, msgid: str, params: dict[str, Any] | None = None, english: str | None = None) -> Deferred:
         params = dict(params or {})
         self = super().__new__(cls, _render(msgid, params, str.__str__))
-        self.msgid, self.params = msgid, params
+        self.msgid, self.params, self.english = msgid, params, english
         return self
 
     def __str__(self) -> str:
+        if self.english is not None and _reads_english():
+            return _render(self.english, self.params, str)
         return _render(gettext(self.msgid), self.params, str)
 
     def __format__(self, spec: str) -> str:
@@ -131,24 +133,31 @@ class Deferred(str):
     def __radd__(self, other: object) -> str:
         return str(other) + str(self)
 
-    def __getnewargs__(self) -> tuple[str, dict[str, Any]]:
-        return self.msgid, self.params
+    def __getnewargs__(self) -> tuple[str, dict[str, Any], str | None]:
+        return self.msgid, self.params, self.english
 
     def __reduce__(self):
-        return Deferred, (self.msgid, self.params)
+        return Deferred, (self.msgid, self.params, self.english)
 
     def stored(self) -> dict[str, Any]:
         """The JSON form, ``{"msgid": …, "params": {…}}``, nested messages included."""
         out: dict[str, Any] = {"msgid": self.msgid}
         if self.params:
             out["params"] = {k: _stored_param(v) for k, v in self.params.items()}
+        if self.english is not None:
+            out["en"] = self.english
         return out
 
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> Deferred:
         params = {k: cls.from_stored(v) if isinstance(v, dict) and "msgid" in v else v
                   for k, v in (data.get("params") or {}).items()}
-        return cls(str(data["msgid"]), params)
+        return cls(str(data["msgid"]), params, data.get("en"))
+
+
+def _reads_english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
 
 
 def _render(text: str, params: dict[str, Any], as_text) -> str:
@@ -174,6 +183,12 @@ def _(msgid: str, **params: Any) -> Deferred:
     """Mark a French message for translation; it is translated where it is shown (see
     :class:`Deferred`). Placeholders are ``%(name)s``, never an f-string."""
     return Deferred(msgid, params)
+
+
+def worded(french: str, english: str) -> Deferred:
+    """A word its caller gives in both languages (the part of a remote a message names: "l'API
+    de suivi" / "tracking API"), for a parameter of a message."""
+    return Deferred(french, english=english)
 
 
 #: the sync log's technical line: the exception's class, then its (translatable) message

@@ -139,7 +139,7 @@ def checked_json(body: bytes | str, *, max_bytes: int = WEBHOOK_MAX_BYTES,
     number too large to be finite). The depth is measured on the text first, so a hostile
     body never reaches the recursive parser."""
     if len(body) > max_bytes:
-        raise InputError(f"document trop volumineux (au plus {max_bytes // (1024 * 1024)} Mo)")
+        raise InputError(_("document trop volumineux (au plus %(value)s Mo)", value=max_bytes // (1024 * 1024)))
     text = body.decode("utf-8") if isinstance(body, bytes) else body
     depth = deepest = 0
     in_string = escaped = False

@@ -39,9 +39,9 @@ TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
     S.RETURNED: set(),
 }
 #: French labels, as the merchant sees them
-LABELS = {S.NEW: "nouvelle", S.ON_HOLD: "en attente", S.ALLOCATED: "allouée", S.PICKING: "en préparation",
-          S.PACKED: "emballée", S.SHIPPED: "expédiée", S.DELIVERED: "livrée", S.CANCELLED: "annulée",
-          S.RETURNED: "retournée"}
+LABELS = {S.NEW: _("nouvelle"), S.ON_HOLD: _("en attente"), S.ALLOCATED: _("allouée"),
+          S.PICKING: _("en préparation"), S.PACKED: _("emballée"), S.SHIPPED: _("expédiée"),
+          S.DELIVERED: _("livrée"), S.CANCELLED: _("annulée"), S.RETURNED: _("retournée")}
 OPEN = {S.NEW, S.ON_HOLD, S.ALLOCATED, S.PICKING, S.PACKED}
 
 
@@ -57,8 +57,9 @@ class ConcurrentChange(TransitionError):
 
     def __init__(self, order: Order, expected: OrderStatus, found: OrderStatus | None) -> None:
         self.order_id, self.expected, self.found = order.id, expected, found
-        now = f"elle est maintenant {LABELS[found]}" if found is not None else "elle a disparu"
-        super().__init__(f"la commande {order.number} a changé entre-temps ({now}) : rechargez et réessayez")
+        now = _("elle est maintenant %(status)s", status=LABELS[found]) if found is not None else _("elle a disparu")
+        super().__init__(_("la commande %(number)s a changé entre-temps (%(now)s) : rechargez et réessayez",
+                           number=order.number, now=now))
 
 
 #: orders whose row this transaction holds locked (``SELECT … FOR UPDATE``, PostgreSQL):
@@ -106,12 +107,13 @@ def transition(order: Order, new: OrderStatus, *, source: str = "core", user_id:
     if new == old and new != S.ON_HOLD:
         return
     if new not in TRANSITIONS[old]:
-        raise TransitionError(_("une commande %(labels)s ne peut pas passer à « %(labels2)s »",
-                                labels=LABELS[old], labels2=LABELS[new]))
+        raise TransitionError(_("une commande %(old)s ne peut pas passer à « %(new)s »", old=LABELS[old],
+                                new=LABELS[new]))
     _set_status(order, old, new)
     if new != S.ON_HOLD:
         order.hold_code = order.hold_reason = None
-    record(order, "status", f"{LABELS[old]} → {LABELS[new]}" + (f" : {reason}" if reason else ""),
+    record(order, "status", _("%(old)s → %(new)s : %(reason)s", old=LABELS[old], new=LABELS[new], reason=reason)
+           if reason else _("%(old)s → %(new)s", old=LABELS[old], new=LABELS[new]),
            source=source, data={"from": old.value, "to": new.value}, user_id=user_id)
     call(order.shop, "order_status_changed", order=order, old=old, new=new)
 
@@ -180,8 +182,8 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
             continue
         unknown = [ln.sku for ln in order.lines if ln.variant_id is None]
         if unknown and order.fulfillment_channel != FulfillmentChannel.MARKETPLACE and order.origin != "pos":
-            hold(order, "unknown_sku", "SKU inconnu : " + ", ".join(sorted(set(unknown)))
-                 + " — associez-le à un produit pour reprendre la commande")
+            hold(order, "unknown_sku", _("SKU inconnu : %(items)s — associez-le à un produit pour reprendre la "
+                                         "commande", items=', '.join(sorted(set(unknown)))))
             result[order.id] = False
             continue
         todo.append(order)
@@ -201,7 +203,8 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
                 continue
             decision = call(order.shop, "routing_choose_source", order=order, line=line)
             if decision is None:
-                hold(order, "no_source", f"aucun entrepôt ne peut servir {line.sku} : ajoutez un entrepôt ou une règle")
+                hold(order, "no_source", _("aucun entrepôt ne peut servir %(sku)s : ajoutez un entrepôt ou une "
+                                           "règle", sku=line.sku))
                 failed.add(order.id)
                 break
             line.source = LineSource(decision.source)
@@ -268,7 +271,7 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
         else:
             transition(order, S.DELIVERED if order.origin == "pos" else S.ALLOCATED,
                        reason="remise en magasin" if order.origin == "pos" else "")
-            decide(order, True, "stock alloué")
+            decide(order, True, _("stock alloué"))
             result[order.id] = True
     return result
 
@@ -294,7 +297,8 @@ def _leave_now(order: Order, line: OrderLine, warehouse_id: int) -> None:
         stock.consume(order.organization_id, line.variant_id, warehouse_id, line.quantity, order_id=order.id,
                       reserved=False, reason=_LEAVES.get(line.source, "sortie de stock"))
     except stock.StockError:
-        record(order, "stock", f"{line.sku} : stock {line.source.value} insuffisant, écart à contrôler")
+        record(order, "stock", _("%(sku)s : stock %(value)s insuffisant, écart à contrôler",
+                                 sku=line.sku, value=line.source.value))
     line.reserved_quantity = 0
 
 
@@ -338,13 +342,15 @@ def cancel_units(order: Order, line: OrderLine, quantity: int, *, source: str = 
         stock.release(order.organization_id, line.variant_id, line.warehouse_id, surplus, order_id=order.id,
                       reason="annulation partielle")
         line.reserved_quantity -= surplus
-    record(order, "line_cancelled", f"{line.sku} : {take} unité(s) annulée(s)" + (f" — {reason}" if reason else ""),
+    record(order, "line_cancelled", _("%(sku)s : %(take)s unité(s) annulée(s) — %(reason)s", sku=line.sku, take=take,
+                                      reason=reason) if reason else
+           _("%(sku)s : %(take)s unité(s) annulée(s)", sku=line.sku, take=take),
            source=source, data={"line": line.id, "quantity": take})
     if all(ln.quantity <= 0 for ln in order.lines):
         cancel(order, source=source, reason=reason or "toutes les unités annulées sur le canal")
     elif S.SHIPPED in TRANSITIONS[order.status] and order.shipments and \
             all(shipped_quantity(ln) >= ln.quantity for ln in order.lines):
-        transition(order, S.SHIPPED, source=source, reason="le reste de la commande est annulé")
+        transition(order, S.SHIPPED, source=source, reason=_("le reste de la commande est annulé"))
     elif order.status == S.ON_HOLD:
         allocate(order)  # the units it waited for may be the ones cancelled
     return take

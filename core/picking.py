@@ -261,7 +261,8 @@ def remove_order(member: PickWaveOrder, reason: str, *, user_id: int | None = No
     order = member.order
     if order.status in (OrderStatus.PICKING, OrderStatus.PACKED):
         order_flow.transition(order, OrderStatus.ALLOCATED, user_id=user_id,
-                              reason=f"retirée de la vague {member.wave_id} : {reason.strip()}")
+                              reason=_("retirée de la vague %(wave_id)s : %(strip)s",
+                                       wave_id=member.wave_id, strip=reason.strip()))
     _advance(member.wave)
 
 
@@ -452,8 +453,8 @@ def _count(stage: str, line: PickWaveLine, lines: list[PickWaveLine], *, user_id
         wave.started_at = now
     if reason:
         line.override_reason = reason if not line.override_reason else f"{line.override_reason} ; {reason}"[:2000]
-        order_flow.record(order, "override", f"{line.order_line.sku} compté sans scan ({_STAGE_NAME[stage]}) : "
-                          f"{reason}", user_id=user_id, data={"wave": wave.id, "line": line.order_line_id})
+        order_flow.record(order, "override", _("%(sku)s compté sans scan (%(stage_name)s) : %(reason)s",
+                                               sku=line.order_line.sku, stage_name=_STAGE_NAME[stage], reason=reason), user_id=user_id, data={"wave": wave.id, "line": line.order_line_id})
     if stage == "pack":
         _pack_progress(member, user_id=user_id)
     _advance(wave)

@@ -113,6 +113,7 @@ def choose(order: Order, point: NormalizedPickupPoint, *, user_id: int | None = 
     before = point_of(order)
     order.pickup_point = to_dict(point, chosen_by="merchant")
     was = f"{before.name} ({before.id})" if before else "livraison à domicile"
-    order_flow.record(order, "pickup_point", f"point de retrait changé : {was} → {point.name} ({point.id})",
+    order_flow.record(order, "pickup_point", _("point de retrait changé : %(was)s → %(name)s (%(id)s)",
+                                               was=was, name=point.name, id=point.id),
                       user_id=user_id, data={"from": before.id if before else None, "to": point.id,
                                              "network": point.network})

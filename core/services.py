@@ -24,9 +24,9 @@ class AccountAlreadyConnected(ServiceError):
 
     def __init__(self, holder: Shop):
         self.holder = holder
-        super().__init__(f"ce compte est déjà connecté à la boutique « {holder.name} » : "
-                         "ouvrez-la plutôt que d'en créer une seconde (chaque commande serait "
-                         "importée deux fois et le stock réservé deux fois)")
+        super().__init__(_("ce compte est déjà connecté à la boutique « %(name)s » : ouvrez-la plutôt que d'en "
+                           "créer une seconde (chaque commande serait importée deux fois et le stock réservé deux "
+                           "fois)", name=holder.name))
 
 
 def account_holder(shop: Shop, addon_name: str, settings: dict[str, Any]) -> Shop | None:
@@ -196,7 +196,7 @@ def sync_now(shop: Shop):
     """Queue the shop's channel sync now (a no-op if one is already queued or running)."""
     job = enqueue_shop_sync(shop)
     if job is None:
-        raise ServiceError(f"{shop.addon} ne propose pas de synchronisation")
+        raise ServiceError(_("%(addon)s ne propose pas de synchronisation", addon=shop.addon))
     return job
 
 

@@ -202,15 +202,17 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
         shipment.lines.append(ShipmentLine(order_line_id=line.id, quantity=qty))
     order.shipments.append(shipment)
     db.session.flush()
-    order_flow.record(order, "shipment", f"colis créé ({shipment.carrier}, {weight_grams or '?'} g)",
+    order_flow.record(order, "shipment", _("colis créé (%(carrier)s, %(value)s g)",
+                                           carrier=shipment.carrier, value=weight_grams or '?'),
                       user_id=user_id, data={"shipment": shipment.id})
     if rule is not None:
-        order_flow.record(order, "shipment", f"règle de transporteur « {rule.name} »", user_id=user_id,
+        order_flow.record(order, "shipment", _("règle de transporteur « %(name)s »", name=rule.name), user_id=user_id,
                           data={"shipment": shipment.id, "carrier_rule": rule.id})
     if chosen_by is not None:
         rate = chosen_by.rate
-        order_flow.record(order, "shipment", f"transporteur le moins cher pour le niveau de service : {chosen_by.title}"
-                          f" {rate.service} ({rate.price} {rate.currency})", user_id=user_id,
+        order_flow.record(order, "shipment", _("transporteur le moins cher pour le niveau de service : %(title)s "
+                                               "%(service)s (%(price)s %(currency)s)",
+                                               title=chosen_by.title, service=rate.service, price=rate.price, currency=rate.currency), user_id=user_id,
                           data={"shipment": shipment.id, "rate": str(rate.price)})
     if shipment.carrier != MANUAL:  # taken over if the label is not fetched right after commit
         enqueue("core.shipping.label_job", shipment.id, job_id=f"shipment-label-{shipment.id}", unique=True,
@@ -385,7 +387,7 @@ def switch_to_manual(shipment: Shipment, *, user_id: int | None = None) -> None:
         raise ShippingError(_("seul un colis sans étiquette passe en saisie manuelle"))
     shipment.carrier = MANUAL
     shipment.label_error = None
-    order_flow.record(shipment.order, "shipment", "colis passé en saisie manuelle du suivi", user_id=user_id,
+    order_flow.record(shipment.order, "shipment", _("colis passé en saisie manuelle du suivi"), user_id=user_id,
                       data={"shipment": shipment.id})
 
 
@@ -540,7 +542,7 @@ def track_all(now: datetime | None = None) -> int:
 def _maybe_delivered(order: Order) -> None:
     live = [s for s in order.shipments if s.status != ShipmentStatus.CANCELLED]
     if order.status == OrderStatus.SHIPPED and live and all(s.status == ShipmentStatus.DELIVERED for s in live):
-        order_flow.transition(order, OrderStatus.DELIVERED, reason="livrée par le transporteur")
+        order_flow.transition(order, OrderStatus.DELIVERED, reason=_("livrée par le transporteur"))
 
 
 def cancel_shipment(shipment: Shipment, *, user_id: int | None = None) -> bool:
@@ -552,7 +554,7 @@ def cancel_shipment(shipment: Shipment, *, user_id: int | None = None) -> bool:
     if not call(order.shop, "shipping_cancel_label", shipment=shipment):
         return False
     shipment.status = ShipmentStatus.CANCELLED
-    order_flow.record(order, "shipment", f"colis annulé ({shipment.carrier})", user_id=user_id,
+    order_flow.record(order, "shipment", _("colis annulé (%(carrier)s)", carrier=shipment.carrier), user_id=user_id,
                       data={"shipment": shipment.id})
     call(order.shop, "shipping_shipment_cancelled", order=order, shipment=shipment)
     return True

@@ -151,7 +151,7 @@ def reserve(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_
     if qty <= 0:
         return True
     if _change(org_id, variant_id, warehouse_id, kind="reserve", guard="available", qty=qty, d_reserved=qty,
-               order_id=order_id, reason="réservation pour commande"):
+               order_id=order_id, reason=_("réservation pour commande")):
         return True
     if level_exists(variant_id, warehouse_id):
         return False
@@ -200,7 +200,7 @@ def reserve_many(org_id: int, demands: dict[tuple[int, int], list[tuple[int, int
     for pair in granted:
         for order_id, qty in demands[pair]:
             _ledger(organization_id=org_id, variant_id=pair[0], warehouse_id=pair[1], kind="reserve",
-                    delta_reserved=qty, order_id=order_id, reason="réservation pour commande")
+                    delta_reserved=qty, order_id=order_id, reason=_("réservation pour commande"))
     mark_dirty(org_id, [v for v, _w in granted])
     return granted
 
@@ -239,7 +239,7 @@ def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reaso
     one reads the level to say why. Backorders the receipt may serve are looked for when the
     transaction commits (:func:`write_buffers`), with the other buffered work."""
     if not reason.strip():
-        raise StockError("indiquez la raison de l'ajustement")
+        raise StockError(_("indiquez la raison de l'ajustement"))
     if abs(delta) > QTY_MAX:
         raise StockError(_TOO_MANY)
     kind, reason = ("adjust" if delta < 0 else "receive"), reason.strip()

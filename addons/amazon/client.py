@@ -121,7 +121,8 @@ class RateLimitWait(AmazonError):
     """The operation's bucket is empty for longer than the caller accepts to wait."""
 
     def __init__(self, operation: str, wait: float) -> None:
-        super().__init__(f"Quota Amazon de {operation} épuisé : prochain appel possible dans {wait:.0f} s.",
+        super().__init__(_("Quota Amazon de %(operation)s épuisé : prochain appel possible dans %(wait)s s.",
+                           operation=operation, wait=format(wait, '.0f')),
                          429, "QuotaExceeded")
         self.operation = operation
         self.wait = wait
@@ -411,7 +412,7 @@ class SellingPartnerClient:
                 raise AmazonError(_("Amazon n'a pas répondu en %(timeout)s s (%(where)s).",
                                     timeout=format(self.timeout, 'g'), where=where), raw=exc.raw,
                                   retryable=True) from None
-            raise AmazonError(f"Impossible de joindre {where} : {exc}", raw=exc.raw, retryable=True) from None
+            raise AmazonError(_("Impossible de joindre %(where)s : %(exc)s", where=where, exc=exc), raw=exc.raw, retryable=True) from None
 
 
 def _query(params: dict[str, Any]) -> dict[str, str]:

@@ -37,6 +37,7 @@ from core.returns import import_channel_return
 from .client import AmazonError, SellingPartnerClient
 from .clock import as_datetime
 from .models import AmazonOrder
+from core.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ def read_order(shop: Shop, client: SellingPartnerClient, row: AmazonOrder, resul
         fees = actual_fees(events)
         if _store_fees(order, fees):
             text = ", ".join(str(m) for m in _totals(fees)) or "aucun"
-            order_flow.record(order, "channel", f"frais Amazon relevés : {text}",
+            order_flow.record(order, "channel", _("frais Amazon relevés : %(text)s", text=text),
                               source="amazon", data={"fees": [[k, str(m.amount), m.currency] for k, m in fees]})
         row.fees_read_at = row.fees_read_at or now
         result.fees += 1

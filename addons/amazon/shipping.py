@@ -68,8 +68,9 @@ def confirm(shipment: Shipment, client: SellingPartnerClient) -> dict[str, Any]:
                               "orderItems": items}}
     client.call("confirmShipment", path={"orderId": facts.amazon_order_id}, json=body)
     schedule_after_shipment(facts, now_of(client))  # Amazon posts the fees of the shipment
-    order_flow.record(order, "channel", f"suivi {shipment.tracking_number} transmis à Amazon "
-                      f"({body['packageDetail']['carrierCode']}, {sum(i['quantity'] for i in items)} article(s))",
+    order_flow.record(order, "channel", _("suivi %(tracking_number)s transmis à Amazon (%(carriercode)s, "
+                                          "%(value)s article(s))",
+                                          tracking_number=shipment.tracking_number, carriercode=body['packageDetail']['carrierCode'], value=sum((i['quantity'] for i in items))),
                       source="amazon", data={"shipment": shipment.id})
     return body
 

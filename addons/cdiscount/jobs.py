@@ -106,7 +106,8 @@ def handle_page(shop: Shop, page: list[dict[str, Any]]) -> None:
             if not result.stale:
                 row.status = state
         if new_state and state not in mapping.STATES:
-            order_flow.record(order, "channel", f"état Cdiscount inconnu « {state} » : conservé tel quel",
+            order_flow.record(order, "channel", _("état Cdiscount inconnu « %(state)s » : conservé tel quel",
+                                                  state=state),
                               source=f"{NAME}:poll", data={"octopia_status": state})
         elif new_state and not result.created:
             order_flow.record(order, "channel", f"Cdiscount : {mapping.state_label(state)}", source=f"{NAME}:poll",
@@ -219,8 +220,8 @@ def push_tracking(shipment_id: int) -> str:
                                         "tracking is sent as soon as it has.", retryable=True)
     if state != mapping.SHIPPABLE:
         parcel.state, parcel.note = "skipped", f"commande {mapping.state_label(state)} chez Cdiscount"
-        order_flow.record(order, "channel", f"Cdiscount : suivi non transmis, la commande est "
-                                            f"{mapping.state_label(state)}", source=NAME)
+        order_flow.record(order, "channel", _("Cdiscount : suivi non transmis, la commande est %(state)s",
+                                              state=mapping.state_label(state)), source=NAME)
         db.session.commit()
         return "non transmis"
     known = {c.get("name") for c in client.carriers() if isinstance(c, dict)}
@@ -270,7 +271,7 @@ def cancel_order(order_id: int) -> str:
     db.session.commit()
     client.cancel(row.octopia_id, code)
     row.cancel_state, row.status = "done", "Cancelled"
-    order_flow.record(order, "channel", f"Cdiscount : annulation demandée ({code})", source=NAME)
+    order_flow.record(order, "channel", _("Cdiscount : annulation demandée (%(code)s)", code=code), source=NAME)
     db.session.commit()
     return code
 

@@ -123,8 +123,8 @@ def create(shop: Shop, order: Order, shipment: Shipment) -> Label:
     row = _row_for(shop, shipment)
     body = body_for(shop, order, shipment, row)
     if row.attempts or (shipment.label_attempts or 0) > 1:
-        order_flow.record(order, "label", "nouvelle demande d'étiquette Colissimo : une étiquette d'un essai "
-                          "précédent, jamais déposée, n'est pas facturée", source=ADDON, data={"shipment": shipment.id})
+        order_flow.record(order, "label", _("nouvelle demande d'étiquette Colissimo : une étiquette d'un essai "
+                                            "précédent, jamais déposée, n'est pas facturée"), source=ADDON, data={"shipment": shipment.id})
     row.attempts += 1
     res = client(shop).generate_label(body)
     try:
@@ -219,5 +219,6 @@ def return_label(shop: Shop, order: Order, *, weight_grams: int | None = None) -
     made = ColissimoReturn(shop_id=shop.id, order_id=order.id, product_code=product,
                            parcel_number=answer.parcel_number, label=answer.label or b"")
     db.session.add(made)
-    order_flow.record(order, "return", f"étiquette retour Colissimo {product} {answer.parcel_number}", source=ADDON)
+    order_flow.record(order, "return", _("étiquette retour Colissimo %(product)s %(parcel_number)s",
+                                         product=product, parcel_number=answer.parcel_number), source=ADDON)
     return made

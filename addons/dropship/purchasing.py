@@ -71,9 +71,8 @@ def create_purchase_orders(shop: Shop, order: Order) -> list[DropshipPurchaseOrd
         db.session.add(po)
         po.lines = list(lines)
         order_flow.record(order, "dropship",
-                          f"bon de commande {po.reference} pour {supplier.name} ("
-                          + ", ".join(f"{ln.supplier_sku} × {ln.quantity}" for ln in lines) + ")"
-                          + (" : envoi groupé à la prochaine heure prévue" if batched else ""),
+                          _("bon de commande %(reference)s pour %(name)s (%(items)s)%(value)s",
+                            reference=po.reference, name=supplier.name, items=', '.join((f'{ln.supplier_sku} × {ln.quantity}' for ln in lines)), value=' : envoi groupé à la prochaine heure prévue' if batched else ''),
                           source=ADDON, data={"purchase_order": po.reference})
         if not batched:
             queue_send([po])
@@ -97,15 +96,17 @@ def cancel_purchase_orders(order: Order) -> list[DropshipPurchaseOrder]:
     pos = [po for po in purchase_orders_of(order) if po.status != PO.CANCELLED]
     for po in pos:
         if po.status in (PO.SHIPPED, PO.PARTIALLY_SHIPPED):
-            order_flow.record(order, "dropship", f"{po.supplier.name} a déjà expédié {po.reference} : la commande "
-                              "est annulée, organisez le retour avec le fournisseur", source=ADDON,
+            order_flow.record(order, "dropship", _("%(name)s a déjà expédié %(reference)s : la commande est "
+                                                   "annulée, organisez le retour avec le fournisseur",
+                                                   name=po.supplier.name, reference=po.reference), source=ADDON,
                               data={"purchase_order": po.reference})
             continue
         received = po.status in (PO.SENT, PO.CONFIRMED)
         po.status = PO.CANCELLED
         if received:
-            order_flow.record(order, "dropship", f"{po.supplier.name} a reçu le bon de commande {po.reference} : "
-                              f"prévenez-le de l'annulation ({po.supplier.email})", source=ADDON,
+            order_flow.record(order, "dropship", _("%(name)s a reçu le bon de commande %(reference)s : "
+                                                   "prévenez-le de l'annulation (%(email)s)",
+                                                   name=po.supplier.name, reference=po.reference, email=po.supplier.email), source=ADDON,
                               data={"purchase_order": po.reference})
     return pos
 
@@ -143,8 +144,8 @@ def deliver(pos: list[DropshipPurchaseOrder], batch: str | None = None) -> str:
         po.status = PO.CONFIRMED if po.confirmed_at else PO.SENT
         po.sent_at = now
         po.last_error = None
-        order_flow.record(po.order, "dropship", f"bon de commande {po.reference} envoyé à {supplier.name} ("
-                          + ("webhook" if supplier.order_channel == "webhook" else supplier.email) + ")",
+        order_flow.record(po.order, "dropship", _("bon de commande %(reference)s envoyé à %(name)s (%(value)s)",
+                                                  reference=po.reference, name=supplier.name, value='webhook' if supplier.order_channel == 'webhook' else supplier.email),
                           source=ADDON, data={"purchase_order": po.reference})
     how = "par webhook" if supplier.order_channel == "webhook" else f"par e-mail à {supplier.email}"
     return f"{len(pos)} bon(s) de commande envoyé(s) à {supplier.name} {how}"

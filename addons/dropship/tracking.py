@@ -47,7 +47,8 @@ def confirm(po: DropshipPurchaseOrder) -> bool:
     po.confirmed_at = utcnow()
     if po.status in (PO.PENDING, PO.QUEUED, PO.SENT, PO.FAILED):
         po.status = PO.CONFIRMED
-    order_flow.record(po.order, "dropship", f"{po.supplier.name} a confirmé le bon de commande {po.reference}",
+    order_flow.record(po.order, "dropship", _("%(name)s a confirmé le bon de commande %(reference)s",
+                                              name=po.supplier.name, reference=po.reference),
                       source=ADDON, data={"purchase_order": po.id})
     return True
 

@@ -29,6 +29,7 @@ from core.models import ConnectionStatus, Customer, Order, Shop
 from . import signing
 from .client import EbayError
 from .models import EbayAccountDeletion, EbayOrder
+from core.i18n import _
 
 KEY_TTL = 3600.0
 ERASED = "Acheteur eBay supprimé"
@@ -157,8 +158,8 @@ def erase_account(shop: Shop, username: str, user_id: str) -> str:
                     customer = db.session.get(Customer, order.customer_id)
                     if customer is not None:
                         customer.name, customer.email, customer.phone = ERASED, None, None
-                order_flow.record(order, "channel", "données de l'acheteur effacées à la demande d'eBay "
-                                  "(suppression du compte)", source="ebay")
+                order_flow.record(order, "channel", _("données de l'acheteur effacées à la demande d'eBay "
+                                                      "(suppression du compte)"), source="ebay")
                 count += 1
             link.buyer_username = None
     db.session.add(EbayAccountDeletion(shop_id=shop.id, username="", user_id="", orders_anonymised=count))

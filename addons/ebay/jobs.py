@@ -78,8 +78,9 @@ def record_orders(shop: Shop, orders: list[dict[str, Any]], *, source: str = "po
         if cancel.get("cancelState") == "IN_PROGRESS" and row.cancel_state != "IN_PROGRESS":
             oms = db.session.get(Order, result.order_id)
             if oms is not None:
-                order_flow.record(oms, "channel", "l'acheteur demande l'annulation de cette commande sur eBay : "
-                                  "acceptez-la ou refusez-la dans le Seller Hub (Commandes › Annulations)",
+                order_flow.record(oms, "channel", _("l'acheteur demande l'annulation de cette commande sur eBay : "
+                                                    "acceptez-la ou refusez-la dans le Seller Hub (Commandes › "
+                                                    "Annulations)"),
                                   source="ebay")
         row.cancel_state = cancel.get("cancelState")
         row.collected_tax = mapping.collected_vat(order)
@@ -400,7 +401,7 @@ def push_tracking(shipment_id: int) -> str:
     except EbayError as exc:
         if exc.status is not None and not exc.retryable:
             row.state, row.error = "error", str(exc)
-            order_flow.record(order, "channel", f"suivi non transmis à eBay : {exc}", source="ebay")
+            order_flow.record(order, "channel", _("suivi non transmis à eBay : %(exc)s", exc=exc), source="ebay")
             db.session.commit()
             return str(exc)
         raise
@@ -427,15 +428,16 @@ def cancel_order(order_id: int) -> str:
     eligible = client.cancellation_eligibility(legacy)
     if not eligible.get("eligible"):
         reasons = ", ".join(eligible.get("failureReason") or []) or "inconnue"
-        order_flow.record(order, "channel", f"eBay refuse l'annulation de cette commande ({reasons}) : "
-                          "annulez-la dans le Seller Hub ou remboursez l'acheteur", source="ebay")
+        order_flow.record(order, "channel", _("eBay refuse l'annulation de cette commande (%(reasons)s) : "
+                                              "annulez-la dans le Seller Hub ou remboursez l'acheteur",
+                                              reasons=reasons), source="ebay")
         db.session.commit()
         return "non éligible"
     ensure_signing_key(shop, client)
     db.session.commit()
     made = client.create_cancellation(legacy, "OUT_OF_STOCK_OR_CANNOT_FULFILL")
     link.cancellation_sent = str(made.get("cancelId") or "sent")
-    order_flow.record(order, "channel", "annulation envoyée à eBay", source="ebay")
+    order_flow.record(order, "channel", _("annulation envoyée à eBay"), source="ebay")
     db.session.commit()
     return link.cancellation_sent
 
@@ -461,12 +463,12 @@ def refund_order(order_id: int, amount: str | None = None, reason: str = "BUYER_
     except EbayError as exc:
         if exc.retryable:
             raise
-        order_flow.record(order, "channel", f"remboursement refusé par eBay : {exc}", source="ebay")
+        order_flow.record(order, "channel", _("remboursement refusé par eBay : %(exc)s", exc=exc), source="ebay")
         db.session.commit()
         return str(exc)
     link.refund_id = res.get("refundId")
-    order_flow.record(order, "channel", f"remboursement de {value:.2f} {order.currency} demandé à eBay "
-                      f"({res.get('refundStatus', 'PENDING')})", source="ebay")
+    order_flow.record(order, "channel", _("remboursement de %(value)s %(currency)s demandé à eBay (%(get)s)",
+                                          value=format(value, '.2f'), currency=order.currency, get=res.get('refundStatus', 'PENDING')), source="ebay")
     db.session.commit()
     return link.refund_id or ""
 

@@ -71,7 +71,8 @@ def decide(order: Order, accepted: bool, client: FnacClient) -> str:
     waiting = facts.to_accept
     if facts.state != "Created" or not waiting:
         row.decision = row.decision or ("accepted" if facts.state in mapping.SHIPPABLE else "refused")
-        order_flow.record(order, "channel", f"Fnac Darty : déjà {facts.state}, aucune décision à transmettre",
+        order_flow.record(order, "channel", _("Fnac Darty : déjà %(state)s, aucune décision à transmettre",
+                                              state=facts.state),
                           source="fnac")
         return f"déjà {facts.state}"
     result = _send(client, mapping.accept_order(facts.order_id, {ln.detail_id: accepted for ln in waiting}),
@@ -84,7 +85,8 @@ def decide(order: Order, accepted: bool, client: FnacClient) -> str:
         order_flow.record(order, "channel", f"Fnac Darty : commande {word} ({len(done)} ligne(s))", source="fnac",
                           data={"accepted": accepted, "lines": done})
     if not result.ok or result.failed_lines:
-        order_flow.record(order, "channel", f"Fnac Darty n'a pas tout pris en compte : {result.sentence()}",
+        order_flow.record(order, "channel", _("Fnac Darty n'a pas tout pris en compte : %(sentence)s",
+                                              sentence=result.sentence()),
                           source="fnac")
         if not done:
             db.session.commit()
@@ -125,8 +127,8 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
         else:
             partial.append(line.sku)
     if partial:
-        order_flow.record(order, "channel", "Fnac Darty confirme une ligne entière : " + ", ".join(partial)
-                          + " sera confirmée quand toutes ses unités seront parties", source="fnac")
+        order_flow.record(order, "channel", _("Fnac Darty confirme une ligne entière : %(items)s sera confirmée "
+                                              "quand toutes ses unités seront parties", items=', '.join(partial)), source="fnac")
     if not wanted:
         return "aucune ligne complète à confirmer"
     facts = _read(client, row)
@@ -151,12 +153,14 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
     done = [ln.detail_id for ln in result.lines if ln.ok]
     note = "" if known else " (transporteur absent de la liste Fnac Darty : pas de lien de suivi pour l'acheteur)"
     if done:
-        order_flow.record(order, "channel", f"suivi {shipment.tracking_number or '—'} transmis à Fnac Darty "
-                          f"({name}, {len(done)} ligne(s)){note}", source="fnac",
+        order_flow.record(order, "channel", _("suivi %(value)s transmis à Fnac Darty (%(name)s, %(done)s "
+                                              "ligne(s))%(note)s",
+                                              value=shipment.tracking_number or '—', name=name, done=len(done), note=note), source="fnac",
                           data={"shipment": shipment.id, "lines": done})
     if not result.ok or result.failed_lines:
         sentence = result.sentence()
-        order_flow.record(order, "channel", f"Fnac Darty a refusé une partie du suivi : {sentence}", source="fnac")
+        order_flow.record(order, "channel", _("Fnac Darty a refusé une partie du suivi : %(sentence)s",
+                                              sentence=sentence), source="fnac")
         db.session.commit()
         raise FnacError(_("Fnac Darty a refusé le suivi de la commande %(order_id)s : %(sentence)s",
                           order_id=facts.order_id, sentence=sentence),
@@ -178,15 +182,15 @@ def cancel(order: Order, client: FnacClient, reason: str = mapping.DEFAULT_REFUN
         return f"déjà {facts.state} chez Fnac Darty"
     todo = [ln.detail_id for ln in facts.lines if ln.state in ("Accepted", "ToShip")]
     if not todo:
-        order_flow.record(order, "channel", f"Fnac Darty : commande {facts.state}, annulation à traiter dans "
-                          "le back-office Fnac Darty (remboursement)", source="fnac")
+        order_flow.record(order, "channel", _("Fnac Darty : commande %(state)s, annulation à traiter dans le "
+                                              "back-office Fnac Darty (remboursement)", state=facts.state), source="fnac")
         return f"commande {facts.state} : rien à annuler"
     result = _send(client, mapping.refund_order(facts.order_id, todo, reason), facts.order_id)
     _lines_of(row, result)
     done = [ln.detail_id for ln in result.lines if ln.ok]
     if done:
-        order_flow.record(order, "channel", f"Fnac Darty : {len(done)} ligne(s) remboursée(s) à l'acheteur "
-                          f"(motif {reason})", source="fnac", data={"lines": done, "reason": reason})
+        order_flow.record(order, "channel", _("Fnac Darty : %(done)s ligne(s) remboursée(s) à l'acheteur (motif "
+                                              "%(reason)s)", done=len(done), reason=reason), source="fnac", data={"lines": done, "reason": reason})
     if not result.ok or result.failed_lines:
         sentence = result.sentence()
         db.session.commit()

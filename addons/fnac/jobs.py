@@ -177,7 +177,8 @@ def refuse_overdue() -> int:
             FnacOrder.shop_id == shop.id, FnacOrder.state == "Created", FnacOrder.decision.is_(None),
             Order.status.in_([OrderStatus.NEW, OrderStatus.ON_HOLD]), Order.placed_at < limit))
         for order in rows:
-            order_flow.cancel(order, reason=f"non acceptée sous {hours} h (stock manquant) : refusée sur Fnac Darty")
+            order_flow.cancel(order, reason=_("non acceptée sous %(hours)s h (stock manquant) : refusée sur Fnac "
+                                              "Darty", hours=hours))
             count += 1
     db.session.commit()
     return count

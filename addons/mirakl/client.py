@@ -108,7 +108,7 @@ class MiraklClient:
                              "Mirakl cannot find this resource (404): check the instance address.",
                              cls=MiraklError)
         if res.status_code == 429:
-            raise error_from(res, "Mirakl limite le nombre d'appels : nouvel essai plus tard.",
+            raise error_from(res, _("Mirakl limite le nombre d'appels : nouvel essai plus tard."),
                              "Mirakl rate limit reached: retrying later.", cls=MiraklError)
         if res.status_code >= 400:
             raise error_from(res, _("Mirakl a refusé la demande (HTTP %(status_code)s) : %(res)s",

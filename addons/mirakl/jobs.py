@@ -112,10 +112,11 @@ def ingest_page(shop: Shop, orders: list[dict[str, Any]], *, source: str = "poll
             db.session.add(row)
             rows[mid] = row
             if not mapping.is_known(state):
-                order_flow.record(order, "channel", f"état Mirakl inconnu « {state} » : conservé tel quel",
+                order_flow.record(order, "channel", _("état Mirakl inconnu « %(state)s » : conservé tel quel",
+                                                      state=state),
                                   source="mirakl")
         elif row.state != state:
-            order_flow.record(order, "channel", f"état Mirakl : {mapping.state_label(state)}", source="mirakl",
+            order_flow.record(order, "channel", _("état Mirakl : %(state)s", state=mapping.state_label(state)), source="mirakl",
                               data={"state": state})
             row.state = state
         row.line_ids = [str(line["order_line_id"]) for line in raw.get("order_lines") or []]
@@ -374,12 +375,14 @@ def cancel_order(shop_id: int, order_id: int) -> str:
                 client.cancel_lines(cancelations)
             row.cancel_sent_at, row.state = utcnow(), "CANCELED"
             order = db.session.get(Order, order_id)
-            order_flow.record(order, "channel", f"annulée sur Mirakl ({len(cancelations)} ligne(s))",
+            order_flow.record(order, "channel", _("annulée sur Mirakl (%(cancelations)s ligne(s))",
+                                                  cancelations=len(cancelations)),
                               source="mirakl")
         else:
             order = db.session.get(Order, order_id)
-            order_flow.record(order, "channel", f"déjà {mapping.state_label(state)} sur Mirakl : l'annulation ne "
-                              "peut plus y être transmise, faites un remboursement dans l'espace vendeur",
+            order_flow.record(order, "channel", _("déjà %(state)s sur Mirakl : l'annulation ne peut plus y être "
+                                                  "transmise, faites un remboursement dans l'espace vendeur",
+                                                  state=mapping.state_label(state)),
                               source="mirakl")
             row.cancel_sent_at = utcnow()
         db.session.commit()
@@ -468,7 +471,7 @@ def send_refund(shop_id: int, return_id: int) -> str:
         answer = client.refund(refunds)
         sent.refund_ids = [str(r.get("refund_id") or r.get("order_refund_id")) for r in answer.get("refunds") or []]
         sent.sent_at = utcnow()
-        order_flow.record(ret.order, "channel", f"remboursement {ret.rma} transmis à Mirakl", source="mirakl")
+        order_flow.record(ret.order, "channel", _("remboursement %(rma)s transmis à Mirakl", rma=ret.rma), source="mirakl")
         db.session.commit()
         return f"{row.mirakl_order_id} : {len(refunds)} ligne(s) remboursée(s)"
 
@@ -738,7 +741,8 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
             _read_state(client, row)
         sent.shipped_sent_at = utcnow()
         row.state = "SHIPPED" if row.state == "SHIPPING" else row.state
-        order_flow.record(order, "channel", f"suivi {shipment.tracking_number} transmis à Mirakl", source="mirakl")
+        order_flow.record(order, "channel", _("suivi %(tracking_number)s transmis à Mirakl",
+                                              tracking_number=shipment.tracking_number), source="mirakl")
         db.session.commit()
         return f"{row.mirakl_order_id} : suivi {shipment.tracking_number} transmis, commande expédiée"
 

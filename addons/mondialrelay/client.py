@@ -166,7 +166,7 @@ class MondialRelayClient:
             root = ET.fromstring(res.content)
         except ET.ParseError:
             raise _http_error(res) if res.status_code >= 400 else MondialRelayError(
-                "Réponse illisible de Mondial Relay (XML attendu).", message_en="Unreadable Mondial Relay answer.",
+                _("Réponse illisible de Mondial Relay (XML attendu)."), message_en="Unreadable Mondial Relay answer.",
                 status=res.status_code, raw=redact.text(res.text)) from None
         fault = root.find(f".//{{{SOAP_NS}}}Fault")
         if fault is not None or res.status_code >= 400:
@@ -328,7 +328,8 @@ class MondialRelayClient:
 def stat_error(stat: str) -> MondialRelayError:
     text = STAT_MESSAGES.get(stat, f"code {stat}")
     retryable = stat in ("98", "99")
-    return MondialRelayError(f"Mondial Relay a refusé la demande : {text} (STAT {stat}).",
+    return MondialRelayError(_("Mondial Relay a refusé la demande : %(text)s (STAT %(stat)s).",
+                               text=text, stat=stat),
                              message_en=f"Mondial Relay refused the request (STAT {stat}).", retryable=retryable)
 
 

@@ -164,8 +164,9 @@ class Client:
         detail = "; ".join(e["message"] for e in errs if e.get("message"))
         if res.status_code in (401, 405) and NOT_GRANTED_CODES & {str(e.get("code")) for e in errs}:
             resource = urlsplit(str(res.request.url)).path.rstrip("/").rsplit("/api/", 1)[-1].split("/")[0]
-            exc = error_from(res, f"La clé du webservice n'a pas le droit « {res.request.method} » sur « {resource} » : "
-                             "cochez-le dans Paramètres avancés → Webservice.", f"The webservice key lacks the "
+            exc = error_from(res, _("La clé du webservice n'a pas le droit « %(method)s » sur « %(resource)s » : "
+                                    "cochez-le dans Paramètres avancés → Webservice.",
+                                    method=res.request.method, resource=resource), f"The webservice key lacks the "
                              f"\"{res.request.method}\" permission on \"{resource}\": tick it in Advanced parameters → "
                              "Webservice.", cls=PrestaError, retryable=False)
             exc.not_granted = True

@@ -115,10 +115,12 @@ def _note_change(order: Order | None, row: RakutenItem, before: str) -> None:
         return
     if mapping.meaning(row.status) == mapping.CANCELLED and before and mapping.meaning(before) != mapping.CANCELLED:
         if order.status != OrderStatus.CANCELLED:
-            order_flow.record(order, "channel", f"Rakuten : article {row.itemid} ({row.sku}) annulé ({row.status})",
+            order_flow.record(order, "channel", _("Rakuten : article %(itemid)s (%(sku)s) annulé (%(status)s)",
+                                                  itemid=row.itemid, sku=row.sku, status=row.status),
                               source="rakuten")
     elif mapping.meaning(row.status) is None:
-        order_flow.record(order, "channel", f"Rakuten : état « {row.status} » de l'article {row.itemid}",
+        order_flow.record(order, "channel", _("Rakuten : état « %(status)s » de l'article %(itemid)s",
+                                              status=row.status, itemid=row.itemid),
                           source="rakuten")
 
 
@@ -200,7 +202,7 @@ def _read_back_unseen(shop: Shop, client: Client, started: datetime) -> int:
         order = db.session.get(Order, order_id)
         statuses = [r.status for r in db.session.scalars(select(RakutenItem).where(RakutenItem.order_id == order_id))]
         if mapping.order_status(statuses) == "cancelled" and order.status in order_flow.OPEN:
-            order_flow.cancel(order, source="rakuten:poll", reason="annulée sur Rakuten")
+            order_flow.cancel(order, source="rakuten:poll", reason=_("annulée sur Rakuten"))
     return len(rows)
 
 
@@ -264,7 +266,8 @@ def _decide_item(client: Client, order: Order, row: RakutenItem, action: str) ->
                 row.decision = _decision_of(status)
                 db.session.commit()
                 return False
-            order_flow.record(order, "channel", f"Rakuten refuse la réponse pour l'article {row.itemid} : {exc}",
+            order_flow.record(order, "channel", _("Rakuten refuse la réponse pour l'article %(itemid)s : %(exc)s",
+                                                  itemid=row.itemid, exc=exc),
                               source="rakuten")
         db.session.commit()
         raise
@@ -314,7 +317,7 @@ def cancel_items(order_id: int, reason: str = "") -> str:
         row.status, row.decision, row.pending_action = "CANCELLED", "cancelled", None
         done += 1
         db.session.commit()
-    order_flow.record(order, "channel", f"Rakuten : {done} article(s) annulé(s)", source="rakuten")
+    order_flow.record(order, "channel", _("Rakuten : %(done)s article(s) annulé(s)", done=done), source="rakuten")
     db.session.commit()
     return f"{done} article(s) annulé(s)"
 
@@ -358,7 +361,8 @@ def push_tracking(shipment_id: int) -> str:
         _guard(shop, exc)
         raise
     if sent:
-        order_flow.record(order, "channel", f"Rakuten : suivi {name} {number} envoyé pour {sent} article(s)",
+        order_flow.record(order, "channel", _("Rakuten : suivi %(name)s %(number)s envoyé pour %(sent)s article(s)",
+                                              name=name, number=number, sent=sent),
                           source="rakuten")
     db.session.commit()
     return f"suivi envoyé pour {sent} article(s)"

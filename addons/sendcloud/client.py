@@ -89,7 +89,7 @@ class SendcloudClient:
             raise SendcloudError(_("Paramètres Sendcloud incomplets : renseignez la clé publique et la clé "
                                    "secrète."))
         if version not in VERSIONS:
-            raise SendcloudError(f"Version d'API Sendcloud inconnue : {version}")
+            raise SendcloudError(_("Version d'API Sendcloud inconnue : %(version)s", version=version))
         try:
             root = api_root(REMOTE.base_url(base_url, DEFAULT_BASE_URL))
         except OutboundRefused as exc:

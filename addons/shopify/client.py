@@ -75,7 +75,7 @@ class ShopifyUserErrors(ShopifyError):
         self.errors = errors
         self.codes = {str(e.get("code")) for e in errors if e.get("code")}
         detail = "; ".join(str(e.get("message", "")) for e in errors)
-        super().__init__(f"Shopify a refusé {operation} : {detail}")
+        super().__init__(_("Shopify a refusé %(operation)s : %(detail)s", operation=operation, detail=detail))
 
 
 class TokenSource(Protocol):

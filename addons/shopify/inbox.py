@@ -38,6 +38,7 @@ from .connection import (
 from .models import ShopifyWebhookInbox
 from .normalize import parse_time
 from .oauth import verify_webhook
+from core.i18n import _
 
 PROCESS_JOB = "addons.shopify.jobs.process_webhooks"
 ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
@@ -72,7 +73,7 @@ class ShopifyInbox(WebhookInbox):
         try:
             return check_domain(self._header(headers, "Shop-Domain") or "")
         except ShopifyError:
-            raise Refused("domaine absent ou invalide", 401) from None
+            raise Refused(_("domaine absent ou invalide"), 401) from None
 
     def delivery_id(self, headers: Headers, payload: Mapping[str, Any]) -> str:
         return self._header(headers, "Webhook-Id") or self._header(headers, "Event-Id") or ""

@@ -29,6 +29,7 @@ from core.models import Order, Shop
 from core import orders as order_flow
 
 from .mapping import normalize
+from core.i18n import _
 
 
 class WooInbox(WebhookInbox):
@@ -83,7 +84,7 @@ def handle(shop: Shop, row: Any) -> str:
             if order is None:
                 return "commande inconnue supprimée : rien à faire"
             if order.status in order_flow.OPEN:
-                order_flow.cancel(order, source="woocommerce:webhook", reason="supprimée dans WooCommerce")
+                order_flow.cancel(order, source="woocommerce:webhook", reason=_("supprimée dans WooCommerce"))
                 return f"commande {order.number} supprimée dans WooCommerce : annulée"
             return f"commande {order.number} supprimée dans WooCommerce (déjà {order.status.value})"
         if "line_items" not in payload:

@@ -205,7 +205,8 @@ class HttpClient:
                                  f"{self.remote.label} did not answer within {self.timeout:g} s.",
                                  timeout=True, url=url, raw=str(exc)) from None
         except httpx.HTTPError as exc:
-            raise TransportError(f"Impossible de joindre {self.remote.label} : {_reason(exc)}.",
+            raise TransportError(_("Impossible de joindre %(label)s : %(exc)s.",
+                                   label=self.remote.label, exc=_reason(exc)),
                                  f"Could not reach {self.remote.label}: {_reason(exc, 'en')}.",
                                  timeout=False, url=url, raw=redact.text(str(exc))) from None
 

@@ -170,7 +170,7 @@ def _upload(form: UploadForm) -> bytes | None:
         return None
     content = storage.stream.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
-        raise catalog.CatalogError(f"fichier trop gros : {MAX_UPLOAD // (1024 * 1024)} Mo au plus")
+        raise catalog.CatalogError(_("fichier trop gros : %(value)s Mo au plus", value=MAX_UPLOAD // (1024 * 1024)))
     return content
 
 
