@@ -176,6 +176,8 @@ def _stored_param(value: Any) -> Any:
         return {"msgid": value._args[0]} if value._args and not value._kwargs else str(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value
+    if isinstance(value, BaseException) and message_of(value) is not None:  # "échec : %(exc)s"
+        return message_of(value).stored()
     return str.__str__(value) if isinstance(value, str) else str(value)
 
 

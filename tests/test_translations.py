@@ -178,10 +178,11 @@ def _exception_names(trees: dict[Path, ast.Module]) -> set[str]:
 HISTORY_WRITERS = {"record": 2, "hold": 2, "decide": 2}
 
 
-def _message_arguments(tree: ast.Module, exceptions: set[str]):
+def _message_arguments(tree: ast.Module, exceptions: set[str], job_module: bool = False):
     """(node, text) for each literal given as a message to an exception (in a ``raise``, to an
     exception's constructor anywhere, ``error_from`` which builds one, or ``super().__init__`` in
-    an exception class), or written to an order's history, hold reason or a ``reason=``."""
+    an exception class), written to an order's history, hold reason or a ``reason=``, or
+    returned by a job (``job_module``: a ``jobs.py``)."""
     inits = set()
     for cls in ast.walk(tree):
         if isinstance(cls, ast.ClassDef) and cls.name in exceptions:
@@ -201,6 +202,12 @@ def _message_arguments(tree: ast.Module, exceptions: set[str]):
             text = _literal_text(arg)
             if text is not None:
                 yield arg, text
+    if job_module:  # what a job returns is its sync-log result
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Return) and node.value is not None:
+                text = _literal_text(node.value)
+                if text is not None:
+                    yield node.value, text
 
 
 def test_every_french_message_raised_goes_through_gettext():
@@ -210,7 +217,8 @@ def test_every_french_message_raised_goes_through_gettext():
     trees = {path: ast.parse(path.read_text(encoding="utf-8"), str(path)) for path in _swept_files()}
     exceptions = _exception_names(trees)
     offenders = [f"  {_relative(str(path))}:{arg.lineno}: {_short(text)!r}"
-                 for path, tree in trees.items() for arg, text in _message_arguments(tree, exceptions)
+                 for path, tree in trees.items()
+                 for arg, text in _message_arguments(tree, exceptions, job_module=path.name == "jobs.py")
                  if _is_french(text)]
     assert len(trees) > 100 and len(exceptions) > len(BUILTIN_EXCEPTIONS) + 20, "the sweep found almost nothing"
     assert not offenders, (f"{len(offenders)} French message(s) raised without gettext (wrap each in _() with "

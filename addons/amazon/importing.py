@@ -95,7 +95,7 @@ def _shipped_outside(order: Order, facts: OrderFacts, *, created: bool, source: 
         if order.status in order_flow.OPEN:
             order_flow.record(order, "conflict", _("Amazon indique la commande expédiée hors de l'OMS%(value)s : "
                                                    "vérifiez et clôturez-la ici",
-                                                   value=f' ({tracking})' if tracking else ''),
+                                                   value=" (" + tracking + ")" if tracking else ""),
                               source=source)
         return
     if order.status not in order_flow.OPEN:
@@ -104,7 +104,7 @@ def _shipped_outside(order: Order, facts: OrderFacts, *, created: bool, source: 
     if order.status == OrderStatus.ON_HOLD:
         order_flow.transition(order, OrderStatus.NEW, source=source, reason=_("expédiée sur Amazon"))
     order_flow.transition(order, OrderStatus.SHIPPED, source=source,
-                          reason=_("déjà expédiée sur Amazon%(value)s", value=f' ({tracking})' if tracking else ''))
+                          reason=_("déjà expédiée sur Amazon%(value)s", value=" (" + tracking + ")" if tracking else ""))
 
 
 def fba_warehouse(shop: Shop) -> Warehouse:

@@ -145,7 +145,7 @@ def decide_order(order_id: int, accepted: bool, reason: str = "") -> str:
     order = db.session.get(Order, order_id)
     row = _row(order)
     if row is None:
-        return "pas une commande Cdiscount"
+        return _("pas une commande Cdiscount")
     if accepted and order.status == OrderStatus.CANCELLED:
         accepted, reason = False, "annulée dans l'OMS avant son acceptation"
     wanted = "Accepted" if accepted else "Refused"
@@ -153,7 +153,7 @@ def decide_order(order_id: int, accepted: bool, reason: str = "") -> str:
         row.decision, row.decision_reason, row.decision_state = ("accept" if accepted else "refuse"), reason, "pending"
         db.session.commit()
     if row.decision_state == "done":
-        return "déjà transmise"
+        return _("déjà transmise")
     client = client_for(order.shop)
     remote = client.order(row.octopia_id)  # read first: a call without an answer may have landed
     state = str(remote.get("status") or "")
@@ -190,7 +190,7 @@ def push_tracking(shipment_id: int) -> str:
     order = shipment.order
     row = _row(order)
     if row is None:
-        return "pas une commande Cdiscount"
+        return _("pas une commande Cdiscount")
     parcel = db.session.scalar(select(CdiscountParcel).where(CdiscountParcel.shipment_id == shipment.id))
     number = shipment.tracking_number or f"OMS-{shipment.id}"
     if parcel is None:
@@ -207,11 +207,11 @@ def push_tracking(shipment_id: int) -> str:
     if mapping.has_parcel(remote, parcel.parcel_number):
         parcel.state, parcel.note = "done", "colis déjà enregistré chez Cdiscount"
         db.session.commit()
-        return "déjà transmis"
+        return _("déjà transmis")
     if remote.get("supplyMode") != "Seller":
         parcel.state, parcel.note = "skipped", f"expédiée par {remote.get('supplyMode')}, pas par le vendeur"
         db.session.commit()
-        return "non concernée"
+        return _("non concernée")
     if state in mapping.BEFORE_PREPARATION:
         db.session.commit()
         raise CdiscountError(_("Cdiscount n'a pas encore passé la commande en préparation (%(state)s) : le suivi "
@@ -251,7 +251,7 @@ def cancel_order(order_id: int) -> str:
     order = db.session.get(Order, order_id)
     row = _row(order)
     if row is None or row.cancel_state == "done":
-        return "rien à faire"
+        return _("rien à faire")
     client = client_for(order.shop)
     remote = client.order(row.octopia_id)
     state = str(remote.get("status") or "")

@@ -162,7 +162,9 @@ def fetch_order(shop_id: int, ebay_order_id: str) -> int | None:
 
 def process_notifications(shop_id: int) -> str:
     done, errors = INBOX.process_pending(shop_id, handle)
-    return f"{done} notification(s) traitée(s)" + (f" ; {len(errors)} en erreur" if errors else "")
+    if errors:
+        return _("%(done)s notification(s) traitée(s) ; %(errors)s en erreur", done=done, errors=len(errors))
+    return _("%(done)s notification(s) traitée(s)", done=done)
 
 
 # ----------------------------------------------------------------------------- connection extras
@@ -274,7 +276,7 @@ def migrate_listings(shop_id: int) -> str:
         enqueue("addons.ebay.jobs.push_stock", shop.id, job_id=f"ebay-push_stock-{shop.id}", unique=True,
                 shop_id=shop.id)
         db.session.commit()
-    return f"{migrated} annonce(s) migrée(s) sur {len(rows)}"
+    return _("%(migrated)s annonce(s) migrée(s) sur %(rows)s", migrated=migrated, rows=len(rows))
 
 
 # ----------------------------------------------------------------------------- stock out
@@ -298,7 +300,7 @@ def push_stock(shop_id: int, force: bool = False) -> str:
     if not force:
         if not pending:
             db.session.commit()
-            return "rien à envoyer"
+            return _("rien à envoyer")
         stmt = stmt.where(EbayListing.variant_id.in_(pending))
     listings = list(db.session.scalars(stmt.order_by(EbayListing.sku)))
     figures = core_stock.available_to_sell(shop, {ln.variant_id for ln in listings})
@@ -344,7 +346,8 @@ def push_stock(shop_id: int, force: bool = False) -> str:
                 ln.pushed_quantity, ln.pushed_at, ln.push_error = qty, utcnow(), None
                 sent += 1
         db.session.commit()
-    return f"{sent} quantité(s) envoyée(s), {refused} refusée(s), {skipped} non gérée(s)"
+    return _("%(sent)s quantité(s) envoyée(s), %(refused)s refusée(s), %(skipped)s non gérée(s)",
+             sent=sent, refused=refused, skipped=skipped)
 
 
 def _french_error(err: dict[str, Any]) -> str:
@@ -418,13 +421,13 @@ def cancel_order(order_id: int) -> str:
     shop = _shop(order.shop_id)
     link = db.session.scalar(select(EbayOrder).where(EbayOrder.order_id == order.id))
     if link is None or link.cancellation_sent or link.cancel_state == mapping.CANCELLED:
-        return "rien à faire"
+        return _("rien à faire")
     client = client_for(shop)
     legacy = link.legacy_order_id or link.ebay_order_id
     if link.cancellation_sent is None and client.search_cancellations(legacy):
         link.cancellation_sent = "existing"
         db.session.commit()
-        return "annulation déjà demandée"
+        return _("annulation déjà demandée")
     eligible = client.cancellation_eligibility(legacy)
     if not eligible.get("eligible"):
         reasons = ", ".join(eligible.get("failureReason") or []) or "inconnue"
@@ -432,7 +435,7 @@ def cancel_order(order_id: int) -> str:
                                               "annulez-la dans le Seller Hub ou remboursez l'acheteur",
                                               reasons=reasons), source="ebay")
         db.session.commit()
-        return "non éligible"
+        return _("non éligible")
     ensure_signing_key(shop, client)
     db.session.commit()
     made = client.create_cancellation(legacy, "OUT_OF_STOCK_OR_CANNOT_FULFILL")
@@ -629,4 +632,4 @@ def after_install(shop_id: int, endpoint: str | None = None) -> str:
     enqueue("addons.ebay.jobs.push_stock", shop.id, job_id=f"ebay-push_stock-{shop.id}", unique=True,
             shop_id=shop.id)
     db.session.commit()
-    return "installé"
+    return _("installé")

@@ -69,34 +69,36 @@ def _sync_orders(shop: Shop) -> str:
         note = f" ; {count} offre(s) lue(s), {matched} reliée(s) à un produit"
     pages, read, created = sync.sync_orders(shop, client)
     _healthy(shop)
-    return f"{created} commande(s) créée(s), {read} lue(s) sur {pages} page(s){note}"
+    return _("%(created)s commande(s) créée(s), %(read)s lue(s) sur %(pages)s page(s)%(note)s",
+             created=created, read=read, pages=pages, note=note)
 
 
 def decide_order(order_id: int, accepted: bool, reason: str = "") -> str:
     order = db.session.get(Order, order_id)
     if order is None:
-        return "commande supprimée"
+        return _("commande supprimée")
     return actions.decide(order, accepted, client_for(order.shop))
 
 
 def push_tracking(shipment_id: int) -> str:
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None:
-        return "expédition supprimée"
+        return _("expédition supprimée")
     return actions.confirm_shipment(shipment, client_for(shipment.order.shop))
 
 
 def cancel_order(order_id: int, reason: str = "") -> str:
     order = db.session.get(Order, order_id)
     if order is None:
-        return "commande supprimée"
+        return _("commande supprimée")
     return actions.cancel(order, client_for(order.shop))
 
 
 def import_offers(shop_id: int) -> str:
     shop = _shop(shop_id)
     count, matched = offers.import_offers(shop, client_for(shop))
-    return f"{count} offre(s) lue(s), {matched} reliée(s) à un produit, {count - matched} à relier"
+    return _("%(count)s offre(s) lue(s), %(matched)s reliée(s) à un produit, %(value)s à relier",
+             count=count, matched=matched, value=count - matched)
 
 
 def push_stock(shop_id: int) -> str:
@@ -107,7 +109,7 @@ def push_stock(shop_id: int) -> str:
     client = client_for(shop)
     batch_ids = offers.push_stock(shop, client)
     if not batch_ids:
-        return "rien à envoyer"
+        return _("rien à envoyer")
     return " ; ".join(_follow(shop, batch_id, client) for batch_id in batch_ids)
 
 
@@ -151,7 +153,7 @@ def reconcile_stock(shop_id: int) -> str:
     if drift:
         enqueue("addons.fnac.jobs.push_stock", shop.id, job_id=f"fnac-push_stock-{shop.id}", unique=True,
                 shop_id=shop.id)
-    return f"{drift} offre(s) à corriger"
+    return _("%(drift)s offre(s) à corriger", drift=drift)
 
 
 def _fnac_shops() -> list[Shop]:

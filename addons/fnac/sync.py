@@ -143,14 +143,14 @@ def _sent_outside(order: Order, facts: mapping.FnacOrderFacts, *, created: bool,
     if not created:
         order_flow.record(order, "conflict", _("Fnac Darty indique la commande %(state)s hors de l'OMS%(value)s : "
                                                "vérifiez et clôturez-la ici",
-                                               state=facts.state, value=f' ({tracking})' if tracking else ''), source=source)
+                                               state=facts.state, value=" (" + tracking + ")" if tracking else ""), source=source)
         return
     order_flow.release_all(order, "expédiée avant la connexion à l'OMS")
     if order.status == OrderStatus.ON_HOLD:
         order_flow.transition(order, OrderStatus.NEW, source=source, reason=_("expédiée sur Fnac Darty"))
     order_flow.transition(order, OrderStatus.SHIPPED, source=source,
                           reason=_("déjà expédiée sur Fnac Darty%(value)s",
-                                   value=f' ({tracking})' if tracking else ''))
+                                   value=" (" + tracking + ")" if tracking else ""))
 
 
 def remote_order(client: FnacClient, fnac_order_id: str) -> tuple[Any, mapping.FnacOrderFacts] | None:

@@ -168,7 +168,8 @@ def sync_orders(shop_id: int) -> str:
         client = client_for(shop)
         wait = wait_for(client, "OR11")
         if wait > 0:
-            return f"déjà lue il y a moins d'une minute : prochaine lecture dans {wait:.0f} s"
+            return _("déjà lue il y a moins d'une minute : prochaine lecture dans %(wait)s s",
+                     wait=format(wait, '.0f'))
         days = int(shop.addon_settings("mirakl").get("import_days") or DEFAULT_IMPORT_DAYS)
 
         def pages(since: datetime | None) -> Iterator[list[dict[str, Any]]]:
@@ -232,9 +233,9 @@ def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "")
         row = _row_for(order_id)
         order = db.session.get(Order, order_id)
         if row is None or order is None:
-            return "commande saisie hors Mirakl : rien à transmettre"
+            return _("commande saisie hors Mirakl : rien à transmettre")
         if row.decision_sent_at is not None:
-            return f"{row.mirakl_order_id} : décision déjà transmise"
+            return _("%(mirakl_order_id)s : décision déjà transmise", mirakl_order_id=row.mirakl_order_id)
         client = client_for(shop)
         attempted = row.decision is not None
         row.decision, row.decision_reason = ("accept" if accepted else "refuse"), reason[:500]
@@ -245,13 +246,15 @@ def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "")
             enqueue("addons.mirakl.jobs.send_decision", shop_id, order_id, accepted, reason,
                     job_id=f"mirakl-decision-{order_id}-later", unique=True, shop_id=shop_id, delay=300)
             db.session.commit()
-            return f"{row.mirakl_order_id} : en contrôle chez Mirakl, décision envoyée plus tard"
+            return _("%(mirakl_order_id)s : en contrôle chez Mirakl, décision envoyée plus tard",
+                     mirakl_order_id=row.mirakl_order_id)
         if row.state != "WAITING_ACCEPTANCE":
             row.decision_sent_at = utcnow()
             if accepted and not row.address_known and row.state not in ("REFUSED", "CANCELED"):
                 _refresh_later(shop_id, row)
             db.session.commit()
-            return f"{row.mirakl_order_id} : déjà {mapping.state_label(row.state)} sur Mirakl"
+            return _("%(mirakl_order_id)s : déjà %(state)s sur Mirakl",
+                     mirakl_order_id=row.mirakl_order_id, state=mapping.state_label(row.state))
         try:
             client.accept(row.mirakl_order_id, [(lid, accepted) for lid in row.line_ids])
         except MiraklError as exc:
@@ -293,7 +296,7 @@ def check_acceptance(shop_id: int) -> str:
         order_flow.decide(order, False, order.hold_reason or "stock indisponible")
         refused += 1
     db.session.commit()
-    return f"{refused} commande(s) refusée(s) avant l'échéance"
+    return _("%(refused)s commande(s) refusée(s) avant l'échéance", refused=refused)
 
 
 def check_acceptance_all() -> int:
@@ -346,7 +349,7 @@ def cancel_order(shop_id: int, order_id: int) -> str:
     def work(shop: Shop) -> str:
         row = _row_for(order_id)
         if row is None or row.cancel_sent_at is not None:
-            return "rien à annuler"
+            return _("rien à annuler")
         client = client_for(shop)
         found = client.orders_by_id([row.mirakl_order_id])
         remote = found[0] if found else {}
@@ -438,13 +441,13 @@ def send_refund(shop_id: int, return_id: int) -> str:
     def work(shop: Shop) -> str:
         ret = db.session.get(Return, return_id)
         if ret is None or ret.order is None or ret.order.shop_id != shop.id or not ret.refund_amount:
-            return "rien à rembourser"
+            return _("rien à rembourser")
         row = _row_for(ret.order_id)
         if row is None:
-            return "commande saisie hors Mirakl : rien à transmettre"
+            return _("commande saisie hors Mirakl : rien à transmettre")
         sent = db.session.scalar(select(MiraklRefund).where(MiraklRefund.return_id == ret.id))
         if sent is not None and sent.sent_at is not None:
-            return f"{row.mirakl_order_id} : remboursement déjà transmis"
+            return _("%(mirakl_order_id)s : remboursement déjà transmis", mirakl_order_id=row.mirakl_order_id)
         client = client_for(shop)
         found = client.orders_by_id([row.mirakl_order_id])
         if not found:
@@ -457,11 +460,12 @@ def send_refund(shop_id: int, return_id: int) -> str:
             sent.refund_ids = sorted(set(now_ids) - set(sent.known_refund_ids or []))
             sent.sent_at = utcnow()  # the lost call had gone through
             db.session.commit()
-            return f"{row.mirakl_order_id} : remboursement déjà pris par Mirakl"
+            return _("%(mirakl_order_id)s : remboursement déjà pris par Mirakl",
+                     mirakl_order_id=row.mirakl_order_id)
         code = reason_code(shop, client, "REFUND")
         refunds = refund_lines(ret, remote, Decimal(ret.refund_amount), code)
         if not refunds:
-            return f"{row.mirakl_order_id} : aucune ligne à rembourser"
+            return _("%(mirakl_order_id)s : aucune ligne à rembourser", mirakl_order_id=row.mirakl_order_id)
         if sent is None:
             sent = MiraklRefund(shop_id=shop.id, return_id=ret.id, mirakl_order_id=row.mirakl_order_id,
                                 amount=str(ret.refund_amount))
@@ -473,7 +477,8 @@ def send_refund(shop_id: int, return_id: int) -> str:
         sent.sent_at = utcnow()
         order_flow.record(ret.order, "channel", _("remboursement %(rma)s transmis à Mirakl", rma=ret.rma), source="mirakl")
         db.session.commit()
-        return f"{row.mirakl_order_id} : {len(refunds)} ligne(s) remboursée(s)"
+        return _("%(mirakl_order_id)s : %(refunds)s ligne(s) remboursée(s)",
+                 mirakl_order_id=row.mirakl_order_id, refunds=len(refunds))
 
     return _guarded(shop_id, work)
 
@@ -505,7 +510,7 @@ def push_stock(shop_id: int) -> str:
         state = _state(shop)
         ids = list(state.pending_variants or [])
         if not ids:
-            return "aucun stock à envoyer"
+            return _("aucun stock à envoyer")
         client = client_for(shop)
         wait = wait_for(client, "STO01")
         if wait > 0:
@@ -513,7 +518,7 @@ def push_stock(shop_id: int) -> str:
             enqueue("addons.mirakl.jobs.push_stock", shop_id, job_id=f"mirakl-push_stock-{shop_id}-later",
                     unique=True, shop_id=shop_id, delay=wait)
             db.session.commit()
-            return f"regroupé : envoi dans {wait:.0f} s"
+            return _("regroupé : envoi dans %(wait)s s", wait=format(wait, '.0f'))
         figures = stock.available_to_sell(shop, ids)
         skus = dict(db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(ids))).all())
         offers = offer_skus(shop, ids)  # the matched offers' SKUs; else the variant's own
@@ -536,13 +541,13 @@ def push_stock(shop_id: int) -> str:
                 enqueue("addons.mirakl.jobs.push_stock", shop_id, job_id=f"mirakl-push_stock-{shop_id}-later",
                         unique=True, shop_id=shop_id, delay=max(60.0, exc.retry_after or 0.0))
                 db.session.commit()
-                return "Mirakl limite les imports de stock : nouvel envoi dans une minute"
+                return _("Mirakl limite les imports de stock : nouvel envoi dans une minute")
             raise
         imp.import_id, imp.status = import_id, "WAITING"
         enqueue("addons.mirakl.jobs.check_stock_import", shop_id, imp.id,
                 job_id=f"mirakl-stock_status-{shop_id}-{imp.id}", unique=True, shop_id=shop_id, delay=15)
         db.session.commit()
-        return f"{len(rows)} quantité(s) envoyée(s) (import {import_id})"
+        return _("%(rows)s quantité(s) envoyée(s) (import %(import_id)s)", rows=len(rows), import_id=import_id)
 
     return _guarded(shop_id, work)
 
@@ -607,7 +612,7 @@ def reconcile_stock(shop_id: int) -> str:
     enqueue("addons.mirakl.jobs.push_stock", shop_id, job_id=f"mirakl-push_stock-{shop_id}", unique=True,
             shop_id=shop_id)
     db.session.commit()
-    return f"{len(ids)} article(s) à renvoyer"
+    return _("%(ids)s article(s) à renvoyer", ids=len(ids))
 
 
 def reconcile_all_stock() -> int:
@@ -692,7 +697,7 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
         order = shipment.order
         row = _row_for(order.id)
         if row is None:
-            return "pas une commande Mirakl"
+            return _("pas une commande Mirakl")
         sent = db.session.scalar(select(MiraklShipment).where(MiraklShipment.shipment_id == shipment.id))
         repeated = sent is not None
         if sent is None:
@@ -700,7 +705,7 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
             db.session.add(sent)
             db.session.commit()
         if sent.shipped_sent_at is not None:
-            return f"{row.mirakl_order_id} : déjà expédiée sur Mirakl"
+            return _("%(mirakl_order_id)s : déjà expédiée sur Mirakl", mirakl_order_id=row.mirakl_order_id)
         client = client_for(shop)
         state = _state(shop)
         if not state.carriers:
@@ -724,7 +729,8 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
             sent.mirakl_shipment_id = str(ok[0].get("id") or "")
             sent.tracking_sent_at = sent.shipped_sent_at = utcnow()
             db.session.commit()
-            return f"{row.mirakl_order_id} : colis {sent.mirakl_shipment_id} expédié"
+            return _("%(mirakl_order_id)s : colis %(mirakl_shipment_id)s expédié",
+                     mirakl_order_id=row.mirakl_order_id, mirakl_shipment_id=sent.mirakl_shipment_id)
         if sent.tracking_sent_at is None:
             client.tracking(row.mirakl_order_id, body)  # a PUT: sent again, it sets the same tracking
             sent.tracking_sent_at = utcnow()
@@ -744,7 +750,8 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
         order_flow.record(order, "channel", _("suivi %(tracking_number)s transmis à Mirakl",
                                               tracking_number=shipment.tracking_number), source="mirakl")
         db.session.commit()
-        return f"{row.mirakl_order_id} : suivi {shipment.tracking_number} transmis, commande expédiée"
+        return _("%(mirakl_order_id)s : suivi %(tracking_number)s transmis, commande expédiée",
+                 mirakl_order_id=row.mirakl_order_id, tracking_number=shipment.tracking_number)
 
     return _guarded(shop_id, work)
 
@@ -763,7 +770,7 @@ def poll_returns(shop_id: int) -> str:
 
     def work(shop: Shop) -> str:
         if not operator(shop).allows("returns"):
-            return "retours non gérés par cet opérateur"
+            return _("retours non gérés par cet opérateur")
         client = client_for(shop)
         if wait_for(client, "RT11") > 0:
             return "retours lus il y a moins de 5 minutes"
@@ -791,7 +798,7 @@ def poll_returns(shop_id: int) -> str:
                 decide_return(row, True, source="mirakl")
         db.session.commit()
         _send_decisions_soon(shop)
-        return f"{read} retour(s) lu(s), {imported} reçu(s) importé(s)"
+        return _("%(read)s retour(s) lu(s), %(imported)s reçu(s) importé(s)", read=read, imported=imported)
 
     return _guarded(shop_id, work)
 
@@ -901,7 +908,10 @@ def send_return_decisions(shop_id: int) -> str:
                     row.error = (errors.get(row.return_id) or "sans réponse de Mirakl")[:500]
                     refused += 1
             db.session.commit()
-        return f"{sent} décision(s) de retour transmise(s)" + (f", {refused} refusée(s) par Mirakl" if refused else "")
+        if refused:
+            return _("%(sent)s décision(s) de retour transmise(s), %(refused)s refusée(s) par Mirakl",
+                     sent=sent, refused=refused)
+        return _("%(sent)s décision(s) de retour transmise(s)", sent=sent)
 
     return _guarded(shop_id, work)
 

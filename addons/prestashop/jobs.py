@@ -274,7 +274,8 @@ def import_catalog(shop_id: int) -> str:
         for row in rows.values():
             db.session.delete(row)
         state_of(shop).catalog_synced_at = utcnow()
-        return f"{len(found)} article(s) PrestaShop, {matched} relié(s) au catalogue"
+        return _("%(found)s article(s) PrestaShop, %(matched)s relié(s) au catalogue",
+                 found=len(found), matched=matched)
 
     return _guarded(shop_id, work)
 

@@ -117,7 +117,7 @@ def install(shop_id: int, webhook_url: str) -> str:
     state = state_for(shop)
     state.webhook_url = webhook_url
     db.session.commit()
-    return f"{created} abonnement(s) webhook créé(s) ; " + sync_shop(shop_id)
+    return _("%(created)s abonnement(s) webhook créé(s) ; %(shop_id)s", created=created, shop_id=sync_shop(shop_id))
 
 
 # ----------------------------------------------------------------------------- reconciliation
@@ -224,7 +224,7 @@ def sync_shop(shop_id: int) -> str:
     changed since the cursor. Catches whatever webhooks missed."""
     shop = _shop(shop_id)
     if shop.status == ConnectionStatus.DISCONNECTED:
-        return "boutique déconnectée (application désinstallée) : rien à synchroniser"
+        return _("boutique déconnectée (application désinstallée) : rien à synchroniser")
     if pending(shop_id):  # deliveries whose job was lost (crash between store and queue)
         process_webhooks(shop_id)
         shop = _shop(shop_id)
@@ -244,7 +244,7 @@ def sync_shop(shop_id: int) -> str:
             orders = poll_orders(_shop(shop_id), client)
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
-        return f"échec : {exc}"
+        return _("échec : %(exc)s", exc=exc)
     shop = _shop(shop_id)
     mark_connected(shop)
     shop.last_sync_at = utcnow()
@@ -302,7 +302,7 @@ def process_webhooks(shop_id: int) -> str:
     if errors:
         raise RuntimeError(_("%(errors)s livraison(s) en échec (nouvel essai automatique) : %(items)s",
                              errors=len(errors), items=' ; '.join(errors[:5])))
-    return f"{done} livraison(s) traitée(s)"
+    return _("%(done)s livraison(s) traitée(s)", done=done)
 
 
 def purge_inbox() -> int:
@@ -340,7 +340,7 @@ def push_stock(shop_id: int, variant_ids: list[int] | None = None) -> str:
     """Push the current sellable figures of these variants (all bound ones with None)."""
     shop = _live_shop(shop_id)
     if shop is None:
-        return "boutique déconnectée : stock non envoyé"
+        return _("boutique déconnectée : stock non envoyé")
     if off := sync_off(shop):
         return off
     try:
@@ -349,7 +349,7 @@ def push_stock(shop_id: int, variant_ids: list[int] | None = None) -> str:
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
         raise
-    return f"{sent} quantité(s) mise(s) à jour sur Shopify"
+    return _("%(sent)s quantité(s) mise(s) à jour sur Shopify", sent=sent)
 
 
 def push_product(shop_id: int, product_id: int) -> str:
@@ -357,7 +357,7 @@ def push_product(shop_id: int, product_id: int) -> str:
     shop = _live_shop(shop_id)
     product = db.session.get(Product, product_id)
     if shop is None or product is None or product.organization_id != shop.organization_id:
-        return "produit ou boutique introuvable"
+        return _("produit ou boutique introuvable")
     try:
         with client_for(shop) as client:
             product_gid, bound = catalog.push_product(shop, client, product)
@@ -366,7 +366,8 @@ def push_product(shop_id: int, product_id: int) -> str:
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
         raise
-    return f"produit {product_gid} publié ({len(bound)} variante(s), {sent} quantité(s) envoyée(s))"
+    return _("produit %(product_gid)s publié (%(bound)s variante(s), %(sent)s quantité(s) envoyée(s))",
+             product_gid=product_gid, bound=len(bound), sent=sent)
 
 
 def cancel_order(shop_id: int, order_id: int) -> str:
@@ -375,7 +376,7 @@ def cancel_order(shop_id: int, order_id: int) -> str:
     shop = _live_shop(shop_id)
     order = db.session.get(Order, order_id)
     if shop is None or order is None or order.shop_id != shop_id:
-        return "boutique déconnectée ou commande introuvable"
+        return _("boutique déconnectée ou commande introuvable")
     try:
         with client_for(shop) as client:
             result = client.graphql(ORDER_CANCEL, {"orderId": gid("Order", order.external_id),
@@ -386,7 +387,7 @@ def cancel_order(shop_id: int, order_id: int) -> str:
     errors = (result.get("orderCancel") or {}).get("orderCancelUserErrors") or []
     if errors:
         raise ShopifyUserErrors("orderCancel", errors)
-    return f"commande {order.number} annulée sur Shopify"
+    return _("commande %(number)s annulée sur Shopify", number=order.number)
 
 
 def push_fulfillment(shop_id: int, shipment_id: int) -> str:
@@ -394,7 +395,7 @@ def push_fulfillment(shop_id: int, shipment_id: int) -> str:
     shop = _live_shop(shop_id)
     shipment = db.session.get(Shipment, shipment_id)
     if shop is None or shipment is None:
-        return "boutique déconnectée ou expédition introuvable"
+        return _("boutique déconnectée ou expédition introuvable")
     try:
         with client_for(shop) as client:
             return fulfillment.push(shop, client, shipment)

@@ -123,7 +123,7 @@ def sync_orders(shop_id: int) -> str:
         result = Poller(cursor, pages, lambda page: ingest_many(shop, [mapping.normalize(o) for o in page],
                                                                source="poll"),
                         db.session.commit, overlap=OVERLAP, now=utcnow).run()
-        return f"{result.items} commande(s) lue(s) sur {result.pages} page(s)"
+        return _("%(items)s commande(s) lue(s) sur %(pages)s page(s)", items=result.items, pages=result.pages)
 
     return _guarded(shop_id, work)
 
@@ -148,7 +148,9 @@ def reconcile_all() -> int:
 
 def process_webhooks(shop_id: int) -> str:
     done, errors = INBOX.process_pending(shop_id, handle)
-    return f"{done} traitée(s)" + (f" ; {len(errors)} en erreur" if errors else "")
+    if errors:
+        return _("%(done)s traitée(s) ; %(errors)s en erreur", done=done, errors=len(errors))
+    return _("%(done)s traitée(s)", done=done)
 
 
 def cancel_order(shop_id: int, order_id: int) -> str:
@@ -159,9 +161,9 @@ def cancel_order(shop_id: int, order_id: int) -> str:
         order = db.session.get(Order, order_id)
         remote = client.order(order.external_id)
         if remote.get("status") in ("cancelled", "refunded", "trash"):
-            return f"{order.number} déjà {remote['status']} dans WooCommerce"
+            return _("%(number)s déjà %(status)s dans WooCommerce", number=order.number, status=remote['status'])
         client.update_order(order.external_id, {"status": "cancelled"})
-        return f"{order.number} annulée dans WooCommerce"
+        return _("%(number)s annulée dans WooCommerce", number=order.number)
 
     return _guarded(shop_id, work)
 
@@ -265,7 +267,8 @@ def import_catalog(shop_id: int) -> str:
             if key not in seen:
                 db.session.delete(row)
         state_of(shop).catalog_synced_at = utcnow()
-        return f"{len(found)} article(s) WooCommerce, {matched} relié(s) au catalogue, {len(found) - matched} à relier"
+        return _("%(found)s article(s) WooCommerce, %(matched)s relié(s) au catalogue, %(value)s à relier",
+                 found=len(found), matched=matched, value=len(found) - matched)
 
     return _guarded(shop_id, work)
 
