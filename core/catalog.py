@@ -340,7 +340,7 @@ def plan_products(org_id: int, content: bytes) -> ImportPlan:
                 raise CatalogError(_("code-barres %(barcode)s déjà porté par le SKU %(barcodes)s",
                                      barcode=data.barcode, barcodes=barcodes[data.barcode]))
             if data.sku not in known and not data.product_title:
-                raise CatalogError(f"nouveau SKU {data.sku} : product_title est obligatoire")
+                raise CatalogError(_("nouveau SKU %(sku)s : product_title est obligatoire", sku=data.sku))
         except CatalogError as exc:
             plan.errors.append((line, str(exc)))
             continue

@@ -266,11 +266,11 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
         if order.id in failed:
             result[order.id] = False
         elif order.id in short:
-            hold(order, "backorder", "Rupture de stock : " + "; ".join(short[order.id]))
+            hold(order, "backorder", _("Rupture de stock : %(items)s", items='; '.join(short[order.id])))
             result[order.id] = False
         else:
             transition(order, S.DELIVERED if order.origin == "pos" else S.ALLOCATED,
-                       reason="remise en magasin" if order.origin == "pos" else "")
+                       reason=_("remise en magasin") if order.origin == "pos" else "")
             decide(order, True, _("stock alloué"))
             result[order.id] = True
     return result

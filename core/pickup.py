@@ -80,7 +80,7 @@ def search(order: Order, postal_code: str, city: str = "", country: str = "",
     French reasons of the networks that could not be asked."""
     postal_code = (postal_code or "").strip()
     if not postal_code:
-        raise PickupError("indiquez le code postal autour duquel chercher")
+        raise PickupError(_("indiquez le code postal autour duquel chercher"))
     query = {"postal_code": postal_code[:10], "city": (city or "").strip()[:60],
              "country": ((country or (order.shipping_address or {}).get("country") or "FR").strip().upper())[:2],
              "network": (network or "").strip().lower()}

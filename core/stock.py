@@ -537,13 +537,13 @@ def reconcile_shop_stock(shop_id: int) -> str:
     back on: what changed meanwhile is sent); the sync log's line."""
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        return "boutique introuvable"
+        return _("boutique introuvable")
     if off := sync_off(shop):
         return off
     variant_ids = list(db.session.scalars(select(Variant.id).where(Variant.organization_id == shop.organization_id)))
     total = sum(_push(shop.organization_id, variant_ids[start:start + 500], shop_id=shop.id)
                 for start in range(0, len(variant_ids), 500))
-    return f"{total} quantité(s) remise(s) au canal pour envoi"
+    return _("%(total)s quantité(s) remise(s) au canal pour envoi", total=total)
 
 
 def set_stock_sync(shop: Shop, on: bool) -> bool:

@@ -122,10 +122,11 @@ def test_english_translations_keep_placeholders_and_tags(english):
 #: quotes, an elided article ("l'adresse", "n'a", "qu'il"), or two common French words
 FRENCH_LETTERS = re.compile(r"[àâäçéèêëîïôöùûüÿœæÀÂÇÉÈÊËÎÏÔÙÛÜŒ«»]")
 FRENCH_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu)'\w", re.I)
-FRENCH_WORDS = re.compile(r"\b(?:le|la|les|de|des|du|un|une|et|ou|est|sont|pas|ne|pour|avec|dans|sur|par|aucun|"
-                          r"aucune|votre|vos|cette|ces|doit|peut|au|aux|trop|puis|sans|entre|commande|commandes|"
-                          r"boutique|introuvable|impossible|inconnu|inconnue|renseignez|manquant|manquante|"
-                          r"invalide)\b", re.I)
+#: words that are French and not English (one is enough), and common French words (two are)
+FRENCH_ONLY = re.compile(r"\b(?:le|les|des|du|une|et|est|sont|pas|pour|avec|dans|aucun|aucune|votre|vos|cette|ces|"
+                         r"au|aux|puis|sans|de|en|ou|un|ne)\b")
+FRENCH_WORDS = re.compile(r"\b(?:la|sur|par|doit|peut|trop|entre|commande|commandes|boutique|introuvable|impossible|"
+                          r"inconnu|inconnue|renseignez|manquant|manquante|invalide)\b", re.I)
 #: the functions that mark a message for translation (babel.cfg's keywords and babel's own)
 MARKERS = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext", "pgettext", "npgettext", "N_"}
 #: the exceptions Python defines, from which the project's own are found
@@ -134,7 +135,8 @@ BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
 
 
 def _is_french(text: str) -> bool:
-    return bool(FRENCH_LETTERS.search(text) or FRENCH_ELISION.search(text) or len(FRENCH_WORDS.findall(text)) >= 2)
+    return bool(FRENCH_LETTERS.search(text) or FRENCH_ELISION.search(text) or FRENCH_ONLY.search(text)
+                or len(FRENCH_WORDS.findall(text)) >= 2)
 
 
 def _literal_text(node: ast.AST) -> str | None:
@@ -178,11 +180,31 @@ def _exception_names(trees: dict[Path, ast.Module]) -> set[str]:
 HISTORY_WRITERS = {"record": 2, "hold": 2, "decide": 2}
 
 
-def _message_arguments(tree: ast.Module, exceptions: set[str], job_module: bool = False):
+def _job_functions(trees: dict[Path, ast.Module]) -> dict[Path, set[str]]:
+    """The functions run as jobs, per module: a module's ``jobs.py`` functions, and every
+    function named by a dotted path in the sources (``enqueue("core.stock.push_stock", …)``)."""
+    found: dict[Path, set[str]] = {}
+    for path, tree in trees.items():
+        if path.name == "jobs.py":
+            found.setdefault(path, set()).update(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and DOTTED.fullmatch(node.value):
+                module, _, func = node.value.rpartition(".")
+                target = ROOT.joinpath(*module.split(".")).with_suffix(".py")
+                if target in trees:
+                    found.setdefault(target, set()).add(func)
+    return found
+
+
+#: "core.stock.push_stock", "addons.shopify.jobs.sync_orders"
+DOTTED = re.compile(r"(?:core|addons)(?:\.[a-z_][a-z0-9_]*){2,}")
+
+
+def _message_arguments(tree: ast.Module, exceptions: set[str], jobs: set[str] = frozenset()):
     """(node, text) for each literal given as a message to an exception (in a ``raise``, to an
     exception's constructor anywhere, ``error_from`` which builds one, or ``super().__init__`` in
     an exception class), written to an order's history, hold reason or a ``reason=``, or
-    returned by a job (``job_module``: a ``jobs.py``)."""
+    returned by a job (a function of ``jobs``)."""
     inits = set()
     for cls in ast.walk(tree):
         if isinstance(cls, ast.ClassDef) and cls.name in exceptions:
@@ -202,12 +224,13 @@ def _message_arguments(tree: ast.Module, exceptions: set[str], job_module: bool 
             text = _literal_text(arg)
             if text is not None:
                 yield arg, text
-    if job_module:  # what a job returns is its sync-log result
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Return) and node.value is not None:
-                text = _literal_text(node.value)
-                if text is not None:
-                    yield node.value, text
+    for function in tree.body:  # what a job returns is its sync-log result
+        if isinstance(function, ast.FunctionDef) and function.name in jobs:
+            for node in ast.walk(function):
+                if isinstance(node, ast.Return) and node.value is not None:
+                    text = _literal_text(node.value)
+                    if text is not None:
+                        yield node.value, text
 
 
 def test_every_french_message_raised_goes_through_gettext():
@@ -215,10 +238,10 @@ def test_every_french_message_raised_goes_through_gettext():
     stored error): it is written ``_("… %(name)s …", name=…)`` so that it is extracted into the
     catalogue and shown in the reader's language. Internal messages are written in English."""
     trees = {path: ast.parse(path.read_text(encoding="utf-8"), str(path)) for path in _swept_files()}
-    exceptions = _exception_names(trees)
+    exceptions, jobs = _exception_names(trees), _job_functions(trees)
     offenders = [f"  {_relative(str(path))}:{arg.lineno}: {_short(text)!r}"
                  for path, tree in trees.items()
-                 for arg, text in _message_arguments(tree, exceptions, job_module=path.name == "jobs.py")
+                 for arg, text in _message_arguments(tree, exceptions, jobs.get(path, set()))
                  if _is_french(text)]
     assert len(trees) > 100 and len(exceptions) > len(BUILTIN_EXCEPTIONS) + 20, "the sweep found almost nothing"
     assert not offenders, (f"{len(offenders)} French message(s) raised without gettext (wrap each in _() with "

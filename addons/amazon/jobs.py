@@ -63,7 +63,7 @@ def _guarded(shop_id: int, work: Callable[[Shop], Any], *, resume: Callable[[flo
         db.session.rollback()
         resume(exc.wait)
         db.session.commit()
-        return f"reprise dans {exc.wait:.0f} s : {exc}"
+        return _("reprise dans %(wait)s s : %(exc)s", wait=format(exc.wait, '.0f'), exc=exc)
     except AmazonError as exc:
         if exc.credentials:
             record_credentials_error(shop_id, str(exc))

@@ -127,7 +127,8 @@ class RelayInbox(WebhookInbox):
         except NotificationRefused as exc:
             raise Refused(str(exc)) from None
         if notification.get("NotificationType") != ORDER_CHANGE:
-            raise Refused(f"type de notification non pris en charge : {notification.get('NotificationType')}")
+            raise Refused(_("type de notification non pris en charge : %(get)s",
+                            get=notification.get('NotificationType')))
         order_id = order_change(notification).get("AmazonOrderId")
         if not order_id or not isinstance(order_id, str):
             raise Refused("AmazonOrderId manquant")

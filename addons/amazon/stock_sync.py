@@ -31,6 +31,7 @@ from .models import AmazonFeed, AmazonListing, AmazonStockPending
 from .operations import OPERATIONS
 from .runtime import marketplaces
 from .sync import ResumeLater
+from core.i18n import _
 
 FEED_TYPE = "JSON_LISTINGS_FEED"
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -189,7 +190,7 @@ def follow_feed(client: SellingPartnerClient, feed: AmazonFeed) -> AmazonFeed:
             break
         db.session.commit()
         if FEED_POLL > client.max_wait:
-            raise ResumeLater(FEED_POLL, f"flux {feed.feed_id} en traitement chez Amazon")
+            raise ResumeLater(FEED_POLL, _("flux %(feed_id)s en traitement chez Amazon", feed_id=feed.feed_id))
         client.clock.sleep(FEED_POLL)
     report: dict[str, Any] = {}
     if info.get("resultFeedDocumentId"):

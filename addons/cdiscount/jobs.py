@@ -426,7 +426,7 @@ def import_catalog(shop_id: int) -> str:
                 shop_id=shop.id)
         db.session.commit()
     without = sum(1 for sku in seen if rows[sku].variant_id is None)
-    return f"{len(seen)} offre(s) lue(s), {without} sans produit OMS"
+    return _("%(seen)s offre(s) lue(s), %(without)s sans produit OMS", seen=len(seen), without=without)
 
 
 def import_all_catalogs() -> int:

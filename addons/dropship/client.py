@@ -148,7 +148,7 @@ def smtp_session(host: str, port: int = 587, username: str = "", password: str =
         raise DropshipError(_("Le serveur SMTP %(where)s n'a pas répondu en %(timeout)s s.",
                               where=where, timeout=format(timeout, 'g'))) from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise DropshipError(f"Erreur SMTP avec {where} : {exc}") from None
+        raise DropshipError(_("Erreur SMTP avec %(where)s : %(exc)s", where=where, exc=exc)) from None
     finally:
         smtp.close()
 

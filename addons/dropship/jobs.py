@@ -110,6 +110,6 @@ def fetch_supplier_feed(supplier_id: int) -> str:
         raise
     run = apply_feed(supplier, content, source="url")
     if run.error:
-        return f"flux de {supplier.name} illisible : {run.error}"
+        return _("flux de %(name)s illisible : %(error)s", name=supplier.name, error=run.error)
     return _("flux de %(name)s : %(ok_rows)s ligne(s) appliquée(s), %(errors)s en erreur",
              name=supplier.name, ok_rows=run.ok_rows, errors=len(run.errors))

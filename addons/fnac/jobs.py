@@ -131,7 +131,7 @@ def _follow(shop: Shop, batch_id: str, client) -> str:
         if waited + offers.BATCH_POLL > max_wait():
             enqueue("addons.fnac.jobs.check_batch", shop.id, batch_id, shop_id=shop.id,
                     job_id=f"fnac-batch-{batch_id}", unique=True, delay=offers.BATCH_POLL)
-            return f"lot {batch_id[:8]} en traitement chez Fnac Darty"
+            return _("lot %(batch_id)s en traitement chez Fnac Darty", batch_id=batch_id[:8])
         clock().sleep(offers.BATCH_POLL)
         waited += offers.BATCH_POLL
     db.session.commit()

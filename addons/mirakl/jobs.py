@@ -190,7 +190,7 @@ def sync_orders(shop_id: int) -> str:
         cursor = Cursor(load=lambda: mapping.parse_dt(shop.sync_cursor) if shop.sync_cursor else None, save=save)
         result = Poller(cursor, pages, lambda page: ingest_page(shop, page), db.session.commit,
                         overlap=OVERLAP, now=_now).run()
-        return f"{result.items} commande(s) lue(s) en {result.pages} page(s)"
+        return _("%(items)s commande(s) lue(s) en %(pages)s page(s)", items=result.items, pages=result.pages)
 
     return _guarded(shop_id, work)
 
@@ -579,7 +579,7 @@ def check_stock_import(shop_id: int, import_row_id: int) -> str:
                     job_id=f"mirakl-stock_status-{shop_id}-{import_row_id}-later", unique=True, shop_id=shop_id,
                     delay=wait)
             db.session.commit()
-            return f"statut lu dans {wait:.0f} s"
+            return _("statut lu dans %(wait)s s", wait=format(wait, '.0f'))
         status = client.stock_import_status(imp.import_id)
         imp.status, imp.checked_at = status["status"], utcnow()
         imp.lines_in_success = int(status.get("lines_in_success") or 0)
@@ -589,13 +589,15 @@ def check_stock_import(shop_id: int, import_row_id: int) -> str:
                     job_id=f"mirakl-stock_status-{shop_id}-{import_row_id}-next", unique=True, shop_id=shop_id,
                     delay=STATUS_POLL)
             db.session.commit()
-            return f"import {imp.import_id} : en cours"
+            return _("import %(import_id)s : en cours", import_id=imp.import_id)
         if status.get("has_error_report"):
             imp.errors = parse_error_report(client.stock_import_errors(imp.import_id))
         db.session.commit()
         if imp.errors:
             listed = "; ".join(f"{sku} : {msg}" for sku, msg in sorted(imp.errors.items())[:20])
-            return f"import {imp.import_id} : {imp.lines_in_success} ligne(s) prise(s), {len(imp.errors)} en erreur — {listed}"
+            return _("import %(import_id)s : %(lines_in_success)s ligne(s) prise(s), %(errors)s en erreur — "
+                     "%(listed)s",
+                     import_id=imp.import_id, lines_in_success=imp.lines_in_success, errors=len(imp.errors), listed=listed)
         return f"import {imp.import_id} : {imp.lines_in_success} ligne(s) prise(s)"
 
     return _guarded(shop_id, work)
@@ -632,9 +634,9 @@ def refresh_carriers(shop_id: int, force: bool = False) -> str:
         state = _state(shop)
         client = client_for(shop)
         if state.carriers_at is not None and not force and utcnow() - state.carriers_at < timedelta(hours=23):
-            return f"{len(state.carriers or [])} transporteur(s), liste du jour"
+            return _("%(value)s transporteur(s), liste du jour", value=len(state.carriers or []))
         if wait_for(client, "SH21") > 0 and state.carriers and not force:
-            return f"{len(state.carriers or [])} transporteur(s), liste du jour"
+            return _("%(value)s transporteur(s), liste du jour", value=len(state.carriers or []))
         state.carriers = client.carriers()
         state.carriers_at = utcnow()
         db.session.commit()
@@ -773,7 +775,7 @@ def poll_returns(shop_id: int) -> str:
             return _("retours non gérés par cet opérateur")
         client = client_for(shop)
         if wait_for(client, "RT11") > 0:
-            return "retours lus il y a moins de 5 minutes"
+            return _("retours lus il y a moins de 5 minutes")
         state = _state(shop)
         bag = dict(state.reasons or {})  # the returns cursor rides with the reason codes
         since = bag.get("returns_cursor") or mapping.iso(_now() - timedelta(days=30))
@@ -992,7 +994,7 @@ def import_offers(shop_id: int) -> str:
                 db.session.delete(row)
         matched = sum(1 for sku in seen if rows[sku].variant_id is not None)
         db.session.commit()
-        return f"{len(seen)} offre(s) lue(s), {len(seen) - matched} sans produit"
+        return _("%(seen)s offre(s) lue(s), %(value)s sans produit", seen=len(seen), value=len(seen) - matched)
 
     return _guarded(shop_id, work)
 
