@@ -1,4 +1,9 @@
-"""Add-ons' own translation catalogues.
+"""Add-ons' own translation catalogues, and messages translated where they are shown.
+
+:func:`_` marks a French message and returns a :class:`Deferred`, translated when it is shown
+(a page, the CLI) rather than when it is written (a job has no reader); stored in a
+:class:`~core.models.base.TranslatableText` column it keeps its msgid and parameters. The rule
+for which messages are marked is in docs/i18n.md.
 
 Core's strings are translated by ``core/translations``. An add-on that is not part of this
 repository (a partner's distribution) ships its own catalogue beside its manifest::
