@@ -198,6 +198,13 @@ def worded(french: str, english: str) -> Deferred:
     return Deferred(french, english=english)
 
 
+def joined(separator: str, parts: Iterable[str]) -> Deferred:
+    """``separator.join(parts)`` that keeps each part translatable (a list of reasons, say)."""
+    parts = list(parts)
+    msgid = separator.replace("%", "%%").join(f"%(p{i})s" for i in range(len(parts)))
+    return Deferred(msgid, {f"p{i}": part for i, part in enumerate(parts)})
+
+
 #: the sync log's technical line: the exception's class, then its (translatable) message
 PREFIXED = "%(kind)s: %(message)s"
 

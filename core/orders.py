@@ -24,7 +24,7 @@ from .models import (
 )
 from . import stock
 from .routing import forget_availability, prefetch_availability
-from .i18n import _
+from .i18n import _, joined
 
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
@@ -210,7 +210,7 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
             line.source = LineSource(decision.source)
             line.warehouse_id = decision.warehouse_id
             routed.setdefault(order.id, []).append(
-                (f"{line.sku} × {line.quantity} → {decision.reason}",
+                (_("%(sku)s × %(quantity)s → %(reason)s", sku=line.sku, quantity=line.quantity, reason=decision.reason),
                  {"sku": line.sku, "source": line.source.value, "warehouse": line.warehouse_id}))
             if line.source == LineSource.WAREHOUSE:
                 missing = line.quantity - line.reserved_quantity
@@ -221,7 +221,7 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
     forget_availability()
     for order in todo:
         if order.id in routed:
-            record(order, "routed", "; ".join(m for m, _d in routed[order.id]),
+            record(order, "routed", joined("; ", [m for m, _d in routed[order.id]]),
                    data={"lines": [d for _m, d in routed[order.id]]})
 
     # 2. reservations: the page's demand in one statement, what is left line by line
@@ -245,7 +245,8 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
             line.warehouse_id = decision.warehouse_id
             if line.variant_id and decision.warehouse_id:
                 _leave_now(order, line, decision.warehouse_id)
-            record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
+            record(order, "routed", _("%(sku)s × %(quantity)s → %(reason)s", sku=line.sku, quantity=line.quantity,
+                                      reason=decision.reason),
                    data={"source": decision.source, "warehouse": decision.warehouse_id})
             continue
         if (decision is not None and decision.warehouse_id != line.warehouse_id
@@ -253,20 +254,22 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
                                   order_id=order.id)):
             line.warehouse_id = decision.warehouse_id
             line.reserved_quantity = line.quantity
-            record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
+            record(order, "routed", _("%(sku)s × %(quantity)s → %(reason)s", sku=line.sku, quantity=line.quantity,
+                                      reason=decision.reason),
                    data={"source": decision.source, "warehouse": decision.warehouse_id})
             continue
         line.source = None  # routed again next time: stock may appear elsewhere
         level = stock.level(line.variant_id, line.warehouse_id)
         short.setdefault(order.id, []).append(
-            f"{line.sku} ({max(level.available, 0)} disponible(s), {missing} demandé(s))")
+            _("%(sku)s (%(available)s disponible(s), %(missing)s demandé(s))", sku=line.sku,
+              available=max(level.available, 0), missing=missing))
 
     # 3. outcome per order
     for order in todo:
         if order.id in failed:
             result[order.id] = False
         elif order.id in short:
-            hold(order, "backorder", _("Rupture de stock : %(items)s", items='; '.join(short[order.id])))
+            hold(order, "backorder", _("Rupture de stock : %(items)s", items=joined("; ", short[order.id])))
             result[order.id] = False
         else:
             transition(order, S.DELIVERED if order.origin == "pos" else S.ALLOCATED,
