@@ -494,7 +494,7 @@ def push_changes(org_id: int) -> int:
 
 
 #: what a channel's stock job writes on the sync log when the shop's switch is off
-SYNC_OFF = "« Sync stock automatique » désactivée pour cette boutique : aucun stock envoyé"
+SYNC_OFF = _("« Sync stock automatique » désactivée pour cette boutique : aucun stock envoyé")
 
 
 def sync_off(shop: Shop) -> str | None:
