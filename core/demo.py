@@ -244,7 +244,7 @@ def replenish(now=None) -> str:
 
     org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))
     if org is None:
-        return "pas de démo"
+        return _("pas de démo")
     rng = random.Random()
     low = db.session.execute(
         select(StockLevel.variant_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved)
@@ -256,7 +256,7 @@ def replenish(now=None) -> str:
         stock.adjust(org.id, variant_id, warehouse_id, target - (on_hand - reserved),
                      reason=_("Livraison fournisseur (démo)"), user_id=None)
     db.session.commit()
-    return f"{len(low)} article(s) réapprovisionné(s)"
+    return _("%(low)s article(s) réapprovisionné(s)", low=len(low))
 
 
 def _summary(org: Organization, created: bool) -> str:

@@ -283,7 +283,8 @@ def decide(order: Order, accepted: bool, reason: str) -> None:
     """Tell the channel, once, whether the merchant takes the order (``channel_order_decision``)."""
     if any(e.kind == "decision" for e in order.events):
         return
-    record(order, "decision", ("acceptée" if accepted else "refusée") + f" : {reason}",
+    record(order, "decision", _("acceptée : %(reason)s", reason=reason) if accepted else
+           _("refusée : %(reason)s", reason=reason),
            data={"accepted": accepted})
     call(order.shop, "channel_order_decision", order=order, accepted=accepted, reason=reason)
 
@@ -379,7 +380,9 @@ def ship(order: Order, shipment: Shipment, lines: Iterable[tuple[OrderLine, int]
     if shipment not in order.shipments:
         order.shipments.append(shipment)
     db.session.flush()
-    record(order, "shipped", f"expédition {shipment.carrier} {shipment.tracking_number or ''}".strip(),
+    record(order, "shipped", _("expédition %(carrier)s %(tracking)s", carrier=shipment.carrier,
+                               tracking=shipment.tracking_number) if shipment.tracking_number else
+           _("expédition %(carrier)s", carrier=shipment.carrier),
            user_id=user_id, data={"shipment": shipment.id})
     if all(shipped_quantity(ln) >= ln.quantity for ln in order.lines):
         transition(order, S.SHIPPED, user_id=user_id)

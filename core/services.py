@@ -181,7 +181,7 @@ def test_connection(shop: Shop, addon_name: str) -> ConnectionResult:
     except Exception as exc:  # a failing add-on reports, it does not crash the page
         result = ConnectionResult(False, wording.for_merchant(exc), [wording.raw(exc)[:500]])
     if result is None:
-        result = ConnectionResult(True, "aucun test nécessaire pour cet add-on")
+        result = ConnectionResult(True, _("aucun test nécessaire pour cet add-on"))
     row = shop.addon_row(addon_name) or set_enabled(shop, addon_name, True)
     row.status = ConnectionStatus.CONNECTED if result.ok else ConnectionStatus.ERROR
     row.last_error = None if result.ok else wording.plain(result.message)

@@ -336,10 +336,10 @@ def retry_label_job(shipment_id: int, addon: str, create: Callable[[Shop, Order,
     if current is None:
         return "colis introuvable"
     if current.status != ShipmentStatus.DRAFT or current.carrier != addon:
-        return f"rien à faire (colis {current.status.value}, {current.carrier})"
+        return _("rien à faire (colis %(value)s, %(carrier)s)", value=current.status.value, carrier=current.carrier)
     shipment = claim_label(shipment_id)
     if shipment is None:
-        return "étiquette déjà demandée par ailleurs"
+        return _("étiquette déjà demandée par ailleurs")
     order = shipment.order
     try:
         label = create(order.shop, order, shipment)
@@ -358,7 +358,8 @@ def retry_label_job(shipment_id: int, addon: str, create: Callable[[Shop, Order,
         raise
     apply_label(shipment, label, source=addon)
     outcome = label_received(shipment)
-    return f"étiquette {label.carrier or addon} {label.tracking_number} ({outcome.state})"
+    return _("étiquette %(value)s %(tracking_number)s (%(state)s)",
+             value=label.carrier or addon, tracking_number=label.tracking_number, state=outcome.state)
 
 
 def apply_label(shipment: Shipment, label: Label, *, source: str = "core") -> None:

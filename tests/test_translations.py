@@ -135,6 +135,7 @@ BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
 
 
 def _is_french(text: str) -> bool:
+    text = re.sub(r"<[^<>]*>|https?://\S*", " ", text)  # markup (an SVG's attributes) and addresses are not prose
     return bool(FRENCH_LETTERS.search(text) or FRENCH_ELISION.search(text) or FRENCH_ONLY.search(text)
                 or len(FRENCH_WORDS.findall(text)) >= 2)
 
@@ -176,35 +177,16 @@ def _exception_names(trees: dict[Path, ast.Module]) -> set[str]:
         names |= found
 
 
-#: what writes an order's history or hold reason: (function, position of the text)
-HISTORY_WRITERS = {"record": 2, "hold": 2, "decide": 2}
+#: what writes an order's history or hold reason: the position of the text
+POSITIONS = {"record": 2, "hold": 2, "decide": 2}
 
 
-def _job_functions(trees: dict[Path, ast.Module]) -> dict[Path, set[str]]:
-    """The functions run as jobs, per module: a module's ``jobs.py`` functions, and every
-    function named by a dotted path in the sources (``enqueue("core.stock.push_stock", …)``)."""
-    found: dict[Path, set[str]] = {}
-    for path, tree in trees.items():
-        if path.name == "jobs.py":
-            found.setdefault(path, set()).update(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and DOTTED.fullmatch(node.value):
-                module, _, func = node.value.rpartition(".")
-                target = ROOT.joinpath(*module.split(".")).with_suffix(".py")
-                if target in trees:
-                    found.setdefault(target, set()).add(func)
-    return found
-
-
-#: "core.stock.push_stock", "addons.shopify.jobs.sync_orders"
-DOTTED = re.compile(r"(?:core|addons)(?:\.[a-z_][a-z0-9_]*){2,}")
-
-
-def _message_arguments(tree: ast.Module, exceptions: set[str], jobs: set[str] = frozenset()):
+def _message_arguments(tree: ast.Module, exceptions: set[str]):
     """(node, text) for each literal given as a message to an exception (in a ``raise``, to an
     exception's constructor anywhere, ``error_from`` which builds one, or ``super().__init__`` in
-    an exception class), written to an order's history, hold reason or a ``reason=``, or
-    returned by a job (a function of ``jobs``)."""
+    an exception class), written to an order's history, hold reason or a ``reason=``, given to
+    a connection test's answer, or returned by a function (a job's result, the helpers that
+    build it)."""
     inits = set()
     for cls in ast.walk(tree):
         if isinstance(cls, ast.ClassDef) and cls.name in exceptions:
@@ -215,8 +197,10 @@ def _message_arguments(tree: ast.Module, exceptions: set[str], jobs: set[str] = 
         name = _callee(node)
         if name in exceptions or name == "error_from" or id(node) in inits:
             given = [*node.args, *(k.value for k in node.keywords if k.arg in ("message", "msg", "detail"))]
-        elif name in HISTORY_WRITERS and len(node.args) > HISTORY_WRITERS[name]:
-            given = [node.args[HISTORY_WRITERS[name]]]
+        elif name == "ConnectionResult":
+            given = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "message")]
+        elif name in POSITIONS and len(node.args) > POSITIONS[name]:
+            given = [node.args[POSITIONS[name]]]
         else:
             given = []
         given += [k.value for k in node.keywords if k.arg == "reason"]
@@ -224,13 +208,11 @@ def _message_arguments(tree: ast.Module, exceptions: set[str], jobs: set[str] = 
             text = _literal_text(arg)
             if text is not None:
                 yield arg, text
-    for function in tree.body:  # what a job returns is its sync-log result
-        if isinstance(function, ast.FunctionDef) and function.name in jobs:
-            for node in ast.walk(function):
-                if isinstance(node, ast.Return) and node.value is not None:
-                    text = _literal_text(node.value)
-                    if text is not None:
-                        yield node.value, text
+    for node in ast.walk(tree):  # a job's result is its sync-log line, and helpers build those lines
+        if isinstance(node, ast.Return) and node.value is not None:
+            text = _literal_text(node.value)
+            if text is not None:
+                yield node.value, text
 
 
 def test_every_french_message_raised_goes_through_gettext():
@@ -238,10 +220,10 @@ def test_every_french_message_raised_goes_through_gettext():
     stored error): it is written ``_("… %(name)s …", name=…)`` so that it is extracted into the
     catalogue and shown in the reader's language. Internal messages are written in English."""
     trees = {path: ast.parse(path.read_text(encoding="utf-8"), str(path)) for path in _swept_files()}
-    exceptions, jobs = _exception_names(trees), _job_functions(trees)
+    exceptions = _exception_names(trees)
     offenders = [f"  {_relative(str(path))}:{arg.lineno}: {_short(text)!r}"
                  for path, tree in trees.items()
-                 for arg, text in _message_arguments(tree, exceptions, jobs.get(path, set()))
+                 for arg, text in _message_arguments(tree, exceptions)
                  if _is_french(text)]
     assert len(trees) > 100 and len(exceptions) > len(BUILTIN_EXCEPTIONS) + 20, "the sweep found almost nothing"
     assert not offenders, (f"{len(offenders)} French message(s) raised without gettext (wrap each in _() with "
@@ -252,6 +234,8 @@ def test_every_french_message_raised_goes_through_gettext():
     ("la commande n'existe pas", True), ("Colis trop lourd pour le transporteur", True), ("Adresse du destinataire incomplète", True),
     ("boutique {} introuvable", True), ("unknown job kind {}", False), ("naive datetime: use an aware UTC datetime", False),
     ("add-on {} depends on {}, which is not installed", False), ("Trop de redirections en suivant l'adresse", True),
+    ('<text font-family="system-ui, sans-serif">{}</text>', False), ("Rupture de stock : ", True),
+    ("https://www.mondialrelay.fr/suivi-de-colis/?NumeroExpedition={}", False),
 ])
 def test_the_sweep_tells_french_from_english(text, french):
     assert _is_french(text) is french

@@ -60,9 +60,9 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
                for p in participations]
     wrong, selling = mismatch(chosen_marketplaces(settings), participations)
     if wrong:  # a green test on a configuration that imports nothing would be a lie
-        return ConnectionResult(False, f"Vous avez choisi {', '.join(wrong)}, mais votre compte vend sur "
-                                       f"{selling or 'aucune marketplace'} : corrigez les marketplaces dans les "
-                                       "paramètres de la boutique.", details)
+        return ConnectionResult(False, _("Vous avez choisi %(items)s, mais votre compte vend sur %(value)s : "
+                                         "corrigez les marketplaces dans les paramètres de la boutique.",
+                                         items=', '.join(wrong), value=selling or _('aucune marketplace')), details)
     message = f"le compte Amazon vend sur {len(active)} marketplace(s) ({selling or 'aucune marketplace'})"
     return ConnectionResult(True, message, details)
 

@@ -83,8 +83,9 @@ class FinanceResult:
     refunds: int = 0  # refund events imported (new returns)
 
     def __str__(self) -> str:
-        return (f"{self.orders} commande(s) lue(s) : frais relevés pour {self.fees}, {self.waiting} en attente "
-                f"de publication par Amazon, {self.refunds} remboursement(s) importé(s)")
+        return (_("%(orders)s commande(s) lue(s) : frais relevés pour %(fees)s, %(waiting)s en attente de "
+                  "publication par Amazon, %(refunds)s remboursement(s) importé(s)",
+                  orders=self.orders, fees=self.fees, waiting=self.waiting, refunds=self.refunds))
 
 
 @dataclass

@@ -156,17 +156,17 @@ def handle(shop: Shop, row: WebhookDelivery) -> str:
     order_id = str(change.get("AmazonOrderId"))
     seller = shop.addon_settings("amazon").get("selling_partner_id")
     if seller and change.get("SellerId") and change["SellerId"] != seller:
-        return "ignorée : notification d'un autre compte vendeur"
+        return _("ignorée : notification d'un autre compte vendeur")
     mp = (change.get("Summary") or {}).get("MarketplaceId")
     if mp and marketplaces(shop) and mp not in marketplaces(shop):
-        return f"ignorée : place de marché {mp} non importée"
+        return _("ignorée : place de marché %(mp)s non importée", mp=mp)
     sub = db.session.get(AmazonSubscription, shop.id)
     if sub is not None:
         sub.received += 1
         sub.last_received_at = utcnow()
     enqueue("addons.amazon.jobs.fetch_order", shop.id, order_id, job_id=f"amazon-order-{shop.id}-{order_id}",
             unique=True, shop_id=shop.id)
-    return f"import de {order_id} demandé"
+    return _("import de %(order_id)s demandé", order_id=order_id)
 
 
 def subscription(shop: Shop) -> AmazonSubscription | None:

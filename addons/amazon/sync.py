@@ -72,8 +72,8 @@ class SyncResult:
     decision: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return (f"{self.created} commande(s) créée(s), {self.updated} mise(s) à jour "
-                f"({'rapport de commandes' if self.path == 'report' else 'searchOrders'}, {self.pages} page(s))")
+        return (_("%(created)s commande(s) créée(s), %(updated)s mise(s) à jour (%(value)s, %(pages)s page(s))",
+                  created=self.created, updated=self.updated, value='rapport de commandes' if self.path == 'report' else 'searchOrders', pages=self.pages))
 
 
 def _state(shop: Shop) -> AmazonSyncState:

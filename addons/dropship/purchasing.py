@@ -148,7 +148,7 @@ def deliver(pos: list[DropshipPurchaseOrder], batch: str | None = None) -> str:
                                                   reference=po.reference, name=supplier.name, value='webhook' if supplier.order_channel == 'webhook' else supplier.email),
                           source=ADDON, data={"purchase_order": po.reference})
     how = "par webhook" if supplier.order_channel == "webhook" else f"par e-mail à {supplier.email}"
-    return f"{len(pos)} bon(s) de commande envoyé(s) à {supplier.name} {how}"
+    return _("%(pos)s bon(s) de commande envoyé(s) à %(name)s %(how)s", pos=len(pos), name=supplier.name, how=how)
 
 
 def purchase_order_email(shop: Shop, supplier: DropshipSupplier, payloads: list[dict]) -> EmailMessage:

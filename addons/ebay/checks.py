@@ -10,6 +10,7 @@ from core.types import ConnectionResult
 from .client import EbayAuthError, EbayError
 from .connection import account_for, client_for, mark
 from .mapping import MARKETPLACES
+from core.i18n import _
 
 #: the merchant waits: one quick retry at most
 QUICK = RetryPolicy(attempts=2, base=0.2, cap=1.0, max_wait=2.0)
@@ -49,5 +50,5 @@ def check_connection(shop, settings) -> ConnectionResult:
         details.append(f"limite de vente : {limit['quantity']} objet(s)")
     mark(shop, ConnectionStatus.CONNECTED)
     db.session.flush()
-    return ConnectionResult(True, f"connecté au compte eBay {username} "
-                                  f"({SITE.get(user.get('registrationMarketplaceId'), 'eBay')})", details)
+    return ConnectionResult(True, _("connecté au compte eBay %(username)s (%(get)s)",
+                                    username=username, get=SITE.get(user.get('registrationMarketplaceId'), 'eBay')), details)

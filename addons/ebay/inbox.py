@@ -115,7 +115,7 @@ def handle(shop: Shop, row: Any) -> str:
         return order_confirmed(shop, str(data.get("orderId") or ""))
     if row.topic == "MARKETPLACE_ACCOUNT_DELETION":
         return erase_account(shop, str(data.get("username") or ""), str(data.get("userId") or ""))
-    return "ignorée"
+    return _("ignorée")
 
 
 def order_confirmed(shop: Shop, ebay_order_id: str) -> str:
@@ -124,13 +124,13 @@ def order_confirmed(shop: Shop, ebay_order_id: str) -> str:
     from .connection import client_for
 
     if not ebay_order_id:
-        return "sans commande"
+        return _("sans commande")
     known = db.session.scalar(select(EbayOrder).where(EbayOrder.shop_id == shop.id,
                                                       EbayOrder.ebay_order_id == ebay_order_id))
     if known is not None and known.order_id is not None:
-        return "déjà importée"
+        return _("déjà importée")
     record_orders(shop, [client_for(shop).get_order(ebay_order_id)], source="webhook")
-    return "commande importée"
+    return _("commande importée")
 
 
 def erase_account(shop: Shop, username: str, user_id: str) -> str:
@@ -163,4 +163,4 @@ def erase_account(shop: Shop, username: str, user_id: str) -> str:
                 count += 1
             link.buyer_username = None
     db.session.add(EbayAccountDeletion(shop_id=shop.id, username="", user_id="", orders_anonymised=count))
-    return f"{count} commande(s) anonymisée(s)"
+    return _("%(count)s commande(s) anonymisée(s)", count=count)

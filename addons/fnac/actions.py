@@ -66,7 +66,7 @@ def decide(order: Order, accepted: bool, client: FnacClient) -> str:
     """Accept (stock allocated) or refuse each line still waiting for the seller."""
     row = _row(order)
     if row is None:
-        return "commande saisie hors Fnac Darty : rien à transmettre"
+        return _("commande saisie hors Fnac Darty : rien à transmettre")
     facts = _read(client, row)
     waiting = facts.to_accept
     if facts.state != "Created" or not waiting:
@@ -74,7 +74,7 @@ def decide(order: Order, accepted: bool, client: FnacClient) -> str:
         order_flow.record(order, "channel", _("Fnac Darty : déjà %(state)s, aucune décision à transmettre",
                                               state=facts.state),
                           source="fnac")
-        return f"déjà {facts.state}"
+        return _("déjà %(state)s", state=facts.state)
     result = _send(client, mapping.accept_order(facts.order_id, {ln.detail_id: accepted for ln in waiting}),
                    facts.order_id)
     _lines_of(row, result)
@@ -115,7 +115,7 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
     order = shipment.order
     row = _row(order)
     if row is None:
-        return "commande saisie hors Fnac Darty : rien à transmettre"
+        return _("commande saisie hors Fnac Darty : rien à transmettre")
     wanted = []
     partial = []
     for sl in shipment.lines:
@@ -130,7 +130,7 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
         order_flow.record(order, "channel", _("Fnac Darty confirme une ligne entière : %(items)s sera confirmée "
                                               "quand toutes ses unités seront parties", items=', '.join(partial)), source="fnac")
     if not wanted:
-        return "aucune ligne complète à confirmer"
+        return _("aucune ligne complète à confirmer")
     facts = _read(client, row)
     states = facts.line_states
     if facts.state == "Created":
@@ -142,10 +142,10 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
     already = [d for d in wanted if states.get(d) in ("Shipped", "Received", "NotReceived")]
     if not todo:
         if already:
-            return f"déjà confirmée chez Fnac Darty ({len(already)} ligne(s))"
+            return _("déjà confirmée chez Fnac Darty (%(already)s ligne(s))", already=len(already))
         order_flow.record(order, "channel", f"Fnac Darty : commande {facts.state}, suivi non transmis",
                           source="fnac")
-        return f"commande {facts.state} : rien à confirmer"
+        return _("commande %(state)s : rien à confirmer", state=facts.state)
     name, known = mapping.carrier_name(shipment.carrier or "", shipment.service, carriers(order.shop_id, client))
     result = _send(client, mapping.confirm_to_send(facts.order_id, todo, shipment.tracking_number or "", name),
                    facts.order_id)
@@ -166,7 +166,7 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
                           order_id=facts.order_id, sentence=sentence),
                         message_en=f"Fnac Darty refused the tracking of order {facts.order_id}: {sentence}",
                         retryable=False)
-    return f"{len(done)} ligne(s) confirmée(s)"
+    return _("%(done)s ligne(s) confirmée(s)", done=len(done))
 
 
 def cancel(order: Order, client: FnacClient, reason: str = mapping.DEFAULT_REFUND_REASON) -> str:
@@ -174,17 +174,17 @@ def cancel(order: Order, client: FnacClient, reason: str = mapping.DEFAULT_REFUN
     (``refund_order``) if accepted and not sent."""
     row = _row(order)
     if row is None:
-        return "commande saisie hors Fnac Darty : rien à transmettre"
+        return _("commande saisie hors Fnac Darty : rien à transmettre")
     facts = _read(client, row)
     if facts.state == "Created":
-        return "pas encore acceptée : le refus est transmis par la décision"
+        return _("pas encore acceptée : le refus est transmis par la décision")
     if facts.state in mapping.CLOSED:
-        return f"déjà {facts.state} chez Fnac Darty"
+        return _("déjà %(state)s chez Fnac Darty", state=facts.state)
     todo = [ln.detail_id for ln in facts.lines if ln.state in ("Accepted", "ToShip")]
     if not todo:
         order_flow.record(order, "channel", _("Fnac Darty : commande %(state)s, annulation à traiter dans le "
                                               "back-office Fnac Darty (remboursement)", state=facts.state), source="fnac")
-        return f"commande {facts.state} : rien à annuler"
+        return _("commande %(state)s : rien à annuler", state=facts.state)
     result = _send(client, mapping.refund_order(facts.order_id, todo, reason), facts.order_id)
     _lines_of(row, result)
     done = [ln.detail_id for ln in result.lines if ln.ok]
@@ -198,4 +198,4 @@ def cancel(order: Order, client: FnacClient, reason: str = mapping.DEFAULT_REFUN
                           order_id=facts.order_id, sentence=sentence),
                         message_en=f"Fnac Darty refused the cancellation of order {facts.order_id}: {sentence}",
                         retryable=False)
-    return f"{len(done)} ligne(s) remboursée(s)"
+    return _("%(done)s ligne(s) remboursée(s)", done=len(done))

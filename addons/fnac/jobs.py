@@ -18,7 +18,7 @@ from . import actions, offers, sync
 from .client import FnacError
 from .models import FnacAccount, FnacBatch, FnacOrder
 from .runtime import clock, client_for, max_wait
-from core.i18n import _
+from core.i18n import _, joined
 
 #: hours Fnac Darty leaves the seller to accept; an order still short of stock is refused before
 DEFAULT_ACCEPT_HOURS = 36
@@ -61,16 +61,17 @@ def sync_orders(shop_id: int) -> str:
 
 def _sync_orders(shop: Shop) -> str:
     client = client_for(shop)
-    note = ""
+    note = None
     account = db.session.get(FnacAccount, shop.id)
     if account is None or account.offers_at is None:
         count, matched = offers.import_offers(shop, client)
         db.session.commit()
-        note = f" ; {count} offre(s) lue(s), {matched} reliée(s) à un produit"
+        note = _("%(count)s offre(s) lue(s), %(matched)s reliée(s) à un produit", count=count, matched=matched)
     pages, read, created = sync.sync_orders(shop, client)
     _healthy(shop)
-    return _("%(created)s commande(s) créée(s), %(read)s lue(s) sur %(pages)s page(s)%(note)s",
-             created=created, read=read, pages=pages, note=note)
+    text = _("%(created)s commande(s) créée(s), %(read)s lue(s) sur %(pages)s page(s)", created=created, read=read,
+             pages=pages)
+    return joined(" ; ", [text, note]) if note else text
 
 
 def decide_order(order_id: int, accepted: bool, reason: str = "") -> str:

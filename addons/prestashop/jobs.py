@@ -22,7 +22,7 @@ from core.stock import sync_off
 from . import mapping, slips
 from .client import Client, PrestaError
 from .models import PrestashopListing, PrestashopState, PrestashopTracking
-from core.i18n import _
+from core.i18n import _, joined
 
 ADDON = "prestashop"
 DEFAULT_IMPORT_DAYS = 30
@@ -142,7 +142,7 @@ def sync_orders(shop_id: int) -> str:
                         save=save)
         result = Poller(cursor, pages, handle, db.session.commit, overlap=OVERLAP, now=utcnow).run()
         out = f"{result.items} commande(s) lue(s) sur {result.pages} page(s)"
-        return f"{out} ; {read_slips(shop, client)}"
+        return joined(" ; ", [out, read_slips(shop, client)])
 
     return _guarded(shop_id, work)
 
@@ -321,10 +321,9 @@ def push_stock_with(shop: Shop, client: Client, variant_ids: list[int]) -> str:
         row.pushed_quantity, row.push_error = figures[row.variant_id], None
         pushed += 1
         db.session.commit()
-    out = f"{pushed} stock(s) envoyé(s)"
     if failed:
-        out += " ; refusés : " + " ; ".join(failed)
-    return out
+        return _("%(pushed)s stock(s) envoyé(s) ; refusés : %(items)s", pushed=pushed, items=" ; ".join(failed))
+    return _("%(pushed)s stock(s) envoyé(s)", pushed=pushed)
 
 
 def reconcile_stock(shop_id: int) -> str:

@@ -8,6 +8,7 @@ from core.types import ConnectionResult
 
 from .client import DEFAULT_API_VERSION, ShopifyClient, ShopifyError
 from .connection import client_for, state_for
+from core.i18n import _
 
 
 def client_from_settings(settings: dict[str, Any]) -> ShopifyClient:
@@ -34,4 +35,4 @@ def check_connection(settings: dict[str, Any], shop: Shop | None = None) -> Conn
     details = [f"Boutique : {info.name}", f"Domaine : {info.domain}", f"Devise : {info.currency}"]
     if info.plan:
         details.append(f"Forfait Shopify : {info.plan}")
-    return ConnectionResult(True, f"connecté à la boutique Shopify « {info.name} »", details)
+    return ConnectionResult(True, _("connecté à la boutique Shopify « %(name)s »", name=info.name), details)

@@ -388,6 +388,6 @@ def _graphql_error(errors: Any) -> str:
     first = errors[0] if isinstance(errors, list) and errors else {}
     code = (first.get("extensions") or {}).get("code") if isinstance(first, dict) else None
     if code == "THROTTLED":
-        return "Shopify limite le débit (THROTTLED) : réessayez dans quelques secondes."
+        return _("Shopify limite le débit (THROTTLED) : réessayez dans quelques secondes.")
     message = first.get("message") if isinstance(first, dict) else str(first)
     return f"Erreur GraphQL Shopify : {message}"

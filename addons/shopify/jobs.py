@@ -40,7 +40,7 @@ from .graphql import (
 from .inbox import handle, handle_orders, pending, process_pending
 from .models import ShopifyWebhookInbox
 from .normalize import Lookup, normalize, parse_time, rest_from_graphql
-from core.i18n import _
+from core.i18n import _, joined
 
 #: the reconciliation poll re-reads this much before its cursor (clock skew, late indexing)
 OVERLAP = timedelta(minutes=5)
@@ -252,7 +252,7 @@ def sync_shop(shop_id: int) -> str:
         enqueue("addons.shopify.jobs.push_stock", shop.id, None, job_id=f"shopify-stock-all-{shop.id}", unique=True,
                 shop_id=shop.id)
     db.session.commit()
-    return f"{products.summary()} ; {orders} commande(s) relue(s)"
+    return joined(" ; ", [products.summary(), _("%(orders)s commande(s) relue(s)", orders=orders)])
 
 
 def import_products(shop_id: int, full: bool = False) -> str:

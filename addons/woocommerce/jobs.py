@@ -27,7 +27,7 @@ from . import mapping
 from .client import Client, WooError
 from .inbox import INBOX, handle
 from .models import WoocommerceListing, WoocommerceState, WoocommerceTracking, WoocommerceWebhook
-from core.i18n import _
+from core.i18n import _, joined
 
 ADDON = "woocommerce"
 #: how far back the first import reads, unless the settings say otherwise
@@ -132,7 +132,7 @@ def reconcile(shop_id: int) -> str:
     """Every 15 minutes beside the webhooks: the webhooks checked (re-enabled if WooCommerce
     disabled them), then the orders modified since the last poll read again."""
     checked = ensure_webhooks(shop_id)
-    return f"{checked} ; {sync_orders(shop_id)}"
+    return joined(" ; ", [checked, sync_orders(shop_id)])
 
 
 def reconcile_all() -> int:
@@ -336,13 +336,13 @@ def push_stock_with(shop: Shop, client: Client, variant_ids: list[int]) -> str:
             db.session.commit()
             start += len(chunk)
     absent = sorted(set(figures) - {r.variant_id for r in listings})
-    out = f"{pushed} stock(s) envoyé(s)"
+    parts = [_("%(pushed)s stock(s) envoyé(s)", pushed=pushed)]
     if failed:
-        out += " ; refusés par WooCommerce : " + " ; ".join(failed)
+        parts.append(_("refusés par WooCommerce : %(items)s", items=" ; ".join(failed)))
     if absent:
         skus = db.session.scalars(select(Variant.sku).where(Variant.id.in_(absent))).all()
-        out += f" ; absents de la boutique : {', '.join(sorted(s for s in skus if s))}"
-    return out
+        parts.append(_("absents de la boutique : %(skus)s", skus=", ".join(sorted(s for s in skus if s))))
+    return joined(" ; ", parts)
 
 
 def reconcile_stock(shop_id: int) -> str:
