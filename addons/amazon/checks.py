@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import wording
 from core.diagnostics import Check
 from core.extensions import db
+from core.i18n import _
 from core.types import ConnectionResult
 
 from core.jobs import enqueue
@@ -63,7 +63,8 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
         return ConnectionResult(False, _("Vous avez choisi %(items)s, mais votre compte vend sur %(value)s : "
                                          "corrigez les marketplaces dans les paramètres de la boutique.",
                                          items=', '.join(wrong), value=selling or _('aucune marketplace')), details)
-    message = f"le compte Amazon vend sur {len(active)} marketplace(s) ({selling or 'aucune marketplace'})"
+    message = _("le compte Amazon vend sur %(count)s marketplace(s) (%(selling)s)", count=len(active),
+                selling=selling or _("aucune marketplace"))
     return ConnectionResult(True, message, details)
 
 

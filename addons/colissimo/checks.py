@@ -31,7 +31,7 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
         return ConnectionResult(False, str(exc))
     except Refused as exc:
         return ConnectionResult(False, f"Colissimo refuse : {exc}")
-    mode = "clé API" if settings.get("api_key") else f"contrat {settings.get('contract_number')}"
+    mode = _("clé API") if settings.get("api_key") else _("contrat %(number)s", number=settings.get("contract_number"))
     details = [f"produit domicile : {mapping.PRODUCTS.get(settings.get('product_code') or 'DOM')}"]
     if not settings.get("okapi_key"):
         details.append("suivi : ajoutez la clé La Poste (Suivi v2)")

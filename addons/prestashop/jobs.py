@@ -141,7 +141,7 @@ def sync_orders(shop_id: int) -> str:
         cursor = Cursor(load=lambda: datetime.fromisoformat(shop.sync_cursor) if shop.sync_cursor else None,
                         save=save)
         result = Poller(cursor, pages, handle, db.session.commit, overlap=OVERLAP, now=utcnow).run()
-        out = f"{result.items} commande(s) lue(s) sur {result.pages} page(s)"
+        out = _("%(items)s commande(s) lue(s) sur %(pages)s page(s)", items=result.items, pages=result.pages)
         return joined(" ; ", [out, read_slips(shop, client)])
 
     return _guarded(shop_id, work)
