@@ -290,8 +290,8 @@ def decide(order: Order, accepted: bool, reason: str) -> None:
 
 
 #: why units leave a warehouse that is not the merchant's to pick from, by line source
-_LEAVES = {LineSource.POS: "vente en magasin", LineSource.MARKETPLACE: "expédié par la marketplace",
-           LineSource.DROPSHIP: "commandé au fournisseur"}
+_LEAVES = {LineSource.POS: _("vente en magasin"), LineSource.MARKETPLACE: _("expédié par la marketplace"),
+           LineSource.DROPSHIP: _("commandé au fournisseur")}
 
 
 def _leave_now(order: Order, line: OrderLine, warehouse_id: int) -> None:

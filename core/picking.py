@@ -410,8 +410,8 @@ def scan(stage: str, org_id: int, lines: list[PickWaveLine], raw: str, *, user_i
     return _count(stage, line, lines, user_id=user_id, reason=None)
 
 
-_STAGE_WHERE = {"pick": "ramasser dans cette vague", "slot": "trier dans cette vague",
-                "pack": "mettre dans ce colis"}
+_STAGE_WHERE = {"pick": _("ramasser dans cette vague"), "slot": _("trier dans cette vague"),
+                "pack": _("mettre dans ce colis")}
 
 
 def line_for(matching: list[PickWaveLine], stage: str) -> PickWaveLine | None:

@@ -83,14 +83,14 @@ EU_MARKETPLACES = (
 )
 
 _LWA_ERRORS = {
-    "invalid_grant": "le refresh token a été refusé (invalid_grant) : autorisez à nouveau l'application "
-                     "dans Seller Central et enregistrez le nouveau refresh token.",
-    "invalid_client": "l'identifiant client ou le secret client LWA a été refusé (invalid_client) : "
-                      "recopiez-les depuis Seller Central (Développer des applications › Identifiants LWA).",
-    "unauthorized_client": "l'application n'est pas autorisée à utiliser ce type de jeton "
-                           "(unauthorized_client).",
-    "invalid_request": "la demande de jeton est incomplète (invalid_request)",
-    "access_denied": "l'accès a été refusé par le titulaire du compte (access_denied).",
+    "invalid_grant": _("le refresh token a été refusé (invalid_grant) : autorisez à nouveau l'application "
+                     "dans Seller Central et enregistrez le nouveau refresh token."),
+    "invalid_client": _("l'identifiant client ou le secret client LWA a été refusé (invalid_client) : "
+                      "recopiez-les depuis Seller Central (Développer des applications › Identifiants LWA)."),
+    "unauthorized_client": _("l'application n'est pas autorisée à utiliser ce type de jeton "
+                           "(unauthorized_client)."),
+    "invalid_request": _("la demande de jeton est incomplète (invalid_request)"),
+    "access_denied": _("l'accès a été refusé par le titulaire du compte (access_denied)."),
 }
 
 

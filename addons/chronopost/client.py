@@ -41,11 +41,11 @@ REMOTE = Remote("chronopost", "Chronopost", ("ws.chronopost.fr",))
 RETRY = RetryPolicy(attempts=3, base=0.25, cap=2.0, max_wait=3.0)
 TIMEOUT = 15.0
 #: errorCode values of the shipping service a merchant can act on
-ERRORS = {"1": "erreur du système Chronopost", "2": "compte ou mot de passe invalide",
-          "3": "code produit non autorisé pour ce compte", "6": "code postal du destinataire invalide",
-          "7": "poids invalide", "25": "le pays de destination n'est pas desservi par ce produit",
-          "30": "le point relais est invalide", "33": "le colis est déjà pris en charge : il ne s'annule plus",
-          "34": "numéro d'envoi inconnu"}
+ERRORS = {"1": _("erreur du système Chronopost"), "2": _("compte ou mot de passe invalide"),
+          "3": _("code produit non autorisé pour ce compte"), "6": _("code postal du destinataire invalide"),
+          "7": "poids invalide", "25": _("le pays de destination n'est pas desservi par ce produit"),
+          "30": _("le point relais est invalide"), "33": _("le colis est déjà pris en charge : il ne s'annule plus"),
+          "34": _("numéro d'envoi inconnu")}
 
 
 class ChronopostError(RemoteError):

@@ -44,13 +44,13 @@ SEARCH_PARAMS = ("Enseigne", "Pays", "NumPointRelais", "Ville", "CP", "Latitude"
 TRACE_PARAMS = ("Enseigne", "Expedition", "Langue")
 #: API 1 STAT codes a merchant can act on (the others are named by number)
 STAT_MESSAGES = {
-    "1": "code enseigne invalide", "2": "code enseigne vide ou inexistant", "3": "numéro de compte enseigne invalide",
-    "9": "ville non reconnue ou non unique", "10": "type de collecte invalide", "20": "poids du colis invalide",
-    "24": "numéro d'expédition invalide", "26": "temps de montage invalide", "30": "point relais invalide",
+    "1": "code enseigne invalide", "2": _("code enseigne vide ou inexistant"), "3": _("numéro de compte enseigne invalide"),
+    "9": _("ville non reconnue ou non unique"), "10": _("type de collecte invalide"), "20": _("poids du colis invalide"),
+    "24": _("numéro d'expédition invalide"), "26": _("temps de montage invalide"), "30": "point relais invalide",
     "36": "code postal non reconnu", "38": "code postal absent", "40": "pays non desservi",
-    "80": "colis enregistré", "81": "colis en traitement chez Mondial Relay", "82": "colis livré",
-    "83": "anomalie sur le colis", "94": "colis inexistant", "97": "clé de sécurité invalide : vérifiez la clé privée",
-    "98": "erreur du service Mondial Relay", "99": "erreur générique du service Mondial Relay",
+    "80": _("colis enregistré"), "81": _("colis en traitement chez Mondial Relay"), "82": _("colis livré"),
+    "83": _("anomalie sur le colis"), "94": "colis inexistant", "97": _("clé de sécurité invalide : vérifiez la clé privée"),
+    "98": _("erreur du service Mondial Relay"), "99": _("erreur générique du service Mondial Relay"),
 }
 DAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 
