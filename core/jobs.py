@@ -166,9 +166,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def _result_text(result: Any) -> str | None:
-    if result is None or isinstance(result, i18n.Deferred):
-        return result
-    return str(result)[:2000]
+    if result is None:
+        return None
+    text = str(result)  # a job's result object may word itself as a translatable message
+    return text if isinstance(text, i18n.Deferred) else text[:2000]
 
 
 def _finish(entry_id: int, status: SyncStatus, *, error: str | None = None, result: str | None = None) -> None:

@@ -51,9 +51,12 @@ class PushResult:
     processing: int = 0  # in feeds Amazon is still processing
 
     def __str__(self) -> str:
-        how = {"patch": "patchListingsItem", "feed": "JSON_LISTINGS_FEED", "none": "rien à envoyer"}[self.method]
-        text = f"{self.sent} quantité(s) envoyée(s), {self.rejected} refusée(s) ({how})"
-        return text + (f", {self.processing} en traitement chez Amazon" if self.processing else "")
+        how = {"patch": "patchListingsItem", "feed": "JSON_LISTINGS_FEED", "none": _("rien à envoyer")}[self.method]
+        if self.processing:
+            return _("%(sent)s quantité(s) envoyée(s), %(rejected)s refusée(s) (%(how)s), %(processing)s en traitement "
+                     "chez Amazon", sent=self.sent, rejected=self.rejected, how=how, processing=self.processing)
+        return _("%(sent)s quantité(s) envoyée(s), %(rejected)s refusée(s) (%(how)s)", sent=self.sent,
+                 rejected=self.rejected, how=how)
 
 
 def mark_pending(shop: Shop, variant_ids: list[int]) -> None:

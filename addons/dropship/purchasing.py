@@ -147,7 +147,7 @@ def deliver(pos: list[DropshipPurchaseOrder], batch: str | None = None) -> str:
         order_flow.record(po.order, "dropship", _("bon de commande %(reference)s envoyé à %(name)s (%(value)s)",
                                                   reference=po.reference, name=supplier.name, value='webhook' if supplier.order_channel == 'webhook' else supplier.email),
                           source=ADDON, data={"purchase_order": po.reference})
-    how = "par webhook" if supplier.order_channel == "webhook" else f"par e-mail à {supplier.email}"
+    how = _("par webhook") if supplier.order_channel == "webhook" else _("par e-mail à %(email)s", email=supplier.email)
     return _("%(pos)s bon(s) de commande envoyé(s) à %(name)s %(how)s", pos=len(pos), name=supplier.name, how=how)
 
 

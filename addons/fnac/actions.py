@@ -78,11 +78,12 @@ def decide(order: Order, accepted: bool, client: FnacClient) -> str:
     result = _send(client, mapping.accept_order(facts.order_id, {ln.detail_id: accepted for ln in waiting}),
                    facts.order_id)
     _lines_of(row, result)
-    word = "acceptée" if accepted else "refusée"
     done = [ln.detail_id for ln in result.lines if ln.ok]
     if done:
         row.decision = "accepted" if accepted else "refused"
-        order_flow.record(order, "channel", f"Fnac Darty : commande {word} ({len(done)} ligne(s))", source="fnac",
+        order_flow.record(order, "channel", _("Fnac Darty : commande acceptée (%(done)s ligne(s))", done=len(done))
+                          if accepted else _("Fnac Darty : commande refusée (%(done)s ligne(s))", done=len(done)),
+                          source="fnac",
                           data={"accepted": accepted, "lines": done})
     if not result.ok or result.failed_lines:
         order_flow.record(order, "channel", _("Fnac Darty n'a pas tout pris en compte : %(sentence)s",
@@ -94,7 +95,9 @@ def decide(order: Order, accepted: bool, client: FnacClient) -> str:
                               order_id=facts.order_id, sentence=result.sentence()),
                             message_en=f"Fnac Darty refused the decision on order {facts.order_id}: "
                                        f"{result.sentence()}", retryable=False)
-    return f"{word} : {len(done)}/{len(waiting)} ligne(s)"
+    if accepted:
+        return _("acceptée : %(done)s/%(waiting)s ligne(s)", done=len(done), waiting=len(waiting))
+    return _("refusée : %(done)s/%(waiting)s ligne(s)", done=len(done), waiting=len(waiting))
 
 
 def carriers(shop_id: int, client: FnacClient) -> list[mapping.Carrier]:

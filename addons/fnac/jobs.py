@@ -111,7 +111,7 @@ def push_stock(shop_id: int) -> str:
     batch_ids = offers.push_stock(shop, client)
     if not batch_ids:
         return _("rien à envoyer")
-    return " ; ".join(_follow(shop, batch_id, client) for batch_id in batch_ids)
+    return joined(" ; ", [_follow(shop, batch_id, client) for batch_id in batch_ids])
 
 
 def check_batch(shop_id: int, batch_id: str) -> str:
@@ -122,7 +122,7 @@ def check_batch(shop_id: int, batch_id: str) -> str:
 def _follow(shop: Shop, batch_id: str, client) -> str:
     batch = db.session.scalar(select(FnacBatch).where(FnacBatch.shop_id == shop.id, FnacBatch.batch_id == batch_id))
     if batch is None:
-        return f"lot {batch_id} inconnu"
+        return _("lot %(batch_id)s inconnu", batch_id=batch_id)
     waited = 0.0
     while not offers.check_batch(shop, batch, client):
         db.session.commit()

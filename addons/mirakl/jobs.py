@@ -268,7 +268,9 @@ def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "")
         if accepted and not row.address_known:  # the address comes with the acceptance
             _refresh_later(shop_id, row)
         db.session.commit()
-        return f"{row.mirakl_order_id} : " + ("acceptée" if accepted else "refusée")
+        if accepted:
+            return _("%(mirakl_order_id)s : acceptée", mirakl_order_id=row.mirakl_order_id)
+        return _("%(mirakl_order_id)s : refusée", mirakl_order_id=row.mirakl_order_id)
 
     return _guarded(shop_id, work)
 

@@ -214,13 +214,14 @@ def ensure_webhooks(shop_id: int) -> str:
         state.webhooks_checked_at = utcnow()
         note = []
         if created:
-            note.append(f"{created} webhook(s) créé(s)")
+            note.append(_("%(created)s webhook(s) créé(s)", created=created))
         if reenabled:
-            note.append(f"{reenabled} webhook(s) désactivé(s) par WooCommerce réactivé(s) ; commandes relues")
-        state.webhooks_note = " ; ".join(note) or "webhooks actifs"
+            note.append(_("%(reenabled)s webhook(s) désactivé(s) par WooCommerce réactivé(s) ; commandes relues",
+                          reenabled=reenabled))
+        state.webhooks_note = summary = joined(" ; ", note) if note else _("webhooks actifs")
         if reenabled:  # deliveries were lost while it was disabled: read the orders again
             enqueue_shop_sync(shop)
-        return state.webhooks_note
+        return summary
 
     return _guarded(shop_id, work)
 
