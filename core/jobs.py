@@ -166,8 +166,8 @@ def _describe(exc: BaseException) -> str:
 
 
 def _result_text(result: Any) -> str | None:
-    if result is None:
-        return None
+    if result is None or isinstance(result, i18n.Deferred):
+        return result
     text = str(result)  # a job's result object may word itself as a translatable message
     return text if isinstance(text, i18n.Deferred) else text[:2000]
 

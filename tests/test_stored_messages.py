@@ -33,6 +33,17 @@ def allocate_in_a_job(order_id: int):
     return i18n._("%(total)s quantité(s) remise(s) au canal pour envoi", total=3)
 
 
+class PushReport:
+    """A job's result object that words itself (as a channel's stock push does)."""
+
+    def __str__(self) -> str:
+        return i18n._("%(total)s quantité(s) remise(s) au canal pour envoi", total=5)
+
+
+def reporting_job():
+    return PushReport()
+
+
 def failing_job(order_id: int):
     order = db.session.get(Order, order_id)
     raise order_flow.TransitionError(i18n._("une commande %(old)s ne peut pas passer à « %(new)s »",
@@ -147,3 +158,12 @@ def test_a_deferred_message_survives_what_jobs_do_with_it(app):
     restored = i18n.load(i18n.dump(worded))
     with force_locale("en"):
         assert str(restored) == "Could not reach tracking API (api.example.com)."
+
+
+def test_a_result_object_that_words_itself_is_stored_translatable(app, shop_factory):
+    shop = shop_factory("beta", "Boutique test")
+    run_job(f"{__name__}.reporting_job", [], {}, shop_id=shop.id)
+    stored = db.session.execute(text("SELECT result FROM sync_log")).scalar()
+    assert json.loads(stored) == {"msgid": "%(total)s quantité(s) remise(s) au canal pour envoi", "params": {"total": 5}}
+    with force_locale("en"):
+        assert str(db.session.scalars(db.select(SyncLog.result)).one()) == "5 quantity(ies) handed to the channel for sending"
