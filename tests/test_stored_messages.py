@@ -13,7 +13,7 @@ from sqlalchemy import text
 from core import i18n, orders as order_flow
 from core.extensions import db
 from core.jobs import run_job
-from core.models import Order, OrderEvent, OrderLine, Product, Shop, SyncLog, SyncStatus, Variant, Warehouse
+from core.models import Order, OrderEvent, OrderLine, Product, Shop, SyncLog, Variant, Warehouse
 from tests.fixtures import FAKE_ADDONS
 
 
