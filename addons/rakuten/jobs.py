@@ -29,7 +29,7 @@ from .client import Client, RakutenError
 from .models import RakutenItem, RakutenOffer, RakutenStockImport, RakutenStockPending
 from .runtime import client_for
 from .versions import note_latest
-from core.i18n import _
+from core.i18n import _, joined
 
 ADDON = "rakuten"
 OVERLAP = timedelta(hours=1)
@@ -235,12 +235,20 @@ def send_decision(order_id: int, accepted: bool, reason: str = "") -> str:
     except RakutenError as exc:
         _guard(shop, exc)
         raise
-    verb = "accepté(s)" if accepted else "refusé(s)"
     if done:
-        order_flow.record(order, "channel", f"Rakuten : {len(done)} article(s) {verb}"
-                          + (f" ({reason})" if reason and not accepted else ""), source="rakuten")
+        if accepted:
+            message = _("Rakuten : %(count)s article(s) accepté(s)", count=len(done))
+        elif reason:
+            message = _("Rakuten : %(count)s article(s) refusé(s) (%(reason)s)", count=len(done), reason=reason)
+        else:
+            message = _("Rakuten : %(count)s article(s) refusé(s)", count=len(done))
+        order_flow.record(order, "channel", message, source="rakuten")
     db.session.commit()
-    return f"{len(done)} article(s) {verb}" + (f", {len(skipped)} déjà traité(s) sur Rakuten" if skipped else "")
+    counted = (_("%(count)s article(s) accepté(s)", count=len(done)) if accepted
+               else _("%(count)s article(s) refusé(s)", count=len(done)))
+    if skipped:
+        return joined(", ", [counted, _("%(count)s déjà traité(s) sur Rakuten", count=len(skipped))])
+    return counted
 
 
 def _decide_item(client: Client, order: Order, row: RakutenItem, action: str) -> bool:
