@@ -138,6 +138,22 @@ class Deferred(str):
     def __radd__(self, other: object) -> str:
         return str(other) + str(self)
 
+    # what a template filter does to a text (truncate, capitalize…) applies to the shown sentence
+    def __getitem__(self, key):
+        return str(self)[key]
+
+    def capitalize(self) -> str:
+        return str(self).capitalize()
+
+    def upper(self) -> str:
+        return str(self).upper()
+
+    def lower(self) -> str:
+        return str(self).lower()
+
+    def title(self) -> str:
+        return str(self).title()
+
     def __getnewargs__(self) -> tuple[str, dict[str, Any], str | None]:
         return self.msgid, self.params, self.english
 

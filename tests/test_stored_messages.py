@@ -153,6 +153,7 @@ def test_a_deferred_message_survives_what_jobs_do_with_it(app):
     with force_locale("en"):
         assert str(message) == 'return R-1 opened: 2 unit(s), reason "defect"'
         assert f"{message}" == str(message) and "%s" % message == str(message)
+        assert message[:9] == "return R-" and message.capitalize().startswith("Return")  # |truncate, |capitalize
     worded = i18n._("Impossible de joindre %(what)s (%(host)s).", what=i18n.worded("l'API de suivi", "tracking API"),
                     host="api.example.com")
     restored = i18n.load(i18n.dump(worded))
