@@ -76,7 +76,7 @@ def is_ping(body: bytes, headers: Headers, form: Mapping[str, str] | None = None
 def handle(shop: Shop, row: Any) -> str:
     """One stored delivery, in its own transaction."""
     payload = row.payload or {}
-    resource, _, event = row.topic.partition(".")
+    resource, _dot, event = row.topic.partition(".")
     if resource == "order":
         if event == "deleted":
             order = db.session.scalar(db.select(Order).where(Order.shop_id == shop.id,
@@ -91,8 +91,8 @@ def handle(shop: Shop, row: Any) -> str:
         if "line_items" not in payload:
             return _("ignorée (pas une commande)")
         result = ingest(shop, normalize(payload), source="webhook")
-        return ("commande créée" if result.created else "déjà à jour" if result.stale or not result.changed
-                else "commande mise à jour")
+        return (_("commande créée") if result.created else _("déjà à jour") if result.stale or not result.changed
+                else _("commande mise à jour"))
     if resource == "product":
         enqueue("addons.woocommerce.jobs.import_catalog", shop.id, job_id=f"woocommerce-catalog-{shop.id}",
                 unique=True, shop_id=shop.id)
