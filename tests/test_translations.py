@@ -239,3 +239,19 @@ def test_every_french_message_raised_goes_through_gettext():
 ])
 def test_the_sweep_tells_french_from_english(text, french):
     assert _is_french(text) is french
+
+
+def test_no_function_hides_the_message_marker():
+    """``first, _, last = text.partition(" ")`` in a function that also marks a message makes
+    ``_("…")`` call a string: each such function is listed."""
+    hidden = []
+    for path in _swept_files():
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            nodes = list(ast.walk(function))
+            binds = any(isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store) for n in nodes)
+            calls = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_" for n in nodes)
+            if binds and calls:
+                hidden.append(f"  {_relative(str(path))}:{function.lineno} {function.name}")
+    assert not hidden, "functions that assign `_` and call `_()`:\n" + "\n".join(hidden)
