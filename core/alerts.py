@@ -21,7 +21,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale, gettext as _, ngettext
 from sqlalchemy import exists, func, select
 
-from . import mail
+from . import i18n, mail
 from .addons import registry
 from .extensions import db
 from .models import (
@@ -178,7 +178,7 @@ def send_digests(now: datetime | None = None) -> str:
     """Cron job: every active owner of every organization gets the day's digest."""
     now = now or utcnow()
     if not mail.configured():
-        return "aucun serveur d'e-mail configuré : résumé non envoyé"
+        return i18n._("aucun serveur d'e-mail configuré : résumé non envoyé")
     sent = failed = 0
     base = current_app.config.get("PUBLIC_URL") or "http://localhost"
     for org in db.session.scalars(select(Organization).order_by(Organization.id)):
@@ -193,4 +193,6 @@ def send_digests(now: datetime | None = None) -> str:
             except mail.MailError as exc:
                 failed += 1
                 log.warning("digest for organization %s not sent: %s", org.id, exc)
-    return f"{sent} résumé(s) envoyé(s)" + (f", {failed} en échec" if failed else "")
+    if failed:
+        return i18n._("%(sent)s résumé(s) envoyé(s), %(failed)s en échec", sent=sent, failed=failed)
+    return i18n._("%(sent)s résumé(s) envoyé(s)", sent=sent)

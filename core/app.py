@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import format_currency, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy import event
@@ -92,6 +92,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str | None:
+    if not has_request_context():  # a job, the CLI: French, the default (stored messages keep their msgid)
+        return None
     langs = ["fr", "en"]
     if "lang" in request.args and request.args["lang"] in langs:
         session["lang"] = request.args["lang"]

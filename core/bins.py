@@ -19,6 +19,7 @@ from sqlalchemy import select
 from .barcodes import _digits
 from .extensions import db
 from .models import BinLocation, StockLevel, Variant, Warehouse
+from .i18n import _
 
 
 class PickingError(ValueError):
@@ -129,7 +130,7 @@ def assign_bin(warehouse: Warehouse, variant: Variant, code: str, sort_key: str 
     """Put ``variant`` in bin ``code`` of ``warehouse`` (created if new)."""
     code = code.strip()
     if not code:
-        raise PickingError("indiquez un emplacement")
+        raise PickingError(_("indiquez un emplacement"))
     location = db.session.scalar(select(BinLocation).where(BinLocation.warehouse_id == warehouse.id,
                                                            BinLocation.code == code))
     if location is None:

@@ -22,6 +22,7 @@ from . import stock
 from .csvexport import writer as csv_writer
 from .extensions import db
 from .models import Product, StockLevel, Variant, Warehouse
+from .i18n import _
 
 #: the columns of the products CSV, in order (export and import alike)
 PRODUCT_COLUMNS = ("sku", "product_title", "variant_title", "options", "barcode", "price", "currency", "cost_price",
@@ -63,11 +64,11 @@ def parse_money(text: str, what: str) -> Decimal | None:
     if not raw:
         return None
     if not (raw.isascii() and _AMOUNT.fullmatch(raw)):
-        raise CatalogError(f"{what} : « {text[:40]} » n'est pas un montant (12,50)")
+        raise CatalogError(_("%(what)s : « %(text)s » n'est pas un montant (12,50)", what=what, text=text[:40]))
     try:
         value = Decimal(raw.replace(",", "."))
     except InvalidOperation:
-        raise CatalogError(f"{what} : « {text[:40]} » n'est pas un montant (12,50)") from None
+        raise CatalogError(_("%(what)s : « %(text)s » n'est pas un montant (12,50)", what=what, text=text[:40])) from None
     if not value.is_finite() or value < 0 or value >= MAX_PRICE:
         raise CatalogError(f"{what} : « {text} » est hors limites (0 à {MAX_PRICE:,})".replace(",", " "))
     return value.quantize(Decimal("0.0001"))
@@ -78,10 +79,11 @@ def parse_int(text: str, what: str, *, maximum: int, minimum: int = 0) -> int | 
     if not raw:
         return None
     if not (raw.isascii() and re.fullmatch(r"-?[0-9]+", raw)):
-        raise CatalogError(f"{what} : « {text} » n'est pas un nombre entier")
+        raise CatalogError(_("%(what)s : « %(text)s » n'est pas un nombre entier", what=what, text=text))
     value = int(raw)
     if not minimum <= value <= maximum:
-        raise CatalogError(f"{what} : {value} est hors limites ({minimum} à {maximum})")
+        raise CatalogError(_("%(what)s : %(value)s est hors limites (%(minimum)s à %(maximum)s)",
+                             what=what, value=value, minimum=minimum, maximum=maximum))
     return value
 
 
@@ -91,11 +93,11 @@ def parse_dimensions(text: str) -> tuple[int, int, int] | None:
         return None
     match = _DIMENSIONS.fullmatch(text) if text.isascii() or "×" in text else None
     if match is None:
-        raise CatalogError(f"dimensions : « {text[:40]} » : écrivez longueur x largeur x hauteur en cm, "
-                           "par exemple 30 x 20 x 10")
+        raise CatalogError(_("dimensions : « %(text)s » : écrivez longueur x largeur x hauteur en cm, par exemple "
+                             "30 x 20 x 10", text=text[:40]))
     sizes = [Decimal(part.replace(",", ".")) for part in match.groups()]
     if any(size <= 0 or size > MAX_CM for size in sizes):
-        raise CatalogError(f"dimensions : chaque côté entre 0,1 et {MAX_CM} cm")
+        raise CatalogError(_("dimensions : chaque côté entre 0,1 et %(max_cm)s cm", max_cm=MAX_CM))
     return tuple(int(size * 10) for size in sizes)  # type: ignore[return-value]
 
 
@@ -113,10 +115,10 @@ def parse_options(text: str) -> dict[str, str]:
         if not part.strip():
             continue
         if "=" not in part:
-            raise CatalogError(f"options : « {part.strip()} » doit s'écrire nom=valeur (Taille=M)")
+            raise CatalogError(_("options : « %(strip)s » doit s'écrire nom=valeur (Taille=M)", strip=part.strip()))
         key, value = (p.strip() for p in part.split("=", 1))
         if not key or not value:
-            raise CatalogError(f"options : « {part.strip()} » doit s'écrire nom=valeur (Taille=M)")
+            raise CatalogError(_("options : « %(strip)s » doit s'écrire nom=valeur (Taille=M)", strip=part.strip()))
         options[key[:60]] = value[:120]
     return options
 
@@ -151,8 +153,8 @@ def check_sku(sku: str) -> str:
     if not sku:
         raise CatalogError("SKU manquant")
     if not _SKU.fullmatch(sku):
-        raise CatalogError(f"SKU « {sku[:70]} » invalide : lettres, chiffres et . _ / + # - (64 au plus), "
-                           "sans espace, commençant par une lettre ou un chiffre")
+        raise CatalogError(_("SKU « %(sku)s » invalide : lettres, chiffres et . _ / + # - (64 au plus), sans "
+                             "espace, commençant par une lettre ou un chiffre", sku=sku[:70]))
     return sku
 
 
@@ -161,8 +163,8 @@ def check_barcode(code: str) -> str | None:
     if not code:
         return None
     if not gtin_ok(code):
-        raise CatalogError(f"code-barres « {code[:40]} » invalide : EAN-8, UPC-A (12), EAN-13 ou GTIN-14 "
-                           "avec sa clé de contrôle")
+        raise CatalogError(_("code-barres « %(code)s » invalide : EAN-8, UPC-A (12), EAN-13 ou GTIN-14 avec sa "
+                             "clé de contrôle", code=code[:40]))
     return code
 
 
@@ -171,7 +173,7 @@ def check_hs(code: str) -> str | None:
     if not code:
         return None
     if not (code.isascii() and _HS.fullmatch(code)):
-        raise CatalogError(f"code SH « {code[:20]} » invalide : 6 à 10 chiffres")
+        raise CatalogError(_("code SH « %(code)s » invalide : 6 à 10 chiffres", code=code[:20]))
     return code
 
 
@@ -180,7 +182,8 @@ def check_country(code: str) -> str | None:
     if not code:
         return None
     if not (code.isascii() and _ISO2.fullmatch(code)):
-        raise CatalogError(f"pays d'origine « {code[:10]} » invalide : code ISO à deux lettres (FR, PT…)")
+        raise CatalogError(_("pays d'origine « %(code)s » invalide : code ISO à deux lettres (FR, PT…)",
+                             code=code[:10]))
     return code
 
 
@@ -190,7 +193,7 @@ def check_images(lines: Iterable[str]) -> list[str]:
         if not url:
             continue
         if not re.fullmatch(r"https://[^\s<>\"']{4,500}", url):
-            raise CatalogError(f"image « {url[:60]} » : une adresse https:// est attendue")
+            raise CatalogError(_("image « %(url)s » : une adresse https:// est attendue", url=url[:60]))
         images.append(url)
     return images[:20]
 
@@ -200,7 +203,8 @@ def row_to_data(row: dict[str, str]) -> VariantData:
     get = lambda key: (row.get(key) or "").strip()  # noqa: E731
     currency = (get("currency") or "EUR").upper()
     if not _CURRENCY.fullmatch(currency):
-        raise CatalogError(f"devise « {currency[:10]} » invalide : code ISO à trois lettres (EUR)")
+        raise CatalogError(_("devise « %(currency)s » invalide : code ISO à trois lettres (EUR)",
+                             currency=currency[:10]))
     return VariantData(
         sku=check_sku(get("sku")), product_title=get("product_title")[:255], variant_title=get("variant_title")[:255],
         options=parse_options(get("options")), barcode=check_barcode(get("barcode")),
@@ -267,21 +271,21 @@ def read_csv(content: bytes, columns: tuple[str, ...], required: tuple[str, ...]
     """(line number, row) of a CSV file as spreadsheets write it: UTF-8 (with or without BOM)
     or Windows-1252, separated by ``;`` or ``,``. Refuses what is not such a file."""
     if b"\x00" in content:
-        raise CatalogError("ce fichier n'est pas un CSV (il contient des octets binaires) : enregistrez-le "
-                           "depuis votre tableur au format CSV")
+        raise CatalogError(_("ce fichier n'est pas un CSV (il contient des octets binaires) : enregistrez-le "
+                             "depuis votre tableur au format CSV"))
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = content.decode("cp1252", errors="replace")
     if not text.strip():
-        raise CatalogError("le fichier est vide")
+        raise CatalogError(_("le fichier est vide"))
     first = text.splitlines()[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:
-        raise CatalogError(f"en-tête illisible : {exc}") from None
+        raise CatalogError(_("en-tête illisible : %(exc)s", exc=exc)) from None
     unknown = [h for h in header if h and h not in columns]
     missing = [c for c in required if c not in header]
     if missing:
@@ -296,7 +300,7 @@ def read_csv(content: bytes, columns: tuple[str, ...], required: tuple[str, ...]
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise CatalogError(f"trop de lignes : {MAX_ROWS} au plus par fichier")
+                raise CatalogError(_("trop de lignes : %(max_rows)s au plus par fichier", max_rows=MAX_ROWS))
             rows.append((reader.line_num, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}))
     except csv.Error as exc:
         raise CatalogError(f"ligne {reader.line_num} illisible : {exc}") from None
@@ -331,11 +335,12 @@ def plan_products(org_id: int, content: bytes) -> ImportPlan:
         try:
             data = row_to_data(row)
             if data.sku in seen:
-                raise CatalogError(f"SKU {data.sku} déjà présent ligne {seen[data.sku]}")
+                raise CatalogError(_("SKU %(sku)s déjà présent ligne %(seen)s", sku=data.sku, seen=seen[data.sku]))
             if data.barcode and barcodes.get(data.barcode, data.sku) != data.sku:
-                raise CatalogError(f"code-barres {data.barcode} déjà porté par le SKU {barcodes[data.barcode]}")
+                raise CatalogError(_("code-barres %(barcode)s déjà porté par le SKU %(barcodes)s",
+                                     barcode=data.barcode, barcodes=barcodes[data.barcode]))
             if data.sku not in known and not data.product_title:
-                raise CatalogError(f"nouveau SKU {data.sku} : product_title est obligatoire")
+                raise CatalogError(_("nouveau SKU %(sku)s : product_title est obligatoire", sku=data.sku))
         except CatalogError as exc:
             plan.errors.append((line, str(exc)))
             continue
@@ -354,7 +359,7 @@ def plan_products(org_id: int, content: bytes) -> ImportPlan:
 def apply_products(org_id: int, plan: ImportPlan) -> tuple[int, int]:
     """Write a checked plan (the caller commits). Returns (created, updated)."""
     if plan.errors:
-        raise CatalogError("le fichier a des erreurs : rien n'a été importé")
+        raise CatalogError(_("le fichier a des erreurs : rien n'a été importé"))
     for variant_id, data in plan.updates:
         variant = db.session.get(Variant, variant_id)
         apply_variant(variant, data, partial=True)
@@ -423,15 +428,16 @@ def plan_stock(org_id: int, warehouse: Warehouse, content: bytes) -> StockPlan:
         sku = (row.get("sku") or "").strip()
         try:
             if sku not in known:
-                raise CatalogError(f"SKU « {sku[:70]} » inconnu : créez le produit d'abord")
+                raise CatalogError(_("SKU « %(sku)s » inconnu : créez le produit d'abord", sku=sku[:70]))
             if sku in seen:
-                raise CatalogError(f"SKU {sku} déjà compté ligne {seen[sku]}")
+                raise CatalogError(_("SKU %(sku)s déjà compté ligne %(seen)s", sku=sku, seen=seen[sku]))
             counted = parse_int(row.get("quantity") or "", "quantité", maximum=MAX_UNITS)
             if counted is None:
-                raise CatalogError("quantité manquante")
+                raise CatalogError(_("quantité manquante"))
             on_hand, reserved = levels.get(known[sku], (0, 0))
             if counted < reserved:
-                raise CatalogError(f"{sku} : {counted} compté(s), mais {reserved} déjà réservé(s) par des commandes")
+                raise CatalogError(_("%(sku)s : %(counted)s compté(s), mais %(reserved)s déjà réservé(s) par des "
+                                     "commandes", sku=sku, counted=counted, reserved=reserved))
         except CatalogError as exc:
             plan.errors.append((line, str(exc)))
             continue
@@ -445,12 +451,12 @@ def plan_stock(org_id: int, warehouse: Warehouse, content: bytes) -> StockPlan:
 def apply_stock(org_id: int, warehouse: Warehouse, plan: StockPlan, *, user_id: int | None) -> int:
     """Set each counted SKU's on-hand figure (the caller commits). Returns the lines changed."""
     if plan.errors:
-        raise CatalogError("le fichier a des erreurs : rien n'a été importé")
+        raise CatalogError(_("le fichier a des erreurs : rien n'a été importé"))
     changed = 0
     for variant_id, _sku, counted, _before in plan.counts:
         current = stock.level(variant_id, warehouse.id).on_hand
         if counted != current:
-            stock.adjust(org_id, variant_id, warehouse.id, counted - current, reason="inventaire importé (CSV)",
+            stock.adjust(org_id, variant_id, warehouse.id, counted - current, reason=_("inventaire importé (CSV)"),
                          user_id=user_id)
             changed += 1
     return changed

@@ -27,6 +27,7 @@ from .models import (
 )
 from .plans import ensure_plans
 from .services import create_shop, save_settings, set_enabled
+from .i18n import _
 
 DEMO_ORG = "Maison Lumière (démo)"
 DEMO_PASSWORD = "demo-oms-2026"
@@ -222,7 +223,7 @@ def _demo_orders(org, shops, variants, warehouse, rng: random.Random) -> None:
             order.packed_at = started + timedelta(minutes=8 + 3 * n)
             shipment.shipped_at = order.shipped_at = started + timedelta(minutes=12 + 4 * n)
             if n == 4:
-                transition(order, OrderStatus.DELIVERED, reason="livrée")
+                transition(order, OrderStatus.DELIVERED, reason=_("livrée"))
                 first = order.lines[0]
                 ret = returns.open_return(order, ReturnReason.SIZE, {first.id: 1},
                                           note="Le client préfère une autre taille.")
@@ -243,7 +244,7 @@ def replenish(now=None) -> str:
 
     org = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORG))
     if org is None:
-        return "pas de démo"
+        return _("pas de démo")
     rng = random.Random()
     low = db.session.execute(
         select(StockLevel.variant_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved)
@@ -253,9 +254,9 @@ def replenish(now=None) -> str:
     for variant_id, warehouse_id, on_hand, reserved in low:
         target = rng.randint(*REPLENISH_TO)
         stock.adjust(org.id, variant_id, warehouse_id, target - (on_hand - reserved),
-                     reason="Livraison fournisseur (démo)", user_id=None)
+                     reason=_("Livraison fournisseur (démo)"), user_id=None)
     db.session.commit()
-    return f"{len(low)} article(s) réapprovisionné(s)"
+    return _("%(low)s article(s) réapprovisionné(s)", low=len(low))
 
 
 def _summary(org: Organization, created: bool) -> str:

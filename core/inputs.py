@@ -10,6 +10,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from .i18n import _
 
 #: the largest value of an INTEGER column (PostgreSQL ``integer``, the ids' type)
 INT_MAX = 2**31 - 1
@@ -89,20 +90,20 @@ def read_text_file(content: bytes, *, max_bytes: int = UPLOAD_MAX_BYTES) -> str:
     (an image, a spreadsheet saved as .xlsx), NUL bytes or a file too large are refused with a
     message the merchant can act on."""
     if len(content) > max_bytes:
-        raise InputError(f"fichier trop volumineux ({len(content) // 1024} Ko, au plus "
-                         f"{max_bytes // (1024 * 1024)} Mo) : découpez-le")
+        raise InputError(_("fichier trop volumineux (%(value)s Ko, au plus %(value2)s Mo) : découpez-le",
+                           value=len(content) // 1024, value2=max_bytes // (1024 * 1024)))
     if content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise InputError("ce fichier est un classeur (Excel, LibreOffice) : enregistrez-le au format CSV")
+        raise InputError(_("ce fichier est un classeur (Excel, LibreOffice) : enregistrez-le au format CSV"))
     if b"\x00" in content:
-        raise InputError("ce fichier n'est pas un texte CSV (octets nuls) : enregistrez-le au format CSV")
+        raise InputError(_("ce fichier n'est pas un texte CSV (octets nuls) : enregistrez-le au format CSV"))
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = content.decode("cp1252", errors="replace")
     controls = sum(1 for c in text[:4096] if ord(c) < 32 and c not in "\r\n\t")
     if controls:
-        raise InputError("ce fichier n'est pas un texte CSV (caractères de contrôle) : enregistrez-le "
-                         "au format CSV")
+        raise InputError(_("ce fichier n'est pas un texte CSV (caractères de contrôle) : enregistrez-le au format "
+                           "CSV"))
     return text
 
 
@@ -114,7 +115,7 @@ WEBHOOK_MAX_BYTES = 5 * 1024 * 1024
 
 
 def _refuse_constant(name: str) -> Any:
-    raise InputError(f"nombre non fini refusé : {name}")
+    raise InputError(_("nombre non fini refusé : %(name)s", name=name))
 
 
 def _depth(value: Any, limit: int) -> None:
@@ -122,13 +123,13 @@ def _depth(value: Any, limit: int) -> None:
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            raise InputError(f"document JSON trop imbriqué (plus de {limit} niveaux)")
+            raise InputError(_("document JSON trop imbriqué (plus de %(limit)s niveaux)", limit=limit))
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
         elif isinstance(item, float) and not math.isfinite(item):
-            raise InputError("nombre non fini refusé")
+            raise InputError(_("nombre non fini refusé"))
 
 
 def checked_json(body: bytes | str, *, max_bytes: int = WEBHOOK_MAX_BYTES,
@@ -138,7 +139,7 @@ def checked_json(body: bytes | str, *, max_bytes: int = WEBHOOK_MAX_BYTES,
     number too large to be finite). The depth is measured on the text first, so a hostile
     body never reaches the recursive parser."""
     if len(body) > max_bytes:
-        raise InputError(f"document trop volumineux (au plus {max_bytes // (1024 * 1024)} Mo)")
+        raise InputError(_("document trop volumineux (au plus %(value)s Mo)", value=max_bytes // (1024 * 1024)))
     text = body.decode("utf-8") if isinstance(body, bytes) else body
     depth = deepest = 0
     in_string = escaped = False
@@ -155,7 +156,8 @@ def checked_json(body: bytes | str, *, max_bytes: int = WEBHOOK_MAX_BYTES,
         elif char in "[{":
             depth += 1
             if depth > max_depth:
-                raise InputError(f"document JSON trop imbriqué (plus de {max_depth} niveaux)")
+                raise InputError(_("document JSON trop imbriqué (plus de %(max_depth)s niveaux)",
+                                   max_depth=max_depth))
         elif char in "]}":
             depth -= 1
         deepest = max(deepest, depth)

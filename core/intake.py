@@ -40,6 +40,7 @@ from .models import (
     utcnow,
 )
 from .types import NormalizedAddress, NormalizedOrder
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -181,17 +182,18 @@ def _create(shop: Shop, orders: list[Order], data_by_ext: dict[str, NormalizedOr
             if data.customer_email:
                 order.customer = customers[data.customer_email]
             _lines(order, data, mapping, variants)
-            record(order, "imported", f"commande reçue de {shop.name}", origin, {"external_id": data.external_id})
+            record(order, "imported", _("commande reçue de %(name)s", name=shop.name), origin, {"external_id": data.external_id})
             position = count - len(orders) + index + 1
             if limit is not None and position > limit:
                 order.over_quota = True
-                record(order, "quota", f"limite du forfait dépassée ({position}/{limit} commandes ce mois-ci) : "
-                                       "la commande est traitée, passez à un forfait supérieur", origin)
+                record(order, "quota", _("limite du forfait dépassée (%(position)s/%(limit)s commandes ce "
+                                         "mois-ci) : la commande est traitée, passez à un forfait supérieur",
+                                         position=position, limit=limit), origin)
     # no flush yet: the new lines are written once, after routing, with their reservations
     to_allocate = []
     for order in orders:
         if data_by_ext[order.external_id].status == "cancelled":
-            order_flow.cancel(order, source=origin, reason="annulée sur le canal")
+            order_flow.cancel(order, source=origin, reason=_("annulée sur le canal"))
         else:
             to_allocate.append(order)
     order_flow.allocate_many(to_allocate)
@@ -199,7 +201,7 @@ def _create(shop: Shop, orders: list[Order], data_by_ext: dict[str, NormalizedOr
         data = data_by_ext[order.external_id]
         if (data.status == "shipped" and order.fulfillment_channel == FulfillmentChannel.MARKETPLACE
                 and order.status == OrderStatus.ALLOCATED):
-            order_flow.transition(order, OrderStatus.SHIPPED, source=origin, reason="expédiée par la marketplace")
+            order_flow.transition(order, OrderStatus.SHIPPED, source=origin, reason=_("expédiée par la marketplace"))
 
 
 def record(order: Order, kind: str, message: str, source: str, data: dict[str, Any] | None = None) -> None:
@@ -211,16 +213,16 @@ def _update(shop: Shop, order: Order, data: NormalizedOrder, origin: str) -> Int
         return IntakeResult(order.id, False, [], stale=True)
     changed = _apply(order, shop, data)
     if changed:
-        record(order, "updated", "mise à jour : " + ", ".join(changed), origin, {"changed": changed})
+        record(order, "updated", _("mise à jour : %(items)s", items=', '.join(changed)), origin, {"changed": changed})
     if data.status == "cancelled" and order.status != OrderStatus.CANCELLED:
         if order.status in order_flow.OPEN:
-            order_flow.cancel(order, source=origin, reason="annulée sur le canal")
+            order_flow.cancel(order, source=origin, reason=_("annulée sur le canal"))
             changed.append("status")
         else:
-            record(order, "conflict", "le canal annule une commande déjà expédiée : à vérifier", origin)
+            record(order, "conflict", _("le canal annule une commande déjà expédiée : à vérifier"), origin)
     elif (data.status == "shipped" and order.fulfillment_channel == FulfillmentChannel.MARKETPLACE
           and order.status in (OrderStatus.ALLOCATED, OrderStatus.NEW)):
-        order_flow.transition(order, OrderStatus.SHIPPED, source=origin, reason="expédiée par la marketplace")
+        order_flow.transition(order, OrderStatus.SHIPPED, source=origin, reason=_("expédiée par la marketplace"))
         changed.append("status")
     return IntakeResult(order.id, False, changed)
 
@@ -326,7 +328,7 @@ def resume_unknown_skus(org_id: int, skus: list[str]) -> int:
         for line in order.lines:
             if line.variant_id is None and line.sku in mapping:
                 line.variant_id = mapping[line.sku]
-                order_flow.record(order, "mapped", f"SKU {line.sku} associé")
+                order_flow.record(order, "mapped", _("SKU %(sku)s associé", sku=line.sku))
         if order_flow.allocate(order):
             resumed += 1
     return resumed

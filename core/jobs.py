@@ -24,7 +24,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from . import wording
+from . import i18n, wording
 from .extensions import db
 from .rqueue import redis_connection, relay_outbox, rq_queue
 from .models import SYNC_INTERVALS, JobLease, OutboxJob, Shop, SyncLog, SyncStatus, SyncMode, ConnectionStatus, utcnow
@@ -155,7 +155,7 @@ def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | N
         raise
     finally:
         _RUNNING_ENTRY.reset(running)
-    _finish(entry_id, SyncStatus.OK, result=None if result is None else str(result)[:2000])
+    _finish(entry_id, SyncStatus.OK, result=_result_text(result))
     return result
 
 
@@ -170,8 +170,18 @@ def _addon_of(func: str) -> str | None:
 
 
 def _describe(exc: BaseException) -> str:
+    message = i18n.message_of(exc)
+    if message is not None:  # kept translatable: the sync log shows it in the reader's language
+        return i18n.prefixed(exc.__class__.__name__, message)
     text = f"{exc.__class__.__name__}: {exc}"
     return text[:4000]
+
+
+def _result_text(result: Any) -> str | None:
+    if result is None or isinstance(result, i18n.Deferred):
+        return result
+    text = str(result)  # a job's result object may word itself as a translatable message
+    return text if isinstance(text, i18n.Deferred) else text[:2000]
 
 
 def _finish(entry_id: int, status: SyncStatus, *, error: str | None = None, result: str | None = None) -> None:

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from flask import current_app
+from .i18n import _
 
 log = logging.getLogger(__name__)
 TIMEOUT = 15.0
@@ -64,6 +65,6 @@ def send(to: str, subject: str, text: str, html: str | None = None) -> bool:
             smtp.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("mail to %s not sent: %s", to, exc.__class__.__name__)
-        raise MailError(f"le serveur d'e-mail {host}:{port} n'a pas accepté le message : vérifiez "
-                        "OMS_SMTP_HOST, OMS_SMTP_PORT et l'identifiant d'envoi") from None
+        raise MailError(_("le serveur d'e-mail %(host)s:%(port)s n'a pas accepté le message : vérifiez "
+                          "OMS_SMTP_HOST, OMS_SMTP_PORT et l'identifiant d'envoi", host=host, port=port)) from None
     return True

@@ -25,6 +25,7 @@ from .models import (
 )
 from . import stock
 from .routing import forget_availability, prefetch_availability
+from .i18n import _, joined
 
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
@@ -39,9 +40,9 @@ TRANSITIONS: dict[OrderStatus, set[OrderStatus]] = {
     S.RETURNED: set(),
 }
 #: French labels, as the merchant sees them
-LABELS = {S.NEW: "nouvelle", S.ON_HOLD: "en attente", S.ALLOCATED: "allouée", S.PICKING: "en préparation",
-          S.PACKED: "emballée", S.SHIPPED: "expédiée", S.DELIVERED: "livrée", S.CANCELLED: "annulée",
-          S.RETURNED: "retournée"}
+LABELS = {S.NEW: _("nouvelle"), S.ON_HOLD: _("en attente"), S.ALLOCATED: _("allouée"),
+          S.PICKING: _("en préparation"), S.PACKED: _("emballée"), S.SHIPPED: _("expédiée"),
+          S.DELIVERED: _("livrée"), S.CANCELLED: _("annulée"), S.RETURNED: _("retournée")}
 OPEN = {S.NEW, S.ON_HOLD, S.ALLOCATED, S.PICKING, S.PACKED}
 
 
@@ -57,8 +58,9 @@ class ConcurrentChange(TransitionError):
 
     def __init__(self, order: Order, expected: OrderStatus, found: OrderStatus | None) -> None:
         self.order_id, self.expected, self.found = order.id, expected, found
-        now = f"elle est maintenant {LABELS[found]}" if found is not None else "elle a disparu"
-        super().__init__(f"la commande {order.number} a changé entre-temps ({now}) : rechargez et réessayez")
+        now = _("elle est maintenant %(status)s", status=LABELS[found]) if found is not None else _("elle a disparu")
+        super().__init__(_("la commande %(number)s a changé entre-temps (%(now)s) : rechargez et réessayez",
+                           number=order.number, now=now))
 
 
 #: orders whose row this transaction holds locked (``SELECT … FOR UPDATE``, PostgreSQL):
@@ -108,11 +110,13 @@ def transition(order: Order, new: OrderStatus, *, source: str = "core", user_id:
     if new == old and new != S.ON_HOLD:
         return False
     if new not in TRANSITIONS[old]:
-        raise TransitionError(f"une commande {LABELS[old]} ne peut pas passer à « {LABELS[new]} »")
+        raise TransitionError(_("une commande %(old)s ne peut pas passer à « %(new)s »", old=LABELS[old],
+                                new=LABELS[new]))
     _set_status(order, old, new)
     if new != S.ON_HOLD:
         order.hold_code = order.hold_reason = None
-    record(order, "status", f"{LABELS[old]} → {LABELS[new]}" + (f" : {reason}" if reason else ""),
+    record(order, "status", _("%(old)s → %(new)s : %(reason)s", old=LABELS[old], new=LABELS[new], reason=reason)
+           if reason else _("%(old)s → %(new)s", old=LABELS[old], new=LABELS[new]),
            source=source, data={"from": old.value, "to": new.value}, user_id=user_id)
     if notify:
         call(order.shop, "order_status_changed", order=order, old=old, new=new)
@@ -183,8 +187,8 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
             continue
         unknown = [ln.sku for ln in order.lines if ln.variant_id is None]
         if unknown and order.fulfillment_channel != FulfillmentChannel.MARKETPLACE and order.origin != "pos":
-            hold(order, "unknown_sku", "SKU inconnu : " + ", ".join(sorted(set(unknown)))
-                 + " — associez-le à un produit pour reprendre la commande")
+            hold(order, "unknown_sku", _("SKU inconnu : %(items)s — associez-le à un produit pour reprendre la "
+                                         "commande", items=', '.join(sorted(set(unknown)))))
             result[order.id] = False
             continue
         todo.append(order)
@@ -204,13 +208,14 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
                 continue
             decision = call(order.shop, "routing_choose_source", order=order, line=line)
             if decision is None:
-                hold(order, "no_source", f"aucun entrepôt ne peut servir {line.sku} : ajoutez un entrepôt ou une règle")
+                hold(order, "no_source", _("aucun entrepôt ne peut servir %(sku)s : ajoutez un entrepôt ou une "
+                                           "règle", sku=line.sku))
                 failed.add(order.id)
                 break
             line.source = LineSource(decision.source)
             line.warehouse_id = decision.warehouse_id
             routed.setdefault(order.id, []).append(
-                (f"{line.sku} × {line.quantity} → {decision.reason}",
+                (_("%(sku)s × %(quantity)s → %(reason)s", sku=line.sku, quantity=line.quantity, reason=decision.reason),
                  {"sku": line.sku, "source": line.source.value, "warehouse": line.warehouse_id}))
             if line.source == LineSource.WAREHOUSE:
                 missing = line.quantity - line.reserved_quantity
@@ -221,7 +226,7 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
     forget_availability()
     for order in todo:
         if order.id in routed:
-            record(order, "routed", "; ".join(m for m, _d in routed[order.id]),
+            record(order, "routed", joined("; ", [m for m, _d in routed[order.id]]),
                    data={"lines": [d for _m, d in routed[order.id]]})
 
     # 2. reservations: the page's demand in one statement, what is left line by line
@@ -245,7 +250,8 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
             line.warehouse_id = decision.warehouse_id
             if line.variant_id and decision.warehouse_id:
                 _leave_now(order, line, decision.warehouse_id)
-            record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
+            record(order, "routed", _("%(sku)s × %(quantity)s → %(reason)s", sku=line.sku, quantity=line.quantity,
+                                      reason=decision.reason),
                    data={"source": decision.source, "warehouse": decision.warehouse_id})
             continue
         if (decision is not None and decision.warehouse_id != line.warehouse_id
@@ -253,13 +259,15 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
                                   order_id=order.id)):
             line.warehouse_id = decision.warehouse_id
             line.reserved_quantity = line.quantity
-            record(order, "routed", f"{line.sku} × {line.quantity} → {decision.reason}",
+            record(order, "routed", _("%(sku)s × %(quantity)s → %(reason)s", sku=line.sku, quantity=line.quantity,
+                                      reason=decision.reason),
                    data={"source": decision.source, "warehouse": decision.warehouse_id})
             continue
         line.source = None  # routed again next time: stock may appear elsewhere
         level = stock.level(line.variant_id, line.warehouse_id)
         short.setdefault(order.id, []).append(
-            f"{line.sku} ({max(level.available, 0)} disponible(s), {missing} demandé(s))")
+            _("%(sku)s (%(available)s disponible(s), %(missing)s demandé(s))", sku=line.sku,
+              available=max(level.available, 0), missing=missing))
 
     # 3. outcome per order: the page's new statuses and history first, written in one flush,
     # then each order's hooks (an add-on's hook runs in a savepoint, which writes whatever is
@@ -270,13 +278,13 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
         if order.id in failed:
             result[order.id] = False
         elif order.id in short:
-            hold(order, "backorder", "Rupture de stock : " + "; ".join(short[order.id]))
+            hold(order, "backorder", _("Rupture de stock : %(items)s", items=joined("; ", short[order.id])))
             result[order.id] = False
         else:
             old, new = order.status, S.DELIVERED if order.origin == "pos" else S.ALLOCATED
-            if transition(order, new, reason="remise en magasin" if order.origin == "pos" else "", notify=False):
+            if transition(order, new, reason=_("remise en magasin") if order.origin == "pos" else "", notify=False):
                 moved.append((order, old, new))
-            if decide(order, True, "stock alloué", notify=False):
+            if decide(order, True, _("stock alloué"), notify=False):
                 decided.append(order)
             result[order.id] = True
     if moved or decided:
@@ -293,7 +301,8 @@ def decide(order: Order, accepted: bool, reason: str, notify: bool = True) -> bo
     ``notify=False``: the caller fires it). Returns whether this was the order's decision."""
     if any(e.kind == "decision" for e in order.events):
         return False
-    record(order, "decision", ("acceptée" if accepted else "refusée") + f" : {reason}",
+    record(order, "decision", _("acceptée : %(reason)s", reason=reason) if accepted else
+           _("refusée : %(reason)s", reason=reason),
            data={"accepted": accepted})
     if notify:
         call(order.shop, "channel_order_decision", order=order, accepted=accepted, reason=reason)
@@ -301,8 +310,8 @@ def decide(order: Order, accepted: bool, reason: str, notify: bool = True) -> bo
 
 
 #: why units leave a warehouse that is not the merchant's to pick from, by line source
-_LEAVES = {LineSource.POS: "vente en magasin", LineSource.MARKETPLACE: "expédié par la marketplace",
-           LineSource.DROPSHIP: "commandé au fournisseur"}
+_LEAVES = {LineSource.POS: _("vente en magasin"), LineSource.MARKETPLACE: _("expédié par la marketplace"),
+           LineSource.DROPSHIP: _("commandé au fournisseur")}
 
 
 def _leave_now(order: Order, line: OrderLine, warehouse_id: int) -> None:
@@ -312,7 +321,8 @@ def _leave_now(order: Order, line: OrderLine, warehouse_id: int) -> None:
         stock.consume(order.organization_id, line.variant_id, warehouse_id, line.quantity, order_id=order.id,
                       reserved=False, reason=_LEAVES.get(line.source, "sortie de stock"))
     except stock.StockError:
-        record(order, "stock", f"{line.sku} : stock {line.source.value} insuffisant, écart à contrôler")
+        record(order, "stock", _("%(sku)s : stock %(value)s insuffisant, écart à contrôler",
+                                 sku=line.sku, value=line.source.value))
     line.reserved_quantity = 0
 
 
@@ -356,13 +366,15 @@ def cancel_units(order: Order, line: OrderLine, quantity: int, *, source: str = 
         stock.release(order.organization_id, line.variant_id, line.warehouse_id, surplus, order_id=order.id,
                       reason="annulation partielle")
         line.reserved_quantity -= surplus
-    record(order, "line_cancelled", f"{line.sku} : {take} unité(s) annulée(s)" + (f" — {reason}" if reason else ""),
+    record(order, "line_cancelled", _("%(sku)s : %(take)s unité(s) annulée(s) — %(reason)s", sku=line.sku, take=take,
+                                      reason=reason) if reason else
+           _("%(sku)s : %(take)s unité(s) annulée(s)", sku=line.sku, take=take),
            source=source, data={"line": line.id, "quantity": take})
     if all(ln.quantity <= 0 for ln in order.lines):
         cancel(order, source=source, reason=reason or "toutes les unités annulées sur le canal")
     elif S.SHIPPED in TRANSITIONS[order.status] and order.shipments and \
             all(shipped_quantity(ln) >= ln.quantity for ln in order.lines):
-        transition(order, S.SHIPPED, source=source, reason="le reste de la commande est annulé")
+        transition(order, S.SHIPPED, source=source, reason=_("le reste de la commande est annulé"))
     elif order.status == S.ON_HOLD:
         allocate(order)  # the units it waited for may be the ones cancelled
     return take
@@ -388,7 +400,9 @@ def ship(order: Order, shipment: Shipment, lines: Iterable[tuple[OrderLine, int]
     if shipment not in order.shipments:
         order.shipments.append(shipment)
     db.session.flush()
-    record(order, "shipped", f"expédition {shipment.carrier} {shipment.tracking_number or ''}".strip(),
+    record(order, "shipped", _("expédition %(carrier)s %(tracking)s", carrier=shipment.carrier,
+                               tracking=shipment.tracking_number) if shipment.tracking_number else
+           _("expédition %(carrier)s", carrier=shipment.carrier),
            user_id=user_id, data={"shipment": shipment.id})
     if all(shipped_quantity(ln) >= ln.quantity for ln in order.lines):
         transition(order, S.SHIPPED, user_id=user_id)

@@ -55,6 +55,7 @@ from .models import (
     utcnow,
 )
 from .pickroute import walk_order
+from .i18n import _
 
 _TOTE = re.compile(r"^V([0-9]{1,9})-B([0-9]{1,4})$", re.I)
 _PRIORITY = {ServiceLevel.PRIME: 0, ServiceLevel.EXPRESS: 1, ServiceLevel.STANDARD: 2}
@@ -224,15 +225,17 @@ def wave_for_order(order: Order, *, user_id: int | None = None) -> PickWaveOrder
     if member is not None:
         return member
     if order.status != OrderStatus.ALLOCATED:
-        raise PickingError(f"la commande {order.number} est {order_flow.LABELS[order.status]} : rien à préparer")
+        raise PickingError(_("la commande %(number)s est %(labels)s : rien à préparer",
+                             number=order.number, labels=order_flow.LABELS[order.status]))
     warehouse_id = next((ln.warehouse_id for ln in order.lines
                          if ln.source == LineSource.WAREHOUSE and ln.warehouse_id and ln.variant_id), None)
     if warehouse_id is None:
-        raise PickingError(f"la commande {order.number} n'a aucun article à préparer dans vos entrepôts")
+        raise PickingError(_("la commande %(number)s n'a aucun article à préparer dans vos entrepôts",
+                             number=order.number))
     wave = build_wave(order.organization_id, WaveFilters(warehouse_id=warehouse_id, order_ids=[order.id]),
                       user_id=user_id)
     if wave is None or not wave.orders:
-        raise PickingError(f"la commande {order.number} n'a plus d'article à préparer")
+        raise PickingError(_("la commande %(number)s n'a plus d'article à préparer", number=order.number))
     wave.status = PickWaveStatus.PACKING
     return wave.orders[0]
 
@@ -252,14 +255,15 @@ def live_lines(wave: PickWave) -> list[PickWaveLine]:
 def remove_order(member: PickWaveOrder, reason: str, *, user_id: int | None = None) -> None:
     """Take an order out of its wave (missing item, damaged…): it goes back to « allouée »."""
     if len(reason.strip()) < MIN_REASON:
-        raise PickingError("indiquez pourquoi la commande sort de la vague")
+        raise PickingError(_("indiquez pourquoi la commande sort de la vague"))
     if member.status in (PickWaveOrderStatus.SHIPPED, PickWaveOrderStatus.REMOVED):
-        raise PickingError("cette commande ne peut plus sortir de la vague")
+        raise PickingError(_("cette commande ne peut plus sortir de la vague"))
     member.status = PickWaveOrderStatus.REMOVED
     order = member.order
     if order.status in (OrderStatus.PICKING, OrderStatus.PACKED):
         order_flow.transition(order, OrderStatus.ALLOCATED, user_id=user_id,
-                              reason=f"retirée de la vague {member.wave_id} : {reason.strip()}")
+                              reason=_("retirée de la vague %(wave_id)s : %(strip)s",
+                                       wave_id=member.wave_id, strip=reason.strip()))
     _advance(member.wave)
 
 
@@ -409,8 +413,8 @@ def scan(stage: str, org_id: int, lines: list[PickWaveLine], raw: str, *, user_i
     return _count(stage, line, lines, user_id=user_id, reason=None)
 
 
-_STAGE_WHERE = {"pick": "ramasser dans cette vague", "slot": "trier dans cette vague",
-                "pack": "mettre dans ce colis"}
+_STAGE_WHERE = {"pick": _("ramasser dans cette vague"), "slot": _("trier dans cette vague"),
+                "pack": _("mettre dans ce colis")}
 
 
 def line_for(matching: list[PickWaveLine], stage: str) -> PickWaveLine | None:
@@ -452,8 +456,8 @@ def _count(stage: str, line: PickWaveLine, lines: list[PickWaveLine], *, user_id
         wave.started_at = now
     if reason:
         line.override_reason = reason if not line.override_reason else f"{line.override_reason} ; {reason}"[:2000]
-        order_flow.record(order, "override", f"{line.order_line.sku} compté sans scan ({_STAGE_NAME[stage]}) : "
-                          f"{reason}", user_id=user_id, data={"wave": wave.id, "line": line.order_line_id})
+        order_flow.record(order, "override", _("%(sku)s compté sans scan (%(stage_name)s) : %(reason)s",
+                                               sku=line.order_line.sku, stage_name=_STAGE_NAME[stage], reason=reason), user_id=user_id, data={"wave": wave.id, "line": line.order_line_id})
     if stage == "pack":
         _pack_progress(member, user_id=user_id)
     _advance(wave)
@@ -551,14 +555,14 @@ def pack_and_ship(member: PickWaveOrder, weight_grams: int | None, *, carrier: s
     number. Commits: the shipment exists before any carrier is called (see
     :func:`core.shipping.fetch_label`)."""
     if member.status == PickWaveOrderStatus.REMOVED:
-        raise PickingError("cette commande a été retirée de la vague")
+        raise PickingError(_("cette commande a été retirée de la vague"))
     if member.shipment_id is not None and member.shipment is not None \
             and member.shipment.status != ShipmentStatus.CANCELLED:
-        raise PickingError("ce colis a déjà son expédition")
+        raise PickingError(_("ce colis a déjà son expédition"))
     missing = [ln for ln in member.lines if ln.packed < ln.quantity]
     if missing:
-        raise PickingError("vérifiez d'abord chaque article : " + ", ".join(
-            f"{ln.order_line.sku} {ln.packed}/{ln.quantity}" for ln in missing))
+        raise PickingError(_("vérifiez d'abord chaque article : %(items)s",
+                             items=', '.join((f'{ln.order_line.sku} {ln.packed}/{ln.quantity}' for ln in missing))))
     content: dict[int, list[Any]] = {}
     for ln in member.lines:
         entry = content.setdefault(ln.order_line_id, [ln.order_line, 0])
@@ -567,7 +571,7 @@ def pack_and_ship(member: PickWaveOrder, weight_grams: int | None, *, carrier: s
     if weight_grams is None:
         weight_grams = shipping.shipment_weight(lines)
     if not weight_grams:
-        raise PickingError("pesez le colis : le poids d'un article au moins est inconnu")
+        raise PickingError(_("pesez le colis : le poids d'un article au moins est inconnu"))
     shipment = shipping.create_shipment(member.order, lines, weight_grams, carrier=carrier, service=service,
                                         warehouse_id=member.wave.warehouse_id, user_id=user_id)
     member.shipment_id = shipment.id

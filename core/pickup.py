@@ -18,6 +18,7 @@ from .addons import _isolate, registry
 from .extensions import db
 from .models import Order, OrderStatus
 from .types import NormalizedAddress, NormalizedPickupPoint
+from .i18n import _
 
 #: networks no add-on of this installation is named after (what the order page shows); a
 #: network named like a loaded add-on (mondialrelay, chronopost…) shows that add-on's title
@@ -79,7 +80,7 @@ def search(order: Order, postal_code: str, city: str = "", country: str = "",
     French reasons of the networks that could not be asked."""
     postal_code = (postal_code or "").strip()
     if not postal_code:
-        raise PickupError("indiquez le code postal autour duquel chercher")
+        raise PickupError(_("indiquez le code postal autour duquel chercher"))
     query = {"postal_code": postal_code[:10], "city": (city or "").strip()[:60],
              "country": ((country or (order.shipping_address or {}).get("country") or "FR").strip().upper())[:2],
              "network": (network or "").strip().lower()}
@@ -107,11 +108,12 @@ def search(order: Order, postal_code: str, city: str = "", country: str = "",
 def choose(order: Order, point: NormalizedPickupPoint, *, user_id: int | None = None) -> None:
     """The merchant sends the parcel to ``point`` instead (kept over later channel updates)."""
     if order.status in _FROZEN:
-        raise PickupError(f"la commande {order.number} est {order_flow.LABELS[order.status]} : "
-                          "son point de retrait ne change plus")
+        raise PickupError(_("la commande %(number)s est %(labels)s : son point de retrait ne change plus",
+                            number=order.number, labels=order_flow.LABELS[order.status]))
     before = point_of(order)
     order.pickup_point = to_dict(point, chosen_by="merchant")
     was = f"{before.name} ({before.id})" if before else "livraison à domicile"
-    order_flow.record(order, "pickup_point", f"point de retrait changé : {was} → {point.name} ({point.id})",
+    order_flow.record(order, "pickup_point", _("point de retrait changé : %(was)s → %(name)s (%(id)s)",
+                                               was=was, name=point.name, id=point.id),
                       user_id=user_id, data={"from": before.id if before else None, "to": point.id,
                                              "network": point.network})

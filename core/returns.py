@@ -32,6 +32,7 @@ from .models import (
     utcnow,
 )
 from .money import Money
+from .i18n import _
 
 R = ReturnStatus
 #: where a return may go next (closing ends it once restocked or written off)
@@ -44,11 +45,11 @@ TRANSITIONS: dict[ReturnStatus, set[ReturnStatus]] = {
     R.CLOSED: set(),
 }
 #: French labels, as the merchant sees them
-LABELS = {R.OPEN: "ouvert", R.RECEIVED: "reçu", R.INSPECTED: "contrôlé", R.RESTOCKED: "remis en stock",
-          R.WRITTEN_OFF: "mis au rebut", R.CLOSED: "clos"}
-REASONS = {ReturnReason.SIZE: "taille", ReturnReason.DEFECT: "défaut",
-           ReturnReason.NOT_AS_DESCRIBED: "non conforme à la description",
-           ReturnReason.CHANGED_MIND: "changement d'avis", ReturnReason.WRONG_ITEM: "erreur d'article"}
+LABELS = {R.OPEN: _("ouvert"), R.RECEIVED: _("reçu"), R.INSPECTED: _("contrôlé"), R.RESTOCKED: _("remis en stock"),
+          R.WRITTEN_OFF: _("mis au rebut"), R.CLOSED: _("clos")}
+REASONS = {ReturnReason.SIZE: _("taille"), ReturnReason.DEFECT: _("défaut"),
+           ReturnReason.NOT_AS_DESCRIBED: _("non conforme à la description"),
+           ReturnReason.CHANGED_MIND: _("changement d'avis"), ReturnReason.WRONG_ITEM: _("erreur d'article")}
 #: orders whose units can be returned
 RETURNABLE_STATUSES = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 #: the goods are back: these returns count towards a fully returned order
@@ -107,25 +108,27 @@ def open_return(order: Order, reason: ReturnReason | str, quantities: dict[int, 
     """Open a return for some units of a shipped or delivered order."""
     reason = _reason(reason)
     if order.status not in RETURNABLE_STATUSES:
-        raise ReturnError(f"seule une commande expédiée ou livrée peut être retournée (statut : "
-                          f"{order_flow.LABELS[order.status]})")
+        raise ReturnError(_("seule une commande expédiée ou livrée peut être retournée (statut : %(labels)s)",
+                            labels=order_flow.LABELS[order.status]))
     quantities = {lid: qty for lid, qty in quantities.items() if qty}
     if not quantities:
-        raise ReturnError("indiquez au moins un article à retourner")
+        raise ReturnError(_("indiquez au moins un article à retourner"))
     left = returnable_quantities(order)
     lines = {ln.id: ln for ln in order.lines}
     for line_id, qty in quantities.items():
         if line_id not in lines:
-            raise ReturnError("cet article n'appartient pas à la commande")
+            raise ReturnError(_("cet article n'appartient pas à la commande"))
         if qty < 0 or qty > left.get(line_id, 0):
-            raise ReturnError(f"{lines[line_id].sku} : {left.get(line_id, 0)} unité(s) au plus peuvent être retournées")
+            raise ReturnError(_("%(sku)s : %(line_id)s unité(s) au plus peuvent être retournées",
+                                sku=lines[line_id].sku, line_id=left.get(line_id, 0)))
     ret = Return(organization_id=order.organization_id, order_id=order.id, reason=reason, note=note.strip(),
                  status=R.OPEN, refund_status=PaymentStatus.PENDING, currency=order.currency, created_by=user_id,
                  lines=[ReturnLine(order_line_id=lid, quantity=qty) for lid, qty in sorted(quantities.items())])
     db.session.add(ret)
     db.session.flush()
     units = sum(quantities.values())
-    order_flow.record(order, "return", f"retour {ret.rma} ouvert : {units} unité(s), motif « {REASONS[reason]} »",
+    order_flow.record(order, "return", _("retour %(rma)s ouvert : %(units)s unité(s), motif « %(reason)s »",
+                                         rma=ret.rma, units=units, reason=REASONS[reason]),
                       data={"return": ret.id}, user_id=user_id)
     return ret
 
@@ -134,12 +137,13 @@ def _reason(reason: ReturnReason | str) -> ReturnReason:
     try:
         return ReturnReason(reason)
     except ValueError:
-        raise ReturnError(f"motif de retour inconnu : {reason}") from None
+        raise ReturnError(_("motif de retour inconnu : %(reason)s", reason=reason)) from None
 
 
 def _move(ret: Return, new: ReturnStatus) -> None:
     if new not in TRANSITIONS[ret.status]:
-        raise ReturnError(f"un retour {LABELS[ret.status]} ne peut pas passer à « {LABELS[new]} »")
+        raise ReturnError(_("un retour %(labels)s ne peut pas passer à « %(labels2)s »",
+                            labels=LABELS[ret.status], labels2=LABELS[new]))
     ret.status = new
 
 
@@ -147,7 +151,7 @@ def receive(ret: Return, *, user_id: int | None = None) -> None:
     """The parcel is back at the warehouse; the order is "retournée" once every unit is back."""
     _move(ret, R.RECEIVED)
     ret.received_at = utcnow()
-    order_flow.record(ret.order, "return", f"retour {ret.rma} reçu", data={"return": ret.id}, user_id=user_id)
+    order_flow.record(ret.order, "return", _("retour %(rma)s reçu", rma=ret.rma), data={"return": ret.id}, user_id=user_id)
     db.session.flush()
     mark_returned_if_complete(ret.order, user_id=user_id)
 
@@ -157,26 +161,29 @@ def inspect(ret: Return, *, note: str = "", user_id: int | None = None) -> None:
     ret.inspected_at = utcnow()
     if note.strip():
         ret.note = (ret.note + "\n" if ret.note else "") + note.strip()
-    order_flow.record(ret.order, "return", f"retour {ret.rma} contrôlé" + (f" : {note.strip()}" if note.strip() else ""),
+    order_flow.record(ret.order, "return", _("retour %(rma)s contrôlé : %(note)s", rma=ret.rma, note=note.strip())
+                      if note.strip() else _("retour %(rma)s contrôlé", rma=ret.rma),
                       data={"return": ret.id}, user_id=user_id)
 
 
 def restock(ret: Return, warehouse: Warehouse, *, user_id: int | None = None) -> None:
     """Put the returned units back into ``warehouse`` (one ledger movement per line)."""
     if warehouse.organization_id != ret.organization_id:
-        raise ReturnError("entrepôt inconnu")
+        raise ReturnError(_("entrepôt inconnu"))
     missing = [ln.order_line.sku for ln in ret.lines if ln.order_line.variant_id is None]
     if missing:
-        raise ReturnError("ces articles ne sont associés à aucun produit du catalogue : " + ", ".join(missing))
+        raise ReturnError(_("ces articles ne sont associés à aucun produit du catalogue : %(items)s",
+                            items=', '.join(missing)))
     _move(ret, R.RESTOCKED)
-    reason = f"retour client {ret.rma}"
+    reason = _("retour client %(rma)s", rma=ret.rma)
     for line in ret.lines:
         stock.adjust(ret.organization_id, line.order_line.variant_id, warehouse.id, line.quantity, reason=reason,
                      user_id=user_id)
     ret.restock_warehouse_id = warehouse.id
     ret.resolved_at = utcnow()
     units = sum(ln.quantity for ln in ret.lines)
-    order_flow.record(ret.order, "return", f"retour {ret.rma} remis en stock à {warehouse.name} ({units} unité(s))",
+    order_flow.record(ret.order, "return", _("retour %(rma)s remis en stock à %(name)s (%(units)s unité(s))",
+                                             rma=ret.rma, name=warehouse.name, units=units),
                       data={"return": ret.id, "warehouse": warehouse.id}, user_id=user_id)
 
 
@@ -186,20 +193,21 @@ def write_off(ret: Return, *, note: str = "", user_id: int | None = None) -> Non
     ret.resolved_at = utcnow()
     if note.strip():
         ret.note = (ret.note + "\n" if ret.note else "") + note.strip()
-    order_flow.record(ret.order, "return", f"retour {ret.rma} mis au rebut" + (f" : {note.strip()}" if note.strip() else ""),
+    order_flow.record(ret.order, "return", _("retour %(rma)s mis au rebut : %(note)s", rma=ret.rma, note=note.strip())
+                      if note.strip() else _("retour %(rma)s mis au rebut", rma=ret.rma),
                       data={"return": ret.id}, user_id=user_id)
 
 
 def close(ret: Return, *, user_id: int | None = None) -> None:
     _move(ret, R.CLOSED)
-    order_flow.record(ret.order, "return", f"retour {ret.rma} clos", data={"return": ret.id}, user_id=user_id)
+    order_flow.record(ret.order, "return", _("retour %(rma)s clos", rma=ret.rma), data={"return": ret.id}, user_id=user_id)
 
 
 def cancel(ret: Return, *, user_id: int | None = None) -> None:
     """Delete a return opened by mistake (only while nothing has happened to it)."""
     if ret.status != R.OPEN or ret.refund_amount:
-        raise ReturnError("seul un retour ouvert, sans remboursement, peut être annulé")
-    order_flow.record(ret.order, "return", f"retour {ret.rma} annulé", data={"return": ret.id}, user_id=user_id)
+        raise ReturnError(_("seul un retour ouvert, sans remboursement, peut être annulé"))
+    order_flow.record(ret.order, "return", _("retour %(rma)s annulé", rma=ret.rma), data={"return": ret.id}, user_id=user_id)
     db.session.delete(ret)
 
 
@@ -207,7 +215,7 @@ def record_refund(ret: Return, amount: Decimal, *, user_id: int | None = None, s
     """Record the refund made to the customer (on the channel or the payment provider), in the
     order's currency; the order's payment status follows."""
     if amount < 0:
-        raise ReturnError("le remboursement ne peut pas être négatif")
+        raise ReturnError(_("le remboursement ne peut pas être négatif"))
     order = ret.order
     due = refund_due(order, {ln.order_line_id: ln.quantity for ln in ret.lines})
     ret.refund_amount = Money(amount, order.currency).quantize().amount
@@ -220,7 +228,8 @@ def record_refund(ret: Return, amount: Decimal, *, user_id: int | None = None, s
     if refunded > 0:
         order.payment_status = (PaymentStatus.REFUNDED if refunded >= order.total
                                 else PaymentStatus.PARTIALLY_REFUNDED)
-    order_flow.record(order, "refund", f"remboursement {ret.rma} : {Money(ret.refund_amount, order.currency)}",
+    order_flow.record(order, "refund", _("remboursement %(rma)s : %(amount)s", rma=ret.rma,
+                                         amount=str(Money(ret.refund_amount, order.currency))),
                       source=source, data={"return": ret.id}, user_id=user_id)
     if source == "user" and order.shop is not None:
         call(order.shop, "order_refund_recorded", order=order, ret=ret)
@@ -237,7 +246,7 @@ def mark_returned_if_complete(order: Order, *, user_id: int | None = None, sourc
                 back[line.order_line_id] += line.quantity
     if all(back.get(ln.id, 0) >= ln.quantity for ln in order.lines):
         order_flow.transition(order, OrderStatus.RETURNED, source=source, user_id=user_id,
-                              reason="tous les articles sont revenus")
+                              reason=_("tous les articles sont revenus"))
         return True
     return False
 
@@ -253,7 +262,7 @@ def import_channel_return(shop: Shop, order: Order, lines: Iterable[tuple[OrderL
     the channel). Runs in the caller's transaction.
     """
     if order.shop_id != shop.id:
-        raise ReturnError("la commande n'appartient pas à cette boutique")
+        raise ReturnError(_("la commande n'appartient pas à cette boutique"))
     if not external_id:
         raise ReturnError("external_id manquant")
     existing = db.session.scalar(select(Return).where(Return.shop_id == shop.id, Return.external_id == external_id))
@@ -262,7 +271,7 @@ def import_channel_return(shop: Shop, order: Order, lines: Iterable[tuple[OrderL
         wanted: dict[int, int] = defaultdict(int)
         for line, qty in lines:
             if line.order_id != order.id:
-                raise ReturnError("cet article n'appartient pas à la commande")
+                raise ReturnError(_("cet article n'appartient pas à la commande"))
             if qty > 0:
                 wanted[line.id] += qty
         done = returned_quantities(order)
@@ -280,14 +289,15 @@ def import_channel_return(shop: Shop, order: Order, lines: Iterable[tuple[OrderL
             existing.received_at = None
         db.session.add(existing)
         db.session.flush()
-        order_flow.record(order, "return", f"retour {existing.rma} importé depuis {shop.name} "
-                          f"({sum(wanted.values())} unité(s))", source=source,
+        order_flow.record(order, "return", _("retour %(rma)s importé depuis %(name)s (%(values)s unité(s))",
+                                             rma=existing.rma, name=shop.name, values=sum(wanted.values())), source=source,
                           data={"return": existing.id, "external_id": external_id})
         if existing.status == R.RECEIVED:
             mark_returned_if_complete(order, source=source)
     if refund_amount is not None:
         if refund_amount.currency != order.currency:
-            raise ReturnError(f"remboursement en {refund_amount.currency} pour une commande en {order.currency}")
+            raise ReturnError(_("remboursement en %(currency)s pour une commande en %(currency2)s",
+                                currency=refund_amount.currency, currency2=order.currency))
         amount = refund_amount.quantize().amount
         if existing.refund_amount != amount:
             record_refund(existing, amount, source=source)

@@ -15,6 +15,7 @@ import fnmatch
 from sqlalchemy import select
 
 from .extensions import db
+from .i18n import _
 from .models import (
     FulfillmentChannel,
     LineSource,
@@ -121,10 +122,10 @@ def _find_special_warehouse(shop: Shop, kind: WarehouseKind, code: str | None) -
 def choose(shop: Shop, order: Order, line: OrderLine) -> RoutingDecision | None:
     if order.fulfillment_channel == FulfillmentChannel.MARKETPLACE:
         wh = _special_warehouse(shop, WarehouseKind.MARKETPLACE)
-        return RoutingDecision(LineSource.MARKETPLACE.value, wh.id if wh else None, "expédié par la marketplace")
+        return RoutingDecision(LineSource.MARKETPLACE.value, wh.id if wh else None, _("expédié par la marketplace"))
     if order.origin == "pos":
         wh = _special_warehouse(shop, WarehouseKind.STORE, order.pos_location)
-        return RoutingDecision(LineSource.POS.value, wh.id if wh else None, "vendu en magasin")
+        return RoutingDecision(LineSource.POS.value, wh.id if wh else None, _("vendu en magasin"))
     if line.variant_id is None:
         return None
     for rule in rules(order.organization_id):
@@ -132,14 +133,14 @@ def choose(shop: Shop, order: Order, line: OrderLine) -> RoutingDecision | None:
             continue
         if rule.allow_split:
             if _available(line.variant_id, rule.warehouse_id) >= line.quantity:
-                return RoutingDecision(LineSource.WAREHOUSE.value, rule.warehouse_id, f"règle « {rule.name} »")
+                return RoutingDecision(LineSource.WAREHOUSE.value, rule.warehouse_id, _("règle « %(name)s »", name=rule.name))
         elif _can_serve_whole(order, rule.warehouse_id):
             return RoutingDecision(LineSource.WAREHOUSE.value, rule.warehouse_id,
-                                   f"règle « {rule.name} » (commande entière)")
+                                   _("règle « %(name)s » (commande entière)", name=rule.name))
     pool = pool_warehouse_ids(shop)
     for wid in pool:
         if _available(line.variant_id, wid) >= line.quantity:
-            return RoutingDecision(LineSource.WAREHOUSE.value, wid, "stock disponible (priorité)")
+            return RoutingDecision(LineSource.WAREHOUSE.value, wid, _("stock disponible (priorité)"))
     if pool:  # nothing has it: the first warehouse, where the line waits in backorder
-        return RoutingDecision(LineSource.WAREHOUSE.value, pool[0], "aucun stock disponible")
+        return RoutingDecision(LineSource.WAREHOUSE.value, pool[0], _("aucun stock disponible"))
     return None

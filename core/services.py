@@ -12,6 +12,7 @@ from .extensions import db
 from .syncs import enqueue_shop_sync
 from .models import ConnectionStatus, Organization, SettingChange, Shop, ShopAddon, SyncMode, utcnow
 from .types import ConnectionResult
+from .i18n import _
 
 
 class ServiceError(ValueError):
@@ -23,9 +24,9 @@ class AccountAlreadyConnected(ServiceError):
 
     def __init__(self, holder: Shop):
         self.holder = holder
-        super().__init__(f"ce compte est déjà connecté à la boutique « {holder.name} » : "
-                         "ouvrez-la plutôt que d'en créer une seconde (chaque commande serait "
-                         "importée deux fois et le stock réservé deux fois)")
+        super().__init__(_("ce compte est déjà connecté à la boutique « %(name)s » : ouvrez-la plutôt que d'en "
+                           "créer une seconde (chaque commande serait importée deux fois et le stock réservé deux "
+                           "fois)", name=holder.name))
 
 
 def account_holder(shop: Shop, addon_name: str, settings: dict[str, Any]) -> Shop | None:
@@ -67,9 +68,10 @@ def create_shop(org: Organization, addon_name: str, name: str, *, marketplace: s
     """Connect a new shop to a channel add-on; the add-on is enabled for it at once."""
     addon = get_addon(addon_name)
     if addon.kind != "channel":
-        raise ServiceError(f"{addon.title} n'est pas un canal de vente : activez-le sur une boutique existante")
+        raise ServiceError(_("%(title)s n'est pas un canal de vente : activez-le sur une boutique existante",
+                             title=addon.title))
     if db.session.scalar(select(Shop.id).where(Shop.organization_id == org.id, Shop.name == name)):
-        raise ServiceError(f"une boutique nommée « {name} » existe déjà")
+        raise ServiceError(_("une boutique nommée « %(name)s » existe déjà", name=name))
     shop = Shop(organization_id=org.id, addon=addon_name, name=name, marketplace=marketplace,
                 region=region, sync_mode=SyncMode(sync_mode))
     db.session.add(shop)
@@ -87,7 +89,7 @@ def set_enabled(shop: Shop, addon_name: str, active: bool) -> ShopAddon:
     """Enable or disable an add-on for a shop. Disabling keeps its settings and data."""
     addon = get_addon(addon_name)
     if not active and addon_name == shop.addon:
-        raise ServiceError("le canal d'une boutique ne se désactive pas : déconnectez la boutique")
+        raise ServiceError(_("le canal d'une boutique ne se désactive pas : déconnectez la boutique"))
     if active:
         for dep in addon.depends:
             dep_addon = registry().get(dep)
@@ -179,7 +181,7 @@ def test_connection(shop: Shop, addon_name: str) -> ConnectionResult:
     except Exception as exc:  # a failing add-on reports, it does not crash the page
         result = ConnectionResult(False, wording.for_merchant(exc), [wording.raw(exc)[:500]])
     if result is None:
-        result = ConnectionResult(True, "aucun test nécessaire pour cet add-on")
+        result = ConnectionResult(True, _("aucun test nécessaire pour cet add-on"))
     row = shop.addon_row(addon_name) or set_enabled(shop, addon_name, True)
     row.status = ConnectionStatus.CONNECTED if result.ok else ConnectionStatus.ERROR
     row.last_error = None if result.ok else wording.plain(result.message)
@@ -194,7 +196,7 @@ def sync_now(shop: Shop):
     """Queue the shop's channel sync now (a no-op if one is already queued or running)."""
     job = enqueue_shop_sync(shop)
     if job is None:
-        raise ServiceError(f"{shop.addon} ne propose pas de synchronisation")
+        raise ServiceError(_("%(addon)s ne propose pas de synchronisation", addon=shop.addon))
     return job
 
 

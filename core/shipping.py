@@ -48,6 +48,7 @@ from .models import (
     utcnow,
 )
 from .types import Label, Rate
+from .i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -178,13 +179,13 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
     """
     if order.status in (OrderStatus.CANCELLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
                         OrderStatus.RETURNED):
-        raise ShippingError(f"la commande {order.number} est {order_flow.LABELS[order.status]} : "
-                            "aucune expédition à créer")
+        raise ShippingError(_("la commande %(number)s est %(labels)s : aucune expédition à créer",
+                              number=order.number, labels=order_flow.LABELS[order.status]))
     planned = [(line, qty) for line, qty in lines if qty > 0]
     if not planned:
-        raise ShippingError("aucun article à expédier")
+        raise ShippingError(_("aucun article à expédier"))
     if weight_grams is not None and weight_grams <= 0:
-        raise ShippingError("le poids du colis doit être positif")
+        raise ShippingError(_("le poids du colis doit être positif"))
     if warehouse_id is None:
         warehouse_id = next((line.warehouse_id for line, _q in planned if line.warehouse_id), None)
     chosen_by = rule = None
@@ -202,15 +203,17 @@ def create_shipment(order: Order, lines: Iterable[tuple[OrderLine, int]], weight
         shipment.lines.append(ShipmentLine(order_line_id=line.id, quantity=qty))
     append(order, "shipments", shipment)
     db.session.flush()
-    order_flow.record(order, "shipment", f"colis créé ({shipment.carrier}, {weight_grams or '?'} g)",
+    order_flow.record(order, "shipment", _("colis créé (%(carrier)s, %(value)s g)",
+                                           carrier=shipment.carrier, value=weight_grams or '?'),
                       user_id=user_id, data={"shipment": shipment.id})
     if rule is not None:
-        order_flow.record(order, "shipment", f"règle de transporteur « {rule.name} »", user_id=user_id,
+        order_flow.record(order, "shipment", _("règle de transporteur « %(name)s »", name=rule.name), user_id=user_id,
                           data={"shipment": shipment.id, "carrier_rule": rule.id})
     if chosen_by is not None:
         rate = chosen_by.rate
-        order_flow.record(order, "shipment", f"transporteur le moins cher pour le niveau de service : {chosen_by.title}"
-                          f" {rate.service} ({rate.price} {rate.currency})", user_id=user_id,
+        order_flow.record(order, "shipment", _("transporteur le moins cher pour le niveau de service : %(title)s "
+                                               "%(service)s (%(price)s %(currency)s)",
+                                               title=chosen_by.title, service=rate.service, price=rate.price, currency=rate.currency), user_id=user_id,
                           data={"shipment": shipment.id, "rate": str(rate.price)})
     if shipment.carrier != MANUAL:  # taken over if the label is not fetched right after commit
         enqueue("core.shipping.label_job", shipment.id, job_id=f"shipment-label-{shipment.id}", unique=True,
@@ -334,10 +337,10 @@ def retry_label_job(shipment_id: int, addon: str, create: Callable[[Shop, Order,
     if current is None:
         return "colis introuvable"
     if current.status != ShipmentStatus.DRAFT or current.carrier != addon:
-        return f"rien à faire (colis {current.status.value}, {current.carrier})"
+        return _("rien à faire (colis %(value)s, %(carrier)s)", value=current.status.value, carrier=current.carrier)
     shipment = claim_label(shipment_id)
     if shipment is None:
-        return "étiquette déjà demandée par ailleurs"
+        return _("étiquette déjà demandée par ailleurs")
     order = shipment.order
     try:
         label = create(order.shop, order, shipment)
@@ -356,7 +359,8 @@ def retry_label_job(shipment_id: int, addon: str, create: Callable[[Shop, Order,
         raise
     apply_label(shipment, label, source=addon)
     outcome = label_received(shipment)
-    return f"étiquette {label.carrier or addon} {label.tracking_number} ({outcome.state})"
+    return _("étiquette %(value)s %(tracking_number)s (%(state)s)",
+             value=label.carrier or addon, tracking_number=label.tracking_number, state=outcome.state)
 
 
 def apply_label(shipment: Shipment, label: Label, *, source: str = "core") -> None:
@@ -382,10 +386,10 @@ def apply_label(shipment: Shipment, label: Label, *, source: str = "core") -> No
 def switch_to_manual(shipment: Shipment, *, user_id: int | None = None) -> None:
     """Give up on the carrier add-on for a draft: the merchant will type the tracking."""
     if shipment.status != ShipmentStatus.DRAFT:
-        raise ShippingError("seul un colis sans étiquette passe en saisie manuelle")
+        raise ShippingError(_("seul un colis sans étiquette passe en saisie manuelle"))
     shipment.carrier = MANUAL
     shipment.label_error = None
-    order_flow.record(shipment.order, "shipment", "colis passé en saisie manuelle du suivi", user_id=user_id,
+    order_flow.record(shipment.order, "shipment", _("colis passé en saisie manuelle du suivi"), user_id=user_id,
                       data={"shipment": shipment.id})
 
 
@@ -413,10 +417,10 @@ def set_tracking(shipment: Shipment, tracking_number: str, *, tracking_url: str 
     """The manual carrier: the merchant typed the tracking number; the parcel has left."""
     number = tracking_number.strip()
     if not number:
-        raise ShippingError("saisissez le numéro de suivi")
+        raise ShippingError(_("saisissez le numéro de suivi"))
     order_flow.lock(shipment.order)
     if shipment.status not in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
-        raise ShippingError("ce colis est déjà parti")
+        raise ShippingError(_("ce colis est déjà parti"))
     shipment.tracking_number = number[:128]
     shipment.tracking_url = tracking_url.strip()[:500] or None
     if carrier_name.strip():
@@ -435,11 +439,11 @@ def mark_shipped(shipment: Shipment, *, user_id: int | None = None) -> None:
     if shipment.status in (ShipmentStatus.SHIPPED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED):
         return
     if shipment.status == ShipmentStatus.CANCELLED:
-        raise ShippingError("ce colis a été annulé")
+        raise ShippingError(_("ce colis a été annulé"))
     order = shipment.order
     order_flow.lock(order)  # before any write: a cancellation racing it wins or loses whole
     if order.status == OrderStatus.CANCELLED:
-        raise ShippingError(f"la commande {order.number} est annulée")
+        raise ShippingError(_("la commande %(number)s est annulée", number=order.number))
     content = planned_lines(shipment)
     for sl in list(shipment.lines):  # ship() records each unit once, as shipped
         shipment.lines.remove(sl)
@@ -540,19 +544,19 @@ def track_all(now: datetime | None = None) -> int:
 def _maybe_delivered(order: Order) -> None:
     live = [s for s in order.shipments if s.status != ShipmentStatus.CANCELLED]
     if order.status == OrderStatus.SHIPPED and live and all(s.status == ShipmentStatus.DELIVERED for s in live):
-        order_flow.transition(order, OrderStatus.DELIVERED, reason="livrée par le transporteur")
+        order_flow.transition(order, OrderStatus.DELIVERED, reason=_("livrée par le transporteur"))
 
 
 def cancel_shipment(shipment: Shipment, *, user_id: int | None = None) -> bool:
     """Cancel a parcel not yet gone (reprint, change of carrier); its label is cancelled
     with the carrier. True once cancelled."""
     if shipment.status not in (ShipmentStatus.DRAFT, ShipmentStatus.LABEL_CREATED):
-        raise ShippingError("ce colis est déjà parti : il ne s'annule plus")
+        raise ShippingError(_("ce colis est déjà parti : il ne s'annule plus"))
     order = shipment.order
     if not call(order.shop, "shipping_cancel_label", shipment=shipment):
         return False
     shipment.status = ShipmentStatus.CANCELLED
-    order_flow.record(order, "shipment", f"colis annulé ({shipment.carrier})", user_id=user_id,
+    order_flow.record(order, "shipment", _("colis annulé (%(carrier)s)", carrier=shipment.carrier), user_id=user_id,
                       data={"shipment": shipment.id})
     call(order.shop, "shipping_shipment_cancelled", order=order, shipment=shipment)
     return True

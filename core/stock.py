@@ -38,6 +38,7 @@ from .models import (
     utcnow,
 )
 from .types import StockChange
+from .i18n import _
 
 #: seconds during which changes to a SKU coalesce into one push per shop
 PUSH_WINDOW = 2.0
@@ -150,7 +151,7 @@ def reserve(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_
     if qty <= 0:
         return True
     if _change(org_id, variant_id, warehouse_id, kind="reserve", guard="available", qty=qty, d_reserved=qty,
-               order_id=order_id, reason="réservation pour commande"):
+               order_id=order_id, reason=_("réservation pour commande")):
         return True
     if level_exists(variant_id, warehouse_id):
         return False
@@ -199,7 +200,7 @@ def reserve_many(org_id: int, demands: dict[tuple[int, int], list[tuple[int, int
     for pair in granted:
         for order_id, qty in demands[pair]:
             _ledger(organization_id=org_id, variant_id=pair[0], warehouse_id=pair[1], kind="reserve",
-                    delta_reserved=qty, order_id=order_id, reason="réservation pour commande")
+                    delta_reserved=qty, order_id=order_id, reason=_("réservation pour commande"))
     mark_dirty(org_id, [v for v, _w in granted])
     return granted
 
@@ -226,7 +227,7 @@ def consume(org_id: int, variant_id: int, warehouse_id: int, qty: int, *, order_
         ok = _change(org_id, variant_id, warehouse_id, kind="sale", guard="available", qty=qty, d_on_hand=-qty,
                      order_id=order_id, reason=reason)
     if not ok:
-        raise StockError(f"stock insuffisant pour sortir {qty} unité(s)")
+        raise StockError(_("stock insuffisant pour sortir %(qty)s unité(s)", qty=qty))
 
 
 def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reason: str,
@@ -238,7 +239,7 @@ def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reaso
     one reads the level to say why. Backorders the receipt may serve are looked for when the
     transaction commits (:func:`write_buffers`), with the other buffered work."""
     if not reason.strip():
-        raise StockError("indiquez la raison de l'ajustement")
+        raise StockError(_("indiquez la raison de l'ajustement"))
     if abs(delta) > QTY_MAX:
         raise StockError(_TOO_MANY)
     kind, reason = ("adjust" if delta < 0 else "receive"), reason.strip()
@@ -249,11 +250,11 @@ def adjust(org_id: int, variant_id: int, warehouse_id: int, delta: int, *, reaso
         if current is not None and current.on_hand + delta > QTY_MAX:
             raise StockError(_TOO_MANY)
         if current is not None:
-            raise StockError("impossible : le stock passerait sous les unités déjà réservées par des commandes")
+            raise StockError(_("impossible : le stock passerait sous les unités déjà réservées par des commandes"))
         _level_row(variant_id, warehouse_id)
         if not _change(org_id, variant_id, warehouse_id, kind=kind, guard="count", d_on_hand=delta, reason=reason,
                        user_id=user_id):
-            raise StockError("impossible : le stock ne peut pas être négatif")
+            raise StockError(_("impossible : le stock ne peut pas être négatif"))
     if delta > 0:
         db.session.info.setdefault(_GAINED, set()).add((org_id, variant_id))
 
@@ -493,7 +494,7 @@ def push_changes(org_id: int) -> int:
 
 
 #: what a channel's stock job writes on the sync log when the shop's switch is off
-SYNC_OFF = "« Sync stock automatique » désactivée pour cette boutique : aucun stock envoyé"
+SYNC_OFF = _("« Sync stock automatique » désactivée pour cette boutique : aucun stock envoyé")
 
 
 def sync_off(shop: Shop) -> str | None:
@@ -536,13 +537,13 @@ def reconcile_shop_stock(shop_id: int) -> str:
     back on: what changed meanwhile is sent); the sync log's line."""
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        return "boutique introuvable"
+        return _("boutique introuvable")
     if off := sync_off(shop):
         return off
     variant_ids = list(db.session.scalars(select(Variant.id).where(Variant.organization_id == shop.organization_id)))
     total = sum(_push(shop.organization_id, variant_ids[start:start + 500], shop_id=shop.id)
                 for start in range(0, len(variant_ids), 500))
-    return f"{total} quantité(s) remise(s) au canal pour envoi"
+    return _("%(total)s quantité(s) remise(s) au canal pour envoi", total=total)
 
 
 def set_stock_sync(shop: Shop, on: bool) -> bool:

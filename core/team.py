@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import Organization, Role, User, utcnow
+from .i18n import _
 
 INVITATION_DAYS = 7
 SALT = "oms-invitation"
@@ -55,14 +56,13 @@ def invited_user(token: str) -> User:
     try:
         data = _serializer().loads(token, max_age=INVITATION_DAYS * 86400)
     except SignatureExpired:
-        raise TeamError("ce lien d'invitation a expiré : demandez-en un nouveau à la personne "
-                        "qui vous a invité") from None
+        raise TeamError(_("ce lien d'invitation a expiré : demandez-en un nouveau à la personne qui vous a invité")) from None
     except BadSignature:
-        raise TeamError("ce lien d'invitation n'est pas valable") from None
+        raise TeamError(_("ce lien d'invitation n'est pas valable")) from None
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or not user.pending_invitation or not secrets.compare_digest(
             user.session_token[:16], str(data.get("t", ""))):
-        raise TeamError("ce lien d'invitation a déjà servi ou a été annulé")
+        raise TeamError(_("ce lien d'invitation a déjà servi ou a été annulé"))
     return user
 
 
@@ -83,8 +83,9 @@ def invite(org: Organization, by: User, email: str, name: str, role: Role) -> Us
     existing = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if existing is not None and (existing.organization_id != org.id or existing.removed_at is None):
         if existing.organization_id == org.id and existing.pending_invitation:
-            raise TeamError(f"{email} est déjà invité : renvoyez-lui le lien depuis la liste")
-        raise TeamError(f"{email} a déjà un compte OMS" + (" dans votre équipe" if existing.organization_id == org.id else ""))
+            raise TeamError(_("%(email)s est déjà invité : renvoyez-lui le lien depuis la liste", email=email))
+        raise TeamError(_("%(email)s a déjà un compte OMS%(value)s",
+                          email=email, value=' dans votre équipe' if existing.organization_id == org.id else ''))
     user = existing or User(organization_id=org.id, email=email)
     user.name, user.role = name.strip(), Role(role)
     user.password_hash, user.active = UNUSABLE_PASSWORD, False
@@ -99,7 +100,7 @@ def invite(org: Organization, by: User, email: str, name: str, role: Role) -> Us
 def renew(user: User) -> User:
     """A fresh link for a pending invitation (the previous one stops working)."""
     if not user.pending_invitation:
-        raise TeamError("cette personne a déjà rejoint l'équipe")
+        raise TeamError(_("cette personne a déjà rejoint l'équipe"))
     user.invited_at = utcnow()
     user.revoke_sessions()
     return user
@@ -114,7 +115,7 @@ def accept(user: User, password: str) -> User:
 def set_role(org: Organization, by: User, user: User, role: Role) -> None:
     role = Role(role)
     if user.role == Role.OWNER and role != Role.OWNER and _last_owner(org, user):
-        raise TeamError("l'équipe doit garder au moins un propriétaire : nommez-en un autre d'abord")
+        raise TeamError(_("l'équipe doit garder au moins un propriétaire : nommez-en un autre d'abord"))
     if user.role != role:
         user.role = role
         if user.id != by.id:  # their pages change: they sign in again
@@ -123,9 +124,9 @@ def set_role(org: Organization, by: User, user: User, role: Role) -> None:
 
 def remove(org: Organization, by: User, user: User) -> None:
     if user.id == by.id:
-        raise TeamError("vous ne pouvez pas vous retirer vous-même de l'équipe")
+        raise TeamError(_("vous ne pouvez pas vous retirer vous-même de l'équipe"))
     if user.role == Role.OWNER and _last_owner(org, user):
-        raise TeamError("l'équipe doit garder au moins un propriétaire")
+        raise TeamError(_("l'équipe doit garder au moins un propriétaire"))
     user.active = False
     user.removed_at = utcnow()
     user.revoke_sessions()  # signed out everywhere at once

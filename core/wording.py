@@ -13,6 +13,8 @@ import ssl
 
 from flask_babel import lazy_gettext as _l
 
+from .i18n import PREFIXED, Deferred, message_of
+
 #: "ShopifyError: ", "httpx.ConnectTimeout: ", "StaleInventory: " at the start of a text
 _CLASS_PREFIX = re.compile(r"^(?:[a-z_][\w]*\.)*[A-Z][A-Za-z0-9]*(?:Error|Exception|Refused|Timeout|Failure|"
                            r"Inventory|Conflict|Warning|Exit|Interrupt|Change|Later)?:(?:\s+|$)")
@@ -35,6 +37,8 @@ def plain(text: str | None) -> str:
     """A stored error without its class-name prefixes and errno numbers."""
     if not text:
         return ""
+    if isinstance(text, Deferred):  # the project's own message: shown in the reader's language
+        return text.params["message"] if text.msgid == PREFIXED else text
     out = str(text).strip()
     for pattern, sentence in _KNOWN:
         if pattern.search(out) and (_ERRNO.search(out) or _CLASS_PREFIX.match(out)):
@@ -50,6 +54,9 @@ def plain(text: str | None) -> str:
 
 def for_merchant(exc: BaseException) -> str:
     """The sentence a merchant reads for ``exc``."""
+    translatable = message_of(exc)
+    if translatable is not None:
+        return translatable
     message = getattr(exc, "message", None)
     if isinstance(message, str) and message:  # the connector kit's RemoteError and its kin
         return plain(message)

@@ -19,6 +19,7 @@ from .mapping import parse_tsv, report_barcode
 from .models import AmazonCatalogImport, AmazonListing
 from .runtime import marketplaces
 from .sync import REPORT_POLL, ResumeLater
+from core.i18n import _
 
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
 DETAILS = ["summaries", "offers", "fulfillmentAvailability", "relationships"]
@@ -50,8 +51,8 @@ def run_import(shop: Shop, client: SellingPartnerClient, run: AmazonCatalogImpor
             continue
         report = _wait(client, rep["id"])
         if report["processingStatus"] != "DONE":
-            raise AmazonError(f"Le rapport d'annonces {rep['id']} a échoué chez Amazon "
-                              f"({report['processingStatus']}).")
+            raise AmazonError(_("Le rapport d'annonces %(id)s a échoué chez Amazon (%(processingstatus)s).",
+                                id=rep['id'], processingstatus=report['processingStatus']))
         doc = client.call("getReportDocument", path={"reportDocumentId": report["reportDocumentId"]}).body
         rows = parse_tsv(client.download(doc["url"], doc.get("compressionAlgorithm")).decode("utf-8-sig"))
         _store_rows(shop, mp, rows)
@@ -72,7 +73,8 @@ def _wait(client: SellingPartnerClient, report_id: str) -> dict[str, Any]:
         if report.get("processingStatus") in ("DONE", "FATAL", "CANCELLED"):
             return report
         if REPORT_POLL > client.max_wait:
-            raise ResumeLater(REPORT_POLL, f"rapport {report_id} en préparation chez Amazon")
+            raise ResumeLater(REPORT_POLL, _("rapport %(report_id)s en préparation chez Amazon",
+                                             report_id=report_id))
         client.clock.sleep(REPORT_POLL)
 
 

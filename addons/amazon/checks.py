@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_date, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, lazy_gettext as _l
 from sqlalchemy import select
 
 from core import diagnostics, wording
@@ -13,6 +13,7 @@ from core.diagnostics import Backlog, Check
 from core.extensions import db
 from core.jobs import enqueue
 from core.models import SettingChange, utcnow
+from core.i18n import _
 from core.types import ConnectionResult
 
 from .client import EU_MARKETPLACES, AmazonError, Participation, SellingPartnerClient
@@ -64,10 +65,11 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
                for p in participations]
     wrong, selling = mismatch(chosen_marketplaces(settings), participations)
     if wrong:  # a green test on a configuration that imports nothing would be a lie
-        return ConnectionResult(False, f"Vous avez choisi {', '.join(wrong)}, mais votre compte vend sur "
-                                       f"{selling or 'aucune marketplace'} : corrigez les marketplaces dans les "
-                                       "paramètres de la boutique.", details)
-    message = f"le compte Amazon vend sur {len(active)} marketplace(s) ({selling or 'aucune marketplace'})"
+        return ConnectionResult(False, _("Vous avez choisi %(items)s, mais votre compte vend sur %(value)s : "
+                                         "corrigez les marketplaces dans les paramètres de la boutique.",
+                                         items=', '.join(wrong), value=selling or _('aucune marketplace')), details)
+    message = _("le compte Amazon vend sur %(count)s marketplace(s) (%(selling)s)", count=len(active),
+                selling=selling or _("aucune marketplace"))
     return ConnectionResult(True, message, details)
 
 

@@ -36,6 +36,7 @@ from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, Re
 from .clock import Clock, SystemClock
 from .operations import NOTIFICATIONS_SCOPE, OPERATIONS, Operation
 from .ratelimit import LocalRateLimiter, RateLimiter
+from core.i18n import _
 
 TIMEOUT = 10.0
 TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -82,14 +83,14 @@ EU_MARKETPLACES = (
 )
 
 _LWA_ERRORS = {
-    "invalid_grant": "le refresh token a été refusé (invalid_grant) : autorisez à nouveau l'application "
-                     "dans Seller Central et enregistrez le nouveau refresh token.",
-    "invalid_client": "l'identifiant client ou le secret client LWA a été refusé (invalid_client) : "
-                      "recopiez-les depuis Seller Central (Développer des applications › Identifiants LWA).",
-    "unauthorized_client": "l'application n'est pas autorisée à utiliser ce type de jeton "
-                           "(unauthorized_client).",
-    "invalid_request": "la demande de jeton est incomplète (invalid_request)",
-    "access_denied": "l'accès a été refusé par le titulaire du compte (access_denied).",
+    "invalid_grant": _("le refresh token a été refusé (invalid_grant) : autorisez à nouveau l'application "
+                     "dans Seller Central et enregistrez le nouveau refresh token."),
+    "invalid_client": _("l'identifiant client ou le secret client LWA a été refusé (invalid_client) : "
+                      "recopiez-les depuis Seller Central (Développer des applications › Identifiants LWA)."),
+    "unauthorized_client": _("l'application n'est pas autorisée à utiliser ce type de jeton "
+                           "(unauthorized_client)."),
+    "invalid_request": _("la demande de jeton est incomplète (invalid_request)"),
+    "access_denied": _("l'accès a été refusé par le titulaire du compte (access_denied)."),
 }
 
 
@@ -120,7 +121,8 @@ class RateLimitWait(AmazonError):
     """The operation's bucket is empty for longer than the caller accepts to wait."""
 
     def __init__(self, operation: str, wait: float) -> None:
-        super().__init__(f"Quota Amazon de {operation} épuisé : prochain appel possible dans {wait:.0f} s.",
+        super().__init__(_("Quota Amazon de %(operation)s épuisé : prochain appel possible dans %(wait)s s.",
+                           operation=operation, wait=format(wait, '.0f')),
                          429, "QuotaExceeded")
         self.operation = operation
         self.wait = wait
@@ -204,9 +206,9 @@ class SellingPartnerClient:
                                               ("secret client LWA", client_secret),
                                               ("refresh token", refresh_token)) if not value]
         if missing:
-            raise AmazonError("Paramètres Amazon incomplets : renseignez " + ", ".join(missing) + ".")
+            raise AmazonError(_("Paramètres Amazon incomplets : renseignez %(items)s.", items=', '.join(missing)))
         if not base_url and region not in REGIONS:
-            raise AmazonError(f"Région Amazon inconnue « {region} » : choisissez eu, na ou fe.")
+            raise AmazonError(_("Région Amazon inconnue « %(region)s » : choisissez eu, na ou fe.", region=region))
         try:
             self.base_url = REMOTE.base_url(base_url, REGIONS.get(region, ""), what="l'API SP-API",
                                             what_en="SP-API").rstrip("/")
@@ -263,15 +265,15 @@ class SellingPartnerClient:
                          headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"})
         body = _json(res)
         if res.status_code >= 500:
-            raise AmazonError(f"Le service d'authentification Amazon est indisponible ({res.status_code}) : "
-                              "réessayez plus tard.", res.status_code)
+            raise AmazonError(_("Le service d'authentification Amazon est indisponible (%(status_code)s) : "
+                                "réessayez plus tard.", status_code=res.status_code), res.status_code)
         if res.status_code != 200 or "access_token" not in body:
             error = str(body.get("error") or "")
             text = _LWA_ERRORS.get(error)
             if error == "invalid_request":
                 text = f"{text} : {body.get('error_description', '')}"
-            raise AmazonError(f"Échec de l'authentification Amazon ({res.status_code}) : "
-                              f"{text or body.get('error_description') or 'réponse inattendue'}",
+            raise AmazonError(_("Échec de l'authentification Amazon (%(status_code)s) : %(value)s",
+                                status_code=res.status_code, value=text or body.get('error_description') or 'réponse inattendue'),
                               res.status_code, error or None)
         return str(body["access_token"]), float(body.get("expires_in") or 3600)
 
@@ -369,7 +371,8 @@ class SellingPartnerClient:
         """PUT a feed document to the presigned URL ``createFeedDocument`` returned."""
         res = self._http("PUT", url, content=content, headers={"Content-Type": content_type})
         if res.status_code >= 300:
-            raise AmazonError(f"Dépôt du document refusé par Amazon ({res.status_code}).", res.status_code)
+            raise AmazonError(_("Dépôt du document refusé par Amazon (%(status_code)s).",
+                                status_code=res.status_code), res.status_code)
 
     def download(self, url: str, compression: str | None = None) -> bytes:
         """GET a report or feed-result document from its presigned URL (GZIP undone)."""
@@ -377,7 +380,8 @@ class SellingPartnerClient:
 
         res = self._http("GET", url)
         if res.status_code >= 300:
-            raise AmazonError(f"Téléchargement du document refusé par Amazon ({res.status_code}).",
+            raise AmazonError(_("Téléchargement du document refusé par Amazon (%(status_code)s).",
+                                status_code=res.status_code),
                               res.status_code)
         data = res.content
         return gzip.decompress(data) if (compression or "").upper() == "GZIP" else data
@@ -405,9 +409,10 @@ class SellingPartnerClient:
         except TransportError as exc:
             where = url.split("?", 1)[0]
             if exc.timeout:
-                raise AmazonError(f"Amazon n'a pas répondu en {self.timeout:g} s ({where}).", raw=exc.raw,
+                raise AmazonError(_("Amazon n'a pas répondu en %(timeout)s s (%(where)s).",
+                                    timeout=format(self.timeout, 'g'), where=where), raw=exc.raw,
                                   retryable=True) from None
-            raise AmazonError(f"Impossible de joindre {where} : {exc}", raw=exc.raw, retryable=True) from None
+            raise AmazonError(_("Impossible de joindre %(where)s : %(exc)s", where=where, exc=exc), raw=exc.raw, retryable=True) from None
 
 
 def _query(params: dict[str, Any]) -> dict[str, str]:

@@ -37,6 +37,7 @@ from core.returns import import_channel_return
 from .client import AmazonError, SellingPartnerClient
 from .clock import as_datetime
 from .models import AmazonOrder
+from core.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,9 @@ class FinanceResult:
     refunds: int = 0  # refund events imported (new returns)
 
     def __str__(self) -> str:
-        return (f"{self.orders} commande(s) lue(s) : frais relevés pour {self.fees}, {self.waiting} en attente "
-                f"de publication par Amazon, {self.refunds} remboursement(s) importé(s)")
+        return (_("%(orders)s commande(s) lue(s) : frais relevés pour %(fees)s, %(waiting)s en attente de "
+                  "publication par Amazon, %(refunds)s remboursement(s) importé(s)",
+                  orders=self.orders, fees=self.fees, waiting=self.waiting, refunds=self.refunds))
 
 
 @dataclass
@@ -182,7 +184,7 @@ def read_order(shop: Shop, client: SellingPartnerClient, row: AmazonOrder, resul
         fees = actual_fees(events)
         if _store_fees(order, fees):
             text = ", ".join(str(m) for m in _totals(fees)) or "aucun"
-            order_flow.record(order, "channel", f"frais Amazon relevés : {text}",
+            order_flow.record(order, "channel", _("frais Amazon relevés : %(text)s", text=text),
                               source="amazon", data={"fees": [[k, str(m.amount), m.currency] for k, m in fees]})
         row.fees_read_at = row.fees_read_at or now
         result.fees += 1

@@ -5,6 +5,7 @@ from core import hookimpl
 from core.types import ConnectionResult, CronJob, Sandbox
 
 from . import models  # noqa: F401  (registers the add-on's tables)
+from core.i18n import _
 
 
 @hookimpl
@@ -127,8 +128,9 @@ def order_status_changed(shop, order, old, new) -> None:
     row = db.session.scalar(select(AmazonOrder).where(AmazonOrder.order_id == order.id))
     if row is None or row.status == "CANCELLED":
         return
-    order_flow.record(order, "channel", f"annulée dans l'OMS : annulez aussi la commande {row.amazon_order_id} "
-                      "dans Seller Central (Commandes › Gérer les commandes › Annuler la commande)",
+    order_flow.record(order, "channel", _("annulée dans l'OMS : annulez aussi la commande %(amazon_order_id)s "
+                                          "dans Seller Central (Commandes › Gérer les commandes › Annuler la "
+                                          "commande)", amazon_order_id=row.amazon_order_id),
                       source="amazon")
 
 

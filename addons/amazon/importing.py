@@ -13,6 +13,7 @@ from .finances import now_of, schedule_after_shipment
 from .mapping import OrderFacts
 from .models import AmazonOrder
 from .runtime import clock
+from core.i18n import _
 
 #: Amazon statuses of an order with units shipped
 SHIPPED_STATUSES = ("PARTIALLY_SHIPPED", "SHIPPED")
@@ -92,17 +93,18 @@ def _shipped_outside(order: Order, facts: OrderFacts, *, created: bool, source: 
                          for p in facts.packages if p.get("trackingNumber"))
     if not created:
         if order.status in order_flow.OPEN:
-            order_flow.record(order, "conflict", "Amazon indique la commande expédiée hors de l'OMS"
-                              + (f" ({tracking})" if tracking else "") + " : vérifiez et clôturez-la ici",
+            order_flow.record(order, "conflict", _("Amazon indique la commande expédiée hors de l'OMS%(value)s : "
+                                                   "vérifiez et clôturez-la ici",
+                                                   value=" (" + tracking + ")" if tracking else ""),
                               source=source)
         return
     if order.status not in order_flow.OPEN:
         return
     order_flow.release_all(order, "expédiée avant la connexion à l'OMS")
     if order.status == OrderStatus.ON_HOLD:
-        order_flow.transition(order, OrderStatus.NEW, source=source, reason="expédiée sur Amazon")
+        order_flow.transition(order, OrderStatus.NEW, source=source, reason=_("expédiée sur Amazon"))
     order_flow.transition(order, OrderStatus.SHIPPED, source=source,
-                          reason="déjà expédiée sur Amazon" + (f" ({tracking})" if tracking else ""))
+                          reason=_("déjà expédiée sur Amazon%(value)s", value=" (" + tracking + ")" if tracking else ""))
 
 
 def fba_warehouse(shop: Shop) -> Warehouse:

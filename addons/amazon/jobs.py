@@ -24,12 +24,13 @@ from .checks import check_connection as _check
 from .client import AmazonError, RateLimitWait
 from .models import AmazonCatalogImport, AmazonFeed
 from .runtime import client_for, clock
+from core.i18n import _
 
 
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 
@@ -62,7 +63,7 @@ def _guarded(shop_id: int, work: Callable[[Shop], Any], *, resume: Callable[[flo
         db.session.rollback()
         resume(exc.wait)
         db.session.commit()
-        return f"reprise dans {exc.wait:.0f} s : {exc}"
+        return _("reprise dans %(wait)s s : %(exc)s", wait=format(exc.wait, '.0f'), exc=exc)
     except AmazonError as exc:
         if exc.credentials:
             record_credentials_error(shop_id, str(exc))
@@ -130,7 +131,8 @@ def import_listings(shop_id: int, import_id: int | None = None) -> str:
             run.state, run.error, run.finished_at = "failed", str(exc)[:2000], utcnow()
             db.session.commit()
             raise
-        return f"{run.listings} annonce(s) : {run.matched} associée(s), {run.unmatched} sans produit OMS"
+        return _("%(listings)s annonce(s) : %(matched)s associée(s), %(unmatched)s sans produit OMS",
+                 listings=run.listings, matched=run.matched, unmatched=run.unmatched)
 
     def resume(wait: float) -> None:
         enqueue("addons.amazon.jobs.import_listings", shop_id, state.get("id"),
@@ -167,8 +169,9 @@ def reconcile_stock(shop_id: int) -> str:
         fba = stock_sync.refresh_fba(shop, client)  # reading Amazon's stock goes on when the switch is off
         db.session.commit()
         if off := sync_off(shop):
-            return f"FBA : {fba} SKU mis à jour ; FBM : {off}"
-        return f"FBA : {fba} SKU mis à jour ; FBM : {stock_sync.push(shop, client, None, force=True)}"
+            return _("FBA : %(fba)s SKU mis à jour ; FBM : %(off)s", fba=fba, off=off)
+        return _("FBA : %(fba)s SKU mis à jour ; FBM : %(shop)s",
+                 fba=fba, shop=stock_sync.push(shop, client, None, force=True))
 
     def resume(wait: float) -> None:
         enqueue("addons.amazon.jobs.reconcile_stock", shop_id, job_id=f"amazon-reconcile_stock-{shop_id}-resume",
@@ -179,7 +182,7 @@ def reconcile_stock(shop_id: int) -> str:
 
 def refresh_fba(shop_id: int) -> str:
     def work(shop: Shop) -> str:
-        return f"{stock_sync.refresh_fba(shop, client_for(shop))} SKU FBA mis à jour"
+        return _("%(shop)s SKU FBA mis à jour", shop=stock_sync.refresh_fba(shop, client_for(shop)))
 
     def resume(wait: float) -> None:
         enqueue("addons.amazon.jobs.refresh_fba", shop_id, job_id=f"amazon-refresh_fba-{shop_id}-resume",
@@ -206,7 +209,8 @@ def check_feed(feed_row_id: int) -> str:
 
     def work(shop: Shop) -> str:
         done = stock_sync.follow_feed(client_for(shop), feed)
-        return f"flux {done.feed_id} : {done.status}, {len(done.issues)} problème(s)"
+        return _("flux %(feed_id)s : %(status)s, %(issues)s problème(s)",
+                 feed_id=done.feed_id, status=done.status, issues=len(done.issues))
 
     def resume(wait: float) -> None:
         enqueue("addons.amazon.jobs.check_feed", feed_row_id, job_id=f"amazon-check_feed-{feed_row_id}-resume",
@@ -220,12 +224,13 @@ def confirm_shipment(shipment_id: int) -> str:
     """Send a shipment's tracking to Amazon (``confirmShipment``)."""
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None:
-        return "expédition introuvable"
+        return _("expédition introuvable")
     shop_id = shipment.order.shop_id
 
     def work(shop: Shop) -> str:
         body = shipping.confirm(shipment, client_for(shop))
-        return f"suivi {body['packageDetail']['trackingNumber']} confirmé pour {shipment.order.number}"
+        return _("suivi %(trackingnumber)s confirmé pour %(number)s",
+                 trackingnumber=body['packageDetail']['trackingNumber'], number=shipment.order.number)
 
     def resume(wait: float) -> None:
         enqueue("addons.amazon.jobs.confirm_shipment", shipment_id, job_id=f"amazon-confirm-{shipment_id}-resume",
@@ -266,7 +271,9 @@ def read_all_finances() -> int:
 def process_notifications(shop_id: int) -> str:
     """The shop's stored ORDER_CHANGE notifications: each queues the import of its order."""
     done, errors = notifications.INBOX.process_pending(shop_id, notifications.handle)
-    return f"{done} notification(s) traitée(s)" + (f" ; erreurs : {'; '.join(errors)}" if errors else "")
+    if errors:
+        return _("%(done)s notification(s) traitée(s) ; erreurs : %(errors)s", done=done, errors="; ".join(errors))
+    return _("%(done)s notification(s) traitée(s)", done=done)
 
 
 def subscribe_notifications(shop_id: int, queue_arn: str) -> str:

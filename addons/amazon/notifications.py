@@ -14,6 +14,7 @@ recommends.
 from __future__ import annotations
 
 import hashlib
+import json
 import hmac
 import secrets
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ from core.models import Shop, utcnow
 from .client import AmazonError, SellingPartnerClient
 from .models import AmazonSubscription
 from .runtime import marketplaces
+from core.i18n import _
 
 ORDER_CHANGE = "ORDER_CHANGE"
 CHANGE_TYPES = ["OrderStatusChange", "BuyerRequestedChange"]
@@ -92,7 +94,7 @@ def parse(raw: bytes | str) -> dict[str, Any]:
     except (ValueError, TypeError):
         raise NotificationRefused("corps JSON illisible") from None
     if not isinstance(data, dict):
-        raise NotificationRefused("une notification est un objet JSON")
+        raise NotificationRefused(_("une notification est un objet JSON"))
     return data
 
 
@@ -126,7 +128,8 @@ class RelayInbox(WebhookInbox):
         except NotificationRefused as exc:
             raise Refused(str(exc)) from None
         if notification.get("NotificationType") != ORDER_CHANGE:
-            raise Refused(f"type de notification non pris en charge : {notification.get('NotificationType')}")
+            raise Refused(_("type de notification non pris en charge : %(get)s",
+                            get=notification.get('NotificationType')))
         order_id = order_change(notification).get("AmazonOrderId")
         if not order_id or not isinstance(order_id, str):
             raise Refused("AmazonOrderId manquant")
@@ -154,17 +157,17 @@ def handle(shop: Shop, row: WebhookDelivery) -> str:
     order_id = str(change.get("AmazonOrderId"))
     seller = shop.addon_settings("amazon").get("selling_partner_id")
     if seller and change.get("SellerId") and change["SellerId"] != seller:
-        return "ignorée : notification d'un autre compte vendeur"
+        return _("ignorée : notification d'un autre compte vendeur")
     mp = (change.get("Summary") or {}).get("MarketplaceId")
     if mp and marketplaces(shop) and mp not in marketplaces(shop):
-        return f"ignorée : place de marché {mp} non importée"
+        return _("ignorée : place de marché %(mp)s non importée", mp=mp)
     sub = db.session.get(AmazonSubscription, shop.id)
     if sub is not None:
         sub.received += 1
         sub.last_received_at = utcnow()
     enqueue("addons.amazon.jobs.fetch_order", shop.id, order_id, job_id=f"amazon-order-{shop.id}-{order_id}",
             unique=True, shop_id=shop.id)
-    return f"import de {order_id} demandé"
+    return _("import de %(order_id)s demandé", order_id=order_id)
 
 
 def subscription(shop: Shop) -> AmazonSubscription | None:

@@ -16,6 +16,7 @@ from .finances import now_of, schedule_after_shipment
 from .mapping import from_order
 from .models import AmazonOrder
 from .sync import INCLUDED_DATA
+from core.i18n import _
 
 #: Amazon carrier codes (Seller Central list, ``CarrierCode`` of amzn-base.xsd) by the names
 #: an OMS shipment may carry. Carriers not listed go as "Other" with their name.
@@ -49,15 +50,16 @@ def confirm(shipment: Shipment, client: SellingPartnerClient) -> dict[str, Any]:
     order = shipment.order
     facts = db.session.scalar(select(AmazonOrder).where(AmazonOrder.order_id == order.id))
     if facts is None:
-        raise AmazonError(f"La commande {order.number} n'a pas été importée d'Amazon : suivi non transmis.")
+        raise AmazonError(_("La commande %(number)s n'a pas été importée d'Amazon : suivi non transmis.",
+                            number=order.number))
     if not shipment.tracking_number:
-        raise AmazonError(f"L'expédition {shipment.id} n'a pas de numéro de suivi : Amazon l'exige.")
+        raise AmazonError(_("L'expédition %(id)s n'a pas de numéro de suivi : Amazon l'exige.", id=shipment.id))
     if any(sl.order_line.external_id is None for sl in shipment.lines):
         _fetch_item_ids(order, facts, client)
     items = [{"orderItemId": sl.order_line.external_id, "quantity": sl.quantity}
              for sl in shipment.lines if sl.quantity > 0 and sl.order_line.external_id]
     if not items:
-        raise AmazonError(f"Aucun article Amazon identifié dans l'expédition {shipment.id}.")
+        raise AmazonError(_("Aucun article Amazon identifié dans l'expédition %(id)s.", id=shipment.id))
     body = {"marketplaceId": facts.marketplace_id,
             "packageDetail": {"packageReferenceId": str(shipment.id),
                               **carrier_fields(shipment.carrier or "", shipment.service),
@@ -66,8 +68,9 @@ def confirm(shipment: Shipment, client: SellingPartnerClient) -> dict[str, Any]:
                               "orderItems": items}}
     client.call("confirmShipment", path={"orderId": facts.amazon_order_id}, json=body)
     schedule_after_shipment(facts, now_of(client))  # Amazon posts the fees of the shipment
-    order_flow.record(order, "channel", f"suivi {shipment.tracking_number} transmis à Amazon "
-                      f"({body['packageDetail']['carrierCode']}, {sum(i['quantity'] for i in items)} article(s))",
+    order_flow.record(order, "channel", _("suivi %(tracking_number)s transmis à Amazon (%(carriercode)s, "
+                                          "%(value)s article(s))",
+                                          tracking_number=shipment.tracking_number, carriercode=body['packageDetail']['carrierCode'], value=sum((i['quantity'] for i in items))),
                       source="amazon", data={"shipment": shipment.id})
     return body
 

@@ -31,6 +31,7 @@ from .models import AmazonFeed, AmazonListing, AmazonStockPending
 from .operations import OPERATIONS
 from .runtime import marketplaces
 from .sync import ResumeLater
+from core.i18n import _
 
 FEED_TYPE = "JSON_LISTINGS_FEED"
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -50,9 +51,12 @@ class PushResult:
     processing: int = 0  # in feeds Amazon is still processing
 
     def __str__(self) -> str:
-        how = {"patch": "patchListingsItem", "feed": "JSON_LISTINGS_FEED", "none": "rien à envoyer"}[self.method]
-        text = f"{self.sent} quantité(s) envoyée(s), {self.rejected} refusée(s) ({how})"
-        return text + (f", {self.processing} en traitement chez Amazon" if self.processing else "")
+        how = {"patch": "patchListingsItem", "feed": "JSON_LISTINGS_FEED", "none": _("rien à envoyer")}[self.method]
+        if self.processing:
+            return _("%(sent)s quantité(s) envoyée(s), %(rejected)s refusée(s) (%(how)s), %(processing)s en traitement "
+                     "chez Amazon", sent=self.sent, rejected=self.rejected, how=how, processing=self.processing)
+        return _("%(sent)s quantité(s) envoyée(s), %(rejected)s refusée(s) (%(how)s)", sent=self.sent,
+                 rejected=self.rejected, how=how)
 
 
 def mark_pending(shop: Shop, variant_ids: list[int]) -> None:
@@ -189,7 +193,7 @@ def follow_feed(client: SellingPartnerClient, feed: AmazonFeed) -> AmazonFeed:
             break
         db.session.commit()
         if FEED_POLL > client.max_wait:
-            raise ResumeLater(FEED_POLL, f"flux {feed.feed_id} en traitement chez Amazon")
+            raise ResumeLater(FEED_POLL, _("flux %(feed_id)s en traitement chez Amazon", feed_id=feed.feed_id))
         client.clock.sleep(FEED_POLL)
     report: dict[str, Any] = {}
     if info.get("resultFeedDocumentId"):

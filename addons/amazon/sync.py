@@ -37,6 +37,7 @@ from .mapping import OPEN_STATUSES, from_order, from_report_rows, parse_tsv
 from .models import AmazonOrder, AmazonSyncState
 from .operations import OPERATIONS
 from .runtime import marketplaces
+from core.i18n import _
 
 #: an order updated just before the previous window's end may show up late: read it again
 OVERLAP = timedelta(minutes=5)
@@ -76,8 +77,8 @@ class SyncResult:
     decision: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return (f"{self.created} commande(s) créée(s), {self.updated} mise(s) à jour "
-                f"({'rapport de commandes' if self.path == 'report' else 'searchOrders'}, {self.pages} page(s))")
+        return (_("%(created)s commande(s) créée(s), %(updated)s mise(s) à jour (%(value)s, %(pages)s page(s))",
+                  created=self.created, updated=self.updated, value='rapport de commandes' if self.path == 'report' else 'searchOrders', pages=self.pages))
 
 
 def _state(shop: Shop) -> AmazonSyncState:
@@ -331,5 +332,6 @@ def _wait_report(client: SellingPartnerClient, report_id: str) -> dict[str, Any]
         if report.get("processingStatus") in ("DONE", "FATAL", "CANCELLED"):
             return report
         if REPORT_POLL > client.max_wait:
-            raise ResumeLater(REPORT_POLL, f"rapport {report_id} en préparation chez Amazon")
+            raise ResumeLater(REPORT_POLL, _("rapport %(report_id)s en préparation chez Amazon",
+                                             report_id=report_id))
         client.clock.sleep(REPORT_POLL)

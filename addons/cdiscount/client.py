@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, error_from
+from core.i18n import _
 
 DEFAULT_BASE_URL = "https://api.octopia-io.net/seller/v2"
 DEFAULT_TOKEN_URL = "https://auth.octopia-io.net/auth/realms/maas/protocol/openid-connect/token"
@@ -141,7 +142,8 @@ class Client:
         if cached:
             return cached
         if not self.client_id or not self.client_secret:
-            raise CdiscountError("Identifiant client ou secret Octopia manquant : renseignez-les dans les réglages.",
+            raise CdiscountError(_("Identifiant client ou secret Octopia manquant : renseignez-les dans les "
+                                   "réglages."),
                                  message_en="Octopia client id or secret missing: fill them in the settings.",
                                  retryable=False)
         try:  # asking for a token twice is harmless: the kit may resend it
@@ -151,18 +153,19 @@ class Client:
             raise CdiscountError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
         self.tokens_asked += 1
         if res.status_code in (400, 401):
-            raise error_from(res, "Octopia refuse l'identifiant client ou le secret : vérifiez-les sur la page "
-                                  "« Gestion des identifiants API » du portail vendeur.",
+            raise error_from(res, _("Octopia refuse l'identifiant client ou le secret : vérifiez-les sur la page "
+                                    "« Gestion des identifiants API » du portail vendeur."),
                              "Octopia refuses the client id or secret: check them on the seller portal's "
                              "API credentials page.", cls=CdiscountError)
         if res.status_code >= 400:
-            raise error_from(res, f"Le serveur d'authentification Octopia a refusé la demande (HTTP {res.status_code}).",
+            raise error_from(res, _("Le serveur d'authentification Octopia a refusé la demande (HTTP "
+                                    "%(status_code)s).", status_code=res.status_code),
                              f"Octopia's auth server refused the request (HTTP {res.status_code}).",
                              cls=CdiscountError)
         body = res.json()
         token = str(body.get("access_token") or "")
         if not token:
-            raise CdiscountError("Octopia n'a pas donné de jeton d'accès.", message_en="Octopia gave no access token.")
+            raise CdiscountError(_("Octopia n'a pas donné de jeton d'accès."), message_en="Octopia gave no access token.")
         lifetime = float(body.get("expires_in") or 300)
         token_cache.put(self._key, token, self.now() + max(lifetime - min(TOKEN_MARGIN, lifetime / 4), 1.0))
         return token
@@ -182,17 +185,18 @@ class Client:
                 continue
             break
         if res.status_code == 401:
-            raise error_from(res, "Octopia refuse le jeton d'accès : vérifiez l'identifiant client et le secret.",
+            raise error_from(res, _("Octopia refuse le jeton d'accès : vérifiez l'identifiant client et le secret."),
                              "Octopia refuses the access token: check the client id and secret.", cls=CdiscountError)
         if res.status_code == 403:
-            raise error_from(res, "Octopia refuse l'accès à ce vendeur : vérifiez l'identifiant vendeur (SellerId) "
-                                  "et que ces identifiants API lui sont rattachés.",
+            raise error_from(res, _("Octopia refuse l'accès à ce vendeur : vérifiez l'identifiant vendeur "
+                                    "(SellerId) et que ces identifiants API lui sont rattachés."),
                              "Octopia denies access to this seller: check the seller id and that the API "
                              "credentials belong to it.", cls=CdiscountError)
         if res.status_code >= 400:
             detail = _problem(res)
             extra = f" : {detail}" if detail else "."
-            raise error_from(res, f"Octopia a refusé la demande (HTTP {res.status_code}){extra}",
+            raise error_from(res, _("Octopia a refusé la demande (HTTP %(status_code)s)%(extra)s",
+                                    status_code=res.status_code, extra=extra),
                              f"Octopia refused the request (HTTP {res.status_code}){extra}", cls=CdiscountError)
         return res
 

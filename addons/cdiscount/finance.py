@@ -40,6 +40,7 @@ from core.returns import import_channel_return
 from . import mapping
 from .client import Client
 from .models import CdiscountOperation, CdiscountOrder, CdiscountState
+from core.i18n import _
 
 NAME = "cdiscount"
 #: Octopia's event types → core.analytics.FEE_KINDS (Sale and Refund are not fees)
@@ -149,7 +150,7 @@ def _store_fees(order: Order) -> bool:
         return False
     set_actual_fees(order, fees)
     text = ", ".join(f"{m.quantize().amount} {m.currency}" for _k, m in fees) or "aucun"
-    order_flow.record(order, "channel", f"frais Cdiscount relevés : {text}", source=NAME,
+    order_flow.record(order, "channel", _("frais Cdiscount relevés : %(text)s", text=text), source=NAME,
                       data={"fees": [[k, str(m.amount), m.currency] for k, m in fees]})
     return True
 

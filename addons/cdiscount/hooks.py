@@ -15,6 +15,7 @@ from . import jobs, models, sandbox  # noqa: F401  (importing models registers t
 from .client import CdiscountError, Client
 from .forms import SettingsForm
 from .models import CdiscountOrder
+from core.i18n import _
 
 NAME = "cdiscount"
 #: the merchant waits on the settings page: one quick retry at most
@@ -53,7 +54,7 @@ def connection_test(shop, settings):
     channels = [c.get("name") or c.get("id") for c in seller.get("salesChannels") or [] if isinstance(c, dict)]
     details = [f"canaux de vente : {', '.join(channels)}"] if channels else []
     details.append(f"{len(carriers)} transporteurs acceptés par Cdiscount")
-    return ConnectionResult(True, f"connecté à la boutique Cdiscount « {name} »", details)
+    return ConnectionResult(True, _("connecté à la boutique Cdiscount « %(name)s »", name=name), details)
 
 
 @hookimpl

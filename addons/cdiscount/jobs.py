@@ -29,6 +29,7 @@ from core.models import Order, OrderStatus, Shipment, Shop, ShopAddon, Variant
 from . import mapping
 from .client import CdiscountError, Client
 from .models import CdiscountOffer, CdiscountOrder, CdiscountParcel
+from core.i18n import _
 
 NAME = "cdiscount"
 #: offers per PUT /offers (Octopia documents no bound; the emulator enforces this one)
@@ -105,7 +106,8 @@ def handle_page(shop: Shop, page: list[dict[str, Any]]) -> None:
             if not result.stale:
                 row.status = state
         if new_state and state not in mapping.STATES:
-            order_flow.record(order, "channel", f"état Cdiscount inconnu « {state} » : conservé tel quel",
+            order_flow.record(order, "channel", _("état Cdiscount inconnu « %(state)s » : conservé tel quel",
+                                                  state=state),
                               source=f"{NAME}:poll", data={"octopia_status": state})
         elif new_state and not result.created:
             order_flow.record(order, "channel", f"Cdiscount : {mapping.state_label(state)}", source=f"{NAME}:poll",
@@ -143,7 +145,7 @@ def decide_order(order_id: int, accepted: bool, reason: str = "") -> str:
     order = db.session.get(Order, order_id)
     row = _row(order)
     if row is None:
-        return "pas une commande Cdiscount"
+        return _("pas une commande Cdiscount")
     if accepted and order.status == OrderStatus.CANCELLED:
         accepted, reason = False, "annulée dans l'OMS avant son acceptation"
     wanted = "Accepted" if accepted else "Refused"
@@ -151,7 +153,7 @@ def decide_order(order_id: int, accepted: bool, reason: str = "") -> str:
         row.decision, row.decision_reason, row.decision_state = ("accept" if accepted else "refuse"), reason, "pending"
         db.session.commit()
     if row.decision_state == "done":
-        return "déjà transmise"
+        return _("déjà transmise")
     client = client_for(order.shop)
     remote = client.order(row.octopia_id)  # read first: a call without an answer may have landed
     state = str(remote.get("status") or "")
@@ -188,7 +190,7 @@ def push_tracking(shipment_id: int) -> str:
     order = shipment.order
     row = _row(order)
     if row is None:
-        return "pas une commande Cdiscount"
+        return _("pas une commande Cdiscount")
     parcel = db.session.scalar(select(CdiscountParcel).where(CdiscountParcel.shipment_id == shipment.id))
     number = shipment.tracking_number or f"OMS-{shipment.id}"
     if parcel is None:
@@ -205,21 +207,21 @@ def push_tracking(shipment_id: int) -> str:
     if mapping.has_parcel(remote, parcel.parcel_number):
         parcel.state, parcel.note = "done", "colis déjà enregistré chez Cdiscount"
         db.session.commit()
-        return "déjà transmis"
+        return _("déjà transmis")
     if remote.get("supplyMode") != "Seller":
         parcel.state, parcel.note = "skipped", f"expédiée par {remote.get('supplyMode')}, pas par le vendeur"
         db.session.commit()
-        return "non concernée"
+        return _("non concernée")
     if state in mapping.BEFORE_PREPARATION:
         db.session.commit()
-        raise CdiscountError(f"Cdiscount n'a pas encore passé la commande en préparation ({mapping.state_label(state)}) :"
-                             " le suivi sera transmis dès qu'elle le sera.",
+        raise CdiscountError(_("Cdiscount n'a pas encore passé la commande en préparation (%(state)s) : le suivi "
+                               "sera transmis dès qu'elle le sera.", state=mapping.state_label(state)),
                              message_en=f"Cdiscount has not moved the order to preparation yet ({state}): the "
                                         "tracking is sent as soon as it has.", retryable=True)
     if state != mapping.SHIPPABLE:
         parcel.state, parcel.note = "skipped", f"commande {mapping.state_label(state)} chez Cdiscount"
-        order_flow.record(order, "channel", f"Cdiscount : suivi non transmis, la commande est "
-                                            f"{mapping.state_label(state)}", source=NAME)
+        order_flow.record(order, "channel", _("Cdiscount : suivi non transmis, la commande est %(state)s",
+                                              state=mapping.state_label(state)), source=NAME)
         db.session.commit()
         return "non transmis"
     known = {c.get("name") for c in client.carriers() if isinstance(c, dict)}
@@ -249,7 +251,7 @@ def cancel_order(order_id: int) -> str:
     order = db.session.get(Order, order_id)
     row = _row(order)
     if row is None or row.cancel_state == "done":
-        return "rien à faire"
+        return _("rien à faire")
     client = client_for(order.shop)
     remote = client.order(row.octopia_id)
     state = str(remote.get("status") or "")
@@ -262,14 +264,14 @@ def cancel_order(order_id: int) -> str:
         "userType": "Seller", "orderStatus": state, "salesChannel": row.sales_channel or "CDISFR"}) or []
     codes = [r.get("code") for r in reasons if isinstance(r, dict) and r.get("code")]
     if not codes:
-        raise CdiscountError("Cdiscount ne propose aucun motif d'annulation pour cette commande.",
+        raise CdiscountError(_("Cdiscount ne propose aucun motif d'annulation pour cette commande."),
                              message_en="Cdiscount offers no cancellation reason for this order.", retryable=False)
     code = next((c for c in codes if "stock" in c), codes[0])
     row.cancel_state = "sending"
     db.session.commit()
     client.cancel(row.octopia_id, code)
     row.cancel_state, row.status = "done", "Cancelled"
-    order_flow.record(order, "channel", f"Cdiscount : annulation demandée ({code})", source=NAME)
+    order_flow.record(order, "channel", _("Cdiscount : annulation demandée (%(code)s)", code=code), source=NAME)
     db.session.commit()
     return code
 
@@ -424,7 +426,7 @@ def import_catalog(shop_id: int) -> str:
                 shop_id=shop.id)
         db.session.commit()
     without = sum(1 for sku in seen if rows[sku].variant_id is None)
-    return f"{len(seen)} offre(s) lue(s), {without} sans produit OMS"
+    return _("%(seen)s offre(s) lue(s), %(without)s sans produit OMS", seen=len(seen), without=without)
 
 
 def import_all_catalogs() -> int:

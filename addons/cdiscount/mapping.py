@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.types import NormalizedAddress, NormalizedLine, NormalizedOrder, NormalizedPickupPoint
+from core.i18n import _
 
 #: Octopia's order states → the status core reads (``open``, ``cancelled``, ``shipped``).
 #: Refused (by the seller) and Rejected (by Octopia's controls) end the order like a cancellation.
@@ -41,9 +42,9 @@ STATES = {
 }
 #: French names of the states, shown to the merchant
 STATE_LABELS = {
-    "Processing": "en contrôle chez Octopia", "WaitingAcceptance": "en attente d'acceptation",
-    "Accepted": "acceptée", "InPreparation": "en préparation", "Shipped": "expédiée", "Delivered": "livrée",
-    "Cancelled": "annulée", "Refused": "refusée", "Rejected": "rejetée par Octopia",
+    "Processing": _("en contrôle chez Octopia"), "WaitingAcceptance": _("en attente d'acceptation"),
+    "Accepted": _("acceptée"), "InPreparation": _("en préparation"), "Shipped": _("expédiée"), "Delivered": _("livrée"),
+    "Cancelled": _("annulée"), "Refused": _("refusée"), "Rejected": _("rejetée par Octopia"),
 }
 #: states in which the seller may still accept or refuse
 WAITING = "WaitingAcceptance"

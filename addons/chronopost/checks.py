@@ -8,6 +8,7 @@ from core.types import ConnectionResult
 
 from .client import ChronopostClient, ChronopostError
 from .labels import PRODUCTS
+from core.i18n import _
 
 QUICK = RetryPolicy(attempts=2, max_wait=2.0)
 
@@ -21,5 +22,5 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
     except ChronopostError as exc:
         return ConnectionResult(False, str(exc))
     details = [f"{PRODUCTS.get(c, 'Produit')} ({c})" for c in codes]
-    return ConnectionResult(True, f"connecté au compte Chronopost {settings.get('account_number')} : "
-                                  f"{len(codes)} produit(s) disponible(s)", details)
+    return ConnectionResult(True, _("connecté au compte Chronopost %(get)s : %(codes)s produit(s) disponible(s)",
+                                    get=settings.get('account_number'), codes=len(codes)), details)

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, redact
+from core.i18n import _
 
 DEFAULT_BASE_URL = "https://ws.chronopost.fr"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -40,11 +41,11 @@ REMOTE = Remote("chronopost", "Chronopost", ("ws.chronopost.fr",))
 RETRY = RetryPolicy(attempts=3, base=0.25, cap=2.0, max_wait=3.0)
 TIMEOUT = 15.0
 #: errorCode values of the shipping service a merchant can act on
-ERRORS = {"1": "erreur du système Chronopost", "2": "compte ou mot de passe invalide",
-          "3": "code produit non autorisé pour ce compte", "6": "code postal du destinataire invalide",
-          "7": "poids invalide", "25": "le pays de destination n'est pas desservi par ce produit",
-          "30": "le point relais est invalide", "33": "le colis est déjà pris en charge : il ne s'annule plus",
-          "34": "numéro d'envoi inconnu"}
+ERRORS = {"1": _("erreur du système Chronopost"), "2": _("compte ou mot de passe invalide"),
+          "3": _("code produit non autorisé pour ce compte"), "6": _("code postal du destinataire invalide"),
+          "7": "poids invalide", "25": _("le pays de destination n'est pas desservi par ce produit"),
+          "30": _("le point relais est invalide"), "33": _("le colis est déjà pris en charge : il ne s'annule plus"),
+          "34": _("numéro d'envoi inconnu")}
 
 
 class ChronopostError(RemoteError):
@@ -101,7 +102,8 @@ class ChronopostClient:
                  shop_id: int | None = None, timeout: float = TIMEOUT, retry: RetryPolicy = RETRY,
                  **options: Any) -> None:
         if not account_number or not password:
-            raise ChronopostError("Paramètres Chronopost incomplets : renseignez le numéro de compte et le mot de passe.",
+            raise ChronopostError(_("Paramètres Chronopost incomplets : renseignez le numéro de compte et le mot "
+                                    "de passe."),
                                   message_en="Chronopost settings incomplete.", retryable=False)
         try:
             self.root = REMOTE.base_url(base_url, DEFAULT_BASE_URL).rstrip("/")
@@ -139,13 +141,13 @@ class ChronopostClient:
         fault = root.find(f".//{{{SOAP_NS}}}Fault") if root is not None else None
         if fault is not None and code < 500:
             text = fault.findtext("faultstring") or ""
-            raise ChronopostError(f"Chronopost a refusé la demande : {text}.", message_en=f"Chronopost fault: {text}",
+            raise ChronopostError(_("Chronopost a refusé la demande : %(text)s.", text=text), message_en=f"Chronopost fault: {text}",
                                   status=code, raw=redact.text(res.text), retryable=False)
         if code >= 400 or root is None:
             raise _http_error(code, res.text)
         answer = root.find(f".//{{{ns}}}{operation}Response/return")
         if answer is None:
-            raise ChronopostError("Réponse incomplète de Chronopost.", message_en="Incomplete Chronopost answer.",
+            raise ChronopostError(_("Réponse incomplète de Chronopost."), message_en="Incomplete Chronopost answer.",
                                   status=code, raw=redact.text(res.text), retryable=False)
         return answer
 
@@ -159,7 +161,8 @@ class ChronopostClient:
             if message and message.lower() != known.lower():
                 parts.append(message)
             text = "; ".join(parts) or f"code {code}"
-            raise ChronopostError(f"Chronopost a refusé {what} : {text} (erreur {code}).",
+            raise ChronopostError(_("Chronopost a refusé %(what)s : %(text)s (erreur %(code)s).",
+                                    what=what, text=text, code=code),
                                   message_en=f"Chronopost refused {what}: {message} ({code})",
                                   status=200, retryable=code == "1")
 
@@ -199,7 +202,7 @@ class ChronopostClient:
         except (binascii.Error, ValueError):
             pdf = b""
         if not number or not pdf.startswith(b"%PDF"):
-            raise ChronopostError("Réponse incomplète de Chronopost : ni numéro d'envoi ni étiquette PDF.",
+            raise ChronopostError(_("Réponse incomplète de Chronopost : ni numéro d'envoi ni étiquette PDF."),
                                   message_en="Incomplete Chronopost label answer.", status=200, retryable=False)
         return Skybill(number=number, pdf=pdf)
 

@@ -21,6 +21,7 @@ from core.types import Label, NormalizedAddress, NormalizedPickupPoint, Rate
 
 from .client import ChronopostClient, ChronopostError
 from .models import ChronopostSkybill
+from core.i18n import _
 
 ADDON = "chronopost"
 PRODUCTS = {"01": "Chrono 13", "02": "Chrono 10", "16": "Chrono 18", "86": "Chrono Relais",
@@ -87,8 +88,8 @@ def customs(shipment: Shipment, order: Order) -> dict[str, str]:
             problems.append(f"{line.sku} ({', '.join(gaps)})")
         total += Decimal(line.unit_price) * sl.quantity
     if problems:
-        raise MissingData("Données douanières manquantes pour un envoi hors UE : " + "; ".join(problems)
-                          + ". Complétez la fiche produit puis réessayez.")
+        raise MissingData(_("Données douanières manquantes pour un envoi hors UE : %(items)s. Complétez la fiche "
+                            "produit puis réessayez.", items='; '.join(problems)))
     return {"customsCurrency": order.currency or "EUR", "customsValue": str(total.quantize(Decimal("0.01")))}
 
 
@@ -99,12 +100,13 @@ def request(shop: Shop, order: Order, shipment: Shipment, *, now: datetime | Non
     missing = [label for key, label in (("name", "nom"), ("line1", "adresse"), ("postal_code", "code postal"),
                                         ("city", "ville"), ("country", "pays")) if not address.get(key)]
     if missing:
-        raise MissingData(f"Adresse du destinataire incomplète ({', '.join(missing)}) : corrigez la commande.")
+        raise MissingData(_("Adresse du destinataire incomplète (%(items)s) : corrigez la commande.",
+                            items=', '.join(missing)))
     grams = shipment.weight_grams
     if not grams or grams <= 0:
-        raise MissingData("Poids du colis inconnu : pesez-le avant de demander l'étiquette Chronopost.")
+        raise MissingData(_("Poids du colis inconnu : pesez-le avant de demander l'étiquette Chronopost."))
     if grams > 30000:
-        raise MissingData(f"Colis trop lourd pour Chronopost ({grams} g, 30 kg au plus).")
+        raise MissingData(_("Colis trop lourd pour Chronopost (%(grams)s g, 30 kg au plus).", grams=grams))
     product = product_for(order, settings)
     sender = {"shipperCivility": "M", "shipperName": settings.get("sender_name", "")[:35],
               "shipperName2": settings.get("sender_company", "")[:35], "shipperAdress1": settings.get("sender_street", "")[:38],
@@ -113,7 +115,7 @@ def request(shop: Shop, order: Order, shipment: Shipment, *, now: datetime | Non
               "shipperPhone": settings.get("sender_phone", ""), "shipperEmail": settings.get("sender_email", ""),
               "shipperPreAlert": "0"}
     if not (sender["shipperName"] and sender["shipperAdress1"] and sender["shipperZipCode"] and sender["shipperCity"]):
-        raise MissingData("Adresse de l'expéditeur manquante : complétez les paramètres Chronopost.")
+        raise MissingData(_("Adresse de l'expéditeur manquante : complétez les paramètres Chronopost."))
     phone = address.get("phone") or order.phone or ""
     email = address.get("email") or order.email or ""
     point = pickup.point_of(order) if product == "86" else None

@@ -10,6 +10,7 @@ from core.types import ConnectionResult
 from . import mapping
 from .client import ColissimoClient, ColissimoError
 from .mapping import MissingData, Refused
+from core.i18n import _
 
 SAMPLE = {"name": "Test Colissimo", "line1": "1 rue de Rivoli", "postal_code": "75001", "city": "Paris",
           "country": "FR"}
@@ -30,8 +31,8 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
         return ConnectionResult(False, str(exc))
     except Refused as exc:
         return ConnectionResult(False, f"Colissimo refuse : {exc}")
-    mode = "clé API" if settings.get("api_key") else f"contrat {settings.get('contract_number')}"
+    mode = _("clé API") if settings.get("api_key") else _("contrat %(number)s", number=settings.get("contract_number"))
     details = [f"produit domicile : {mapping.PRODUCTS.get(settings.get('product_code') or 'DOM')}"]
     if not settings.get("okapi_key"):
         details.append("suivi : ajoutez la clé La Poste (Suivi v2)")
-    return ConnectionResult(True, f"connecté à Colissimo ({mode}) : étiquette d'essai acceptée", details)
+    return ConnectionResult(True, _("connecté à Colissimo (%(mode)s) : étiquette d'essai acceptée", mode=mode), details)

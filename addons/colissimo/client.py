@@ -22,6 +22,7 @@ import httpx
 
 from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, redact
 from core.connectors.http import retry_after
+from core.i18n import _
 
 SLS_BASE_URL = "https://ws.colissimo.fr/sls-ws/SlsServiceWSRest/2.0"
 POINTS_BASE_URL = "https://ws.colissimo.fr/pointretrait-ws-cxf/rest/v2/pointretrait"
@@ -82,8 +83,8 @@ class ColissimoClient:
         self.contract = (settings.get("contract_number") or "").strip()
         self.password = settings.get("password") or ""
         if not self.api_key and not (self.contract and self.password):
-            raise ColissimoError("Paramètres Colissimo incomplets : renseignez la clé API Colissimo (ou le numéro de "
-                                 "contrat et le mot de passe des web services).", retryable=False)
+            raise ColissimoError(_("Paramètres Colissimo incomplets : renseignez la clé API Colissimo (ou le "
+                                   "numéro de contrat et le mot de passe des web services)."), retryable=False)
         try:
             sls = REMOTE.base_url(settings.get("api_base_url"), SLS_BASE_URL)
             points = REMOTE.base_url(settings.get("points_base_url"), POINTS_BASE_URL, what="l'API des points retrait",
@@ -119,7 +120,7 @@ class ColissimoClient:
         try:
             return res.json()
         except ValueError:
-            raise ColissimoError("Réponse illisible de Colissimo (JSON attendu).", res.status_code) from None
+            raise ColissimoError(_("Réponse illisible de Colissimo (JSON attendu)."), res.status_code) from None
 
     def find_points(self, query: dict[str, Any]) -> dict[str, Any]:
         """``POST /findRDVPointRetraitAcheminement``."""
@@ -128,7 +129,7 @@ class ColissimoClient:
         try:
             return res.json()
         except ValueError:
-            raise ColissimoError("Réponse illisible de Colissimo (JSON attendu).", res.status_code) from None
+            raise ColissimoError(_("Réponse illisible de Colissimo (JSON attendu)."), res.status_code) from None
 
 
 class SuiviClient:
@@ -137,7 +138,7 @@ class SuiviClient:
     def __init__(self, key: str, base_url: str | None = None, shop_id: int | None = None, *,
                  http: httpx.Client | None = None) -> None:
         if not key:
-            raise ColissimoError("Renseignez la clé API La Poste (Suivi v2) pour suivre les colis.", retryable=False)
+            raise ColissimoError(_("Renseignez la clé API La Poste (Suivi v2) pour suivre les colis."), retryable=False)
         try:
             root = TRACKING_REMOTE.base_url(base_url, TRACKING_BASE_URL, what="l'API de suivi", what_en="tracking API")
         except OutboundRefused as exc:
@@ -148,7 +149,7 @@ class SuiviClient:
     def idships(self, numbers: list[str], lang: str = "fr_FR") -> list[dict[str, Any]]:
         """``GET /idships/{n1,n2,…}`` (≤ 10): one entry per number, found or not."""
         if not numbers or len(numbers) > TRACK_BATCH:
-            raise ValueError(f"1 à {TRACK_BATCH} numéros par appel")
+            raise ValueError(_("1 à %(track_batch)s numéros par appel", track_batch=TRACK_BATCH))
         try:
             res = self.http.request("GET", f"/idships/{','.join(numbers)}", params={"lang": lang})
         except TransportError as exc:

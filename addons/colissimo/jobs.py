@@ -7,6 +7,7 @@ from core.models import Shop
 
 from . import tracking
 from .labels import retry_label
+from core.i18n import _
 
 
 def create_label(shipment_id: int) -> str:
@@ -26,6 +27,6 @@ def poll_statuses() -> int:
 def poll_shop(shop_id: int, row_ids: list[int] | None = None) -> str:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        return "boutique introuvable"
+        return _("boutique introuvable")
     calls, changed = tracking.poll_shop(shop, row_ids)
-    return f"{calls} appel(s) au suivi La Poste, {changed} colis mis à jour"
+    return _("%(calls)s appel(s) au suivi La Poste, %(changed)s colis mis à jour", calls=calls, changed=changed)

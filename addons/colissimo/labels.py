@@ -24,6 +24,7 @@ from . import mapping
 from .client import ColissimoClient, ColissimoError
 from .mapping import Item, MissingData, Refused
 from .models import ColissimoParcel, ColissimoReturn
+from core.i18n import _
 
 ADDON = "colissimo"
 RETRY_INTERVALS = (60, 120, 300, 600, 1200, 1800, 3600, 3600)
@@ -101,8 +102,8 @@ def body_for(shop: Shop, order: Order, shipment: Shipment, row: ColissimoParcel)
     product = chosen or mapping.product_for(to["country"] or "FR", str(to["postal_code"] or ""),
                                             signature=settings.get("product_code") == "DOS", relay=bool(point))
     if product == "HD" and not point:
-        raise MissingData("Colissimo Point Retrait : la commande n'indique aucun point retrait ; choisissez-en un "
-                          "(Intégrations › Colissimo › Points retrait) ou un autre produit.")
+        raise MissingData(_("Colissimo Point Retrait : la commande n'indique aucun point retrait ; choisissez-en "
+                            "un (Intégrations › Colissimo › Points retrait) ou un autre produit."))
     frm = sender(shipment, settings)
     declaration = None
     if mapping.needs_customs(frm["country"], to["country"] or "FR", str(to["postal_code"] or "")):
@@ -122,18 +123,18 @@ def create(shop: Shop, order: Order, shipment: Shipment) -> Label:
     row = _row_for(shop, shipment)
     body = body_for(shop, order, shipment, row)
     if row.attempts or (shipment.label_attempts or 0) > 1:
-        order_flow.record(order, "label", "nouvelle demande d'étiquette Colissimo : une étiquette d'un essai "
-                          "précédent, jamais déposée, n'est pas facturée", source=ADDON, data={"shipment": shipment.id})
+        order_flow.record(order, "label", _("nouvelle demande d'étiquette Colissimo : une étiquette d'un essai "
+                                            "précédent, jamais déposée, n'est pas facturée"), source=ADDON, data={"shipment": shipment.id})
     row.attempts += 1
     res = client(shop).generate_label(body)
     try:
         answer = mapping.label_answer(res.headers.get("content-type", ""), res.content)
     except Refused as exc:
-        raise ColissimoError(f"Colissimo refuse l'étiquette : {exc}", res.status_code, str(exc),
+        raise ColissimoError(_("Colissimo refuse l'étiquette : %(exc)s", exc=exc), res.status_code, str(exc),
                              retryable=False) from None
     number = answer.parcel_number
     if not number or not answer.label:
-        raise ColissimoError("Colissimo n'a renvoyé ni numéro de colis ni étiquette.", res.status_code, retryable=False)
+        raise ColissimoError(_("Colissimo n'a renvoyé ni numéro de colis ni étiquette."), res.status_code, retryable=False)
     row.parcel_number, row.cn23, row.state, row.last_error = number, answer.cn23, "created", None
     return Label(carrier=ADDON, service=mapping.PRODUCTS.get(row.product_code or "", row.product_code or ""),
                  tracking_number=number, tracking_url=TRACKING_PAGE.format(number), pdf=answer.label,
@@ -213,10 +214,11 @@ def return_label(shop: Shop, order: Order, *, weight_grams: int | None = None) -
     try:
         answer = mapping.label_answer(res.headers.get("content-type", ""), res.content)
     except Refused as exc:
-        raise ColissimoError(f"Colissimo refuse l'étiquette retour : {exc}", res.status_code, str(exc),
+        raise ColissimoError(_("Colissimo refuse l'étiquette retour : %(exc)s", exc=exc), res.status_code, str(exc),
                              retryable=False) from None
     made = ColissimoReturn(shop_id=shop.id, order_id=order.id, product_code=product,
                            parcel_number=answer.parcel_number, label=answer.label or b"")
     db.session.add(made)
-    order_flow.record(order, "return", f"étiquette retour Colissimo {product} {answer.parcel_number}", source=ADDON)
+    order_flow.record(order, "return", _("étiquette retour Colissimo %(product)s %(parcel_number)s",
+                                         product=product, parcel_number=answer.parcel_number), source=ADDON)
     return made

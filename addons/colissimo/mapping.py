@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from core.models import ShipmentStatus
+from core.i18n import _
 
 #: the EU customs territory (no CN23 from France)
 EU = frozenset({"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
@@ -75,7 +76,8 @@ def address(a: dict[str, Any], *, who: str, relay: bool = False) -> dict[str, An
                                         ("city", "ville"), ("country", "pays")) if not a.get(key)]
     if missing:
         where = "de livraison" if who == "addressee" else "d'expédition"
-        raise MissingData(f"Adresse {where} incomplète ({', '.join(missing)}) : corrigez-la puis réessayez.")
+        raise MissingData(_("Adresse %(where)s incomplète (%(items)s) : corrigez-la puis réessayez.",
+                            where=where, items=', '.join(missing)))
     country = str(a["country"]).upper()
     street, extra = str(a["line1"]).strip(), str(a.get("line2") or "").strip()
     if len(street) > LINE:
@@ -85,7 +87,7 @@ def address(a: dict[str, Any], *, who: str, relay: bool = False) -> dict[str, An
     if country in ("BE", "CH") and extra:
         street, extra = f"{street} {extra}"[:LINE], ""
     name = str(a["name"]).strip()
-    first, _, last = name.partition(" ")
+    first, _space, last = name.partition(" ")
     out: dict[str, Any] = {"lastName": (last or first)[:LINE], "firstName": first[:29] if last else "",
                            "line2": street[:LINE], "countryCode": country, "city": str(a["city"])[:LINE],
                            "zipCode": str(a["postal_code"]).replace(" ", "")[:10]}
@@ -101,8 +103,8 @@ def address(a: dict[str, Any], *, who: str, relay: bool = False) -> dict[str, An
         if phone.startswith(("+336", "+337", "06", "07")):
             out["mobileNumber"] = phone[:15]
     if relay and "mobileNumber" not in out:
-        raise MissingData("Un numéro de mobile est obligatoire pour une livraison en point retrait : "
-                          "ajoutez-le à la commande.")
+        raise MissingData(_("Un numéro de mobile est obligatoire pour une livraison en point retrait : ajoutez-le "
+                            "à la commande."))
     if country in ("US", "CA") and a.get("region"):
         out["stateOrProvinceCode"] = str(a["region"])[:2]
         if country == "US":
@@ -125,8 +127,9 @@ def customs(items: list[Item], currency: str, invoice_number: str) -> dict[str, 
     gaps = [f"{it.sku} ({', '.join(n for n, ok in (('code SH', it.hs_code), ('pays d origine', it.origin), ('poids', it.grams)) if not ok)})"
             for it in items if not (it.hs_code and it.origin and it.grams)]
     if gaps:
-        raise MissingData("Données douanières manquantes pour la déclaration CN23 : " + "; ".join(gaps).replace(
-            "pays d origine", "pays d'origine") + ". Complétez la fiche produit puis réessayez.")
+        raise MissingData(_("Données douanières manquantes pour la déclaration CN23 : %(replace)s. Complétez la "
+                            "fiche produit puis réessayez.",
+                            replace='; '.join(gaps).replace('pays d origine', "pays d'origine")))
     return {"includeCustomsDeclarations": 1, "contents": {
         "article": [{"description": it.description[:64], "quantity": it.quantity, "weight": float(kg(it.grams)),
                      "value": float(Decimal(it.unit_price).quantize(Decimal("0.01"))), "hsCode": it.hs_code[:10],
@@ -182,7 +185,7 @@ def split_multipart(content_type: str, body: bytes) -> dict[str, bytes]:
     ``cn23``), split on bytes: the label part is binary and must not be decoded as text."""
     boundary = boundary_of(content_type)
     if boundary is None:
-        raise Refused("réponse Colissimo multipart sans délimiteur")
+        raise Refused(_("réponse Colissimo multipart sans délimiteur"))
     parts: dict[str, bytes] = {}
     for index, chunk in enumerate(body.split(b"--" + boundary)):
         if index == 0 or chunk.startswith(b"--"):
@@ -197,7 +200,7 @@ def split_multipart(content_type: str, body: bytes) -> dict[str, bytes]:
             payload = payload[:-1]
         headers = {}
         for line in head.decode("latin-1").splitlines():
-            name, _, value = line.partition(":")
+            name, _colon, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         cid = headers.get("content-id", "").strip("<>") or f"part{index}"
         parts[cid] = payload
@@ -219,14 +222,14 @@ def label_answer(content_type: str, body: bytes) -> LabelAnswer:
         parts = split_multipart(content_type, body)
         raw = parts.get("jsonInfos")
         if raw is None:
-            raise Refused("réponse Colissimo sans partie jsonInfos")
+            raise Refused(_("réponse Colissimo sans partie jsonInfos"))
         info = json.loads(raw.decode("utf-8"))
         check_messages(info)
         return LabelAnswer(info, parts.get("label"), parts.get("cn23"), parts)
     try:
         info = json.loads(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
-        raise Refused("réponse illisible de Colissimo") from None
+        raise Refused(_("réponse illisible de Colissimo")) from None
     check_messages(info)
     raise Refused(str(info.get("errorLabel") or "réponse Colissimo sans étiquette"))
 

@@ -8,6 +8,7 @@ from core.types import ConnectionResult
 
 from . import mapping
 from .client import DhlError, MyDhlClient, TrackingClient
+from core.i18n import _
 
 ADDON = "dhl"
 
@@ -46,5 +47,6 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
         return ConnectionResult(False, str(exc))
     products = mapping.products_from(body)
     note = "" if settings.get("tracking_api_key") else " ; ajoutez la clé Shipment Tracking – Unified pour le suivi"
-    return ConnectionResult(True, f"connecté à DHL Express (compte {settings.get('account_number')}) : "
-                                  f"{len(products)} produit(s) disponibles{note}", products)
+    return ConnectionResult(True, _("connecté à DHL Express (compte %(get)s) : %(products)s produit(s) "
+                                    "disponibles%(note)s",
+                                    get=settings.get('account_number'), products=len(products), note=note), products)

@@ -25,6 +25,7 @@ import httpx
 
 from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, redact
 from core.connectors.http import retry_after
+from core.i18n import _
 
 MYDHL_BASE_URL = "https://express.api.dhl.com/mydhlapi"
 TRACKING_BASE_URL = "https://api-eu.dhl.com/track"
@@ -99,8 +100,8 @@ class MyDhlClient:
                  shop_id: int | None = None, timeout: float = TIMEOUT, retry: RetryPolicy = RETRY,
                  http: httpx.Client | None = None) -> None:
         if not api_key or not api_secret or not account_number:
-            raise DhlError("Paramètres DHL Express incomplets : renseignez la clé API, le secret API et le numéro "
-                           "de compte DHL Express.", retryable=False)
+            raise DhlError(_("Paramètres DHL Express incomplets : renseignez la clé API, le secret API et le "
+                             "numéro de compte DHL Express."), retryable=False)
         try:
             root = REMOTE.base_url(base_url, MYDHL_BASE_URL)
         except OutboundRefused as exc:
@@ -122,7 +123,7 @@ class MyDhlClient:
         try:
             body = res.json()
         except ValueError:
-            raise DhlError("Réponse illisible de DHL Express (JSON attendu).", res.status_code) from None
+            raise DhlError(_("Réponse illisible de DHL Express (JSON attendu)."), res.status_code) from None
         return body if isinstance(body, dict) else {}
 
     # ---------------------------------------------------------------- rates and products
@@ -181,7 +182,7 @@ class TrackingClient:
     def __init__(self, api_key: str, base_url: str | None = None, *, shop_id: int | None = None,
                  timeout: float = TIMEOUT, http: httpx.Client | None = None) -> None:
         if not api_key:
-            raise DhlError("Renseignez la clé de l'API Shipment Tracking – Unified pour suivre les colis DHL.",
+            raise DhlError(_("Renseignez la clé de l'API Shipment Tracking – Unified pour suivre les colis DHL."),
                            retryable=False)
         try:
             root = TRACKING_REMOTE.base_url(base_url, TRACKING_BASE_URL, what="l'API de suivi", what_en="tracking API")
@@ -205,5 +206,5 @@ class TrackingClient:
         try:
             shipments = res.json().get("shipments") or []
         except (ValueError, AttributeError):
-            raise DhlError("Réponse illisible du suivi DHL (JSON attendu).", res.status_code) from None
+            raise DhlError(_("Réponse illisible du suivi DHL (JSON attendu)."), res.status_code) from None
         return shipments[0] if shipments else None

@@ -8,6 +8,7 @@ from core.models import Shop
 from . import pickups, tracking
 from .labels import retry_label
 from .models import DhlPickup
+from core.i18n import _
 
 
 def create_label(shipment_id: int) -> str:
@@ -28,14 +29,14 @@ def poll_statuses() -> int:
 def poll_shop(shop_id: int, row_ids: list[int] | None = None) -> str:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        return "boutique introuvable"
+        return _("boutique introuvable")
     asked, changed = tracking.poll_shop(shop, row_ids)
-    return f"{asked} colis demandés à DHL, {changed} mis à jour"
+    return _("%(asked)s colis demandés à DHL, %(changed)s mis à jour", asked=asked, changed=changed)
 
 
 def release_pickup(pickup_id: int) -> str:
     pickup = db.session.get(DhlPickup, pickup_id)
     if pickup is None:
-        return "enlèvement introuvable"
+        return _("enlèvement introuvable")
     shop = db.session.get(Shop, pickup.shop_id)
     return "enlèvement annulé chez DHL" if pickups.release_if_empty(shop, pickup) else "enlèvement maintenu"

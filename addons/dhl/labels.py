@@ -29,6 +29,7 @@ from .checks import mydhl, sender_address
 from .client import DhlError
 from .mapping import Item, MissingData
 from .models import DhlShipment
+from core.i18n import _
 
 ADDON = "dhl"
 RETRY_INTERVALS = (60, 120, 300, 600, 1200, 1800, 3600, 3600)
@@ -72,8 +73,8 @@ def sender(shipment: Shipment, settings: dict[str, Any]) -> dict[str, Any]:
                 "phone": address.get("phone") or settings.get("sender_phone"), "email": address.get("email")}
     found = sender_address(settings)
     if not (found["name"] and found["line1"] and found["city"]):
-        raise MissingData("Adresse d'expédition manquante : renseignez l'adresse de l'entrepôt ou l'expéditeur "
-                          "dans les paramètres DHL Express.")
+        raise MissingData(_("Adresse d'expédition manquante : renseignez l'adresse de l'entrepôt ou l'expéditeur "
+                            "dans les paramètres DHL Express."))
     return found
 
 
@@ -114,7 +115,7 @@ def body_for(shop: Shop, order: Order, shipment: Shipment, row: DhlShipment, set
 def _label(row: DhlShipment, number: str, docs: dict[str, bytes], service: str) -> Label:
     pdf = docs.get("label") or docs.get("waybillDoc") or docs.get("waybill")
     if not pdf:
-        raise DhlError("DHL Express n'a renvoyé aucune étiquette pour cette lettre de transport.", 200, retryable=False)
+        raise DhlError(_("DHL Express n'a renvoyé aucune étiquette pour cette lettre de transport."), 200, retryable=False)
     row.tracking_number = number
     row.invoice = docs.get("invoice") or row.invoice
     row.state = "created"
@@ -146,7 +147,7 @@ def create(shop: Shop, order: Order, shipment: Shipment) -> Label:
     answer = client.create_shipment(body, message_reference=row.message_reference)
     number = str(answer.get("shipmentTrackingNumber") or "")
     if not number:
-        raise DhlError("DHL Express n'a pas renvoyé de numéro de lettre de transport.", 200, retryable=False)
+        raise DhlError(_("DHL Express n'a pas renvoyé de numéro de lettre de transport."), 200, retryable=False)
     return _label(row, number, mapping.documents(answer), service)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from core.models import ShipmentStatus
 from core.types import Rate
+from core.i18n import _
 
 #: member states of the European Union customs territory (no declaration from FR)
 EU = frozenset({"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
@@ -83,7 +84,8 @@ def party(address: dict[str, Any], *, who: str) -> dict[str, Any]:
                                         ("country", "pays")) if not address.get(key)]
     if missing:
         where = "de livraison" if who == "receiver" else "d'expédition"
-        raise MissingData(f"Adresse {where} incomplète ({', '.join(missing)}) : corrigez-la puis réessayez.")
+        raise MissingData(_("Adresse %(where)s incomplète (%(items)s) : corrigez-la puis réessayez.",
+                            where=where, items=', '.join(missing)))
     postal: dict[str, Any] = {"postalCode": _cut(address.get("postal_code"), 12),
                               "cityName": _cut(address["city"], 45),
                               "countryCode": str(address["country"]).upper()[:2],
@@ -119,8 +121,8 @@ def check_customs(items: list[Item]) -> None:
         if missing:
             gaps.append(f"{it.sku} ({', '.join(missing)})")
     if gaps:
-        raise MissingData("Données douanières manquantes pour un envoi hors UE : " + "; ".join(gaps)
-                          + ". Complétez la fiche produit puis réessayez.")
+        raise MissingData(_("Données douanières manquantes pour un envoi hors UE : %(items)s. Complétez la fiche "
+                            "produit puis réessayez.", items='; '.join(gaps)))
 
 
 def shipment_body(*, account: str, product: str, sender: dict[str, Any], receiver: dict[str, Any],

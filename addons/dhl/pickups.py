@@ -14,6 +14,7 @@ from . import mapping
 from .checks import mydhl, sender_address
 from .client import DhlError
 from .models import DhlPickup, DhlShipment
+from core.i18n import _
 
 ADDON = "dhl"
 WAITING = (ShipmentStatus.LABEL_CREATED, ShipmentStatus.SHIPPED)
@@ -47,13 +48,13 @@ def book(shop: Shop, day: date | None = None) -> DhlPickup:
     """Book a courier for the waiting parcels. Raises ``DhlError`` (nothing stored then)."""
     parcels = waiting_parcels(shop)
     if not parcels:
-        raise DhlError("Aucun colis DHL en attente d'enlèvement.", retryable=False)
+        raise DhlError(_("Aucun colis DHL en attente d'enlèvement."), retryable=False)
     settings = shop.addon_settings(ADDON)
     day = day or mapping.ship_day()
     answer = mydhl(settings, shop.id).create_pickup(pickup_body(settings, parcels, day))
     numbers = answer.get("dispatchConfirmationNumbers") or []
     if not numbers:
-        raise DhlError("DHL Express n'a pas confirmé l'enlèvement (aucun numéro de confirmation).", 200,
+        raise DhlError(_("DHL Express n'a pas confirmé l'enlèvement (aucun numéro de confirmation)."), 200,
                        retryable=False)
     pickup = DhlPickup(shop_id=shop.id, day=day, dispatch_confirmation_number=str(numbers[0]), state="booked",
                        ready_by=str(answer.get("readyByTime") or "")[:32] or None,

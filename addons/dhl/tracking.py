@@ -33,6 +33,7 @@ from . import mapping
 from .checks import tracking
 from .client import DhlError
 from .models import DhlApiQuota, DhlShipment
+from core.i18n import _
 
 ADDON = "dhl"
 SERVICE = "express"
@@ -88,8 +89,9 @@ def spend(key: str, limit: int, now: datetime | None = None) -> bool:
 
 class QuotaReached(DhlError):
     def __init__(self, limit: int) -> None:
-        super().__init__(f"Quota du jour de votre clé de suivi DHL atteint ({limit} appels) : le suivi reprend "
-                         "demain (remise à zéro à minuit GMT) ; demandez une augmentation sur developer.dhl.com.",
+        super().__init__(_("Quota du jour de votre clé de suivi DHL atteint (%(limit)s appels) : le suivi reprend "
+                           "demain (remise à zéro à minuit GMT) ; demandez une augmentation sur developer.dhl.com.",
+                           limit=limit),
                          429, retryable=False)
 
 

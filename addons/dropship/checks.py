@@ -10,6 +10,7 @@ from core.types import ConnectionResult
 
 from .client import DropshipError, check_smtp
 from .models import DropshipSupplier
+from core.i18n import _
 
 
 def check_connection(settings: dict[str, Any], organization_id: int | None = None) -> ConnectionResult:
@@ -24,8 +25,9 @@ def check_connection(settings: dict[str, Any], organization_id: int | None = Non
             .order_by(DropshipSupplier.name)).all()
         by_email = [name for name, channel in suppliers if channel == "email"]
         if suppliers and not by_email:
-            return ConnectionResult(True, f"{len(suppliers)} fournisseur(s) reçoivent leurs bons de commande par "
-                                          "webhook : aucun serveur SMTP n'est nécessaire",
+            return ConnectionResult(True, _("%(suppliers)s fournisseur(s) reçoivent leurs bons de commande par "
+                                            "webhook : aucun serveur SMTP n'est nécessaire",
+                                            suppliers=len(suppliers)),
                                     [f"Fournisseur : {name} (webhook)" for name, _c in suppliers])
     port = int(settings.get("smtp_port") or 587)
     try:
@@ -38,4 +40,4 @@ def check_connection(settings: dict[str, Any], organization_id: int | None = Non
                "Connexion chiffrée : " + ("oui" if port == 465 or settings.get("smtp_starttls", True) else "non")]
     if settings.get("smtp_username"):
         details.append(f"Authentifié en tant que {settings['smtp_username']}")
-    return ConnectionResult(True, f"connecté au serveur SMTP {name}", details)
+    return ConnectionResult(True, _("connecté au serveur SMTP %(name)s", name=name), details)

@@ -29,6 +29,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from core.connectors import RemoteError, fetch
+from core.i18n import _
 
 TIMEOUT = 10.0
 SIGNATURE_HEADER = "X-OMS-Signature"
@@ -94,7 +95,7 @@ def smtp_session(host: str, port: int = 587, username: str = "", password: str =
     name is set). Yields the connection and the name the server gives in its EHLO answer;
     every failure becomes a DropshipError with a French message."""
     if not host:
-        raise DropshipError("Aucun serveur SMTP renseigné : indiquez le serveur d'envoi des e-mails.")
+        raise DropshipError(_("Aucun serveur SMTP renseigné : indiquez le serveur d'envoi des e-mails."))
     where = f"{host}:{port}"
     try:
         smtp: smtplib.SMTP = (smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
@@ -102,13 +103,15 @@ def smtp_session(host: str, port: int = 587, username: str = "", password: str =
     except socket.gaierror:
         raise DropshipError(f"Serveur SMTP introuvable : {host}.") from None
     except ConnectionRefusedError:
-        raise DropshipError(f"Connexion refusée par {where} : vérifiez le serveur et le port.") from None
+        raise DropshipError(_("Connexion refusée par %(where)s : vérifiez le serveur et le port.", where=where)) from None
     except (socket.timeout, TimeoutError):
-        raise DropshipError(f"Le serveur SMTP {where} n'a pas répondu en {timeout:g} s.") from None
+        raise DropshipError(_("Le serveur SMTP %(where)s n'a pas répondu en %(timeout)s s.",
+                              where=where, timeout=format(timeout, 'g'))) from None
     except ssl.SSLError as exc:
-        raise DropshipError(f"Échec de la connexion chiffrée avec {where} : {exc.reason or exc}.") from None
+        raise DropshipError(_("Échec de la connexion chiffrée avec %(where)s : %(value)s.",
+                              where=where, value=exc.reason or exc)) from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise DropshipError(f"Impossible de joindre le serveur SMTP {where} : {exc}") from None
+        raise DropshipError(_("Impossible de joindre le serveur SMTP %(where)s : %(exc)s", where=where, exc=exc)) from None
     try:
         code, answer = smtp.ehlo()
         if code != 250:
@@ -116,8 +119,8 @@ def smtp_session(host: str, port: int = 587, username: str = "", password: str =
         name = answer.decode(errors="replace").splitlines()[0].split()[0] if answer else host
         if starttls and port != 465:
             if not smtp.has_extn("starttls"):
-                raise DropshipError(f"Le serveur SMTP {where} ne propose pas STARTTLS : désactivez l'option ou "
-                                    "utilisez le port de soumission chiffré de votre fournisseur.")
+                raise DropshipError(_("Le serveur SMTP %(where)s ne propose pas STARTTLS : désactivez l'option ou "
+                                      "utilisez le port de soumission chiffré de votre fournisseur.", where=where))
             smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
         if username:
@@ -125,23 +128,27 @@ def smtp_session(host: str, port: int = 587, username: str = "", password: str =
         yield smtp, name
         smtp.quit()
     except smtplib.SMTPAuthenticationError as exc:
-        raise DropshipError(f"Identifiants SMTP refusés par {where} ({exc.smtp_code}) : vérifiez "
-                            "l'utilisateur et le mot de passe.") from None
+        raise DropshipError(_("Identifiants SMTP refusés par %(where)s (%(smtp_code)s) : vérifiez l'utilisateur "
+                              "et le mot de passe.", where=where, smtp_code=exc.smtp_code)) from None
     except smtplib.SMTPNotSupportedError:
-        raise DropshipError(f"Le serveur SMTP {where} n'accepte pas l'authentification sur cette connexion : "
-                            "activez STARTTLS.") from None
+        raise DropshipError(_("Le serveur SMTP %(where)s n'accepte pas l'authentification sur cette connexion : "
+                              "activez STARTTLS.", where=where)) from None
     except smtplib.SMTPRecipientsRefused as exc:
         refused = ", ".join(f"{addr} ({code})" for addr, (code, _msg) in exc.recipients.items())
-        raise DropshipError(f"Adresse refusée par le serveur SMTP {where} : {refused}.") from None
+        raise DropshipError(_("Adresse refusée par le serveur SMTP %(where)s : %(refused)s.",
+                              where=where, refused=refused)) from None
     except smtplib.SMTPSenderRefused as exc:
-        raise DropshipError(f"Expéditeur {exc.sender} refusé par le serveur SMTP {where} ({exc.smtp_code}) : "
-                            "vérifiez l'adresse d'expédition.") from None
+        raise DropshipError(_("Expéditeur %(sender)s refusé par le serveur SMTP %(where)s (%(smtp_code)s) : "
+                              "vérifiez l'adresse d'expédition.",
+                              sender=exc.sender, where=where, smtp_code=exc.smtp_code)) from None
     except ssl.SSLError as exc:
-        raise DropshipError(f"Échec de la négociation TLS avec {where} : {exc.reason or exc}.") from None
+        raise DropshipError(_("Échec de la négociation TLS avec %(where)s : %(value)s.",
+                              where=where, value=exc.reason or exc)) from None
     except (socket.timeout, TimeoutError):
-        raise DropshipError(f"Le serveur SMTP {where} n'a pas répondu en {timeout:g} s.") from None
+        raise DropshipError(_("Le serveur SMTP %(where)s n'a pas répondu en %(timeout)s s.",
+                              where=where, timeout=format(timeout, 'g'))) from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise DropshipError(f"Erreur SMTP avec {where} : {exc}") from None
+        raise DropshipError(_("Erreur SMTP avec %(where)s : %(exc)s", where=where, exc=exc)) from None
     finally:
         smtp.close()
 
@@ -173,8 +180,8 @@ def send_email(settings: dict[str, Any], message: EmailMessage, timeout: float =
 def post_webhook(url: str, payload: dict[str, Any], secret: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     """POST ``payload`` to a supplier's system, signed with ``secret``; return its answer."""
     if not secret:
-        raise DropshipError("Aucun secret de signature pour ce fournisseur : renseignez le secret partagé "
-                            "sur sa fiche.")
+        raise DropshipError(_("Aucun secret de signature pour ce fournisseur : renseignez le secret partagé sur "
+                              "sa fiche."))
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "Accept": "application/json", **sign_webhook(body, secret)}
     try:
@@ -183,11 +190,13 @@ def post_webhook(url: str, payload: dict[str, Any], secret: str, timeout: float 
     except RemoteError as exc:
         raise DropshipError.of(exc) from None
     if res.status_code == 401:
-        raise DropshipError("Signature refusée par le fournisseur (401) : vérifiez le secret partagé.", 401)
+        raise DropshipError(_("Signature refusée par le fournisseur (401) : vérifiez le secret partagé."), 401)
     if res.status_code >= 500:
-        raise DropshipError(f"Le système du fournisseur est indisponible ({res.status_code}).", res.status_code)
+        raise DropshipError(_("Le système du fournisseur est indisponible (%(status_code)s).",
+                              status_code=res.status_code), res.status_code)
     if res.status_code >= 400:
-        raise DropshipError(f"Bon de commande refusé par le fournisseur ({res.status_code}).", res.status_code)
+        raise DropshipError(_("Bon de commande refusé par le fournisseur (%(status_code)s).",
+                              status_code=res.status_code), res.status_code)
     try:
         answer = json.loads(res.content)
     except ValueError:
@@ -205,5 +214,6 @@ def fetch_feed(url: str, timeout: float = 30.0, limit: int = 20 * 1024 * 1024) -
     except RemoteError as exc:
         raise DropshipError.of(exc) from None
     if res.status_code >= 400:
-        raise DropshipError(f"Le flux du fournisseur répond {res.status_code} ({url}).", res.status_code)
+        raise DropshipError(_("Le flux du fournisseur répond %(status_code)s (%(url)s).",
+                              status_code=res.status_code, url=url), res.status_code)
     return res.content

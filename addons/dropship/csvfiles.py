@@ -7,6 +7,7 @@ import csv
 import io
 
 from core.inputs import InputError, read_text_file
+from core.i18n import _
 
 MAX_ROWS = 50_000
 
@@ -43,7 +44,7 @@ def read_csv(content: bytes, *, required: tuple[str, ...],
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error) as exc:
-        raise CsvFileError(f"en-tête illisible : {exc}") from None
+        raise CsvFileError(_("en-tête illisible : %(exc)s", exc=exc)) from None
     names = list(header)
     for wanted in required:
         if wanted in names:
@@ -59,7 +60,7 @@ def read_csv(content: bytes, *, required: tuple[str, ...],
             if not any(v.strip() for v in values):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise CsvFileError(f"plus de {MAX_ROWS} lignes : découpez le fichier", reader.line_num)
+                raise CsvFileError(_("plus de %(max_rows)s lignes : découpez le fichier", max_rows=MAX_ROWS), reader.line_num)
             rows.append((reader.line_num, {name: (values[i].strip() if i < len(values) else "")
                                            for i, name in enumerate(names) if name}))
     except csv.Error as exc:

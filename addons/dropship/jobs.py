@@ -17,6 +17,7 @@ from .models import DropshipFeedRun, DropshipPurchaseOrder, DropshipSupplier
 from .models import PurchaseOrderStatus as PO
 from .purchasing import SENDABLE, deliver, queue_send
 from .suppliers import batch_times_of, latest_slot, organization_zone
+from core.i18n import _
 
 FEED_JOB = "addons.dropship.jobs.fetch_supplier_feed"
 
@@ -25,7 +26,7 @@ def check_smtp(shop_id: int) -> str:
     """Check the shop's SMTP server still accepts a session; raises on failure."""
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     result = check_connection(shop.addon_settings("dropship"))
     if not result.ok:
         raise DropshipError(result.message)
@@ -40,7 +41,7 @@ def send_purchase_orders(references: list[str], batch: str | None = None) -> str
                              .order_by(DropshipPurchaseOrder.id)).all()
     todo = [po for po in pos if po.status in SENDABLE]
     if not todo:
-        return "rien à envoyer : bons de commande déjà envoyés ou annulés"
+        return _("rien à envoyer : bons de commande déjà envoyés ou annulés")
     return deliver(todo, batch)
 
 
@@ -95,9 +96,9 @@ def fetch_supplier_feed(supplier_id: int) -> str:
     """Download a supplier's stock feed and apply it; the run is recorded either way."""
     supplier = db.session.get(DropshipSupplier, supplier_id)
     if supplier is None:
-        return f"fournisseur {supplier_id} supprimé"
+        return _("fournisseur %(supplier_id)s supprimé", supplier_id=supplier_id)
     if not supplier.feed_url:
-        return f"{supplier.name} n'a pas d'adresse de flux"
+        return _("%(name)s n'a pas d'adresse de flux", name=supplier.name)
     try:
         content = fetch_feed(supplier.feed_url)
     except DropshipError as exc:
@@ -109,5 +110,6 @@ def fetch_supplier_feed(supplier_id: int) -> str:
         raise
     run = apply_feed(supplier, content, source="url")
     if run.error:
-        return f"flux de {supplier.name} illisible : {run.error}"
-    return f"flux de {supplier.name} : {run.ok_rows} ligne(s) appliquée(s), {len(run.errors)} en erreur"
+        return _("flux de %(name)s illisible : %(error)s", name=supplier.name, error=run.error)
+    return _("flux de %(name)s : %(ok_rows)s ligne(s) appliquée(s), %(errors)s en erreur",
+             name=supplier.name, ok_rows=run.ok_rows, errors=len(run.errors))

@@ -19,6 +19,7 @@ from .models import DropshipLine, DropshipPurchaseOrder, DropshipSend, DropshipS
 from .models import PurchaseOrderStatus as PO
 from .routing import routed_line
 from .suppliers import batch_times_of
+from core.i18n import _
 
 ADDON = "dropship"
 SEND_JOB = "addons.dropship.jobs.send_purchase_orders"
@@ -70,9 +71,8 @@ def create_purchase_orders(shop: Shop, order: Order) -> list[DropshipPurchaseOrd
         db.session.add(po)
         po.lines = list(lines)
         order_flow.record(order, "dropship",
-                          f"bon de commande {po.reference} pour {supplier.name} ("
-                          + ", ".join(f"{ln.supplier_sku} × {ln.quantity}" for ln in lines) + ")"
-                          + (" : envoi groupé à la prochaine heure prévue" if batched else ""),
+                          _("bon de commande %(reference)s pour %(name)s (%(items)s)%(value)s",
+                            reference=po.reference, name=supplier.name, items=', '.join((f'{ln.supplier_sku} × {ln.quantity}' for ln in lines)), value=' : envoi groupé à la prochaine heure prévue' if batched else ''),
                           source=ADDON, data={"purchase_order": po.reference})
         if not batched:
             queue_send([po])
@@ -96,15 +96,17 @@ def cancel_purchase_orders(order: Order) -> list[DropshipPurchaseOrder]:
     pos = [po for po in purchase_orders_of(order) if po.status != PO.CANCELLED]
     for po in pos:
         if po.status in (PO.SHIPPED, PO.PARTIALLY_SHIPPED):
-            order_flow.record(order, "dropship", f"{po.supplier.name} a déjà expédié {po.reference} : la commande "
-                              "est annulée, organisez le retour avec le fournisseur", source=ADDON,
+            order_flow.record(order, "dropship", _("%(name)s a déjà expédié %(reference)s : la commande est "
+                                                   "annulée, organisez le retour avec le fournisseur",
+                                                   name=po.supplier.name, reference=po.reference), source=ADDON,
                               data={"purchase_order": po.reference})
             continue
         received = po.status in (PO.SENT, PO.CONFIRMED)
         po.status = PO.CANCELLED
         if received:
-            order_flow.record(order, "dropship", f"{po.supplier.name} a reçu le bon de commande {po.reference} : "
-                              f"prévenez-le de l'annulation ({po.supplier.email})", source=ADDON,
+            order_flow.record(order, "dropship", _("%(name)s a reçu le bon de commande %(reference)s : "
+                                                   "prévenez-le de l'annulation (%(email)s)",
+                                                   name=po.supplier.name, reference=po.reference, email=po.supplier.email), source=ADDON,
                               data={"purchase_order": po.reference})
     return pos
 
@@ -122,8 +124,8 @@ def deliver(pos: list[DropshipPurchaseOrder], batch: str | None = None) -> str:
     try:
         if supplier.order_channel == "webhook":
             if not supplier.webhook_url:
-                raise DropshipError(f"{supplier.name} reçoit ses bons de commande par webhook mais aucune adresse "
-                                    "n'est renseignée sur sa fiche.")
+                raise DropshipError(_("%(name)s reçoit ses bons de commande par webhook mais aucune adresse n'est "
+                                      "renseignée sur sa fiche.", name=supplier.name))
             post_webhook(supplier.webhook_url, {"merchant": shop.name, "sent_at": now.isoformat(timespec="seconds"),
                                                 "purchase_orders": payloads}, supplier.webhook_secret)
         else:
@@ -142,18 +144,18 @@ def deliver(pos: list[DropshipPurchaseOrder], batch: str | None = None) -> str:
         po.status = PO.CONFIRMED if po.confirmed_at else PO.SENT
         po.sent_at = now
         po.last_error = None
-        order_flow.record(po.order, "dropship", f"bon de commande {po.reference} envoyé à {supplier.name} ("
-                          + ("webhook" if supplier.order_channel == "webhook" else supplier.email) + ")",
+        order_flow.record(po.order, "dropship", _("bon de commande %(reference)s envoyé à %(name)s (%(value)s)",
+                                                  reference=po.reference, name=supplier.name, value='webhook' if supplier.order_channel == 'webhook' else supplier.email),
                           source=ADDON, data={"purchase_order": po.reference})
-    how = "par webhook" if supplier.order_channel == "webhook" else f"par e-mail à {supplier.email}"
-    return f"{len(pos)} bon(s) de commande envoyé(s) à {supplier.name} {how}"
+    how = _("par webhook") if supplier.order_channel == "webhook" else _("par e-mail à %(email)s", email=supplier.email)
+    return _("%(pos)s bon(s) de commande envoyé(s) à %(name)s %(how)s", pos=len(pos), name=supplier.name, how=how)
 
 
 def purchase_order_email(shop: Shop, supplier: DropshipSupplier, payloads: list[dict]) -> EmailMessage:
     settings = shop.addon_settings(ADDON)
     sender = settings.get("from_address") or settings.get("smtp_username") or ""
     if not sender or "@" not in sender:
-        raise DropshipError("Aucune adresse d'expédition : renseignez-la dans les paramètres de l'add-on.")
+        raise DropshipError(_("Aucune adresse d'expédition : renseignez-la dans les paramètres de l'add-on."))
     message = EmailMessage()
     message["From"] = formataddr((shop.name, sender))
     message["To"] = supplier.email

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 
 from core.extensions import db
+from core.i18n import _
 from core.models import (
     FulfillmentChannel,
     LineSource,
@@ -97,9 +98,9 @@ def choose(shop: Shop, order: Order, line: OrderLine, settings: dict) -> Routing
         if stock is not None and stock < line.quantity:
             continue
         assign(line, offer)
-        why = "dropshipping seul" if only else "stock propre insuffisant"
+        why = _("dropshipping seul") if only else _("stock propre insuffisant")
         return RoutingDecision(LineSource.DROPSHIP.value, offer.supplier.warehouse_id if stock is not None else None,
-                               f"fournisseur {offer.supplier.name} ({why})")
+                               _("fournisseur %(name)s (%(why)s)", name=offer.supplier.name, why=why))
     forget(line)
     return None
 

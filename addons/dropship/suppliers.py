@@ -13,6 +13,7 @@ from core.extensions import db
 from core.models import Organization, Warehouse, WarehouseKind
 
 from .models import DropshipSupplier
+from core.i18n import _
 
 API_KEY_PREFIX = "dsk_"
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -81,7 +82,7 @@ def parse_batch_times(text: str | None) -> list[time]:
             continue
         match = _TIME.match(part)
         if not match:
-            raise ValueError(f"heure invalide : « {part} » (attendu HH:MM, par exemple 08:00)")
+            raise ValueError(_("heure invalide : « %(part)s » (attendu HH:MM, par exemple 08:00)", part=part))
         found.add(time(int(match.group(1)), int(match.group(2))))
     return sorted(found)
 

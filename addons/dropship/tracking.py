@@ -16,6 +16,7 @@ from core.models import OrderStatus, Shipment, ShipmentStatus, utcnow
 from .csvfiles import CsvFileError, read_csv
 from .models import DropshipLine, DropshipPurchaseOrder, DropshipTracking
 from .models import PurchaseOrderStatus as PO
+from core.i18n import _
 
 ADDON = "dropship"
 #: the columns of a tracking file
@@ -40,13 +41,14 @@ def remaining(po: DropshipPurchaseOrder) -> dict[int, int]:
 def confirm(po: DropshipPurchaseOrder) -> bool:
     """The supplier acknowledges the purchase order; True when that changed something."""
     if po.status == PO.CANCELLED:
-        raise TrackingError(f"Le bon de commande {po.reference} est annulé.")
+        raise TrackingError(_("Le bon de commande %(reference)s est annulé.", reference=po.reference))
     if po.confirmed_at is not None:
         return False
     po.confirmed_at = utcnow()
     if po.status in (PO.PENDING, PO.QUEUED, PO.SENT, PO.FAILED):
         po.status = PO.CONFIRMED
-    order_flow.record(po.order, "dropship", f"{po.supplier.name} a confirmé le bon de commande {po.reference}",
+    order_flow.record(po.order, "dropship", _("%(name)s a confirmé le bon de commande %(reference)s",
+                                              name=po.supplier.name, reference=po.reference),
                       source=ADDON, data={"purchase_order": po.id})
     return True
 
@@ -59,27 +61,28 @@ def apply_tracking(po: DropshipPurchaseOrder, *, carrier: str, tracking_number: 
     again changes nothing. Raises TrackingError; nothing is changed then."""
     number = (tracking_number or "").strip()[:128]
     if not number:
-        raise TrackingError("Saisissez le numéro de suivi.")
+        raise TrackingError(_("Saisissez le numéro de suivi."))
     existing = db.session.scalar(select(DropshipTracking).where(DropshipTracking.purchase_order_id == po.id,
                                                                 DropshipTracking.tracking_number == number))
     if existing is not None:
         return TrackingOutcome(existing, False)
     url = (tracking_url or "").strip()
     if url and not url.lower().startswith(("https://", "http://")):
-        raise TrackingError("Le lien de suivi doit commencer par https://.")
+        raise TrackingError(_("Le lien de suivi doit commencer par https://."))
     order = po.order
     if po.status == PO.CANCELLED or order.status == OrderStatus.CANCELLED:
-        raise TrackingError(f"La commande {order.number} est annulée : ne l'expédiez pas.")
+        raise TrackingError(_("La commande %(number)s est annulée : ne l'expédiez pas.", number=order.number))
     left = remaining(po)
     lines = {ln.id: ln for ln in po.lines}
     if quantities:
         plan: list[tuple[DropshipLine, int]] = []
         for line_id, qty in quantities.items():
             if line_id not in lines:
-                raise TrackingError("Cette ligne n'appartient pas au bon de commande.")
+                raise TrackingError(_("Cette ligne n'appartient pas au bon de commande."))
             if qty < 0 or qty > left[line_id]:
-                raise TrackingError(f"{lines[line_id].supplier_sku} : {qty} unité(s) demandée(s), "
-                                    f"{left[line_id]} restant à expédier.")
+                raise TrackingError(_("%(supplier_sku)s : %(qty)s unité(s) demandée(s), %(left)s restant à "
+                                      "expédier.",
+                                      supplier_sku=lines[line_id].supplier_sku, qty=qty, left=left[line_id]))
             if qty:
                 plan.append((lines[line_id], qty))
     else:
@@ -91,8 +94,9 @@ def apply_tracking(po: DropshipPurchaseOrder, *, carrier: str, tracking_number: 
     completes = all(order_flow.shipped_quantity(ol) + shipping.get(ol.id, 0) >= ol.quantity for ol in order.lines)
     if (completes and order.status != OrderStatus.SHIPPED
             and OrderStatus.SHIPPED not in order_flow.TRANSITIONS[order.status]):
-        raise TrackingError(f"La commande {order.number} est {order_flow.LABELS[order.status]} : le marchand doit "
-                            "la reprendre avant d'enregistrer cette expédition.")
+        raise TrackingError(_("La commande %(number)s est %(labels)s : le marchand doit la reprendre avant "
+                              "d'enregistrer cette expédition.",
+                              number=order.number, labels=order_flow.LABELS[order.status]))
 
     name = (carrier or "").strip()
     shipment = Shipment(order_id=order.id, warehouse_id=po.supplier.warehouse_id, service=name[:120] or None,

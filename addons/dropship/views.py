@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -47,9 +48,9 @@ ADDON = "dropship"
 PER_PAGE = 50
 bp = Blueprint(ADDON, __name__, template_folder="templates", url_prefix="/apps/dropship")
 
-STATUS_LABELS = {PO.PENDING: "en attente de l'envoi groupé", PO.QUEUED: "envoi en cours", PO.SENT: "envoyé",
-                 PO.FAILED: "échec d'envoi", PO.CONFIRMED: "confirmé", PO.PARTIALLY_SHIPPED: "expédié en partie",
-                 PO.SHIPPED: "expédié", PO.CANCELLED: "annulé"}
+STATUS_LABELS = {PO.PENDING: _l("en attente de l'envoi groupé"), PO.QUEUED: _l("envoi en cours"), PO.SENT: _l("envoyé"),
+                 PO.FAILED: _l("échec d'envoi"), PO.CONFIRMED: _l("confirmé"), PO.PARTIALLY_SHIPPED: _l("expédié en partie"),
+                 PO.SHIPPED: _l("expédié"), PO.CANCELLED: _l("annulé")}
 STATUS_KINDS = {PO.PENDING: "muted", PO.QUEUED: "info", PO.SENT: "primary", PO.FAILED: "error",
                 PO.CONFIRMED: "teal", PO.PARTIALLY_SHIPPED: "warning", PO.SHIPPED: "ok", PO.CANCELLED: "muted"}
 
@@ -424,7 +425,8 @@ def _quantities(po: DropshipPurchaseOrder) -> dict[int, int] | None:
         if raw:
             quantity = parse_int(raw, lo=0, hi=QTY_MAX)
             if quantity is None:
-                raise TrackingError(f"{line.supplier_sku} : quantité invalide « {raw} ».")
+                raise TrackingError(_("%(supplier_sku)s : quantité invalide « %(raw)s ».",
+                                      supplier_sku=line.supplier_sku, raw=raw))
             found[line.id] = quantity
     return found or None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 
 from core import diagnostics
 from core.connectors import RetryPolicy
@@ -20,6 +20,8 @@ from .connection import account_for, client_for, mark
 from .jobs import NOTIFICATION_TOPICS
 from .mapping import MARKETPLACES, orders_filter, parse_time
 from .models import EbayAccount, EbayListing
+from .mapping import MARKETPLACES
+from core.i18n import _
 
 #: the merchant waits: one quick retry at most
 QUICK = RetryPolicy(attempts=2, base=0.2, cap=1.0, max_wait=2.0)
@@ -59,8 +61,8 @@ def check_connection(shop, settings) -> ConnectionResult:
         details.append(f"limite de vente : {limit['quantity']} objet(s)")
     mark(shop, ConnectionStatus.CONNECTED)
     db.session.flush()
-    return ConnectionResult(True, f"connecté au compte eBay {username} "
-                                  f"({SITE.get(user.get('registrationMarketplaceId'), 'eBay')})", details)
+    return ConnectionResult(True, _("connecté au compte eBay %(username)s (%(get)s)",
+                                    username=username, get=SITE.get(user.get('registrationMarketplaceId'), 'eBay')), details)
 
 
 #: the notifications the OMS subscribes to, as the merchant reads them

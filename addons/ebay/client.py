@@ -25,6 +25,7 @@ import httpx
 from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError
 
 from . import signing
+from core.i18n import _
 
 API = "https://api.ebay.com"
 APIZ = "https://apiz.ebay.com"
@@ -94,30 +95,30 @@ class TokenGrant:
 # ----------------------------------------------------------------------------- errors
 #: eBay errorIds a merchant meets, in French (Fulfillment, Inventory, Post-Order references)
 FRENCH = {
-    1001: "le jeton eBay n'est plus valable : reconnectez le compte (bouton « Installer sur eBay »)",
-    30700: "filtre de commandes refusé par eBay",
-    30800: "date de filtre invalide",
-    32100: "commande inconnue d'eBay",
-    32200: "ligne de commande inconnue d'eBay",
-    32210: "cette ligne est déjà indiquée comme expédiée",
-    32300: "numéro de suivi ou transporteur refusé par eBay : vérifiez le numéro (lettres et chiffres "
-           "seulement) et le transporteur choisi",
-    32500: "date d'expédition refusée par eBay",
-    34100: "nombre maximal de numéros de suivi atteint pour cette commande",
-    34500: "ce suivi existe déjà sur eBay (modification à faire dans le Seller Hub)",
-    34916: "un litige est ouvert sur cette commande : remboursez depuis le litige dans le Seller Hub",
-    34917: "cette commande est déjà remboursée",
-    34920: "délai de remboursement dépassé",
-    34922: "un remboursement précédent est encore en cours",
-    34929: "le paiement de l'acheteur n'est pas encore traité",
-    25001: "erreur interne d'eBay, réessai automatique",
-    25702: "ce SKU n'existe pas dans l'API Inventory d'eBay (annonce créée hors de l'API Inventory)",
-    25713: "cette offre n'est pas publiée",
-    25002: "annonce refusée par eBay",
-    215001: "signature numérique absente : les appels des vendeurs européens doivent être signés",
-    215120: "signature numérique refusée par eBay",
-    215122: "signature numérique refusée par eBay",
-    195011: "autorisations insuffisantes pour les notifications : reconnectez le compte",
+    1001: _("le jeton eBay n'est plus valable : reconnectez le compte (bouton « Installer sur eBay »)"),
+    30700: _("filtre de commandes refusé par eBay"),
+    30800: _("date de filtre invalide"),
+    32100: _("commande inconnue d'eBay"),
+    32200: _("ligne de commande inconnue d'eBay"),
+    32210: _("cette ligne est déjà indiquée comme expédiée"),
+    32300: _("numéro de suivi ou transporteur refusé par eBay : vérifiez le numéro (lettres et chiffres "
+           "seulement) et le transporteur choisi"),
+    32500: _("date d'expédition refusée par eBay"),
+    34100: _("nombre maximal de numéros de suivi atteint pour cette commande"),
+    34500: _("ce suivi existe déjà sur eBay (modification à faire dans le Seller Hub)"),
+    34916: _("un litige est ouvert sur cette commande : remboursez depuis le litige dans le Seller Hub"),
+    34917: _("cette commande est déjà remboursée"),
+    34920: _("délai de remboursement dépassé"),
+    34922: _("un remboursement précédent est encore en cours"),
+    34929: _("le paiement de l'acheteur n'est pas encore traité"),
+    25001: _("erreur interne d'eBay, réessai automatique"),
+    25702: _("ce SKU n'existe pas dans l'API Inventory d'eBay (annonce créée hors de l'API Inventory)"),
+    25713: _("cette offre n'est pas publiée"),
+    25002: _("annonce refusée par eBay"),
+    215001: _("signature numérique absente : les appels des vendeurs européens doivent être signés"),
+    215120: _("signature numérique refusée par eBay"),
+    215122: _("signature numérique refusée par eBay"),
+    195011: _("autorisations insuffisantes pour les notifications : reconnectez le compte"),
 }
 
 
@@ -166,29 +167,30 @@ def _token_call(hosts: Hosts, client_id: str, client_secret: str, form: dict[str
                            headers={"Authorization": f"Basic {basic}",
                                     "Content-Type": "application/x-www-form-urlencoded"})
     except TransportError as exc:
-        raise EbayError("Impossible de joindre eBay pour obtenir le jeton : réessai automatique.",
+        raise EbayError(_("Impossible de joindre eBay pour obtenir le jeton : réessai automatique."),
                         message_en="Could not reach eBay for the token: retried later.", raw=exc.raw) from None
     try:
         data = res.json()
     except ValueError:
         data = {}
     if res.status_code >= 500 or res.status_code == 429:
-        raise EbayError(f"eBay est indisponible ({res.status_code}) : réessai automatique.",
+        raise EbayError(_("eBay est indisponible (%(status_code)s) : réessai automatique.",
+                          status_code=res.status_code),
                         message_en=f"eBay is unavailable ({res.status_code}): retried later.", status=res.status_code)
     if res.status_code >= 400 or not data.get("access_token"):
         code = str(data.get("error") or res.status_code)
         if code == "invalid_grant":
-            raise EbayAuthError("eBay ne reconnaît plus l'autorisation du compte (révoquée ou expirée) : "
-                                "cliquez sur « Installer sur eBay » pour la renouveler.",
+            raise EbayAuthError(_("eBay ne reconnaît plus l'autorisation du compte (révoquée ou expirée) : "
+                                  "cliquez sur « Installer sur eBay » pour la renouveler."),
                                 message_en="eBay no longer honours the account's grant (revoked or expired): "
                                            "click \"Install on eBay\" to renew it.", status=res.status_code,
                                 retryable=False)
         if code == "invalid_client":
-            raise EbayAuthError("Identifiant ou secret de l'application eBay refusé : vérifiez-les dans les "
-                                "réglages (developer.ebay.com › Application Keys).",
+            raise EbayAuthError(_("Identifiant ou secret de l'application eBay refusé : vérifiez-les dans les "
+                                  "réglages (developer.ebay.com › Application Keys)."),
                                 message_en="eBay app ID or secret refused: check them in the settings.",
                                 status=res.status_code, retryable=False)
-        raise EbayAuthError(f"eBay a refusé la demande de jeton ({code}).",
+        raise EbayAuthError(_("eBay a refusé la demande de jeton (%(code)s).", code=code),
                             message_en=f"eBay refused the token request ({code}).", status=res.status_code,
                             retryable=False)
     return TokenGrant(access_token=str(data["access_token"]), expires_in=int(data.get("expires_in") or 7200),
@@ -275,8 +277,8 @@ class EbayClient:
             sent = {**headers, "Authorization": f"{auth} {token}"}
             if sign:
                 if not self.signing_key:
-                    raise EbayError("Aucune clé de signature eBay pour ce compte : le test de connexion en crée "
-                                    "une (appels signés obligatoires pour les vendeurs européens).",
+                    raise EbayError(_("Aucune clé de signature eBay pour ce compte : le test de connexion en crée "
+                                      "une (appels signés obligatoires pour les vendeurs européens)."),
                                     message_en="No eBay signing key for this account: the connection test creates "
                                                "one.", retryable=False)
                 url = http.url(path)

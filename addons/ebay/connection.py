@@ -23,6 +23,7 @@ from core.models import ConnectionStatus, Shop, utcnow
 
 from .client import EbayAuthError, EbayClient, Hosts, app_tokens, refresh_user_token
 from .models import EbayAccount
+from core.i18n import _
 
 ADDON = "ebay"
 REFRESH_MARGIN = 300.0  # seconds before expiry
@@ -68,8 +69,8 @@ class ShopTokens:
         now = clock().time()
         if not creds.get("access_token") or float(creds.get("expires_at") or 0) - REFRESH_MARGIN <= now:
             if not self.refresh():
-                raise EbayAuthError("Le compte eBay n'est pas autorisé : cliquez sur « Installer sur eBay » "
-                                    "dans les réglages de la boutique.",
+                raise EbayAuthError(_("Le compte eBay n'est pas autorisé : cliquez sur « Installer sur eBay » "
+                                      "dans les réglages de la boutique."),
                                     message_en="The eBay account is not authorised: click \"Install on eBay\" in "
                                                "the shop's settings.", retryable=False)
             creds = self._creds()
@@ -82,8 +83,8 @@ class ShopTokens:
         if not old or not conf.get("client_id") or not conf.get("client_secret"):
             return False
         if creds.get("refresh_token_expires_at") and float(creds["refresh_token_expires_at"]) <= clock().time():
-            raise EbayAuthError("L'autorisation eBay a expiré (18 mois) : cliquez sur « Installer sur eBay » pour "
-                                "la renouveler.", message_en="The eBay grant expired (18 months): click \"Install "
+            raise EbayAuthError(_("L'autorisation eBay a expiré (18 mois) : cliquez sur « Installer sur eBay » "
+                                  "pour la renouveler."), message_en="The eBay grant expired (18 months): click \"Install "
                                 "on eBay\" to renew it.", retryable=False)
         fresh = _refresh_committed(self.shop.id, old, creds.get("access_token"), conf, hosts(self.shop))
         set_committed_value(self.shop, "credentials", fresh)

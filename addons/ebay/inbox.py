@@ -29,6 +29,7 @@ from core.models import ConnectionStatus, Customer, Order, Shop
 from . import signing
 from .client import EbayError
 from .models import EbayAccountDeletion, EbayOrder
+from core.i18n import _
 
 KEY_TTL = 3600.0
 ERASED = "Acheteur eBay supprimé"
@@ -114,7 +115,7 @@ def handle(shop: Shop, row: Any) -> str:
         return order_confirmed(shop, str(data.get("orderId") or ""))
     if row.topic == "MARKETPLACE_ACCOUNT_DELETION":
         return erase_account(shop, str(data.get("username") or ""), str(data.get("userId") or ""))
-    return "ignorée"
+    return _("ignorée")
 
 
 def order_confirmed(shop: Shop, ebay_order_id: str) -> str:
@@ -123,13 +124,13 @@ def order_confirmed(shop: Shop, ebay_order_id: str) -> str:
     from .connection import client_for
 
     if not ebay_order_id:
-        return "sans commande"
+        return _("sans commande")
     known = db.session.scalar(select(EbayOrder).where(EbayOrder.shop_id == shop.id,
                                                       EbayOrder.ebay_order_id == ebay_order_id))
     if known is not None and known.order_id is not None:
-        return "déjà importée"
+        return _("déjà importée")
     record_orders(shop, [client_for(shop).get_order(ebay_order_id)], source="webhook")
-    return "commande importée"
+    return _("commande importée")
 
 
 def erase_account(shop: Shop, username: str, user_id: str) -> str:
@@ -157,9 +158,9 @@ def erase_account(shop: Shop, username: str, user_id: str) -> str:
                     customer = db.session.get(Customer, order.customer_id)
                     if customer is not None:
                         customer.name, customer.email, customer.phone = ERASED, None, None
-                order_flow.record(order, "channel", "données de l'acheteur effacées à la demande d'eBay "
-                                  "(suppression du compte)", source="ebay")
+                order_flow.record(order, "channel", _("données de l'acheteur effacées à la demande d'eBay "
+                                                      "(suppression du compte)"), source="ebay")
                 count += 1
             link.buyer_username = None
     db.session.add(EbayAccountDeletion(shop_id=shop.id, username="", user_id="", orders_anonymised=count))
-    return f"{count} commande(s) anonymisée(s)"
+    return _("%(count)s commande(s) anonymisée(s)", count=count)

@@ -28,6 +28,7 @@ from .client import BULK_MIGRATE_MAX, BULK_PRICE_QUANTITY_MAX, ORDERS_PAGE, RETU
 from .connection import ADDON, account_for, client_for, clock, mark, settings
 from .inbox import INBOX, handle
 from .models import EbayFulfillment, EbayListing, EbayOrder, EbayReturn, EbayStockPending
+from core.i18n import _
 
 OVERLAP = timedelta(minutes=10)
 FIRST_IMPORT_DAYS = 30
@@ -77,8 +78,9 @@ def record_orders(shop: Shop, orders: list[dict[str, Any]], *, source: str = "po
         if cancel.get("cancelState") == "IN_PROGRESS" and row.cancel_state != "IN_PROGRESS":
             oms = db.session.get(Order, result.order_id)
             if oms is not None:
-                order_flow.record(oms, "channel", "l'acheteur demande l'annulation de cette commande sur eBay : "
-                                  "acceptez-la ou refusez-la dans le Seller Hub (Commandes › Annulations)",
+                order_flow.record(oms, "channel", _("l'acheteur demande l'annulation de cette commande sur eBay : "
+                                                    "acceptez-la ou refusez-la dans le Seller Hub (Commandes › "
+                                                    "Annulations)"),
                                   source="ebay")
         row.cancel_state = cancel.get("cancelState")
         row.collected_tax = mapping.collected_vat(order)
@@ -160,7 +162,9 @@ def fetch_order(shop_id: int, ebay_order_id: str) -> int | None:
 
 def process_notifications(shop_id: int) -> str:
     done, errors = INBOX.process_pending(shop_id, handle)
-    return f"{done} notification(s) traitée(s)" + (f" ; {len(errors)} en erreur" if errors else "")
+    if errors:
+        return _("%(done)s notification(s) traitée(s) ; %(errors)s en erreur", done=done, errors=len(errors))
+    return _("%(done)s notification(s) traitée(s)", done=done)
 
 
 # ----------------------------------------------------------------------------- connection extras
@@ -186,7 +190,7 @@ def subscribe(shop_id: int, endpoint: str) -> str:
     shop = _shop(shop_id)
     conf = settings(shop)
     if not conf.get("verification_token"):
-        raise EbayError("Renseignez le jeton de vérification des notifications dans les réglages.", retryable=False)
+        raise EbayError(_("Renseignez le jeton de vérification des notifications dans les réglages."), retryable=False)
     client = client_for(shop)
     account = account_for(shop)
     db.session.commit()  # eBay calls the endpoint back (challenge) before it answers
@@ -272,7 +276,7 @@ def migrate_listings(shop_id: int) -> str:
         enqueue("addons.ebay.jobs.push_stock", shop.id, job_id=f"ebay-push_stock-{shop.id}", unique=True,
                 shop_id=shop.id)
         db.session.commit()
-    return f"{migrated} annonce(s) migrée(s) sur {len(rows)}"
+    return _("%(migrated)s annonce(s) migrée(s) sur %(rows)s", migrated=migrated, rows=len(rows))
 
 
 # ----------------------------------------------------------------------------- stock out
@@ -296,7 +300,7 @@ def push_stock(shop_id: int, force: bool = False) -> str:
     if not force:
         if not pending:
             db.session.commit()
-            return "rien à envoyer"
+            return _("rien à envoyer")
         stmt = stmt.where(EbayListing.variant_id.in_(pending))
     listings = list(db.session.scalars(stmt.order_by(EbayListing.sku)))
     figures = core_stock.available_to_sell(shop, {ln.variant_id for ln in listings})
@@ -342,7 +346,8 @@ def push_stock(shop_id: int, force: bool = False) -> str:
                 ln.pushed_quantity, ln.pushed_at, ln.push_error = qty, utcnow(), None
                 sent += 1
         db.session.commit()
-    return f"{sent} quantité(s) envoyée(s), {refused} refusée(s), {skipped} non gérée(s)"
+    return _("%(sent)s quantité(s) envoyée(s), %(refused)s refusée(s), %(skipped)s non gérée(s)",
+             sent=sent, refused=refused, skipped=skipped)
 
 
 def _french_error(err: dict[str, Any]) -> str:
@@ -399,7 +404,7 @@ def push_tracking(shipment_id: int) -> str:
     except EbayError as exc:
         if exc.status is not None and not exc.retryable:
             row.state, row.error = "error", str(exc)
-            order_flow.record(order, "channel", f"suivi non transmis à eBay : {exc}", source="ebay")
+            order_flow.record(order, "channel", _("suivi non transmis à eBay : %(exc)s", exc=exc), source="ebay")
             db.session.commit()
             return str(exc)
         raise
@@ -416,25 +421,26 @@ def cancel_order(order_id: int) -> str:
     shop = _shop(order.shop_id)
     link = db.session.scalar(select(EbayOrder).where(EbayOrder.order_id == order.id))
     if link is None or link.cancellation_sent or link.cancel_state == mapping.CANCELLED:
-        return "rien à faire"
+        return _("rien à faire")
     client = client_for(shop)
     legacy = link.legacy_order_id or link.ebay_order_id
     if link.cancellation_sent is None and client.search_cancellations(legacy):
         link.cancellation_sent = "existing"
         db.session.commit()
-        return "annulation déjà demandée"
+        return _("annulation déjà demandée")
     eligible = client.cancellation_eligibility(legacy)
     if not eligible.get("eligible"):
         reasons = ", ".join(eligible.get("failureReason") or []) or "inconnue"
-        order_flow.record(order, "channel", f"eBay refuse l'annulation de cette commande ({reasons}) : "
-                          "annulez-la dans le Seller Hub ou remboursez l'acheteur", source="ebay")
+        order_flow.record(order, "channel", _("eBay refuse l'annulation de cette commande (%(reasons)s) : "
+                                              "annulez-la dans le Seller Hub ou remboursez l'acheteur",
+                                              reasons=reasons), source="ebay")
         db.session.commit()
-        return "non éligible"
+        return _("non éligible")
     ensure_signing_key(shop, client)
     db.session.commit()
     made = client.create_cancellation(legacy, "OUT_OF_STOCK_OR_CANNOT_FULFILL")
     link.cancellation_sent = str(made.get("cancelId") or "sent")
-    order_flow.record(order, "channel", "annulation envoyée à eBay", source="ebay")
+    order_flow.record(order, "channel", _("annulation envoyée à eBay"), source="ebay")
     db.session.commit()
     return link.cancellation_sent
 
@@ -460,12 +466,12 @@ def refund_order(order_id: int, amount: str | None = None, reason: str = "BUYER_
     except EbayError as exc:
         if exc.retryable:
             raise
-        order_flow.record(order, "channel", f"remboursement refusé par eBay : {exc}", source="ebay")
+        order_flow.record(order, "channel", _("remboursement refusé par eBay : %(exc)s", exc=exc), source="ebay")
         db.session.commit()
         return str(exc)
     link.refund_id = res.get("refundId")
-    order_flow.record(order, "channel", f"remboursement de {value:.2f} {order.currency} demandé à eBay "
-                      f"({res.get('refundStatus', 'PENDING')})", source="ebay")
+    order_flow.record(order, "channel", _("remboursement de %(value)s %(currency)s demandé à eBay (%(get)s)",
+                                          value=format(value, '.2f'), currency=order.currency, get=res.get('refundStatus', 'PENDING')), source="ebay")
     db.session.commit()
     return link.refund_id or ""
 
@@ -626,4 +632,4 @@ def after_install(shop_id: int, endpoint: str | None = None) -> str:
     enqueue("addons.ebay.jobs.push_stock", shop.id, job_id=f"ebay-push_stock-{shop.id}", unique=True,
             shop_id=shop.id)
     db.session.commit()
-    return "installé"
+    return _("installé")

@@ -39,6 +39,7 @@ from core.returns import REASONS, import_channel_return
 
 from . import mapping
 from .models import EbayListing, EbayOrder, EbayReturn
+from core.i18n import _
 
 RETURN, REFUND = "return", "refund"
 #: ``settled`` of a refund that imports nothing, and why
@@ -114,9 +115,10 @@ def settle_return(shop: Shop, row: EbayReturn) -> bool:
         if not row.noted and row.state != "CLOSED":
             line = _line_of(order, row)
             what = f"{row.quantity} × {line.sku}" if line is not None else f"{row.quantity} article(s)"
-            order_flow.record(order, "channel", f"retour demandé par l'acheteur sur eBay (n° {row.external_id}) : "
-                              f"{what}, motif « {REASONS[mapping.return_reason(row.reason)]} » ; répondez-lui dans "
-                              "le Seller Hub (Commandes › Retours)", source="ebay",
+            order_flow.record(order, "channel", _("retour demandé par l'acheteur sur eBay (n° %(external_id)s) : "
+                                                  "%(what)s, motif « %(reasons)s » ; répondez-lui dans le Seller "
+                                                  "Hub (Commandes › Retours)",
+                                                  external_id=row.external_id, what=what, reasons=REASONS[mapping.return_reason(row.reason)]), source="ebay",
                               data={"ebay_return": row.external_id})
             row.noted = True
         return False

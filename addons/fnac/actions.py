@@ -21,6 +21,7 @@ from . import mapping
 from .client import FnacClient, FnacError
 from .models import FnacAccount, FnacOrder
 from .sync import refresh_row, remote_order
+from core.i18n import _
 
 CARRIERS_TTL = timedelta(hours=24)
 
@@ -32,7 +33,8 @@ def _row(order: Order) -> FnacOrder | None:
 def _read(client: FnacClient, row: FnacOrder) -> mapping.FnacOrderFacts:
     found = remote_order(client, row.fnac_order_id)
     if found is None:
-        raise FnacError(f"La commande {row.fnac_order_id} est introuvable chez Fnac Darty.",
+        raise FnacError(_("La commande %(fnac_order_id)s est introuvable chez Fnac Darty.",
+                          fnac_order_id=row.fnac_order_id),
                         message_en=f"Order {row.fnac_order_id} not found at Fnac Darty.", retryable=False)
     facts = found[1]
     refresh_row(row, facts)
@@ -43,7 +45,8 @@ def _send(client: FnacClient, el, order_id: str) -> mapping.OrderResult:
     answer = client.orders_update([el])
     result = mapping.read_update(answer.root).get(order_id)
     if result is None:
-        raise FnacError(f"Fnac Darty n'a rien répondu pour la commande {order_id} ; nouvel essai plus tard.",
+        raise FnacError(_("Fnac Darty n'a rien répondu pour la commande %(order_id)s ; nouvel essai plus tard.",
+                          order_id=order_id),
                         message_en=f"Fnac Darty said nothing about order {order_id}; trying again later.",
                         retryable=True)
     return result
@@ -63,32 +66,38 @@ def decide(order: Order, accepted: bool, client: FnacClient) -> str:
     """Accept (stock allocated) or refuse each line still waiting for the seller."""
     row = _row(order)
     if row is None:
-        return "commande saisie hors Fnac Darty : rien à transmettre"
+        return _("commande saisie hors Fnac Darty : rien à transmettre")
     facts = _read(client, row)
     waiting = facts.to_accept
     if facts.state != "Created" or not waiting:
         row.decision = row.decision or ("accepted" if facts.state in mapping.SHIPPABLE else "refused")
-        order_flow.record(order, "channel", f"Fnac Darty : déjà {facts.state}, aucune décision à transmettre",
+        order_flow.record(order, "channel", _("Fnac Darty : déjà %(state)s, aucune décision à transmettre",
+                                              state=facts.state),
                           source="fnac")
-        return f"déjà {facts.state}"
+        return _("déjà %(state)s", state=facts.state)
     result = _send(client, mapping.accept_order(facts.order_id, {ln.detail_id: accepted for ln in waiting}),
                    facts.order_id)
     _lines_of(row, result)
-    word = "acceptée" if accepted else "refusée"
     done = [ln.detail_id for ln in result.lines if ln.ok]
     if done:
         row.decision = "accepted" if accepted else "refused"
-        order_flow.record(order, "channel", f"Fnac Darty : commande {word} ({len(done)} ligne(s))", source="fnac",
+        order_flow.record(order, "channel", _("Fnac Darty : commande acceptée (%(done)s ligne(s))", done=len(done))
+                          if accepted else _("Fnac Darty : commande refusée (%(done)s ligne(s))", done=len(done)),
+                          source="fnac",
                           data={"accepted": accepted, "lines": done})
     if not result.ok or result.failed_lines:
-        order_flow.record(order, "channel", f"Fnac Darty n'a pas tout pris en compte : {result.sentence()}",
+        order_flow.record(order, "channel", _("Fnac Darty n'a pas tout pris en compte : %(sentence)s",
+                                              sentence=result.sentence()),
                           source="fnac")
         if not done:
             db.session.commit()
-            raise FnacError(f"Fnac Darty a refusé la décision sur la commande {facts.order_id} : {result.sentence()}",
+            raise FnacError(_("Fnac Darty a refusé la décision sur la commande %(order_id)s : %(sentence)s",
+                              order_id=facts.order_id, sentence=result.sentence()),
                             message_en=f"Fnac Darty refused the decision on order {facts.order_id}: "
                                        f"{result.sentence()}", retryable=False)
-    return f"{word} : {len(done)}/{len(waiting)} ligne(s)"
+    if accepted:
+        return _("acceptée : %(done)s/%(waiting)s ligne(s)", done=len(done), waiting=len(waiting))
+    return _("refusée : %(done)s/%(waiting)s ligne(s)", done=len(done), waiting=len(waiting))
 
 
 def carriers(shop_id: int, client: FnacClient) -> list[mapping.Carrier]:
@@ -109,7 +118,7 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
     order = shipment.order
     row = _row(order)
     if row is None:
-        return "commande saisie hors Fnac Darty : rien à transmettre"
+        return _("commande saisie hors Fnac Darty : rien à transmettre")
     wanted = []
     partial = []
     for sl in shipment.lines:
@@ -121,25 +130,25 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
         else:
             partial.append(line.sku)
     if partial:
-        order_flow.record(order, "channel", "Fnac Darty confirme une ligne entière : " + ", ".join(partial)
-                          + " sera confirmée quand toutes ses unités seront parties", source="fnac")
+        order_flow.record(order, "channel", _("Fnac Darty confirme une ligne entière : %(items)s sera confirmée "
+                                              "quand toutes ses unités seront parties", items=', '.join(partial)), source="fnac")
     if not wanted:
-        return "aucune ligne complète à confirmer"
+        return _("aucune ligne complète à confirmer")
     facts = _read(client, row)
     states = facts.line_states
     if facts.state == "Created":
-        raise FnacError(f"La commande {facts.order_id} n'est pas encore acceptée chez Fnac Darty ; "
-                        "le suivi partira après l'acceptation.",
+        raise FnacError(_("La commande %(order_id)s n'est pas encore acceptée chez Fnac Darty ; le suivi partira "
+                          "après l'acceptation.", order_id=facts.order_id),
                         message_en=f"Order {facts.order_id} is not accepted at Fnac Darty yet; tracking follows "
                                    "the acceptance.", retryable=True)
     todo = [d for d in wanted if states.get(d) in ("Accepted", "ToShip")]
     already = [d for d in wanted if states.get(d) in ("Shipped", "Received", "NotReceived")]
     if not todo:
         if already:
-            return f"déjà confirmée chez Fnac Darty ({len(already)} ligne(s))"
+            return _("déjà confirmée chez Fnac Darty (%(already)s ligne(s))", already=len(already))
         order_flow.record(order, "channel", f"Fnac Darty : commande {facts.state}, suivi non transmis",
                           source="fnac")
-        return f"commande {facts.state} : rien à confirmer"
+        return _("commande %(state)s : rien à confirmer", state=facts.state)
     name, known = mapping.carrier_name(shipment.carrier or "", shipment.service, carriers(order.shop_id, client))
     result = _send(client, mapping.confirm_to_send(facts.order_id, todo, shipment.tracking_number or "", name),
                    facts.order_id)
@@ -147,17 +156,20 @@ def confirm_shipment(shipment: Shipment, client: FnacClient) -> str:
     done = [ln.detail_id for ln in result.lines if ln.ok]
     note = "" if known else " (transporteur absent de la liste Fnac Darty : pas de lien de suivi pour l'acheteur)"
     if done:
-        order_flow.record(order, "channel", f"suivi {shipment.tracking_number or '—'} transmis à Fnac Darty "
-                          f"({name}, {len(done)} ligne(s)){note}", source="fnac",
+        order_flow.record(order, "channel", _("suivi %(value)s transmis à Fnac Darty (%(name)s, %(done)s "
+                                              "ligne(s))%(note)s",
+                                              value=shipment.tracking_number or '—', name=name, done=len(done), note=note), source="fnac",
                           data={"shipment": shipment.id, "lines": done})
     if not result.ok or result.failed_lines:
         sentence = result.sentence()
-        order_flow.record(order, "channel", f"Fnac Darty a refusé une partie du suivi : {sentence}", source="fnac")
+        order_flow.record(order, "channel", _("Fnac Darty a refusé une partie du suivi : %(sentence)s",
+                                              sentence=sentence), source="fnac")
         db.session.commit()
-        raise FnacError(f"Fnac Darty a refusé le suivi de la commande {facts.order_id} : {sentence}",
+        raise FnacError(_("Fnac Darty a refusé le suivi de la commande %(order_id)s : %(sentence)s",
+                          order_id=facts.order_id, sentence=sentence),
                         message_en=f"Fnac Darty refused the tracking of order {facts.order_id}: {sentence}",
                         retryable=False)
-    return f"{len(done)} ligne(s) confirmée(s)"
+    return _("%(done)s ligne(s) confirmée(s)", done=len(done))
 
 
 def cancel(order: Order, client: FnacClient, reason: str = mapping.DEFAULT_REFUND_REASON) -> str:
@@ -165,27 +177,28 @@ def cancel(order: Order, client: FnacClient, reason: str = mapping.DEFAULT_REFUN
     (``refund_order``) if accepted and not sent."""
     row = _row(order)
     if row is None:
-        return "commande saisie hors Fnac Darty : rien à transmettre"
+        return _("commande saisie hors Fnac Darty : rien à transmettre")
     facts = _read(client, row)
     if facts.state == "Created":
-        return "pas encore acceptée : le refus est transmis par la décision"
+        return _("pas encore acceptée : le refus est transmis par la décision")
     if facts.state in mapping.CLOSED:
-        return f"déjà {facts.state} chez Fnac Darty"
+        return _("déjà %(state)s chez Fnac Darty", state=facts.state)
     todo = [ln.detail_id for ln in facts.lines if ln.state in ("Accepted", "ToShip")]
     if not todo:
-        order_flow.record(order, "channel", f"Fnac Darty : commande {facts.state}, annulation à traiter dans "
-                          "le back-office Fnac Darty (remboursement)", source="fnac")
-        return f"commande {facts.state} : rien à annuler"
+        order_flow.record(order, "channel", _("Fnac Darty : commande %(state)s, annulation à traiter dans le "
+                                              "back-office Fnac Darty (remboursement)", state=facts.state), source="fnac")
+        return _("commande %(state)s : rien à annuler", state=facts.state)
     result = _send(client, mapping.refund_order(facts.order_id, todo, reason), facts.order_id)
     _lines_of(row, result)
     done = [ln.detail_id for ln in result.lines if ln.ok]
     if done:
-        order_flow.record(order, "channel", f"Fnac Darty : {len(done)} ligne(s) remboursée(s) à l'acheteur "
-                          f"(motif {reason})", source="fnac", data={"lines": done, "reason": reason})
+        order_flow.record(order, "channel", _("Fnac Darty : %(done)s ligne(s) remboursée(s) à l'acheteur (motif "
+                                              "%(reason)s)", done=len(done), reason=reason), source="fnac", data={"lines": done, "reason": reason})
     if not result.ok or result.failed_lines:
         sentence = result.sentence()
         db.session.commit()
-        raise FnacError(f"Fnac Darty a refusé l'annulation de la commande {facts.order_id} : {sentence}",
+        raise FnacError(_("Fnac Darty a refusé l'annulation de la commande %(order_id)s : %(sentence)s",
+                          order_id=facts.order_id, sentence=sentence),
                         message_en=f"Fnac Darty refused the cancellation of order {facts.order_id}: {sentence}",
                         retryable=False)
-    return f"{len(done)} ligne(s) remboursée(s)"
+    return _("%(done)s ligne(s) remboursée(s)", done=len(done))

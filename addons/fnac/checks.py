@@ -9,6 +9,7 @@ from core.types import ConnectionResult
 from . import mapping
 from .client import FnacError
 from .runtime import client_from_settings
+from core.i18n import _
 
 #: the merchant waits on the settings page: one quick retry at most
 QUICK = RetryPolicy(attempts=2, base=0.25, cap=1.0, max_wait=2.0)
@@ -25,8 +26,9 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
     except FnacError as exc:
         return ConnectionResult(False, str(exc))
     # stored on the shop and shown later: the French sentence, like the other channels' tests
-    return ConnectionResult(True, f"Connecté à la boutique {brand} : {offers.total} offre(s) en ligne, "
-                                  f"{len(carriers)} transporteur(s) proposés par Fnac Darty.",
+    return ConnectionResult(True, _("Connecté à la boutique %(brand)s : %(total)s offre(s) en ligne, %(carriers)s "
+                                    "transporteur(s) proposés par Fnac Darty.",
+                                    brand=brand, total=offers.total, carriers=len(carriers)),
                             [c.name for c in carriers])
 
 

@@ -26,6 +26,7 @@ from core.connectors import (HttpClient, OutboundRefused, Remote, RemoteError, R
 
 from . import wire
 from .wire import FAILED, Problem, element
+from core.i18n import _
 
 DEFAULT_BASE_URL = "https://vendeur.fnac.com/api.php"
 #: Fnac Darty's production host and its acceptance-test host (client README, config example)
@@ -161,8 +162,8 @@ class FnacClient:
     def authenticate(self) -> tuple[str, float]:
         """``auth``: the token and when it stops being valid (epoch seconds)."""
         if not (self.partner_id and self.shop_id and self.key):
-            raise FnacError("Identifiant partenaire, identifiant de boutique ou clé Fnac Darty manquant : "
-                            "complétez les réglages.",
+            raise FnacError(_("Identifiant partenaire, identifiant de boutique ou clé Fnac Darty manquant : "
+                              "complétez les réglages."),
                             message_en="Fnac Darty partner id, shop id or key missing: complete the settings.",
                             retryable=False)
         root = element("auth", children=[element("partner_id", self.partner_id), element("shop_id", self.shop_id),
@@ -170,8 +171,9 @@ class FnacClient:
         answer = self._post("auth", root, idempotent=True)
         token = wire.text(answer.root, "token")
         if answer.status in FAILED or not token:
-            raise FnacError("Fnac Darty refuse l'identifiant partenaire, l'identifiant de boutique ou la clé "
-                            f"({_sentence(answer.problems)}) : vérifiez-les dans les réglages de la boutique.",
+            raise FnacError(_("Fnac Darty refuse l'identifiant partenaire, l'identifiant de boutique ou la clé "
+                              "(%(problems)s) : vérifiez-les dans les réglages de la boutique.",
+                              problems=_sentence(answer.problems)),
                             message_en="Fnac Darty refused the partner id, shop id or key "
                                        f"({_sentence(answer.problems)}): check them in the shop's settings.",
                             problems=answer.problems, status=200, retryable=False, credentials=True)
@@ -196,7 +198,8 @@ class FnacClient:
         if answer.status in FAILED and (answer.problems or not [el for el in answer.root if el.tag != "error"]):
             # refused as a whole; an ERROR whose orders, lines or offers carry the errors is
             # returned: the caller reads them one by one (``mapping.read_update``, ``read_batch``)
-            raise FnacError(f"Fnac Darty a refusé la demande {service} : {_sentence(answer.problems)}.",
+            raise FnacError(_("Fnac Darty a refusé la demande %(service)s : %(problems)s.",
+                              service=service, problems=_sentence(answer.problems)),
                             message_en=f"Fnac Darty refused the {service} request: {_sentence(answer.problems)}.",
                             problems=answer.problems, status=200, raw=ET.tostring(answer.root, encoding="unicode")[:2000],
                             retryable=False)
@@ -223,23 +226,24 @@ class FnacClient:
             self.http.sleep(wait)
             waited += wait
         if res.status_code in (401, 403):
-            raise error_from(res, f"Fnac Darty refuse l'accès (HTTP {res.status_code}) : vérifiez les identifiants "
-                                  "dans les réglages.",
+            raise error_from(res, _("Fnac Darty refuse l'accès (HTTP %(status_code)s) : vérifiez les identifiants "
+                                    "dans les réglages.", status_code=res.status_code),
                              f"Fnac Darty refused access (HTTP {res.status_code}): check the credentials in the "
                              "settings.", cls=FnacError, credentials=True)
         if res.status_code >= 400:  # 429 and 5xx are retryable (status, Retry-After kept)
-            raise error_from(res, f"Fnac Darty n'a pas pu traiter la demande {service} (HTTP {res.status_code}) ; "
-                                  "nouvel essai plus tard.",
+            raise error_from(res, _("Fnac Darty n'a pas pu traiter la demande %(service)s (HTTP %(status_code)s) "
+                                    "; nouvel essai plus tard.", service=service, status_code=res.status_code),
                              f"Fnac Darty could not process the {service} request (HTTP {res.status_code}); "
                              "trying again later.", cls=FnacError)
         try:
             parsed = wire.parse(res.content)
         except wire.XmlRefused:
-            raise FnacError(f"Réponse illisible de Fnac Darty à la demande {service} ; nouvel essai plus tard.",
+            raise FnacError(_("Réponse illisible de Fnac Darty à la demande %(service)s ; nouvel essai plus tard.",
+                              service=service),
                             message_en=f"Unreadable answer from Fnac Darty to the {service} request; trying again later.",
                             status=res.status_code, raw=res.text[:2000], retryable=True) from None
         if parsed.tag != f"{service}_response":
-            raise FnacError(f"Réponse inattendue de Fnac Darty à la demande {service}.",
+            raise FnacError(_("Réponse inattendue de Fnac Darty à la demande %(service)s.", service=service),
                             message_en=f"Unexpected answer from Fnac Darty to the {service} request.",
                             status=res.status_code, raw=res.text[:2000], retryable=True)
         return Answer(parsed, (parsed.get("status") or "").upper(), wire.problems(parsed))

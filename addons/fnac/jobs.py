@@ -18,6 +18,7 @@ from . import actions, offers, sync
 from .client import FnacError
 from .models import FnacAccount, FnacBatch, FnacOrder
 from .runtime import clock, client_for, max_wait
+from core.i18n import _, joined
 
 #: hours Fnac Darty leaves the seller to accept; an order still short of stock is refused before
 DEFAULT_ACCEPT_HOURS = 36
@@ -26,7 +27,7 @@ DEFAULT_ACCEPT_HOURS = 36
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.addon != "fnac":
-        raise LookupError(f"boutique {shop_id} : pas une boutique Fnac Darty")
+        raise LookupError(_("boutique %(shop_id)s : pas une boutique Fnac Darty", shop_id=shop_id))
     return shop
 
 
@@ -60,42 +61,45 @@ def sync_orders(shop_id: int) -> str:
 
 def _sync_orders(shop: Shop) -> str:
     client = client_for(shop)
-    note = ""
+    note = None
     account = db.session.get(FnacAccount, shop.id)
     if account is None or account.offers_at is None:
         count, matched = offers.import_offers(shop, client)
         db.session.commit()
-        note = f" ; {count} offre(s) lue(s), {matched} reliée(s) à un produit"
+        note = _("%(count)s offre(s) lue(s), %(matched)s reliée(s) à un produit", count=count, matched=matched)
     pages, read, created = sync.sync_orders(shop, client)
     _healthy(shop)
-    return f"{created} commande(s) créée(s), {read} lue(s) sur {pages} page(s){note}"
+    text = _("%(created)s commande(s) créée(s), %(read)s lue(s) sur %(pages)s page(s)", created=created, read=read,
+             pages=pages)
+    return joined(" ; ", [text, note]) if note else text
 
 
 def decide_order(order_id: int, accepted: bool, reason: str = "") -> str:
     order = db.session.get(Order, order_id)
     if order is None:
-        return "commande supprimée"
+        return _("commande supprimée")
     return actions.decide(order, accepted, client_for(order.shop))
 
 
 def push_tracking(shipment_id: int) -> str:
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None:
-        return "expédition supprimée"
+        return _("expédition supprimée")
     return actions.confirm_shipment(shipment, client_for(shipment.order.shop))
 
 
 def cancel_order(order_id: int, reason: str = "") -> str:
     order = db.session.get(Order, order_id)
     if order is None:
-        return "commande supprimée"
+        return _("commande supprimée")
     return actions.cancel(order, client_for(order.shop))
 
 
 def import_offers(shop_id: int) -> str:
     shop = _shop(shop_id)
     count, matched = offers.import_offers(shop, client_for(shop))
-    return f"{count} offre(s) lue(s), {matched} reliée(s) à un produit, {count - matched} à relier"
+    return _("%(count)s offre(s) lue(s), %(matched)s reliée(s) à un produit, %(value)s à relier",
+             count=count, matched=matched, value=count - matched)
 
 
 def push_stock(shop_id: int) -> str:
@@ -106,8 +110,8 @@ def push_stock(shop_id: int) -> str:
     client = client_for(shop)
     batch_ids = offers.push_stock(shop, client)
     if not batch_ids:
-        return "rien à envoyer"
-    return " ; ".join(_follow(shop, batch_id, client) for batch_id in batch_ids)
+        return _("rien à envoyer")
+    return joined(" ; ", [_follow(shop, batch_id, client) for batch_id in batch_ids])
 
 
 def check_batch(shop_id: int, batch_id: str) -> str:
@@ -118,17 +122,17 @@ def check_batch(shop_id: int, batch_id: str) -> str:
 def _follow(shop: Shop, batch_id: str, client) -> str:
     batch = db.session.scalar(select(FnacBatch).where(FnacBatch.shop_id == shop.id, FnacBatch.batch_id == batch_id))
     if batch is None:
-        return f"lot {batch_id} inconnu"
+        return _("lot %(batch_id)s inconnu", batch_id=batch_id)
     waited = 0.0
     while not offers.check_batch(shop, batch, client):
         db.session.commit()
         if batch.checks >= offers.MAX_CHECKS:
-            raise RuntimeError(f"le lot d'offres {batch_id} est toujours en traitement chez Fnac Darty "
-                               f"après {batch.checks} lectures")
+            raise RuntimeError(_("le lot d'offres %(batch_id)s est toujours en traitement chez Fnac Darty après "
+                                 "%(checks)s lectures", batch_id=batch_id, checks=batch.checks))
         if waited + offers.BATCH_POLL > max_wait():
             enqueue("addons.fnac.jobs.check_batch", shop.id, batch_id, shop_id=shop.id,
                     job_id=f"fnac-batch-{batch_id}", unique=True, delay=offers.BATCH_POLL)
-            return f"lot {batch_id[:8]} en traitement chez Fnac Darty"
+            return _("lot %(batch_id)s en traitement chez Fnac Darty", batch_id=batch_id[:8])
         clock().sleep(offers.BATCH_POLL)
         waited += offers.BATCH_POLL
     db.session.commit()
@@ -150,7 +154,7 @@ def reconcile_stock(shop_id: int) -> str:
     if drift:
         enqueue("addons.fnac.jobs.push_stock", shop.id, job_id=f"fnac-push_stock-{shop.id}", unique=True,
                 shop_id=shop.id)
-    return f"{drift} offre(s) à corriger"
+    return _("%(drift)s offre(s) à corriger", drift=drift)
 
 
 def _fnac_shops() -> list[Shop]:
@@ -176,7 +180,8 @@ def refuse_overdue() -> int:
             FnacOrder.shop_id == shop.id, FnacOrder.state == "Created", FnacOrder.decision.is_(None),
             Order.status.in_([OrderStatus.NEW, OrderStatus.ON_HOLD]), Order.placed_at < limit))
         for order in rows:
-            order_flow.cancel(order, reason=f"non acceptée sous {hours} h (stock manquant) : refusée sur Fnac Darty")
+            order_flow.cancel(order, reason=_("non acceptée sous %(hours)s h (stock manquant) : refusée sur Fnac "
+                                              "Darty", hours=hours))
             count += 1
     db.session.commit()
     return count

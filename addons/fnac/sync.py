@@ -28,6 +28,7 @@ from core.money import Money
 from . import mapping
 from .client import FnacClient
 from .models import FnacOrder
+from core.i18n import _
 
 OVERLAP = timedelta(minutes=10)
 DEFAULT_IMPORT_DAYS = 30
@@ -140,14 +141,16 @@ def _sent_outside(order: Order, facts: mapping.FnacOrderFacts, *, created: bool,
     if order.status not in order_flow.OPEN:
         return
     if not created:
-        order_flow.record(order, "conflict", f"Fnac Darty indique la commande {facts.state} hors de l'OMS"
-                          + (f" ({tracking})" if tracking else "") + " : vérifiez et clôturez-la ici", source=source)
+        order_flow.record(order, "conflict", _("Fnac Darty indique la commande %(state)s hors de l'OMS%(value)s : "
+                                               "vérifiez et clôturez-la ici",
+                                               state=facts.state, value=" (" + tracking + ")" if tracking else ""), source=source)
         return
     order_flow.release_all(order, "expédiée avant la connexion à l'OMS")
     if order.status == OrderStatus.ON_HOLD:
-        order_flow.transition(order, OrderStatus.NEW, source=source, reason="expédiée sur Fnac Darty")
+        order_flow.transition(order, OrderStatus.NEW, source=source, reason=_("expédiée sur Fnac Darty"))
     order_flow.transition(order, OrderStatus.SHIPPED, source=source,
-                          reason="déjà expédiée sur Fnac Darty" + (f" ({tracking})" if tracking else ""))
+                          reason=_("déjà expédiée sur Fnac Darty%(value)s",
+                                   value=" (" + tracking + ")" if tracking else ""))
 
 
 def remote_order(client: FnacClient, fnac_order_id: str) -> tuple[Any, mapping.FnacOrderFacts] | None:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, error_from
+from core.i18n import _
 
 REMOTE = Remote("mirakl", "Mirakl", ("*.mirakl.net",))
 #: a template for the form's validator: every operator's instance is a host of mirakl.net
@@ -70,7 +71,7 @@ class MiraklClient:
         """``instance_url``: the operator's instance; ``shop_id``: Mirakl's shop id when the
         key has several shops; ``options`` go to the kit's ``HttpClient``."""
         if not instance_url:
-            raise MiraklError("Adresse de l'instance Mirakl manquante : renseignez-la dans les réglages.",
+            raise MiraklError(_("Adresse de l'instance Mirakl manquante : renseignez-la dans les réglages."),
                               message_en="Mirakl instance address missing: fill it in the settings.",
                               retryable=False)
         try:
@@ -97,19 +98,21 @@ class MiraklClient:
             except TransportError as exc:  # no answer after the retries
                 raise MiraklError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
         if res.status_code in (401, 403):
-            raise error_from(res, "Clé API refusée par Mirakl : générez une nouvelle clé dans votre espace vendeur "
-                             "(menu de votre compte › Clé API) et enregistrez-la dans les réglages.",
+            raise error_from(res, _("Clé API refusée par Mirakl : générez une nouvelle clé dans votre espace "
+                                    "vendeur (menu de votre compte › Clé API) et enregistrez-la dans les réglages."),
                              "API key refused by Mirakl: generate a new key in your seller back office "
                              "(your account menu › API key) and save it in the settings.", cls=MiraklError)
         if res.status_code == 404:
-            raise error_from(res, "Mirakl ne trouve pas cette ressource (404) : vérifiez l'adresse de l'instance.",
+            raise error_from(res, _("Mirakl ne trouve pas cette ressource (404) : vérifiez l'adresse de "
+                                    "l'instance."),
                              "Mirakl cannot find this resource (404): check the instance address.",
                              cls=MiraklError)
         if res.status_code == 429:
-            raise error_from(res, "Mirakl limite le nombre d'appels : nouvel essai plus tard.",
+            raise error_from(res, _("Mirakl limite le nombre d'appels : nouvel essai plus tard."),
                              "Mirakl rate limit reached: retrying later.", cls=MiraklError)
         if res.status_code >= 400:
-            raise error_from(res, f"Mirakl a refusé la demande (HTTP {res.status_code}) : {_message(res)}",
+            raise error_from(res, _("Mirakl a refusé la demande (HTTP %(status_code)s) : %(res)s",
+                                    status_code=res.status_code, res=_message(res)),
                              f"Mirakl refused the request (HTTP {res.status_code}): {_message(res)}",
                              cls=MiraklError)
         if not res.content:

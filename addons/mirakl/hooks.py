@@ -6,6 +6,7 @@ from core.connectors import RetryPolicy
 from core.types import CatalogEntry, ConnectionResult, CronJob, Sandbox
 
 from . import models  # noqa: F401  (registers the add-on's tables)
+from core.i18n import _
 
 NAME = "mirakl"
 #: the merchant waits on the settings page: one quick retry at most
@@ -74,7 +75,8 @@ def connection_test(shop, settings) -> ConnectionResult:
                f"devise : {account.get('currency_iso_code', '')}"]
     if account.get("channels"):
         details.append("canaux : " + ", ".join(account["channels"]))
-    return ConnectionResult(True, f"connecté à la boutique « {account.get('shop_name', '')} » sur {op.name}", details)
+    return ConnectionResult(True, _("connecté à la boutique « %(get)s » sur %(name)s",
+                                    get=account.get('shop_name', ''), name=op.name), details)
 
 
 @hookimpl

@@ -30,6 +30,7 @@ from .client import MiraklClient, MiraklError
 from .models import (MiraklOffer, MiraklOrder, MiraklRefund, MiraklReturn, MiraklShipment, MiraklShopState,
                      MiraklStockImport)
 from .runtime import client_for, clock, operator, wait_for
+from core.i18n import _
 
 OVERLAP = timedelta(minutes=5)
 DEFAULT_IMPORT_DAYS = 30
@@ -46,7 +47,7 @@ def _now() -> datetime:
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 
@@ -111,10 +112,11 @@ def ingest_page(shop: Shop, orders: list[dict[str, Any]], *, source: str = "poll
             db.session.add(row)
             rows[mid] = row
             if not mapping.is_known(state):
-                order_flow.record(order, "channel", f"état Mirakl inconnu « {state} » : conservé tel quel",
+                order_flow.record(order, "channel", _("état Mirakl inconnu « %(state)s » : conservé tel quel",
+                                                      state=state),
                                   source="mirakl")
         elif row.state != state:
-            order_flow.record(order, "channel", f"état Mirakl : {mapping.state_label(state)}", source="mirakl",
+            order_flow.record(order, "channel", _("état Mirakl : %(state)s", state=mapping.state_label(state)), source="mirakl",
                               data={"state": state})
             row.state = state
         row.line_ids = [str(line["order_line_id"]) for line in raw.get("order_lines") or []]
@@ -166,7 +168,8 @@ def sync_orders(shop_id: int) -> str:
         client = client_for(shop)
         wait = wait_for(client, "OR11")
         if wait > 0:
-            return f"déjà lue il y a moins d'une minute : prochaine lecture dans {wait:.0f} s"
+            return _("déjà lue il y a moins d'une minute : prochaine lecture dans %(wait)s s",
+                     wait=format(wait, '.0f'))
         days = int(shop.addon_settings("mirakl").get("import_days") or DEFAULT_IMPORT_DAYS)
 
         def pages(since: datetime | None) -> Iterator[list[dict[str, Any]]]:
@@ -187,7 +190,7 @@ def sync_orders(shop_id: int) -> str:
         cursor = Cursor(load=lambda: mapping.parse_dt(shop.sync_cursor) if shop.sync_cursor else None, save=save)
         result = Poller(cursor, pages, lambda page: ingest_page(shop, page), db.session.commit,
                         overlap=OVERLAP, now=_now).run()
-        return f"{result.items} commande(s) lue(s) en {result.pages} page(s)"
+        return _("%(items)s commande(s) lue(s) en %(pages)s page(s)", items=result.items, pages=result.pages)
 
     return _guarded(shop_id, work)
 
@@ -230,9 +233,9 @@ def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "")
         row = _row_for(order_id)
         order = db.session.get(Order, order_id)
         if row is None or order is None:
-            return "commande saisie hors Mirakl : rien à transmettre"
+            return _("commande saisie hors Mirakl : rien à transmettre")
         if row.decision_sent_at is not None:
-            return f"{row.mirakl_order_id} : décision déjà transmise"
+            return _("%(mirakl_order_id)s : décision déjà transmise", mirakl_order_id=row.mirakl_order_id)
         client = client_for(shop)
         attempted = row.decision is not None
         row.decision, row.decision_reason = ("accept" if accepted else "refuse"), reason[:500]
@@ -243,13 +246,15 @@ def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "")
             enqueue("addons.mirakl.jobs.send_decision", shop_id, order_id, accepted, reason,
                     job_id=f"mirakl-decision-{order_id}-later", unique=True, shop_id=shop_id, delay=300)
             db.session.commit()
-            return f"{row.mirakl_order_id} : en contrôle chez Mirakl, décision envoyée plus tard"
+            return _("%(mirakl_order_id)s : en contrôle chez Mirakl, décision envoyée plus tard",
+                     mirakl_order_id=row.mirakl_order_id)
         if row.state != "WAITING_ACCEPTANCE":
             row.decision_sent_at = utcnow()
             if accepted and not row.address_known and row.state not in ("REFUSED", "CANCELED"):
                 _refresh_later(shop_id, row)
             db.session.commit()
-            return f"{row.mirakl_order_id} : déjà {mapping.state_label(row.state)} sur Mirakl"
+            return _("%(mirakl_order_id)s : déjà %(state)s sur Mirakl",
+                     mirakl_order_id=row.mirakl_order_id, state=mapping.state_label(row.state))
         try:
             client.accept(row.mirakl_order_id, [(lid, accepted) for lid in row.line_ids])
         except MiraklError as exc:
@@ -263,7 +268,9 @@ def send_decision(shop_id: int, order_id: int, accepted: bool, reason: str = "")
         if accepted and not row.address_known:  # the address comes with the acceptance
             _refresh_later(shop_id, row)
         db.session.commit()
-        return f"{row.mirakl_order_id} : " + ("acceptée" if accepted else "refusée")
+        if accepted:
+            return _("%(mirakl_order_id)s : acceptée", mirakl_order_id=row.mirakl_order_id)
+        return _("%(mirakl_order_id)s : refusée", mirakl_order_id=row.mirakl_order_id)
 
     return _guarded(shop_id, work)
 
@@ -291,7 +298,7 @@ def check_acceptance(shop_id: int) -> str:
         order_flow.decide(order, False, order.hold_reason or "stock indisponible")
         refused += 1
     db.session.commit()
-    return f"{refused} commande(s) refusée(s) avant l'échéance"
+    return _("%(refused)s commande(s) refusée(s) avant l'échéance", refused=refused)
 
 
 def check_acceptance_all() -> int:
@@ -319,7 +326,8 @@ def reason_code(shop: Shop, client: MiraklClient, reason_type: str) -> str:
             state.reasons_at = utcnow()
             db.session.commit()
     if not codes:
-        raise MiraklError(f"L'opérateur ne propose aucun motif de type {reason_type} : contactez-le.",
+        raise MiraklError(_("L'opérateur ne propose aucun motif de type %(reason_type)s : contactez-le.",
+                            reason_type=reason_type),
                           message_en=f"The operator lists no {reason_type} reason: contact it.", retryable=False)
     return str(codes[0])
 
@@ -343,7 +351,7 @@ def cancel_order(shop_id: int, order_id: int) -> str:
     def work(shop: Shop) -> str:
         row = _row_for(order_id)
         if row is None or row.cancel_sent_at is not None:
-            return "rien à annuler"
+            return _("rien à annuler")
         client = client_for(shop)
         found = client.orders_by_id([row.mirakl_order_id])
         remote = found[0] if found else {}
@@ -372,12 +380,14 @@ def cancel_order(shop_id: int, order_id: int) -> str:
                 client.cancel_lines(cancelations)
             row.cancel_sent_at, row.state = utcnow(), "CANCELED"
             order = db.session.get(Order, order_id)
-            order_flow.record(order, "channel", f"annulée sur Mirakl ({len(cancelations)} ligne(s))",
+            order_flow.record(order, "channel", _("annulée sur Mirakl (%(cancelations)s ligne(s))",
+                                                  cancelations=len(cancelations)),
                               source="mirakl")
         else:
             order = db.session.get(Order, order_id)
-            order_flow.record(order, "channel", f"déjà {mapping.state_label(state)} sur Mirakl : l'annulation ne "
-                              "peut plus y être transmise, faites un remboursement dans l'espace vendeur",
+            order_flow.record(order, "channel", _("déjà %(state)s sur Mirakl : l'annulation ne peut plus y être "
+                                                  "transmise, faites un remboursement dans l'espace vendeur",
+                                                  state=mapping.state_label(state)),
                               source="mirakl")
             row.cancel_sent_at = utcnow()
         db.session.commit()
@@ -433,17 +443,18 @@ def send_refund(shop_id: int, return_id: int) -> str:
     def work(shop: Shop) -> str:
         ret = db.session.get(Return, return_id)
         if ret is None or ret.order is None or ret.order.shop_id != shop.id or not ret.refund_amount:
-            return "rien à rembourser"
+            return _("rien à rembourser")
         row = _row_for(ret.order_id)
         if row is None:
-            return "commande saisie hors Mirakl : rien à transmettre"
+            return _("commande saisie hors Mirakl : rien à transmettre")
         sent = db.session.scalar(select(MiraklRefund).where(MiraklRefund.return_id == ret.id))
         if sent is not None and sent.sent_at is not None:
-            return f"{row.mirakl_order_id} : remboursement déjà transmis"
+            return _("%(mirakl_order_id)s : remboursement déjà transmis", mirakl_order_id=row.mirakl_order_id)
         client = client_for(shop)
         found = client.orders_by_id([row.mirakl_order_id])
         if not found:
-            raise MiraklError(f"Mirakl ne trouve plus la commande {row.mirakl_order_id}.",
+            raise MiraklError(_("Mirakl ne trouve plus la commande %(mirakl_order_id)s.",
+                                mirakl_order_id=row.mirakl_order_id),
                               message_en=f"Mirakl no longer finds order {row.mirakl_order_id}.", retryable=False)
         remote = found[0]
         now_ids = _refund_ids(remote)
@@ -451,11 +462,12 @@ def send_refund(shop_id: int, return_id: int) -> str:
             sent.refund_ids = sorted(set(now_ids) - set(sent.known_refund_ids or []))
             sent.sent_at = utcnow()  # the lost call had gone through
             db.session.commit()
-            return f"{row.mirakl_order_id} : remboursement déjà pris par Mirakl"
+            return _("%(mirakl_order_id)s : remboursement déjà pris par Mirakl",
+                     mirakl_order_id=row.mirakl_order_id)
         code = reason_code(shop, client, "REFUND")
         refunds = refund_lines(ret, remote, Decimal(ret.refund_amount), code)
         if not refunds:
-            return f"{row.mirakl_order_id} : aucune ligne à rembourser"
+            return _("%(mirakl_order_id)s : aucune ligne à rembourser", mirakl_order_id=row.mirakl_order_id)
         if sent is None:
             sent = MiraklRefund(shop_id=shop.id, return_id=ret.id, mirakl_order_id=row.mirakl_order_id,
                                 amount=str(ret.refund_amount))
@@ -465,9 +477,10 @@ def send_refund(shop_id: int, return_id: int) -> str:
         answer = client.refund(refunds)
         sent.refund_ids = [str(r.get("refund_id") or r.get("order_refund_id")) for r in answer.get("refunds") or []]
         sent.sent_at = utcnow()
-        order_flow.record(ret.order, "channel", f"remboursement {ret.rma} transmis à Mirakl", source="mirakl")
+        order_flow.record(ret.order, "channel", _("remboursement %(rma)s transmis à Mirakl", rma=ret.rma), source="mirakl")
         db.session.commit()
-        return f"{row.mirakl_order_id} : {len(refunds)} ligne(s) remboursée(s)"
+        return _("%(mirakl_order_id)s : %(refunds)s ligne(s) remboursée(s)",
+                 mirakl_order_id=row.mirakl_order_id, refunds=len(refunds))
 
     return _guarded(shop_id, work)
 
@@ -499,7 +512,7 @@ def push_stock(shop_id: int) -> str:
         state = _state(shop)
         ids = list(state.pending_variants or [])
         if not ids:
-            return "aucun stock à envoyer"
+            return _("aucun stock à envoyer")
         client = client_for(shop)
         wait = wait_for(client, "STO01")
         if wait > 0:
@@ -507,7 +520,7 @@ def push_stock(shop_id: int) -> str:
             enqueue("addons.mirakl.jobs.push_stock", shop_id, job_id=f"mirakl-push_stock-{shop_id}-later",
                     unique=True, shop_id=shop_id, delay=wait)
             db.session.commit()
-            return f"regroupé : envoi dans {wait:.0f} s"
+            return _("regroupé : envoi dans %(wait)s s", wait=format(wait, '.0f'))
         figures = stock.available_to_sell(shop, ids)
         skus = dict(db.session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_(ids))).all())
         offers = offer_skus(shop, ids)  # the matched offers' SKUs; else the variant's own
@@ -530,13 +543,13 @@ def push_stock(shop_id: int) -> str:
                 enqueue("addons.mirakl.jobs.push_stock", shop_id, job_id=f"mirakl-push_stock-{shop_id}-later",
                         unique=True, shop_id=shop_id, delay=max(60.0, exc.retry_after or 0.0))
                 db.session.commit()
-                return "Mirakl limite les imports de stock : nouvel envoi dans une minute"
+                return _("Mirakl limite les imports de stock : nouvel envoi dans une minute")
             raise
         imp.import_id, imp.status = import_id, "WAITING"
         enqueue("addons.mirakl.jobs.check_stock_import", shop_id, imp.id,
                 job_id=f"mirakl-stock_status-{shop_id}-{imp.id}", unique=True, shop_id=shop_id, delay=15)
         db.session.commit()
-        return f"{len(rows)} quantité(s) envoyée(s) (import {import_id})"
+        return _("%(rows)s quantité(s) envoyée(s) (import %(import_id)s)", rows=len(rows), import_id=import_id)
 
     return _guarded(shop_id, work)
 
@@ -568,7 +581,7 @@ def check_stock_import(shop_id: int, import_row_id: int) -> str:
                     job_id=f"mirakl-stock_status-{shop_id}-{import_row_id}-later", unique=True, shop_id=shop_id,
                     delay=wait)
             db.session.commit()
-            return f"statut lu dans {wait:.0f} s"
+            return _("statut lu dans %(wait)s s", wait=format(wait, '.0f'))
         status = client.stock_import_status(imp.import_id)
         imp.status, imp.checked_at = status["status"], utcnow()
         imp.lines_in_success = int(status.get("lines_in_success") or 0)
@@ -578,13 +591,15 @@ def check_stock_import(shop_id: int, import_row_id: int) -> str:
                     job_id=f"mirakl-stock_status-{shop_id}-{import_row_id}-next", unique=True, shop_id=shop_id,
                     delay=STATUS_POLL)
             db.session.commit()
-            return f"import {imp.import_id} : en cours"
+            return _("import %(import_id)s : en cours", import_id=imp.import_id)
         if status.get("has_error_report"):
             imp.errors = parse_error_report(client.stock_import_errors(imp.import_id))
         db.session.commit()
         if imp.errors:
             listed = "; ".join(f"{sku} : {msg}" for sku, msg in sorted(imp.errors.items())[:20])
-            return f"import {imp.import_id} : {imp.lines_in_success} ligne(s) prise(s), {len(imp.errors)} en erreur — {listed}"
+            return _("import %(import_id)s : %(lines_in_success)s ligne(s) prise(s), %(errors)s en erreur — "
+                     "%(listed)s",
+                     import_id=imp.import_id, lines_in_success=imp.lines_in_success, errors=len(imp.errors), listed=listed)
         return f"import {imp.import_id} : {imp.lines_in_success} ligne(s) prise(s)"
 
     return _guarded(shop_id, work)
@@ -601,7 +616,7 @@ def reconcile_stock(shop_id: int) -> str:
     enqueue("addons.mirakl.jobs.push_stock", shop_id, job_id=f"mirakl-push_stock-{shop_id}", unique=True,
             shop_id=shop_id)
     db.session.commit()
-    return f"{len(ids)} article(s) à renvoyer"
+    return _("%(ids)s article(s) à renvoyer", ids=len(ids))
 
 
 def reconcile_all_stock() -> int:
@@ -621,9 +636,9 @@ def refresh_carriers(shop_id: int, force: bool = False) -> str:
         state = _state(shop)
         client = client_for(shop)
         if state.carriers_at is not None and not force and utcnow() - state.carriers_at < timedelta(hours=23):
-            return f"{len(state.carriers or [])} transporteur(s), liste du jour"
+            return _("%(value)s transporteur(s), liste du jour", value=len(state.carriers or []))
         if wait_for(client, "SH21") > 0 and state.carriers and not force:
-            return f"{len(state.carriers or [])} transporteur(s), liste du jour"
+            return _("%(value)s transporteur(s), liste du jour", value=len(state.carriers or []))
         state.carriers = client.carriers()
         state.carriers_at = utcnow()
         db.session.commit()
@@ -686,7 +701,7 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
         order = shipment.order
         row = _row_for(order.id)
         if row is None:
-            return "pas une commande Mirakl"
+            return _("pas une commande Mirakl")
         sent = db.session.scalar(select(MiraklShipment).where(MiraklShipment.shipment_id == shipment.id))
         repeated = sent is not None
         if sent is None:
@@ -694,7 +709,7 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
             db.session.add(sent)
             db.session.commit()
         if sent.shipped_sent_at is not None:
-            return f"{row.mirakl_order_id} : déjà expédiée sur Mirakl"
+            return _("%(mirakl_order_id)s : déjà expédiée sur Mirakl", mirakl_order_id=row.mirakl_order_id)
         client = client_for(shop)
         state = _state(shop)
         if not state.carriers:
@@ -712,12 +727,14 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
             ok = answer.get("shipment_success") or []
             if not ok:
                 errors = answer.get("shipment_errors") or []
-                raise MiraklError(f"Mirakl a refusé le colis : {errors[0].get('message', '') if errors else ''}",
+                raise MiraklError(_("Mirakl a refusé le colis : %(value)s",
+                                    value=errors[0].get('message', '') if errors else ''),
                                   message_en="Mirakl refused the parcel.", retryable=False, raw=str(errors)[:2000])
             sent.mirakl_shipment_id = str(ok[0].get("id") or "")
             sent.tracking_sent_at = sent.shipped_sent_at = utcnow()
             db.session.commit()
-            return f"{row.mirakl_order_id} : colis {sent.mirakl_shipment_id} expédié"
+            return _("%(mirakl_order_id)s : colis %(mirakl_shipment_id)s expédié",
+                     mirakl_order_id=row.mirakl_order_id, mirakl_shipment_id=sent.mirakl_shipment_id)
         if sent.tracking_sent_at is None:
             client.tracking(row.mirakl_order_id, body)  # a PUT: sent again, it sets the same tracking
             sent.tracking_sent_at = utcnow()
@@ -734,9 +751,11 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
             _read_state(client, row)
         sent.shipped_sent_at = utcnow()
         row.state = "SHIPPED" if row.state == "SHIPPING" else row.state
-        order_flow.record(order, "channel", f"suivi {shipment.tracking_number} transmis à Mirakl", source="mirakl")
+        order_flow.record(order, "channel", _("suivi %(tracking_number)s transmis à Mirakl",
+                                              tracking_number=shipment.tracking_number), source="mirakl")
         db.session.commit()
-        return f"{row.mirakl_order_id} : suivi {shipment.tracking_number} transmis, commande expédiée"
+        return _("%(mirakl_order_id)s : suivi %(tracking_number)s transmis, commande expédiée",
+                 mirakl_order_id=row.mirakl_order_id, tracking_number=shipment.tracking_number)
 
     return _guarded(shop_id, work)
 
@@ -755,10 +774,10 @@ def poll_returns(shop_id: int) -> str:
 
     def work(shop: Shop) -> str:
         if not operator(shop).allows("returns"):
-            return "retours non gérés par cet opérateur"
+            return _("retours non gérés par cet opérateur")
         client = client_for(shop)
         if wait_for(client, "RT11") > 0:
-            return "retours lus il y a moins de 5 minutes"
+            return _("retours lus il y a moins de 5 minutes")
         state = _state(shop)
         bag = dict(state.reasons or {})  # the returns cursor rides with the reason codes
         since = bag.get("returns_cursor") or mapping.iso(_now() - timedelta(days=30))
@@ -783,7 +802,7 @@ def poll_returns(shop_id: int) -> str:
                 decide_return(row, True, source="mirakl")
         db.session.commit()
         _send_decisions_soon(shop)
-        return f"{read} retour(s) lu(s), {imported} reçu(s) importé(s)"
+        return _("%(read)s retour(s) lu(s), %(imported)s reçu(s) importé(s)", read=read, imported=imported)
 
     return _guarded(shop_id, work)
 
@@ -842,10 +861,10 @@ def decide_return(row: MiraklReturn, accepted: bool, rejection: str | None = Non
     """The merchant's (or the shop's automatic) answer to a return request, on record before
     it is sent (RT21, by :func:`send_return_decisions`)."""
     if row.state != "WAITING_ACCEPTANCE" or row.decision is not None:
-        raise MiraklError("Cette demande de retour a déjà reçu une réponse.",
+        raise MiraklError(_("Cette demande de retour a déjà reçu une réponse."),
                           message_en="This return request has already been answered.", retryable=False)
     if not accepted and rejection not in mapping.REJECTIONS:
-        raise MiraklError("Choisissez le motif du refus.", message_en="Choose the reason for the refusal.",
+        raise MiraklError(_("Choisissez le motif du refus."), message_en="Choose the reason for the refusal.",
                           retryable=False)
     row.decision, row.rejection_reason, row.decided_at, row.error = (
         "accept" if accepted else "refuse"), (None if accepted else rejection), utcnow(), None
@@ -893,7 +912,10 @@ def send_return_decisions(shop_id: int) -> str:
                     row.error = (errors.get(row.return_id) or "sans réponse de Mirakl")[:500]
                     refused += 1
             db.session.commit()
-        return f"{sent} décision(s) de retour transmise(s)" + (f", {refused} refusée(s) par Mirakl" if refused else "")
+        if refused:
+            return _("%(sent)s décision(s) de retour transmise(s), %(refused)s refusée(s) par Mirakl",
+                     sent=sent, refused=refused)
+        return _("%(sent)s décision(s) de retour transmise(s)", sent=sent)
 
     return _guarded(shop_id, work)
 
@@ -974,7 +996,7 @@ def import_offers(shop_id: int) -> str:
                 db.session.delete(row)
         matched = sum(1 for sku in seen if rows[sku].variant_id is not None)
         db.session.commit()
-        return f"{len(seen)} offre(s) lue(s), {len(seen) - matched} sans produit"
+        return _("%(seen)s offre(s) lue(s), %(value)s sans produit", seen=len(seen), value=len(seen) - matched)
 
     return _guarded(shop_id, work)
 

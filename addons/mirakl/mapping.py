@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.types import NormalizedAddress, NormalizedLine, NormalizedOrder, NormalizedPickupPoint
+from core.i18n import _
 
 #: state → (OMS status as the channel says, payment status)
 STATES: dict[str, tuple[str, str]] = {
@@ -36,11 +37,11 @@ STATES: dict[str, tuple[str, str]] = {
     "REFUNDED": ("shipped", "refunded"),
 }
 LABELS = {
-    "STAGING": "en cours de validation (fraude)", "WAITING_ACCEPTANCE": "en attente d'acceptation",
-    "WAITING_DEBIT": "en attente de débit", "WAITING_DEBIT_PAYMENT": "en attente du paiement",
-    "SHIPPING": "à expédier", "SHIPPED": "expédiée", "TO_COLLECT": "à retirer", "RECEIVED": "reçue",
-    "CLOSED": "clôturée", "REFUSED": "refusée", "CANCELED": "annulée", "WAITING_REFUND": "remboursement demandé",
-    "WAITING_REFUND_PAYMENT": "remboursement en cours", "REFUNDED": "remboursée",
+    "STAGING": _("en cours de validation (fraude)"), "WAITING_ACCEPTANCE": _("en attente d'acceptation"),
+    "WAITING_DEBIT": _("en attente de débit"), "WAITING_DEBIT_PAYMENT": _("en attente du paiement"),
+    "SHIPPING": _("à expédier"), "SHIPPED": _("expédiée"), "TO_COLLECT": _("à retirer"), "RECEIVED": _("reçue"),
+    "CLOSED": _("clôturée"), "REFUSED": _("refusée"), "CANCELED": _("annulée"), "WAITING_REFUND": _("remboursement demandé"),
+    "WAITING_REFUND_PAYMENT": _("remboursement en cours"), "REFUNDED": _("remboursée"),
 }
 BEFORE_ACCEPTANCE = frozenset({"STAGING", "WAITING_ACCEPTANCE"})
 BEFORE_SHIPPING = frozenset({"STAGING", "WAITING_ACCEPTANCE", "WAITING_DEBIT", "WAITING_DEBIT_PAYMENT"})
@@ -65,15 +66,15 @@ RETURN_REASONS = {
     "RETURN_CM_DONT_WANT": "changed_mind", "RETURN_CM_DONT_LIKE": "changed_mind", "RETURN_OTHER": "changed_mind",
 }
 RETURN_STATE_LABELS = {
-    "WAITING_ACCEPTANCE": "demande à accepter", "IN_PROGRESS": "en cours de retour",
-    "REFUSED": "refusé", "RECEIVED": "reçu", "NO_RECEPTION": "non reçu", "CLOSED": "clôturé",
-    "CANCELED": "annulé",
+    "WAITING_ACCEPTANCE": _("demande à accepter"), "IN_PROGRESS": _("en cours de retour"),
+    "REFUSED": _("refusé"), "RECEIVED": _("reçu"), "NO_RECEPTION": _("non reçu"), "CLOSED": _("clôturé"),
+    "CANCELED": _("annulé"),
 }
 #: RT21's rejection reasons, in the merchant's words
 REJECTIONS = {
-    "RETURN_REJECTION_NOT_ELIGIBLE": "article non éligible au retour",
-    "RETURN_REJECTION_NOT_NEEDED": "retour inutile (remboursement sans retour, échange…)",
-    "RETURN_REJECTION_WINDOW_CLOSED": "délai de retour dépassé",
+    "RETURN_REJECTION_NOT_ELIGIBLE": _("article non éligible au retour"),
+    "RETURN_REJECTION_NOT_NEEDED": _("retour inutile (remboursement sans retour, échange…)"),
+    "RETURN_REJECTION_WINDOW_CLOSED": _("délai de retour dépassé"),
 }
 
 

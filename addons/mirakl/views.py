@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
@@ -132,15 +133,15 @@ def fix_offer(shop_id: str, offer_id: int):
 
 #: RT11's return reasons in the merchant's words (a reason Mirakl adds later shows as it comes)
 RETURN_REASON_LABELS = {
-    "RETURN_BROKEN_ITEM": "article cassé", "RETURN_DEFECTIVE_ITEM": "article défectueux",
-    "RETURN_DEFECTIVE_ON_ARRIVAL": "défectueux à la livraison", "RETURN_DAMAGED_PACKAGING": "emballage abîmé",
-    "RETURN_WARRANTY": "garantie", "RETURN_COUNTERFEIT_ITEM": "contrefaçon",
-    "RETURN_INACCURATE_ITEM_DESCRIPTION": "description inexacte", "RETURN_CM_QUALITY": "qualité décevante",
-    "RETURN_DELIVERED_PRODUCT_DIFFERENT": "produit différent", "RETURN_DPD_WRONG_COLOR": "mauvaise couleur",
+    "RETURN_BROKEN_ITEM": _l("article cassé"), "RETURN_DEFECTIVE_ITEM": _l("article défectueux"),
+    "RETURN_DEFECTIVE_ON_ARRIVAL": _l("défectueux à la livraison"), "RETURN_DAMAGED_PACKAGING": _l("emballage abîmé"),
+    "RETURN_WARRANTY": "garantie", "RETURN_COUNTERFEIT_ITEM": _l("contrefaçon"),
+    "RETURN_INACCURATE_ITEM_DESCRIPTION": "description inexacte", "RETURN_CM_QUALITY": _l("qualité décevante"),
+    "RETURN_DELIVERED_PRODUCT_DIFFERENT": _l("produit différent"), "RETURN_DPD_WRONG_COLOR": "mauvaise couleur",
     "RETURN_MISSING_ITEM": "article manquant", "RETURN_DPD_WRONG_SIZE": "mauvaise taille",
-    "RETURN_PRODUCT_DOES_NOT_FIT": "ne convient pas", "RETURN_PDNT_TOO_BIG": "trop grand",
-    "RETURN_PDNT_TOO_SMALL": "trop petit", "RETURN_CHANGED_MIND": "changement d'avis",
-    "RETURN_CM_DONT_WANT": "n'en veut plus", "RETURN_CM_DONT_LIKE": "ne plaît pas", "RETURN_OTHER": "autre",
+    "RETURN_PRODUCT_DOES_NOT_FIT": _l("ne convient pas"), "RETURN_PDNT_TOO_BIG": "trop grand",
+    "RETURN_PDNT_TOO_SMALL": "trop petit", "RETURN_CHANGED_MIND": _l("changement d'avis"),
+    "RETURN_CM_DONT_WANT": _l("n'en veut plus"), "RETURN_CM_DONT_LIKE": _l("ne plaît pas"), "RETURN_OTHER": "autre",
 }
 
 

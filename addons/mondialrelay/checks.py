@@ -7,6 +7,7 @@ from core.connectors import RetryPolicy
 from core.types import ConnectionResult
 
 from .client import MondialRelayClient, MondialRelayError
+from core.i18n import _
 
 QUICK = RetryPolicy(attempts=2, max_wait=2.0)
 
@@ -24,8 +25,9 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
     try:
         client.check_api2()
     except MondialRelayError as exc:
-        return ConnectionResult(False, f"API 1 acceptée ; API 2 (Connect) : {exc}")
+        return ConnectionResult(False, _("API 1 acceptée ; API 2 (Connect) : %(exc)s", exc=exc))
     details = [f"{p.name} — {p.line1}, {p.postal_code} {p.city}" for p in points]
-    return ConnectionResult(True, f"connecté à Mondial Relay : enseigne {settings.get('enseigne', '').upper()} "
-                                  f"(API 1) et client Connect {settings.get('api2_customer_id', '').upper()} (API 2)",
+    return ConnectionResult(True, _("connecté à Mondial Relay : enseigne %(upper)s (API 1) et client Connect "
+                                    "%(upper2)s (API 2)",
+                                    upper=settings.get('enseigne', '').upper(), upper2=settings.get('api2_customer_id', '').upper()),
                             details)

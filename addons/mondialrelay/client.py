@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, redact
+from core.i18n import _
 
 API1_URL = "https://api.mondialrelay.com/Web_Services.asmx"
 API2_URL = "https://connect-api.mondialrelay.com/api/shipment"
@@ -43,13 +44,13 @@ SEARCH_PARAMS = ("Enseigne", "Pays", "NumPointRelais", "Ville", "CP", "Latitude"
 TRACE_PARAMS = ("Enseigne", "Expedition", "Langue")
 #: API 1 STAT codes a merchant can act on (the others are named by number)
 STAT_MESSAGES = {
-    "1": "code enseigne invalide", "2": "code enseigne vide ou inexistant", "3": "numéro de compte enseigne invalide",
-    "9": "ville non reconnue ou non unique", "10": "type de collecte invalide", "20": "poids du colis invalide",
-    "24": "numéro d'expédition invalide", "26": "temps de montage invalide", "30": "point relais invalide",
+    "1": "code enseigne invalide", "2": _("code enseigne vide ou inexistant"), "3": _("numéro de compte enseigne invalide"),
+    "9": _("ville non reconnue ou non unique"), "10": _("type de collecte invalide"), "20": _("poids du colis invalide"),
+    "24": _("numéro d'expédition invalide"), "26": _("temps de montage invalide"), "30": "point relais invalide",
     "36": "code postal non reconnu", "38": "code postal absent", "40": "pays non desservi",
-    "80": "colis enregistré", "81": "colis en traitement chez Mondial Relay", "82": "colis livré",
-    "83": "anomalie sur le colis", "94": "colis inexistant", "97": "clé de sécurité invalide : vérifiez la clé privée",
-    "98": "erreur du service Mondial Relay", "99": "erreur générique du service Mondial Relay",
+    "80": _("colis enregistré"), "81": _("colis en traitement chez Mondial Relay"), "82": _("colis livré"),
+    "83": _("anomalie sur le colis"), "94": "colis inexistant", "97": _("clé de sécurité invalide : vérifiez la clé privée"),
+    "98": _("erreur du service Mondial Relay"), "99": _("erreur générique du service Mondial Relay"),
 }
 DAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 
@@ -136,7 +137,8 @@ class MondialRelayClient:
     # ---------------------------------------------------------------- API 1 (SOAP, signed)
     def _need_api1(self) -> None:
         if not self.enseigne or not self.private_key:
-            raise MondialRelayError("Identifiants API 1 incomplets : renseignez le code enseigne et la clé privée.",
+            raise MondialRelayError(_("Identifiants API 1 incomplets : renseignez le code enseigne et la clé "
+                                      "privée."),
                                     message_en="API 1 credentials missing: fill in the brand code and private key.",
                                     retryable=False)
 
@@ -164,17 +166,18 @@ class MondialRelayClient:
             root = ET.fromstring(res.content)
         except ET.ParseError:
             raise _http_error(res) if res.status_code >= 400 else MondialRelayError(
-                "Réponse illisible de Mondial Relay (XML attendu).", message_en="Unreadable Mondial Relay answer.",
+                _("Réponse illisible de Mondial Relay (XML attendu)."), message_en="Unreadable Mondial Relay answer.",
                 status=res.status_code, raw=redact.text(res.text)) from None
         fault = root.find(f".//{{{SOAP_NS}}}Fault")
         if fault is not None or res.status_code >= 400:
             text = (fault.findtext("faultstring") if fault is not None else "") or ""
-            raise MondialRelayError(f"Mondial Relay a refusé la demande : {text or res.status_code}.",
+            raise MondialRelayError(_("Mondial Relay a refusé la demande : %(value)s.",
+                                      value=text or res.status_code),
                                     message_en=f"Mondial Relay refused the request: {text}", status=res.status_code,
                                     raw=redact.text(res.text), retryable=res.status_code >= 500)
         result = root.find(f".//{{{WS_NS}}}{operation}Result")
         if result is None:
-            raise MondialRelayError("Réponse incomplète de Mondial Relay.", message_en="Incomplete Mondial Relay answer.",
+            raise MondialRelayError(_("Réponse incomplète de Mondial Relay."), message_en="Incomplete Mondial Relay answer.",
                                     status=res.status_code, raw=redact.text(res.text))
         return result
 
@@ -271,8 +274,8 @@ class MondialRelayClient:
 
     def _need_api2(self) -> None:
         if not self.login or not self.password or not self.customer_id:
-            raise MondialRelayError("Identifiants API 2 incomplets : renseignez l'identifiant, le mot de passe et le "
-                                    "code client de l'API Connect.",
+            raise MondialRelayError(_("Identifiants API 2 incomplets : renseignez l'identifiant, le mot de passe "
+                                      "et le code client de l'API Connect."),
                                     message_en="API 2 credentials missing.", retryable=False)
 
     def _post_api2(self, body: bytes) -> ET.Element:
@@ -286,7 +289,7 @@ class MondialRelayClient:
         try:
             return ET.fromstring(res.content)
         except ET.ParseError:
-            raise MondialRelayError("Réponse illisible de Mondial Relay (XML attendu).",
+            raise MondialRelayError(_("Réponse illisible de Mondial Relay (XML attendu)."),
                                     message_en="Unreadable Mondial Relay answer.", status=res.status_code,
                                     raw=redact.text(res.text)) from None
 
@@ -303,7 +306,7 @@ class MondialRelayClient:
         shipment_el = root.find(f".//{{{RES_NS}}}Shipment")
         output = root.find(f".//{{{RES_NS}}}Label/{{{RES_NS}}}Output")
         if shipment_el is None or not shipment_el.get("ShipmentNumber") or output is None or not output.text:
-            raise MondialRelayError("Réponse incomplète de Mondial Relay : ni numéro d'expédition ni étiquette.",
+            raise MondialRelayError(_("Réponse incomplète de Mondial Relay : ni numéro d'expédition ni étiquette."),
                                     message_en="Incomplete Mondial Relay answer.", status=200, retryable=False)
         return Created(number=shipment_el.get("ShipmentNumber", ""), label_url=output.text.strip(),
                        warnings=[line for _c, line in warnings])
@@ -317,7 +320,7 @@ class MondialRelayClient:
         except TransportError as exc:
             raise MondialRelayError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
         if res.status_code >= 400 or not res.content.startswith(b"%PDF"):
-            raise MondialRelayError("Mondial Relay n'a pas fourni le PDF de l'étiquette.",
+            raise MondialRelayError(_("Mondial Relay n'a pas fourni le PDF de l'étiquette."),
                                     message_en="Mondial Relay gave no label PDF.", status=res.status_code)
         return res.content
 
@@ -325,7 +328,8 @@ class MondialRelayClient:
 def stat_error(stat: str) -> MondialRelayError:
     text = STAT_MESSAGES.get(stat, f"code {stat}")
     retryable = stat in ("98", "99")
-    return MondialRelayError(f"Mondial Relay a refusé la demande : {text} (STAT {stat}).",
+    return MondialRelayError(_("Mondial Relay a refusé la demande : %(text)s (STAT %(stat)s).",
+                               text=text, stat=stat),
                              message_en=f"Mondial Relay refused the request (STAT {stat}).", retryable=retryable)
 
 

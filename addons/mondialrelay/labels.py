@@ -19,6 +19,7 @@ from core.types import Label, NormalizedAddress, NormalizedPickupPoint
 
 from .client import MondialRelayClient, MondialRelayError
 from .models import MondialRelayShipment
+from core.i18n import _
 
 ADDON = "mondialrelay"
 #: the carrier name a labelled shipment carries, as channels know it (Shopify's carrier list)
@@ -78,28 +79,29 @@ def shipment_data(shop: Shop, order: Order, shipment: Shipment) -> dict[str, Any
     address = order.shipping_address or {}
     country = (address.get("country") or "").upper()
     if country not in SERVED:
-        raise MissingData(f"Mondial Relay ne livre pas ce pays ({country or 'inconnu'}) : choisissez un autre "
-                          "transporteur pour ce colis.")
+        raise MissingData(_("Mondial Relay ne livre pas ce pays (%(value)s) : choisissez un autre transporteur "
+                            "pour ce colis.", value=country or 'inconnu'))
     grams = shipment.weight_grams
     if not grams or grams <= 0:
-        raise MissingData("Poids du colis inconnu : pesez-le (Mondial Relay veut le poids en grammes).")
+        raise MissingData(_("Poids du colis inconnu : pesez-le (Mondial Relay veut le poids en grammes)."))
     if grams > MAX_WEIGHT:
-        raise MissingData(f"Colis trop lourd pour Mondial Relay ({grams} g, 30 000 g au plus).")
+        raise MissingData(_("Colis trop lourd pour Mondial Relay (%(grams)s g, 30 000 g au plus).", grams=grams))
     location = relay_location(pickup.point_of(order), country)
     if location:
         mode = "24R"
     elif settings.get("home_mode", "HOM"):
         mode, location = settings.get("home_mode", "HOM"), ""
     else:
-        raise MissingData("Cette commande n'a pas de point relais Mondial Relay : choisissez-en un sur la page de la "
-                          "commande (les réglages n'autorisent pas la livraison à domicile).")
+        raise MissingData(_("Cette commande n'a pas de point relais Mondial Relay : choisissez-en un sur la page "
+                            "de la commande (les réglages n'autorisent pas la livraison à domicile)."))
     first, last = _split_name(address.get("name") or "")
     missing = [label for key, label in (("line1", "adresse"), ("postal_code", "code postal"), ("city", "ville"))
                if not address.get(key)]
     if not last:
         missing.insert(0, "nom")
     if missing:
-        raise MissingData(f"Adresse du destinataire incomplète ({', '.join(missing)}) : corrigez la commande.")
+        raise MissingData(_("Adresse du destinataire incomplète (%(items)s) : corrigez la commande.",
+                            items=', '.join(missing)))
     phone = address.get("phone") or order.phone or ""
     recipient = {"Firstname": first[:30], "Lastname": last[:30], "Streetname": address.get("line1", "")[:30],
                  "CountryCode": country, "PostCode": address.get("postal_code", ""),
@@ -111,7 +113,7 @@ def shipment_data(shop: Shop, order: Order, shipment: Shipment) -> dict[str, Any
               "PostCode": settings.get("sender_postal_code", ""), "City": settings.get("sender_city", "")[:30],
               "PhoneNo": settings.get("sender_phone", ""), "Email": settings.get("sender_email", "")}
     if not (sender["Lastname"] and sender["Streetname"] and sender["PostCode"] and sender["City"]):
-        raise MissingData("Adresse de l'expéditeur manquante : complétez les paramètres Mondial Relay.")
+        raise MissingData(_("Adresse de l'expéditeur manquante : complétez les paramètres Mondial Relay."))
     content = ", ".join(sorted({sl.order_line.title or sl.order_line.sku for sl in shipment.lines}))
     collection = settings.get("collection_mode") or "CCC"
     return {"order_no": f"OMS{shipment.id}"[:15], "customer_no": str(order.customer_id or "")[:9],

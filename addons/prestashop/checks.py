@@ -7,6 +7,7 @@ from core.jobs import enqueue
 from core.types import ConnectionResult
 
 from .client import Client, PrestaError
+from core.i18n import _
 
 QUICK = RetryPolicy(attempts=2, max_wait=2.0)
 #: resource → the methods the add-on uses
@@ -23,7 +24,7 @@ def check_connection(settings, shop) -> ConnectionResult:
     from .jobs import state_of
 
     if not settings.get("shop_url") or not settings.get("webservice_key"):
-        return ConnectionResult(False, "Indiquez l'adresse de la boutique et la clé du webservice.")
+        return ConnectionResult(False, _("Indiquez l'adresse de la boutique et la clé du webservice."))
     try:
         client = Client.from_settings(settings, shop.id if shop else None, timeout=8.0, retry=QUICK)
         name, rights = client.root()
@@ -32,8 +33,8 @@ def check_connection(settings, shop) -> ConnectionResult:
     missing = [f"{res} : {METHODS_FR[m]}" for res, methods in NEEDED.items() for m in methods
                if (rights.get(res) or {}).get(m) != "true"]
     if missing:
-        return ConnectionResult(False, "La clé du webservice n'a pas tous les droits nécessaires : cochez-les dans "
-                                "Paramètres avancés → Webservice.", missing)
+        return ConnectionResult(False, _("La clé du webservice n'a pas tous les droits nécessaires : cochez-les "
+                                         "dans Paramètres avancés → Webservice."), missing)
     details = [f"PrestaShop {client.version or '?'}", f"Boutique n° {settings.get('id_shop') or 1}",
                "Droits de la clé : complets"]
     if client.switched_to_query:
@@ -45,4 +46,4 @@ def check_connection(settings, shop) -> ConnectionResult:
         state.shop_name, state.version, state.order_states = name, client.version, {}
         enqueue("addons.prestashop.jobs.import_catalog", shop.id, job_id=f"prestashop-catalog-{shop.id}",
                 unique=True, shop_id=shop.id)
-    return ConnectionResult(True, f"connecté à la boutique PrestaShop « {name} »", details)
+    return ConnectionResult(True, _("connecté à la boutique PrestaShop « %(name)s »", name=name), details)

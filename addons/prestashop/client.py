@@ -24,6 +24,7 @@ from core.connectors.http import pooled
 from core.connectors.outbound import GuardedTransport
 
 from . import xmlio
+from core.i18n import _
 
 REMOTE = Remote("prestashop", "PrestaShop", ())
 PAGE = 100
@@ -63,12 +64,12 @@ def shop_root(url: str | None) -> str:
     text = (url or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OutboundRefused(f"L'adresse de la boutique « {text} » n'est pas valide : elle doit commencer par "
-                              "https://.", f"The shop address \"{text}\" is not valid: it must start with https://.")
+        raise OutboundRefused(_("L'adresse de la boutique « %(text)s » n'est pas valide : elle doit commencer par "
+                                "https://.", text=text), f"The shop address \"{text}\" is not valid: it must start with https://.")
     policy = current_policy()
     if parts.scheme != "https" and not (policy.sandboxes or policy.allows(parts.hostname, parts.port or 80)):
-        raise OutboundRefused("L'adresse de la boutique doit commencer par https:// : la clé du webservice ne circule "
-                              "qu'en HTTPS.", "The shop address must start with https://: the webservice key only "
+        raise OutboundRefused(_("L'adresse de la boutique doit commencer par https:// : la clé du webservice ne "
+                                "circule qu'en HTTPS."), "The shop address must start with https://: the webservice key only "
                               "travels over HTTPS.")
     path = parts.path.rstrip("/").removesuffix("/api")
     netloc = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
@@ -131,8 +132,8 @@ class Client:
             except TransportError as exc:
                 raise PrestaError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
             except OutboundRefused:
-                raise PrestaError("L'adresse de la boutique mène au réseau interne du serveur : indiquez l'adresse "
-                                  "publique de la boutique PrestaShop.", message_en="The shop address leads to the "
+                raise PrestaError(_("L'adresse de la boutique mène au réseau interne du serveur : indiquez "
+                                    "l'adresse publique de la boutique PrestaShop."), message_en="The shop address leads to the "
                                   "server's internal network: give the PrestaShop shop's public address.",
                                   retryable=False) from None
 
@@ -163,8 +164,9 @@ class Client:
         detail = "; ".join(e["message"] for e in errs if e.get("message"))
         if res.status_code in (401, 405) and NOT_GRANTED_CODES & {str(e.get("code")) for e in errs}:
             resource = urlsplit(str(res.request.url)).path.rstrip("/").rsplit("/api/", 1)[-1].split("/")[0]
-            exc = error_from(res, f"La clé du webservice n'a pas le droit « {res.request.method} » sur « {resource} » : "
-                             "cochez-le dans Paramètres avancés → Webservice.", f"The webservice key lacks the "
+            exc = error_from(res, _("La clé du webservice n'a pas le droit « %(method)s » sur « %(resource)s » : "
+                                    "cochez-le dans Paramètres avancés → Webservice.",
+                                    method=res.request.method, resource=resource), f"The webservice key lacks the "
                              f"\"{res.request.method}\" permission on \"{resource}\": tick it in Advanced parameters → "
                              "Webservice.", cls=PrestaError, retryable=False)
             exc.not_granted = True
@@ -176,11 +178,12 @@ class Client:
                              f"Webservice. {detail}".strip(), f"The webservice key lacks this permission (403): tick "
                              f"it in Advanced parameters → Webservice. {detail}".strip(), cls=PrestaError)
         if res.status_code == 503 and "disabled" in detail.lower():
-            raise error_from(res, "Le webservice de la boutique est désactivé : activez-le dans Paramètres avancés → "
-                             "Webservice.", "The shop's webservice is disabled: turn it on in Advanced parameters → "
+            raise error_from(res, _("Le webservice de la boutique est désactivé : activez-le dans Paramètres "
+                                    "avancés → Webservice."), "The shop's webservice is disabled: turn it on in Advanced parameters → "
                              "Webservice.", cls=PrestaError, retryable=False)
         suffix = f" : {detail}" if detail else ""
-        raise error_from(res, f"PrestaShop a refusé la demande (HTTP {res.status_code}){suffix}.",
+        raise error_from(res, _("PrestaShop a refusé la demande (HTTP %(status_code)s)%(suffix)s.",
+                                status_code=res.status_code, suffix=suffix),
                          f"PrestaShop refused the request (HTTP {res.status_code}){suffix}.", cls=PrestaError)
 
     # ------------------------------------------------------------------ reads (JSON)
@@ -189,8 +192,8 @@ class Client:
         try:
             return res.json() if res.content else {}
         except ValueError:
-            raise error_from(res, "La boutique a répondu autre chose que du JSON : l'adresse est-elle celle de "
-                             "PrestaShop, réécriture d'URL activée ?", "The shop answered something else than JSON: is "
+            raise error_from(res, _("La boutique a répondu autre chose que du JSON : l'adresse est-elle celle de "
+                                    "PrestaShop, réécriture d'URL activée ?"), "The shop answered something else than JSON: is "
                              "it PrestaShop's address, with URL rewriting on?", cls=PrestaError,
                              retryable=False) from None
 

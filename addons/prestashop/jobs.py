@@ -22,6 +22,7 @@ from core.stock import sync_off
 from . import mapping, slips
 from .client import Client, PrestaError
 from .models import PrestashopListing, PrestashopState, PrestashopTracking
+from core.i18n import _, joined
 
 ADDON = "prestashop"
 DEFAULT_IMPORT_DAYS = 30
@@ -31,7 +32,7 @@ OVERLAP = timedelta(minutes=10)
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 
@@ -140,8 +141,8 @@ def sync_orders(shop_id: int) -> str:
         cursor = Cursor(load=lambda: datetime.fromisoformat(shop.sync_cursor) if shop.sync_cursor else None,
                         save=save)
         result = Poller(cursor, pages, handle, db.session.commit, overlap=OVERLAP, now=utcnow).run()
-        out = f"{result.items} commande(s) lue(s) sur {result.pages} page(s)"
-        return f"{out} ; {read_slips(shop, client)}"
+        out = _("%(items)s commande(s) lue(s) sur %(pages)s page(s)", items=result.items, pages=result.pages)
+        return joined(" ; ", [out, read_slips(shop, client)])
 
     return _guarded(shop_id, work)
 
@@ -187,7 +188,7 @@ def cancel_order(shop_id: int, order_id: int) -> str:
         order = db.session.get(Order, order_id)
         cancelled = mapping.find_state(load_states(shop, client), "order_canceled")
         if cancelled is None:
-            raise PrestaError("La boutique n'a pas d'état « Annulé » : annulez la commande dans PrestaShop.",
+            raise PrestaError(_("La boutique n'a pas d'état « Annulé » : annulez la commande dans PrestaShop."),
                               message_en="The shop has no \"Canceled\" state: cancel the order in PrestaShop.",
                               retryable=False)
         sent = _change_state(client, order.external_id, cancelled)
@@ -213,8 +214,8 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
         number = shipment.tracking_number or ""
         carriers = client.listing("order_carriers", {"display": "full", "filter[id_order]": f"[{order.external_id}]"})
         if not carriers:
-            raise PrestaError(f"La commande {order.number} n'a pas de transporteur dans PrestaShop : le suivi ne peut "
-                              "pas y être ajouté.", message_en=f"Order {order.number} has no carrier in PrestaShop: "
+            raise PrestaError(_("La commande %(number)s n'a pas de transporteur dans PrestaShop : le suivi ne "
+                                "peut pas y être ajouté.", number=order.number), message_en=f"Order {order.number} has no carrier in PrestaShop: "
                               "the tracking cannot be added.", retryable=False)
         carrier = carriers[0]
         numbers = [n for n in str(carrier.get("tracking_number") or "").split(", ") if n]
@@ -273,7 +274,8 @@ def import_catalog(shop_id: int) -> str:
         for row in rows.values():
             db.session.delete(row)
         state_of(shop).catalog_synced_at = utcnow()
-        return f"{len(found)} article(s) PrestaShop, {matched} relié(s) au catalogue"
+        return _("%(found)s article(s) PrestaShop, %(matched)s relié(s) au catalogue",
+                 found=len(found), matched=matched)
 
     return _guarded(shop_id, work)
 
@@ -319,10 +321,9 @@ def push_stock_with(shop: Shop, client: Client, variant_ids: list[int]) -> str:
         row.pushed_quantity, row.push_error = figures[row.variant_id], None
         pushed += 1
         db.session.commit()
-    out = f"{pushed} stock(s) envoyé(s)"
     if failed:
-        out += " ; refusés : " + " ; ".join(failed)
-    return out
+        return _("%(pushed)s stock(s) envoyé(s) ; refusés : %(items)s", pushed=pushed, items=" ; ".join(failed))
+    return _("%(pushed)s stock(s) envoyé(s)", pushed=pushed)
 
 
 def reconcile_stock(shop_id: int) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from core.connectors.poller import Cursor, Poller
 from core.extensions import db
+from core.i18n import _, joined
 from core.models import Order, OrderStatus, ReturnReason, Shop
 from core.money import Money
 from core.orders import shipped_quantity
@@ -185,11 +186,11 @@ def read(shop: Shop, client: Client, state: PrestashopState, *, tz: str, id_shop
 
 
 def summary(counts: dict[str, int]) -> str:
-    parts = [f"{counts.get(IMPORTED, 0)} avoir(s) repris"]
+    parts = [_("%(count)s avoir(s) repris", count=counts.get(IMPORTED, 0))]
     if counts.get(WAITING):
-        parts.append(f"{counts[WAITING]} en attente de leur commande")
+        parts.append(_("%(count)s en attente de leur commande", count=counts[WAITING]))
     if counts.get(SKIPPED):
-        parts.append(f"{counts[SKIPPED]} écarté(s)")
+        parts.append(_("%(count)s écarté(s)", count=counts[SKIPPED]))
     if counts.get(ERROR):
-        parts.append(f"{counts[ERROR]} refusé(s)")
-    return ", ".join(parts)
+        parts.append(_("%(count)s refusé(s)", count=counts[ERROR]))
+    return joined(", ", parts)

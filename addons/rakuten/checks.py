@@ -14,13 +14,14 @@ from .client import RakutenError
 from .models import RakutenStockImport
 from .runtime import client_from_settings
 from .versions import current_versions
+from core.i18n import _
 
 
 def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
     """Ask for the sales waiting for an answer; on the first success, queue the listings'
     import and the first full stock push (the reconciliation)."""
     if not settings.get("login") or not settings.get("token"):
-        return ConnectionResult(False, "Renseignez l'identifiant vendeur et le jeton web-service Rakuten.")
+        return ConnectionResult(False, _("Renseignez l'identifiant vendeur et le jeton web-service Rakuten."))
     try:
         answer = client_from_settings(settings, shop_id=getattr(shop, "id", None)).new_sales()
     except RakutenError as exc:
@@ -38,5 +39,5 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
                 unique=True, shop_id=shop.id)
         enqueue("addons.rakuten.jobs.reconcile_stock", shop.id, job_id=f"rakuten-reconcile-{shop.id}", unique=True,
                 shop_id=shop.id)
-    return ConnectionResult(True, f"connecté à Rakuten France (compte {settings['login']}) : "
-                                  f"{len(sales)} vente(s) à accepter", details)
+    return ConnectionResult(True, _("connecté à Rakuten France (compte %(login)s) : %(sales)s vente(s) à accepter",
+                                    login=settings['login'], sales=len(sales)), details)

@@ -36,6 +36,7 @@ from core.connectors import redact
 from core.connectors.http import retry_after
 
 from .versions import ACTIONS
+from core.i18n import _
 
 DEFAULT_BASE_URL = "https://ws.fr.shopping.rakuten.com"
 REMOTE = Remote("rakuten", "Rakuten France", ("ws.fr.shopping.rakuten.com", "sandbox.fr.shopping.rakuten.com"))
@@ -95,7 +96,7 @@ def parse(body: bytes) -> ET.Element:
     try:
         return ET.fromstring(body)
     except ET.ParseError:
-        raise RakutenError("Rakuten a renvoyé une réponse illisible (pas du XML) : réessayez plus tard.",
+        raise RakutenError(_("Rakuten a renvoyé une réponse illisible (pas du XML) : réessayez plus tard."),
                            message_en="Rakuten sent an unreadable answer (not XML): try again later.",
                            raw=redact.text(body[:2000].decode("utf-8", "replace")), retryable=True) from None
 
@@ -179,7 +180,8 @@ class Client:
     def _answer(self, res: httpx.Response, *, ambiguous: bool) -> Answer:
         raw = redact.text(res.text[:4000]) if res.content else ""
         if res.status_code == 429:
-            raise RakutenError("Rakuten limite le nombre d'appels : la synchronisation reprendra un peu plus tard.",
+            raise RakutenError(_("Rakuten limite le nombre d'appels : la synchronisation reprendra un peu plus "
+                                 "tard."),
                                message_en="Rakuten limits the number of calls: the sync will resume a little later.",
                                status=429, raw=raw, retryable=True, retry_after=retry_after(res))
         root = None
@@ -195,11 +197,13 @@ class Client:
                     error.ambiguous = True
                 raise error
         if res.status_code in (401, 403):
-            raise RakutenError("Rakuten refuse l'identifiant ou le jeton web-service : vérifiez-les dans les réglages.",
+            raise RakutenError(_("Rakuten refuse l'identifiant ou le jeton web-service : vérifiez-les dans les "
+                                 "réglages."),
                                message_en="Rakuten refuses the login or the web-service token: check the settings.",
                                status=res.status_code, raw=raw, retryable=False)
         if res.status_code >= 400:
-            raise RakutenError(f"Rakuten a répondu par une erreur (HTTP {res.status_code}) : réessayez plus tard.",
+            raise RakutenError(_("Rakuten a répondu par une erreur (HTTP %(status_code)s) : réessayez plus tard.",
+                                 status_code=res.status_code),
                                message_en=f"Rakuten answered with an error (HTTP {res.status_code}): try again later.",
                                status=res.status_code, raw=raw, ambiguous=ambiguous and res.status_code >= 500)
         if root is None:

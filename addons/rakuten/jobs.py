@@ -29,6 +29,7 @@ from .client import Client, RakutenError
 from .models import RakutenItem, RakutenOffer, RakutenStockImport, RakutenStockPending
 from .runtime import client_for
 from .versions import note_latest
+from core.i18n import _, joined
 
 ADDON = "rakuten"
 OVERLAP = timedelta(hours=1)
@@ -40,7 +41,7 @@ STOCK_BATCH = 5000
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 
@@ -114,10 +115,12 @@ def _note_change(order: Order | None, row: RakutenItem, before: str) -> None:
         return
     if mapping.meaning(row.status) == mapping.CANCELLED and before and mapping.meaning(before) != mapping.CANCELLED:
         if order.status != OrderStatus.CANCELLED:
-            order_flow.record(order, "channel", f"Rakuten : article {row.itemid} ({row.sku}) annulé ({row.status})",
+            order_flow.record(order, "channel", _("Rakuten : article %(itemid)s (%(sku)s) annulé (%(status)s)",
+                                                  itemid=row.itemid, sku=row.sku, status=row.status),
                               source="rakuten")
     elif mapping.meaning(row.status) is None:
-        order_flow.record(order, "channel", f"Rakuten : état « {row.status} » de l'article {row.itemid}",
+        order_flow.record(order, "channel", _("Rakuten : état « %(status)s » de l'article %(itemid)s",
+                                              status=row.status, itemid=row.itemid),
                           source="rakuten")
 
 
@@ -175,8 +178,12 @@ def _sync(shop: Shop, client: Client) -> str:
     result = Poller(cursor, pages, handle, db.session.commit, overlap=OVERLAP, now=utcnow).run()
     checked = _read_back_unseen(shop, client, started)
     db.session.commit()
-    return (f"{len(new)} nouvelle(s) vente(s), {result.items} vente(s) en cours lue(s), {changed} commande(s) "
-            f"modifiée(s)" + (f", {checked} article(s) relu(s)" if checked else ""))
+    if checked:
+        return _("%(new)s nouvelle(s) vente(s), %(items)s vente(s) en cours lue(s), %(changed)s commande(s) "
+                 "modifiée(s), %(checked)s article(s) relu(s)", new=len(new), items=result.items, changed=changed,
+                 checked=checked)
+    return _("%(new)s nouvelle(s) vente(s), %(items)s vente(s) en cours lue(s), %(changed)s commande(s) "
+             "modifiée(s)", new=len(new), items=result.items, changed=changed)
 
 
 def _read_back_unseen(shop: Shop, client: Client, started: datetime) -> int:
@@ -199,7 +206,7 @@ def _read_back_unseen(shop: Shop, client: Client, started: datetime) -> int:
         order = db.session.get(Order, order_id)
         statuses = [r.status for r in db.session.scalars(select(RakutenItem).where(RakutenItem.order_id == order_id))]
         if mapping.order_status(statuses) == "cancelled" and order.status in order_flow.OPEN:
-            order_flow.cancel(order, source="rakuten:poll", reason="annulée sur Rakuten")
+            order_flow.cancel(order, source="rakuten:poll", reason=_("annulée sur Rakuten"))
     return len(rows)
 
 
@@ -209,14 +216,14 @@ def send_decision(order_id: int, accepted: bool, reason: str = "") -> str:
     item (Rakuten's acceptance is per item)."""
     order = db.session.get(Order, order_id)
     if order is None:
-        return "commande introuvable"
+        return _("commande introuvable")
     shop = order.shop
     action = "acceptsale" if accepted else "refusesale"
     rows = db.session.scalars(select(RakutenItem).where(RakutenItem.order_id == order.id)
                               .order_by(RakutenItem.id)).all()
     todo = [r for r in rows if mapping.meaning(r.status) == mapping.TO_ACCEPT and r.decision is None]
     if not todo:
-        return "aucun article en attente de réponse"
+        return _("aucun article en attente de réponse")
     client = client_for(shop)
     done, skipped = [], []
     try:
@@ -228,12 +235,20 @@ def send_decision(order_id: int, accepted: bool, reason: str = "") -> str:
     except RakutenError as exc:
         _guard(shop, exc)
         raise
-    verb = "accepté(s)" if accepted else "refusé(s)"
     if done:
-        order_flow.record(order, "channel", f"Rakuten : {len(done)} article(s) {verb}"
-                          + (f" ({reason})" if reason and not accepted else ""), source="rakuten")
+        if accepted:
+            message = _("Rakuten : %(count)s article(s) accepté(s)", count=len(done))
+        elif reason:
+            message = _("Rakuten : %(count)s article(s) refusé(s) (%(reason)s)", count=len(done), reason=reason)
+        else:
+            message = _("Rakuten : %(count)s article(s) refusé(s)", count=len(done))
+        order_flow.record(order, "channel", message, source="rakuten")
     db.session.commit()
-    return f"{len(done)} article(s) {verb}" + (f", {len(skipped)} déjà traité(s) sur Rakuten" if skipped else "")
+    counted = (_("%(count)s article(s) accepté(s)", count=len(done)) if accepted
+               else _("%(count)s article(s) refusé(s)", count=len(done)))
+    if skipped:
+        return joined(", ", [counted, _("%(count)s déjà traité(s) sur Rakuten", count=len(skipped))])
+    return counted
 
 
 def _decide_item(client: Client, order: Order, row: RakutenItem, action: str) -> bool:
@@ -263,7 +278,8 @@ def _decide_item(client: Client, order: Order, row: RakutenItem, action: str) ->
                 row.decision = _decision_of(status)
                 db.session.commit()
                 return False
-            order_flow.record(order, "channel", f"Rakuten refuse la réponse pour l'article {row.itemid} : {exc}",
+            order_flow.record(order, "channel", _("Rakuten refuse la réponse pour l'article %(itemid)s : %(exc)s",
+                                                  itemid=row.itemid, exc=exc),
                               source="rakuten")
         db.session.commit()
         raise
@@ -285,12 +301,12 @@ def cancel_items(order_id: int, reason: str = "") -> str:
     unshipped item (read back first if an earlier call got no answer)."""
     order = db.session.get(Order, order_id)
     if order is None:
-        return "commande introuvable"
+        return _("commande introuvable")
     rows = [r for r in db.session.scalars(select(RakutenItem).where(RakutenItem.order_id == order.id)
                                           .order_by(RakutenItem.id))
             if mapping.meaning(r.status) == mapping.ACCEPTED]
     if not rows:
-        return "aucun article à annuler"
+        return _("aucun article à annuler")
     client = client_for(order.shop)
     done = 0
     for row in rows:
@@ -313,9 +329,9 @@ def cancel_items(order_id: int, reason: str = "") -> str:
         row.status, row.decision, row.pending_action = "CANCELLED", "cancelled", None
         done += 1
         db.session.commit()
-    order_flow.record(order, "channel", f"Rakuten : {done} article(s) annulé(s)", source="rakuten")
+    order_flow.record(order, "channel", _("Rakuten : %(done)s article(s) annulé(s)", done=done), source="rakuten")
     db.session.commit()
-    return f"{done} article(s) annulé(s)"
+    return _("%(done)s article(s) annulé(s)", done=done)
 
 
 # ----------------------------------------------------------------------------- tracking out
@@ -324,17 +340,18 @@ def push_tracking(shipment_id: int) -> str:
     tracking URL when the carrier is "Autre" (Rakuten requires it then)."""
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None:
-        return "expédition introuvable"
+        return _("expédition introuvable")
     order = shipment.order
     shop = order.shop
     number = (shipment.tracking_number or "").strip()
     if not number:
-        return "pas de numéro de suivi : rien à envoyer"
+        return _("pas de numéro de suivi : rien à envoyer")
     name = mapping.transporter(shipment.carrier, shipment.service)
     url = (shipment.tracking_url or "").strip() or None
     if name == "Autre" and not url:
-        raise RakutenError(f"Rakuten exige l'adresse de suivi pour le transporteur « {shipment.service or shipment.carrier} » "
-                           "(inconnu de Rakuten) : ajoutez-la à l'expédition puis relancez.",
+        raise RakutenError(_("Rakuten exige l'adresse de suivi pour le transporteur « %(value)s » (inconnu de "
+                             "Rakuten) : ajoutez-la à l'expédition puis relancez.",
+                             value=shipment.service or shipment.carrier),
                            message_en=f"Rakuten requires the tracking URL for carrier \"{shipment.service or shipment.carrier}\" "
                                       "(unknown to Rakuten): add it to the shipment, then retry.", retryable=False)
     itemids = [sl.order_line.external_id for sl in shipment.lines if sl.order_line.external_id]
@@ -356,10 +373,11 @@ def push_tracking(shipment_id: int) -> str:
         _guard(shop, exc)
         raise
     if sent:
-        order_flow.record(order, "channel", f"Rakuten : suivi {name} {number} envoyé pour {sent} article(s)",
+        order_flow.record(order, "channel", _("Rakuten : suivi %(name)s %(number)s envoyé pour %(sent)s article(s)",
+                                              name=name, number=number, sent=sent),
                           source="rakuten")
     db.session.commit()
-    return f"suivi envoyé pour {sent} article(s)"
+    return _("suivi envoyé pour %(sent)s article(s)", sent=sent)
 
 
 # ----------------------------------------------------------------------------- stock out
@@ -414,17 +432,17 @@ def push_stock(shop_id: int) -> str:
     running = db.session.scalar(select(RakutenStockImport).where(
         RakutenStockImport.shop_id == shop.id, RakutenStockImport.state.in_(("sending", "waiting"))).limit(1))
     if running is not None:
-        return "un fichier de stock est en cours de traitement chez Rakuten : envoi à la suite"
+        return _("un fichier de stock est en cours de traitement chez Rakuten : envoi à la suite")
     pending = list(db.session.scalars(select(RakutenStockPending.variant_id).where(
         RakutenStockPending.shop_id == shop.id).order_by(RakutenStockPending.variant_id).limit(STOCK_BATCH)))
     if not pending:
-        return "rien à envoyer"
+        return _("rien à envoyer")
     figures = _figures(shop, pending)
     db.session.execute(delete(RakutenStockPending).where(RakutenStockPending.shop_id == shop.id,
                                                          RakutenStockPending.variant_id.in_(pending)))
     if not figures:
         db.session.commit()
-        return "aucune référence connue de Rakuten à envoyer"
+        return _("aucune référence connue de Rakuten à envoyer")
     row = RakutenStockImport(shop_id=shop.id, state="sending", sent=figures, lines=len(figures))
     db.session.add(row)
     db.session.commit()
@@ -437,7 +455,8 @@ def push_stock(shop_id: int) -> str:
         if exc.status == 429 or exc.code == "TooManyRequests":
             _queue_push(shop.id, delay=exc.retry_after or 600)
             db.session.commit()
-            return f"Rakuten limite les envois de fichiers : nouvel essai dans {int(exc.retry_after or 600)} s"
+            return _("Rakuten limite les envois de fichiers : nouvel essai dans %(value)s s",
+                     value=int(exc.retry_after or 600))
         db.session.commit()
         _guard(shop, exc)
         raise
@@ -448,7 +467,10 @@ def push_stock(shop_id: int) -> str:
     db.session.commit()
     more = db.session.scalar(select(RakutenStockPending.variant_id).where(
         RakutenStockPending.shop_id == shop.id).limit(1))
-    return f"{len(figures)} référence(s) envoyée(s) (import {row.importid})" + (" ; d'autres suivront" if more else "")
+    if more:
+        return _("%(figures)s référence(s) envoyée(s) (import %(importid)s) ; d'autres suivront",
+                 figures=len(figures), importid=row.importid)
+    return _("%(figures)s référence(s) envoyée(s) (import %(importid)s)", figures=len(figures), importid=row.importid)
 
 
 def check_import(import_id: int) -> str:
@@ -456,7 +478,7 @@ def check_import(import_id: int) -> str:
     only if the report lists it without error; errors are kept SKU by SKU."""
     row = db.session.get(RakutenStockImport, import_id)
     if row is None or row.state != "waiting":
-        return "rien à vérifier"
+        return _("rien à vérifier")
     shop = _shop(row.shop_id)
     client = client_for(shop)
     report = None
@@ -481,7 +503,8 @@ def check_import(import_id: int) -> str:
         delay = min(60 * 2 ** min(row.checks, 4), 900)
         _queue_check(shop.id, row.id, delay=delay)
         db.session.commit()
-        return f"Rakuten traite le fichier ({report.status}) : nouvelle lecture dans {delay} s"
+        return _("Rakuten traite le fichier (%(status)s) : nouvelle lecture dans %(delay)s s",
+                 status=report.status, delay=delay)
     now = utcnow()
     offers = {o.sku: o for o in db.session.scalars(select(RakutenOffer).where(
         RakutenOffer.shop_id == shop.id, RakutenOffer.sku.in_(list(row.sent))))}
@@ -514,7 +537,8 @@ def check_import(import_id: int) -> str:
             RakutenStockPending.shop_id == shop.id).limit(1)) is not None:
         _queue_push(shop.id)
     db.session.commit()
-    return f"import {row.importid} : {row.ok_lines} référence(s) à jour, {row.error_lines} en erreur"
+    return _("import %(importid)s : %(ok_lines)s référence(s) à jour, %(error_lines)s en erreur",
+             importid=row.importid, ok_lines=row.ok_lines, error_lines=row.error_lines)
 
 
 def reconcile_stock(shop_id: int) -> str:
@@ -537,7 +561,7 @@ def reconcile_stock(shop_id: int) -> str:
     if todo:
         _queue_push(shop.id)
     db.session.commit()
-    return f"{len(todo)} référence(s) à remettre à jour"
+    return _("%(todo)s référence(s) à remettre à jour", todo=len(todo))
 
 
 def reconcile_all() -> int:
@@ -559,7 +583,7 @@ def retry_import_errors(shop_id: int) -> str:
     mark_pending(shop, [o.variant_id for o in offers if o.variant_id])
     _queue_push(shop.id)
     db.session.commit()
-    return f"{len(offers)} référence(s) renvoyée(s)"
+    return _("%(offers)s référence(s) renvoyée(s)", offers=len(offers))
 
 
 
@@ -572,4 +596,5 @@ def import_listings(shop_id: int) -> str:
     except RakutenError as exc:
         _guard(shop, exc)
         raise
-    return f"{seen} annonce(s), {matched} associée(s) à un produit, {seen - matched} sans produit"
+    return _("%(seen)s annonce(s), %(matched)s associée(s) à un produit, %(value)s sans produit",
+             seen=seen, matched=matched, value=seen - matched)

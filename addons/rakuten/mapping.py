@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from core.types import NormalizedAddress, NormalizedLine, NormalizedOrder, NormalizedPickupPoint
 
 from .client import child, children, text
+from core.i18n import _
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -59,7 +60,7 @@ ITEM_STATES = {
 }
 #: a state never goes back (an old getnewsales list after the acceptance, say)
 RANK = {TO_ACCEPT: 0, ACCEPTED: 1, SHIPPED: 2, CANCELLED: 3}
-STATE_LABELS = {TO_ACCEPT: "à accepter", ACCEPTED: "acceptée", SHIPPED: "expédiée", CANCELLED: "annulée"}
+STATE_LABELS = {TO_ACCEPT: _("à accepter"), ACCEPTED: _("acceptée"), SHIPPED: _("expédiée"), CANCELLED: _("annulée")}
 
 
 def meaning(status: str) -> str | None:

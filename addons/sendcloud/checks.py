@@ -10,6 +10,7 @@ from core.types import ConnectionResult
 
 from .client import SendcloudClient, SendcloudError, ShippingOption
 from .models import SendcloudShippingMethod
+from core.i18n import _
 
 #: the connection test lists the options for one domestic parcel of this weight
 CHECK_WEIGHT_GRAMS = 1000
@@ -60,7 +61,8 @@ def check_connection(shop, settings: dict[str, Any]) -> ConnectionResult:
     store_methods(shop.id, options)
     details = [f"{o.name} ({o.carrier_code})" for o in options]
     if not options:
-        return ConnectionResult(True, f"connecté à Sendcloud, mais aucune option d'expédition depuis {country} : "
-                                      "activez un transporteur dans votre compte Sendcloud", details)
-    return ConnectionResult(True, f"connecté à Sendcloud : {len(options)} option(s) d'expédition depuis {country}",
+        return ConnectionResult(True, _("connecté à Sendcloud, mais aucune option d'expédition depuis %(country)s "
+                                        ": activez un transporteur dans votre compte Sendcloud", country=country), details)
+    return ConnectionResult(True, _("connecté à Sendcloud : %(options)s option(s) d'expédition depuis %(country)s",
+                                    options=len(options), country=country),
                             details)

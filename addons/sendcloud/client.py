@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, RetryPolicy, TransportError, redact
+from core.i18n import _
 
 DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api"
 VERSIONS = ("v3", "v2")
@@ -85,9 +86,10 @@ class SendcloudClient:
                  timeout: float = TIMEOUT, version: str = "v3", shop_id: int | None = None,
                  retry: RetryPolicy = RETRY) -> None:
         if not public_key or not secret_key:
-            raise SendcloudError("Paramètres Sendcloud incomplets : renseignez la clé publique et la clé secrète.")
+            raise SendcloudError(_("Paramètres Sendcloud incomplets : renseignez la clé publique et la clé "
+                                   "secrète."))
         if version not in VERSIONS:
-            raise SendcloudError(f"Version d'API Sendcloud inconnue : {version}")
+            raise SendcloudError(_("Version d'API Sendcloud inconnue : %(version)s", version=version))
         try:
             root = api_root(REMOTE.base_url(base_url, DEFAULT_BASE_URL))
         except OutboundRefused as exc:
@@ -118,14 +120,14 @@ class SendcloudClient:
         try:
             body = res.json()
         except ValueError:
-            raise SendcloudError("Réponse illisible de Sendcloud (JSON attendu).", res.status_code) from None
+            raise SendcloudError(_("Réponse illisible de Sendcloud (JSON attendu)."), res.status_code) from None
         return body if isinstance(body, dict) else {}
 
     def document(self, path: str, params: dict[str, Any] | None = None) -> bytes:
         """A PDF document (label, customs declaration)."""
         res = self._send("GET", path, params=params, accept="application/pdf")
         if not res.content.startswith(b"%PDF"):
-            raise SendcloudError("Sendcloud n'a pas renvoyé de PDF pour l'étiquette.", res.status_code)
+            raise SendcloudError(_("Sendcloud n'a pas renvoyé de PDF pour l'étiquette."), res.status_code)
         return res.content
 
     # ---------------------------------------------------------------- v3

@@ -8,13 +8,14 @@ from core.models import Shipment, Shop
 from .checks import check_connection
 from .client import SendcloudError
 from .labels import cancel_remote, parcel_row, retry_label
+from core.i18n import _
 
 
 def refresh_shipping_methods(shop_id: int) -> str:
     """Reload the shipping options of the shop's Sendcloud account; raises on failure."""
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     result = check_connection(shop, shop.addon_settings("sendcloud"))
     if not result.ok:
         raise SendcloudError(result.message)
@@ -32,9 +33,9 @@ def cancel_label(shipment_id: int) -> str:
     shipment = db.session.get(Shipment, shipment_id)
     row = parcel_row(shipment) if shipment is not None else None
     if row is None:
-        return "rien à annuler"
+        return _("rien à annuler")
     cancel_remote(db.session.get(Shop, row.shop_id), row)
-    return f"annulé chez Sendcloud ({row.external_reference})"
+    return _("annulé chez Sendcloud (%(external_reference)s)", external_reference=row.external_reference)
 
 
 def poll_statuses() -> int:
@@ -54,8 +55,8 @@ def poll_shop(shop_id: int, row_ids: list[int] | None = None) -> str:
 
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        return "boutique introuvable"
-    return f"{poll(shop, row_ids)} colis mis à jour"
+        return _("boutique introuvable")
+    return _("%(shop)s colis mis à jour", shop=poll(shop, row_ids))
 
 
 def process_webhooks(shop_id: int) -> str:
@@ -63,4 +64,6 @@ def process_webhooks(shop_id: int) -> str:
     from .tracking import INBOX, handle
 
     done, errors = INBOX.process_pending(shop_id, handle)
-    return f"{done} statut(s) de colis traité(s)" + (f" ; erreurs : {'; '.join(errors)}" if errors else "")
+    if errors:
+        return _("%(done)s statut(s) de colis traité(s) ; erreurs : %(errors)s", done=done, errors="; ".join(errors))
+    return _("%(done)s statut(s) de colis traité(s)", done=done)

@@ -27,6 +27,7 @@ from .checks import client_from_settings
 from .client import SendcloudClient, SendcloudError
 from .models import SendcloudParcel
 from .rules import NoMethod, choose, method_name, needs_customs
+from core.i18n import _
 
 ADDON = "sendcloud"
 #: waits between automatic retries of a label while Sendcloud is unreachable (seconds)
@@ -80,7 +81,8 @@ def recipient(order: Order) -> dict[str, str]:
     missing = [label for key, label in (("name", "nom"), ("address_line_1", "adresse"), ("postal_code", "code postal"),
                                         ("city", "ville"), ("country_code", "pays")) if not fields[key]]
     if missing:
-        raise MissingData(f"Adresse de livraison incomplète ({', '.join(missing)}) : corrigez la commande.")
+        raise MissingData(_("Adresse de livraison incomplète (%(items)s) : corrigez la commande.",
+                            items=', '.join(missing)))
     return {k: v for k, v in fields.items() if v}
 
 
@@ -103,8 +105,8 @@ def sender(shipment: Shipment, settings: dict[str, Any]) -> dict[str, str]:
                   "country_code": country, "phone_number": settings.get("sender_phone") or "",
                   "email": settings.get("sender_email") or ""}
     if not (fields["name"] and fields["address_line_1"] and fields["postal_code"] and fields["city"]):
-        raise MissingData("Adresse d'expédition manquante : renseignez l'adresse de l'entrepôt ou l'expéditeur "
-                          "dans les paramètres Sendcloud.")
+        raise MissingData(_("Adresse d'expédition manquante : renseignez l'adresse de l'entrepôt ou l'expéditeur "
+                            "dans les paramètres Sendcloud."))
     return {k: v for k, v in fields.items() if v}
 
 
@@ -128,8 +130,8 @@ def items(shipment: Shipment, order: Order, *, customs: bool) -> list[dict[str, 
                     "hs_code": hs_code, "origin_country": origin,
                     "product_id": str(variant.product_id) if variant else ""})
     if problems:
-        raise MissingData("Données douanières manquantes pour un envoi hors UE : " + "; ".join(problems)
-                          + ". Complétez la fiche produit puis réessayez.")
+        raise MissingData(_("Données douanières manquantes pour un envoi hors UE : %(items)s. Complétez la fiche "
+                            "produit puis réessayez.", items='; '.join(problems)))
     return out
 
 
@@ -169,8 +171,8 @@ def v2_parcel(shop: Shop, order: Order, shipment: Shipment, settings: dict[str, 
     to = recipient(order)
     frm = sender(shipment, settings)
     if not (method.isascii() and method.isdigit()):
-        raise MissingData(f"La méthode « {method} » n'est pas un numéro de méthode v2 : choisissez une méthode "
-                          "listée par le test de connexion.")
+        raise MissingData(_("La méthode « %(method)s » n'est pas un numéro de méthode v2 : choisissez une méthode "
+                            "listée par le test de connexion.", method=method))
     parcel: dict[str, Any] = {
         "name": to["name"], "company_name": to.get("company_name", ""), "address": to["address_line_1"],
         "address_2": to.get("address_line_2", ""), "city": to["city"], "postal_code": to["postal_code"],
@@ -202,7 +204,7 @@ def v2_parcel(shop: Shop, order: Order, shipment: Shipment, settings: dict[str, 
 def _label_v3(client: SendcloudClient, data: dict[str, Any], method: str, name: str) -> Label:
     parcels = data.get("parcels") or []
     if not parcels:
-        raise SendcloudError("Sendcloud n'a renvoyé aucun colis pour cette expédition.", 200)
+        raise SendcloudError(_("Sendcloud n'a renvoyé aucun colis pour cette expédition."), 200)
     first = parcels[0]
     code = ((data.get("ship_with") or {}).get("properties") or {}).get("shipping_option_code") or method
     pdf = client.parcel_label(int(first["id"]))

@@ -18,6 +18,7 @@ from core.shipping_rules import Parcel, matches, needs_customs  # noqa: F401 - u
 from core.models import Order, Shipment, Shop
 
 from .models import SendcloudShippingMethod, SendcloudShippingRule
+from core.i18n import _
 
 class NoMethod(ValueError):
     """No rule matches and no default method is set."""
@@ -47,8 +48,8 @@ def choose(shop: Shop, order: Order, shipment: Shipment, settings: dict[str, Any
     default = (settings.get("default_method") or "").strip()
     if default:
         return default, None
-    raise NoMethod("Aucune règle d'expédition Sendcloud ne s'applique à ce colis et aucune méthode par défaut "
-                   "n'est réglée : ajoutez une règle (Intégrations › Sendcloud › Règles d'expédition).")
+    raise NoMethod(_("Aucune règle d'expédition Sendcloud ne s'applique à ce colis et aucune méthode par défaut "
+                     "n'est réglée : ajoutez une règle (Intégrations › Sendcloud › Règles d'expédition)."))
 
 
 def method_name(shop_id: int, method_id: str) -> str:

@@ -29,6 +29,7 @@ from core.models import ShipmentStatus, Shop, utcnow
 
 from .checks import client_from_settings
 from .models import SendcloudParcel
+from core.i18n import _
 
 ADDON = "sendcloud"
 SIGNATURE_HEADER = "Sendcloud-Signature"
@@ -87,9 +88,9 @@ class SendcloudInbox(WebhookInbox):
         if at is None:
             raise Refused("horodatage manquant")
         if at < now - REPLAY_WINDOW:
-            raise Refused("horodatage trop ancien : envoi rejoué ou trop tardif", 409)
+            raise Refused(_("horodatage trop ancien : envoi rejoué ou trop tardif"), 409)
         if at > now + FUTURE_SKEW:
-            raise Refused("horodatage dans le futur", 409)
+            raise Refused(_("horodatage dans le futur"), 409)
         payload["_body_sha256"] = hashlib.sha256(body).hexdigest()
         return payload
 
@@ -139,12 +140,12 @@ def handle(shop: Shop, row: WebhookDelivery) -> str:
     parcel = payload.get("parcel") if isinstance(payload.get("parcel"), dict) else {}
     parcel_id = _int(parcel.get("id"))
     if row.topic != "parcel_status_changed" or parcel_id is None:
-        return "ignoré"
+        return _("ignoré")
     at = event_time(payload.get("timestamp")) or row.received_at
     parcel_row = db.session.scalar(select(SendcloudParcel).where(SendcloudParcel.shop_id == shop.id,
                                                                  SendcloudParcel.parcel_id == parcel_id))
     if parcel_row is None:
-        return f"colis {parcel_id} inconnu de l'OMS"
+        return _("colis %(parcel_id)s inconnu de l'OMS", parcel_id=parcel_id)
     status = parcel.get("status") if isinstance(parcel.get("status"), dict) else {}
     changed = apply_status(parcel_row, status_id=_int(status.get("id")), code=None,
                            message=str(status.get("message") or ""),

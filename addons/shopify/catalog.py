@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.extensions import db
+from core.i18n import _, joined
 from core.models import Product, Shop, Variant, VariantBinding
 from core.syncs import Progress
 
@@ -80,10 +81,11 @@ class ImportResult:
         self.skipped += other.skipped
 
     def summary(self) -> str:
-        text = (f"{self.products} produit(s) Shopify lus : {self.created} variante(s) créée(s), "
-                f"{self.linked} reliée(s) par SKU, {self.updated} mise(s) à jour")
+        text = _("%(products)s produit(s) Shopify lus : %(created)s variante(s) créée(s), %(linked)s reliée(s) par "
+                 "SKU, %(updated)s mise(s) à jour", products=self.products, created=self.created, linked=self.linked,
+                 updated=self.updated)
         if self.skipped:
-            text += f" ; ignorées (sans SKU) : {', '.join(self.skipped[:10])}"
+            return joined(" ; ", [text, _("ignorées (sans SKU) : %(items)s", items=", ".join(self.skipped[:10]))])
         return text
 
 

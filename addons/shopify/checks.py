@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import diagnostics
@@ -18,6 +18,7 @@ from .connection import client_for, state_for
 from .graphql import ORDERS_PAST, TOPICS, WEBHOOK_SUBSCRIPTIONS, topic_enum
 from .models import ShopifyWebhookInbox
 from .normalize import parse_time
+from core.i18n import _
 
 
 def client_from_settings(settings: dict[str, Any]) -> ShopifyClient:
@@ -44,7 +45,7 @@ def check_connection(settings: dict[str, Any], shop: Shop | None = None) -> Conn
     details = [f"Boutique : {info.name}", f"Domaine : {info.domain}", f"Devise : {info.currency}"]
     if info.plan:
         details.append(f"Forfait Shopify : {info.plan}")
-    return ConnectionResult(True, f"connecté à la boutique Shopify « {info.name} »", details)
+    return ConnectionResult(True, _("connecté à la boutique Shopify « %(name)s »", name=info.name), details)
 
 
 #: what each subscription tells the OMS, in the merchant's words

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 import httpx
 
 from core.connectors import NO_RETRY, HttpClient, OutboundRefused, Remote, RemoteError, TransportError
+from core.i18n import _
 
 DEFAULT_API_VERSION = "2026-10"
 TIMEOUT = 10.0
@@ -74,7 +75,7 @@ class ShopifyUserErrors(ShopifyError):
         self.errors = errors
         self.codes = {str(e.get("code")) for e in errors if e.get("code")}
         detail = "; ".join(str(e.get("message", "")) for e in errors)
-        super().__init__(f"Shopify a refusé {operation} : {detail}")
+        super().__init__(_("Shopify a refusé %(operation)s : %(detail)s", operation=operation, detail=detail))
 
 
 class TokenSource(Protocol):
@@ -128,8 +129,8 @@ def check_domain(value: str) -> str:
     another host with the merchant's token)."""
     domain = normalize_domain(value)
     if not SHOP_DOMAIN.match(domain):
-        raise ShopifyError(f"« {value} » n'est pas un domaine Shopify valide : indiquez l'adresse "
-                           "en .myshopify.com de la boutique (par exemple ma-boutique.myshopify.com).")
+        raise ShopifyError(_("« %(value)s » n'est pas un domaine Shopify valide : indiquez l'adresse en "
+                             ".myshopify.com de la boutique (par exemple ma-boutique.myshopify.com).", value=value))
     return domain
 
 
@@ -168,12 +169,13 @@ class ShopifyClient:
         self.shop_domain = check_domain(shop_domain)
         if token_source is None:
             if not access_token:
-                raise ShopifyError("Le jeton d'accès Shopify n'est pas renseigné.")
+                raise ShopifyError(_("Le jeton d'accès Shopify n'est pas renseigné."))
             token_source = StaticToken(access_token)
         version = (api_version or DEFAULT_API_VERSION).strip()
         if not API_VERSION.match(version):
-            raise ShopifyError(f"Version d'API « {version} » invalide : attendu AAAA-MM (par exemple "
-                               f"{DEFAULT_API_VERSION}).")
+            raise ShopifyError(_("Version d'API « %(version)s » invalide : attendu AAAA-MM (par exemple "
+                                 "%(default_api_version)s).",
+                                 version=version, default_api_version=DEFAULT_API_VERSION))
         self.api_version = version
         self.base_url = api_base(self.shop_domain, base_url)
         self.tokens = token_source
@@ -232,7 +234,7 @@ class ShopifyClient:
             self._raise_for_status(res)
             payload = _json(res)
             if payload is None:
-                raise ShopifyError("Réponse illisible de Shopify (JSON attendu).", res.status_code)
+                raise ShopifyError(_("Réponse illisible de Shopify (JSON attendu)."), res.status_code)
             self._note_cost(query, payload)
             errors = payload.get("errors")
             if errors:
@@ -279,7 +281,8 @@ class ShopifyClient:
         except TransportError as exc:
             if attempt >= self.max_attempts:
                 if exc.timeout:
-                    raise ShopifyError(f"Shopify n'a pas répondu en {self.timeout:g} s ({self.shop_domain}).",
+                    raise ShopifyError(_("Shopify n'a pas répondu en %(timeout)s s (%(shop_domain)s).",
+                                         timeout=format(self.timeout, 'g'), shop_domain=self.shop_domain),
                                        retryable=True, raw=exc.raw) from None
                 raise ShopifyError(exc.message, retryable=True, raw=exc.raw, message_en=exc.message_en) from None
         self._wait(min(0.5 * 2 ** (attempt - 1), 30.0))
@@ -341,9 +344,9 @@ class ShopifyClient:
         if code < 400:
             return
         if code == 401:
-            raise ShopifyAuthError("Jeton d'accès refusé par Shopify (401) : l'application a été désinstallée ou "
-                                   "son accès révoqué. Réinstallez l'application sur la boutique (bouton "
-                                   "« Installer sur Shopify »).", code)
+            raise ShopifyAuthError(_("Jeton d'accès refusé par Shopify (401) : l'application a été désinstallée "
+                                     "ou son accès révoqué. Réinstallez l'application sur la boutique (bouton « "
+                                     "Installer sur Shopify »)."), code)
         if code == 402:
             msg = "La boutique Shopify est gelée (402) : son abonnement Shopify n'est pas réglé."
         elif code == 403:
@@ -355,10 +358,10 @@ class ShopifyClient:
         elif code == 423:
             msg = "La boutique Shopify est verrouillée (423) : contactez le support Shopify."
         elif code == 429:
-            raise ShopifyError("Trop de requêtes vers Shopify (429) : réessayez dans quelques secondes.", code,
+            raise ShopifyError(_("Trop de requêtes vers Shopify (429) : réessayez dans quelques secondes."), code,
                                retryable=True)
         elif code >= 500:
-            raise ShopifyError(f"Shopify est indisponible ({code}) : réessayez plus tard.", code, retryable=True)
+            raise ShopifyError(_("Shopify est indisponible (%(code)s) : réessayez plus tard.", code=code), code, retryable=True)
         else:
             msg = f"Réponse inattendue de Shopify ({code})."
         raise ShopifyError(msg, code)
@@ -385,6 +388,6 @@ def _graphql_error(errors: Any) -> str:
     first = errors[0] if isinstance(errors, list) and errors else {}
     code = (first.get("extensions") or {}).get("code") if isinstance(first, dict) else None
     if code == "THROTTLED":
-        return "Shopify limite le débit (THROTTLED) : réessayez dans quelques secondes."
+        return _("Shopify limite le débit (THROTTLED) : réessayez dans quelques secondes.")
     message = first.get("message") if isinstance(first, dict) else str(first)
     return f"Erreur GraphQL Shopify : {message}"

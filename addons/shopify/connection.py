@@ -39,6 +39,7 @@ from .client import (
 )
 from .models import ShopifyShopState
 from .oauth import refresh_token
+from core.i18n import _
 
 ADDON = "shopify"
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -130,8 +131,8 @@ class ShopTokens:
     def token(self) -> str:
         token = (self.shop.credentials or {}).get("access_token") or settings(self.shop).get("access_token")
         if not token:
-            raise ShopifyAuthError("Aucun jeton d'accès Shopify : installez l'application sur la boutique "
-                                   "(bouton « Installer sur Shopify »).")
+            raise ShopifyAuthError(_("Aucun jeton d'accès Shopify : installez l'application sur la boutique "
+                                     "(bouton « Installer sur Shopify »)."))
         return str(token)
 
     def expires_at(self) -> datetime | None:
@@ -141,8 +142,8 @@ class ShopTokens:
         expires = self.expires_at()
         if expires is not None and expires - (now or utcnow()) <= REFRESH_MARGIN:
             if not self.refresh():
-                raise ShopifyAuthError("Le jeton Shopify a expiré et ne peut pas être renouvelé : réinstallez "
-                                       "l'application sur la boutique.")
+                raise ShopifyAuthError(_("Le jeton Shopify a expiré et ne peut pas être renouvelé : réinstallez "
+                                         "l'application sur la boutique."))
 
     def refresh(self) -> bool:
         creds = self.shop.credentials or {}

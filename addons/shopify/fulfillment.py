@@ -15,6 +15,7 @@ from core.models import Shipment, Shop
 from .client import ShopifyClient, gid, numeric_id
 from .graphql import FULFILLMENT_CREATE, FULFILLMENT_ORDERS
 from .models import ShopifyFulfillment
+from core.i18n import _
 
 OPEN = ("OPEN", "IN_PROGRESS")
 #: Shopify builds the tracking URL itself when the company is one of its carrier names
@@ -37,10 +38,10 @@ def push(shop: Shop, client: ShopifyClient, shipment: Shipment) -> str:
     """Create the fulfillments for ``shipment``; returns what was done (French)."""
     order = shipment.order
     if order.shop_id != shop.id or order.origin == "pos":
-        return "commande hors Shopify ou vente en magasin : rien à envoyer"
+        return _("commande hors Shopify ou vente en magasin : rien à envoyer")
     done = db.session.scalars(select(ShopifyFulfillment).where(ShopifyFulfillment.shipment_id == shipment.id)).all()
     if done:
-        return f"déjà transmise à Shopify ({len(done)} expédition(s))"
+        return _("déjà transmise à Shopify (%(done)s expédition(s))", done=len(done))
     wanted: dict[str, int] = {}
     for line in shipment.lines:
         ext = line.order_line.external_id
@@ -60,7 +61,7 @@ def push(shop: Shop, client: ShopifyClient, shipment: Shipment) -> str:
             wanted[line_id] -= take
             groups.setdefault(location, {}).setdefault(fo["id"], []).append({"id": item["id"], "quantity": take})
     if not groups:
-        return "rien à transmettre : les lignes sont déjà traitées sur Shopify"
+        return _("rien à transmettre : les lignes sont déjà traitées sur Shopify")
     tracking = {k: v for k, v in (("company", company(shipment)), ("number", shipment.tracking_number),
                                   ("url", shipment.tracking_url)) if v}
     created = []

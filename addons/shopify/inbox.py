@@ -38,6 +38,7 @@ from .connection import (
 from .models import ShopifyWebhookInbox
 from .normalize import parse_time
 from .oauth import verify_webhook
+from core.i18n import _
 
 PROCESS_JOB = "addons.shopify.jobs.process_webhooks"
 ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
@@ -72,7 +73,7 @@ class ShopifyInbox(WebhookInbox):
         try:
             return check_domain(self._header(headers, "Shop-Domain") or "")
         except ShopifyError:
-            raise Refused("domaine absent ou invalide", 401) from None
+            raise Refused(_("domaine absent ou invalide"), 401) from None
 
     def delivery_id(self, headers: Headers, payload: Mapping[str, Any]) -> str:
         return self._header(headers, "Webhook-Id") or self._header(headers, "Event-Id") or ""
@@ -185,12 +186,12 @@ def handle(shop: Shop, row: ShopifyWebhookInbox, *, normalize_order: Callable[[S
         state_for(shop).uninstalled_at = utcnow()
         ownership.release(ADDON, shop.id)
         forget_targets()
-        return "désinstallée"
+        return _("désinstallée")
     if topic in privacy:
         privacy[topic](shop, payload)
         return topic
     if shop.status == ConnectionStatus.DISCONNECTED:
-        return "boutique déconnectée : ignoré"
+        return _("boutique déconnectée : ignoré")
     if topic in ORDER_TOPICS:
         data = normalize_order(shop, payload)
         if row.triggered_at is not None and (data.updated_at is None or row.triggered_at > data.updated_at):
@@ -205,14 +206,14 @@ def handle(shop: Shop, row: ShopifyWebhookInbox, *, normalize_order: Callable[[S
         return "ignorée (plus ancienne)" if result.stale else ("créée" if result.created else "mise à jour")
     if topic == "refunds/create":
         if refunds is None:
-            return "sujet non traité"
+            return _("sujet non traité")
         if refunds(shop, [payload], None):
-            return "remboursement importé"
-        return "remboursement ignoré (annulation ou commande inconnue)"
+            return _("remboursement importé")
+        return _("remboursement ignoré (annulation ou commande inconnue)")
     if topic in PRODUCT_TOPICS:
         refresh_product(shop, gid("Product", payload.get("id", "")), parse_time(payload.get("updated_at")))
         return "produit relu"
     if topic == "products/delete":
         unbind(shop, gid("Product", payload.get("id", "")))
-        return "produit délié"
-    return "sujet non traité"
+        return _("produit délié")
+    return _("sujet non traité")

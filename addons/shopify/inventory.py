@@ -29,6 +29,7 @@ from core.stock import available_to_sell
 from .client import ShopifyClient, ShopifyError, ShopifyUserErrors, gid, numeric_id
 from .graphql import INVENTORY_LEVELS, INVENTORY_SET
 from .models import ShopifyLocation
+from core.i18n import _
 
 BATCH = 250
 REASON = "correction"
@@ -38,8 +39,8 @@ class StaleInventory(ShopifyError):
     """Shopify's quantities moved since the OMS last read them: retry after the next webhooks."""
 
     def __init__(self, count: int) -> None:
-        super().__init__(f"{count} quantité(s) ont changé sur Shopify entre-temps (vente en cours de réception) : "
-                         "nouvel envoi dans quelques secondes.", retryable=True)
+        super().__init__(_("%(count)s quantité(s) ont changé sur Shopify entre-temps (vente en cours de "
+                           "réception) : nouvel envoi dans quelques secondes.", count=count), retryable=True)
 
 
 @dataclass

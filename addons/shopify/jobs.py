@@ -41,6 +41,7 @@ from .graphql import (
 from .inbox import handle, handle_orders, pending, process_pending
 from .models import ShopifyWebhookInbox
 from .normalize import Lookup, normalize, parse_time, rest_from_graphql
+from core.i18n import _, joined
 
 #: the reconciliation poll re-reads this much before its cursor (clock skew, late indexing)
 OVERLAP = timedelta(minutes=5)
@@ -51,7 +52,7 @@ INITIAL_LOOKBACK = timedelta(days=7)
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.addon != ADDON:
-        raise LookupError(f"boutique Shopify {shop_id} introuvable")
+        raise LookupError(_("boutique Shopify %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 
@@ -107,7 +108,7 @@ def subscribe_webhooks(client: ShopifyClient, uri: str) -> int:
 
 def install(shop_id: int, webhook_url: str) -> str:
     """After the OAuth install: subscribe the webhooks, then the first full sync."""
-    return resubscribe_webhooks(shop_id, webhook_url) + " ; " + sync_shop(shop_id)
+    return joined(" ; ", [resubscribe_webhooks(shop_id, webhook_url), sync_shop(shop_id)])
 
 
 def resubscribe_webhooks(shop_id: int, webhook_url: str) -> str:
@@ -121,7 +122,7 @@ def resubscribe_webhooks(shop_id: int, webhook_url: str) -> str:
         raise
     state_for(shop).webhook_url = webhook_url
     db.session.commit()
-    return f"{created} abonnement(s) webhook créé(s)"
+    return _("%(created)s abonnement(s) webhook créé(s)", created=created)
 
 
 # ----------------------------------------------------------------------------- reconciliation
@@ -230,7 +231,7 @@ def sync_shop(shop_id: int) -> str:
     changed since the cursor. Catches whatever webhooks missed."""
     shop = _shop(shop_id)
     if shop.status == ConnectionStatus.DISCONNECTED:
-        return "boutique déconnectée (application désinstallée) : rien à synchroniser"
+        return _("boutique déconnectée (application désinstallée) : rien à synchroniser")
     if pending(shop_id):  # deliveries whose job was lost (crash between store and queue)
         process_webhooks(shop_id)
         shop = _shop(shop_id)
@@ -251,7 +252,7 @@ def sync_shop(shop_id: int) -> str:
             orders = poll_orders(_shop(shop_id), client)
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
-        return f"échec : {exc}"
+        return _("échec : %(exc)s", exc=exc)
     shop = _shop(shop_id)
     mark_connected(shop)
     shop.last_sync_at = utcnow()
@@ -259,7 +260,7 @@ def sync_shop(shop_id: int) -> str:
         enqueue("addons.shopify.jobs.push_stock", shop.id, None, job_id=f"shopify-stock-all-{shop.id}", unique=True,
                 shop_id=shop.id)
     db.session.commit()
-    return f"{products.summary()} ; {orders} commande(s) relue(s)"
+    return joined(" ; ", [products.summary(), _("%(orders)s commande(s) relue(s)", orders=orders)])
 
 
 def import_products(shop_id: int, full: bool = False) -> str:
@@ -308,9 +309,9 @@ def process_webhooks(shop_id: int) -> str:
                      refunds=import_webhook_refunds)
     done, errors = process_pending(shop_id, handler, batch=orders)
     if errors:
-        raise RuntimeError(f"{len(errors)} livraison(s) en échec (nouvel essai automatique) : "
-                           + " ; ".join(errors[:5]))
-    return f"{done} livraison(s) traitée(s)"
+        raise RuntimeError(_("%(errors)s livraison(s) en échec (nouvel essai automatique) : %(items)s",
+                             errors=len(errors), items=' ; '.join(errors[:5])))
+    return _("%(done)s livraison(s) traitée(s)", done=done)
 
 
 def purge_inbox() -> int:
@@ -348,7 +349,7 @@ def push_stock(shop_id: int, variant_ids: list[int] | None = None) -> str:
     """Push the current sellable figures of these variants (all bound ones with None)."""
     shop = _live_shop(shop_id)
     if shop is None:
-        return "boutique déconnectée : stock non envoyé"
+        return _("boutique déconnectée : stock non envoyé")
     if off := sync_off(shop):
         return off
     try:
@@ -357,7 +358,7 @@ def push_stock(shop_id: int, variant_ids: list[int] | None = None) -> str:
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
         raise
-    return f"{sent} quantité(s) mise(s) à jour sur Shopify"
+    return _("%(sent)s quantité(s) mise(s) à jour sur Shopify", sent=sent)
 
 
 def push_product(shop_id: int, product_id: int) -> str:
@@ -365,7 +366,7 @@ def push_product(shop_id: int, product_id: int) -> str:
     shop = _live_shop(shop_id)
     product = db.session.get(Product, product_id)
     if shop is None or product is None or product.organization_id != shop.organization_id:
-        return "produit ou boutique introuvable"
+        return _("produit ou boutique introuvable")
     try:
         with client_for(shop) as client:
             product_gid, bound = catalog.push_product(shop, client, product)
@@ -374,7 +375,8 @@ def push_product(shop_id: int, product_id: int) -> str:
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
         raise
-    return f"produit {product_gid} publié ({len(bound)} variante(s), {sent} quantité(s) envoyée(s))"
+    return _("produit %(product_gid)s publié (%(bound)s variante(s), %(sent)s quantité(s) envoyée(s))",
+             product_gid=product_gid, bound=len(bound), sent=sent)
 
 
 def cancel_order(shop_id: int, order_id: int) -> str:
@@ -383,7 +385,7 @@ def cancel_order(shop_id: int, order_id: int) -> str:
     shop = _live_shop(shop_id)
     order = db.session.get(Order, order_id)
     if shop is None or order is None or order.shop_id != shop_id:
-        return "boutique déconnectée ou commande introuvable"
+        return _("boutique déconnectée ou commande introuvable")
     try:
         with client_for(shop) as client:
             result = client.graphql(ORDER_CANCEL, {"orderId": gid("Order", order.external_id),
@@ -394,7 +396,7 @@ def cancel_order(shop_id: int, order_id: int) -> str:
     errors = (result.get("orderCancel") or {}).get("orderCancelUserErrors") or []
     if errors:
         raise ShopifyUserErrors("orderCancel", errors)
-    return f"commande {order.number} annulée sur Shopify"
+    return _("commande %(number)s annulée sur Shopify", number=order.number)
 
 
 def push_fulfillment(shop_id: int, shipment_id: int) -> str:
@@ -402,7 +404,7 @@ def push_fulfillment(shop_id: int, shipment_id: int) -> str:
     shop = _live_shop(shop_id)
     shipment = db.session.get(Shipment, shipment_id)
     if shop is None or shipment is None:
-        return "boutique déconnectée ou expédition introuvable"
+        return _("boutique déconnectée ou expédition introuvable")
     try:
         with client_for(shop) as client:
             return fulfillment.push(shop, client, shipment)

@@ -33,6 +33,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from core.connectors import NO_RETRY, HttpClient, TransportError
 
 from .client import TIMEOUT, ShopifyError, api_base, check_domain, remote, ssl_context
+from core.i18n import _
 
 #: what the add-on needs (write implies read)
 SCOPES = ("write_orders", "write_products", "write_inventory", "read_locations",
@@ -85,13 +86,13 @@ def read_state(secret_key: str, token: str, expected_nonce: str | None,
     try:
         data = URLSafeTimedSerializer(secret_key, salt=STATE_SALT).loads(token or "", max_age=max_age)
     except SignatureExpired:
-        raise OAuthError("Le lien d'installation a expiré : relancez l'installation depuis l'OMS.") from None
+        raise OAuthError(_("Le lien d'installation a expiré : relancez l'installation depuis l'OMS.")) from None
     except BadSignature:
-        raise OAuthError("Paramètre « state » invalide : cette installation n'a pas été demandée par l'OMS.") from None
+        raise OAuthError(_("Paramètre « state » invalide : cette installation n'a pas été demandée par l'OMS.")) from None
     nonce = str(data.get("nonce", ""))
     if not expected_nonce or not hmac.compare_digest(nonce, expected_nonce):
-        raise OAuthError("Paramètre « state » inattendu pour cette session : relancez l'installation depuis "
-                         "l'OMS, dans le même navigateur.")
+        raise OAuthError(_("Paramètre « state » inattendu pour cette session : relancez l'installation depuis "
+                           "l'OMS, dans le même navigateur."))
     return InstallState(shop_id=int(data["shop"]), nonce=nonce)
 
 
@@ -153,18 +154,18 @@ def check_callback(params: Mapping[str, str | list[str]], *, secret: str, domain
     """Every check of the callback except ``state``; returns the authorization code."""
     shop = params.get("shop")
     if not isinstance(shop, str) or check_domain(shop) != domain:
-        raise OAuthError("Le domaine renvoyé par Shopify ne correspond pas à la boutique configurée.")
+        raise OAuthError(_("Le domaine renvoyé par Shopify ne correspond pas à la boutique configurée."))
     if not verify_query(params, secret):
-        raise OAuthError("Signature (hmac) invalide : la réponse ne vient pas de Shopify.")
+        raise OAuthError(_("Signature (hmac) invalide : la réponse ne vient pas de Shopify."))
     try:
         stamp = int(str(params.get("timestamp", "")))
     except ValueError:
-        raise OAuthError("Horodatage absent ou invalide dans la réponse de Shopify.") from None
+        raise OAuthError(_("Horodatage absent ou invalide dans la réponse de Shopify.")) from None
     if abs((now if now is not None else time.time()) - stamp) > TIMESTAMP_WINDOW:
-        raise OAuthError("Réponse de Shopify trop ancienne : relancez l'installation.")
+        raise OAuthError(_("Réponse de Shopify trop ancienne : relancez l'installation."))
     code = params.get("code")
     if not isinstance(code, str) or not code:
-        raise OAuthError("Shopify n'a pas renvoyé de code d'autorisation.")
+        raise OAuthError(_("Shopify n'a pas renvoyé de code d'autorisation."))
     return code
 
 
@@ -188,13 +189,15 @@ def _token_request(domain: str, body: dict[str, Any], base_url: str | None,
     try:
         res = http.request("POST", "/admin/oauth/access_token", json=body, headers={"Accept": "application/json"})
     except TransportError as exc:
-        raise ShopifyError("Impossible de joindre Shopify pour obtenir le jeton : réessayez dans quelques minutes.",
+        raise ShopifyError(_("Impossible de joindre Shopify pour obtenir le jeton : réessayez dans quelques "
+                             "minutes."),
                            retryable=True, raw=exc.raw) from None
     finally:
         if transport is not None:
             http.close()
     if res.status_code >= 500:
-        raise ShopifyError(f"Shopify est indisponible ({res.status_code}) : réessayez plus tard.",
+        raise ShopifyError(_("Shopify est indisponible (%(status_code)s) : réessayez plus tard.",
+                             status_code=res.status_code),
                            res.status_code, retryable=True)
     try:
         data = res.json()
@@ -204,7 +207,7 @@ def _token_request(domain: str, body: dict[str, Any], base_url: str | None,
         detail: object = res.status_code
         if isinstance(data, dict):
             detail = data.get("error_description") or data.get("error") or res.status_code
-        raise OAuthError(f"Shopify a refusé la demande de jeton ({detail}).", res.status_code)
+        raise OAuthError(_("Shopify a refusé la demande de jeton (%(detail)s).", detail=detail), res.status_code)
     now = datetime.now(timezone.utc)
     expires = data.get("expires_in")
     refresh_expires = data.get("refresh_token_expires_in")

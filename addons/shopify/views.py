@@ -295,7 +295,7 @@ def callback():
     try:
         domain = shop_domain(shop)
         if app is None:
-            raise OAuthError("Identifiant et secret client de l'application manquants.")
+            raise OAuthError(_("Identifiant et secret client de l'application manquants."))
         code = check_callback(params, secret=app.client_secret, domain=domain)
         grant = exchange_code(domain, app.client_id, app.client_secret, code, base_url=base_url(shop))
     except ShopifyError as exc:

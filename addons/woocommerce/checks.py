@@ -10,6 +10,7 @@ from core.services import save_settings
 from core.types import ConnectionResult
 
 from .client import Client, WooError
+from core.i18n import _
 
 #: the merchant waits on the settings page: one quick retry at most
 QUICK = RetryPolicy(attempts=2, max_wait=2.0)
@@ -19,8 +20,8 @@ def check_connection(settings, shop) -> ConnectionResult:
     from .jobs import state_of
 
     if not settings.get("store_url") or not settings.get("consumer_key") or not settings.get("consumer_secret"):
-        return ConnectionResult(False, "Indiquez l'adresse de la boutique, la clé client (ck_…) et le secret client "
-                                "(cs_…).")
+        return ConnectionResult(False, _("Indiquez l'adresse de la boutique, la clé client (ck_…) et le secret "
+                                         "client (cs_…)."))
     try:
         client = Client.from_settings(settings, shop.id if shop else None, timeout=8.0, retry=QUICK)
         index = client.index()
@@ -55,4 +56,4 @@ def check_connection(settings, shop) -> ConnectionResult:
         enqueue("addons.woocommerce.jobs.import_catalog", shop.id, job_id=f"woocommerce-catalog-{shop.id}",
                 unique=True, shop_id=shop.id)
     name = env.get("site_title") or env.get("home_url") or settings.get("store_url")
-    return ConnectionResult(True, f"connecté à la boutique WooCommerce « {name} »", details)
+    return ConnectionResult(True, _("connecté à la boutique WooCommerce « %(name)s »", name=name), details)

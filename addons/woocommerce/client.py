@@ -26,6 +26,7 @@ from core.connectors import HttpClient, OutboundRefused, Remote, RemoteError, Re
 from core.connectors import current_policy, error_from
 from core.connectors.http import pooled
 from core.connectors.outbound import GuardedTransport
+from core.i18n import _
 
 REMOTE = Remote("woocommerce", "WooCommerce", ())
 API_PREFIX = "/wp-json/wc/v3"
@@ -72,12 +73,12 @@ def store_root(url: str | None) -> str:
     text = (url or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OutboundRefused(f"L'adresse de la boutique « {text} » n'est pas valide : elle doit commencer par "
-                              "https://.", f"The store address \"{text}\" is not valid: it must start with https://.")
+        raise OutboundRefused(_("L'adresse de la boutique « %(text)s » n'est pas valide : elle doit commencer par "
+                                "https://.", text=text), f"The store address \"{text}\" is not valid: it must start with https://.")
     policy = current_policy()
     if parts.scheme != "https" and not (policy.sandboxes or policy.allows(parts.hostname, parts.port or 80)):
-        raise OutboundRefused("L'adresse de la boutique doit commencer par https:// : les clés WooCommerce ne "
-                              "circulent qu'en HTTPS.", "The store address must start with https://: WooCommerce keys "
+        raise OutboundRefused(_("L'adresse de la boutique doit commencer par https:// : les clés WooCommerce ne "
+                                "circulent qu'en HTTPS."), "The store address must start with https://: WooCommerce keys "
                               "only travel over HTTPS.")
     path = parts.path.rstrip("/")
     for suffix in ("/wp-json/wc/v3", "/wp-json", "/wp-admin"):
@@ -161,8 +162,8 @@ class Client:
             except TransportError as exc:
                 raise WooError(exc.message, message_en=exc.message_en, raw=exc.raw) from None
             except OutboundRefused:  # the store's address leads to the server's own networks
-                raise WooError("L'adresse de la boutique mène au réseau interne du serveur : indiquez l'adresse "
-                               "publique du site WooCommerce.", message_en="The store address leads to the server's "
+                raise WooError(_("L'adresse de la boutique mène au réseau interne du serveur : indiquez l'adresse "
+                                 "publique du site WooCommerce."), message_en="The store address leads to the server's "
                                "internal network: give the WooCommerce site's public address.",
                                retryable=False) from None
 
@@ -189,8 +190,9 @@ class Client:
             try:
                 return res.json() if res.content else None
             except ValueError:
-                raise error_from(res, "La boutique a répondu autre chose que du JSON : l'API REST de WooCommerce "
-                                 "est-elle active (réglages des permaliens « Titre de la publication ») ?",
+                raise error_from(res, _("La boutique a répondu autre chose que du JSON : l'API REST de "
+                                        "WooCommerce est-elle active (réglages des permaliens « Titre de la "
+                                        "publication ») ?"),
                                  "The store answered something else than JSON: is the WooCommerce REST API on "
                                  "(permalinks set to \"Post name\")?", cls=WooError, retryable=False) from None
         body = _error_body(res)
@@ -199,21 +201,23 @@ class Client:
         if res.status_code == 401:
             if code in NO_CREDENTIALS:  # no credentials reached WordPress, in the header or the query
                 raise error_from(res, STRIPPED_FR, STRIPPED_EN, **extra)
-            raise error_from(res, "WooCommerce refuse la clé et le secret (401) : vérifiez-les dans WooCommerce → "
-                             "Réglages → Avancé → API REST, ou créez une nouvelle clé.",
+            raise error_from(res, _("WooCommerce refuse la clé et le secret (401) : vérifiez-les dans WooCommerce "
+                                    "→ Réglages → Avancé → API REST, ou créez une nouvelle clé."),
                              "WooCommerce refuses the key and secret (401): check them in WooCommerce → Settings → "
                              "Advanced → REST API, or create a new key.", **extra)
         if res.status_code == 403:
-            raise error_from(res, "La clé WooCommerce n'a pas les droits nécessaires (403) : donnez-lui les droits "
-                             "« Lecture/Écriture ».", "The WooCommerce key lacks the rights needed (403): give it "
+            raise error_from(res, _("La clé WooCommerce n'a pas les droits nécessaires (403) : donnez-lui les "
+                                    "droits « Lecture/Écriture »."), "The WooCommerce key lacks the rights needed (403): give it "
                              "\"Read/Write\" permissions.", **extra)
         if res.status_code == 404 and not code:
-            raise error_from(res, "L'API REST de WooCommerce est introuvable sur ce site (404) : vérifiez l'adresse "
-                             "de la boutique et activez les permaliens « Titre de la publication » dans WordPress.",
+            raise error_from(res, _("L'API REST de WooCommerce est introuvable sur ce site (404) : vérifiez "
+                                    "l'adresse de la boutique et activez les permaliens « Titre de la publication "
+                                    "» dans WordPress."),
                              "The WooCommerce REST API was not found on this site (404): check the store address "
                              "and turn on \"Post name\" permalinks in WordPress.", **extra)
         detail = f" : {message}" if message else ""
-        raise error_from(res, f"WooCommerce a refusé la demande (HTTP {res.status_code}){detail}.",
+        raise error_from(res, _("WooCommerce a refusé la demande (HTTP %(status_code)s)%(detail)s.",
+                                status_code=res.status_code, detail=detail),
                          f"WooCommerce refused the request (HTTP {res.status_code}){detail}.", **extra)
 
     def pages(self, path: str, params: dict[str, Any]):

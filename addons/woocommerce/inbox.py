@@ -29,6 +29,7 @@ from core.models import Order, Shop
 from core import orders as order_flow
 
 from .mapping import normalize
+from core.i18n import _
 
 
 class WooInbox(WebhookInbox):
@@ -75,24 +76,25 @@ def is_ping(body: bytes, headers: Headers, form: Mapping[str, str] | None = None
 def handle(shop: Shop, row: Any) -> str:
     """One stored delivery, in its own transaction."""
     payload = row.payload or {}
-    resource, _, event = row.topic.partition(".")
+    resource, _dot, event = row.topic.partition(".")
     if resource == "order":
         if event == "deleted":
             order = db.session.scalar(db.select(Order).where(Order.shop_id == shop.id,
                                                              Order.external_id == str(payload.get("id"))))
             if order is None:
-                return "commande inconnue supprimée : rien à faire"
+                return _("commande inconnue supprimée : rien à faire")
             if order.status in order_flow.OPEN:
-                order_flow.cancel(order, source="woocommerce:webhook", reason="supprimée dans WooCommerce")
-                return f"commande {order.number} supprimée dans WooCommerce : annulée"
-            return f"commande {order.number} supprimée dans WooCommerce (déjà {order.status.value})"
+                order_flow.cancel(order, source="woocommerce:webhook", reason=_("supprimée dans WooCommerce"))
+                return _("commande %(number)s supprimée dans WooCommerce : annulée", number=order.number)
+            return _("commande %(number)s supprimée dans WooCommerce (déjà %(value)s)",
+                     number=order.number, value=order.status.value)
         if "line_items" not in payload:
-            return "ignorée (pas une commande)"
+            return _("ignorée (pas une commande)")
         result = ingest(shop, normalize(payload), source="webhook")
-        return ("commande créée" if result.created else "déjà à jour" if result.stale or not result.changed
-                else "commande mise à jour")
+        return (_("commande créée") if result.created else _("déjà à jour") if result.stale or not result.changed
+                else _("commande mise à jour"))
     if resource == "product":
         enqueue("addons.woocommerce.jobs.import_catalog", shop.id, job_id=f"woocommerce-catalog-{shop.id}",
                 unique=True, shop_id=shop.id)
-        return "catalogue à relire"
-    return "ignorée"
+        return _("catalogue à relire")
+    return _("ignorée")

@@ -27,6 +27,7 @@ from . import mapping
 from .client import Client, WooError
 from .inbox import INBOX, handle
 from .models import WoocommerceListing, WoocommerceState, WoocommerceTracking, WoocommerceWebhook
+from core.i18n import _, joined
 
 ADDON = "woocommerce"
 #: how far back the first import reads, unless the settings say otherwise
@@ -39,7 +40,7 @@ TOO_LARGE = "woocommerce_rest_request_entity_too_large"
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        raise LookupError(f"boutique {shop_id} introuvable")
+        raise LookupError(_("boutique %(shop_id)s introuvable", shop_id=shop_id))
     return shop
 
 
@@ -122,7 +123,7 @@ def sync_orders(shop_id: int) -> str:
         result = Poller(cursor, pages, lambda page: ingest_many(shop, [mapping.normalize(o) for o in page],
                                                                source="poll"),
                         db.session.commit, overlap=OVERLAP, now=utcnow).run()
-        return f"{result.items} commande(s) lue(s) sur {result.pages} page(s)"
+        return _("%(items)s commande(s) lue(s) sur %(pages)s page(s)", items=result.items, pages=result.pages)
 
     return _guarded(shop_id, work)
 
@@ -131,7 +132,7 @@ def reconcile(shop_id: int) -> str:
     """Every 15 minutes beside the webhooks: the webhooks checked (re-enabled if WooCommerce
     disabled them), then the orders modified since the last poll read again."""
     checked = ensure_webhooks(shop_id)
-    return f"{checked} ; {sync_orders(shop_id)}"
+    return joined(" ; ", [checked, sync_orders(shop_id)])
 
 
 def reconcile_all() -> int:
@@ -147,7 +148,9 @@ def reconcile_all() -> int:
 
 def process_webhooks(shop_id: int) -> str:
     done, errors = INBOX.process_pending(shop_id, handle)
-    return f"{done} traitée(s)" + (f" ; {len(errors)} en erreur" if errors else "")
+    if errors:
+        return _("%(done)s traitée(s) ; %(errors)s en erreur", done=done, errors=len(errors))
+    return _("%(done)s traitée(s)", done=done)
 
 
 def cancel_order(shop_id: int, order_id: int) -> str:
@@ -158,9 +161,9 @@ def cancel_order(shop_id: int, order_id: int) -> str:
         order = db.session.get(Order, order_id)
         remote = client.order(order.external_id)
         if remote.get("status") in ("cancelled", "refunded", "trash"):
-            return f"{order.number} déjà {remote['status']} dans WooCommerce"
+            return _("%(number)s déjà %(status)s dans WooCommerce", number=order.number, status=remote['status'])
         client.update_order(order.external_id, {"status": "cancelled"})
-        return f"{order.number} annulée dans WooCommerce"
+        return _("%(number)s annulée dans WooCommerce", number=order.number)
 
     return _guarded(shop_id, work)
 
@@ -211,13 +214,14 @@ def ensure_webhooks(shop_id: int) -> str:
         state.webhooks_checked_at = utcnow()
         note = []
         if created:
-            note.append(f"{created} webhook(s) créé(s)")
+            note.append(_("%(created)s webhook(s) créé(s)", created=created))
         if reenabled:
-            note.append(f"{reenabled} webhook(s) désactivé(s) par WooCommerce réactivé(s) ; commandes relues")
-        state.webhooks_note = " ; ".join(note) or "webhooks actifs"
+            note.append(_("%(reenabled)s webhook(s) désactivé(s) par WooCommerce réactivé(s) ; commandes relues",
+                          reenabled=reenabled))
+        state.webhooks_note = summary = joined(" ; ", note) if note else _("webhooks actifs")
         if reenabled:  # deliveries were lost while it was disabled: read the orders again
             enqueue_shop_sync(shop)
-        return state.webhooks_note
+        return summary
 
     return _guarded(shop_id, work)
 
@@ -264,7 +268,8 @@ def import_catalog(shop_id: int) -> str:
             if key not in seen:
                 db.session.delete(row)
         state_of(shop).catalog_synced_at = utcnow()
-        return f"{len(found)} article(s) WooCommerce, {matched} relié(s) au catalogue, {len(found) - matched} à relier"
+        return _("%(found)s article(s) WooCommerce, %(matched)s relié(s) au catalogue, %(value)s à relier",
+                 found=len(found), matched=matched, value=len(found) - matched)
 
     return _guarded(shop_id, work)
 
@@ -332,13 +337,13 @@ def push_stock_with(shop: Shop, client: Client, variant_ids: list[int]) -> str:
             db.session.commit()
             start += len(chunk)
     absent = sorted(set(figures) - {r.variant_id for r in listings})
-    out = f"{pushed} stock(s) envoyé(s)"
+    parts = [_("%(pushed)s stock(s) envoyé(s)", pushed=pushed)]
     if failed:
-        out += " ; refusés par WooCommerce : " + " ; ".join(failed)
+        parts.append(_("refusés par WooCommerce : %(items)s", items=" ; ".join(failed)))
     if absent:
         skus = db.session.scalars(select(Variant.sku).where(Variant.id.in_(absent))).all()
-        out += f" ; absents de la boutique : {', '.join(sorted(s for s in skus if s))}"
-    return out
+        parts.append(_("absents de la boutique : %(skus)s", skus=", ".join(sorted(s for s in skus if s))))
+    return joined(" ; ", parts)
 
 
 def reconcile_stock(shop_id: int) -> str:

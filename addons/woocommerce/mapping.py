@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.types import NormalizedAddress, NormalizedLine, NormalizedOrder, NormalizedPickupPoint
+from core.i18n import _
 
 #: WooCommerce's order statuses → (the OMS's channel status, payment status). Plugins add their
 #: own statuses (``wc-shipped``…): an unknown one is kept open and its name shown in the tags.
@@ -25,9 +26,9 @@ STATUSES: dict[str, tuple[str, str]] = {
     "trash": ("cancelled", "voided"),         # an order put in the bin
     "checkout-draft": ("pending", "pending"),  # block checkout, not yet placed
 }
-STATUS_LABELS_FR = {"pending": "en attente de paiement", "on-hold": "en attente", "failed": "échouée",
-                    "processing": "en cours", "completed": "terminée", "cancelled": "annulée",
-                    "refunded": "remboursée", "trash": "corbeille", "checkout-draft": "brouillon"}
+STATUS_LABELS_FR = {"pending": _("en attente de paiement"), "on-hold": _("en attente"), "failed": _("échouée"),
+                    "processing": _("en cours"), "completed": _("terminée"), "cancelled": _("annulée"),
+                    "refunded": _("remboursée"), "trash": "corbeille", "checkout-draft": "brouillon"}
 #: the webhook topics the add-on subscribes to
 TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored",
           "product.created", "product.updated", "product.deleted", "product.restored")

@@ -35,6 +35,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_resu
 from . import redact
 from .errors import RemoteError
 from .outbound import Remote
+from ..i18n import _
 
 TIMEOUT = 10.0
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -199,11 +200,13 @@ class HttpClient:
         try:
             return retrying(self._send, method, url, headers, kwargs)
         except httpx.TimeoutException as exc:
-            raise TransportError(f"{self.remote.label} n'a pas répondu en {self.timeout:g} s.",
+            raise TransportError(_("%(label)s n'a pas répondu en %(timeout)s s.",
+                                   label=self.remote.label, timeout=format(self.timeout, 'g')),
                                  f"{self.remote.label} did not answer within {self.timeout:g} s.",
                                  timeout=True, url=url, raw=str(exc)) from None
         except httpx.HTTPError as exc:
-            raise TransportError(f"Impossible de joindre {self.remote.label} : {_reason(exc)}.",
+            raise TransportError(_("Impossible de joindre %(label)s : %(exc)s.",
+                                   label=self.remote.label, exc=_reason(exc)),
                                  f"Could not reach {self.remote.label}: {_reason(exc, 'en')}.",
                                  timeout=False, url=url, raw=redact.text(str(exc))) from None
 

@@ -43,6 +43,7 @@ from core.jobs import enqueue
 from core.models import OutboxJob, Shop, ShopAddon, utcnow
 
 from .models import RemoteAccountClaim, WebhookDelivery
+from ..i18n import _
 
 MAX_ATTEMPTS = 5
 #: deliveries handled together at most, where the add-on handles them in batches
@@ -256,7 +257,7 @@ class WebhookInbox(abc.ABC):
             else:
                 account = self.account(headers)
                 if not account:
-                    raise Refused("compte distant absent ou invalide", 401)
+                    raise Refused(_("compte distant absent ou invalide"), 401)
                 candidates = self.candidates(account)
             signature = self.signature(headers)
             if not signature:
@@ -270,7 +271,7 @@ class WebhookInbox(abc.ABC):
             topic = (self.topic(headers, payload) or "").strip()
             delivery = (self.delivery_id(headers, payload) or "").strip()
             if not topic or not delivery:
-                raise Refused("sujet ou identifiant de livraison manquant")
+                raise Refused(_("sujet ou identifiant de livraison manquant"))
             extra = self.columns(headers, payload)
         except Refused as exc:
             return Received(exc.status, message=str(exc))

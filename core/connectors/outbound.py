@@ -33,6 +33,7 @@ import httpx
 from flask import current_app, has_app_context
 
 from .errors import OutboundRefused, RemoteError
+from ..i18n import _, worded
 
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -111,7 +112,8 @@ def _loopback(value: str) -> bool:
 
 def _refused_internal(host: str) -> OutboundRefused:
     return OutboundRefused(
-        f"L'adresse {host} mène au réseau interne du serveur : indiquez l'adresse publique du fournisseur.",
+        _("L'adresse %(host)s mène au réseau interne du serveur : indiquez l'adresse publique du fournisseur.",
+          host=host),
         f"{host} leads to the server's internal network: give the supplier's public address.")
 
 
@@ -120,7 +122,7 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise RemoteError(f"Le serveur {host} est introuvable : vérifiez l'adresse.",
+        raise RemoteError(_("Le serveur %(host)s est introuvable : vérifiez l'adresse.", host=host),
                           message_en=f"Server {host} not found: check the address.", retryable=True) from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
@@ -193,8 +195,9 @@ class Remote:
         parts = urlsplit(url)
         host = parts.hostname
         if parts.scheme not in ("http", "https") or not host:
-            raise OutboundRefused(f"L'adresse de {what} {self.label} « {url} » n'est pas valide : elle doit "
-                                  "commencer par https://.",
+            raise OutboundRefused(_("L'adresse de %(what)s %(label)s « %(url)s » n'est pas valide : elle doit "
+                                    "commencer par https://.", what=worded(what, what_en), label=self.label,
+                                    url=url),
                                   f"The {self.label} {what_en} address \"{url}\" is not valid: it must start "
                                   "with https://.")
         try:
@@ -207,9 +210,9 @@ class Remote:
         if policy.sandboxes or policy.allows(host, port or (443 if parts.scheme == "https" else 80)):
             return url
         raise OutboundRefused(
-            f"L'adresse de {what} {self.label} ne peut pas être remplacée par {host} : seule une installation "
-            "de démonstration, ou un serveur que l'exploitant autorise (OMS_OUTBOUND_ALLOW), peut le faire. "
-            "Videz ce champ.",
+            _("L'adresse de %(what)s %(label)s ne peut pas être remplacée par %(host)s : seule une installation "
+              "de démonstration, ou un serveur que l'exploitant autorise (OMS_OUTBOUND_ALLOW), peut le faire. "
+              "Videz ce champ.", what=worded(what, what_en), label=self.label, host=host),
             f"The {self.label} {what_en} address cannot be replaced by {host}: only a demo installation, or a "
             "server the operator allows (OMS_OUTBOUND_ALLOW), can do that. Clear this field.")
 
@@ -229,12 +232,13 @@ def check_url(url: str) -> str:
     text = (url or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OutboundRefused(f"L'adresse « {text} » n'est pas valide : elle doit commencer par https://.",
+        raise OutboundRefused(_("L'adresse « %(text)s » n'est pas valide : elle doit commencer par https://.",
+                                text=text),
                               f"The address \"{text}\" is not valid: it must start with https://.")
     try:
         parts.port
     except ValueError:
-        raise OutboundRefused(f"L'adresse « {text} » a un port invalide.", f"The address \"{text}\" has an invalid "
+        raise OutboundRefused(_("L'adresse « %(text)s » a un port invalide.", text=text), f"The address \"{text}\" has an invalid "
                               "port.") from None
     return text
 
@@ -265,14 +269,16 @@ def fetch(url: str, *, method: str = "GET", content: bytes | None = None, header
                     body = _read(res, max_bytes, deadline, what, what_en)
                     return Fetched(res.status_code, res.headers, body, current)
             except httpx.TimeoutException:
-                raise RemoteError(f"{_cap(what)} n'a pas répondu en {timeout:g} s.",
+                raise RemoteError(_("%(what)s n'a pas répondu en %(timeout)s s.",
+                                    what=worded(_cap(what), _cap(what_en)), timeout=format(timeout, 'g')),
                                   message_en=f"{_cap(what_en)} did not answer within {timeout:g} s.",
                                   retryable=True) from None
             except httpx.HTTPError as exc:
-                raise RemoteError(f"Impossible de joindre {what} ({urlsplit(current).hostname}).",
+                raise RemoteError(_("Impossible de joindre %(what)s (%(host)s).", what=worded(what, what_en),
+                                    host=urlsplit(current).hostname),
                                   message_en=f"Could not reach {what_en} ({urlsplit(current).hostname}).",
                                   raw=str(exc), retryable=True) from None
-        raise RemoteError(f"Trop de redirections en suivant l'adresse de {what}.",
+        raise RemoteError(_("Trop de redirections en suivant l'adresse de %(what)s.", what=worded(what, what_en)),
                           message_en=f"Too many redirects following {what_en}'s address.", retryable=False)
     finally:
         if own:
@@ -290,7 +296,8 @@ def _read(res: httpx.Response, max_bytes: int, deadline: float, what: str, what_
         if size > max_bytes:
             raise _too_big(max_bytes, what, what_en)
         if time.monotonic() > deadline:
-            raise RemoteError(f"{_cap(what)} envoie sa réponse trop lentement : téléchargement interrompu.",
+            raise RemoteError(_("%(what)s envoie sa réponse trop lentement : téléchargement interrompu.",
+                                what=worded(_cap(what), _cap(what_en))),
                               message_en=f"{_cap(what_en)} sends its answer too slowly: download stopped.",
                               retryable=True)
         chunks.append(chunk)
@@ -300,7 +307,8 @@ def _read(res: httpx.Response, max_bytes: int, deadline: float, what: str, what_
 def _too_big(max_bytes: int, what: str, what_en: str) -> RemoteError:
     size = f"{max_bytes / (1024 * 1024):g} Mo" if max_bytes >= 1024 * 1024 else f"{max_bytes} octets"
     size_en = f"{max_bytes / (1024 * 1024):g} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} bytes"
-    return RemoteError(f"La réponse de {what} dépasse {size}.", message_en=f"{_cap(what_en)}'s answer exceeds "
+    return RemoteError(_("La réponse de %(what)s dépasse %(size)s.", what=worded(what, what_en),
+                         size=worded(size, size_en)), message_en=f"{_cap(what_en)}'s answer exceeds "
                        f"{size_en}.", retryable=False)
 
 

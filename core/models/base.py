@@ -1,4 +1,5 @@
-"""What every model shares: UTC datetimes, enums stored as their values."""
+"""What every model shares: UTC datetimes, enums stored as their values, texts shown in the
+reader's language."""
 from __future__ import annotations
 
 import enum
@@ -6,8 +7,9 @@ from datetime import datetime, timezone
 
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, inspect
+from sqlalchemy import DateTime, Enum, Text, inspect
 
+from .. import i18n
 from ..extensions import db
 
 
@@ -42,6 +44,21 @@ class UTCDateTime(db.TypeDecorator):  # type: ignore[name-defined]
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
+
+
+class TranslatableText(db.TypeDecorator):  # type: ignore[name-defined]
+    """A text column that keeps a :class:`core.i18n.Deferred` message as its msgid and
+    parameters (JSON), so it reads back in the reader's language; a plain text (older rows,
+    what a remote or a person wrote) is stored and read as it is."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return i18n.dump(value)
+
+    def process_result_value(self, value, dialect):
+        return i18n.load(value)
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import StrEnum, UTCDateTime, _enum, utcnow
+from .base import StrEnum, TranslatableText, UTCDateTime, _enum, utcnow
 
 
 class SyncStatus(StrEnum):
@@ -35,8 +35,8 @@ class SyncLog(db.Model):
     kwargs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[SyncStatus] = mapped_column(_enum(SyncStatus), default=SyncStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    result: Mapped[str | None] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(TranslatableText)
+    error: Mapped[str | None] = mapped_column(TranslatableText)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: a long import's progress (``core.syncs.Progress``): items done out of the total, what

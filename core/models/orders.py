@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..money import Amount, Money
-from .base import StrEnum, UTCDateTime, _enum, utcnow
+from .base import StrEnum, TranslatableText, UTCDateTime, _enum, utcnow
 from .catalog import Variant
 from .shops import Shop
 from .stock import Warehouse
@@ -93,7 +93,7 @@ class Order(db.Model):
     fulfillment_channel: Mapped[FulfillmentChannel] = mapped_column(
         _enum(FulfillmentChannel), default=FulfillmentChannel.MERCHANT)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.NEW)
-    hold_reason: Mapped[str | None] = mapped_column(Text)
+    hold_reason: Mapped[str | None] = mapped_column(TranslatableText)
     #: why the order waits: unknown_sku | backorder | no_source | manual (None when not held)
     hold_code: Mapped[str | None] = mapped_column(String(32))
     #: online (web, marketplace) or pos (sold and handed over in a store)
@@ -167,7 +167,7 @@ class OrderEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(64), default="core")
-    message: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(TranslatableText, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

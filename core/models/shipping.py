@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..money import Amount
-from .base import StrEnum, UTCDateTime, _enum, utcnow
+from .base import StrEnum, TranslatableText, UTCDateTime, _enum, utcnow
 from .orders import Order, OrderLine, PaymentStatus
 from .stock import Warehouse
 
@@ -98,7 +98,7 @@ class Return(db.Model):
     status: Mapped[ReturnStatus] = mapped_column(_enum(ReturnStatus), default=ReturnStatus.OPEN)
     reason: Mapped[ReturnReason] = mapped_column(_enum(ReturnReason))
     refund_status: Mapped[PaymentStatus | None] = mapped_column(_enum(PaymentStatus))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(TranslatableText, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: the channel that reported it (None: opened by the merchant) and its id there
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shop.id", ondelete="SET NULL"))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..crypto import EncryptedJSON
 from ..extensions import db
 from .accounts import Organization
-from .base import StrEnum, UTCDateTime, _enum, utcnow
+from .base import StrEnum, TranslatableText, UTCDateTime, _enum, utcnow
 
 
 class SyncMode(StrEnum):
@@ -48,7 +48,7 @@ class Shop(db.Model):
     sync_mode: Mapped[SyncMode] = mapped_column(_enum(SyncMode), default=SyncMode.EVERY_15_MIN)
     status: Mapped[ConnectionStatus] = mapped_column(_enum(ConnectionStatus),
                                                      default=ConnectionStatus.NOT_CONFIGURED)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(TranslatableText)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     sync_cursor: Mapped[str | None] = mapped_column(String(255))
@@ -89,7 +89,7 @@ class ShopAddon(db.Model):
     secrets: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     status: Mapped[ConnectionStatus] = mapped_column(_enum(ConnectionStatus),
                                                      default=ConnectionStatus.NOT_CONFIGURED)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(TranslatableText)
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

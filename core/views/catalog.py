@@ -71,9 +71,10 @@ def _data(form: FlaskForm, *, product_title: str = "") -> catalog.VariantData:
 
 def _check_unique(data: catalog.VariantData, variant_id: int | None) -> None:
     if catalog.sku_taken(org_id(), data.sku, variant_id):
-        raise catalog.CatalogError(f"le SKU {data.sku} existe déjà dans votre catalogue")
+        raise catalog.CatalogError(_("le SKU %(sku)s existe déjà dans votre catalogue", sku=data.sku))
     if catalog.barcode_taken(org_id(), data.barcode, variant_id):
-        raise catalog.CatalogError(f"le code-barres {data.barcode} est déjà porté par un autre article")
+        raise catalog.CatalogError(_("le code-barres %(barcode)s est déjà porté par un autre article",
+                                     barcode=data.barcode))
 
 
 # ----------------------------------------------------------------------------- products
@@ -169,7 +170,7 @@ def _upload(form: UploadForm) -> bytes | None:
         return None
     content = storage.stream.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
-        raise catalog.CatalogError(f"fichier trop gros : {MAX_UPLOAD // (1024 * 1024)} Mo au plus")
+        raise catalog.CatalogError(_("fichier trop gros : %(value)s Mo au plus", value=MAX_UPLOAD // (1024 * 1024)))
     return content
 
 
