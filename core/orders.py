@@ -292,7 +292,7 @@ def _allocate_many(orders: list[Order]) -> dict[int, bool]:
     for order, old, new in moved:
         call(order.shop, "order_status_changed", order=order, old=old, new=new)
     for order in decided:
-        call(order.shop, "channel_order_decision", order=order, accepted=True, reason="stock alloué")
+        call(order.shop, "channel_order_decision", order=order, accepted=True, reason=_("stock alloué"))
     return result
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from flask_babel import gettext as _
 
-from core import diagnostics
+from core import diagnostics, i18n
 from core.connectors import NO_RETRY
 from core.diagnostics import Backlog, Check
 
@@ -36,8 +36,8 @@ def backlog(client: MiraklClient, since: datetime) -> Backlog:
     """OR11 past the cursor, one order, least recently updated first: ``total_count`` counts
     them. OR11 may be called once a minute: a minute already used is said, not waited for."""
     if wait_for(client, "OR11") > 0:
-        raise MiraklError("l'opérateur accepte une lecture des commandes par minute, déjà utilisée par la "
-                          "synchronisation", message_en="the operator allows one order read a minute, already "
+        raise MiraklError(i18n._("l'opérateur accepte une lecture des commandes par minute, déjà utilisée par "
+                                 "la synchronisation"), message_en="the operator allows one order read a minute, already "
                           "used by the synchronisation", retryable=True)
     page = client.orders(start_update_date=mapping.iso(since), sort="dateUpdated", order="asc", max_=1)
     orders = page.get("orders") or []
