@@ -180,7 +180,7 @@ def test_return_through_the_pages(client, login, org, shop, wh, mug):
     order = shipped_order(shop, wh, "r7", qty=2)
     user = login(client, Role.STAFF)
     page = html.unescape(client.get(f"/orders/{order.id}").get_data(as_text=True))
-    assert f"/orders/{order.id}/returns/new" in page and "ouvrir un retour client" in page
+    assert f"/orders/{order.id}/returns/new" in page and "Ouvrir un retour client" in page
     token = csrf_token(client, f"/orders/{order.id}/returns/new")
     res = client.post(f"/orders/{order.id}/returns/new", data={
         "csrf_token": token, "reason": "size", "note": "trop petit", f"qty-{order.lines[0].id}": "2"})
