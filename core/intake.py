@@ -39,6 +39,7 @@ from .models import (
     Variant,
     utcnow,
 )
+from .models.base import next_ids
 from .types import NormalizedAddress, NormalizedOrder
 from .i18n import _
 
@@ -115,11 +116,12 @@ def ingest_many(shop: Shop, batch: list[NormalizedOrder], *, source: str = "poll
     for data in batch:
         first.setdefault(data.external_id, data)
     rows = [_row(shop, first[ext]) for ext in sorted(first)]  # fixed order: no insert deadlocks
-    # one statement compiled once and cached; the driver sends the rows as one multi-row insert
-    created_ids = {ext: oid for oid, ext in db.session.execute(_insert_orders_statement(), rows)}
+    assigned = _insert_orders(rows)
     by_ext = {o.external_id: o for o in db.session.scalars(
         select(Order).where(Order.shop_id == shop.id, Order.external_id.in_(list(first)))
         .order_by(Order.id).with_for_update().execution_options(populate_existing=True))}
+    created_ids = assigned if isinstance(assigned, dict) else {
+        ext: o.id for ext, o in by_ext.items() if o.id in assigned}
     order_flow.hold_locks(o.id for o in by_ext.values())
 
     new_orders = [by_ext[ext] for ext in sorted(created_ids)]
@@ -140,12 +142,23 @@ def ingest_many(shop: Shop, batch: list[NormalizedOrder], *, source: str = "poll
     return results
 
 
-def _insert_orders_statement() -> Any:
-    """``INSERT … ON CONFLICT (shop, external id) DO NOTHING RETURNING id, external_id`` for
-    a list of rows (executemany: SQLAlchemy batches them into multi-row inserts)."""
+def _insert_orders(rows: list[dict[str, Any]]) -> dict[str, int] | set[int]:
+    """``INSERT … ON CONFLICT (shop, external id) DO NOTHING`` for the page's rows.
+
+    PostgreSQL: the rows take their ids from the sequence first and go as one prepared
+    statement sent for each row in a single round trip (no ``RETURNING``: the rows the
+    caller then locks are the ones created here when they carry one of these ids). Returns
+    the ids given. SQLite: one multi-row insert ``RETURNING id, external_id``; returns
+    external id → id of the rows created."""
     table = Order.__table__
-    return (_dialect_insert()(table).on_conflict_do_nothing(index_elements=["shop_id", "external_id"])
-            .returning(table.c.id, table.c.external_id))
+    stmt = _dialect_insert()(table).on_conflict_do_nothing(index_elements=["shop_id", "external_id"])
+    if db.engine.dialect.name != "postgresql":
+        return {ext: oid for oid, ext in db.session.execute(stmt.returning(table.c.id, table.c.external_id), rows)}
+    ids = next_ids(db.session, table, len(rows))
+    for row, new_id in zip(rows, ids):
+        row["id"] = new_id
+    db.session.execute(stmt, rows)
+    return set(ids)
 
 
 def _row(shop: Shop, data: NormalizedOrder) -> dict[str, Any]:

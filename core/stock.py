@@ -397,37 +397,39 @@ def _buffers_sql() -> str:
     which of the variants it received are waited for by orders in backorder.
 
     The buffers travel as one JSON document (``%(doc)s``), so the statement text is built
-    once and the driver adapts a single string however many rows the transaction changed."""
+    once and the driver adapts a single string however many rows the transaction changed.
+    It is read as ``jsonb``, parsed once: a ``json`` value is parsed again by every ``->``,
+    which made each ledger row cost a parse of the whole document."""
     global _BUFFERS_SQL
     if _BUFFERS_SQL is None:
         from .models import Order, OrderLine, OrderStatus, OutboxJob
 
         quote = db.engine.dialect.identifier_preparer.format_table
         _BUFFERS_SQL = f"""
-WITH doc AS (SELECT CAST(%(doc)s AS json) AS d),
+WITH doc AS (SELECT CAST(%(doc)s AS jsonb) AS d),
 ledger AS (
     INSERT INTO {quote(StockMovement.__table__)} (organization_id, variant_id, warehouse_id, kind, delta_on_hand,
                                                    delta_reserved, reason, order_id, user_id, at)
     SELECT l.organization_id, l.variant_id, l.warehouse_id, l.kind, l.delta_on_hand, l.delta_reserved, l.reason,
-           l.order_id, l.user_id, CAST(doc.d->>'at' AS timestamptz)
-    FROM doc, json_to_recordset(doc.d->'ledger') AS l(organization_id int, variant_id int, warehouse_id int,
+           l.order_id, l.user_id, CAST(%(at)s AS timestamptz)
+    FROM doc, jsonb_to_recordset(doc.d->'ledger') AS l(organization_id int, variant_id int, warehouse_id int,
                                                       kind text, delta_on_hand int, delta_reserved int,
                                                       reason text, order_id int, user_id int)
 ),
 marks AS (
     INSERT INTO {quote(StockDirty.__table__)} (organization_id, variant_id, seq)
     SELECT m.org, m.variant, nextval('{STOCK_DIRTY_SEQ.name}')
-    FROM doc, json_to_recordset(doc.d->'marks') AS m(org int, variant int)
+    FROM doc, jsonb_to_recordset(doc.d->'marks') AS m(org int, variant int)
     ORDER BY m.org, m.variant
     ON CONFLICT (organization_id, variant_id) DO UPDATE SET seq = excluded.seq
 )
 SELECT
-    ARRAY(SELECT p.org FROM doc, json_to_recordset(doc.d->'push') AS p(org int, job text)
+    ARRAY(SELECT p.org FROM doc, jsonb_to_recordset(doc.d->'push') AS p(org int, job text)
           WHERE NOT EXISTS (SELECT 1 FROM {quote(OutboxJob.__table__)} AS q
                             WHERE q.job_id = p.job AND q.state = 'pending')) AS unqueued,
     ARRAY(SELECT DISTINCT ol.variant_id
           FROM {quote(OrderLine.__table__)} AS ol JOIN {quote(Order.__table__)} AS o ON o.id = ol.order_id
-          WHERE ol.variant_id IN (SELECT CAST(json_array_elements_text(doc.d->'gained') AS int) FROM doc)
+          WHERE ol.variant_id IN (SELECT CAST(jsonb_array_elements_text(doc.d->'gained') AS int) FROM doc)
             AND o.status = '{OrderStatus.ON_HOLD.value}' AND o.hold_code = 'backorder') AS backordered
 """
         _BUFFERS_SQL = " ".join(_BUFFERS_SQL.split())  # the driver reads it on every commit
@@ -449,10 +451,11 @@ def write_buffers(session: Session) -> None:
     jobs = {org: push_job_id(org) for org in orgs}
     postgresql = db.engine.dialect.name == "postgresql"
     if postgresql:
-        doc = {"at": utcnow().isoformat(), "ledger": info.pop(_LEDGER, []),
+        doc = {"ledger": info.pop(_LEDGER, []),
                "marks": [{"org": o, "variant": v} for o, v in sorted(info.pop(_DIRTY, ()))],
                "push": [{"org": o, "job": jobs[o]} for o in orgs], "gained": sorted({v for _o, v in gained})}
-        row = session.connection().exec_driver_sql(_buffers_sql(), {"doc": json.dumps(doc)}).one()
+        row = session.connection().exec_driver_sql(_buffers_sql(), {"doc": json.dumps(doc),
+                                                                       "at": utcnow().isoformat()}).one()
         unqueued, backordered = set(row.unqueued), set(row.backordered)
     else:
         flush_ledger()

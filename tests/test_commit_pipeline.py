@@ -6,20 +6,21 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from core import create_app
 from core.app import COMMIT_PIPELINE
 from core.extensions import db
-from core.models import OutboxJob, Product, Variant
+from core.models import Order, OrderEvent, OutboxJob, Product, Shop, Variant
+from core.models.base import ID_BLOCK
 
 CORE = Path(__file__).resolve().parents[1] / "core"
 
 
 def test_the_order_is_the_one_written_in_the_app_factory():
     assert COMMIT_PIPELINE.describe() == {
-        "before_flush": ["core.intake.collect_new_skus"],
+        "before_flush": ["core.intake.collect_new_skus", "core.models.base.assign_ids"],
         "after_flush": ["core.analytics.facts.collect_changed_orders"],
         "after_flush_postexec": ["core.analytics.facts.queue_late_changes"],
         "before_commit": ["core.intake.queue_resume", "core.stock.write_buffers",
@@ -61,3 +62,43 @@ def test_each_step_runs_once_per_commit_and_only_on_the_apps_session(app, org, d
         _new_variant(side, org.id, "NEW-2")
         side.commit()
     assert _resume_jobs() == 1
+
+
+def test_a_flush_of_many_new_rows_of_one_table_takes_their_ids_first(app, org):
+    """PostgreSQL: the ids come from the sequence in one statement, in the order the rows were
+    added, and the rows go as one prepared INSERT with no RETURNING (the driver's pipelined
+    executemany); a flush of a few rows is written as before."""
+    shop = Shop(organization_id=org.id, addon="manual", name="Boutique")
+    db.session.add(shop)
+    db.session.flush()
+    order = Order(organization_id=org.id, shop_id=shop.id, external_id="E-1", number="1", currency="EUR")
+    db.session.add(order)
+    db.session.flush()
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        few = [OrderEvent(order_id=order.id, kind="note", message=f"a{n}", source="t") for n in range(ID_BLOCK - 1)]
+        db.session.add_all(few)
+        db.session.flush()
+        few_statements, seen[:] = list(seen), []
+        many = [OrderEvent(order_id=order.id, kind="note", message=f"b{n}", source="t") for n in range(3 * ID_BLOCK)]
+        db.session.add_all(many)
+        db.session.flush()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    ids = [e.id for e in many]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) and ids[0] > max(e.id for e in few)
+    inserts = [s for s in seen if s.startswith("INSERT INTO order_event")]
+    if db.engine.dialect.name == "postgresql":
+        assert len(inserts) == 1
+        assert len([s for s in seen if "nextval" in s]) == 1 and "nextval" in seen[-2]
+        assert "RETURNING" not in inserts[0] and inserts[0].count("%(") == 8  # one row's placeholders
+        assert not any("nextval" in s for s in few_statements)
+    db.session.commit()
+    stored = db.session.scalars(select(OrderEvent.message).where(OrderEvent.order_id == order.id)
+                                .order_by(OrderEvent.id)).all()
+    assert stored == [f"a{n}" for n in range(ID_BLOCK - 1)] + [f"b{n}" for n in range(3 * ID_BLOCK)]

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, Text, inspect
+from sqlalchemy import DateTime, Enum, Integer, Text, inspect, text
+from sqlalchemy.orm import Session
 
 from .. import i18n
 from ..extensions import db
@@ -27,6 +28,53 @@ def append(parent: Any, collection: str, child: Any) -> None:
         return
     setattr(child, state.mapper.relationships[collection].back_populates, parent)
     state.session.add(child)
+
+
+#: a flush writing at least this many new rows of one table takes their ids first
+ID_BLOCK = 8
+
+_SEQUENCES: dict[str, str] = {}
+
+
+def next_ids(session: Session, table: Any, count: int) -> list[int]:
+    """``count`` new ids of ``table`` (PostgreSQL: its id column's sequence), increasing, in
+    one statement."""
+    name = table.name
+    seq = _SEQUENCES.get(name)
+    conn = session.connection()
+    if seq is None:
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name}).scalar_one()
+        _SEQUENCES[name] = seq
+    return sorted(conn.execute(text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
+                               {"s": seq, "n": count}).scalars())
+
+
+def assign_ids(session: Session, _ctx: Any, _instances: Any) -> None:
+    """Commit pipeline, before each flush (PostgreSQL): the new rows of one table that a flush
+    writes together (a page of orders' lines and history) take their ids from the table's
+    sequence first, in one statement, in the order they were added. With its ids known, the
+    flush sends one short prepared ``INSERT`` for every row in a single pipelined round trip
+    (psycopg's ``executemany``), where it would otherwise build a multi-row ``INSERT …
+    RETURNING`` thousands of placeholders long that the driver parses anew each time: a
+    third of the intake's time went there."""
+    if session.get_bind().dialect.name != "postgresql" or len(session.new) < ID_BLOCK:
+        return
+    groups: dict[Any, list[Any]] = {}
+    for obj in session.new:
+        state = inspect(obj)
+        mapper = state.mapper
+        pk = mapper.primary_key
+        if (len(pk) != 1 or pk[0].name != "id" or not isinstance(pk[0].type, Integer)
+                or mapper.local_table is not pk[0].table or mapper.inherits is not None):
+            continue
+        if state.dict.get("id") is None:
+            groups.setdefault(mapper.local_table, []).append(state)
+    for table, states in groups.items():
+        if len(states) < ID_BLOCK:
+            continue
+        states.sort(key=lambda st: st.insert_order)
+        for state, new_id in zip(states, next_ids(session, table, len(states))):
+            state.obj().id = new_id
 
 
 class UTCDateTime(db.TypeDecorator):  # type: ignore[name-defined]
