@@ -116,12 +116,14 @@ def ingest_many(shop: Shop, batch: list[NormalizedOrder], *, source: str = "poll
     for data in batch:
         first.setdefault(data.external_id, data)
     rows = [_row(shop, first[ext]) for ext in sorted(first)]  # fixed order: no insert deadlocks
-    assigned = _insert_orders(rows)
-    by_ext = {o.external_id: o for o in db.session.scalars(
-        select(Order).where(Order.shop_id == shop.id, Order.external_id.in_(list(first)))
-        .order_by(Order.id).with_for_update().execution_options(populate_existing=True))}
-    created_ids = assigned if isinstance(assigned, dict) else {
-        ext: o.id for ext, o in by_ext.items() if o.id in assigned}
+    created = _insert_orders(rows)
+    # the rows created here are found by id; the others (already there, or inserted a
+    # moment ago by another worker) by their external id. Both locked, in id order.
+    by_ext = _locked(Order.id.in_(sorted(created))) if created else {}
+    rest = [ext for ext in first if ext not in by_ext]
+    if rest:
+        by_ext.update(_locked(Order.shop_id == shop.id, Order.external_id.in_(rest)))
+    created_ids = {ext: o.id for ext, o in by_ext.items() if o.id in created}
     order_flow.hold_locks(o.id for o in by_ext.values())
 
     new_orders = [by_ext[ext] for ext in sorted(created_ids)]
@@ -142,23 +144,30 @@ def ingest_many(shop: Shop, batch: list[NormalizedOrder], *, source: str = "poll
     return results
 
 
-def _insert_orders(rows: list[dict[str, Any]]) -> dict[str, int] | set[int]:
-    """``INSERT … ON CONFLICT (shop, external id) DO NOTHING`` for the page's rows.
+def _insert_orders(rows: list[dict[str, Any]]) -> set[int]:
+    """``INSERT … ON CONFLICT (shop, external id) DO NOTHING`` for the page's rows; the ids
+    of the rows it may have created.
 
     PostgreSQL: the rows take their ids from the sequence first and go as one prepared
-    statement sent for each row in a single round trip (no ``RETURNING``: the rows the
-    caller then locks are the ones created here when they carry one of these ids). Returns
-    the ids given. SQLite: one multi-row insert ``RETURNING id, external_id``; returns
-    external id → id of the rows created."""
+    statement sent for each row in a single round trip; with no ``RETURNING``, the ids given
+    are returned, and those of rows that already existed are simply never found. SQLite:
+    one multi-row insert ``RETURNING id``."""
     table = Order.__table__
     stmt = _dialect_insert()(table).on_conflict_do_nothing(index_elements=["shop_id", "external_id"])
     if db.engine.dialect.name != "postgresql":
-        return {ext: oid for oid, ext in db.session.execute(stmt.returning(table.c.id, table.c.external_id), rows)}
+        return set(db.session.scalars(stmt.returning(table.c.id), rows))
     ids = next_ids(db.session, table, len(rows))
     for row, new_id in zip(rows, ids):
         row["id"] = new_id
     db.session.execute(stmt, rows)
     return set(ids)
+
+
+def _locked(*where: Any) -> dict[str, Order]:
+    """The orders ``where`` selects, locked in id order and read afresh, by external id."""
+    return {o.external_id: o for o in db.session.scalars(
+        select(Order).where(*where).order_by(Order.id).with_for_update()
+        .execution_options(populate_existing=True))}
 
 
 def _row(shop: Shop, data: NormalizedOrder) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, column, delete, func, insert, select, tuple_, update
+from sqlalchemy import Integer, bindparam, case, column, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from .addons import call
@@ -181,6 +181,11 @@ def _reserve_many_statement() -> Any:
             .execution_options(synchronize_session=False))
 
 
+#: the page's stock levels locked in one fixed order (arrays: one statement text, whatever the page)
+_LOCK_LEVELS = text("SELECT s.id FROM stock_level AS s JOIN unnest(CAST(:vids AS int[]), CAST(:wids AS int[])) "
+                    "AS w(vid, wid) ON s.variant_id = w.vid AND s.warehouse_id = w.wid ORDER BY s.id FOR UPDATE OF s")
+
+
 def reserve_many(org_id: int, demands: dict[tuple[int, int], list[tuple[int, int]]]) -> set[tuple[int, int]]:
     """Reserve, for each (variant, warehouse), the summed quantity of its (order id, qty)
     demands in one statement when every unit is there. Returns the pairs fully granted; the
@@ -192,11 +197,10 @@ def reserve_many(org_id: int, demands: dict[tuple[int, int], list[tuple[int, int
         return set()  # SQLite serializes writers anyway: the caller reserves line by line
     pairs = sorted(demands)
     # lock in one fixed order, so two pages reserving the same SKUs never deadlock
-    db.session.execute(select(StockLevel.id).where(tuple_(StockLevel.variant_id, StockLevel.warehouse_id).in_(pairs))
-                       .order_by(StockLevel.id).with_for_update())
+    vids, wids = [v for v, _w in pairs], [w for _v, w in pairs]
+    db.session.execute(_LOCK_LEVELS, {"vids": vids, "wids": wids})
     granted = {tuple(row) for row in db.session.execute(_reserve_many_statement(), {
-        "vids": [v for v, _w in pairs], "wids": [w for _v, w in pairs],
-        "qtys": [sum(q for _o, q in demands[pair]) for pair in pairs]})}
+        "vids": vids, "wids": wids, "qtys": [sum(q for _o, q in demands[pair]) for pair in pairs]})}
     for pair in granted:
         for order_id, qty in demands[pair]:
             _ledger(organization_id=org_id, variant_id=pair[0], warehouse_id=pair[1], kind="reserve",
