@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.orm import Session
 
 from . import i18n, wording
@@ -65,7 +65,7 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, unique: bool = Fal
                     shop_id=shop_id, queue=queue, max_retries=retries, intervals=list(intervals),
                     run_after=utcnow() + timedelta(seconds=delay))
     db.session.add(row)
-    db.session.info[_SESSION_FLAG] = True
+    db.session.info.setdefault(_SESSION_FLAG, []).append(row)
     return row
 
 
@@ -74,13 +74,17 @@ def relay_after_commit(session: Session) -> None:
     embedded runner)."""
     if session.in_nested_transaction():  # a savepoint released: the transaction goes on
         return
-    if not session.info.pop(_SESSION_FLAG, False) or not has_app_context():
+    rows = session.info.pop(_SESSION_FLAG, None)
+    if not rows or not has_app_context():
         return
     app = current_app._get_current_object()
     mode = app.config["JOBS_MODE"]
     if mode == "rq":
+        # this transaction's own rows (their ids, read without a query; a row rolled back
+        # with a savepoint has none): the scheduler's pass relays whatever else waits
+        ids = [state.identity[0] for state in map(inspect, rows) if state.identity]
         try:
-            relay_outbox()
+            relay_outbox(ids=ids)
         except Exception:  # Redis down: the rows stay, the next relay pass sends them
             log.warning("outbox relay failed; will retry", exc_info=True)
     elif mode == "thread":

@@ -79,6 +79,15 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+def waiting_in_rq(job_id: str) -> bool:
+    """Whether RQ holds a job of this id that has not started yet (queued or deferred): a
+    run still to come, which will read whatever is committed now."""
+    from rq.job import Job
+
+    status = redis_connection().hget(Job.key_for(job_id), "status")
+    return status is not None and status.decode() in _WAITING
+
+
 def _send(q, row: OutboxJob) -> str:
     """Put the row's job in RQ. Returns "sent", "covered" (a job that has not started yet
     holds the id) or "busy" (a run of that id is under way: try again later)."""
@@ -140,16 +149,18 @@ def _forget(q, job) -> None:
             pipe.execute()
 
 
-def relay_outbox(limit: int = 500) -> int:
-    """Send committed outbox rows to RQ; return how many RQ now holds (sent or covered).
+def relay_outbox(limit: int = 500, ids: list[int] | None = None) -> int:
+    """Send committed outbox rows to RQ (the oldest ``limit`` waiting, or the rows ``ids``:
+    a commit relays its own); return how many RQ now holds (sent or covered).
 
     A row whose job is running stays for the next pass."""
     done = 0
     pg = db.engine.dialect.name == "postgresql"
     with Session(db.engine) as s:
-        ids = s.scalars(select(OutboxJob.id).where(OutboxJob.state == "pending")
-                        .order_by(OutboxJob.id).limit(limit)).all()
-        s.commit()
+        if ids is None:
+            ids = s.scalars(select(OutboxJob.id).where(OutboxJob.state == "pending")
+                            .order_by(OutboxJob.id).limit(limit)).all()
+            s.commit()
         queues: dict[str, Any] = {}
         for row_id in ids:
             # each row locked while it is sent (another relay skips it), in its own transaction

@@ -234,3 +234,20 @@ def test_only_a_unique_rows_relay_skips_waiting_for_the_disk(rq_app, shop_factor
         sa_event.remove(db.engine, "before_cursor_execute", note)
     assert once == 0 and sum("synchronous_commit" in s for s in seen) == 1
     assert pending_rows() == 0 and rq_queue().count == 2
+
+
+@pytest.mark.redis
+def test_a_commit_relays_its_own_jobs_and_the_scheduler_the_rest(rq_app, shop_factory):
+    """The relay after a commit sends the rows that transaction queued, and no other: a row
+    left behind (its process died before the relay) waits for the scheduler's pass."""
+    shop = shop_factory("beta")
+    db.session.add(OutboxJob(func=SYNC, args=[shop.id], kwargs={}, job_id="left-behind", unique=True,
+                             shop_id=shop.id, queue="default", max_retries=0, intervals=[]))
+    db.session.commit()  # written directly, as a crashed process leaves it: nobody relayed it
+    enqueue(COUNT, shop.id, job_id=f"beta-count-{shop.id}", unique=True, shop_id=shop.id)
+    db.session.commit()
+    q = rq_queue()
+    assert q.job_ids == [f"beta-count-{shop.id}"]
+    assert pending_rows() == 1
+    assert relay_outbox() == 1 and pending_rows() == 0  # the scheduler's pass
+    assert sorted(q.job_ids) == sorted([f"beta-count-{shop.id}", "left-behind"])

@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from addons.shopify import jobs, sandbox
@@ -374,3 +375,53 @@ def test_order_deliveries_are_ingested_together_and_a_bad_one_fails_alone(shop, 
     level = db.session.scalar(select(StockLevel).where(StockLevel.variant_id == variant_by_sku(
         shop.organization_id, SKU).id))
     assert level.reserved == 6
+
+
+@pytest.mark.redis
+def test_a_delivery_for_a_run_already_waiting_in_rq_adds_no_job(app, shop, emu, redis_conn):
+    """On PostgreSQL with jobs in RQ, the delivery is committed before anything else: while the
+    shop's processing run waits in RQ (queued, not started), a delivery adds no outbox row and
+    that one run imports every delivery; once a run has started, a new delivery queues its
+    own run (it waits in the outbox while the first one runs)."""
+    import uuid
+
+    from rq import SimpleWorker
+    from rq.job import Job
+
+    from core.jobs import rq_queue
+
+    app.config.update(JOBS_MODE="rq", RQ_QUEUE_PREFIX=f"t{uuid.uuid4().hex[:8]}")
+    app.extensions["oms_redis"] = redis_conn
+    try:
+        def process_jobs() -> int:
+            return db.session.scalar(select(func.count()).select_from(OutboxJob).where(
+                OutboxJob.func == "addons.shopify.jobs.process_webhooks"))
+
+        placed = [emu.place_order([(SKU, 1)])]
+        q = rq_queue()
+        assert process_jobs() == 0 and q.count == 1  # relayed at the request's commit
+        job_id = q.job_ids[0]
+        written: list[str] = []
+
+        def note(_conn, _cursor, statement, *_args):
+            written.append(statement)
+
+        sa_event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            placed += [emu.place_order([(SKU, 1)]), emu.place_order([(SKU, 2)])]
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", note)
+        assert [d.status for d in emu.deliveries[-3:]] == [200, 200, 200]
+        outbox_writes = [s for s in written if s.startswith("INSERT INTO outbox_job")]
+        if db.engine.dialect.name == "postgresql":  # the one insert, and nothing else
+            assert not outbox_writes and sum(s.startswith("INSERT INTO shopify_webhook_inbox") for s in written) == 2
+        assert process_jobs() == 0 and q.count == 1
+        redis_conn.hset(Job.key_for(job_id), "status", "started")  # a worker took it
+        placed.append(emu.place_order([(SKU, 1)]))
+        assert process_jobs() == 1  # waits in the outbox: the running one may have read already
+        redis_conn.hset(Job.key_for(job_id), "status", "queued")
+        SimpleWorker([q], connection=redis_conn).work(burst=True, with_scheduler=False)
+        db.session.expire_all()
+        assert all(oms_order(shop, p).status == OrderStatus.ALLOCATED for p in placed)
+    finally:
+        app.extensions.pop("oms_redis", None)
