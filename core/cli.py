@@ -4,6 +4,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 import sys
 
 import click
@@ -327,14 +328,23 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--queue", "queues", multiple=True, default=["default"])
     @click.option("--burst", is_flag=True, help="exit when the queues are empty")
+    @click.option("--nice", type=click.IntRange(0, 19), default=None,
+                  help="lower the worker's CPU priority by this much (OMS_WORKER_NICE, default 10)")
     @with_appcontext
-    def worker(queues: tuple[str, ...], burst: bool) -> None:
+    def worker(queues: tuple[str, ...], burst: bool, nice: int | None) -> None:
         """Run an RQ worker (needs REDIS_URL); run as many as you need, on any machine.
-        It survives Redis and database outages (logs, backs off, carries on)."""
+        It survives Redis and database outages (logs, backs off, carries on).
+
+        A worker yields the CPU to the web server on a machine they share: a webhook must be
+        answered within the remote's deadline, an import can wait a moment (``--nice 0``
+        keeps the normal priority; alone on its machine, a worker loses nothing by it)."""
         from .rqueue import run_worker
 
         if not current_app.config.get("REDIS_URL"):
             raise click.ClickException("REDIS_URL is not set: without Redis, `oms run` runs jobs in-process")
+        increment = nice if nice is not None else int(os.environ.get("OMS_WORKER_NICE", "10"))
+        if increment:
+            os.nice(increment)
         run_worker(current_app._get_current_object(), list(queues), burst=burst)
 
     @app.cli.command("scheduler")
