@@ -73,8 +73,12 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt
 
 
+_ADDRESS_FIELDS = tuple(f.name for f in dataclasses.fields(NormalizedAddress))
+
+
 def _address(a: NormalizedAddress) -> dict[str, str]:
-    return {k: v for k, v in dataclasses.asdict(a).items() if v}
+    """The address's non-empty fields (flat strings: no deep copy needed)."""
+    return {k: v for k in _ADDRESS_FIELDS if (v := getattr(a, k))}
 
 
 def variant_map(org_id: int, skus: set[str]) -> dict[str, int]:

@@ -34,6 +34,8 @@ def append(parent: Any, collection: str, child: Any) -> None:
 ID_BLOCK = 8
 
 _SEQUENCES: dict[str, str] = {}
+#: mapper → its table when its key is one integer ``id`` (False otherwise)
+_ID_TABLES: dict[Any, Any] = {}
 
 
 def next_ids(session: Session, table: Any, count: int) -> list[int]:
@@ -57,18 +59,22 @@ def assign_ids(session: Session, _ctx: Any, _instances: Any) -> None:
     (psycopg's ``executemany``), where it would otherwise build a multi-row ``INSERT …
     RETURNING`` thousands of placeholders long that the driver parses anew each time: a
     third of the intake's time went there."""
-    if session.get_bind().dialect.name != "postgresql" or len(session.new) < ID_BLOCK:
+    if len(session.new) < ID_BLOCK or session.get_bind().dialect.name != "postgresql":
         return
     groups: dict[Any, list[Any]] = {}
     for obj in session.new:
         state = inspect(obj)
-        mapper = state.mapper
-        pk = mapper.primary_key
-        if (len(pk) != 1 or pk[0].name != "id" or not isinstance(pk[0].type, Integer)
-                or mapper.local_table is not pk[0].table or mapper.inherits is not None):
+        if "id" in state.dict and state.dict["id"] is not None:
             continue
-        if state.dict.get("id") is None:
-            groups.setdefault(mapper.local_table, []).append(state)
+        mapper = state.mapper
+        table = _ID_TABLES.get(mapper)
+        if table is None:
+            pk = mapper.primary_key
+            simple = (len(pk) == 1 and pk[0].name == "id" and isinstance(pk[0].type, Integer)
+                      and mapper.local_table is pk[0].table and mapper.inherits is None)
+            table = _ID_TABLES[mapper] = mapper.local_table if simple else False
+        if table is not False:
+            groups.setdefault(table, []).append(state)
     for table, states in groups.items():
         if len(states) < ID_BLOCK:
             continue
