@@ -14,7 +14,9 @@ they do not compete with the server for the interpreter.
 
 Rows: the bare endpoint's rate (the anchor) and the webhooks' rate, both closed-loop (4
 clients, each posting as soon as its last answer came), p50/p99 latencies at that rate, their
-ratio; redeliveries of 1,000 stored deliveries; the time the workers took after the last POST
+ratio; the webhooks again with the two workers held (SIGSTOP) while they are posted, as when
+the workers run on machines of their own: on this one they otherwise share its 2 cores with
+the server, importing those very orders; redeliveries of 1,000 stored deliveries; the time the workers took after the last POST
 to import every order and run every job; the gunicorn workers' resident memory after the
 warm-up and after the load (their sum); the machine's load average.
 """
@@ -23,12 +25,15 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import signal
 import time
 import uuid
 
 DELIVERIES = int(os.environ.get("BENCH_SHOPIFY_DELIVERIES", "5000"))
 CLIENTS = 4
 WARMUP = 200
+#: deliveries posted while the workers are held (SIGSTOP), then imported once they go on
+ALONE = int(os.environ.get("BENCH_SHOPIFY_ALONE", "2000"))
 ON_HAND = 1_000_000
 SETTLE_TIMEOUT = float(os.environ.get("BENCH_SHOPIFY_SETTLE", "600"))
 
@@ -124,7 +129,16 @@ def run() -> list[tuple[str, str, str]]:
         bare_s, bare_lat, bare_err = _round(f"{root}{BARE_PATH}", work)
         hook_s, hook_lat, hook_err = _round(f"{root}{WEBHOOK_PATH}", work)
         redelivered_s, _lat, redelivered_err = _round(f"{root}{WEBHOOK_PATH}", work[:1000])
-        drained, state = wait_idle(app, shop_ids[0], DELIVERIES + WARMUP, SETTLE_TIMEOUT)
+        workers = [proc.pid for label, (proc, _log) in stack.procs.items() if label.startswith("worker")]
+        alone = _deliveries(ALONE, template, domain, secret, first=WARMUP + DELIVERIES)
+        for pid in workers:  # held, as if they ran on machines of their own
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            alone_s, alone_lat, alone_err = _round(f"{root}{WEBHOOK_PATH}", alone)
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+        drained, state = wait_idle(app, shop_ids[0], DELIVERIES + WARMUP + ALONE, SETTLE_TIMEOUT)
         rss = [memory(pid) for pid in web]
         with app.app_context():
             stored = db.session.scalar(select(func.count()).select_from(ShopifyWebhookInbox))
@@ -132,8 +146,9 @@ def run() -> list[tuple[str, str, str]]:
             db.engine.dispose()
         exited = exited_rows(stack)
 
-    assert stored == DELIVERIES + WARMUP, stored
-    assert bare_err == hook_err == redelivered_err == 0, (bare_err, hook_err, redelivered_err)
+    assert stored == DELIVERIES + WARMUP + ALONE, stored
+    assert bare_err == hook_err == redelivered_err == alone_err == 0, (bare_err, hook_err, redelivered_err,
+                                                                       alone_err)
     bare_rate, hook_rate = DELIVERIES / bare_s, DELIVERIES / hook_s
     rss_end, rss_peak = sum(r[0] for r in rss), sum(r[1] for r in rss)
     rows = [
@@ -143,6 +158,9 @@ def run() -> list[tuple[str, str, str]]:
          f"p50 {_pct(hook_lat, 0.5):.1f} ms", "-"),
         (f"gunicorn webhook p99 latency at {hook_rate:,.0f} req/s", f"{_pct(hook_lat, 0.99):.1f} ms", "< 50 ms"),
         ("gunicorn ratio webhooks / bare endpoint", f"{100 * hook_rate / bare_rate:.1f} %", ">= 60 %"),
+        (f"the same, {ALONE:,} more with the workers held meanwhile (as on machines of their own)",
+         f"{ALONE / alone_s:,.0f} req/s, p50 {_pct(alone_lat, 0.5):.1f} ms, p99 {_pct(alone_lat, 0.99):.1f} ms, "
+         f"{100 * (ALONE / alone_s) / bare_rate:.1f} % of bare", "-"),
         (f"redeliveries ({min(1000, DELIVERIES):,} already stored)",
          f"{min(1000, DELIVERIES) / redelivered_s:,.0f} req/s, none stored twice", "-"),
         ("workers: every order imported and every job run, after the last POST",
