@@ -72,6 +72,15 @@ def test_serve_worker_scheduler_and_readiness(stack, env):
     assert "oms_no_such_db" not in json.dumps(body)
     for label in ("worker", "scheduler"):
         assert stack.running(label), f"{label} exited"
+    # the worker yields the CPU to the web server (nice 10 above its parent), the server does not
+    assert _nice(stack.procs["worker"][0].pid) == os.nice(0) + 10
+    assert _nice(stack.procs["web"][0].pid) == os.nice(0)
+
+
+def _nice(pid: int) -> int:
+    """A process's nice value (/proc/<pid>/stat, the 19th field)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rpartition(")")[2].split()[16])
 
 
 def _until(check, deadline: float, what: str):
