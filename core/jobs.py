@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import time
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -120,6 +121,11 @@ def _resolve(path: str) -> Callable[..., Any]:
 
 
 _RUNNING_ENTRY: ContextVar[int | None] = ContextVar("oms_running_sync_log", default=None)
+#: the running job: (func, args, kwargs, shop id, RQ id, monotonic deadline or None)
+_RUNNING_JOB: ContextVar[tuple[str, list, dict, int | None, str | None, float | None] | None] = ContextVar(
+    "oms_running_job", default=None)
+#: seconds before its time limit that a long job stops to go on in its next run
+TIME_MARGIN = 30.0
 
 
 def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | None = None,
@@ -149,6 +155,9 @@ def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | N
     db.session.commit()
     entry_id = entry.id
     running = _RUNNING_ENTRY.set(entry_id)
+    limit = getattr(job, "timeout", None) if job is not None else None  # RQ's: 180 s unless set
+    current = _RUNNING_JOB.set((func, list(args), dict(kwargs), shop_id, job.id if job is not None else None,
+                                time.monotonic() + limit if limit and limit > 0 else None))
     try:
         result = _resolve(func)(*args, **kwargs)
         db.session.commit()
@@ -158,9 +167,30 @@ def run_job(func: str, args: list[Any], kwargs: dict[str, Any], shop_id: int | N
         _finish(entry_id, SyncStatus.FAILED if final else SyncStatus.RETRYING, error=_describe(exc))
         raise
     finally:
+        _RUNNING_JOB.reset(current)
         _RUNNING_ENTRY.reset(running)
     _finish(entry_id, SyncStatus.OK, result=_result_text(result))
     return result
+
+
+def out_of_time(margin: float = TIME_MARGIN) -> bool:
+    """Whether the running job is within ``margin`` seconds of its time limit (RQ stops a job
+    there): a long import then stops after the page it committed and calls
+    :func:`run_again`, rather than being killed and retried after a back-off. False outside
+    a job or without a limit (the embedded runner)."""
+    running = _RUNNING_JOB.get()
+    deadline = running[5] if running else None
+    return deadline is not None and time.monotonic() > deadline - margin
+
+
+def run_again() -> OutboxJob | None:
+    """Queue the running job again, same arguments and id, to go on where it stopped: it waits
+    in the outbox while this run ends and is sent by the scheduler's next pass (every second)."""
+    running = _RUNNING_JOB.get()
+    if running is None:
+        return None
+    func, args, kwargs, shop_id, job_id, _deadline = running
+    return enqueue(func, *args, job_id=job_id, unique=job_id is not None, shop_id=shop_id, **kwargs)
 
 
 def running_entry() -> int | None:

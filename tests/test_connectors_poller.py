@@ -84,3 +84,28 @@ def test_a_page_reaching_past_the_run_start_moves_the_cursor_to_the_start_only()
                     now=lambda: T0, reached=lambda page: page[-1][1])
     poller.run()
     assert store["cursor"] == T0
+
+
+def test_a_run_asked_to_stop_ends_after_a_committed_page_and_the_next_goes_on_from_there():
+    """A job near its time limit (``stop_when``) stops after the page it committed, says there
+    is more, and the next run reads on from that page instead of from the start."""
+    store: dict = {"cursor": None}
+    stamps = [T0 - timedelta(minutes=m) for m in (50, 40, 30, 20)]
+    remote = Remote(list(zip("abcd", stamps)))
+    handled: list[list] = []
+    calls = {"n": 0}
+
+    def near_the_limit() -> bool:
+        calls["n"] += 1
+        return calls["n"] == 1  # only during the first page of the first run
+
+    poller = Poller(cursor=Cursor(lambda: store["cursor"], lambda when: store.update(cursor=when)),
+                    fetch=remote.pages, handle=handled.append, commit=lambda: None,
+                    overlap=timedelta(minutes=5), now=lambda: T0, reached=lambda page: page[-1][1],
+                    stop_when=near_the_limit)
+    first = poller.run()
+    assert first.more and first.pages == 1 and store["cursor"] == stamps[1]
+    second = poller.run()
+    assert not second.more and remote.asked == [None, stamps[1] - timedelta(minutes=5)]
+    # the overlap reads "b" again (the upsert makes it harmless); nothing before it is re-read
+    assert store["cursor"] == T0 and [x for page in handled for x, _s in page] == ["a", "b", "b", "c", "d"]

@@ -251,3 +251,23 @@ def test_a_commit_relays_its_own_jobs_and_the_scheduler_the_rest(rq_app, shop_fa
     assert pending_rows() == 1
     assert relay_outbox() == 1 and pending_rows() == 0  # the scheduler's pass
     assert sorted(q.job_ids) == sorted([f"beta-count-{shop.id}", "left-behind"])
+
+
+@pytest.mark.redis
+def test_a_job_knows_its_time_limit_and_can_go_on_in_a_next_run(rq_app, shop_factory):
+    """Under RQ a job sees how near its time limit it is (out_of_time) and can queue its own
+    next run (run_again), which runs once this one is over."""
+    from tests.fake_addons.beta.jobs import TIME
+
+    TIME.clear()
+    shop = shop_factory("beta")
+    enqueue("tests.fake_addons.beta.jobs.continue_once", shop.id, job_id=f"beta-go-on-{shop.id}", unique=True,
+            shop_id=shop.id)
+    db.session.commit()
+    q = rq_queue()
+    work(q)
+    assert RUNS == [shop.id] and TIME == [(True, False)]  # 180 s ahead: out of time only for a 10,000 s margin
+    assert pending_rows() == 1  # its next run waited while it ran
+    assert relay_outbox() == 1
+    work(q)
+    assert RUNS == [shop.id, shop.id] and pending_rows() == 0

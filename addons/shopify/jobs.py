@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import Text, cast, delete, select, update
 
-from core.connectors.poller import Cursor, Poller
+from core.connectors.poller import Cursor, PollResult, Poller
 from core.extensions import db
 from core.intake import ingest_many
-from core.jobs import enqueue
+from core.jobs import enqueue, out_of_time, run_again
 from core.retention import cutoff, purge_batches
 from core.stock import sync_off
 from core.syncs import Progress
@@ -126,7 +126,7 @@ def resubscribe_webhooks(shop_id: int, webhook_url: str) -> str:
 
 
 # ----------------------------------------------------------------------------- reconciliation
-def poll_orders(shop: Shop, client: ShopifyClient) -> int:
+def poll_orders(shop: Shop, client: ShopifyClient) -> PollResult:
     """Orders updated since the cursor (minus an overlap), page by page, oldest change first;
     the cursor follows the committed pages (the connector kit's poller), so a backlog longer
     than a job's time limit is read over several runs, never from the start again."""
@@ -168,8 +168,9 @@ def poll_orders(shop: Shop, client: ShopifyClient) -> int:
 
     # the pages come oldest change first (sortKey UPDATED_AT): a run cut short resumes after them
     poller = Poller(cursor=Cursor(load, save), fetch=fetch, handle=store_page, commit=db.session.commit,
-                    overlap=OVERLAP, now=utcnow, reached=lambda page: parse_time(page[-1].get("updatedAt")))
-    return poller.run().items
+                    overlap=OVERLAP, now=utcnow, reached=lambda page: parse_time(page[-1].get("updatedAt")),
+                    stop_when=out_of_time)
+    return poller.run()
 
 
 def refund_reasons(client: ShopifyClient) -> refunds.ReasonLookup:
@@ -249,7 +250,7 @@ def sync_shop(shop_id: int) -> str:
             state = state_for(_shop(shop_id))
             state.products_synced_at = started
             db.session.commit()
-            orders = poll_orders(_shop(shop_id), client)
+            polled = poll_orders(_shop(shop_id), client)
     except ShopifyAuthError as exc:
         _auth_failed(shop_id, exc)
         return _("échec : %(exc)s", exc=exc)
@@ -259,8 +260,11 @@ def sync_shop(shop_id: int) -> str:
     if first_import:
         enqueue("addons.shopify.jobs.push_stock", shop.id, None, job_id=f"shopify-stock-all-{shop.id}", unique=True,
                 shop_id=shop.id)
+    if polled.more:  # a backlog larger than one run: the next one goes on at once
+        run_again()
     db.session.commit()
-    return joined(" ; ", [products.summary(), _("%(orders)s commande(s) relue(s)", orders=orders)])
+    return joined(" ; ", [products.summary(), _("%(orders)s commande(s) relue(s)", orders=polled.items)]
+                  + ([_("la suite est importée par l'exécution suivante")] if polled.more else []))
 
 
 def import_products(shop_id: int, full: bool = False) -> str:

@@ -14,7 +14,10 @@ The rules every channel's periodic sync follows (Shopify's orders, Amazon's wind
 5. a fetch sorted by change time, oldest first, may say how far each page reached
    (``reached(page)``: its last item's change time): the cursor then moves there as soon as
    the page is committed, so a run cut short (a failure, a job's time limit on a large
-   backlog) resumes after the pages it stored instead of reading them all again.
+   backlog) resumes after the pages it stored instead of reading them all again;
+6. with ``reached``, ``stop_when()`` is asked after each page is committed (a job near its
+   time limit: :func:`core.jobs.out_of_time`): true, the run stops there with
+   ``PollResult.more`` set, its cursor at the last page, for the next run to go on from.
 
 The cursor's storage is the caller's (``Shop.sync_cursor``, an add-on's state row): a
 :class:`Cursor` is two functions, so the helper stays free of any model.
@@ -44,6 +47,7 @@ class PollResult:
     until: datetime
     pages: int = 0
     items: int = 0
+    more: bool = False  # stopped early (``stop_when``): the next run goes on from the cursor
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Poller(Generic[Item]):
     overlap: timedelta = timedelta(minutes=5)
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     reached: Callable[[list[Item]], datetime | None] | None = None
+    stop_when: Callable[[], bool] | None = None
 
     def run(self) -> PollResult:
         started = self.now()
@@ -74,6 +79,9 @@ class Poller(Generic[Item]):
             if stamp is not None:
                 self.cursor.save(min(stamp, started))
                 self.commit()
+                if self.stop_when is not None and self.stop_when():
+                    result.more = True
+                    return result
         self.cursor.save(started)
         self.commit()
         return result
