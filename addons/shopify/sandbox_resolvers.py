@@ -610,13 +610,18 @@ def _grams(value: float, unit: str) -> int:
 _TERM = re.compile(r"(\w+):(>=|<=|>|<)?('[^']*'|\"[^\"]*\"|\S+)")
 
 
+@functools.lru_cache(maxsize=256)
+def _terms(query: str) -> tuple[tuple[str, str, str], ...]:
+    """The search's ``key:value`` terms, read once per query (not once per item)."""
+    return tuple((key, op, raw.strip("'\"")) for key, op, raw in _TERM.findall(query))
+
+
 def _matches(query: str | None, fields: dict[str, Any]) -> bool:
     """Shopify search syntax, the part the add-on uses: ``key:value``, ``key:>value`` …
     joined by spaces or AND; unknown keys are ignored as Shopify does."""
-    for key, op, raw in _TERM.findall(query or ""):
+    for key, op, value in _terms(query or ""):
         if key not in fields:
             continue
-        value = raw.strip("'\"")
         have = fields[key]
         if key.endswith("_at"):
             left, right = _parse_iso(have), _parse_iso(value)
