@@ -104,8 +104,41 @@ def test_a_run_asked_to_stop_ends_after_a_committed_page_and_the_next_goes_on_fr
                     overlap=timedelta(minutes=5), now=lambda: T0, reached=lambda page: page[-1][1],
                     stop_when=near_the_limit)
     first = poller.run()
-    assert first.more and first.pages == 1 and store["cursor"] == stamps[1]
+    assert first.more and first.pages == 1
+    assert store["cursor"] == stamps[1] + timedelta(minutes=5)  # so that the next run starts at stamps[1]
     second = poller.run()
-    assert not second.more and remote.asked == [None, stamps[1] - timedelta(minutes=5)]
-    # the overlap reads "b" again (the upsert makes it harmless); nothing before it is re-read
+    assert not second.more and remote.asked == [None, stamps[1]]
+    # the page's last change is read again ("b": the upsert makes it harmless), nothing before it
     assert store["cursor"] == T0 and [x for page in handled for x, _s in page] == ["a", "b", "b", "c", "d"]
+
+
+def test_a_backlog_whose_overlap_holds_more_than_a_run_still_ends():
+    """Every item changed within the overlap (a bulk edit): each resumed run reads on from the
+    last page it committed, not from the overlap again, so the runs end; the cursor never
+    moves back while the overlap's items are read again."""
+    store: dict = {"cursor": None}
+    saved: list[datetime] = []
+    stamps = [T0 - timedelta(seconds=90 - n) for n in range(12)]  # 12 items within 90 s
+    remote = Remote(list(zip("abcdefghijkl", stamps)), page_size=2)
+    handled: list[str] = []
+    pages_this_run = {"n": 0}
+
+    def after_two_pages() -> bool:  # each run may read only two pages
+        pages_this_run["n"] += 1
+        return pages_this_run["n"] % 2 == 0
+
+    poller = Poller(cursor=Cursor(lambda: store["cursor"], lambda when: (saved.append(when),
+                                                                         store.update(cursor=when))),
+                    fetch=remote.pages, handle=lambda page: handled.extend(x for x, _s in page),
+                    commit=lambda: None, overlap=timedelta(minutes=5), now=lambda: T0,
+                    reached=lambda page: page[-1][1], stop_when=after_two_pages)
+    runs = 0
+    while True:
+        runs += 1
+        assert runs < 10, "the backlog never ends"
+        if not poller.run().more:
+            break
+    assert handled[:4] == list("abcd") and set(handled) == set("abcdefghijkl")
+    assert remote.asked[1] == stamps[3] and store["cursor"] == T0
+    stored = [w for w in saved if w != T0]
+    assert all(a <= b for a, b in zip(stored, stored[1:]))  # forward only

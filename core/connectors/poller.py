@@ -17,7 +17,13 @@ The rules every channel's periodic sync follows (Shopify's orders, Amazon's wind
    backlog) resumes after the pages it stored instead of reading them all again;
 6. with ``reached``, ``stop_when()`` is asked after each page is committed (a job near its
    time limit: :func:`core.jobs.out_of_time`): true, the run stops there with
-   ``PollResult.more`` set, its cursor at the last page, for the next run to go on from.
+   ``PollResult.more`` set, for the next run to go on from that page's last change exactly.
+   The overlap is for the end of a run, where the remote may still be catching up; the
+   pages already read need none, and re-reading it at every resume would never end a
+   backlog whose overlap alone holds more than one run can read (orders all changed within
+   minutes, by a bulk edit or a flash sale);
+7. the cursor never moves back: a page reaching less far than the cursor (the overlap's
+   items read again) leaves it where it is.
 
 The cursor's storage is the caller's (``Shop.sync_cursor``, an add-on's state row): a
 :class:`Cursor` is two functions, so the helper stays free of any model.
@@ -70,6 +76,7 @@ class Poller(Generic[Item]):
         last = self.cursor.load()
         since = last - self.overlap if last is not None else None
         result = PollResult(since=since, until=started)
+        furthest = since  # everything changed up to here is read and committed
         for page in self.fetch(since):
             self.handle(page)
             self.commit()
@@ -77,9 +84,17 @@ class Poller(Generic[Item]):
             result.items += len(page)
             stamp = self.reached(page) if self.reached is not None and page else None
             if stamp is not None:
-                self.cursor.save(min(stamp, started))
-                self.commit()
+                stamp = min(stamp, started)
+                furthest = stamp if furthest is None else max(furthest, stamp)
+                if last is None or stamp > last:
+                    self.cursor.save(stamp)
+                    self.commit()
+                    last = stamp
                 if self.stop_when is not None and self.stop_when():
+                    # stored so that the next run's ``cursor - overlap`` is exactly this point
+                    # (never before the cursor: ``since`` is already ``last - overlap``)
+                    self.cursor.save(furthest + self.overlap)
+                    self.commit()
                     result.more = True
                     return result
         self.cursor.save(started)
