@@ -40,13 +40,15 @@ _ID_TABLES: dict[Any, Any] = {}
 
 def next_ids(session: Session, table: Any, count: int) -> list[int]:
     """``count`` new ids of ``table`` (PostgreSQL: its id column's sequence), increasing, in
-    one statement."""
+    one statement; none when the column has no sequence."""
     name = table.name
     seq = _SEQUENCES.get(name)
     conn = session.connection()
     if seq is None:
-        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name}).scalar_one()
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name}).scalar_one() or ""
         _SEQUENCES[name] = seq
+    if not seq:  # an id the database does not number: left to whoever sets it
+        return []
     return sorted(conn.execute(text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
                                {"s": seq, "n": count}).scalars())
 
