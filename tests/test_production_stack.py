@@ -72,8 +72,8 @@ def test_serve_worker_scheduler_and_readiness(stack, env):
     assert "oms_no_such_db" not in json.dumps(body)
     for label in ("worker", "scheduler"):
         assert stack.running(label), f"{label} exited"
-    # the worker yields the CPU to the web server (nice 10 above its parent), the server does not
-    assert _nice(stack.procs["worker"][0].pid) == os.nice(0) + 10
+    # the worker yields the CPU to the web server (nice 10 above its parent, 19 at most), the server does not
+    assert _nice(stack.procs["worker"][0].pid) == min(os.nice(0) + 10, 19)
     assert _nice(stack.procs["web"][0].pid) == os.nice(0)
 
 
