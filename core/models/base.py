@@ -66,7 +66,7 @@ def assign_ids(session: Session, _ctx: Any, _instances: Any) -> None:
     groups: dict[Any, list[Any]] = {}
     for obj in session.new:
         state = inspect(obj)
-        if "id" in state.dict and state.dict["id"] is not None:
+        if state.dict.get("id") is not None:
             continue
         mapper = state.mapper
         table = _ID_TABLES.get(mapper)
