@@ -4,6 +4,7 @@ Markdown), and the Amazon diagnostic names a wrong marketplace chosen in the set
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -22,10 +23,18 @@ NL = "A1805IZSGTT6HS"  # Amazon.nl
 
 @pytest.fixture
 def demo(tmp_path) -> Iterator[tuple[str, int]]:
-    """The demo served as ``make run`` serves it, with its Amazon shop: (base URL, shop id)."""
+    """The demo served as ``make run`` serves it, with its Amazon shop: (base URL, shop id),
+    once the demo's own connection test (queued a few seconds after start-up) has run, so
+    that it cannot land in the middle of a test that changes the shop's settings."""
     with demo_served(tmp_path, ["amazon"]) as (app, url):
         with app.app_context():
-            shop_id = db.session.query(Shop.id).filter(Shop.addon == "amazon").scalar()
+            shop = db.session.query(Shop).filter(Shop.addon == "amazon").one()
+            shop_id = shop.id
+            deadline = time.monotonic() + 60
+            while shop.addon_row("amazon").last_checked_at is None:
+                assert time.monotonic() < deadline, "the demo's connection test never ran"
+                time.sleep(0.2)
+                db.session.expire_all()
             db.session.remove()
         yield url, shop_id
 
