@@ -4,7 +4,6 @@ Markdown), and the Amazon diagnostic names a wrong marketplace chosen in the set
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +12,7 @@ from core.demo import DEMO_PASSWORD, DEMO_USERS
 from core.extensions import db
 from core.models import Shop
 from core.testing import demo_served
+from tests.proc_helpers import wait_for
 from tests.test_scan_browser import chromium, signed_in  # noqa: F401  (chromium: the fixture)
 
 pytestmark = pytest.mark.browser
@@ -30,11 +30,12 @@ def demo(tmp_path) -> Iterator[tuple[str, int]]:
         with app.app_context():
             shop = db.session.query(Shop).filter(Shop.addon == "amazon").one()
             shop_id = shop.id
-            deadline = time.monotonic() + 60
-            while shop.addon_row("amazon").last_checked_at is None:
-                assert time.monotonic() < deadline, "the demo's connection test never ran"
-                time.sleep(0.2)
+
+            def checked():
                 db.session.expire_all()
+                return shop.addon_row("amazon").last_checked_at
+
+            wait_for(checked, 60, what="the demo's connection test")
             db.session.remove()
         yield url, shop_id
 
