@@ -9,10 +9,14 @@ analytics refresh; beside a raw bulk insert of the same rows in the same run.
 ``oms scheduler``; the pages are ingested by this process with the jobs relayed to Redis at
 each commit, as in production.
 
-Rows: the pipeline's own commits (the last page committed); end to end, until the
-installation is idle (every order in, the outbox empty, nothing queued, scheduled or running:
-the last stock push and analytics refresh done); the raw bulk insert; end to end / raw (the
-aim); the jobs the workers ran, by kind; the machine's load average.
+Rows: the pipeline's own commits (the last page committed); end to end, until the orders'
+every effect is there: the last stock figure has reached the three stores (their emulators
+note the time of each change) and the last analytics refresh that had orders to refresh has
+committed; the same until the installation is idle (the outbox empty, nothing queued,
+scheduled or running), which also counts the coalescing windows' last runs, scheduled by the
+last commits and finding nothing left to do; the raw bulk insert; end to end / raw (the aim);
+the stores' final figures against the stock left; the jobs the workers ran, by kind; the
+machine's load average.
 """
 from __future__ import annotations
 
@@ -40,6 +44,23 @@ def _jobs_run(app, since) -> str:
         funcs = Counter(db.session.scalars(select(SyncLog.func).where(SyncLog.started_at >= since)))
         db.session.remove()
     return ", ".join(f"{n} {func.rpartition('.')[2]}" for func, n in funcs.most_common())
+
+
+def _last_refresh(app, since) -> float | None:
+    """When the last analytics refresh that refreshed any order finished (epoch seconds)."""
+    from sqlalchemy import select
+
+    from core.analytics.facts import REFRESH_JOB
+    from core.extensions import db
+    from core.models import SyncLog
+
+    with app.app_context():
+        done = [at for at, result in db.session.execute(
+            select(SyncLog.finished_at, SyncLog.result).where(SyncLog.started_at >= since,
+                                                              SyncLog.func == REFRESH_JOB))
+                if at is not None and str(result or "0") != "0"]
+        db.session.remove()
+    return max(done).timestamp() if done else None
 
 
 def _raw_insert(app, org_id: int, batch) -> float:
@@ -95,9 +116,19 @@ def run() -> list[tuple[str, str, str]]:
                 ingest_many(db.session.get(Shop, shop_ids[0]), batch[start:start + PAGE], source="poll")
                 db.session.commit()
             pipeline = time.perf_counter() - started
+            pipeline_end = time.time()
             db.session.remove()
         settled, state = wait_idle(app, shop_ids[0], ORDERS, SETTLE_TIMEOUT)
-        end_to_end = pipeline + (settled if settled is not None else SETTLE_TIMEOUT)
+        until_idle = pipeline + (settled if settled is not None else SETTLE_TIMEOUT)
+        last_push = max((t for store in stores for changes in store.changes.values() for t, _q in changes),
+                        default=pipeline_end)
+        effects = max(last_push, _last_refresh(app, since) or pipeline_end) - pipeline_end
+        end_to_end = pipeline + max(effects, 0.0)
+        ordered = Counter()
+        for d in batch:
+            for ln in d.lines:
+                ordered[ln.sku] += ln.quantity
+        wrong = sum(1 for store in stores for sku in skus if store.available(sku) != ON_HAND - ordered[sku])
         jobs = _jobs_run(app, since)
         raw = _raw_insert(app, org_id, batch)
         exited = exited_rows(stack)
@@ -106,11 +137,15 @@ def run() -> list[tuple[str, str, str]]:
         (f"pipeline commits, {ORDERS} orders / {lines} lines", f"{ORDERS / pipeline:,.0f} orders/s ({pipeline:.1f} s)",
          "-"),
         ("end to end: + every stock push and analytics refresh run by 2 workers",
-         f"{ORDERS / end_to_end:,.0f} orders/s ({end_to_end:.1f} s)"
+         f"{ORDERS / end_to_end:,.0f} orders/s ({end_to_end:.1f} s, of which {effects:.1f} s after the last page)",
+         "-"),
+        ("until idle: + the push and refresh windows' last, empty runs",
+         f"{ORDERS / until_idle:,.0f} orders/s ({until_idle:.1f} s)"
          + ("" if settled is not None else f", not idle after {SETTLE_TIMEOUT:.0f} s: {state}"), "-"),
         ("raw bulk insert, same rows", f"{ORDERS / raw:,.0f} orders/s ({raw:.2f} s)", "-"),
         ("ratio end to end / raw", f"{100 * raw / end_to_end:.1f} %", ">= 25 %"),
         ("ratio pipeline commits / raw", f"{100 * raw / pipeline:.1f} %", "-"),
+        (f"final figures wrong ({len(stores)} stores x {SKUS} SKUs vs the stock left)", str(wrong), "0"),
         ("jobs the workers ran", jobs, "-"),
         load_row(),
         *exited,

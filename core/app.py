@@ -19,7 +19,7 @@ from .config import from_env
 from .pipeline import CommitPipeline
 from .runner import EmbeddedRunner
 from .crypto import check_production_keys
-from .models.base import assign_ids
+from .models.base import assign_ids, insert_direct
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 #: what happens around a commit of the app's session, in the order it happens (core.pipeline)
 COMMIT_PIPELINE = CommitPipeline(
-    before_flush=(intake.collect_new_skus, assign_ids),
+    before_flush=(intake.collect_new_skus, assign_ids, insert_direct),
     after_flush=(analytics.collect_changed_orders,),
     after_flush_postexec=(analytics.queue_late_changes,),
     before_commit=(intake.queue_resume, stock.write_buffers, analytics.queue_refresh),

@@ -20,7 +20,7 @@ CORE = Path(__file__).resolve().parents[1] / "core"
 
 def test_the_order_is_the_one_written_in_the_app_factory():
     assert COMMIT_PIPELINE.describe() == {
-        "before_flush": ["core.intake.collect_new_skus", "core.models.base.assign_ids"],
+        "before_flush": ["core.intake.collect_new_skus", "core.models.base.assign_ids", "core.models.base.insert_direct"],
         "after_flush": ["core.analytics.facts.collect_changed_orders"],
         "after_flush_postexec": ["core.analytics.facts.queue_late_changes"],
         "before_commit": ["core.intake.queue_resume", "core.stock.write_buffers",

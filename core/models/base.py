@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, Integer, Text, inspect, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import i18n
 from ..extensions import db
@@ -18,16 +19,103 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+#: session.info: the children :func:`append` linked to a row already written, for
+#: :func:`insert_direct`
+_DIRECT = "oms_tx_direct_rows"
+
+
 def append(parent: Any, collection: str, child: Any) -> None:
-    """``parent.<collection>.append(child)`` without reading a collection that is not loaded
-    yet (an order's whole history to add one event to it): the child is linked from its own
-    side and added to the parent's session; the collection, when it is read, has it."""
+    """``parent.<collection>.append(child)`` for a parent already written (an order's
+    history, its lines), without the ORM's bookkeeping: the child's foreign key is set from
+    the parent's identity, both sides see each other in memory (a collection that is not
+    loaded is not read), and the child is added to the session, pending. The next flush
+    writes such children of every parent in one statement per table (:func:`insert_direct`),
+    where the unit of work would walk each one's relationships; a child whose other links
+    changed since is left to the unit of work, which writes it as usual.
+
+    A parent not yet written is linked the ORM's way (its id is not known)."""
     state = inspect(parent)
-    if state.key is None or state.session is None or collection in state.dict:
+    session = state.session
+    if state.key is None or session is None:
         getattr(parent, collection).append(child)
         return
-    setattr(child, state.mapper.relationships[collection].back_populates, parent)
-    state.session.add(child)
+    rel = state.mapper.relationships[collection]
+    pk = state.mapper.primary_key
+    child_mapper = rel.mapper
+    for local, remote in rel.local_remote_pairs:
+        value = state.key[1][pk.index(local)] if local in pk else getattr(parent, state.mapper.get_property_by_column(local).key)
+        setattr(child, child_mapper.get_property_by_column(remote).key, value)
+    child_state = inspect(child)
+    set_committed_value(child, rel.back_populates, parent)
+    # the parent's side: it counts as the child's parent (no delete-orphan surprise at flush)
+    # and, when loaded, its collection shows the child
+    state.manager[collection].impl.sethasparent(child_state, state, True)
+    if collection in state.dict:
+        set_committed_value(parent, collection, [*state.dict[collection], child])
+    session.add(child)
+    session.info.setdefault(_DIRECT, []).append(child)
+
+
+def insert_direct(session: Session, _ctx: Any, _instances: Any) -> None:
+    """Commit pipeline, before each flush, after :func:`assign_ids`: the children
+    :func:`append` linked to rows already written go in one ``INSERT`` per table (a page of
+    orders' history and lines), then join the session as persistent objects, as a flush
+    would have left them. What the unit of work must still do for a child — a link to
+    another object changed since, or to one not yet written — leaves it to the flush."""
+    children = session.info.pop(_DIRECT, None)
+    if not children:
+        return
+    groups: dict[Any, list[Any]] = {}
+    for child in children:
+        state = inspect(child)
+        if not state.pending or state.session_id != session.hash_key:
+            continue  # written already, or expunged (a rolled back savepoint)
+        mapper = state.mapper
+        if any(rel.key in state.committed_state for rel in mapper.relationships):
+            continue  # a link set the ORM's way: the flush syncs its key
+        groups.setdefault(mapper, []).append(state)
+    for mapper, states in groups.items():
+        _insert_states(session, mapper, states)
+
+
+#: mapper → ((attribute key, column), ...) of its own table
+_COLUMNS: dict[Any, tuple[tuple[str, Any], ...]] = {}
+
+
+def _insert_states(session: Session, mapper: Any, states: list[Any]) -> None:
+    columns = _COLUMNS.get(mapper)
+    if columns is None:
+        columns = _COLUMNS[mapper] = tuple((prop.key, prop.columns[0]) for prop in mapper.column_attrs
+                                           if prop.columns[0].table is mapper.local_table)
+    table = mapper.local_table
+    (pk,) = mapper.primary_key
+    pk_key = mapper.get_property_by_column(pk).key
+    numbered: dict[frozenset, list[tuple[Any, dict]]] = {}
+    for state in states:
+        d = state.dict
+        row = {}
+        for key, col in columns:
+            if key in d:
+                row[col.key] = d[key]
+            elif col.default is not None and not col.default.is_sequence and not col.primary_key:
+                default = col.default
+                d[key] = row[col.key] = default.arg(None) if default.is_callable else default.arg
+        if row.get(pk.key) is None:
+            row.pop(pk.key, None)
+        numbered.setdefault(frozenset(row), []).append((state, row))
+    for keys, pairs in numbered.items():
+        rows = [row for _state, row in pairs]
+        if pk.key in keys:
+            session.execute(table.insert(), rows)
+        else:  # ids the database gives (fewer rows than an id block, or SQLite)
+            ids = session.execute(table.insert().returning(pk, sort_by_parameter_order=True), rows).scalars()
+            for (state, _row), new_id in zip(pairs, ids):
+                state.dict[pk_key] = new_id
+    for state in states:
+        obj = state.obj()
+        session.expunge(obj)
+        make_transient_to_detached(obj)
+        session.add(obj)
 
 
 #: a flush writing at least this many new rows of one table takes their ids first
