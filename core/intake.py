@@ -199,6 +199,8 @@ def _create(shop: Shop, orders: list[Order], data_by_ext: dict[str, NormalizedOr
     variants = {v.id: v for v in db.session.scalars(
         select(Variant).where(Variant.id.in_(set(mapping.values()))).options(selectinload(Variant.product)))}
     customers = _customers(org_id, list(data_by_ext.values()))
+    if any(c.id is None for c in customers.values()):
+        db.session.flush()  # the new customers' ids: the orders take them as a plain column
     count, limit = quota(org_id)  # already counts this page's orders
     with db.session.no_autoflush:
         for index, order in enumerate(orders):
@@ -206,7 +208,9 @@ def _create(shop: Shop, orders: list[Order], data_by_ext: dict[str, NormalizedOr
                 set_committed_value(order, rel, [])
             data = data_by_ext[order.external_id]
             if data.customer_email:
-                order.customer = customers[data.customer_email]
+                customer = customers[data.customer_email]
+                order.customer_id = customer.id
+                set_committed_value(order, "customer", customer)
             _lines(order, data, mapping, variants)
             record(order, "imported", _("commande reçue de %(name)s", name=shop.name), origin, {"external_id": data.external_id})
             position = count - len(orders) + index + 1

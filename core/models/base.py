@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, Integer, Text, inspect, text
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import i18n
@@ -111,11 +111,15 @@ def _insert_states(session: Session, mapper: Any, states: list[Any]) -> None:
             ids = session.execute(table.insert().returning(pk, sort_by_parameter_order=True), rows).scalars()
             for (state, _row), new_id in zip(pairs, ids):
                 state.dict[pk_key] = new_id
-    for state in states:
-        obj = state.obj()
-        session.expunge(obj)
-        make_transient_to_detached(obj)
-        session.add(obj)
+    # pending → persistent, as the flush itself leaves a row it inserted: identity, committed
+    # attributes, and the transaction's note of it (a rolled back savepoint expunges it)
+    session._register_persistent(set(states))
+    unset = [key for key, col in columns if col.server_default is not None]
+    if unset:  # what the database filled in is read when asked for
+        for state in states:
+            missing = [key for key in unset if key not in state.dict]
+            if missing:
+                session.expire(state.obj(), missing)
 
 
 #: a flush writing at least this many new rows of one table takes their ids first
