@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 #: what happens around a commit of the app's session, in the order it happens (core.pipeline)
 COMMIT_PIPELINE = CommitPipeline(
-    before_flush=(intake.collect_new_skus, assign_ids, insert_direct),
+    before_flush=(intake.collect_new_skus, assign_ids, insert_direct, analytics.collect_direct_rows),
     after_flush=(analytics.collect_changed_orders,),
     after_flush_postexec=(analytics.queue_late_changes,),
     before_commit=(intake.queue_resume, stock.write_buffers, analytics.queue_refresh),

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from core.extensions import db
-from core.models import Product, StockLevel, Variant, Warehouse, WarehouseKind
+from core.models import Order, Product, Shop, StockLevel, Variant, Warehouse, WarehouseKind
 from core.types import NormalizedAddress, NormalizedLine, NormalizedOrder
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -40,3 +40,15 @@ def variant(org_id: int, sku: str, stock: dict[Warehouse, int] | None = None, ta
         db.session.add(StockLevel(variant_id=v.id, warehouse_id=wh.id, on_hand=qty, reserved=0))
     db.session.flush()
     return v
+
+
+def manual_order(org_id: int, external_id: str = "E-1") -> Order:
+    """A shop of the manual add-on and one order of it, both written (flushed, not committed)."""
+    shop = Shop(organization_id=org_id, addon="manual", name="Boutique")
+    db.session.add(shop)
+    db.session.flush()
+    order = Order(organization_id=org_id, shop_id=shop.id, external_id=external_id, number=external_id,
+                  currency="EUR")
+    db.session.add(order)
+    db.session.flush()
+    return order

@@ -12,15 +12,18 @@ from sqlalchemy.orm import Session
 from core import create_app
 from core.app import COMMIT_PIPELINE
 from core.extensions import db
-from core.models import Order, OrderEvent, OutboxJob, Product, Shop, Variant
+from core.models import OrderEvent, OutboxJob, Product, Variant
 from core.models.base import ID_BLOCK
+
+from .pipeline_helpers import manual_order
 
 CORE = Path(__file__).resolve().parents[1] / "core"
 
 
 def test_the_order_is_the_one_written_in_the_app_factory():
     assert COMMIT_PIPELINE.describe() == {
-        "before_flush": ["core.intake.collect_new_skus", "core.models.base.assign_ids", "core.models.base.insert_direct"],
+        "before_flush": ["core.intake.collect_new_skus", "core.models.base.assign_ids", "core.models.base.insert_direct",
+                         "core.analytics.facts.collect_direct_rows"],
         "after_flush": ["core.analytics.facts.collect_changed_orders"],
         "after_flush_postexec": ["core.analytics.facts.queue_late_changes"],
         "before_commit": ["core.intake.queue_resume", "core.stock.write_buffers",
@@ -68,12 +71,7 @@ def test_a_flush_of_many_new_rows_of_one_table_takes_their_ids_first(app, org):
     """PostgreSQL: the ids come from the sequence in one statement, in the order the rows were
     added, and the rows go as one prepared INSERT with no RETURNING (the driver's pipelined
     executemany); a flush of a few rows is written as before."""
-    shop = Shop(organization_id=org.id, addon="manual", name="Boutique")
-    db.session.add(shop)
-    db.session.flush()
-    order = Order(organization_id=org.id, shop_id=shop.id, external_id="E-1", number="1", currency="EUR")
-    db.session.add(order)
-    db.session.flush()
+    order = manual_order(org.id)
     seen: list[str] = []
 
     def note(_conn, _cursor, statement, *_args):

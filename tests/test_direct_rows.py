@@ -4,20 +4,18 @@ next flush, and behave as the unit of work would have left them: persistent, vis
 both sides, undone with a rolled back savepoint, never written twice."""
 from __future__ import annotations
 
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import delete, event, func, inspect, select
 
 from core import orders as order_flow
 from core.extensions import db
-from core.models import Order, OrderEvent, OrderLine, Product, Shop, Variant
+from core.models import AnalyticsDirty, Order, OrderEvent, OrderLine, Product, Variant
 from core.models.base import append
+
+from .pipeline_helpers import manual_order
 
 
 def _order(org) -> Order:
-    shop = Shop(organization_id=org.id, addon="manual", name="Boutique")
-    db.session.add(shop)
-    db.session.flush()
-    order = Order(organization_id=org.id, shop_id=shop.id, external_id="E-1", number="1", currency="EUR")
-    db.session.add(order)
+    order = manual_order(org.id)
     db.session.commit()
     return order
 
@@ -114,13 +112,20 @@ def test_a_line_whose_variant_is_set_the_orm_way_is_left_to_the_flush(app, org):
 
 
 def test_an_order_not_yet_written_links_its_history_the_orm_way(app, org):
-    shop = Shop(organization_id=org.id, addon="manual", name="Boutique")
-    db.session.add(shop)
-    db.session.flush()
-    order = Order(organization_id=org.id, shop_id=shop.id, external_id="E-2", number="2", currency="EUR")
+    first = manual_order(org.id)
+    order = Order(organization_id=org.id, shop_id=first.shop_id, external_id="E-2", number="2", currency="EUR")
     db.session.add(order)
     entry = order_flow.record(order, "created", "créée", source="test")
     assert order.events == [entry]
     db.session.commit()
     assert _stored(order.id) == ["created"]
     assert db.session.scalar(select(func.count()).select_from(OrderEvent)) == 1
+
+
+def test_a_line_written_directly_marks_its_order_for_the_analytics_refresh(app, org):
+    order = _order(org)
+    db.session.execute(delete(AnalyticsDirty))
+    db.session.commit()
+    append(order, "lines", OrderLine(sku="MUG-1", quantity=3))  # nothing else changes in this flush
+    db.session.commit()
+    assert db.session.scalars(select(AnalyticsDirty.order_id)).all() == [order.id]

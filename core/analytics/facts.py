@@ -74,6 +74,7 @@ from ..models import (
     Shop,
     Variant,
 )
+from ..models.base import DIRECT_WRITTEN
 from ..money import Money
 from ..returns import outcome
 
@@ -464,6 +465,14 @@ def _collect(session: Session, objects: Iterable[Any]) -> None:
             continue
         if oid:
             session.info.setdefault(_ORDERS, set()).add(oid)
+
+
+def collect_direct_rows(session: Session, _ctx, _instances) -> None:
+    """Commit pipeline, before each flush, after ``models.base.insert_direct``: the rows it
+    wrote (an order's new lines, say) never reach the flush's lists."""
+    written = session.info.pop(DIRECT_WRITTEN, None)
+    if written:
+        _collect(session, written)
 
 
 def collect_changed_orders(session: Session, _ctx) -> None:

@@ -22,6 +22,9 @@ def utcnow() -> datetime:
 #: session.info: the children :func:`append` linked to a row already written, for
 #: :func:`insert_direct`
 _DIRECT = "oms_tx_direct_rows"
+#: session.info: the objects :func:`insert_direct` wrote in the flush under way (the steps
+#: after it that look for new rows — analytics — read them here: they never reach the flush)
+DIRECT_WRITTEN = "oms_tx_direct_written"
 
 
 def append(parent: Any, collection: str, child: Any) -> None:
@@ -114,6 +117,7 @@ def _insert_states(session: Session, mapper: Any, states: list[Any]) -> None:
     # pending → persistent, as the flush itself leaves a row it inserted: identity, committed
     # attributes, and the transaction's note of it (a rolled back savepoint expunges it)
     session._register_persistent(set(states))
+    session.info.setdefault(DIRECT_WRITTEN, []).extend(state.obj() for state in states)
     unset = [key for key, col in columns if col.server_default is not None]
     if unset:  # what the database filled in is read when asked for
         for state in states:
