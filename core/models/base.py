@@ -3,6 +3,7 @@ reader's language."""
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from typing import Any
@@ -42,21 +43,46 @@ def append(parent: Any, collection: str, child: Any) -> None:
     if state.key is None or session is None:
         getattr(parent, collection).append(child)
         return
-    rel = state.mapper.relationships[collection]
-    pk = state.mapper.primary_key
-    child_mapper = rel.mapper
-    for local, remote in rel.local_remote_pairs:
-        value = state.key[1][pk.index(local)] if local in pk else getattr(parent, state.mapper.get_property_by_column(local).key)
-        setattr(child, child_mapper.get_property_by_column(remote).key, value)
+    link = _LINKS.get((state.mapper, collection)) or _link(state.mapper, collection)
+    for key, pk_index, parent_key in link.keys:
+        setattr(child, key, state.key[1][pk_index] if pk_index is not None else getattr(parent, parent_key))
     child_state = inspect(child)
-    set_committed_value(child, rel.back_populates, parent)
+    set_committed_value(child, link.back, parent)
     # the parent's side: it counts as the child's parent (no delete-orphan surprise at flush)
     # and, when loaded, its collection shows the child
-    state.manager[collection].impl.sethasparent(child_state, state, True)
+    link.impl.sethasparent(child_state, state, True)
     if collection in state.dict:
         set_committed_value(parent, collection, [*state.dict[collection], child])
-    session.add(child)
+    if any(key in child_state.dict for key in link.others):
+        session.add(child)  # its other links may lead to objects the session has not seen
+    else:  # it only links to its parent, which the session has: nothing to cascade to
+        # (``Session.add`` less its cascade walk)
+        child_state._orphaned_outside_of_session = False
+        session._save_or_update_impl(child_state)
     session.info.setdefault(_DIRECT, []).append(child)
+
+
+@dataclass(frozen=True)
+class _Link:
+    #: (child's key attribute, index in the parent's identity or None, parent's attribute)
+    keys: tuple[tuple[str, int | None, str], ...]
+    back: str
+    impl: Any
+    others: tuple[str, ...]  # the child's other relationships
+
+
+_LINKS: dict[tuple[Any, str], _Link] = {}
+
+
+def _link(mapper: Any, collection: str) -> _Link:
+    rel = mapper.relationships[collection]
+    pk = list(mapper.primary_key)
+    keys = tuple((rel.mapper.get_property_by_column(remote).key, pk.index(local) if local in pk else None,
+                  mapper.get_property_by_column(local).key) for local, remote in rel.local_remote_pairs)
+    others = tuple(r.key for r in rel.mapper.relationships if r.key != rel.back_populates)
+    link = _LINKS[(mapper, collection)] = _Link(keys, rel.back_populates, mapper.class_manager[collection].impl,
+                                                others)
+    return link
 
 
 def insert_direct(session: Session, _ctx: Any, _instances: Any) -> None:
