@@ -23,6 +23,7 @@ from .models import (
     append,
     utcnow,
 )
+from .models.base import build
 from . import stock
 from .routing import forget_availability, prefetch_availability
 from .i18n import _, joined
@@ -96,7 +97,7 @@ def lock(order: Order) -> None:
 
 def record(order: Order, kind: str, message: str, *, source: str = "core", data: dict[str, Any] | None = None,
            user_id: int | None = None) -> OrderEvent:
-    event = OrderEvent(kind=kind, message=message, source=source, data=data or {}, user_id=user_id, at=utcnow())
+    event = build(OrderEvent, kind=kind, message=message, source=source, data=data or {}, user_id=user_id, at=utcnow())
     append(order, "events", event)  # the order's history is not read to add to it
     return event
 

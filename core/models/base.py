@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import DateTime, Enum, Integer, Text, inspect, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.collections import collection_adapter
 
 from .. import i18n
 from ..extensions import db
@@ -52,7 +53,7 @@ def append(parent: Any, collection: str, child: Any) -> None:
     # and, when loaded, its collection shows the child
     link.impl.sethasparent(child_state, state, True)
     if collection in state.dict:
-        set_committed_value(parent, collection, [*state.dict[collection], child])
+        collection_adapter(state.dict[collection]).append_without_event(child)
     if any(key in child_state.dict for key in link.others):
         session.add(child)  # its other links may lead to objects the session has not seen
     else:  # it only links to its parent, which the session has: nothing to cascade to
@@ -60,6 +61,15 @@ def append(parent: Any, collection: str, child: Any) -> None:
         child_state._orphaned_outside_of_session = False
         session._save_or_update_impl(child_state)
     session.info.setdefault(_DIRECT, []).append(child)
+
+
+def build(cls: type, **values: Any) -> Any:
+    """A new ``cls`` holding ``values``, made without the constructor's change events: for a
+    row written whole at its first flush and not changed after (an order's history entry), as
+    the flush reads the values themselves. Columns not given take their defaults there."""
+    obj = cls._sa_class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
 
 
 @dataclass(frozen=True)
