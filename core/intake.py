@@ -39,7 +39,7 @@ from .models import (
     Variant,
     utcnow,
 )
-from .models.base import append, next_ids
+from .models.base import append, build, next_ids
 from .types import NormalizedAddress, NormalizedOrder
 from .i18n import _
 
@@ -307,11 +307,10 @@ def _lines(order: Order, data: NormalizedOrder, mapping: dict[str, int], variant
         if ln.quantity <= 0:
             raise ValueError(f"line {ln.sku}: quantity must be positive")
         variant_id = mapping.get(ln.sku)
-        line = OrderLine(external_id=ln.external_id, sku=ln.sku, title=ln.title, quantity=ln.quantity,
-                         unit_price=Decimal(ln.unit_price), tax=Decimal(ln.tax), discount=Decimal(ln.discount),
-                         variant_id=variant_id, reserved_quantity=0)
-        set_committed_value(line, "variant", variants.get(variant_id) if variant_id else None)
-        append(order, "lines", line)
+        append(order, "lines", build(OrderLine, external_id=ln.external_id, sku=ln.sku, title=ln.title,
+                                     quantity=ln.quantity, unit_price=Decimal(ln.unit_price), tax=Decimal(ln.tax),
+                                     discount=Decimal(ln.discount), variant_id=variant_id, reserved_quantity=0,
+                                     variant=variants.get(variant_id) if variant_id else None))
 
 
 # ----------------------------------------------------------------------------- plan quota

@@ -54,19 +54,30 @@ def append(parent: Any, collection: str, child: Any) -> None:
     link.impl.sethasparent(child_state, state, True)
     if collection in state.dict:
         collection_adapter(state.dict[collection]).append_without_event(child)
-    if any(key in child_state.dict for key in link.others):
-        session.add(child)  # its other links may lead to objects the session has not seen
-    else:  # it only links to its parent, which the session has: nothing to cascade to
+    d = child_state.dict
+    if not all(_known(session, d[key]) for key in link.others if key in d):
+        session.add(child)  # a link to an object the session has not seen: it cascades there
+    else:  # it links only to objects the session has: nothing to cascade to
         # (``Session.add`` less its cascade walk)
         child_state._orphaned_outside_of_session = False
         session._save_or_update_impl(child_state)
     session.info.setdefault(_DIRECT, []).append(child)
 
 
+def _known(session: Session, linked: Any) -> bool:
+    """Nothing a cascade from here would add: no object, or one the session has."""
+    if linked is None:
+        return True
+    if isinstance(linked, (list, set)):  # a collection: its members may be new
+        return not linked
+    return session._contains_state(inspect(linked))
+
+
 def build(cls: type, **values: Any) -> Any:
-    """A new ``cls`` holding ``values``, made without the constructor's change events: for a
-    row written whole at its first flush and not changed after (an order's history entry), as
-    the flush reads the values themselves. Columns not given take their defaults there."""
+    """A new ``cls`` holding ``values``, made without the constructor's change events (the
+    flush reads the values themselves): for a row written at its first flush (an order's
+    history entry, a new line). Columns not given take their defaults there; a relationship
+    given is what the object links to, as loaded (the key column must be given too)."""
     obj = cls._sa_class_manager.new_instance()
     obj.__dict__.update(values)
     return obj
