@@ -15,7 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from . import analytics as an
-from . import diagnostics
+from . import diagnostics, heap
 from . import create_app
 from .extensions import db
 from .jobs import relay_outbox, run_pending
@@ -345,6 +345,7 @@ def register_cli(app: Flask) -> None:
         increment = nice if nice is not None else int(os.environ.get("OMS_WORKER_NICE", "10"))
         if increment:
             os.nice(increment)
+        heap.settle()
         run_worker(current_app._get_current_object(), list(queues), burst=burst)
 
     @app.cli.command("scheduler")
@@ -355,6 +356,7 @@ def register_cli(app: Flask) -> None:
         """Enqueue each shop's periodic sync and the add-ons' cron jobs; relay the outbox."""
         from .scheduler import Scheduler
 
+        heap.settle()
         Scheduler(current_app._get_current_object()).run(interval=interval, once=once)
 
     # ------------------------------------------------------------------ demo & users

@@ -9,6 +9,8 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
+from . import heap
+
 # the request path without its query string: webhook and OAuth URLs may carry tokens there
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 
@@ -83,6 +85,7 @@ class OmsApplication(BaseApplication):
         if self.cfg.preload_app:
             self._preloaded = app
         app.wsgi_app = drain_request_bodies(app.wsgi_app)  # type: ignore[method-assign]
+        heap.settle()  # in each worker (no preload), or in the master before it forks them
         return app
 
 

@@ -15,7 +15,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "core.inputs", "core.forms", "core.tenancy", "core.security", "core.csvexport", "core.hookspecs",
         "core.contracts", "core.addons", "core.jobs", "core.rqueue", "core.lease", "core.cron", "core.syncs",
         "core.runner", "core.scheduler", "core.ratelimit", "core.retention", "core.pipeline", "core.connectors",
-        "core.i18n", "core.access", "core.mail", "core.markdown", "core.wording", "core.liveness",
+        "core.i18n", "core.access", "core.mail", "core.markdown", "core.wording", "core.liveness", "core.heap",
     ),
     "domain": (
         "core.intake", "core.routing", "core.stock", "core.orders", "core.shipping", "core.picking", "core.pickup",
