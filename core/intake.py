@@ -37,9 +37,11 @@ from .models import (
     Shop,
     SkuAlias,
     Variant,
+    append,
+    build,
     utcnow,
 )
-from .models.base import append, build, next_ids
+from .models.base import next_ids
 from .types import NormalizedAddress, NormalizedOrder
 from .i18n import _
 

@@ -21,9 +21,9 @@ from .models import (
     ShipmentLine,
     ShipmentStatus,
     append,
+    build,
     utcnow,
 )
-from .models.base import build
 from . import stock
 from .routing import forget_availability, prefetch_availability
 from .i18n import _, joined

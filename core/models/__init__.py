@@ -11,7 +11,7 @@ by SQLAlchemy's registry once every module is loaded. Import the models from her
 """
 from __future__ import annotations
 
-from .base import append, utcnow, UTCDateTime, StrEnum
+from .base import append, build, utcnow, UTCDateTime, StrEnum
 from .accounts import Role, Plan, PlanChange, Organization, User
 from .shops import SyncMode, SYNC_INTERVALS, ConnectionStatus, Shop, ShopAddon, SettingChange
 from .catalog import Product, Variant, VariantBinding
@@ -61,7 +61,7 @@ from .analytics import (
 )
 
 __all__ = [
-    "append", "utcnow", "UTCDateTime", "StrEnum", "Role", "Plan", "PlanChange", "Organization", "User",
+    "append", "build", "utcnow", "UTCDateTime", "StrEnum", "Role", "Plan", "PlanChange", "Organization", "User",
     "SyncMode", "SYNC_INTERVALS", "ConnectionStatus", "Shop", "ShopAddon", "SettingChange", "Product", "Variant",
     "VariantBinding", "WarehouseKind", "Warehouse", "BinLocation", "StockLevel", "OrderStatus",
     "PaymentStatus", "ServiceLevel", "FulfillmentChannel", "Customer", "Order", "LineSource",
